@@ -1,0 +1,88 @@
+# rnnc: a compiler for small recurrent neural networks.
+#   make            build ./rnnc (probes for libtcc and libffi first)
+#   make deps       install the Debian packages rnnc needs (as root), else say which
+#   make test       every test (installs missing packages when run as root)
+#   make asan       build with AddressSanitizer + UBSan and run the tests with it
+#   make golden     regenerate the golden files in tests/golden/ from the current generator
+
+CC ?= cc
+WARN = -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wvla -Wundef
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(shell pkg-config --cflags libffi 2>/dev/null)
+LDLIBS = -ltcc $(shell pkg-config --libs libffi 2>/dev/null || echo -lffi) -ldl -lpthread -lm
+BUILD ?= out/obj
+SAN =
+
+# The Debian packages rnnc builds and tests with.
+DEB_BUILD = tcc libtcc-dev libffi-dev pkg-config
+DEB_TEST = clang
+
+GEN_SRC = gen/spec.c gen/emit.c gen/plan.c gen/gen.c
+RT_SRC = runtime/jit.c runtime/jit_tcc.c runtime/jit_cc.c runtime/model.c runtime/check.c \
+         runtime/cli.c
+OBJ = $(patsubst %.c,$(BUILD)/%.o,$(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o
+TEMPLATES = templates/rnn.h templates/rnn.c
+
+.PHONY: all deps probe test asan golden clean
+all: rnnc
+
+# Probe for the libraries; say which package provides what is missing.
+probe:
+	@missing=""; \
+	echo '#include <libtcc.h>' | $(CC) -E -x c - >/dev/null 2>&1 || missing="$$missing libtcc-dev tcc"; \
+	echo '#include <ffi.h>' | $(CC) -E $$(pkg-config --cflags libffi 2>/dev/null) -x c - >/dev/null 2>&1 \
+	    || missing="$$missing libffi-dev"; \
+	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	if [ -n "$$missing" ]; then \
+	    echo "rnnc: missing Debian packages:$$missing (run 'make deps' as root, or apt-get install$$missing)" >&2; \
+	    exit 1; \
+	fi
+
+# Install what is missing (as root); a no-op when everything is there.
+deps:
+	@need=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || need="$$need $$p"; \
+	done; \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	    echo "rnnc: missing Debian packages:$$need; run 'sudo make deps' or apt-get install$$need" >&2; exit 1; \
+	fi; \
+	echo "rnnc: installing$$need"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$need >/dev/null
+
+rnnc: $(OBJ)
+	$(CC) $(SAN) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+$(BUILD)/%.o: %.c | probe
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# Templates are compiled into the binary: the installed tool needs no source tree.
+$(BUILD)/tmpl2c: gen/tmpl2c.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O1 -o $@ $<
+$(BUILD)/templates.c: $(TEMPLATES) $(BUILD)/tmpl2c
+	$(BUILD)/tmpl2c rnnc_template $(TEMPLATES) > $@.tmp && mv $@.tmp $@
+$(BUILD)/templates.o: $(BUILD)/templates.c
+	$(CC) $(SAN) -std=c11 $(CFLAGS) -c $< -o $@
+
+-include $(OBJ:.o=.d)
+
+test: deps
+	@$(MAKE) --no-print-directory rnnc
+	@tests/run.sh ./rnnc
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=out/asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    CFLAGS="-O1 -g" rnnc-asan
+	@ASAN_OPTIONS=detect_leaks=1 tests/run.sh ./rnnc-asan
+
+rnnc-asan: $(OBJ)
+	$(CC) $(SAN) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+golden: rnnc
+	@tests/golden.sh regen ./rnnc
+
+clean:
+	rm -rf out/obj out/asan rnnc rnnc-asan

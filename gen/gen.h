@@ -1,0 +1,23 @@
+/* gen.h: render a validated spec into C source text (NAME.h and NAME.c).  The runtime asks
+ * for text here and never depends on how it is made; gen never depends on the runtime. */
+#ifndef RNNC_GEN_H
+#define RNNC_GEN_H
+
+#include <stddef.h>
+
+#include "spec.h"
+
+/* The header NAME.h.  On success (0) *text is malloc'd and NUL-terminated. */
+int rnnc_gen_header(const rnnc_spec *s, char **text, size_t *len, char *err, size_t errlen);
+
+/* The source NAME.c.  With unit = 1, the header is inlined where NAME.c includes it, with
+ * #line directives so compiler messages still name NAME.h / NAME.c and their lines: one
+ * self-contained translation unit for the in-process compilers. */
+int rnnc_gen_source(const rnnc_spec *s, int unit, char **text, size_t *len, char *err,
+                    size_t errlen);
+
+/* Write DIR/NAME.h and DIR/NAME.c (each to a temporary name, then renamed).  Returns 0, or
+ * -1 with a message naming the file. */
+int rnnc_gen_write(const rnnc_spec *s, const char *dir, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,9 @@
+/* templates.h: the templates/ files, built into the binary by gen/tmpl2c so an installed
+ * rnnc needs no source tree. */
+#ifndef RNNC_TEMPLATES_H
+#define RNNC_TEMPLATES_H
+
+extern const char rnnc_template_rnn_h[];
+extern const char rnnc_template_rnn_c[];
+
+#endif

@@ -1,0 +1,264 @@
+/*@ BANNER @*/
+/* templates/rnn.c: the source rnnc writes for every model.  Holes are replaced by the
+ * generator (the stubs between a hole and its end marker let this file compile on its
+ * own, against templates/rnn.h); identifiers starting rnn_ / RNN_ are renamed to the
+ * model's name. */
+/*@ end @*/
+/*@ INCLUDE @*/
+#include "rnn.h"
+/*@ end @*/
+
+#ifdef __TINYC__
+/* tcc: declaring the few libm functions used here instead of including <math.h> makes the
+ * in-process compile several times faster. */
+float tanhf(float);
+float expf(float);
+float logf(float);
+float fmaf(float, float, float);
+double tanh(double);
+double exp(double);
+double log(double);
+double fma(double, double, double);
+#else
+#include <math.h>
+#endif
+
+/* Math for rnn_real, and the activation f of (10.9) with its derivative written from
+ * h = f(a) (bptt.md, below (10.21)).  RNN_FMA is fused multiply-add: explicit, so every
+ * compiler rounds the same way (no implicit contraction) while gcc still emits the
+ * hardware instruction. */
+/*@ MATH @*/
+#define RNN_EXP expf
+#define RNN_LOG logf
+#define RNN_FMA(a, b, c) fmaf(a, b, c)
+#define RNN_LANES 16
+#define RNN_F(a) tanhf(a)
+#define RNN_DF(h) (1 - (h) * (h))
+/*@ end @*/
+
+/* ---- Shared fixed-size kernels.  Every loop bound is a compile-time constant, and the
+ * inner loops are axpy forms or independent per-lane sums, so they vectorize without
+ * -ffast-math.  Matrices are column-major (see the header). ---- */
+
+/* sum_i a[i] b[i], i < n, as RNN_LANES independent partial sums added in a fixed tree:
+ * vectorizable without reassociation, and every compiler gets the same bits. */
+static inline rnn_real rnn_dot(const rnn_real *restrict a, const rnn_real *restrict b, size_t n)
+{
+    rnn_real acc[RNN_LANES];
+    size_t i = 0, l;
+    for (l = 0; l < RNN_LANES; l++) acc[l] = 0;
+    for (; i + RNN_LANES <= n; i += RNN_LANES)
+        for (l = 0; l < RNN_LANES; l++) acc[l] = RNN_FMA(a[i + l], b[i + l], acc[l]);
+    for (l = 0; i < n; i++, l++) acc[l] = RNN_FMA(a[i], b[i], acc[l]);
+    for (size_t w = RNN_LANES / 2; w > 0; w /= 2)
+        for (l = 0; l < w; l++) acc[l] += acc[l + w];
+    return acc[0];
+}
+
+/* (10.8)-(10.9) for one column: h = f(b + W h_prev + U x).  h must not overlap h_prev. */
+static void rnn_hidden_col(const rnn_real *restrict P, const rnn_input *restrict x,
+                           const rnn_real *restrict h_prev, rnn_real *restrict h)
+{
+    const rnn_real *b = P + RNN_OFF_B, *W = P + RNN_OFF_W;
+    size_t i, j;
+#if RNN_ONEHOT
+    /* U x(t) with x(t) = e_k is column k of U: a read, not a multiply. */
+    const rnn_real *u = P + RNN_OFF_U + (size_t)x[0] * RNN_HIDDEN;
+    for (i = 0; i < RNN_HIDDEN; i++) h[i] = b[i] + u[i];
+#else
+    const rnn_real *U = P + RNN_OFF_U;
+    for (i = 0; i < RNN_HIDDEN; i++) h[i] = b[i];
+    for (j = 0; j < RNN_N_IN; j++) {
+        const rnn_real xj = x[j], *col = U + j * RNN_HIDDEN;
+        for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_FMA(col[i], xj, h[i]);
+    }
+#endif
+    for (j = 0; j < RNN_HIDDEN; j++) {
+        const rnn_real hj = h_prev[j], *col = W + j * RNN_HIDDEN;
+        for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_FMA(col[i], hj, h[i]);
+    }
+    for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_F(h[i]);
+}
+
+/* (10.10)-(10.11) for one column: o = c + V h, then p = softmax(o) (nll) or o itself
+ * (mse) into out.  With a target y, returns L(t) of (10.14) (or 1/2 ||o - y||^2). */
+static double rnn_output_col(const rnn_real *restrict P, const rnn_real *restrict h,
+                             const rnn_target *restrict y, rnn_real *restrict out)
+{
+    const rnn_real *c = P + RNN_OFF_C, *V = P + RNN_OFF_V;
+    size_t i, j;
+    double loss = 0;
+    for (i = 0; i < RNN_N_OUT; i++) out[i] = c[i];
+    for (j = 0; j < RNN_HIDDEN; j++) {
+        const rnn_real hj = h[j], *col = V + j * RNN_N_OUT;
+        for (i = 0; i < RNN_N_OUT; i++) out[i] = RNN_FMA(col[i], hj, out[i]);
+    }
+#if RNN_LOSS == 0
+    {
+        /* Stable softmax: subtract max_i o_i first; L = logsumexp(o) - o_y. */
+        rnn_real m = out[0], s = 0;
+        for (i = 1; i < RNN_N_OUT; i++) m = out[i] > m ? out[i] : m;
+        if (y) loss = (double)m - (double)out[y[0]];
+        for (i = 0; i < RNN_N_OUT; i++) {
+            out[i] = RNN_EXP(out[i] - m);
+            s += out[i];
+        }
+        if (y) loss += (double)RNN_LOG(s);
+        for (i = 0; i < RNN_N_OUT; i++) out[i] /= s;
+    }
+#else
+    if (y)
+        for (i = 0; i < RNN_N_OUT; i++) {
+            double e = (double)out[i] - (double)y[i];
+            loss += 0.5 * e * e;
+        }
+#endif
+    return loss;
+}
+
+/* One unrolled forward step for every batch column; returns sum_b L(t). */
+static double rnn_forward_step(const rnn_real *restrict P, const rnn_input *restrict x,
+                               const rnn_target *restrict y, const rnn_real *h_prev,
+                               rnn_real *h, rnn_real *restrict p)
+{
+    double loss = 0;
+    for (size_t bi = 0; bi < RNN_BATCH; bi++) {
+        rnn_hidden_col(P, x + bi * (RNN_ONEHOT ? 1 : RNN_N_IN), h_prev + bi * RNN_HIDDEN,
+                       h + bi * RNN_HIDDEN);
+        loss += rnn_output_col(P, h + bi * RNN_HIDDEN, y + bi * (RNN_LOSS == 0 ? 1 : RNN_N_OUT),
+                               p + bi * RNN_N_OUT);
+    }
+    return loss;
+}
+
+/* (10.18) g_o(t) = p(t) - e_y(t) (softmax + nll) or o(t) - y(t) (mse), every column. */
+static void rnn_output_grad(const rnn_real *restrict p, const rnn_target *restrict y,
+                            rnn_real *restrict go)
+{
+    for (size_t bi = 0; bi < RNN_BATCH; bi++) {
+        const rnn_real *pb = p + bi * RNN_N_OUT;
+        rnn_real *gb = go + bi * RNN_N_OUT;
+        size_t i;
+#if RNN_LOSS == 0
+        for (i = 0; i < RNN_N_OUT; i++) gb[i] = pb[i];
+        gb[y[bi]] -= 1;
+#else
+        const rnn_target *yb = y + bi * RNN_N_OUT;
+        for (i = 0; i < RNN_N_OUT; i++) gb[i] = pb[i] - yb[i];
+#endif
+    }
+}
+
+/* (10.19)/(10.21): grad_h(t) = W^T d(t+1) + V^T g_o(t) (d_next is null at t = tau), then
+ * d(t) = f'(a(t)) (.) grad_h(t), with f' written from h(t); every column. */
+static void rnn_hidden_grad(const rnn_real *restrict P, const rnn_real *restrict go,
+                            const rnn_real *restrict d_next, const rnn_real *restrict h,
+                            rnn_real *restrict gh, rnn_real *restrict d)
+{
+    const rnn_real *W = P + RNN_OFF_W, *V = P + RNN_OFF_V;
+    for (size_t bi = 0; bi < RNN_BATCH; bi++) {
+        const rnn_real *gob = go + bi * RNN_N_OUT, *hb = h + bi * RNN_HIDDEN;
+        rnn_real *ghb = gh + bi * RNN_HIDDEN, *db = d + bi * RNN_HIDDEN;
+        size_t j;
+        for (j = 0; j < RNN_HIDDEN; j++) ghb[j] = rnn_dot(V + j * RNN_N_OUT, gob, RNN_N_OUT);
+        if (d_next) {
+            const rnn_real *dn = d_next + bi * RNN_HIDDEN;
+            for (j = 0; j < RNN_HIDDEN; j++) ghb[j] += rnn_dot(W + j * RNN_HIDDEN, dn, RNN_HIDDEN);
+        }
+        for (j = 0; j < RNN_HIDDEN; j++) db[j] = RNN_DF(hb[j]) * ghb[j];
+    }
+}
+
+/* (10.22)-(10.28) for one step, every column: grad_c += g_o(t), grad_b += d(t),
+ * grad_V += g_o(t) h(t)^T, grad_W += d(t) h(t-1)^T, grad_U += d(t) x(t)^T. */
+static void rnn_param_grads(rnn_real *restrict G, const rnn_real *restrict go,
+                            const rnn_real *restrict d, const rnn_real *restrict h,
+                            const rnn_real *restrict h_prev, const rnn_input *restrict x)
+{
+    rnn_real *gU = G + RNN_OFF_U, *gW = G + RNN_OFF_W, *gV = G + RNN_OFF_V;
+    rnn_real *gb = G + RNN_OFF_B, *gc = G + RNN_OFF_C;
+    for (size_t bi = 0; bi < RNN_BATCH; bi++) {
+        const rnn_real *gob = go + bi * RNN_N_OUT, *db = d + bi * RNN_HIDDEN;
+        const rnn_real *hb = h + bi * RNN_HIDDEN, *hpb = h_prev + bi * RNN_HIDDEN;
+        size_t i, j;
+        for (i = 0; i < RNN_N_OUT; i++) gc[i] += gob[i];
+        for (i = 0; i < RNN_HIDDEN; i++) gb[i] += db[i];
+        for (j = 0; j < RNN_HIDDEN; j++) {
+            rnn_real *col = gV + j * RNN_N_OUT;
+            for (i = 0; i < RNN_N_OUT; i++) col[i] = RNN_FMA(gob[i], hb[j], col[i]);
+        }
+        for (j = 0; j < RNN_HIDDEN; j++) {
+            rnn_real *col = gW + j * RNN_HIDDEN;
+            for (i = 0; i < RNN_HIDDEN; i++) col[i] = RNN_FMA(db[i], hpb[j], col[i]);
+        }
+#if RNN_ONEHOT
+        {   /* one-hot x(t) = e_k: add d(t) into column k, no multiply */
+            rnn_real *col = gU + (size_t)x[bi] * RNN_HIDDEN;
+            for (i = 0; i < RNN_HIDDEN; i++) col[i] += db[i];
+        }
+#else
+        for (j = 0; j < RNN_N_IN; j++) {
+            rnn_real *col = gU + j * RNN_HIDDEN;
+            const rnn_real xj = x[bi * RNN_N_IN + j];
+            for (i = 0; i < RNN_HIDDEN; i++) col[i] = RNN_FMA(db[i], xj, col[i]);
+        }
+#endif
+    }
+}
+
+/* (h0) grad_h(0) = W^T d(1), every column. */
+static void rnn_h0_grad(const rnn_real *restrict P, const rnn_real *restrict d1,
+                        rnn_real *restrict gh0)
+{
+    const rnn_real *W = P + RNN_OFF_W;
+    for (size_t bi = 0; bi < RNN_BATCH; bi++)
+        for (size_t j = 0; j < RNN_HIDDEN; j++)
+            gh0[bi * RNN_HIDDEN + j] = rnn_dot(W + j * RNN_HIDDEN, d1 + bi * RNN_HIDDEN, RNN_HIDDEN);
+}
+
+/* ---- The unrolled graph: one block per time step, each citing its equations. ---- */
+
+rnn_real rnn_forward(const rnn_real *params, const rnn_input *x, const rnn_target *y,
+                     const rnn_real *h0, rnn_real *ws)
+{
+    rnn_real *h = ws + RNN_WS_H, *p = ws + RNN_WS_P;
+    double loss = 0;
+    size_t i;
+    for (i = 0; i < RNN_H0_COUNT; i++) h[i] = h0[i]; /* h(0) */
+    /*@ FORWARD_STEPS @*/
+    loss += rnn_forward_step(params, x, y, h, h + RNN_BATCH * RNN_HIDDEN, p);
+    /*@ end @*/
+    return (rnn_real)loss; /* (10.13) L = sum_t L(t) */
+}
+
+void rnn_backward(const rnn_real *params, const rnn_input *x, const rnn_target *y,
+                  rnn_real *ws, rnn_real *grads)
+{
+    const rnn_real *h = ws + RNN_WS_H, *p = ws + RNN_WS_P;
+    rnn_real *go = ws + RNN_WS_GO, *gh = ws + RNN_WS_GH, *d = ws + RNN_WS_D;
+    size_t i;
+    for (i = 0; i < RNN_PARAMS_COUNT; i++) grads[i] = 0;
+    /*@ BACKWARD_STEPS @*/
+    rnn_output_grad(p, y, go);
+    rnn_hidden_grad(params, go, 0, h + RNN_BATCH * RNN_HIDDEN, gh, d);
+    rnn_param_grads(grads, go, d, h + RNN_BATCH * RNN_HIDDEN, h, x);
+    rnn_h0_grad(params, d, ws + RNN_WS_GH0);
+    /*@ end @*/
+}
+
+void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *h_in,
+              rnn_real *h_out, rnn_real *out)
+{
+    rnn_hidden_col(params, x, h_in, h_out);
+    (void)rnn_output_col(params, h_out, 0, out);
+}
+
+const struct rnn_descriptor rnn_descriptor = {
+    RNN_ABI_VERSION, sizeof(struct rnn_descriptor), RNN_DTYPE, RNN_ONEHOT, RNN_ACT, RNN_LOSS,
+    RNN_FAST, 0,
+    RNN_N_IN, RNN_HIDDEN, RNN_N_OUT, RNN_TAU, RNN_BATCH,
+    RNN_OFF_U, RNN_OFF_W, RNN_OFF_V, RNN_OFF_B, RNN_OFF_C, RNN_PARAMS_COUNT,
+    RNN_WS_H, RNN_WS_P, RNN_WS_GO, RNN_WS_GH, RNN_WS_D, RNN_WS_GH0, RNN_WS_COUNT,
+    RNN_X_COUNT, RNN_Y_COUNT, RNN_H0_COUNT,
+    RNN_NAME, RNN_SPEC, "rnn_forward", "rnn_backward", "rnn_step",
+};

@@ -1,0 +1,131 @@
+/*@ BANNER @*/
+/* templates/rnn.h: the header rnnc writes for every model.  Holes such as BANNER are
+ * replaced by the generator; the stub values between a hole and its end marker let this
+ * file compile on its own.  Identifiers starting rnn_ / RNN_ are renamed to the model's
+ * name. */
+/*@ end @*/
+#ifndef RNN_H_INCLUDED
+#define RNN_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Dimensions and variant of this model (fixed when the code was generated). */
+/*@ MODEL @*/
+#define RNN_NAME "rnn"
+#define RNN_SPEC "vocab=5 hidden=4 tau=3 batch=2 act=tanh loss=nll dtype=float name=rnn"
+#define RNN_N_IN 5      /* input size (vocabulary size for one-hot input) */
+#define RNN_HIDDEN 4    /* H */
+#define RNN_N_OUT 5     /* K */
+#define RNN_TAU 3       /* unrolled time steps */
+#define RNN_BATCH 2     /* independent columns */
+#define RNN_ONEHOT 1    /* 1: x(t) is a class index; 0: a vector of RNN_N_IN values */
+#define RNN_DTYPE 1     /* 1: float, 2: double */
+#define RNN_ACT 0       /* 0: tanh, 1: relu, 2: sigmoid */
+#define RNN_LOSS 0      /* 0: softmax + nll (targets are class indices), 1: mse */
+#define RNN_FAST 0      /* 1: plain a*b+c for speed; backends may differ in the last bits */
+typedef float rnn_real;
+typedef int32_t rnn_input;
+typedef int32_t rnn_target;
+/*@ end @*/
+
+/* ABI version of the descriptor and entry points below. */
+#define RNN_ABI_VERSION 1
+
+/* Element offsets (in rnn_real) of each tensor in the parameter buffer, its element count,
+ * and the same for the workspace.  Gradients use the parameter layout.  Matrices are
+ * column-major: M(i,j) is at M[j*rows + i].  Every tensor starts on a 64-byte boundary. */
+/*@ LAYOUT @*/
+#define RNN_OFF_U 0
+#define RNN_OFF_W 32
+#define RNN_OFF_V 48
+#define RNN_OFF_B 80
+#define RNN_OFF_C 96
+#define RNN_PARAMS_COUNT 112
+#define RNN_WS_H 0
+#define RNN_WS_P 32
+#define RNN_WS_GO 64
+#define RNN_WS_GH 96
+#define RNN_WS_D 128
+#define RNN_WS_GH0 160
+#define RNN_WS_COUNT 176
+#define RNN_X_COUNT 6
+#define RNN_Y_COUNT 6
+#define RNN_H0_COUNT 8
+/*@ end @*/
+
+/* Bytes of every buffer the caller provides (align each to 64 bytes for speed). */
+#define RNN_PARAMS_BYTES (RNN_PARAMS_COUNT * sizeof(rnn_real))
+#define RNN_GRADS_BYTES RNN_PARAMS_BYTES
+#define RNN_WORKSPACE_BYTES (RNN_WS_COUNT * sizeof(rnn_real))
+#define RNN_X_BYTES (RNN_X_COUNT * sizeof(rnn_input))
+#define RNN_Y_BYTES (RNN_Y_COUNT * sizeof(rnn_target))
+#define RNN_H0_BYTES (RNN_H0_COUNT * sizeof(rnn_real))
+
+/* Where node values live in the workspace after forward/backward (offsets in rnn_real),
+ * for time step t and batch column b:
+ *   h(t), t = 0..tau        RNN_WS_H_AT(t, b)    RNN_HIDDEN values
+ *   p(t) (nll: softmax; mse: o(t)), t = 1..tau   RNN_WS_P_AT(t, b)   RNN_N_OUT values
+ *   g_o(t) (10.18)          RNN_WS_GO_AT(t, b)   RNN_N_OUT values
+ *   grad_h(t) (10.19/10.21) RNN_WS_GH_AT(t, b)   RNN_HIDDEN values
+ *   d(t) = f'(a(t)) (.) grad_h(t)  RNN_WS_D_AT(t, b)  RNN_HIDDEN values
+ *   grad_h(0)               RNN_WS_GH0 + b * RNN_HIDDEN */
+#define RNN_WS_H_AT(t, b) (RNN_WS_H + ((size_t)(t) * RNN_BATCH + (size_t)(b)) * RNN_HIDDEN)
+#define RNN_WS_P_AT(t, b) (RNN_WS_P + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_N_OUT)
+#define RNN_WS_GO_AT(t, b) (RNN_WS_GO + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_N_OUT)
+#define RNN_WS_GH_AT(t, b) (RNN_WS_GH + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_HIDDEN)
+#define RNN_WS_D_AT(t, b) (RNN_WS_D + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_HIDDEN)
+
+/* The descriptor lets a runtime drive any generated model without knowing its
+ * dimensions at build time.  Its layout is fixed for a given RNN_ABI_VERSION. */
+struct rnn_descriptor {
+    uint32_t abi_version;      /* RNN_ABI_VERSION */
+    uint32_t descriptor_size;  /* sizeof(struct rnn_descriptor) */
+    uint32_t dtype;            /* 1 = float, 2 = double */
+    uint32_t onehot;           /* 1: inputs are class indices (int32) */
+    uint32_t act;              /* 0 = tanh, 1 = relu, 2 = sigmoid */
+    uint32_t loss;             /* 0 = nll (targets int32), 1 = mse (targets rnn_real) */
+    uint32_t fast;             /* 1: built for speed; backends may differ in the last bits */
+    uint32_t reserved;
+    uint64_t n_in, hidden, n_out, tau, batch;
+    uint64_t off_U, off_W, off_V, off_b, off_c, params_count;
+    uint64_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gh0, ws_count;
+    uint64_t x_count, y_count, h0_count;
+    const char *name;          /* the model's name (the prefix of every symbol) */
+    const char *spec;          /* the canonical spec the code was generated from */
+    const char *forward;       /* symbol names of the entry points below */
+    const char *backward;
+    const char *step;
+};
+extern const struct rnn_descriptor rnn_descriptor;
+
+/* Forward pass (10.8)-(10.14) over the tau unrolled steps for all RNN_BATCH columns.
+ * params: RNN_PARAMS_COUNT values; x: RNN_X_COUNT inputs (class indices must lie in
+ * [0, RNN_N_IN)); y: RNN_Y_COUNT targets (class indices in [0, RNN_N_OUT) for nll);
+ * h0: RNN_H0_COUNT values (the initial state h(0)); ws: RNN_WS_COUNT values.
+ * Stores h(0..tau) and p(1..tau) in ws and returns the summed loss L (10.13). */
+rnn_real rnn_forward(const rnn_real *params, const rnn_input *x, const rnn_target *y,
+                     const rnn_real *h0, rnn_real *ws);
+
+/* Backward pass (10.17)-(10.28): needs the ws of a forward call with the same params,
+ * x and y.  Overwrites grads (RNN_PARAMS_COUNT values, parameter layout) with the
+ * gradients summed over time and batch, and fills g_o(t), grad_h(t), d(t) and grad_h(0)
+ * in ws. */
+void rnn_backward(const rnn_real *params, const rnn_input *x, const rnn_target *y,
+                  rnn_real *ws, rnn_real *grads);
+
+/* One time step for streaming inference on a single column: x points to one input
+ * (one class index, or RNN_N_IN values), h_in/h_out are RNN_HIDDEN values (must not
+ * overlap), out receives RNN_N_OUT probabilities (nll) or outputs o (mse). */
+void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *h_in,
+              rnn_real *h_out, rnn_real *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
