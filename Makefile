@@ -24,7 +24,7 @@ RT_SRC = runtime/jit.c runtime/jit_tcc.c runtime/jit_cc.c runtime/model.c runtim
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o
 TEMPLATES = templates/rnn.h templates/rnn.c
 
-.PHONY: all deps probe test asan golden clean
+.PHONY: all deps probe test asan golden clean tests-bin
 all: rnnc
 
 # Probe for the libraries; say which package provides what is missing.
@@ -70,13 +70,13 @@ $(BUILD)/templates.o: $(BUILD)/templates.c
 -include $(OBJ:.o=.d)
 
 test: deps
-	@$(MAKE) --no-print-directory rnnc
-	@tests/run.sh ./rnnc
+	@$(MAKE) --no-print-directory rnnc tests-bin
+	@TEST_BIN=$(CURDIR)/$(BUILD)/tests tests/run.sh ./rnnc
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=out/asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	    CFLAGS="-O1 -g" rnnc-asan
-	@ASAN_OPTIONS=detect_leaks=1 tests/run.sh ./rnnc-asan
+	    CFLAGS="-O1 -g" rnnc-asan tests-bin
+	@ASAN_OPTIONS=detect_leaks=1 TEST_BIN=$(CURDIR)/out/asan/tests tests/run.sh ./rnnc-asan
 
 rnnc-asan: $(OBJ)
 	$(CC) $(SAN) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS)
@@ -86,3 +86,14 @@ golden: rnnc
 
 clean:
 	rm -rf out/obj out/asan rnnc rnnc-asan
+
+# Test programs: linked with the same objects as rnnc (all but the CLI).
+LIB_OBJ = $(filter-out $(BUILD)/runtime/cli.o,$(OBJ))
+TEST_PROGS = $(BUILD)/tests/test_reference $(BUILD)/tests/test_backends $(BUILD)/tests/ref_selfcheck
+tests-bin: $(TEST_PROGS)
+$(BUILD)/tests/test_%: tests/test_%.c tests/ref.c tests/ref.h $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ $< tests/ref.c $(LIB_OBJ) $(LDLIBS)
+$(BUILD)/tests/ref_selfcheck: tests/test_ref_selfcheck.c tests/ref.c tests/ref.h
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ tests/test_ref_selfcheck.c tests/ref.c -lm

@@ -148,8 +148,8 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
 
     int dbl = s->dtype == RNNC_DOUBLE && !s->fast;
     r->eps = 1e-5;
-    r->rtol = dbl ? 1e-7 : 2e-3;
-    r->atol = dbl ? 1e-8 : 1e-4;
+    r->rtol = dbl ? 1e-7 : 1e-3;
+    r->atol = dbl ? 1e-8 : 1e-5;
     rnnc_tensor tm[RNNC_NTENSORS], td[RNNC_NTENSORS];
     rnnc_param_tensors(s, &m.layout, tm);
     rnnc_param_tensors(s, &md->layout, td);
