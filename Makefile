@@ -89,7 +89,8 @@ clean:
 
 # Test programs: linked with the same objects as rnnc (all but the CLI).
 LIB_OBJ = $(filter-out $(BUILD)/runtime/cli.o,$(OBJ))
-TEST_PROGS = $(BUILD)/tests/test_reference $(BUILD)/tests/test_backends $(BUILD)/tests/ref_selfcheck
+TEST_PROGS = $(BUILD)/tests/test_reference $(BUILD)/tests/test_backends $(BUILD)/tests/ref_selfcheck \
+             $(BUILD)/tests/test_jit
 tests-bin: $(TEST_PROGS)
 $(BUILD)/tests/test_%: tests/test_%.c tests/ref.c tests/ref.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -86,7 +86,7 @@ static void parse_args(int argc, char **argv, int first, const char *cmd, const 
     a->seed = 1;
     /* Options are collected first and applied after the spec file, so a file's key and an
      * option for the same key are reported as given twice, whatever their order. */
-    char keys[64][16];
+    char keys[64][64];
     const char *vals[64];
     int nkeys = 0;
     for (int i = first; i < argc; i++) {

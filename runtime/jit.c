@@ -3,6 +3,7 @@
 #include "jit.h"
 
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +32,55 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* The text of line `line` of file `file` inside the translation unit src, following its
+ * #line directives (the unit inlines NAME.h into NAME.c).  Returns 0 if found. */
+static int unit_line(const char *src, const char *file, long line, char *out, size_t n)
+{
+    char cur[256] = "";
+    long at = 1;
+    for (const char *p = src; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        long dl;
+        char df[256];
+        if (len > 6 && strncmp(p, "#line ", 6) == 0 && sscanf(p, "#line %ld \"%255[^\"]\"", &dl, df) == 2) {
+            snprintf(cur, sizeof cur, "%s", df);
+            at = dl;
+        } else {
+            if (at == line && strcmp(cur, file) == 0) {
+                snprintf(out, n, "%.*s", (int)(len < 200 ? len : 200), p);
+                return 0;
+            }
+            at++;
+        }
+        p = nl ? nl + 1 : p + len;
+    }
+    return -1;
+}
+
+/* Append, under each "FILE:LINE: ..." message of err, the source line it points at. */
+static void add_context(const char *src, char *err, size_t errlen)
+{
+    char *copy = malloc(errlen), out_line[256], file[256];
+    if (!copy) return;
+    memcpy(copy, err, errlen);
+    copy[errlen - 1] = '\0';
+    size_t len = 0;
+    err[0] = '\0';
+    for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
+        long ln;
+        int k = snprintf(err + len, errlen - len, "%s%s", len ? "\n" : "", line);
+        if (k < 0 || (size_t)k >= errlen - len) break;
+        len += (size_t)k;
+        if (sscanf(line, "%255[^:]:%ld:", file, &ln) == 2 && unit_line(src, file, ln, out_line, sizeof out_line) == 0) {
+            k = snprintf(err + len, errlen - len, "\n    %ld | %s", ln, out_line);
+            if (k < 0 || (size_t)k >= errlen - len) break;
+            len += (size_t)k;
+        }
+    }
+    free(copy);
+}
+
 rnnc_jit *rnnc_jit_compile(rnnc_backend b, const char *src, const char *name, int fast,
                            char *err, size_t errlen)
 {
@@ -45,6 +95,7 @@ rnnc_jit *rnnc_jit_compile(rnnc_backend b, const char *src, const char *name, in
     else j->state = rnnc_cc_open(src, name, fast, &j->cache_hit, err, errlen);
     j->ms = now_ms() - t0;
     if (!j->state) {
+        if (errlen) add_context(src, err, errlen);
         free(j);
         return NULL;
     }

@@ -23,9 +23,10 @@ extern char **environ;
 /* Flags: exact by default (no contraction: tcc and cc give the same bits; -fno-math-errno
  * changes no result, it only lets gcc inline fma/sqrt), fast-math only with --fast. */
 static const char *const exact_flags[] = {"-std=c99", "-O3", "-march=native", "-ffp-contract=off",
-                                          "-fno-math-errno", "-fPIC", "-shared", NULL};
+                                          "-fno-math-errno", "-fPIC", "-shared",
+                                          "-fno-diagnostics-show-caret", NULL};
 static const char *const fast_flags[] = {"-std=c99", "-O3", "-march=native", "-ffast-math",
-                                         "-fPIC", "-shared", NULL};
+                                         "-fPIC", "-shared", "-fno-diagnostics-show-caret", NULL};
 
 static const char *compiler(void)
 {
