@@ -3,6 +3,7 @@
 #   make deps       install the Debian packages rnnc needs (as root), else say which
 #   make test       every test (installs missing packages when run as root)
 #   make asan       build with AddressSanitizer + UBSan and run the tests with it
+#   make demo       generate the min-char-rnn sized model and check its gradients
 #   make golden     regenerate the golden files in tests/golden/ from the current generator
 
 CC ?= cc
@@ -24,7 +25,7 @@ RT_SRC = runtime/jit.c runtime/jit_tcc.c runtime/jit_cc.c runtime/model.c runtim
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o
 TEMPLATES = templates/rnn.h templates/rnn.c
 
-.PHONY: all deps probe test asan golden clean tests-bin
+.PHONY: all deps probe test asan golden clean tests-bin demo
 all: rnnc
 
 # Probe for the libraries; say which package provides what is missing.
@@ -80,6 +81,16 @@ asan:
 
 rnnc-asan: $(OBJ)
 	$(CC) $(SAN) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+# The main job on built-in data.  Until training lands: generate the min-char-rnn sized
+# model, build it with cc, and prove its gradients with both backends.
+demo: deps
+	@$(MAKE) --no-print-directory rnnc
+	./rnnc gen --vocab 65 --hidden 100 --tau 25 -o out/demo
+	$(CC) -std=c99 -Wall -Wextra -pedantic -Werror -O3 -march=native -ffp-contract=off -c out/demo/rnn.c -o out/demo/rnn.o
+	@size out/demo/rnn.o
+	./rnnc check --vocab 65 --hidden 100 --tau 25 --backend tcc --max-entries 300
+	./rnnc check --vocab 65 --hidden 100 --tau 25 --backend cc --max-entries 300
 
 golden: rnnc
 	@tests/golden.sh regen ./rnnc

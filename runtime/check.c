@@ -115,6 +115,8 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
     unsigned char *base = NULL;
     int rc = -1, have_md = 0;
     if (rnnc_model_load(&m, s, o->backend, err, errlen) != 0) return -1;
+    r->compile_ms = rnnc_jit_compile_ms(m.jit);
+    r->cache_hit = rnnc_jit_cache_hit(m.jit);
     /* Finite differences always run on an exact double-precision build of the same graph. */
     if (s->dtype != RNNC_DOUBLE || s->fast) {
         rnnc_spec sd = *s;

@@ -29,6 +29,8 @@ typedef struct rnnc_check_result {
     rnnc_check_row rows[RNNC_CHECK_ROWS];
     double loss, loss_ref;            /* the model's loss and the double-precision loss */
     double rtol, atol, eps;
+    double compile_ms;                /* the model under test (cc: a cache hit is a dlopen) */
+    int cache_hit;
     int pass;
 } rnnc_check_result;
 

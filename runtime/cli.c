@@ -178,8 +178,9 @@ static int cmd_check(int argc, char **argv)
     rnnc_spec_format(&a.spec, canon, sizeof canon);
     if (rnnc_check_run(&a.spec, &o, &r, err, sizeof err) != 0) die(1, "check: %s", err);
     printf("gradient check of %s\n", canon);
-    printf("backend %s, seed %llu; loss %.17g (double-precision build: %.17g)\n",
-           rnnc_backend_name(a.backend), (unsigned long long)a.seed, r.loss, r.loss_ref);
+    printf("backend %s (%s in %.1f ms), seed %llu; loss %.17g (double-precision build: %.17g)\n",
+           rnnc_backend_name(a.backend), r.cache_hit ? "loaded from cache" : "compiled",
+           r.compile_ms, (unsigned long long)a.seed, r.loss, r.loss_ref);
     printf("%-6s %9s %9s %8s %12s %12s  %s\n", "tensor", "entries", "checked", "skipped",
            "max_abs", "max_rel", "result");
     for (int k = 0; k < RNNC_CHECK_ROWS; k++) {
