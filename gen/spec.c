@@ -187,7 +187,7 @@ int rnnc_spec_read_file(rnnc_spec_builder *b, const char *path, char *err, size_
         }
         rc = rnnc_spec_set(b, key, value, where, err, errlen);
     }
-    if (rc == 0 && ferror(f)) rc = fail(err, errlen, "%s: read error", path);
+    if (rc == 0 && ferror(f)) rc = fail(err, errlen, "%s: cannot read spec file: %s", path, strerror(errno));
     fclose(f);
     return rc;
 }

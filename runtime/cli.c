@@ -32,14 +32,23 @@ static const char usage_text[] =
     "  --name NAME                    C identifier prefix of every symbol (default rnn)\n"
     "  --fast                         fast-math code: backends may differ in the last bits\n";
 
+/* Print "rnnc: MESSAGE" as exactly one line and exit.  Messages quote user input, so any
+ * control character in it is shown escaped (\n, \xHH) rather than breaking the line. */
 static void die(int code, const char *fmt, ...)
 {
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("rnnc: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fputs("rnnc: ", stderr);
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p == '\n') fputs("\\n", stderr);
+        else if (*p == '\t') fputs("\\t", stderr);
+        else if (*p < 0x20 || *p == 0x7f) fprintf(stderr, "\\x%02x", *p);
+        else fputc(*p, stderr);
+    }
+    fputc('\n', stderr);
     exit(code);
 }
 
