@@ -103,9 +103,9 @@ LIB_OBJ = $(filter-out $(BUILD)/runtime/cli.o,$(OBJ))
 TEST_PROGS = $(BUILD)/tests/test_reference $(BUILD)/tests/test_backends $(BUILD)/tests/ref_selfcheck \
              $(BUILD)/tests/test_jit
 tests-bin: $(TEST_PROGS)
-$(BUILD)/tests/test_%: tests/test_%.c tests/ref.c tests/ref.h $(LIB_OBJ)
+$(BUILD)/tests/test_%: tests/test_%.c tests/ref.c tests/ref.h tests/testlib.c tests/testlib.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ $< tests/ref.c $(LIB_OBJ) $(LDLIBS)
+	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ $< tests/ref.c tests/testlib.c $(LIB_OBJ) $(LDLIBS)
 $(BUILD)/tests/ref_selfcheck: tests/test_ref_selfcheck.c tests/ref.c tests/ref.h
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ tests/test_ref_selfcheck.c tests/ref.c -lm

@@ -226,7 +226,7 @@ static int mul_ok(size_t a, size_t b, size_t *r)
     return 1;
 }
 
-typedef struct { size_t cur, align, real_size; int ok; } carver;
+typedef struct { size_t cur, real_size; int ok; } carver;
 
 /* Reserve n elements at the next 64-byte boundary; returns its offset in elements. */
 static size_t carve(carver *c, size_t n)
@@ -253,7 +253,7 @@ int rnnc_spec_layout(const rnnc_spec *s, rnnc_layout *l, char *err, size_t errle
     int ok = product(&nU, H, N, 1) && product(&nW, H, H, 1) && product(&nV, K, H, 1) &&
              product(&nh, T + 1, B, H) && product(&nk, T, B, K) && product(&nhb, T, B, H) &&
              product(&nkb, B, H, 1);
-    carver c = {0, 64, l->real_size, 1};
+    carver c = {0, l->real_size, 1};
     if (ok) {
         l->off_U = carve(&c, nU);
         l->off_W = carve(&c, nW);

@@ -67,7 +67,8 @@ static void add_context(const char *src, char *err, size_t errlen)
     copy[errlen - 1] = '\0';
     size_t len = 0;
     err[0] = '\0';
-    for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         long ln;
         int k = snprintf(err + len, errlen - len, "%s%s", len ? "\n" : "", line);
         if (k < 0 || (size_t)k >= errlen - len) break;

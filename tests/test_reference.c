@@ -21,7 +21,8 @@
  *
  * relu: L is not differentiable where a pre-activation a(t) is 0, and an a(t) within
  * rounding of 0 may legitimately land on either side in the two implementations.  Problems
- * with some |a(t)| below KINK_FLOAT / KINK_DOUBLE are redrawn with the next seed.
+ * with some |a(t)| below TL_KINK_FLOAT / TL_KINK_DOUBLE (testlib.h) are redrawn with the
+ * next seed.
  *
  * Also: rnnc_model_step, chained from h(0) over t = 1..tau on batch column 0, must
  * reproduce forward's h(t) and p(t) bit for bit (it runs the same per-column code).
@@ -34,108 +35,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "../runtime/check.h"
 #include "../runtime/model.h"
 #include "ref.h"
+#include "testlib.h"
 
+/* Measured worst |a - r| / max(1, |r|) over the whole matrix, both backends, 8 seed bases:
+ * double 2.0e-15, float 6.6e-7 (so TOL_DOUBLE has ~50x and TOL_FLOAT ~15x headroom). */
 #define TOL_DOUBLE 1e-13
 #define TOL_FLOAT 1e-5
-#define KINK_DOUBLE 1e-9
-#define KINK_FLOAT 1e-4
-#define MAX_REDRAWS 100
 #ifndef SEED_BASE
 #define SEED_BASE 1000   /* -DSEED_BASE=N draws other problems (to survey the headroom) */
 #endif
-
-/* One test case: a point of the matrix with its dimensions. */
-typedef struct tcase {
-    rnnc_act act;
-    rnnc_loss loss;
-    rnnc_dtype dtype;
-    int onehot;
-    size_t n_in, hidden, n_out, tau, batch;
-} tcase;
-
-/* Dimensions: a pure function of the variant, so the same variant gets the same spec (and
- * the same generated source) in every run and in test_backends.  H is 3..8; the output
- * sizes include some above 16, the lane count of the generated dot products. */
-static void pick_dims(tcase *c)
-{
-    uint64_t st = 0x7e57ull ^ ((uint64_t)c->act << 8) ^ ((uint64_t)c->loss << 12) ^
-                  ((uint64_t)c->dtype << 16) ^ ((uint64_t)c->onehot << 20) ^
-                  ((uint64_t)c->batch << 24) ^ ((uint64_t)c->tau << 32);
-    static const size_t outs[] = {2, 3, 5, 7, 11, 17, 20};
-    c->hidden = 3 + (size_t)(rnnc_rand_next(&st) % 6);
-    size_t k = outs[rnnc_rand_next(&st) % (sizeof outs / sizeof outs[0])];
-    if (c->onehot) {
-        c->n_in = c->n_out = k;
-    } else {
-        c->n_out = (c->loss == RNNC_LOSS_MSE && rnnc_rand_next(&st) % 4 == 0) ? 1 : k;
-        c->n_in = 1 + (size_t)(rnnc_rand_next(&st) % 7);
-        if (c->n_in == c->n_out) c->n_in++;
-    }
-}
-
-static int set_key(rnnc_spec_builder *b, const char *key, const char *value, char *err,
-                   size_t errlen)
-{
-    char where[32];
-    snprintf(where, sizeof where, "--%s", key);
-    return rnnc_spec_set(b, key, value, where, err, errlen);
-}
-
-static int set_size(rnnc_spec_builder *b, const char *key, size_t v, char *err, size_t errlen)
-{
-    char value[32];
-    snprintf(value, sizeof value, "%zu", v);
-    return set_key(b, key, value, err, errlen);
-}
-
-/* The spec, built through the builder as the CLI does (--vocab or --in/--out, ...). */
-static int build_spec(const tcase *c, int fast, rnnc_spec *s, char *err, size_t errlen)
-{
-    rnnc_spec_builder b;
-    rnnc_spec_begin(&b);
-    int rc = c->onehot ? set_size(&b, "vocab", c->n_in, err, errlen)
-                       : set_size(&b, "in", c->n_in, err, errlen) ||
-                             set_size(&b, "out", c->n_out, err, errlen);
-    rc = rc || set_size(&b, "hidden", c->hidden, err, errlen) ||
-         set_size(&b, "tau", c->tau, err, errlen) || set_size(&b, "batch", c->batch, err, errlen) ||
-         set_key(&b, "act", rnnc_act_name(c->act), err, errlen) ||
-         set_key(&b, "loss", rnnc_loss_name(c->loss), err, errlen) ||
-         set_key(&b, "dtype", rnnc_dtype_name(c->dtype), err, errlen) ||
-         (fast && set_key(&b, "fast", "yes", err, errlen));
-    if (rc) return -1;
-    return rnnc_spec_finish(&b, s, err, errlen);
-}
-
-static void summary(const rnnc_spec *s, char *buf, size_t n)
-{
-    if (s->onehot)
-        snprintf(buf, n, "vocab=%zu,hidden=%zu,tau=%zu,batch=%zu,%s,%s,%s", s->n_in, s->hidden,
-                 s->tau, s->batch, rnnc_act_name(s->act), rnnc_loss_name(s->loss),
-                 rnnc_dtype_name(s->dtype));
-    else
-        snprintf(buf, n, "in=%zu,out=%zu,hidden=%zu,tau=%zu,batch=%zu,%s,%s,%s", s->n_in,
-                 s->n_out, s->hidden, s->tau, s->batch, rnnc_act_name(s->act),
-                 rnnc_loss_name(s->loss), rnnc_dtype_name(s->dtype));
-}
-
-/* Compiler messages may span lines; a result line must not. */
-static void one_line(char *s)
-{
-    for (; *s; s++)
-        if (*s == '\n' || *s == '\r') *s = '|';
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ---- The reference side: every buffer in double, carved from one allocation. ---- */
 
@@ -194,53 +105,11 @@ static ref_spec to_ref_spec(const rnnc_spec *s)
     return rs;
 }
 
-/* A value drawn in double and rounded to the model's type: both sides get exactly it. */
-static double draw(uint64_t *st, double lo, double hi, rnnc_dtype dt)
+/* The reference side's buffers as the destination of tl_fill_problem's double copies. */
+static tl_mirror mirror_of(const refbufs *r)
 {
-    double v = rnnc_rand_uniform(st, lo, hi);
-    return dt == RNNC_FLOAT ? (double)(float)v : v;
-}
-
-/* The same random problem into the model's buffers and the reference's. */
-static void fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *mb, refbufs *r,
-                         uint64_t seed)
-{
-    uint64_t st = seed;
-    rnnc_tensor t[RNNC_NTENSORS];
-    rnnc_param_tensors(s, l, t);
-    double *dst[RNNC_NTENSORS] = {r->U, r->W, r->V, r->b, r->c};
-    const double scale[RNNC_NTENSORS] = {s->onehot ? 0.5 : 1 / sqrt((double)s->n_in),
-                                         1 / sqrt((double)s->hidden), 1 / sqrt((double)s->hidden),
-                                         0.5, 0.5};
-    for (int k = 0; k < RNNC_NTENSORS; k++)
-        for (size_t i = 0; i < t[k].rows * t[k].cols; i++) {
-            double v = draw(&st, -scale[k], scale[k], s->dtype);
-            rnnc_set(mb->params, s->dtype, t[k].offset + i, v);
-            dst[k][i] = v;
-        }
-    for (size_t i = 0; i < l->x_count; i++) {
-        if (s->onehot) {
-            r->xi[i] = ((int32_t *)mb->x)[i] = (int32_t)(rnnc_rand_next(&st) % s->n_in);
-        } else {
-            double v = draw(&st, -1, 1, s->dtype);
-            rnnc_set(mb->x, s->dtype, i, v);
-            r->xd[i] = v;
-        }
-    }
-    for (size_t i = 0; i < l->y_count; i++) {
-        if (s->loss == RNNC_LOSS_NLL) {
-            r->yi[i] = ((int32_t *)mb->y)[i] = (int32_t)(rnnc_rand_next(&st) % s->n_out);
-        } else {
-            double v = draw(&st, -1, 1, s->dtype);
-            rnnc_set(mb->y, s->dtype, i, v);
-            r->yd[i] = v;
-        }
-    }
-    for (size_t i = 0; i < l->h0_count; i++) {
-        double v = draw(&st, -0.5, 0.5, s->dtype);
-        rnnc_set(mb->h0, s->dtype, i, v);
-        r->h0[i] = v;
-    }
+    tl_mirror m = {{r->U, r->W, r->V, r->b, r->c}, r->xi, r->yi, r->xd, r->yd, r->h0};
+    return m;
 }
 
 /* min |a_i(t)| over every pre-activation, recomputed in double from the reference's h. */
@@ -317,7 +186,7 @@ typedef struct stats {
 } stats;
 
 /* Run one spec: load, fill, call, compare.  Returns 1 if it passed. */
-static int run_spec(const tcase *tc, rnnc_backend be, uint64_t seed, stats *stt)
+static int run_spec(const tl_case *tc, rnnc_backend be, uint64_t seed, stats *stt)
 {
     char err[4096], name[160], loc[256];
     rnnc_spec s;
@@ -326,14 +195,14 @@ static int run_spec(const tcase *tc, rnnc_backend be, uint64_t seed, stats *stt)
     refbufs r = {0};
     int pass = 0, loaded = 0;
     const char *bn = rnnc_backend_name(be);
-    if (build_spec(tc, 0, &s, err, sizeof err) != 0) {
-        one_line(err);
+    if (tl_build_spec(tc, 0, &s, err, sizeof err) != 0) {
+        tl_one_line(err);
         printf("FAIL reference/%s/spec: %s\n", bn, err);
         return 0;
     }
-    summary(&s, name, sizeof name);
+    tl_summary(&s, name, sizeof name);
     if (rnnc_model_load(&m, &s, be, err, sizeof err) != 0) {
-        one_line(err);
+        tl_one_line(err);
         printf("FAIL reference/%s/%s: load: %s\n", bn, name, err);
         return 0;
     }
@@ -346,15 +215,16 @@ static int run_spec(const tcase *tc, rnnc_backend be, uint64_t seed, stats *stt)
     ref_spec rs = to_ref_spec(&s);
     ref_params P = {r.U, r.W, r.V, r.b, r.c};
     ref_grads G = {r.gU, r.gW, r.gV, r.gb, r.gc};
+    tl_mirror mir = mirror_of(&r);
     double L_ref = 0;
     int tries = 0;
     for (;; tries++) {
-        fill_problem(&s, l, &mb, &r, seed + (uint64_t)tries);
+        tl_fill_problem(&s, l, &mb, seed + (uint64_t)tries, &mir);
         L_ref = ref_forward(&rs, P, r.xi, r.xd, r.yi, r.yd, r.h0, &r.n);
         if (s.act != RNNC_ACT_RELU) break;
-        double kink = s.dtype == RNNC_FLOAT ? KINK_FLOAT : KINK_DOUBLE;
+        double kink = tl_kink(s.dtype);
         if (min_abs_preact(&s, &r) >= kink) break;
-        if (tries == MAX_REDRAWS) {
+        if (tries == TL_MAX_REDRAWS) {
             printf("FAIL reference/%s/%s: every problem drawn has a relu pre-activation within "
                    "%g of 0\n", bn, name, kink);
             goto out;
@@ -364,8 +234,7 @@ static int run_spec(const tcase *tc, rnnc_backend be, uint64_t seed, stats *stt)
     ref_backward(&rs, P, r.xi, r.xd, r.yi, r.yd, &r.n, G);
 
     /* NaN everywhere the generated code must write. */
-    for (size_t i = 0; i < l->ws_count; i++) rnnc_set(mb.ws, s.dtype, i, NAN);
-    for (size_t i = 0; i < l->params_count; i++) rnnc_set(mb.grads, s.dtype, i, NAN);
+    tl_poison(&s, l, &mb);
     double L = rnnc_model_forward(&m, mb.params, mb.x, mb.y, mb.h0, mb.ws);
     rnnc_model_backward(&m, mb.params, mb.x, mb.y, mb.ws, mb.grads);
 
@@ -419,7 +288,7 @@ out:
 }
 
 /* rnnc_model_step chained from h(0) on column 0 must reproduce forward's h(t), p(t) exactly. */
-static int run_step(const tcase *tc, rnnc_backend be, uint64_t seed)
+static int run_step(const tl_case *tc, rnnc_backend be, uint64_t seed)
 {
     char err[4096], name[160];
     rnnc_spec s;
@@ -429,14 +298,14 @@ static int run_step(const tcase *tc, rnnc_backend be, uint64_t seed)
     void *hbuf[2] = {NULL, NULL}, *out = NULL;
     int pass = 0, loaded = 0;
     const char *bn = rnnc_backend_name(be);
-    if (build_spec(tc, 0, &s, err, sizeof err) != 0) {
-        one_line(err);
+    if (tl_build_spec(tc, 0, &s, err, sizeof err) != 0) {
+        tl_one_line(err);
         printf("FAIL reference/%s/step/spec: %s\n", bn, err);
         return 0;
     }
-    summary(&s, name, sizeof name);
+    tl_summary(&s, name, sizeof name);
     if (rnnc_model_load(&m, &s, be, err, sizeof err) != 0) {
-        one_line(err);
+        tl_one_line(err);
         printf("FAIL reference/%s/step/%s: load: %s\n", bn, name, err);
         return 0;
     }
@@ -451,7 +320,8 @@ static int run_step(const tcase *tc, rnnc_backend be, uint64_t seed)
         printf("FAIL reference/%s/step/%s: out of memory\n", bn, name);
         goto out;
     }
-    fill_problem(&s, l, &mb, &r, seed);
+    tl_mirror mir = mirror_of(&r);
+    tl_fill_problem(&s, l, &mb, seed, &mir);
     (void)rnnc_model_forward(&m, mb.params, mb.x, mb.y, mb.h0, mb.ws);
     memcpy(hbuf[0], mb.h0, H * rs);   /* column 0 of h(0) */
     for (size_t t = 1; t <= s.tau; t++) {
@@ -467,7 +337,7 @@ static int run_step(const tcase *tc, rnnc_backend be, uint64_t seed)
             size_t n = what[0] == 'h' ? H : K, i;
             const void *a = what[0] == 'h' ? hout : out, *f = what[0] == 'h' ? (const void *)hf : pf;
             for (i = 0; i + 1 < n && memcmp((const char *)a + i * rs, (const char *)f + i * rs, rs) == 0; i++) {}
-            printf("FAIL reference/%s/step/%s: %s(t=%zu) [b=0, i=%zu]: step gives %.17g, forward "
+            printf("FAIL reference/%s/step/%s: %s(t=%zu)[b=0,i=%zu]: step gives %.17g, forward "
                    "%.17g (must be bit-identical)\n",
                    bn, name, what, t, i, rnnc_get(a, s.dtype, i), rnnc_get(f, s.dtype, i));
             goto out;
@@ -498,7 +368,7 @@ int main(int argc, char **argv)
     stats st;
     memset(&st, 0, sizeof st);
     int failed = 0, n = 0;
-    double t0 = now_s();
+    double t0 = tl_now_s();
     uint64_t seed = SEED_BASE;
     for (int act = 0; act < 3; act++)
         for (int loss = 0; loss < 2; loss++)
@@ -506,22 +376,22 @@ int main(int argc, char **argv)
                 for (int onehot = 1; onehot >= 0; onehot--)
                     for (int bi = 0; bi < 2; bi++)
                         for (int ti = 0; ti < 3; ti++) {
-                            tcase c = {(rnnc_act)act, (rnnc_loss)loss, dtypes[di], onehot,
-                                       0, 0, 0, taus[ti], batches[bi]};
-                            pick_dims(&c);
+                            tl_case c = {(rnnc_act)act, (rnnc_loss)loss, dtypes[di], onehot,
+                                          0, 0, 0, taus[ti], batches[bi]};
+                            tl_pick_dims(&c);
                             failed += !run_spec(&c, be, seed, &st);
                             seed += 1000;
                             n++;
                         }
-    static const tcase steps[] = {
+    static const tl_case steps[] = {
         {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 9, 3},
         {RNNC_ACT_SIGMOID, RNNC_LOSS_MSE, RNNC_DOUBLE, 0, 0, 0, 0, 9, 3},
         {RNNC_ACT_RELU, RNNC_LOSS_NLL, RNNC_DOUBLE, 1, 0, 0, 0, 9, 3},
         {RNNC_ACT_TANH, RNNC_LOSS_MSE, RNNC_FLOAT, 0, 0, 0, 0, 9, 3},
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        tcase c = steps[i];
-        pick_dims(&c);
+        tl_case c = steps[i];
+        tl_pick_dims(&c);
         failed += !run_step(&c, be, SEED_BASE + 7 + i);
         n++;
     }
@@ -531,6 +401,6 @@ int main(int argc, char **argv)
     printf("# reference/%s: worst err/tol over %zu double specs (tol %g): %.3g at %s\n", bn,
            st.specs[RNNC_DOUBLE], TOL_DOUBLE, st.worst[RNNC_DOUBLE], st.where[RNNC_DOUBLE]);
     printf("# reference/%s: %d cases, %d failed, %zu relu problems redrawn, %.2f s\n", bn, n,
-           failed, st.redraws, now_s() - t0);
+           failed, st.redraws, tl_now_s() - t0);
     return failed ? 1 : 0;
 }
