@@ -35,9 +35,9 @@ static void fill_banner(rnnc_emit *e, const void *vctx)
     rnnc_emit_line(e, " * Dimensions: n_in=%zu%s, H=%zu, K=%zu, tau=%zu, B=%zu", s->n_in,
                    s->onehot ? " (one-hot)" : "", s->hidden, s->n_out, s->tau, s->batch);
     rnnc_emit_line(e, " * Caller's buffers (bytes): params %zu, grads %zu, workspace %zu, x %zu, "
-                   "y %zu, h0 %zu",
+                   "y %zu, h0 %zu, optimiser %zu",
                    l->params_bytes, l->params_bytes, l->ws_bytes, l->x_bytes, l->y_bytes,
-                   l->h0_bytes);
+                   l->h0_bytes, l->opt_bytes);
     rnnc_emit_line(e, " * Equation numbers refer to bptt.md (Deep Learning, Goodfellow et al., "
                    "ch. 10). */");
 }
@@ -86,6 +86,7 @@ static void fill_layout(rnnc_emit *e, const void *vctx)
         {"WS_D", l->ws_d, "d(1..tau), tau x B x H"}, {"WS_GH0", l->ws_gh0, "grad_h(0), B x H"},
         {"WS_COUNT", l->ws_count, NULL}, {"X_COUNT", l->x_count, NULL},
         {"Y_COUNT", l->y_count, NULL}, {"H0_COUNT", l->h0_count, NULL},
+        {"OPT_COUNT", l->opt_count, "optimiser state: two moments per parameter"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         if (rows[i].what)
@@ -121,6 +122,7 @@ static void fill_math(rnnc_emit *e, const void *vctx)
     int dbl = s->dtype == RNNC_DOUBLE;
     const char *sfx = dbl ? "" : "f";
     rnnc_emit_line(e, "#define %s_EXP exp%s", U, sfx);
+    rnnc_emit_line(e, "#define %s_SQRT sqrt%s", U, sfx);
     rnnc_emit_line(e, "#define %s_LOG log%s", U, sfx);
     if (s->fast)
         rnnc_emit_line(e, "#define %s_FMA(a, b, c) ((a) * (b) + (c)) /* --fast: the compiler may contract */", U);

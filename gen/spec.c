@@ -49,6 +49,12 @@ static unsigned key_bit(const char *key)
 
 int rnnc_spec_is_key(const char *key) { return key_bit(key) != 0; }
 
+int rnnc_spec_has(const rnnc_spec_builder *b, const char *key)
+{
+    unsigned bit = key_bit(key);
+    return bit != 0 && (b->set & bit) != 0;
+}
+
 /* A size: decimal digits only (no sign, no spaces, no 0x), 1 .. max. */
 static int parse_size(const char *v, size_t max, size_t *out, const char *where, char *err,
                       size_t errlen)
@@ -279,10 +285,13 @@ int rnnc_spec_layout(const rnnc_spec *s, rnnc_layout *l, char *err, size_t errle
          mul_ok(l->ws_count, l->real_size, &l->ws_bytes) &&
          mul_ok(l->x_count, l->x_elem_size, &l->x_bytes) &&
          mul_ok(l->y_count, l->y_elem_size, &l->y_bytes) &&
-         mul_ok(l->h0_count, l->real_size, &l->h0_bytes);
+         mul_ok(l->h0_count, l->real_size, &l->h0_bytes) &&
+         mul_ok(l->params_count, 2, &l->opt_count) &&
+         mul_ok(l->opt_count, l->real_size, &l->opt_bytes);
     if (!ok) return fail(err, errlen, "--hidden: buffer sizes overflow size_t for this spec");
     const struct { const char *what, *opt; size_t bytes; } bufs[] = {
-        {"parameters", "--hidden", l->params_bytes}, {"workspace", "--tau", l->ws_bytes},
+        {"parameters", "--hidden", l->params_bytes}, {"optimiser state", "--hidden", l->opt_bytes},
+        {"workspace", "--tau", l->ws_bytes},
         {"inputs", "--tau", l->x_bytes}, {"targets", "--tau", l->y_bytes},
     };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)

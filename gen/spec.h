@@ -44,8 +44,9 @@ typedef struct rnnc_layout {
     size_t off_U, off_W, off_V, off_b, off_c, params_count;   /* parameters = gradients */
     size_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gh0, ws_count;  /* workspace nodes */
     size_t x_count, y_count, h0_count;                        /* inputs, targets, h(0) */
+    size_t opt_count;                                         /* optimiser state: 2 x params */
     size_t x_elem_size, y_elem_size;
-    size_t params_bytes, ws_bytes, x_bytes, y_bytes, h0_bytes;
+    size_t params_bytes, ws_bytes, x_bytes, y_bytes, h0_bytes, opt_bytes;
 } rnnc_layout;
 
 /* Parser state: which keys were set, so the spec is checked as a whole at the end. */
@@ -59,6 +60,9 @@ void rnnc_spec_begin(rnnc_spec_builder *b);
 
 /* Is KEY (without leading dashes) a spec key?  Returns 1 if it is, 0 if not. */
 int rnnc_spec_is_key(const char *key);
+
+/* Was KEY set (by a file or an option)?  1 or 0. */
+int rnnc_spec_has(const rnnc_spec_builder *b, const char *key);
 
 /* Set KEY to VALUE.  WHERE names the source for messages ("--hidden", "m.spec:3").
  * Returns 0, or -1 with a one-line message in err. */

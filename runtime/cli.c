@@ -1,36 +1,57 @@
 /* cli.c: the rnnc command line.  The only file that parses argv, prints usage and calls
- * exit(): 0 success, 1 runtime failure (or a failed check), 2 bad usage or input. */
+ * exit(): 0 success, 1 runtime failure (or a failed check), 2 bad usage or input,
+ * 130 / 143 after a clean save on SIGINT / SIGTERM. */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../gen/gen.h"
 #include "../gen/spec.h"
 #include "check.h"
+#include "ckpt.h"
 #include "jit.h"
+#include "plot.h"
+#include "sample.h"
+#include "train.h"
 
 static const char usage_text[] =
-    "usage: rnnc COMMAND [SPEC] [OPTIONS]\n"
+    "usage: rnnc COMMAND [ARGS]\n"
     "\n"
     "commands:\n"
-    "  gen    [SPEC] [-o DIR]         write DIR/NAME.h and DIR/NAME.c (default DIR: out)\n"
+    "  gen    [SPEC] [-o DIR]           write DIR/NAME.h and DIR/NAME.c (default DIR: out)\n"
     "  check  [SPEC] [--backend tcc|cc] [--seed S] [--max-entries N]\n"
-    "                                 finite-difference check of the generated BPTT\n"
-    "  version                        print the version\n"
+    "                                   finite-difference check of the generated BPTT\n"
+    "  train  [SPEC.spec] [OPTIONS] [DATA...]\n"
+    "                                   train on text files (or a .csv) or the built-in corpus\n"
+    "  sample CKPT [-n N] [--temperature T] [--top-k K] [--prime TEXT] [--seed S]\n"
+    "  info   CKPT                      spec, vocabulary, step, loss and sizes of a checkpoint\n"
+    "  plot   LOG.csv -o FILE.svg       draw the loss curve of a --log file\n"
+    "  version\n"
     "\n"
     "model (as options, or as 'key = value' lines in a SPEC file / --spec FILE):\n"
-    "  --vocab V | --in N --out K     one-hot input and softmax over V classes, or dense\n"
-    "  --hidden H  --tau T            hidden size, unrolled sequence length (required)\n"
-    "  --batch B                      independent sequences per call (default 1)\n"
-    "  --act tanh|relu|sigmoid        hidden activation (default tanh)\n"
-    "  --loss nll|mse                 softmax + negative log-likelihood, or squared error\n"
-    "  --dtype float|double           (default float)\n"
-    "  --name NAME                    C identifier prefix of every symbol (default rnn)\n"
-    "  --fast                         fast-math code: backends may differ in the last bits\n";
+    "  --vocab V | --in N --out K       one-hot input and softmax over V classes, or dense\n"
+    "  --hidden H  --tau T              hidden size, unrolled length (train: 100 and 25)\n"
+    "  --batch B                        independent sequences per call (default 1)\n"
+    "  --act tanh|relu|sigmoid          hidden activation (default tanh)\n"
+    "  --loss nll|mse                   softmax + negative log-likelihood, or squared error\n"
+    "  --dtype float|double             (default float)\n"
+    "  --name NAME                      C identifier prefix of every symbol (default rnn)\n"
+    "  --fast                           fast-math code: backends may differ in the last bits\n"
+    "\n"
+    "training (defaults as min-char-rnn):\n"
+    "  --steps N (10000)  --optim sgd|momentum|adagrad|rmsprop|adam (adagrad)  --lr X (0.1)\n"
+    "  --beta1 X (0.9)  --beta2 X (0.999)  --eps X (1e-8)  --weight-decay X (0)\n"
+    "  --clip X (5; 0 = off)  --clip-norm X (0 = off)  --seed S (1)\n"
+    "  --backend tcc|cc|auto (auto: start on tcc, switch to cc when it is compiled)\n"
+    "  --every N (100: progress, log row, checkpoint)  --sample-every N (1000; 0 = off)\n"
+    "  --save FILE  --resume FILE  --log FILE.csv  --chars bytes|utf8  --target COL[,COL]\n";
 
 /* Print "rnnc: MESSAGE" as exactly one line and exit.  Messages quote user input, so any
  * control character in it is shown escaped (\n, \xHH) rather than breaking the line. */
@@ -52,24 +73,19 @@ static void die(int code, const char *fmt, ...)
     exit(code);
 }
 
-/* Options common to the commands, parsed in one pass. */
-typedef struct cli_args {
-    rnnc_spec spec;
-    const char *outdir;
-    rnnc_backend backend;
-    uint64_t seed;
-    size_t max_entries;
-} cli_args;
+/* ---- generic option parsing ---- */
 
-static uint64_t parse_u64(const char *opt, const char *v)
-{
-    char *end;
-    errno = 0;
-    if (*v < '0' || *v > '9') die(2, "%s: expected a non-negative whole number, got '%s'", opt, v);
-    unsigned long long n = strtoull(v, &end, 10);
-    if (errno || *end) die(2, "%s: expected a non-negative whole number, got '%s'", opt, v);
-    return n;
-}
+typedef struct opt {
+    char name[64];
+    const char *value;   /* NULL for a flag */
+} cli_opt;
+
+typedef struct cli_args {
+    cli_opt opts[128];
+    int nopts;
+    const char *pos[256];
+    int npos;
+} cli_args;
 
 /* Is word one of the space-separated words of list? */
 static int has_word(const char *list, const char *word)
@@ -80,116 +96,161 @@ static int has_word(const char *list, const char *word)
     return 0;
 }
 
-/* Parse argv[first..] for a command; allowed names the command-specific options it takes
- * ("o", "backend", "seed", "max-entries"). */
-static void parse_args(int argc, char **argv, int first, const char *cmd, const char *allowed,
-                       cli_args *a)
+/* Split argv[2..] into options and positionals.  valued: options taking a value; flags:
+ * options without one (spec keys are valued, "fast" a flag, when spec is set). */
+static void parse(int argc, char **argv, const char *cmd, const char *valued, const char *flags,
+                  int spec, cli_args *a)
 {
-    char err[512];
-    const char *spec_file = NULL;
-    rnnc_spec_builder b;
-    rnnc_spec_begin(&b);
     memset(a, 0, sizeof *a);
-    a->outdir = "out";
-    a->backend = RNNC_BACKEND_TCC;
-    a->seed = 1;
-    /* Options are collected first and applied after the spec file, so a file's key and an
-     * option for the same key are reported as given twice, whatever their order. */
-    char keys[64][64];
-    const char *vals[64];
-    int nkeys = 0;
-    for (int i = first; i < argc; i++) {
+    for (int i = 2; i < argc; i++) {
         const char *arg = argv[i];
-        if (arg[0] != '-' || arg[1] == '\0') {
-            if (spec_file) die(2, "%s: more than one spec file ('%s' and '%s')", cmd, spec_file, arg);
-            spec_file = arg;
+        if (arg[0] != '-' || arg[1] == '\0' || (arg[1] == '-' && arg[2] == '\0')) {
+            if (a->npos == 256) die(2, "%s: too many arguments", arg);
+            a->pos[a->npos++] = arg;
             continue;
         }
-        const char *name = arg + (arg[1] == '-' ? 2 : 1);
-        char namebuf[64];
-        const char *value = NULL, *eq = strchr(name, '=');
-        if (eq) {
-            size_t n = (size_t)(eq - name);
-            if (n >= sizeof namebuf) die(2, "%s: unknown option", arg);
-            memcpy(namebuf, name, n);
-            namebuf[n] = '\0';
-            name = namebuf;
-            value = eq + 1;
-        }
-        if (strcmp(name, "h") == 0 || strcmp(name, "help") == 0) {
+        const char *name = arg + (arg[1] == '-' ? 2 : 1), *eq = strchr(name, '='), *value = NULL;
+        char nm[64];
+        size_t n = eq ? (size_t)(eq - name) : strlen(name);
+        if (n >= sizeof nm) die(2, "%.80s: unknown option for 'rnnc %s' (see rnnc --help)", arg, cmd);
+        memcpy(nm, name, n);
+        nm[n] = '\0';
+        if (strcmp(nm, "h") == 0 || strcmp(nm, "help") == 0) {
             fputs(usage_text, stdout);
             exit(0);
         }
-        int is_flag = strcmp(name, "fast") == 0;
-        int known = rnnc_spec_is_key(name) || strcmp(name, "spec") == 0 || has_word(allowed, name);
-        if (!known) die(2, "%s: unknown option for 'rnnc %s' (see rnnc --help)", arg, cmd);
-        if (is_flag) {
-            if (!value) value = "yes";
-        } else if (!value) {
+        int is_flag = has_word(flags, nm) || (spec && strcmp(nm, "fast") == 0);
+        int is_valued = has_word(valued, nm) || (spec && (rnnc_spec_is_key(nm) || strcmp(nm, "spec") == 0) &&
+                                                strcmp(nm, "fast") != 0);
+        if (!is_flag && !is_valued) die(2, "%s: unknown option for 'rnnc %s' (see rnnc --help)", arg, cmd);
+        if (eq) value = eq + 1;
+        else if (is_valued) {
             if (i + 1 >= argc) die(2, "%s: expected a value", arg);
             value = argv[++i];
         }
-        char opt[80];
-        snprintf(opt, sizeof opt, "--%s", name);
-        if (strcmp(name, "spec") == 0) {
-            if (spec_file) die(2, "--spec: more than one spec file ('%s' and '%s')", spec_file, value);
-            spec_file = value;
-        } else if (strcmp(name, "o") == 0) {
-            if (!*value) die(2, "-o: expected a directory");
-            a->outdir = value;
-        } else if (strcmp(name, "backend") == 0) {
-            if (rnnc_backend_parse(value, &a->backend) != 0)
-                die(2, "--backend: expected tcc or cc, got '%s'", value);
-        } else if (strcmp(name, "seed") == 0) {
-            a->seed = parse_u64(opt, value);
-        } else if (strcmp(name, "max-entries") == 0) {
-            a->max_entries = (size_t)parse_u64(opt, value);
-            if (a->max_entries == 0) die(2, "--max-entries: expected at least 1");
-        } else {
-            if (nkeys == 64) die(2, "%s: too many options", arg);
-            snprintf(keys[nkeys], sizeof keys[0], "%s", name);
-            vals[nkeys] = value;
-            nkeys++;
-        }
+        if (a->nopts == 128) die(2, "%s: too many options", arg);
+        snprintf(a->opts[a->nopts].name, sizeof a->opts[0].name, "%s", nm);
+        a->opts[a->nopts].value = is_flag && !eq ? NULL : value;
+        a->nopts++;
     }
-    if (spec_file && rnnc_spec_read_file(&b, spec_file, err, sizeof err) != 0) die(2, "%s", err);
-    for (int k = 0; k < nkeys; k++) {
-        char where[80];
-        snprintf(where, sizeof where, "--%s", keys[k]);
-        if (rnnc_spec_set(&b, keys[k], vals[k], where, err, sizeof err) != 0) die(2, "%s", err);
-    }
-    if (rnnc_spec_finish(&b, &a->spec, err, sizeof err) != 0) die(2, "%s", err);
 }
+
+/* The last value of option name, or NULL. */
+static const char *get(const cli_args *a, const char *name)
+{
+    const char *v = NULL;
+    for (int i = 0; i < a->nopts; i++)
+        if (strcmp(a->opts[i].name, name) == 0) v = a->opts[i].value ? a->opts[i].value : "yes";
+    return v;
+}
+
+static uint64_t parse_u64(const char *opt, const char *v, uint64_t min)
+{
+    char *end;
+    errno = 0;
+    if (*v < '0' || *v > '9') die(2, "--%s: expected a whole number, got '%s'", opt, v);
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *end) die(2, "--%s: expected a whole number, got '%s'", opt, v);
+    if (n < min) die(2, "--%s: expected at least %llu, got '%s'", opt, (unsigned long long)min, v);
+    return n;
+}
+
+static double parse_real(const char *opt, const char *v, double lo, double hi, int lo_open)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno || !isfinite(x) || x < lo || x > hi || (lo_open && x == lo)) {
+        if (hi >= 1e300) die(2, "--%s: expected a number %s %g, got '%s'", opt, lo_open ? ">" : ">=", lo, v);
+        die(2, "--%s: expected a number in %s%g, %g], got '%s'", opt, lo_open ? "(" : "[", lo, hi, v);
+    }
+    return x;
+}
+
+/* Apply the spec file (if any) and every spec option to builder b.  Options for the same key
+ * as the file's are reported as given twice, whatever their order. */
+static void apply_spec(const cli_args *a, const char *spec_file, rnnc_spec_builder *b)
+{
+    char err[1024];
+    rnnc_spec_begin(b);
+    const char *sf = get(a, "spec");
+    if (sf && spec_file) die(2, "--spec: more than one spec file ('%s' and '%s')", spec_file, sf);
+    if (!sf) sf = spec_file;
+    if (sf && rnnc_spec_read_file(b, sf, err, sizeof err) != 0) die(2, "%s", err);
+    for (int i = 0; i < a->nopts; i++) {
+        const cli_opt *o = &a->opts[i];
+        if (!rnnc_spec_is_key(o->name)) continue;
+        char where[80];
+        snprintf(where, sizeof where, "--%s", o->name);
+        if (rnnc_spec_set(b, o->name, o->value ? o->value : "yes", where, err, sizeof err) != 0)
+            die(2, "%s", err);
+    }
+}
+
+static void finish_spec(const rnnc_spec_builder *b, rnnc_spec *s)
+{
+    char err[1024];
+    if (rnnc_spec_finish(b, s, err, sizeof err) != 0) die(2, "%s", err);
+}
+
+/* gen and check take at most one positional: the spec file. */
+static const char *one_spec_file(const cli_args *a, const char *cmd)
+{
+    if (a->npos > 1) die(2, "%s: more than one spec file for 'rnnc %s' ('%s' and '%s')", a->pos[1], cmd, a->pos[0], a->pos[1]);
+    return a->npos ? a->pos[0] : NULL;
+}
+
+static rnnc_backend backend_opt(const cli_args *a)
+{
+    rnnc_backend b = RNNC_BACKEND_TCC;
+    const char *v = get(a, "backend");
+    if (v && rnnc_backend_parse(v, &b) != 0) die(2, "--backend: expected tcc or cc, got '%s'", v);
+    return b;
+}
+
+/* ---- commands ---- */
 
 static int cmd_gen(int argc, char **argv)
 {
     cli_args a;
+    rnnc_spec_builder b;
+    rnnc_spec s;
     char err[1024];
-    parse_args(argc, argv, 2, "gen", "o", &a);
+    parse(argc, argv, "gen", "o", "", 1, &a);
+    apply_spec(&a, one_spec_file(&a, "gen"), &b);
+    finish_spec(&b, &s);
+    const char *outdir = get(&a, "o") ? get(&a, "o") : "out";
+    if (!*outdir) die(2, "-o: expected a directory");
     struct stat st;
-    if (stat(a.outdir, &st) != 0) {
-        if (mkdir(a.outdir, 0777) != 0) die(2, "-o: cannot create directory '%s': %s", a.outdir, strerror(errno));
+    if (stat(outdir, &st) != 0) {
+        if (mkdir(outdir, 0777) != 0) die(2, "-o: cannot create directory '%s': %s", outdir, strerror(errno));
     } else if (!S_ISDIR(st.st_mode)) {
-        die(2, "-o: '%s' is not a directory", a.outdir);
+        die(2, "-o: '%s' is not a directory", outdir);
     }
-    if (rnnc_gen_write(&a.spec, a.outdir, err, sizeof err) != 0) die(1, "%s", err);
-    printf("wrote %s/%s.h and %s/%s.c\n", a.outdir, a.spec.name, a.outdir, a.spec.name);
+    if (rnnc_gen_write(&s, outdir, err, sizeof err) != 0) die(1, "%s", err);
+    printf("wrote %s/%s.h and %s/%s.c\n", outdir, s.name, outdir, s.name);
     return 0;
 }
 
 static int cmd_check(int argc, char **argv)
 {
     cli_args a;
+    rnnc_spec_builder b;
+    rnnc_spec s;
     char err[8192], canon[512];
-    parse_args(argc, argv, 2, "check", "backend seed max-entries", &a);
-    rnnc_check_opts o = {a.backend, a.seed, a.max_entries};
+    parse(argc, argv, "check", "backend seed max-entries", "", 1, &a);
+    rnnc_check_opts o = {backend_opt(&a), 1, 0};
+    if (get(&a, "seed")) o.seed = parse_u64("seed", get(&a, "seed"), 0);
+    if (get(&a, "max-entries")) o.max_entries = (size_t)parse_u64("max-entries", get(&a, "max-entries"), 1);
+    apply_spec(&a, one_spec_file(&a, "check"), &b);
+    finish_spec(&b, &s);
     rnnc_check_result r;
-    rnnc_spec_format(&a.spec, canon, sizeof canon);
-    if (rnnc_check_run(&a.spec, &o, &r, err, sizeof err) != 0) die(1, "check: %s", err);
+    rnnc_spec_format(&s, canon, sizeof canon);
+    if (rnnc_check_run(&s, &o, &r, err, sizeof err) != 0) die(1, "check: %s", err);
     printf("gradient check of %s\n", canon);
     printf("backend %s (%s in %.1f ms), seed %llu; loss %.17g (double-precision build: %.17g)\n",
-           rnnc_backend_name(a.backend), r.cache_hit ? "loaded from cache" : "compiled",
-           r.compile_ms, (unsigned long long)a.seed, r.loss, r.loss_ref);
+           rnnc_backend_name(o.backend), r.cache_hit ? "loaded from cache" : "compiled",
+           r.compile_ms, (unsigned long long)o.seed, r.loss, r.loss_ref);
     printf("%-6s %9s %9s %8s %12s %12s  %s\n", "tensor", "entries", "checked", "skipped",
            "max_abs", "max_rel", "result");
     for (int k = 0; k < RNNC_CHECK_ROWS; k++) {
@@ -200,13 +261,198 @@ static int cmd_check(int argc, char **argv)
     printf("tolerance: |analytic - numeric| <= %g * max(|analytic|, |numeric|) + %g; central "
            "differences in double, eps %g%s\n",
            r.rtol, r.atol, r.eps,
-           a.max_entries ? "; larger tensors checked on a random subset of --max-entries entries"
+           o.max_entries ? "; larger tensors checked on a random subset of --max-entries entries"
                          : "; tensors over 2000 entries checked on a random subset of 2000");
-    if (a.spec.act == RNNC_ACT_RELU)
+    if (s.act == RNNC_ACT_RELU)
         printf("relu: entries whose perturbation crosses a kink (changes which units are active) "
                "are skipped\n");
     printf("%s\n", r.pass ? "all gradients agree" : "GRADIENT CHECK FAILED");
     return r.pass ? 0 : 1;
+}
+
+static size_t ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_train_opts o;
+    char err[8192];
+    parse(argc, argv, "train",
+          "backend optim lr beta1 beta2 eps weight-decay clip clip-norm steps seed every "
+          "sample-every save resume log chars target",
+          "", 1, &a);
+    rnnc_train_defaults(&o);
+    /* Positionals: a *.spec file, then data files. */
+    const char *spec_file = NULL, *data[256];
+    size_t ndata = 0;
+    for (int i = 0; i < a.npos; i++) {
+        if (ends_with(a.pos[i], ".spec")) {
+            if (spec_file) die(2, "%s: more than one spec file", a.pos[i]);
+            spec_file = a.pos[i];
+        } else {
+            data[ndata++] = a.pos[i];
+        }
+    }
+    apply_spec(&a, spec_file, &o.spec);
+    const char *v;
+    if ((v = get(&a, "backend"))) {
+        if (strcmp(v, "tcc") == 0) o.backend = RNNC_RUN_TCC;
+        else if (strcmp(v, "cc") == 0) o.backend = RNNC_RUN_CC;
+        else if (strcmp(v, "auto") == 0) o.backend = RNNC_RUN_AUTO;
+        else die(2, "--backend: expected tcc, cc or auto, got '%s'", v);
+    }
+    if ((v = get(&a, "optim"))) {
+        o.optim = rnnc_optim_parse(v);
+        if (o.optim < 0) die(2, "--optim: expected sgd, momentum, adagrad, rmsprop or adam, got '%s'", v);
+        o.set |= RNNC_SET_OPTIM;
+    }
+    const struct { const char *name; double *dst; double lo, hi; int open; unsigned bit; } reals[] = {
+        {"lr", &o.lr, 0, 1e300, 1, RNNC_SET_LR},
+        {"beta1", &o.beta1, 0, 1, 0, RNNC_SET_BETA1},
+        {"beta2", &o.beta2, 0, 1, 0, RNNC_SET_BETA2},
+        {"eps", &o.eps, 0, 1e300, 1, RNNC_SET_EPS},
+        {"weight-decay", &o.weight_decay, 0, 1e300, 0, RNNC_SET_WD},
+        {"clip", &o.clip, 0, 1e300, 0, RNNC_SET_CLIP},
+        {"clip-norm", &o.clip_norm, 0, 1e300, 0, RNNC_SET_CLIP_NORM},
+    };
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
+        if ((v = get(&a, reals[i].name))) {
+            *reals[i].dst = parse_real(reals[i].name, v, reals[i].lo, reals[i].hi, reals[i].open);
+            o.set |= reals[i].bit;
+        }
+    if ((v = get(&a, "beta1")) && o.beta1 >= 1) die(2, "--beta1: expected a number in [0, 1), got '%s'", v);
+    if ((v = get(&a, "beta2")) && o.beta2 >= 1) die(2, "--beta2: expected a number in [0, 1), got '%s'", v);
+    if ((v = get(&a, "steps"))) o.steps = parse_u64("steps", v, 1);
+    if ((v = get(&a, "seed"))) o.seed = parse_u64("seed", v, 0);
+    if ((v = get(&a, "every"))) o.every = parse_u64("every", v, 1);
+    if ((v = get(&a, "sample-every"))) o.sample_every = parse_u64("sample-every", v, 0);
+    if ((v = get(&a, "chars"))) {
+        if (strcmp(v, "bytes") == 0) o.chars = RNNC_CHARS_BYTES;
+        else if (strcmp(v, "utf8") == 0) o.chars = RNNC_CHARS_UTF8;
+        else die(2, "--chars: expected bytes or utf8, got '%s'", v);
+        o.chars_set = 1;
+    }
+    o.save = get(&a, "save");
+    o.resume = get(&a, "resume");
+    o.log = get(&a, "log");
+    o.targets = get(&a, "target");
+    if (o.save && !*o.save) die(2, "--save: expected a file name");
+    if (o.targets && ndata == 0) die(2, "--target: only for a CSV data file");
+    o.data = data;
+    o.ndata = ndata;
+    o.tty = isatty(fileno(stdout));
+    int rc = rnnc_train_run(&o, err, sizeof err);
+    if (rc == 1 || rc == 2) die(rc, "%s", err);
+    return rc;
+}
+
+static void load_ckpt(const cli_args *a, const char *cmd, rnnc_ckpt *c)
+{
+    char err[1024];
+    if (a->npos != 1) die(2, "%s: expected one checkpoint file (rnnc %s CKPT)", a->npos ? a->pos[1] : cmd, cmd);
+    if (rnnc_ckpt_load(c, a->pos[0], err, sizeof err) != 0) die(2, "%s", err);
+}
+
+static int cmd_sample(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_ckpt c;
+    rnnc_model m;
+    char err[8192];
+    parse(argc, argv, "sample", "n temperature top-k prime seed backend", "", 0, &a);
+    rnnc_sample_opts so = {500, 1.0, 0, 1};
+    const char *v;
+    if ((v = get(&a, "n"))) so.n = (size_t)parse_u64("n", v, 0);
+    if ((v = get(&a, "temperature"))) so.temperature = parse_real("temperature", v, 0, 1e300, 1);
+    if ((v = get(&a, "top-k"))) so.top_k = (size_t)parse_u64("top-k", v, 0);
+    if ((v = get(&a, "seed"))) so.rng = parse_u64("seed", v, 0);
+    rnnc_backend backend = backend_opt(&a);
+    load_ckpt(&a, "sample", &c);
+    if (!c.spec.onehot) die(2, "%s: a dense model has no symbols to sample", a.pos[0]);
+    const char *prime = get(&a, "prime");
+    int32_t *ids = NULL;
+    size_t nids = 0, cap = 0;
+    if (prime && *prime &&
+        rnnc_text_encode(&c.vocab, (const unsigned char *)prime, strlen(prime), "--prime", &ids,
+                         &nids, &cap, err, sizeof err) != 0)
+        die(2, "%s", err);
+    /* Sampling is one column at a time: the batch does not matter, tcc starts at once. */
+    rnnc_spec one = c.spec;
+    one.batch = 1;
+    one.tau = 1;
+    if (rnnc_model_load(&m, &one, backend, err, sizeof err) != 0) die(1, "%s", err);
+    void *h = calloc(c.spec.hidden, c.layout.real_size);
+    if (!h) die(1, "out of memory");
+    if (prime) fputs(prime, stdout);
+    /* The parameter layout does not depend on batch or tau. */
+    if (rnnc_sample(&m, c.params, &c.vocab, h, ids, nids, 0, &so, stdout) != 0) die(1, "out of memory");
+    fputc('\n', stdout);
+    free(h);
+    free(ids);
+    rnnc_model_unload(&m);
+    rnnc_ckpt_free(&c);
+    return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_ckpt c;
+    char canon[512];
+    parse(argc, argv, "info", "", "", 0, &a);
+    load_ckpt(&a, "info", &c);
+    rnnc_spec_format(&c.spec, canon, sizeof canon);
+    printf("checkpoint: %s\n", a.pos[0]);
+    printf("spec: %s\n", canon);
+    if (c.spec.onehot) {
+        printf("vocabulary: %zu symbols (%s): ", c.vocab.size,
+               c.vocab.mode == RNNC_CHARS_UTF8 ? "UTF-8 characters" : "bytes");
+        for (size_t i = 0; i < c.vocab.size && i < 96; i++) {
+            uint32_t sym = c.vocab.symbols[i];
+            if (sym == '\n') fputs("\\n", stdout);
+            else if (sym == '\t') fputs("\\t", stdout);
+            else if (sym < 0x20 || sym == 0x7f || (c.vocab.mode == RNNC_CHARS_BYTES && sym > 0x7f))
+                printf("\\x%02x", (unsigned)sym);
+            else {
+                char bytes[4];
+                fwrite(bytes, 1, rnnc_symbol_bytes(c.vocab.mode, sym, bytes), stdout);
+            }
+        }
+        printf("%s\n", c.vocab.size > 96 ? " ..." : "");
+    }
+    printf("step: %llu\n", (unsigned long long)c.step);
+    if (c.spec.loss == RNNC_LOSS_NLL)
+        printf("loss: %.4f smoothed per sequence of %zu (%.3f bits per symbol), last %.4f\n",
+               c.smooth_loss, c.spec.tau, c.smooth_loss / ((double)c.spec.tau * log(2.0)), c.last_loss);
+    else
+        printf("loss: %.6g smoothed, last %.6g\n", c.smooth_loss, c.last_loss);
+    printf("optimiser: %s lr %g beta1 %g beta2 %g eps %g weight-decay %g clip %g clip-norm %g\n",
+           rnnc_optim_name(c.hp.optim), c.hp.lr, c.hp.beta1, c.hp.beta2, c.hp.eps,
+           c.hp.weight_decay, c.hp.clip, c.hp.clip_norm);
+    printf("data: %llu %s, seed %llu\n", (unsigned long long)c.data_len,
+           c.spec.onehot ? "symbols" : "rows", (unsigned long long)c.seed);
+    printf("bytes: parameters %zu, optimiser state %zu, workspace %zu, carried state %zu\n",
+           c.layout.params_bytes, c.layout.opt_bytes, c.layout.ws_bytes,
+           c.spec.batch * c.spec.hidden * c.layout.real_size);
+    rnnc_ckpt_free(&c);
+    return 0;
+}
+
+static int cmd_plot(int argc, char **argv)
+{
+    cli_args a;
+    char err[1024];
+    parse(argc, argv, "plot", "o", "", 0, &a);
+    if (a.npos != 1) die(2, "%s: expected one log file (rnnc plot LOG.csv -o FILE.svg)", a.npos ? a.pos[1] : "plot");
+    const char *out = get(&a, "o");
+    if (!out || !*out) die(2, "-o: expected the SVG file to write");
+    if (rnnc_plot_log(a.pos[0], out, err, sizeof err) != 0) die(2, "%s", err);
+    printf("wrote %s\n", out);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -216,8 +462,12 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "gen") == 0) return cmd_gen(argc, argv);
-    if (strcmp(cmd, "check") == 0) return cmd_check(argc, argv);
+    static const struct { const char *name; int (*run)(int, char **); } cmds[] = {
+        {"gen", cmd_gen}, {"check", cmd_check}, {"train", cmd_train}, {"sample", cmd_sample},
+        {"info", cmd_info}, {"plot", cmd_plot},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].run(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("rnnc %s\n", RNNC_VERSION);
         return 0;
@@ -226,6 +476,6 @@ int main(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
-    die(2, "'%s': unknown command (expected gen, check or version; see rnnc --help)", cmd);
+    die(2, "'%s': unknown command (expected gen, check, train, sample, info, plot or version; see rnnc --help)", cmd);
     return 2;
 }

@@ -25,7 +25,8 @@ static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
              d->off_c == l->off_c && d->params_count == l->params_count && d->ws_h == l->ws_h &&
              d->ws_p == l->ws_p && d->ws_go == l->ws_go && d->ws_gh == l->ws_gh &&
              d->ws_d == l->ws_d && d->ws_gh0 == l->ws_gh0 && d->ws_count == l->ws_count &&
-             d->x_count == l->x_count && d->y_count == l->y_count && d->h0_count == l->h0_count;
+             d->x_count == l->x_count && d->y_count == l->y_count && d->h0_count == l->h0_count &&
+             d->opt_count == l->opt_count;
     if (!ok) {
         snprintf(err, errlen, "%s_descriptor: does not match the spec it was generated from (%s)",
                  s->name, d->spec ? d->spec : "?");
@@ -54,21 +55,24 @@ int rnnc_model_load(rnnc_model *m, const rnnc_spec *s, rnnc_backend b, char *err
     if (!m->jit) return -1;
     char sym[RNNC_MAX_NAME + 16];
     snprintf(sym, sizeof sym, "%s_descriptor", s->name);
-    void *fw, *bw, *st;
+    void *fw, *bw, *st, *ts;
     if (!(m->desc = symbol(m, sym, err, errlen)) || check_descriptor(m, err, errlen) != 0 ||
         !(fw = symbol(m, m->desc->forward, err, errlen)) ||
         !(bw = symbol(m, m->desc->backward, err, errlen)) ||
-        !(st = symbol(m, m->desc->step, err, errlen)))
+        !(st = symbol(m, m->desc->step, err, errlen)) ||
+        !(ts = symbol(m, m->desc->train_step, err, errlen)))
         goto fail;
     /* Object pointers to function pointers: POSIX guarantees this conversion for dlsym. */
     memcpy(&m->fn_forward, &fw, sizeof fw);
     memcpy(&m->fn_backward, &bw, sizeof bw);
     memcpy(&m->fn_step, &st, sizeof st);
-    for (int i = 0; i < 5; i++) m->args[i] = &ffi_type_pointer;
+    memcpy(&m->fn_train_step, &ts, sizeof ts);
+    for (int i = 0; i < 8; i++) m->args[i] = &ffi_type_pointer;
     ffi_type *real = s->dtype == RNNC_DOUBLE ? &ffi_type_double : &ffi_type_float;
     if (ffi_prep_cif(&m->cif_forward, FFI_DEFAULT_ABI, 5, real, m->args) != FFI_OK ||
         ffi_prep_cif(&m->cif_backward, FFI_DEFAULT_ABI, 5, &ffi_type_void, m->args) != FFI_OK ||
-        ffi_prep_cif(&m->cif_step, FFI_DEFAULT_ABI, 5, &ffi_type_void, m->args) != FFI_OK) {
+        ffi_prep_cif(&m->cif_step, FFI_DEFAULT_ABI, 5, &ffi_type_void, m->args) != FFI_OK ||
+        ffi_prep_cif(&m->cif_train_step, FFI_DEFAULT_ABI, 8, real, m->args) != FFI_OK) {
         snprintf(err, errlen, "libffi: ffi_prep_cif failed");
         goto fail;
     }
@@ -101,6 +105,15 @@ void rnnc_model_backward(rnnc_model *m, const void *params, const void *x, const
     ffi_call(&m->cif_backward, m->fn_backward, NULL, argv);
 }
 
+double rnnc_model_train_step(rnnc_model *m, void *params, void *grads, void *opt, const void *x,
+                             const void *y, const void *h0, void *ws, const rnnc_hparams *hp)
+{
+    void *argv[8] = {&params, &grads, &opt, &x, &y, &h0, &ws, &hp};
+    union { ffi_arg a; float f; double d; } r;
+    ffi_call(&m->cif_train_step, m->fn_train_step, &r, argv);
+    return m->spec.dtype == RNNC_DOUBLE ? r.d : (double)r.f;
+}
+
 void rnnc_model_step(rnnc_model *m, const void *params, const void *x, const void *h_in,
                      void *h_out, void *out)
 {
@@ -112,17 +125,17 @@ static size_t round64(size_t n) { return (n + 63) / 64 * 64; }
 
 int rnnc_buffers_alloc(rnnc_buffers *b, const rnnc_layout *l)
 {
-    size_t sizes[6] = {l->params_bytes, l->params_bytes, l->ws_bytes, l->x_bytes, l->y_bytes,
-                       l->h0_bytes};
+    size_t sizes[7] = {l->params_bytes, l->params_bytes, l->ws_bytes, l->x_bytes, l->y_bytes,
+                       l->h0_bytes, l->opt_bytes};
     size_t total = 0;
-    for (int i = 0; i < 6; i++) total += round64(sizes[i] ? sizes[i] : 1);
+    for (int i = 0; i < 7; i++) total += round64(sizes[i] ? sizes[i] : 1);
     memset(b, 0, sizeof *b);
     b->base = aligned_alloc(64, total);
     if (!b->base) return -1;
     memset(b->base, 0, total);
     char *p = b->base;
-    void **views[6] = {&b->params, &b->grads, &b->ws, &b->x, &b->y, &b->h0};
-    for (int i = 0; i < 6; i++) {
+    void **views[7] = {&b->params, &b->grads, &b->ws, &b->x, &b->y, &b->h0, &b->opt};
+    for (int i = 0; i < 7; i++) {
         *views[i] = p;
         p += round64(sizes[i] ? sizes[i] : 1);
     }

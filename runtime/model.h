@@ -19,9 +19,17 @@ typedef struct rnnc_abi_descriptor {
     uint64_t n_in, hidden, n_out, tau, batch;
     uint64_t off_U, off_W, off_V, off_b, off_c, params_count;
     uint64_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gh0, ws_count;
-    uint64_t x_count, y_count, h0_count;
-    const char *name, *spec, *forward, *backward, *step;
+    uint64_t x_count, y_count, h0_count, opt_count;
+    const char *name, *spec, *forward, *backward, *step, *train_step;
 } rnnc_abi_descriptor;
+
+/* The runtime's copy of struct NAME_hparams (templates/rnn.h). */
+enum { RNNC_OPTIM_SGD, RNNC_OPTIM_MOMENTUM, RNNC_OPTIM_ADAGRAD, RNNC_OPTIM_RMSPROP, RNNC_OPTIM_ADAM };
+typedef struct rnnc_hparams {
+    double lr, beta1, beta2, eps, weight_decay, clip, clip_norm, grad_scale;
+    double bias1, bias2;
+    int32_t optim, reserved;
+} rnnc_hparams;
 
 typedef struct rnnc_model {
     rnnc_spec spec;
@@ -29,9 +37,9 @@ typedef struct rnnc_model {
     rnnc_backend backend;
     rnnc_jit *jit;
     const rnnc_abi_descriptor *desc;
-    void (*fn_forward)(void), (*fn_backward)(void), (*fn_step)(void);
-    ffi_cif cif_forward, cif_backward, cif_step;
-    ffi_type *args[5];         /* every entry point takes five pointers */
+    void (*fn_forward)(void), (*fn_backward)(void), (*fn_step)(void), (*fn_train_step)(void);
+    ffi_cif cif_forward, cif_backward, cif_step, cif_train_step;
+    ffi_type *args[8];         /* every argument of every entry point is a pointer */
 } rnnc_model;
 
 /* Generate, compile and bind spec s with backend b.  Returns 0, or -1 with the reason
@@ -45,13 +53,15 @@ double rnnc_model_forward(rnnc_model *m, const void *params, const void *x, cons
                           const void *h0, void *ws);
 void rnnc_model_backward(rnnc_model *m, const void *params, const void *x, const void *y,
                          void *ws, void *grads);
+double rnnc_model_train_step(rnnc_model *m, void *params, void *grads, void *opt, const void *x,
+                             const void *y, const void *h0, void *ws, const rnnc_hparams *hp);
 void rnnc_model_step(rnnc_model *m, const void *params, const void *x, const void *h_in,
                      void *h_out, void *out);
 
 /* One aligned allocation carved into every buffer an entry point needs. */
 typedef struct rnnc_buffers {
     void *base;
-    void *params, *grads, *ws, *x, *y, *h0;
+    void *params, *grads, *ws, *x, *y, *h0, *opt;
 } rnnc_buffers;
 int rnnc_buffers_alloc(rnnc_buffers *b, const rnnc_layout *l);   /* 0 or -1 (out of memory) */
 void rnnc_buffers_free(rnnc_buffers *b);

@@ -15,10 +15,12 @@ float tanhf(float);
 float expf(float);
 float logf(float);
 float fmaf(float, float, float);
+float sqrtf(float);
 double tanh(double);
 double exp(double);
 double log(double);
 double fma(double, double, double);
+double sqrt(double);
 #else
 #include <math.h>
 #endif
@@ -30,6 +32,7 @@ double fma(double, double, double);
 /*@ MATH @*/
 #define RNN_EXP expf
 #define RNN_LOG logf
+#define RNN_SQRT sqrtf
 #define RNN_FMA(a, b, c) fmaf(a, b, c)
 #define RNN_LANES 16
 #define RNN_F(a) tanhf(a)
@@ -216,6 +219,66 @@ static void rnn_h0_grad(const rnn_real *restrict P, const rnn_real *restrict d1,
             gh0[bi * RNN_HIDDEN + j] = rnn_dot(W + j * RNN_HIDDEN, d1 + bi * RNN_HIDDEN, RNN_HIDDEN);
 }
 
+/* The optimiser update over every parameter (padding included: its gradient is zero, so it
+ * stays zero).  Gradient scaling, clipping and decay first, as documented in the header. */
+static void rnn_update(rnn_real *restrict p, rnn_real *restrict g, rnn_real *restrict m,
+                       rnn_real *restrict v, const struct rnn_hparams *hp)
+{
+    const rnn_real lr = (rnn_real)hp->lr, b1 = (rnn_real)hp->beta1, b2 = (rnn_real)hp->beta2;
+    const rnn_real eps = (rnn_real)hp->eps, wd = (rnn_real)hp->weight_decay;
+    const rnn_real clip = (rnn_real)hp->clip, scale = (rnn_real)hp->grad_scale;
+    const rnn_real c1 = 1 - b1, c2 = 1 - b2;
+    const rnn_real bias1 = (rnn_real)hp->bias1, bias2 = (rnn_real)hp->bias2;
+    size_t i;
+    if (scale != 1)
+        for (i = 0; i < RNN_PARAMS_COUNT; i++) g[i] *= scale;
+    if (hp->clip_norm > 0) {
+        double ss = 0, norm;
+        for (i = 0; i < RNN_PARAMS_COUNT; i++) ss += (double)g[i] * (double)g[i];
+        norm = sqrt(ss);
+        if (norm > hp->clip_norm) {
+            const rnn_real f = (rnn_real)(hp->clip_norm / norm);
+            for (i = 0; i < RNN_PARAMS_COUNT; i++) g[i] *= f;
+        }
+    }
+    if (clip > 0)
+        for (i = 0; i < RNN_PARAMS_COUNT; i++) g[i] = g[i] > clip ? clip : g[i] < -clip ? -clip : g[i];
+    if (wd != 0)
+        for (i = 0; i < RNN_PARAMS_COUNT; i++) g[i] = RNN_FMA(wd, p[i], g[i]);
+    switch (hp->optim) {
+    case RNN_OPTIM_SGD:
+        for (i = 0; i < RNN_PARAMS_COUNT; i++) p[i] = RNN_FMA(-lr, g[i], p[i]);
+        break;
+    case RNN_OPTIM_MOMENTUM:
+        for (i = 0; i < RNN_PARAMS_COUNT; i++) {
+            m[i] = RNN_FMA(b1, m[i], g[i]);
+            p[i] = RNN_FMA(-lr, m[i], p[i]);
+        }
+        break;
+    case RNN_OPTIM_ADAGRAD:
+        for (i = 0; i < RNN_PARAMS_COUNT; i++) {
+            m[i] = RNN_FMA(g[i], g[i], m[i]);
+            p[i] -= lr * g[i] / RNN_SQRT(m[i] + eps);
+        }
+        break;
+    case RNN_OPTIM_RMSPROP:
+        for (i = 0; i < RNN_PARAMS_COUNT; i++) {
+            m[i] = RNN_FMA(b2, m[i], c2 * g[i] * g[i]);
+            p[i] -= lr * g[i] / (RNN_SQRT(m[i]) + eps);
+        }
+        break;
+    case RNN_OPTIM_ADAM:
+        for (i = 0; i < RNN_PARAMS_COUNT; i++) {
+            m[i] = RNN_FMA(b1, m[i], c1 * g[i]);
+            v[i] = RNN_FMA(b2, v[i], c2 * g[i] * g[i]);
+            p[i] -= lr * (m[i] / bias1) / (RNN_SQRT(v[i] / bias2) + eps);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
 /* ---- The unrolled graph: one block per time step, each citing its equations. ---- */
 
 rnn_real rnn_forward(const rnn_real *params, const rnn_input *x, const rnn_target *y,
@@ -253,12 +316,23 @@ void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *h_in,
     (void)rnn_output_col(params, h_out, 0, out);
 }
 
+rnn_real rnn_train_step(rnn_real *params, rnn_real *grads, rnn_real *opt, const rnn_input *x,
+                        const rnn_target *y, const rnn_real *h0, rnn_real *ws,
+                        const struct rnn_hparams *hp)
+{
+    rnn_real loss = rnn_forward(params, x, y, h0, ws);
+    if (!(loss - loss == 0)) return loss; /* NaN or infinite: leave the parameters alone */
+    rnn_backward(params, x, y, ws, grads);
+    rnn_update(params, grads, opt, opt + RNN_PARAMS_COUNT, hp);
+    return loss;
+}
+
 const struct rnn_descriptor rnn_descriptor = {
     RNN_ABI_VERSION, sizeof(struct rnn_descriptor), RNN_DTYPE, RNN_ONEHOT, RNN_ACT, RNN_LOSS,
     RNN_FAST, 0,
     RNN_N_IN, RNN_HIDDEN, RNN_N_OUT, RNN_TAU, RNN_BATCH,
     RNN_OFF_U, RNN_OFF_W, RNN_OFF_V, RNN_OFF_B, RNN_OFF_C, RNN_PARAMS_COUNT,
     RNN_WS_H, RNN_WS_P, RNN_WS_GO, RNN_WS_GH, RNN_WS_D, RNN_WS_GH0, RNN_WS_COUNT,
-    RNN_X_COUNT, RNN_Y_COUNT, RNN_H0_COUNT,
-    RNN_NAME, RNN_SPEC, "rnn_forward", "rnn_backward", "rnn_step",
+    RNN_X_COUNT, RNN_Y_COUNT, RNN_H0_COUNT, RNN_OPT_COUNT,
+    RNN_NAME, RNN_SPEC, "rnn_forward", "rnn_backward", "rnn_step", "rnn_train_step",
 };

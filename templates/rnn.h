@@ -56,6 +56,7 @@ typedef int32_t rnn_target;
 #define RNN_X_COUNT 6
 #define RNN_Y_COUNT 6
 #define RNN_H0_COUNT 8
+#define RNN_OPT_COUNT 224
 /*@ end @*/
 
 /* Bytes of every buffer the caller provides (align each to 64 bytes for speed). */
@@ -65,6 +66,7 @@ typedef int32_t rnn_target;
 #define RNN_X_BYTES (RNN_X_COUNT * sizeof(rnn_input))
 #define RNN_Y_BYTES (RNN_Y_COUNT * sizeof(rnn_target))
 #define RNN_H0_BYTES (RNN_H0_COUNT * sizeof(rnn_real))
+#define RNN_OPT_BYTES (RNN_OPT_COUNT * sizeof(rnn_real))
 
 /* Where node values live in the workspace after forward/backward (offsets in rnn_real),
  * for time step t and batch column b:
@@ -94,12 +96,13 @@ struct rnn_descriptor {
     uint64_t n_in, hidden, n_out, tau, batch;
     uint64_t off_U, off_W, off_V, off_b, off_c, params_count;
     uint64_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gh0, ws_count;
-    uint64_t x_count, y_count, h0_count;
+    uint64_t x_count, y_count, h0_count, opt_count;
     const char *name;          /* the model's name (the prefix of every symbol) */
     const char *spec;          /* the canonical spec the code was generated from */
     const char *forward;       /* symbol names of the entry points below */
     const char *backward;
     const char *step;
+    const char *train_step;
 };
 extern const struct rnn_descriptor rnn_descriptor;
 
@@ -123,6 +126,32 @@ void rnn_backward(const rnn_real *params, const rnn_input *x, const rnn_target *
  * overlap), out receives RNN_N_OUT probabilities (nll) or outputs o (mse). */
 void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *h_in,
               rnn_real *h_out, rnn_real *out);
+
+/* Optimisers of rnn_train_step.  The optimiser state (RNN_OPT_COUNT values, zero at the
+ * start) holds one moment per parameter (momentum, adagrad, rmsprop) or two (adam: first
+ * moments, then second moments). */
+#define RNN_OPTIM_SGD 0      /* p -= lr g */
+#define RNN_OPTIM_MOMENTUM 1 /* m = beta1 m + g; p -= lr m */
+#define RNN_OPTIM_ADAGRAD 2  /* m += g^2; p -= lr g / sqrt(m + eps)   (min-char-rnn's form) */
+#define RNN_OPTIM_RMSPROP 3  /* m = beta2 m + (1 - beta2) g^2; p -= lr g / (sqrt(m) + eps) */
+#define RNN_OPTIM_ADAM 4     /* m, v as in Kingma & Ba; p -= lr (m / bias1) / (sqrt(v / bias2) + eps) */
+
+/* Hyperparameters of one training step.  The gradient is first multiplied by grad_scale
+ * (e.g. 1/B), then scaled down to global L2 norm clip_norm (if > 0), clipped to
+ * [-clip, clip] entrywise (if > 0), and weight_decay * p is added (L2 regularisation). */
+struct rnn_hparams {
+    double lr, beta1, beta2, eps, weight_decay, clip, clip_norm, grad_scale;
+    double bias1, bias2;     /* adam: 1 - beta1^t and 1 - beta2^t for step t (from 1) */
+    int32_t optim;           /* RNN_OPTIM_* */
+    int32_t reserved;
+};
+
+/* One training step: forward, loss, BPTT and the optimiser update in one call.  Buffers as
+ * for rnn_forward / rnn_backward; opt is the optimiser state.  Returns the loss of the
+ * step; if it is not finite, the parameters and opt are left unchanged. */
+rnn_real rnn_train_step(rnn_real *params, rnn_real *grads, rnn_real *opt, const rnn_input *x,
+                        const rnn_target *y, const rnn_real *h0, rnn_real *ws,
+                        const struct rnn_hparams *hp);
 
 #ifdef __cplusplus
 }
