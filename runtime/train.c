@@ -674,7 +674,7 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
         }
     }
     if (o->tty) progress(&r, 1);
-    if (r.data.text) print_sample(&r);
+    if (r.data.text && !(o->sample_every && r.ck.step % o->sample_every == 0)) print_sample(&r);
 restore:
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
