@@ -24,7 +24,7 @@ RT_SRC = runtime/jit.c runtime/jit_tcc.c runtime/jit_cc.c runtime/model.c runtim
          runtime/cli.c runtime/ckpt.c runtime/sample.c runtime/train.c \
          runtime/data.c runtime/plot.c
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o
-TEMPLATES = templates/rnn.h templates/rnn.c
+TEMPLATES = templates/rnn.h templates/rnn.c templates/rnnc_hand.h
 
 .PHONY: all deps probe test asan golden clean tests-bin demo
 all: rnnc

@@ -5,5 +5,6 @@
 
 extern const char rnnc_template_rnn_h[];
 extern const char rnnc_template_rnn_c[];
+extern const char rnnc_template_rnnc_hand_h[];
 
 #endif
