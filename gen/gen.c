@@ -186,16 +186,17 @@ static void fill_steps(rnnc_emit *e, const gen_ctx *g, int backward)
     size_t count = rnnc_plan_count(s);
     for (size_t i = 0; i < count; i++) {
         rnnc_op op = rnnc_plan_op(s, i);
-        if ((op.kind != RNNC_OP_FORWARD) != backward) continue;
+        if (rnnc_op_is_backward(op) != backward) continue;
         step_offsets o = offsets_at(s, op.t);
-        if (op.kind == RNNC_OP_FORWARD || op.kind == RNNC_OP_OUTPUT_GRAD ||
-            op.kind == RNNC_OP_H0_GRAD) {
-            if (i > 0 && !(op.kind == RNNC_OP_FORWARD && op.t == 1) &&
-                !(op.kind == RNNC_OP_OUTPUT_GRAD && op.t == s->tau))
-                rnnc_emit_line(e, "%s", "");
-        }
+        /* A blank line between time steps (and before the sums and grad_h(0)). */
+        if ((op.kind == RNNC_OP_FORWARD && op.t > 1) || op.kind == RNNC_OP_LOSS_SUM ||
+            op.kind == RNNC_OP_OUTPUT_GRAD || op.kind == RNNC_OP_H0_GRAD)
+            rnnc_emit_line(e, "%s", "");
         emit_equations(e, s, op);
         switch (op.kind) {
+        case RNNC_OP_LOSS_SUM:
+        case RNNC_OP_BACKWARD_BEGIN:
+            break; /* the sums are accumulated by the step blocks */
         case RNNC_OP_FORWARD:
             rnnc_emit_line(e, "loss += %s_forward_step(params, %s, %s, %s, %s, %s);", N,
                            at(a[0], 48, "x", o.x), at(a[1], 48, "y", o.y),

@@ -3,25 +3,34 @@
 
 #include <stdio.h>
 
-size_t rnnc_plan_count(const rnnc_spec *s) { return s->tau + 3 * s->tau + 1; }
+size_t rnnc_plan_count(const rnnc_spec *s) { return s->tau + 2 + 3 * s->tau + 1; }
 
 rnnc_op rnnc_plan_op(const rnnc_spec *s, size_t i)
 {
     rnnc_op op;
+    op.t = 1;
     if (i < s->tau) {
         op.kind = RNNC_OP_FORWARD;
         op.t = i + 1;
-    } else if (i < 4 * s->tau) {
-        size_t k = i - s->tau;
+    } else if (i == s->tau) {
+        op.kind = RNNC_OP_LOSS_SUM;
+    } else if (i == s->tau + 1) {
+        op.kind = RNNC_OP_BACKWARD_BEGIN;
+    } else if (i < 4 * s->tau + 2) {
+        size_t k = i - s->tau - 2;
         static const rnnc_op_kind order[3] = {RNNC_OP_OUTPUT_GRAD, RNNC_OP_HIDDEN_GRAD,
                                               RNNC_OP_PARAM_GRADS};
         op.kind = order[k % 3];
         op.t = s->tau - k / 3;
     } else {
         op.kind = RNNC_OP_H0_GRAD;
-        op.t = 1;
     }
     return op;
+}
+
+int rnnc_op_is_backward(rnnc_op op)
+{
+    return op.kind != RNNC_OP_FORWARD && op.kind != RNNC_OP_LOSS_SUM;
 }
 
 static const char *act_text(rnnc_act a)
@@ -49,6 +58,23 @@ int rnnc_plan_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, size_t 
             return 1;
         }
         return 0;
+    case RNNC_OP_LOSS_SUM:
+        if (k != 0) return 0;
+        snprintf(buf, n, "(10.13) L = sum_t L(t)");
+        return 1;
+    case RNNC_OP_BACKWARD_BEGIN: {
+        static const char *const sums[] = {
+            "(10.17) dL/dL(t) = 1",
+            "(10.22) grad_c = sum_t g_o(t)",
+            "(10.23) grad_b = sum_t d(t)",
+            "(10.24) grad_V = sum_t g_o(t) h(t)^T",
+            "(10.26) grad_W = sum_t d(t) h(t-1)^T",
+            "(10.28) grad_U = sum_t d(t) x(t)^T",
+        };
+        if (k < 0 || k >= 6) return 0;
+        snprintf(buf, n, "%s", sums[k]);
+        return 1;
+    }
     case RNNC_OP_OUTPUT_GRAD:
         if (k != 0) return 0;
         if (nll) snprintf(buf, n, "(10.18) g_o(%zu) = p(%zu) - e_y(%zu)", t, t, t);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../gen/equations.h"
 #include "../gen/gen.h"
 #include "../gen/spec.h"
 #include "check.h"
@@ -33,6 +34,8 @@ static const char usage_text[] =
     "  sample CKPT [-n N] [--temperature T] [--top-k K] [--prime TEXT] [--seed S]\n"
     "  info   CKPT                      spec, vocabulary, step, loss and sizes of a checkpoint\n"
     "  plot   LOG.csv -o FILE.svg       draw the loss curve of a --log file\n"
+    "  equations [SPEC] [--format text|latex|markdown] [--expand NODE]\n"
+    "                                   the unrolled graph's equations; NODE: h0..hT, W, U, V, b, c\n"
     "  version\n"
     "\n"
     "model (as options, or as 'key = value' lines in a SPEC file / --spec FILE):\n"
@@ -270,6 +273,32 @@ static int cmd_check(int argc, char **argv)
     return r.pass ? 0 : 1;
 }
 
+static int cmd_equations(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_spec_builder b;
+    rnnc_spec s;
+    char err[1024], *text = NULL;
+    parse(argc, argv, "equations", "format expand", "", 1, &a);
+    rnnc_eq_format f = RNNC_EQ_TEXT;
+    const char *v = get(&a, "format");
+    if (v) {
+        if (strcmp(v, "text") == 0) f = RNNC_EQ_TEXT;
+        else if (strcmp(v, "latex") == 0) f = RNNC_EQ_LATEX;
+        else if (strcmp(v, "markdown") == 0) f = RNNC_EQ_MARKDOWN;
+        else die(2, "--format: expected text, latex or markdown, got '%s'", v);
+    }
+    apply_spec(&a, one_spec_file(&a, "equations"), &b);
+    finish_spec(&b, &s);
+    const char *node = get(&a, "expand");
+    int rc = node ? rnnc_expand(&s, node, f, &text, err, sizeof err)
+                  : rnnc_equations(&s, f, &text, err, sizeof err);
+    if (rc != 0) die(2, "%s", err);
+    fputs(text, stdout);
+    free(text);
+    return 0;
+}
+
 static size_t ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
@@ -464,7 +493,7 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     static const struct { const char *name; int (*run)(int, char **); } cmds[] = {
         {"gen", cmd_gen}, {"check", cmd_check}, {"train", cmd_train}, {"sample", cmd_sample},
-        {"info", cmd_info}, {"plot", cmd_plot},
+        {"info", cmd_info}, {"plot", cmd_plot}, {"equations", cmd_equations},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].run(argc, argv);
@@ -476,6 +505,6 @@ int main(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
-    die(2, "'%s': unknown command (expected gen, check, train, sample, info, plot or version; see rnnc --help)", cmd);
+    die(2, "'%s': unknown command (expected gen, check, train, sample, info, plot, equations or version; see rnnc --help)", cmd);
     return 2;
 }

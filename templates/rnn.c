@@ -291,7 +291,7 @@ rnn_real rnn_forward(const rnn_real *params, const rnn_input *x, const rnn_targe
     /*@ FORWARD_STEPS @*/
     loss += rnn_forward_step(params, x, y, h, h + RNN_BATCH * RNN_HIDDEN, p);
     /*@ end @*/
-    return (rnn_real)loss; /* (10.13) L = sum_t L(t) */
+    return (rnn_real)loss;
 }
 
 void rnn_backward(const rnn_real *params, const rnn_input *x, const rnn_target *y,
