@@ -134,7 +134,8 @@ static double rnn_forward_step(const rnn_real *restrict P, const rnn_input *rest
     return loss;
 }
 
-/* (10.18) g_o(t) = p(t) - e_y(t) (softmax + nll) or o(t) - y(t) (mse), every column. */
+/* Output gradient, (10.18): g_o(t) = p(t) - e_y(t) (softmax + nll) or o(t) - y(t) (mse),
+ * every column. */
 static void rnn_output_grad(const rnn_real *restrict p, const rnn_target *restrict y,
                             rnn_real *restrict go)
 {
@@ -209,7 +210,7 @@ static void rnn_param_grads(rnn_real *restrict G, const rnn_real *restrict go,
     }
 }
 
-/* (h0) grad_h(0) = W^T d(1), every column. */
+/* The initial state's gradient, (h0): grad_h(0) = W^T d(1), every column. */
 static void rnn_h0_grad(const rnn_real *restrict P, const rnn_real *restrict d1,
                         rnn_real *restrict gh0)
 {

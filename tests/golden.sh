@@ -3,8 +3,8 @@
 #
 # Each tests/golden/CASE.golden holds, on its FIRST LINE, the exact command that produces it
 # (e.g. "rnnc gen --vocab 5 --hidden 3 --tau 2 --name g_onehot"; plain words, no quoting),
-# and after it the expected output: the generated NAME.h then NAME.c, each preceded by a
-# line "==> NAME.h <==" / "==> NAME.c <==".
+# and after it the expected output: for `rnnc gen`, the generated NAME.h then NAME.c, each
+# preceded by a line "==> NAME.h <==" / "==> NAME.c <=="; for `rnnc equations`, its output.
 #   check  runs every command (rnnc replaced by RNNC, output into a fresh temporary
 #          directory), rebuilds the text and diffs it against the file: prints
 #          "ok golden/CASE" or "FAIL golden/CASE: ..." (with the start of the diff).
@@ -42,14 +42,34 @@ for f in "${files[@]}"; do
     case_name=$(basename "$f" .golden)
     cmdline=$(head -n 1 "$f")
     read -r -a words <<<"$cmdline"
-    if [ ${#words[@]} -lt 2 ] || [ "${words[0]}" != rnnc ] || [ "${words[1]}" != gen ]; then
-        echo "FAIL golden/$case_name: first line is not an 'rnnc gen ...' command line (got '${cmdline:0:80}')"
+    if [ ${#words[@]} -lt 2 ] || [ "${words[0]}" != rnnc ] ||
+        { [ "${words[1]}" != gen ] && [ "${words[1]}" != equations ]; }; then
+        echo "FAIL golden/$case_name: first line is not an 'rnnc gen ...' or 'rnnc equations ...' command line (got '${cmdline:0:80}')"
         failed=1
         continue
     fi
     out=$tmp/$case_name
     rm -rf "$out"
     mkdir -p "$out"
+    if [ "${words[1]}" = equations ]; then
+        # Text commands: the expected output is their standard output.
+        if ! "$RNNC" "${words[@]:1}" >"$out/stdout" 2>"$out/stderr"; then
+            echo "FAIL golden/$case_name: '$cmdline' failed: $(head -c 300 "$out/stderr")"
+            failed=1
+            continue
+        fi
+        { printf '%s\n' "$cmdline"; cat "$out/stdout"; } >"$out/actual"
+        if [ "$mode" = regen ]; then
+            cp "$out/actual" "$f" && echo "ok golden/$case_name (rewritten)"
+        elif cmp -s "$out/actual" "$f"; then
+            echo "ok golden/$case_name"
+        else
+            echo "FAIL golden/$case_name: differs (run make golden)"
+            diff -u "$f" "$out/actual" | head -n 20
+            failed=1
+        fi
+        continue
+    fi
     "$RNNC" "${words[@]:1}" -o "$out/gen" >"$out/stdout" 2>"$out/stderr"
     rc=$?
     if [ $rc -ne 0 ]; then

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `rnnc equations` agrees with the generated code: every equation comment in `rnnc gen`
+# output appears in `rnnc equations` output for the same spec, and the reverse; --expand
+# refuses what it cannot print.  (Golden files of both are in tests/golden/.)
+set -u
+t=$TESTS_TMP/equations
+mkdir -p "$t"
+fail=0
+specs=(
+    "--vocab 4 --hidden 3 --tau 1"
+    "--vocab 4 --hidden 3 --tau 3"
+    "--vocab 7 --hidden 5 --tau 6 --batch 2 --act relu"
+    "--in 3 --out 2 --hidden 4 --tau 4 --act sigmoid --loss mse"
+    "--in 3 --out 4 --hidden 2 --tau 9 --loss nll --dtype double"
+)
+for spec in "${specs[@]}"; do
+    name="equations-agree/${spec// /_}"
+    rm -rf "$t/gen"
+    # shellcheck disable=SC2086
+    if ! "$RNNC" gen $spec -o "$t/gen" >/dev/null 2>"$t/err" || ! "$RNNC" equations $spec >"$t/eq" 2>>"$t/err"; then
+        echo "FAIL $name: $(head -c 300 "$t/err")"
+        fail=1
+        continue
+    fi
+    # Equation comments: whole-line comments that start with an equation number.
+    sed -n 's|^[[:space:]]*/\* \(([0-9.]*[0-9]) .*\) \*/$|\1|p; s|^[[:space:]]*/\* \((h0) .*\) \*/$|\1|p' \
+        "$t"/gen/rnn.c | sort -u >"$t/code"
+    sed -n 's/^[[:space:]]*\(([0-9.h]*[0-9h0]) .*\)$/\1/p' "$t/eq" | sort -u >"$t/text"
+    if [ ! -s "$t/code" ]; then
+        echo "FAIL $name: no equation comments found in the generated code"
+        fail=1
+    elif ! diff "$t/code" "$t/text" >"$t/diff"; then
+        echo "FAIL $name: code comments and equations differ:"
+        head -n 10 "$t/diff"
+        fail=1
+    else
+        echo "ok $name ($(wc -l <"$t/code") equations)"
+    fi
+done
+
+# --expand: unknown nodes and large tau are refused with one line and status 2.
+expect_refusal() {
+    local name=$1
+    shift
+    "$RNNC" equations "$@" >"$t/out" 2>"$t/err"
+    local rc=$?
+    if [ $rc -eq 2 ] && [ "$(wc -l <"$t/err")" -eq 1 ] && grep -q -- '--expand' "$t/err" && [ ! -s "$t/out" ]; then
+        echo "ok $name"
+    else
+        echo "FAIL $name: status $rc, stderr: $(head -c 200 "$t/err")"
+        fail=1
+    fi
+}
+expect_refusal expand/refuses-large-tau --vocab 4 --hidden 3 --tau 25 --expand h1
+expect_refusal expand/refuses-unknown-node --vocab 4 --hidden 3 --tau 3 --expand q
+expect_refusal expand/refuses-node-past-tau --vocab 4 --hidden 3 --tau 3 --expand h4
+
+# Each expansion term is one line, and grad_h(t) has tau - t + 1 terms.
+"$RNNC" equations --vocab 4 --hidden 3 --tau 6 --expand h2 >"$t/x" 2>&1
+n=$(grep -c 'V^T g_o(' "$t/x")
+if [ "$n" -eq 5 ]; then echo "ok expand/term-count-h2-tau6"; else echo "FAIL expand/term-count-h2-tau6: $n terms"; fail=1; fi
+exit $fail
