@@ -11,20 +11,21 @@ WARN = -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
        -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wvla -Wundef
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(shell pkg-config --cflags libffi 2>/dev/null)
-LDLIBS = -ltcc $(shell pkg-config --libs libffi 2>/dev/null || echo -lffi) -lz -ldl -lpthread -lm
+LDLIBS = -ltcc $(shell pkg-config --libs libffi 2>/dev/null || echo -lffi) -ljansson -lz -ldl -lpthread -lm
 BUILD ?= out/obj
 SAN =
 
 # The Debian packages rnnc builds and tests with.
-DEB_BUILD = tcc libtcc-dev libffi-dev zlib1g-dev pkg-config
+DEB_BUILD = tcc libtcc-dev libffi-dev zlib1g-dev libjansson-dev pkg-config
 DEB_TEST = clang
 
 GEN_SRC = gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
 RT_SRC = runtime/jit.c runtime/jit_tcc.c runtime/jit_cc.c runtime/model.c runtime/check.c \
          runtime/cli.c runtime/ckpt.c runtime/sample.c runtime/train.c \
-         runtime/data.c runtime/plot.c
+         runtime/data.c runtime/plot.c runtime/safetensors.c
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o
-TEMPLATES = templates/rnn.h templates/rnn.c templates/rnnc_hand.h
+TEMPLATES = templates/rnn.h templates/rnn.c templates/rnnc_hand.h templates/rnn_kernels.c \
+            templates/embed.h templates/embed.c
 
 .PHONY: all deps probe test asan golden clean tests-bin demo
 all: rnnc
@@ -36,6 +37,7 @@ probe:
 	echo '#include <ffi.h>' | $(CC) -E $$(pkg-config --cflags libffi 2>/dev/null) -x c - >/dev/null 2>&1 \
 	    || missing="$$missing libffi-dev"; \
 	echo '#include <zlib.h>' | $(CC) -E -x c - >/dev/null 2>&1 || missing="$$missing zlib1g-dev"; \
+	echo '#include <jansson.h>' | $(CC) -E -x c - >/dev/null 2>&1 || missing="$$missing libjansson-dev"; \
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
 	if [ -n "$$missing" ]; then \
 	    echo "rnnc: missing Debian packages:$$missing (run 'make deps' as root, or apt-get install$$missing)" >&2; \
@@ -65,7 +67,7 @@ $(BUILD)/%.o: %.c | probe
 $(BUILD)/tmpl2c: gen/tmpl2c.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(WARN) -O1 -o $@ $<
-$(BUILD)/templates.c: $(TEMPLATES) $(BUILD)/tmpl2c
+$(BUILD)/templates.c: $(TEMPLATES) $(BUILD)/tmpl2c Makefile
 	$(BUILD)/tmpl2c rnnc_template $(TEMPLATES) > $@.tmp && mv $@.tmp $@
 $(BUILD)/templates.o: $(BUILD)/templates.c
 	$(CC) $(SAN) -std=c11 $(CFLAGS) -c $< -o $@
@@ -111,7 +113,7 @@ clean:
 # Test programs: linked with the same objects as rnnc (all but the CLI).
 LIB_OBJ = $(filter-out $(BUILD)/runtime/cli.o,$(OBJ))
 TEST_PROGS = $(BUILD)/tests/test_reference $(BUILD)/tests/test_backends $(BUILD)/tests/ref_selfcheck \
-             $(BUILD)/tests/test_jit $(BUILD)/tests/test_data
+             $(BUILD)/tests/test_jit $(BUILD)/tests/test_data $(BUILD)/tests/test_safetensors
 tests-bin: $(TEST_PROGS)
 $(BUILD)/tests/test_%: tests/test_%.c tests/ref.c tests/ref.h tests/testlib.c tests/testlib.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)

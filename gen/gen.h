@@ -4,6 +4,7 @@
 #define RNNC_GEN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "spec.h"
 
@@ -19,5 +20,24 @@ int rnnc_gen_source(const rnnc_spec *s, int unit, char **text, size_t *len, char
 /* Write DIR/NAME.h and DIR/NAME.c (each to a temporary name, then renamed).  Returns 0, or
  * -1 with a message naming the file. */
 int rnnc_gen_write(const rnnc_spec *s, const char *dir, char *err, size_t errlen);
+
+/* What an embedded (inference-only) model is made of, besides its spec. */
+typedef struct rnnc_embed_input {
+    const void *params;        /* params_count reals of the spec's dtype, training layout */
+    const uint32_t *vocab;     /* one-hot models: the symbol of each class */
+    size_t vocab_size;
+    int utf8;                  /* symbols are Unicode code points (else bytes) */
+    const char *origin;        /* one line for the banner, e.g. "checkpoint at step 1000" */
+} rnnc_embed_input;
+
+/* The embedded model's NAME.h and NAME.c: the weights as constant arrays printed exactly
+ * (hexadecimal floating constants), the vocabulary, and the streaming API of
+ * templates/embed.h.  On success both texts are malloc'd. */
+int rnnc_gen_embed(const rnnc_spec *s, const rnnc_embed_input *in, char **header, char **source,
+                   char *err, size_t errlen);
+
+/* Write them to DIR/NAME.h and DIR/NAME.c (temporary names, then renamed). */
+int rnnc_gen_embed_write(const rnnc_spec *s, const rnnc_embed_input *in, const char *dir,
+                         char *err, size_t errlen);
 
 #endif

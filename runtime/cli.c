@@ -33,6 +33,7 @@ static const char usage_text[] =
     "                                   train on text files (or a .csv) or the built-in corpus\n"
     "  sample CKPT [-n N] [--temperature T] [--top-k K] [--prime TEXT] [--seed S]\n"
     "  info   CKPT                      spec, vocabulary, step, loss and sizes of a checkpoint\n"
+    "  embed  CKPT [-o DIR] [--name NAME]  an inference-only NAME.h/NAME.c with the weights\n"
     "  plot   LOG.csv -o FILE.svg       draw the loss curve of a --log file\n"
     "  equations [SPEC] [--format text|latex|markdown] [--expand NODE]\n"
     "                                   the unrolled graph's equations; NODE: h0..hT, W, U, V, b, c\n"
@@ -213,6 +214,8 @@ static rnnc_backend backend_opt(const cli_args *a)
 
 /* ---- commands ---- */
 
+static void ensure_dir(const char *opt, const char *d);
+
 static int cmd_gen(int argc, char **argv)
 {
     cli_args a;
@@ -224,12 +227,7 @@ static int cmd_gen(int argc, char **argv)
     finish_spec(&b, &s);
     const char *outdir = get(&a, "o") ? get(&a, "o") : "out";
     if (!*outdir) die(2, "-o: expected a directory");
-    struct stat st;
-    if (stat(outdir, &st) != 0) {
-        if (mkdir(outdir, 0777) != 0) die(2, "-o: cannot create directory '%s': %s", outdir, strerror(errno));
-    } else if (!S_ISDIR(st.st_mode)) {
-        die(2, "-o: '%s' is not a directory", outdir);
-    }
+    ensure_dir("-o", outdir);
     if (rnnc_gen_write(&s, outdir, err, sizeof err) != 0) die(1, "%s", err);
     printf("wrote %s/%s.h and %s/%s.c\n", outdir, s.name, outdir, s.name);
     return 0;
@@ -471,6 +469,45 @@ static int cmd_info(int argc, char **argv)
     return 0;
 }
 
+/* Create directory d if it does not exist; it must be a directory. */
+static void ensure_dir(const char *opt, const char *d)
+{
+    struct stat st;
+    if (!*d) die(2, "%s: expected a directory", opt);
+    if (stat(d, &st) != 0) {
+        if (mkdir(d, 0777) != 0) die(2, "%s: cannot create directory '%s': %s", opt, d, strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+        die(2, "%s: '%s' is not a directory", opt, d);
+    }
+}
+
+static int cmd_embed(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_ckpt c;
+    char err[1024], origin[160];
+    parse(argc, argv, "embed", "o name", "", 0, &a);
+    load_ckpt(&a, "embed", &c);
+    const char *name = get(&a, "name");
+    if (name) {
+        /* Validated exactly as a spec's name: a plain C identifier. */
+        rnnc_spec_builder b;
+        rnnc_spec_begin(&b);
+        if (rnnc_spec_set(&b, "name", name, "--name", err, sizeof err) != 0) die(2, "%s", err);
+        snprintf(c.spec.name, sizeof c.spec.name, "%s", name);
+    }
+    const char *outdir = get(&a, "o") ? get(&a, "o") : "out";
+    ensure_dir("-o", outdir);
+    snprintf(origin, sizeof origin, "a checkpoint at step %llu (smoothed loss %.4f)",
+             (unsigned long long)c.step, c.smooth_loss);
+    rnnc_embed_input in = {c.params, c.vocab.symbols, c.vocab.size, c.vocab.mode == RNNC_CHARS_UTF8, origin};
+    if (rnnc_gen_embed_write(&c.spec, &in, outdir, err, sizeof err) != 0) die(1, "%s", err);
+    printf("wrote %s/%s.h and %s/%s.c (weights %zu bytes)\n", outdir, c.spec.name, outdir, c.spec.name,
+           c.layout.params_bytes);
+    rnnc_ckpt_free(&c);
+    return 0;
+}
+
 static int cmd_plot(int argc, char **argv)
 {
     cli_args a;
@@ -493,7 +530,7 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     static const struct { const char *name; int (*run)(int, char **); } cmds[] = {
         {"gen", cmd_gen}, {"check", cmd_check}, {"train", cmd_train}, {"sample", cmd_sample},
-        {"info", cmd_info}, {"plot", cmd_plot}, {"equations", cmd_equations},
+        {"info", cmd_info}, {"plot", cmd_plot}, {"equations", cmd_equations}, {"embed", cmd_embed},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].run(argc, argv);
@@ -505,6 +542,6 @@ int main(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
-    die(2, "'%s': unknown command (expected gen, check, train, sample, info, plot, equations or version; see rnnc --help)", cmd);
+    die(2, "'%s': unknown command (expected gen, check, train, sample, info, embed, plot, equations or version; see rnnc --help)", cmd);
     return 2;
 }

@@ -39,9 +39,12 @@ double sqrt(double);
 #define RNN_DF(h) (1 - (h) * (h))
 /*@ end @*/
 
-/* ---- Shared fixed-size kernels.  Every loop bound is a compile-time constant, and the
- * inner loops are axpy forms or independent per-lane sums, so they vectorize without
- * -ffast-math.  Matrices are column-major (see the header). ---- */
+/* The inference kernels, shared with the embedded models `rnnc embed` writes. */
+/*@ KERNELS @*/
+#include "rnn_kernels.c"
+/*@ end @*/
+
+/* ---- Training kernels: fixed sizes, as above. ---- */
 
 /* sum_i a[i] b[i], i < n, as RNN_LANES independent partial sums added in a fixed tree:
  * vectorizable without reassociation, and every compiler gets the same bits. */
@@ -56,67 +59,6 @@ static inline rnn_real rnn_dot(const rnn_real *restrict a, const rnn_real *restr
     for (size_t w = RNN_LANES / 2; w > 0; w /= 2)
         for (l = 0; l < w; l++) acc[l] += acc[l + w];
     return acc[0];
-}
-
-/* (10.8)-(10.9) for one column: h = f(b + W h_prev + U x).  h must not overlap h_prev. */
-static void rnn_hidden_col(const rnn_real *restrict P, const rnn_input *restrict x,
-                           const rnn_real *restrict h_prev, rnn_real *restrict h)
-{
-    const rnn_real *b = P + RNN_OFF_B, *W = P + RNN_OFF_W;
-    size_t i, j;
-#if RNN_ONEHOT
-    /* U x(t) with x(t) = e_k is column k of U: a read, not a multiply. */
-    const rnn_real *u = P + RNN_OFF_U + (size_t)x[0] * RNN_HIDDEN;
-    for (i = 0; i < RNN_HIDDEN; i++) h[i] = b[i] + u[i];
-#else
-    const rnn_real *U = P + RNN_OFF_U;
-    for (i = 0; i < RNN_HIDDEN; i++) h[i] = b[i];
-    for (j = 0; j < RNN_N_IN; j++) {
-        const rnn_real xj = x[j], *col = U + j * RNN_HIDDEN;
-        for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_FMA(col[i], xj, h[i]);
-    }
-#endif
-    for (j = 0; j < RNN_HIDDEN; j++) {
-        const rnn_real hj = h_prev[j], *col = W + j * RNN_HIDDEN;
-        for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_FMA(col[i], hj, h[i]);
-    }
-    for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_F(h[i]);
-}
-
-/* (10.10)-(10.11) for one column: o = c + V h, then p = softmax(o) (nll) or o itself
- * (mse) into out.  With a target y, returns L(t) of (10.14) (or 1/2 ||o - y||^2). */
-static double rnn_output_col(const rnn_real *restrict P, const rnn_real *restrict h,
-                             const rnn_target *restrict y, rnn_real *restrict out)
-{
-    const rnn_real *c = P + RNN_OFF_C, *V = P + RNN_OFF_V;
-    size_t i, j;
-    double loss = 0;
-    for (i = 0; i < RNN_N_OUT; i++) out[i] = c[i];
-    for (j = 0; j < RNN_HIDDEN; j++) {
-        const rnn_real hj = h[j], *col = V + j * RNN_N_OUT;
-        for (i = 0; i < RNN_N_OUT; i++) out[i] = RNN_FMA(col[i], hj, out[i]);
-    }
-#if RNN_LOSS == 0
-    {
-        /* Stable softmax: subtract max_i o_i first; L = logsumexp(o) - o_y. */
-        rnn_real m = out[0], s = 0;
-        for (i = 1; i < RNN_N_OUT; i++) m = out[i] > m ? out[i] : m;
-        if (y) loss = (double)m - (double)out[y[0]];
-        for (i = 0; i < RNN_N_OUT; i++) {
-            out[i] = RNN_EXP(out[i] - m);
-            s += out[i];
-        }
-        if (y) loss += (double)RNN_LOG(s);
-        for (i = 0; i < RNN_N_OUT; i++) out[i] /= s;
-    }
-#else
-    if (y)
-        for (i = 0; i < RNN_N_OUT; i++) {
-            double e = (double)out[i] - (double)y[i];
-            loss += 0.5 * e * e;
-        }
-#endif
-    return loss;
 }
 
 /* One unrolled forward step for every batch column; returns sum_b L(t). */

@@ -1,0 +1,81 @@
+/*@ BANNER @*/
+/* templates/embed.c: the inference-only model `rnnc embed` writes: the trained weights as
+ * constant arrays and the streaming API of embed.h.  Holes are filled by the generator;
+ * the stubs let this file compile on its own (against templates/embed.h). */
+/*@ end @*/
+/*@ INCLUDE @*/
+#include "embed.h"
+/*@ end @*/
+
+#ifdef __TINYC__
+float tanhf(float);
+float expf(float);
+float logf(float);
+float fmaf(float, float, float);
+double tanh(double);
+double exp(double);
+double log(double);
+double fma(double, double, double);
+#else
+#include <math.h>
+#endif
+
+/*@ MATH @*/
+#define RNN_EXP expf
+#define RNN_LOG logf
+#define RNN_FMA(a, b, c) fmaf(a, b, c)
+#define RNN_F(a) tanhf(a)
+/*@ end @*/
+
+/* The trained parameters: U, W, V, b, c at the RNN_OFF_* offsets (column-major), printed
+ * as hexadecimal floating constants so every value is exactly the trained one. */
+/*@ WEIGHTS @*/
+static const rnn_real rnn_params[RNN_PARAMS_COUNT] = {0};
+/*@ end @*/
+
+/*@ VOCAB @*/
+const uint32_t rnn_vocab[RNN_VOCAB_SIZE] = {97, 98, 99, 100, 101};
+/*@ end @*/
+
+/*@ KERNELS @*/
+#include "rnn_kernels.c"
+/*@ end @*/
+
+void rnn_reset(struct rnn_state *state)
+{
+    size_t i;
+    for (i = 0; i < RNN_HIDDEN; i++) state->h[i] = 0;
+    state->temperature = 1;
+}
+
+void rnn_step(struct rnn_state *state, const rnn_input *input, rnn_real *out)
+{
+    size_t i;
+    rnn_hidden_col(rnn_params, input, state->h, state->next);
+    for (i = 0; i < RNN_HIDDEN; i++) state->h[i] = state->next[i];
+    (void)rnn_output_col(rnn_params, state->h, 0, out);
+}
+
+void rnn_run(struct rnn_state *state, const rnn_input *inputs, size_t n, rnn_real *outs)
+{
+    size_t t;
+    for (t = 0; t < n; t++)
+        rnn_step(state, inputs + t * (RNN_ONEHOT ? 1 : RNN_N_IN), outs + t * RNN_N_OUT);
+}
+
+int32_t rnn_sample(const struct rnn_state *state, const rnn_real *probs, double u)
+{
+    double maxp = 0, sum = 0, acc = 0, target;
+    int32_t i, last = 0;
+    for (i = 0; i < RNN_N_OUT; i++) maxp = probs[i] > maxp ? probs[i] : maxp;
+    for (i = 0; i < RNN_N_OUT; i++)
+        if (probs[i] > 0 && maxp > 0) sum += exp(log(probs[i] / maxp) / state->temperature);
+    target = u * sum;
+    for (i = 0; i < RNN_N_OUT; i++) {
+        if (!(probs[i] > 0 && maxp > 0)) continue;
+        acc += exp(log(probs[i] / maxp) / state->temperature);
+        last = i;
+        if (target < acc) return i;
+    }
+    return last;
+}

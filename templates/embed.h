@@ -1,0 +1,85 @@
+/*@ BANNER @*/
+/* templates/embed.h: the header of the inference-only model `rnnc embed` writes from a
+ * trained checkpoint.  Holes are filled by the generator; the stubs let this file compile
+ * on its own.  Identifiers starting rnn_ / RNN_ are renamed to the model's name. */
+/*@ end @*/
+#ifndef RNN_H_INCLUDED
+#define RNN_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The model (fixed when the code was generated).  No allocation, no mutable globals, no
+ * training code.  Math functions it calls (link with -lm): see RNN_MATH_FUNCTIONS. */
+/*@ MODEL @*/
+#define RNN_NAME "rnn"
+#define RNN_SPEC "vocab=5 hidden=4 tau=3 batch=2 act=tanh loss=nll dtype=float name=rnn"
+#define RNN_N_IN 5
+#define RNN_HIDDEN 4
+#define RNN_N_OUT 5
+#define RNN_ONEHOT 1
+#define RNN_DTYPE 1
+#define RNN_ACT 0
+#define RNN_LOSS 0
+#define RNN_FAST 0
+typedef float rnn_real;
+typedef int32_t rnn_input;
+typedef int32_t rnn_target;
+/*@ end @*/
+
+/* Offsets (in rnn_real) of each tensor in the weights, as in training (column-major). */
+/*@ LAYOUT @*/
+#define RNN_OFF_U 0
+#define RNN_OFF_W 32
+#define RNN_OFF_V 48
+#define RNN_OFF_B 80
+#define RNN_OFF_C 96
+#define RNN_PARAMS_COUNT 112
+#define RNN_VOCAB_SIZE 5
+#define RNN_VOCAB_UTF8 0
+#define RNN_MATH_FUNCTIONS "expf logf fmaf tanhf exp log"
+/*@ end @*/
+
+/* Memory: the weights (read-only data) and the caller's state, in bytes. */
+#define RNN_WEIGHTS_BYTES (RNN_PARAMS_COUNT * sizeof(rnn_real))
+#define RNN_STATE_BYTES (sizeof(struct rnn_state))
+
+/* The state of one stream, owned by the caller.  temperature is used by rnn_sample. */
+struct rnn_state {
+    rnn_real h[RNN_HIDDEN];     /* the hidden state h(t) */
+    rnn_real next[RNN_HIDDEN];  /* scratch for the step */
+    double temperature;         /* sampling temperature, 1 after rnn_reset */
+};
+
+#if RNN_ONEHOT
+/* The symbols: class k is byte / Unicode code point rnn_vocab[k] (RNN_VOCAB_UTF8). */
+extern const uint32_t rnn_vocab[RNN_VOCAB_SIZE];
+#endif
+
+/* h(0) = 0, temperature = 1. */
+void rnn_reset(struct rnn_state *state);
+
+/* One time step (10.8)-(10.11): input is a class index (one-hot models, pointing at one
+ * rnn_input) or RNN_N_IN values; out receives RNN_N_OUT probabilities (nll) or outputs
+ * (mse).  The hidden state advances. */
+void rnn_step(struct rnn_state *state, const rnn_input *input, rnn_real *out);
+
+/* n steps: inputs holds n inputs (one index each, or RNN_N_IN values each), outs receives
+ * n * RNN_N_OUT values. */
+void rnn_run(struct rnn_state *state, const rnn_input *inputs, size_t n, rnn_real *outs);
+
+/* Pick the next class from probabilities probs (RNN_N_OUT values, as from rnn_step) and a
+ * uniform random number u in [0, 1) that the caller supplies, applying
+ * state->temperature: q_i = (p_i / max p)^(1/T), then the first i whose cumulative q
+ * exceeds u * sum q.  Same rule, same result as `rnnc sample` for the same u. */
+int32_t rnn_sample(const struct rnn_state *state, const rnn_real *probs, double u);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
