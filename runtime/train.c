@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "ckpt.h"
@@ -354,7 +355,28 @@ static void print_sample(run_state *r)
 static int save(run_state *r, char *err, size_t errlen)
 {
     if (!r->o->save) return 0;
+    /* A step with a finite loss can still update the weights to Inf/NaN: never save those
+     * over the last good checkpoint. */
+    const rnnc_spec *s = &r->spec;
+    for (size_t i = 0; i < r->ck.layout.params_count; i++)
+        if (!isfinite(rnnc_get(r->ck.params, s->dtype, i)))
+            return fail(err, errlen, 1, "the weights became non-finite at step %llu; stopping "
+                        "(lower --lr, or clip with --clip / --clip-norm); the last good "
+                        "checkpoint is kept", (unsigned long long)r->ck.step);
     return rnnc_ckpt_save(&r->ck, r->o->save, err, errlen) == 0 ? 0 : 1;
+}
+
+/* Fail early, not at the first save, when the checkpoint's directory is not writable. */
+static int check_save_dir(const char *path, char *err, size_t errlen)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *(slash == dir ? slash + 1 : slash) = '\0';
+    else snprintf(dir, sizeof dir, ".");
+    if (access(dir, W_OK) != 0)
+        return fail(err, errlen, 2, "--save: cannot write in directory '%s': %s", dir, strerror(errno));
+    return 0;
 }
 
 /* Fill x, y of one step from each stream's position (streams that would run off the end of
@@ -469,7 +491,12 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
         if (rnnc_ckpt_load(&resumed, o->resume, err, errlen) != 0) return 2;
         have_resumed = 1;
     }
+    if (o->save && (rc = check_save_dir(o->save, err, errlen)) != 0) goto out;
     int csv = o->ndata > 0 && is_csv(o->data[0]);
+    if (o->targets && !csv) {
+        rc = fail(err, errlen, 2, "--target: names columns of a CSV data file; this data is text");
+        goto out;
+    }
     for (size_t i = 1; i < o->ndata; i++)
         if (is_csv(o->data[i]) != csv) {
             rc = fail(err, errlen, 2, "%s: mixing CSV and text data files", o->data[i]);

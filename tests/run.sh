@@ -22,12 +22,14 @@ suites=(
     tests/suite_reference.sh
     tests/suite_jit.sh
     tests/suite_data.sh
+    tests/suite_train.sh
     tests/suite_safetensors.sh
     tests/suite_backends.sh
     tests/suite_check_matrix.sh
     tests/suite_compilers.sh
     tests/suite_golden.sh
     tests/suite_equations.sh
+    tests/suite_embed.sh
     tests/suite_bad_inputs.sh
 )
 for s in "${suites[@]}"; do
