@@ -22,12 +22,12 @@ DEB_TEST = clang
 GEN_SRC = gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
 RT_SRC = runtime/jit.c runtime/jit_tcc.c runtime/jit_cc.c runtime/model.c runtime/check.c \
          runtime/cli.c runtime/ckpt.c runtime/sample.c runtime/train.c \
-         runtime/data.c runtime/plot.c runtime/safetensors.c
+         runtime/data.c runtime/plot.c runtime/safetensors.c runtime/diff.c runtime/interop.c
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o
 TEMPLATES = templates/rnn.h templates/rnn.c templates/rnnc_hand.h templates/rnn_kernels.c \
             templates/embed.h templates/embed.c
 
-.PHONY: all deps probe test asan golden clean tests-bin demo
+.PHONY: all deps probe test asan golden clean tests-bin demo examples
 all: rnnc
 
 # Probe for the libraries; say which package provides what is missing.
@@ -113,7 +113,8 @@ clean:
 # Test programs: linked with the same objects as rnnc (all but the CLI).
 LIB_OBJ = $(filter-out $(BUILD)/runtime/cli.o,$(OBJ))
 TEST_PROGS = $(BUILD)/tests/test_reference $(BUILD)/tests/test_backends $(BUILD)/tests/ref_selfcheck \
-             $(BUILD)/tests/test_jit $(BUILD)/tests/test_data $(BUILD)/tests/test_safetensors
+             $(BUILD)/tests/test_jit $(BUILD)/tests/test_data $(BUILD)/tests/test_safetensors \
+             $(BUILD)/tests/test_dump $(BUILD)/tests/test_embed_ref
 tests-bin: $(TEST_PROGS)
 $(BUILD)/tests/test_%: tests/test_%.c tests/ref.c tests/ref.h tests/testlib.c tests/testlib.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -121,3 +122,20 @@ $(BUILD)/tests/test_%: tests/test_%.c tests/ref.c tests/ref.h tests/testlib.c te
 $(BUILD)/tests/ref_selfcheck: tests/test_ref_selfcheck.c tests/ref.c tests/ref.h
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ tests/test_ref_selfcheck.c tests/ref.c -lm
+
+# The embedded-model example (examples/README.md): train a small model on the built-in
+# corpus once (out/examples.ckpt, a few seconds), embed it as examples/embed/demo_model.[ch],
+# build the sample program with strict C99 flags, run it, check it against `rnnc sample`,
+# and show the model's size.
+EXAMPLE_CFLAGS = -std=c99 -Wall -Wextra -pedantic -Werror -O2
+examples: rnnc
+	@mkdir -p out
+	@test -f out/examples.ckpt || ./rnnc train --hidden 64 --steps 3000 --every 1000 --sample-every 0 \
+	    --save out/examples.ckpt >/dev/null
+	./rnnc embed out/examples.ckpt -o examples/embed --name demo_model
+	$(CC) $(EXAMPLE_CFLAGS) -c examples/embed/demo_model.c -o examples/embed/demo_model.o
+	$(CC) $(EXAMPLE_CFLAGS) -o examples/embed/demo examples/embed/main.c examples/embed/demo_model.o -lm
+	examples/embed/demo 300 7 0.8 | tee out/examples-demo.txt
+	./rnnc sample out/examples.ckpt -n 300 --seed 7 --temperature 0.8 | cmp - out/examples-demo.txt
+	@echo "examples/embed/demo: the same bytes as rnnc sample"
+	size examples/embed/demo_model.o

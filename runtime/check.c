@@ -31,15 +31,15 @@ static double draw(uint64_t *st, double lo, double hi, rnnc_dtype dt)
     return dt == RNNC_FLOAT ? (double)(float)v : v;
 }
 
-/* Fill params, x, y, h0 of both buffer sets with the same random problem.  Weights are
- * scaled by 1/sqrt(fan-in) so tanh and sigmoid are not saturated. */
-static void random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *a,
-                           const rnnc_layout *ld, rnnc_buffers *b, uint64_t seed)
+/* See check.h.  Weights are scaled by 1/sqrt(fan-in) so tanh and sigmoid are not
+ * saturated. */
+void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *a,
+                               const rnnc_layout *ld, rnnc_buffers *b, uint64_t seed)
 {
     uint64_t st = seed;
     rnnc_tensor ta[RNNC_NTENSORS], tb[RNNC_NTENSORS];
     rnnc_param_tensors(s, l, ta);
-    rnnc_param_tensors(s, ld, tb);
+    rnnc_param_tensors(s, ld ? ld : l, tb);
     const double scale[RNNC_NTENSORS] = {
         s->onehot ? 0.5 : 1 / sqrt((double)s->n_in), 1 / sqrt((double)s->hidden),
         1 / sqrt((double)s->hidden), 0.1, 0.1};
@@ -47,30 +47,32 @@ static void random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffer
         for (size_t i = 0; i < ta[k].rows * ta[k].cols; i++) {
             double v = draw(&st, -scale[k], scale[k], s->dtype);
             rnnc_set(a->params, s->dtype, ta[k].offset + i, v);
-            rnnc_set(b->params, RNNC_DOUBLE, tb[k].offset + i, v);
+            if (b) rnnc_set(b->params, RNNC_DOUBLE, tb[k].offset + i, v);
         }
     for (size_t i = 0; i < l->x_count; i++) {
         if (s->onehot) {
-            ((int32_t *)a->x)[i] = ((int32_t *)b->x)[i] = (int32_t)rand_below(&st, s->n_in);
+            ((int32_t *)a->x)[i] = (int32_t)rand_below(&st, s->n_in);
+            if (b) ((int32_t *)b->x)[i] = ((int32_t *)a->x)[i];
         } else {
             double v = draw(&st, -1, 1, s->dtype);
             rnnc_set(a->x, s->dtype, i, v);
-            rnnc_set(b->x, RNNC_DOUBLE, i, v);
+            if (b) rnnc_set(b->x, RNNC_DOUBLE, i, v);
         }
     }
     for (size_t i = 0; i < l->y_count; i++) {
         if (s->loss == RNNC_LOSS_NLL) {
-            ((int32_t *)a->y)[i] = ((int32_t *)b->y)[i] = (int32_t)rand_below(&st, s->n_out);
+            ((int32_t *)a->y)[i] = (int32_t)rand_below(&st, s->n_out);
+            if (b) ((int32_t *)b->y)[i] = ((int32_t *)a->y)[i];
         } else {
             double v = draw(&st, -1, 1, s->dtype);
             rnnc_set(a->y, s->dtype, i, v);
-            rnnc_set(b->y, RNNC_DOUBLE, i, v);
+            if (b) rnnc_set(b->y, RNNC_DOUBLE, i, v);
         }
     }
     for (size_t i = 0; i < l->h0_count; i++) {
         double v = draw(&st, -0.5, 0.5, s->dtype);
         rnnc_set(a->h0, s->dtype, i, v);
-        rnnc_set(b->h0, RNNC_DOUBLE, i, v);
+        if (b) rnnc_set(b->h0, RNNC_DOUBLE, i, v);
     }
 }
 
@@ -131,7 +133,7 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
         snprintf(err, errlen, "out of memory for the check's buffers");
         goto out;
     }
-    random_problem(s, &m.layout, &bm, &md->layout, bd, o->seed);
+    rnnc_check_random_problem(s, &m.layout, &bm, &md->layout, bd, o->seed);
 
     r->loss = rnnc_model_forward(&m, bm.params, bm.x, bm.y, bm.h0, bm.ws);
     rnnc_model_backward(&m, bm.params, bm.x, bm.y, bm.ws, bm.grads);

@@ -9,6 +9,7 @@
 
 #include "../gen/spec.h"
 #include "jit.h"
+#include "model.h"
 
 typedef struct rnnc_check_opts {
     rnnc_backend backend;
@@ -38,6 +39,13 @@ typedef struct rnnc_check_result {
  * if the model could not be built or run. */
 int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_result *r,
                    char *err, size_t errlen);
+
+/* The check's random problem for seed: fills params, x, y and h0 of a (layout l, the
+ * model's dtype s->dtype) and, unless b is NULL, the same values in double into b (layout
+ * ld, a double-precision build of s).  Values are drawn in double and rounded to s->dtype,
+ * so both sets hold exactly the same numbers; the same seed gives the same problem. */
+void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *a,
+                               const rnnc_layout *ld, rnnc_buffers *b, uint64_t seed);
 
 /* Seeded random numbers (splitmix64), shared by the runtime's tools. */
 uint64_t rnnc_rand_next(uint64_t *state);

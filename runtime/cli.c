@@ -17,6 +17,8 @@
 #include "../gen/spec.h"
 #include "check.h"
 #include "ckpt.h"
+#include "diff.h"
+#include "interop.h"
 #include "jit.h"
 #include "plot.h"
 #include "sample.h"
@@ -27,13 +29,22 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  gen    [SPEC] [-o DIR]           write DIR/NAME.h and DIR/NAME.c (default DIR: out)\n"
-    "  check  [SPEC] [--backend tcc|cc] [--seed S] [--max-entries N]\n"
-    "                                   finite-difference check of the generated BPTT\n"
+    "  gen    --hand-header [-o DIR]    write DIR/rnnc_hand.h, the interface of a hand-written BPTT\n"
+    "  check  [SPEC] [--backend tcc|cc] [--seed S] [--max-entries N] [--dump FILE.safetensors]\n"
+    "                                   finite-difference check of the generated BPTT; --dump also\n"
+    "                                   writes its problem, every node and every gradient\n"
+    "  diff   HAND.c [SPEC] [--backend tcc|cc] [--seed S]\n"
+    "                                   compare a hand-written rnnc_hand_bptt with the generated\n"
+    "                                   BPTT node by node (default spec: --vocab 5 --hidden 4\n"
+    "                                   --tau 4 --dtype double); exit 1 if it differs or fails\n"
     "  train  [SPEC.spec] [OPTIONS] [DATA...]\n"
     "                                   train on text files (or a .csv) or the built-in corpus\n"
     "  sample CKPT [-n N] [--temperature T] [--top-k K] [--prime TEXT] [--seed S]\n"
     "  info   CKPT                      spec, vocabulary, step, loss and sizes of a checkpoint\n"
     "  embed  CKPT [-o DIR] [--name NAME]  an inference-only NAME.h/NAME.c with the weights\n"
+    "  export CKPT -o FILE.safetensors  weights with PyTorch nn.RNN / nn.Linear names\n"
+    "  import FILE.safetensors [-o CKPT] [--act A] [--tau T] ...  a checkpoint from them\n"
+    "         (both: --rnn-prefix P (rnn.), --linear-prefix P (fc.))\n"
     "  plot   LOG.csv -o FILE.svg       draw the loss curve of a --log file\n"
     "  equations [SPEC] [--format text|latex|markdown] [--expand NODE]\n"
     "                                   the unrolled graph's equations; NODE: h0..hT, W, U, V, b, c\n"
@@ -216,13 +227,30 @@ static rnnc_backend backend_opt(const cli_args *a)
 
 static void ensure_dir(const char *opt, const char *d);
 
+/* rnnc gen --hand-header [-o DIR]: DIR/rnnc_hand.h only; no spec. */
+static int gen_hand_header(const cli_args *a)
+{
+    char err[1024];
+    for (int i = 0; i < a->nopts; i++)
+        if (strcmp(a->opts[i].name, "o") != 0 && strcmp(a->opts[i].name, "hand-header") != 0)
+            die(2, "--%s: 'rnnc gen --hand-header' takes no spec (it writes only rnnc_hand.h)", a->opts[i].name);
+    if (a->npos) die(2, "%s: 'rnnc gen --hand-header' takes no spec (it writes only rnnc_hand.h)", a->pos[0]);
+    const char *outdir = get(a, "o") ? get(a, "o") : "out";
+    if (!*outdir) die(2, "-o: expected a directory");
+    ensure_dir("-o", outdir);
+    if (rnnc_diff_write_header(outdir, err, sizeof err) != 0) die(1, "%s", err);
+    printf("wrote %s/rnnc_hand.h\n", outdir);
+    return 0;
+}
+
 static int cmd_gen(int argc, char **argv)
 {
     cli_args a;
     rnnc_spec_builder b;
     rnnc_spec s;
     char err[1024];
-    parse(argc, argv, "gen", "o", "", 1, &a);
+    parse(argc, argv, "gen", "o", "hand-header", 1, &a);
+    if (get(&a, "hand-header")) return gen_hand_header(&a);
     apply_spec(&a, one_spec_file(&a, "gen"), &b);
     finish_spec(&b, &s);
     const char *outdir = get(&a, "o") ? get(&a, "o") : "out";
@@ -239,8 +267,10 @@ static int cmd_check(int argc, char **argv)
     rnnc_spec_builder b;
     rnnc_spec s;
     char err[8192], canon[512];
-    parse(argc, argv, "check", "backend seed max-entries", "", 1, &a);
+    parse(argc, argv, "check", "backend seed max-entries dump", "", 1, &a);
     rnnc_check_opts o = {backend_opt(&a), 1, 0};
+    const char *dump = get(&a, "dump");
+    if (dump && !*dump) die(2, "--dump: expected the safetensors file to write");
     if (get(&a, "seed")) o.seed = parse_u64("seed", get(&a, "seed"), 0);
     if (get(&a, "max-entries")) o.max_entries = (size_t)parse_u64("max-entries", get(&a, "max-entries"), 1);
     apply_spec(&a, one_spec_file(&a, "check"), &b);
@@ -268,6 +298,11 @@ static int cmd_check(int argc, char **argv)
         printf("relu: entries whose perturbation crosses a kink (changes which units are active) "
                "are skipped\n");
     printf("%s\n", r.pass ? "all gradients agree" : "GRADIENT CHECK FAILED");
+    if (dump) {
+        if (rnnc_diff_dump(&s, o.backend, o.seed, dump, err, sizeof err) != 0) die(1, "--dump: %s", err);
+        printf("wrote %s: the problem of seed %llu, every node and every gradient (row-major, %s)\n",
+               dump, (unsigned long long)o.seed, rnnc_dtype_name(s.dtype));
+    }
     return r.pass ? 0 : 1;
 }
 
@@ -301,6 +336,48 @@ static size_t ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
     return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* rnnc diff HAND.c [SPEC]: 0 when HAND.c agrees on every node; 1 when it differs, does not
+ * compile (the compiler's messages follow a first line naming HAND.c), crashes or times out;
+ * 2 for bad usage or an unreadable HAND.c. */
+static int cmd_diff(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_spec_builder b;
+    rnnc_spec s;
+    static char err[16384];
+    parse(argc, argv, "diff", "backend seed", "", 1, &a);
+    const char *hand = NULL, *spec_file = NULL;
+    for (int i = 0; i < a.npos; i++) {
+        const char **slot = ends_with(a.pos[i], ".c") ? &hand : &spec_file;
+        if (*slot)
+            die(2, "%s: more than one %s for 'rnnc diff' ('%s' and '%s')", a.pos[i],
+                slot == &hand ? "HAND.c" : "spec file", *slot, a.pos[i]);
+        *slot = a.pos[i];
+    }
+    if (!hand)
+        die(2, "diff: expected HAND.c, a C file defining rnnc_hand_bptt (rnnc diff HAND.c [SPEC]; "
+               "'rnnc gen --hand-header' writes its interface)");
+    rnnc_diff_opts o = {hand, backend_opt(&a), 1, 0};
+    if (get(&a, "seed")) o.seed = parse_u64("seed", get(&a, "seed"), 0);
+    apply_spec(&a, spec_file, &b);
+    if (rnnc_diff_spec_defaults(&b, err, sizeof err) != 0) die(2, "%s", err);
+    finish_spec(&b, &s);
+    rnnc_diff_result r;
+    rnnc_diff_status st = rnnc_diff_run(&s, &o, &r, err, sizeof err);
+    if (st == RNNC_DIFF_NO_COMPILE) {
+        fprintf(stderr, "rnnc: %s\n", err); /* several lines: the compiler's own messages */
+        exit(1);
+    }
+    if (st != RNNC_DIFF_RAN) die(st == RNNC_DIFF_BAD_INPUT ? 2 : 1, "%s", err);
+    char *text = NULL;
+    if (rnnc_diff_report(&s, &o, &r, &text) != 0) die(1, "out of memory for the report");
+    fputs(text, stdout);
+    int rc = r.agree ? 0 : 1;
+    free(text);
+    rnnc_diff_free(&r);
+    return rc;
 }
 
 static int cmd_train(int argc, char **argv)
@@ -508,6 +585,61 @@ static int cmd_embed(int argc, char **argv)
     return 0;
 }
 
+static rnnc_interop_names interop_names(const cli_args *a)
+{
+    rnnc_interop_names n = {"rnn.", "fc."};
+    if (get(a, "rnn-prefix")) n.rnn_prefix = get(a, "rnn-prefix");
+    if (get(a, "linear-prefix")) n.lin_prefix = get(a, "linear-prefix");
+    if (strlen(n.rnn_prefix) > 200 || strlen(n.lin_prefix) > 200) die(2, "--rnn-prefix: at most 200 characters");
+    return n;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_ckpt c;
+    char err[1024];
+    parse(argc, argv, "export", "o rnn-prefix linear-prefix", "", 0, &a);
+    const char *out = get(&a, "o");
+    if (!out || !*out) die(2, "-o: expected the .safetensors file to write");
+    rnnc_interop_names n = interop_names(&a);
+    load_ckpt(&a, "export", &c);
+    if (rnnc_export(&c, &n, out, err, sizeof err) != 0) die(1, "%s", err);
+    printf("wrote %s (%s%s: weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0; %s%s: weight, bias)\n", out,
+           "", n.rnn_prefix, "", n.lin_prefix);
+    rnnc_ckpt_free(&c);
+    return 0;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_ckpt c;
+    rnnc_spec_builder b;
+    char err[1024], def[4096];
+    parse(argc, argv, "import", "o rnn-prefix linear-prefix", "", 1, &a);
+    if (a.npos != 1) die(2, "%s: expected one .safetensors file (rnnc import FILE [-o CKPT])", a.npos ? a.pos[1] : "import");
+    rnnc_interop_names n = interop_names(&a);
+    apply_spec(&a, NULL, &b);
+    const char *out = get(&a, "o");
+    if (!out) {
+        snprintf(def, sizeof def, "%s", a.pos[0]);
+        char *dot = strrchr(def, '.'), *slash = strrchr(def, '/');
+        if (dot && (!slash || dot > slash)) *dot = '\0';
+        if (strlen(def) + 6 > sizeof def) die(2, "%s: path too long", a.pos[0]);
+        strcat(def, ".ckpt");
+        out = def;
+    }
+    if (!*out) die(2, "-o: expected the checkpoint file to write");
+    if (rnnc_import(a.pos[0], &n, &b, &c, err, sizeof err) != 0) die(2, "%s", err);
+    char canon[512];
+    rnnc_spec_format(&c.spec, canon, sizeof canon);
+    if (rnnc_ckpt_save(&c, out, err, sizeof err) != 0) die(1, "%s", err);
+    printf("wrote %s: %s\n", out, canon);
+    rnnc_ckpt_free(&c);
+    return 0;
+}
+
 static int cmd_plot(int argc, char **argv)
 {
     cli_args a;
@@ -531,6 +663,8 @@ int main(int argc, char **argv)
     static const struct { const char *name; int (*run)(int, char **); } cmds[] = {
         {"gen", cmd_gen}, {"check", cmd_check}, {"train", cmd_train}, {"sample", cmd_sample},
         {"info", cmd_info}, {"plot", cmd_plot}, {"equations", cmd_equations}, {"embed", cmd_embed},
+        {"export", cmd_export}, {"import", cmd_import},
+        {"diff", cmd_diff},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].run(argc, argv);
@@ -542,6 +676,6 @@ int main(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
-    die(2, "'%s': unknown command (expected gen, check, train, sample, info, embed, plot, equations or version; see rnnc --help)", cmd);
+    die(2, "'%s': unknown command (expected gen, check, diff, train, sample, info, embed, plot, equations or version; see rnnc --help)", cmd);
     return 2;
 }

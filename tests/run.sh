@@ -28,7 +28,9 @@ suites=(
     tests/suite_check_matrix.sh
     tests/suite_compilers.sh
     tests/suite_golden.sh
+    tests/suite_diff.sh
     tests/suite_equations.sh
+    tests/suite_interop.sh
     tests/suite_embed.sh
     tests/suite_bad_inputs.sh
 )
