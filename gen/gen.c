@@ -127,10 +127,11 @@ static void fill_embed_layout(rnnc_emit *e, const void *vctx)
     rnnc_emit_line(e, "#define %s_VOCAB_SIZE %zu", U, s->onehot ? g->embed->vocab_size : (size_t)0);
     rnnc_emit_line(e, "#define %s_VOCAB_UTF8 %d /* 1: symbols are Unicode code points; 0: bytes */", U,
                    g->embed->utf8);
-    rnnc_emit_line(e, "#define %s_MATH_FUNCTIONS \"exp%s log%s%s%s%s exp log\" /* from libm */", U, f, f,
+    /* The model's own math, then double exp and log for NAME_sample (once for double models). */
+    rnnc_emit_line(e, "#define %s_MATH_FUNCTIONS \"exp%s log%s%s%s%s\" /* from libm */", U, f, f,
                    s->fast ? "" : (s->dtype == RNNC_DOUBLE ? " fma" : " fmaf"),
                    s->act == RNNC_ACT_TANH ? (s->dtype == RNNC_DOUBLE ? " tanh" : " tanhf") : "",
-                   s->act == RNNC_ACT_SIGMOID ? "" : "");
+                   s->dtype == RNNC_DOUBLE ? "" : " exp log");
 }
 
 /* The weights, exactly: C99 hexadecimal floating constants, eight to a line. */

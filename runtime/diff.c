@@ -448,7 +448,7 @@ static void compare_node(rnnc_diff_node *nd, const double *hand, const double *g
             if (diff > nd->max_abs) nd->max_abs = diff;
             if (!finite) nd->max_rel = INFINITY;
             else if (mag > atol && diff / mag > nd->max_rel) nd->max_rel = diff / mag;
-            if (diff <= tol) continue;
+            if (finite && diff <= tol) continue; /* an infinity is never within tolerance */
             nd->bad++;
             double sc = diff; /* rank by absolute error; non-finite first */
             size_t k = nd->nworst < RNNC_DIFF_MAX_WORST ? nd->nworst++ : RNNC_DIFF_MAX_WORST;

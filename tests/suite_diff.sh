@@ -205,23 +205,27 @@ void rnnc_hand_bptt_typo(const rnnc_hand_problem *p, rnnc_hand_grads *g) { (void
 EOF
 expect_fail no-symbol "^rnnc: $tmp/nosym.c: defines no function rnnc_hand_bptt" "$tmp/nosym.c"
 
-# NaN and zeros are differences, not failures of rnnc.
-cat >"$tmp/nan.c" <<'EOF'
+# NaN, infinity and zeros are differences, not failures of rnnc.
+for value in "zero / zero" "1 / zero"; do
+    cat >"$tmp/nonfinite.c" <<EOF
 #include "rnnc_hand.h"
 void rnnc_hand_bptt(const rnnc_hand_problem *p, rnnc_hand_grads *g)
 {
     volatile double zero = 0;
-    for (int i = 0; i < p->tau * p->batch * p->n_out; i++) g->g_o[i] = zero / zero;
+    for (int i = 0; i < p->tau * p->batch * p->n_out; i++) g->g_o[i] = $value;
 }
 EOF
-out=$("$RNNC" diff "$tmp/nan.c" 2>&1)
-rc=$?
-if [ "$rc" = 1 ] && grep -q '^first difference: g_o(4), governed by$' <<<"$out" &&
-    grep -Eq '^g_o\(4\) +5 +(inf|nan) +(inf|nan)  DIFFERS$' <<<"$out"; then
-    ok nan-differs
-else
-    fail nan-differs "exit $rc: $(oneline <<<"$out")"
-fi
+    out=$("$RNNC" diff "$tmp/nonfinite.c" 2>&1)
+    rc=$?
+    name="nonfinite-differs/${value// /}"
+    if [ "$rc" = 1 ] && grep -q '^first difference: g_o(4), governed by$' <<<"$out" &&
+        grep -Eq '^g_o\(4\) +5 +inf +inf  DIFFERS$' <<<"$out" &&
+        grep -Eq '^g_o\(1\) +5 +inf +inf  DIFFERS$' <<<"$out"; then
+        ok "$name"
+    else
+        fail "$name" "exit $rc: $(oneline <<<"$out")"
+    fi
+done
 
 # Usage and input errors: exit 2.
 for args in "" "$tmp/missing.c" "$ex/correct.c $ex/missing_dtanh.c" "$ex/correct.c --hidden 0"; do
