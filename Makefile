@@ -22,7 +22,8 @@ DEB_TEST = clang
 GEN_SRC = gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
 RT_SRC = runtime/jit.c runtime/jit_tcc.c runtime/jit_cc.c runtime/model.c runtime/check.c \
          runtime/cli.c runtime/ckpt.c runtime/sample.c runtime/train.c \
-         runtime/data.c runtime/plot.c runtime/safetensors.c runtime/diff.c runtime/interop.c
+         runtime/data.c runtime/plot.c runtime/safetensors.c runtime/diff.c runtime/interop.c \
+         runtime/bench.c
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o
 TEMPLATES = templates/rnn.h templates/rnn.c templates/rnnc_hand.h templates/rnn_kernels.c \
             templates/embed.h templates/embed.c

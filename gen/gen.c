@@ -99,6 +99,8 @@ static void fill_layout(rnnc_emit *e, const void *vctx)
         {"WS_GO", l->ws_go, "g_o(1..tau), tau x B x K"},
         {"WS_GH", l->ws_gh, "grad_h(1..tau), tau x B x H"},
         {"WS_D", l->ws_d, "d(1..tau), tau x B x H"}, {"WS_GH0", l->ws_gh0, "grad_h(0), B x H"},
+        {"WS_WT", l->ws_wt, "W^T (row-major copy for backward), H x H"},
+        {"WS_VT", l->ws_vt, "V^T (row-major copy for backward), H x K"},
         {"WS_COUNT", l->ws_count, NULL}, {"X_COUNT", l->x_count, NULL},
         {"Y_COUNT", l->y_count, NULL}, {"H0_COUNT", l->h0_count, NULL},
         {"OPT_COUNT", l->opt_count, "optimiser state: two moments per parameter"},
@@ -211,8 +213,6 @@ static void fill_math(rnnc_emit *e, const void *vctx)
         rnnc_emit_line(e, "#define %s_FMA(a, b, c) ((a) * (b) + (c)) /* --fast: the compiler may contract */", U);
     else
         rnnc_emit_line(e, "#define %s_FMA(a, b, c) fma%s(a, b, c)", U, sfx);
-    rnnc_emit_line(e, "#define %s_LANES %d /* partial sums per dot product: one 512-bit vector */",
-                   U, dbl ? 8 : 16);
     switch (s->act) {
     case RNNC_ACT_TANH:
         rnnc_emit_line(e, "#define %s_F(a) tanh%s(a)", U, sfx);
@@ -291,7 +291,7 @@ static void fill_steps(rnnc_emit *e, const gen_ctx *g, int backward)
                            at(a[1], 48, "y", o.y), at(a[2], 48, "go", o.p));
             break;
         case RNNC_OP_HIDDEN_GRAD:
-            rnnc_emit_line(e, "%s_hidden_grad(params, %s, %s, %s, %s, %s);", N,
+            rnnc_emit_line(e, "%s_hidden_grad(WT, VT, %s, %s, %s, %s, %s);", N,
                            at(a[0], 48, "go", o.p), op.t == s->tau ? "0" : at(a[1], 48, "d", o.dnext),
                            at(a[2], 48, "h", o.h), at(a[3], 48, "gh", o.d), at(a[4], 48, "d", o.d));
             break;
@@ -302,7 +302,7 @@ static void fill_steps(rnnc_emit *e, const gen_ctx *g, int backward)
                            at(a[4], 48, "x", o.x));
             break;
         case RNNC_OP_H0_GRAD:
-            rnnc_emit_line(e, "%s_h0_grad(params, d, ws + %s_WS_GH0);", N, g->up);
+            rnnc_emit_line(e, "%s_h0_grad(WT, d, ws + %s_WS_GH0);", N, g->up);
             break;
         }
     }

@@ -274,6 +274,8 @@ int rnnc_spec_layout(const rnnc_spec *s, rnnc_layout *l, char *err, size_t errle
         l->ws_gh = carve(&c, nhb);
         l->ws_d = carve(&c, nhb);
         l->ws_gh0 = carve(&c, nkb);
+        l->ws_wt = carve(&c, nW);
+        l->ws_vt = carve(&c, nV);
         l->ws_count = carve(&c, 0);
         ok = c.ok;
     }

@@ -187,8 +187,10 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
             double diff = fabs(ana - num), mag = fmax(fabs(ana), fabs(num));
             row->checked++;
             if (!(diff <= r->rtol * mag + r->atol)) row->pass = 0; /* NaN fails too */
-            if (!(diff <= row->max_abs)) row->max_abs = diff;
-            if (mag > r->atol && !(diff / mag <= row->max_rel)) row->max_rel = diff / mag;
+            /* A NaN difference sticks (it must show in the row, not be replaced later). */
+            if (!isnan(row->max_abs) && !(diff <= row->max_abs)) row->max_abs = diff;
+            if (!isnan(row->max_rel) && (isnan(diff) || (mag > r->atol && !(diff / mag <= row->max_rel))))
+                row->max_rel = isnan(diff) ? diff : diff / mag;
         }
         if (row->checked == 0 && n > 0) row->pass = 0; /* every entry skipped: nothing proven */
         r->pass = r->pass && row->pass;

@@ -15,6 +15,7 @@
 #include "../gen/equations.h"
 #include "../gen/gen.h"
 #include "../gen/spec.h"
+#include "bench.h"
 #include "check.h"
 #include "ckpt.h"
 #include "diff.h"
@@ -46,6 +47,11 @@ static const char usage_text[] =
     "  import FILE.safetensors [-o CKPT] [--act A] [--tau T] ...  a checkpoint from them\n"
     "         (both: --rnn-prefix P (rnn.), --linear-prefix P (fc.))\n"
     "  plot   LOG.csv -o FILE.svg       draw the loss curve of a --log file\n"
+    "  bench  [SPEC] [--backend tcc|cc] [--optim O] [--reps N] [--seconds S] [--seed S]\n"
+    "                                   time train_step calls (at least N (20) and S seconds (1));\n"
+    "                                   default spec --vocab 65 --hidden 100 --tau 25; last line\n"
+    "                                   median_us=N min_us=N max_us=N gflops=N (2 FLOPs per\n"
+    "                                   multiply-add of the matrix products, one-hot input free)\n"
     "  equations [SPEC] [--format text|latex|markdown] [--expand NODE]\n"
     "                                   the unrolled graph's equations; NODE: h0..hT, W, U, V, b, c\n"
     "  version\n"
@@ -70,6 +76,11 @@ static const char usage_text[] =
 
 /* Print "rnnc: MESSAGE" as exactly one line and exit.  Messages quote user input, so any
  * control character in it is shown escaped (\n, \xHH) rather than breaking the line. */
+static void die(int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3), noreturn))
+#endif
+    ;
 static void die(int code, const char *fmt, ...)
 {
     char msg[2048];
@@ -640,6 +651,40 @@ static int cmd_import(int argc, char **argv)
     return 0;
 }
 
+/* rnnc bench [SPEC]: the report of rnnc_bench_report on stdout; exit 1 if the model cannot
+ * be built. */
+static int cmd_bench(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_spec_builder b;
+    rnnc_spec s;
+    rnnc_bench_opts o;
+    rnnc_bench_result r;
+    char err[8192];
+    parse(argc, argv, "bench", "backend optim reps seconds seed", "", 1, &a);
+    rnnc_bench_defaults(&o);
+    o.backend = backend_opt(&a);
+    const char *v;
+    if ((v = get(&a, "optim")) && (o.optim = rnnc_optim_parse(v)) < 0)
+        die(2, "--optim: expected sgd, momentum, adagrad, rmsprop or adam, got '%s'", v);
+    if ((v = get(&a, "reps"))) o.reps = parse_u64("reps", v, 1);
+    if ((v = get(&a, "seconds"))) o.seconds = parse_real("seconds", v, 0, 1e6, 0);
+    if ((v = get(&a, "seed"))) o.seed = parse_u64("seed", v, 0);
+    apply_spec(&a, one_spec_file(&a, "bench"), &b);
+    /* min-char-rnn's model unless the spec says otherwise. */
+    if (!rnnc_spec_has(&b, "vocab") && !rnnc_spec_has(&b, "in") && !rnnc_spec_has(&b, "out") &&
+        rnnc_spec_set(&b, "vocab", "65", "--vocab", err, sizeof err) != 0)
+        die(2, "%s", err);
+    if (!rnnc_spec_has(&b, "hidden") && rnnc_spec_set(&b, "hidden", "100", "--hidden", err, sizeof err) != 0)
+        die(2, "%s", err);
+    if (!rnnc_spec_has(&b, "tau") && rnnc_spec_set(&b, "tau", "25", "--tau", err, sizeof err) != 0)
+        die(2, "%s", err);
+    finish_spec(&b, &s);
+    if (rnnc_bench_run(&s, &o, &r, err, sizeof err) != 0) die(1, "bench: %s", err);
+    if (rnnc_bench_report(&s, &o, &r, stdout) != 0) die(1, "bench: cannot write the report");
+    return 0;
+}
+
 static int cmd_plot(int argc, char **argv)
 {
     cli_args a;
@@ -664,7 +709,7 @@ int main(int argc, char **argv)
         {"gen", cmd_gen}, {"check", cmd_check}, {"train", cmd_train}, {"sample", cmd_sample},
         {"info", cmd_info}, {"plot", cmd_plot}, {"equations", cmd_equations}, {"embed", cmd_embed},
         {"export", cmd_export}, {"import", cmd_import},
-        {"diff", cmd_diff},
+        {"diff", cmd_diff}, {"bench", cmd_bench},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].run(argc, argv);
@@ -676,6 +721,6 @@ int main(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
-    die(2, "'%s': unknown command (expected gen, check, diff, train, sample, info, embed, plot, equations or version; see rnnc --help)", cmd);
+    die(2, "'%s': unknown command (expected gen, check, diff, train, bench, sample, info, embed, plot, equations or version; see rnnc --help)", cmd);
     return 2;
 }

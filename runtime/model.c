@@ -24,7 +24,8 @@ static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
              d->off_W == l->off_W && d->off_V == l->off_V && d->off_b == l->off_b &&
              d->off_c == l->off_c && d->params_count == l->params_count && d->ws_h == l->ws_h &&
              d->ws_p == l->ws_p && d->ws_go == l->ws_go && d->ws_gh == l->ws_gh &&
-             d->ws_d == l->ws_d && d->ws_gh0 == l->ws_gh0 && d->ws_count == l->ws_count &&
+             d->ws_d == l->ws_d && d->ws_gh0 == l->ws_gh0 && d->ws_wt == l->ws_wt &&
+             d->ws_vt == l->ws_vt && d->ws_count == l->ws_count &&
              d->x_count == l->x_count && d->y_count == l->y_count && d->h0_count == l->h0_count &&
              d->opt_count == l->opt_count;
     if (!ok) {

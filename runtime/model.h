@@ -18,7 +18,7 @@ typedef struct rnnc_abi_descriptor {
     uint32_t abi_version, descriptor_size, dtype, onehot, act, loss, fast, reserved;
     uint64_t n_in, hidden, n_out, tau, batch;
     uint64_t off_U, off_W, off_V, off_b, off_c, params_count;
-    uint64_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gh0, ws_count;
+    uint64_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gh0, ws_wt, ws_vt, ws_count;
     uint64_t x_count, y_count, h0_count, opt_count;
     const char *name, *spec, *forward, *backward, *step, *train_step;
 } rnnc_abi_descriptor;

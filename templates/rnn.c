@@ -34,7 +34,6 @@ double sqrt(double);
 #define RNN_LOG logf
 #define RNN_SQRT sqrtf
 #define RNN_FMA(a, b, c) fmaf(a, b, c)
-#define RNN_LANES 16
 #define RNN_F(a) tanhf(a)
 #define RNN_DF(h) (1 - (h) * (h))
 /*@ end @*/
@@ -46,19 +45,29 @@ double sqrt(double);
 
 /* ---- Training kernels: fixed sizes, as above. ---- */
 
-/* sum_i a[i] b[i], i < n, as RNN_LANES independent partial sums added in a fixed tree:
- * vectorizable without reassociation, and every compiler gets the same bits. */
-static inline rnn_real rnn_dot(const rnn_real *restrict a, const rnn_real *restrict b, size_t n)
+/* Row-major copies of W and V (W^T and V^T read row by row), so that the backward
+ * products W^T d and V^T g_o are axpy loops over contiguous rows, like the forward ones:
+ * no reductions, vectorizable without -ffast-math. */
+static void rnn_transpose_weights(const rnn_real *restrict P, rnn_real *restrict WT,
+                                  rnn_real *restrict VT)
 {
-    rnn_real acc[RNN_LANES];
-    size_t i = 0, l;
-    for (l = 0; l < RNN_LANES; l++) acc[l] = 0;
-    for (; i + RNN_LANES <= n; i += RNN_LANES)
-        for (l = 0; l < RNN_LANES; l++) acc[l] = RNN_FMA(a[i + l], b[i + l], acc[l]);
-    for (l = 0; i < n; i++, l++) acc[l] = RNN_FMA(a[i], b[i], acc[l]);
-    for (size_t w = RNN_LANES / 2; w > 0; w /= 2)
-        for (l = 0; l < w; l++) acc[l] += acc[l + w];
-    return acc[0];
+    const rnn_real *W = P + RNN_OFF_W, *V = P + RNN_OFF_V;
+    size_t i, j;
+    for (j = 0; j < RNN_HIDDEN; j++)
+        for (i = 0; i < RNN_HIDDEN; i++) WT[i * RNN_HIDDEN + j] = W[j * RNN_HIDDEN + i];
+    for (j = 0; j < RNN_HIDDEN; j++)
+        for (i = 0; i < RNN_N_OUT; i++) VT[i * RNN_HIDDEN + j] = V[j * RNN_N_OUT + i];
+}
+
+/* y += M^T x for a row-major copy MT of M (rows of length RNN_HIDDEN). */
+static void rnn_mtv(rnn_real *restrict y, const rnn_real *restrict MT, const rnn_real *restrict x,
+                    size_t rows)
+{
+    size_t i, j;
+    for (i = 0; i < rows; i++) {
+        const rnn_real xi = x[i], *row = MT + i * RNN_HIDDEN;
+        for (j = 0; j < RNN_HIDDEN; j++) y[j] = RNN_FMA(row[j], xi, y[j]);
+    }
 }
 
 /* One unrolled forward step for every batch column; returns sum_b L(t). */
@@ -96,21 +105,20 @@ static void rnn_output_grad(const rnn_real *restrict p, const rnn_target *restri
 }
 
 /* (10.19)/(10.21): grad_h(t) = W^T d(t+1) + V^T g_o(t) (d_next is null at t = tau), then
- * d(t) = f'(a(t)) (.) grad_h(t), with f' written from h(t); every column. */
-static void rnn_hidden_grad(const rnn_real *restrict P, const rnn_real *restrict go,
-                            const rnn_real *restrict d_next, const rnn_real *restrict h,
-                            rnn_real *restrict gh, rnn_real *restrict d)
+ * d(t) = f'(a(t)) (.) grad_h(t), with f' written from h(t); every column.  WT, VT: the
+ * row-major copies of rnn_transpose_weights. */
+static void rnn_hidden_grad(const rnn_real *restrict WT, const rnn_real *restrict VT,
+                            const rnn_real *restrict go, const rnn_real *restrict d_next,
+                            const rnn_real *restrict h, rnn_real *restrict gh,
+                            rnn_real *restrict d)
 {
-    const rnn_real *W = P + RNN_OFF_W, *V = P + RNN_OFF_V;
     for (size_t bi = 0; bi < RNN_BATCH; bi++) {
-        const rnn_real *gob = go + bi * RNN_N_OUT, *hb = h + bi * RNN_HIDDEN;
+        const rnn_real *hb = h + bi * RNN_HIDDEN;
         rnn_real *ghb = gh + bi * RNN_HIDDEN, *db = d + bi * RNN_HIDDEN;
         size_t j;
-        for (j = 0; j < RNN_HIDDEN; j++) ghb[j] = rnn_dot(V + j * RNN_N_OUT, gob, RNN_N_OUT);
-        if (d_next) {
-            const rnn_real *dn = d_next + bi * RNN_HIDDEN;
-            for (j = 0; j < RNN_HIDDEN; j++) ghb[j] += rnn_dot(W + j * RNN_HIDDEN, dn, RNN_HIDDEN);
-        }
+        for (j = 0; j < RNN_HIDDEN; j++) ghb[j] = 0;
+        rnn_mtv(ghb, VT, go + bi * RNN_N_OUT, RNN_N_OUT);
+        if (d_next) rnn_mtv(ghb, WT, d_next + bi * RNN_HIDDEN, RNN_HIDDEN);
         for (j = 0; j < RNN_HIDDEN; j++) db[j] = RNN_DF(hb[j]) * ghb[j];
     }
 }
@@ -153,13 +161,14 @@ static void rnn_param_grads(rnn_real *restrict G, const rnn_real *restrict go,
 }
 
 /* The initial state's gradient, (h0): grad_h(0) = W^T d(1), every column. */
-static void rnn_h0_grad(const rnn_real *restrict P, const rnn_real *restrict d1,
+static void rnn_h0_grad(const rnn_real *restrict WT, const rnn_real *restrict d1,
                         rnn_real *restrict gh0)
 {
-    const rnn_real *W = P + RNN_OFF_W;
-    for (size_t bi = 0; bi < RNN_BATCH; bi++)
-        for (size_t j = 0; j < RNN_HIDDEN; j++)
-            gh0[bi * RNN_HIDDEN + j] = rnn_dot(W + j * RNN_HIDDEN, d1 + bi * RNN_HIDDEN, RNN_HIDDEN);
+    for (size_t bi = 0; bi < RNN_BATCH; bi++) {
+        rnn_real *g = gh0 + bi * RNN_HIDDEN;
+        for (size_t j = 0; j < RNN_HIDDEN; j++) g[j] = 0;
+        rnn_mtv(g, WT, d1 + bi * RNN_HIDDEN, RNN_HIDDEN);
+    }
 }
 
 /* The optimiser update over every parameter (padding included: its gradient is zero, so it
@@ -242,13 +251,15 @@ void rnn_backward(const rnn_real *params, const rnn_input *x, const rnn_target *
 {
     const rnn_real *h = ws + RNN_WS_H, *p = ws + RNN_WS_P;
     rnn_real *go = ws + RNN_WS_GO, *gh = ws + RNN_WS_GH, *d = ws + RNN_WS_D;
+    const rnn_real *WT = ws + RNN_WS_WT, *VT = ws + RNN_WS_VT;
     size_t i;
     for (i = 0; i < RNN_PARAMS_COUNT; i++) grads[i] = 0;
+    rnn_transpose_weights(params, ws + RNN_WS_WT, ws + RNN_WS_VT);
     /*@ BACKWARD_STEPS @*/
     rnn_output_grad(p, y, go);
-    rnn_hidden_grad(params, go, 0, h + RNN_BATCH * RNN_HIDDEN, gh, d);
+    rnn_hidden_grad(WT, VT, go, 0, h + RNN_BATCH * RNN_HIDDEN, gh, d);
     rnn_param_grads(grads, go, d, h + RNN_BATCH * RNN_HIDDEN, h, x);
-    rnn_h0_grad(params, d, ws + RNN_WS_GH0);
+    rnn_h0_grad(WT, d, ws + RNN_WS_GH0);
     /*@ end @*/
 }
 
@@ -275,7 +286,8 @@ const struct rnn_descriptor rnn_descriptor = {
     RNN_FAST, 0,
     RNN_N_IN, RNN_HIDDEN, RNN_N_OUT, RNN_TAU, RNN_BATCH,
     RNN_OFF_U, RNN_OFF_W, RNN_OFF_V, RNN_OFF_B, RNN_OFF_C, RNN_PARAMS_COUNT,
-    RNN_WS_H, RNN_WS_P, RNN_WS_GO, RNN_WS_GH, RNN_WS_D, RNN_WS_GH0, RNN_WS_COUNT,
+    RNN_WS_H, RNN_WS_P, RNN_WS_GO, RNN_WS_GH, RNN_WS_D, RNN_WS_GH0, RNN_WS_WT, RNN_WS_VT,
+    RNN_WS_COUNT,
     RNN_X_COUNT, RNN_Y_COUNT, RNN_H0_COUNT, RNN_OPT_COUNT,
     RNN_NAME, RNN_SPEC, "rnn_forward", "rnn_backward", "rnn_step", "rnn_train_step",
 };

@@ -52,7 +52,9 @@ typedef int32_t rnn_target;
 #define RNN_WS_GH 96
 #define RNN_WS_D 128
 #define RNN_WS_GH0 160
-#define RNN_WS_COUNT 176
+#define RNN_WS_WT 176
+#define RNN_WS_VT 192
+#define RNN_WS_COUNT 224
 #define RNN_X_COUNT 6
 #define RNN_Y_COUNT 6
 #define RNN_H0_COUNT 8
@@ -95,7 +97,7 @@ struct rnn_descriptor {
     uint32_t reserved;
     uint64_t n_in, hidden, n_out, tau, batch;
     uint64_t off_U, off_W, off_V, off_b, off_c, params_count;
-    uint64_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gh0, ws_count;
+    uint64_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gh0, ws_wt, ws_vt, ws_count;
     uint64_t x_count, y_count, h0_count, opt_count;
     const char *name;          /* the model's name (the prefix of every symbol) */
     const char *spec;          /* the canonical spec the code was generated from */

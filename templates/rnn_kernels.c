@@ -7,7 +7,6 @@
 #define RNN_EXP expf
 #define RNN_LOG logf
 #define RNN_FMA(a, b, c) fmaf(a, b, c)
-#define RNN_LANES 16
 #define RNN_F(a) tanhf(a)
 /*@ end @*/
 /* ---- Shared fixed-size kernels.  Every loop bound is a compile-time constant, and the
