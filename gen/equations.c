@@ -180,8 +180,8 @@ int rnnc_equations(const rnnc_spec *s, rnnc_eq_format f, char **text, char *err,
     static const char *const titles[SEC_COUNT] = {
         "Forward (10.8)-(10.14), t = 1..tau",
         "Loss (10.13)",
-        "Backward through time (10.17)-(10.21), t = tau down to 1, with each step's share of "
-        "the parameter gradients",
+        ("Backward through time (10.17)-(10.21), t = tau down to 1, with each step's share of "
+         "the parameter gradients"),
         "Parameter gradients (10.22)-(10.28), summed over t (and the batch)",
     };
     char canon[512], eq[256];
