@@ -28,7 +28,7 @@ OBJ = $(patsubst %.c,$(BUILD)/%.o,$(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(B
 TEMPLATES = templates/rnn.h templates/rnn.c templates/rnnc_hand.h templates/rnn_kernels.c \
             templates/embed.h templates/embed.c
 
-.PHONY: all deps probe test asan golden clean tests-bin demo examples
+.PHONY: all deps probe test asan golden clean tests-bin demo examples bench bench-peers
 all: rnnc
 
 # Probe for the libraries; say which package provides what is missing.
@@ -140,3 +140,22 @@ examples: rnnc
 	./rnnc sample out/examples.ckpt -n 300 --seed 7 --temperature 0.8 | cmp - out/examples-demo.txt
 	@echo "examples/embed/demo: the same bytes as rnnc sample"
 	size examples/embed/demo_model.o
+
+# The benchmark of issue 6 (never part of `make test`): rnnc's train_step on the cc and tcc
+# backends against a hand-written C step, PyTorch and NumPy, with the core's FMA peak and
+# OpenBLAS sgemm; a few minutes.  Writes a Markdown table to stdout and out/bench.md.
+DEB_PEERS = python3-torch python3-numpy libopenblas-dev
+bench: rnnc
+	@CC="$(CC)" tests/bench/run.sh ./rnnc
+
+# The benchmark's optional peers (as root), else say which packages to install.
+bench-peers:
+	@need=""; for p in $(DEB_PEERS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || need="$$need $$p"; \
+	done; \
+	if [ -z "$$need" ]; then echo "bench peers installed: $(DEB_PEERS)"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	    echo "rnnc: the benchmark's peers need Debian packages:$$need; run 'sudo make bench-peers' or apt-get install$$need" >&2; exit 1; \
+	fi; \
+	echo "rnnc: installing$$need"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$need >/dev/null

@@ -45,8 +45,36 @@ double sqrt(double);
 
 /* ---- Training kernels: fixed sizes, as above. ---- */
 
-/* Row-major copies of W and V (W^T and V^T read row by row), so that the backward
- * products W^T d and V^T g_o are axpy loops over contiguous rows, like the forward ones:
+/* Columns of the batch handled together by rnn_gemm_acc: each column of a matrix is then
+ * read once per block (from L1) instead of once per batch column. */
+#define RNN_COLS 8
+
+/* Y[:, b] += M X[:, b] for every batch column b: M is column-major rows x cols; column b of
+ * X starts at X + b * xs, of Y at Y + b * ys.  Every element still sums over j in order,
+ * so the result is bit-identical to the one-column loops of the inference kernels.
+ * No `restrict` here on purpose: gcc 12 with AVX-512 (-O3 -march=native) miscompiled the
+ * inlined kernel with restrict-qualified arguments after the relu loop of
+ * rnn_forward_step (loads of h moved above its stores; clang, gcc -O2 and AVX2 builds were
+ * right).  gcc versions the loops with a run-time overlap check instead. */
+static inline void rnn_gemm_acc(rnn_real *Y, size_t ys, const rnn_real *M, size_t rows,
+                                size_t cols, const rnn_real *X, size_t xs)
+{
+    size_t b0, b, i, j;
+    for (b0 = 0; b0 < RNN_BATCH; b0 += RNN_COLS) {
+        const size_t b1 = RNN_BATCH - b0 < RNN_COLS ? RNN_BATCH : b0 + RNN_COLS;
+        for (j = 0; j < cols; j++) {
+            const rnn_real *m = M + j * rows;
+            for (b = b0; b < b1; b++) {
+                const rnn_real xj = X[b * xs + j];
+                rnn_real *y = Y + b * ys;
+                for (i = 0; i < rows; i++) y[i] = RNN_FMA(m[i], xj, y[i]);
+            }
+        }
+    }
+}
+
+/* Row-major copies of W and V, i.e. W^T and V^T column-major, so that the backward
+ * products W^T d and V^T g_o are axpy loops over contiguous columns like the forward ones:
  * no reductions, vectorizable without -ffast-math. */
 static void rnn_transpose_weights(const rnn_real *restrict P, rnn_real *restrict WT,
                                   rnn_real *restrict VT)
@@ -59,29 +87,34 @@ static void rnn_transpose_weights(const rnn_real *restrict P, rnn_real *restrict
         for (i = 0; i < RNN_N_OUT; i++) VT[i * RNN_HIDDEN + j] = V[j * RNN_N_OUT + i];
 }
 
-/* y += M^T x for a row-major copy MT of M (rows of length RNN_HIDDEN). */
-static void rnn_mtv(rnn_real *restrict y, const rnn_real *restrict MT, const rnn_real *restrict x,
-                    size_t rows)
-{
-    size_t i, j;
-    for (i = 0; i < rows; i++) {
-        const rnn_real xi = x[i], *row = MT + i * RNN_HIDDEN;
-        for (j = 0; j < RNN_HIDDEN; j++) y[j] = RNN_FMA(row[j], xi, y[j]);
-    }
-}
-
-/* One unrolled forward step for every batch column; returns sum_b L(t). */
+/* One unrolled forward step (10.8)-(10.14) for every batch column; returns sum_b L(t).
+ * The same arithmetic, in the same order, as rnn_hidden_col and rnn_output_col. */
 static double rnn_forward_step(const rnn_real *restrict P, const rnn_input *restrict x,
                                const rnn_target *restrict y, const rnn_real *h_prev,
                                rnn_real *h, rnn_real *restrict p)
 {
+    const rnn_real *b = P + RNN_OFF_B, *c = P + RNN_OFF_C;
     double loss = 0;
-    for (size_t bi = 0; bi < RNN_BATCH; bi++) {
-        rnn_hidden_col(P, x + bi * (RNN_ONEHOT ? 1 : RNN_N_IN), h_prev + bi * RNN_HIDDEN,
-                       h + bi * RNN_HIDDEN);
-        loss += rnn_output_col(P, h + bi * RNN_HIDDEN, y + bi * (RNN_LOSS == 0 ? 1 : RNN_N_OUT),
-                               p + bi * RNN_N_OUT);
+    size_t bi, i;
+    for (bi = 0; bi < RNN_BATCH; bi++) {
+        rnn_real *hb = h + bi * RNN_HIDDEN;
+#if RNN_ONEHOT
+        const rnn_real *u = P + RNN_OFF_U + (size_t)x[bi] * RNN_HIDDEN;
+        for (i = 0; i < RNN_HIDDEN; i++) hb[i] = b[i] + u[i];
+#else
+        for (i = 0; i < RNN_HIDDEN; i++) hb[i] = b[i];
+#endif
     }
+#if !RNN_ONEHOT
+    rnn_gemm_acc(h, RNN_HIDDEN, P + RNN_OFF_U, RNN_HIDDEN, RNN_N_IN, x, RNN_N_IN);
+#endif
+    rnn_gemm_acc(h, RNN_HIDDEN, P + RNN_OFF_W, RNN_HIDDEN, RNN_HIDDEN, h_prev, RNN_HIDDEN);
+    for (i = 0; i < RNN_BATCH * RNN_HIDDEN; i++) h[i] = RNN_F(h[i]);
+    for (bi = 0; bi < RNN_BATCH; bi++)
+        for (i = 0; i < RNN_N_OUT; i++) p[bi * RNN_N_OUT + i] = c[i];
+    rnn_gemm_acc(p, RNN_N_OUT, P + RNN_OFF_V, RNN_N_OUT, RNN_HIDDEN, h, RNN_HIDDEN);
+    for (bi = 0; bi < RNN_BATCH; bi++)
+        loss += rnn_output_finish(y + bi * (RNN_LOSS == 0 ? 1 : RNN_N_OUT), p + bi * RNN_N_OUT);
     return loss;
 }
 
@@ -106,69 +139,73 @@ static void rnn_output_grad(const rnn_real *restrict p, const rnn_target *restri
 
 /* (10.19)/(10.21): grad_h(t) = W^T d(t+1) + V^T g_o(t) (d_next is null at t = tau), then
  * d(t) = f'(a(t)) (.) grad_h(t), with f' written from h(t); every column.  WT, VT: the
- * row-major copies of rnn_transpose_weights. */
+ * copies made by rnn_transpose_weights. */
 static void rnn_hidden_grad(const rnn_real *restrict WT, const rnn_real *restrict VT,
                             const rnn_real *restrict go, const rnn_real *restrict d_next,
                             const rnn_real *restrict h, rnn_real *restrict gh,
                             rnn_real *restrict d)
 {
-    for (size_t bi = 0; bi < RNN_BATCH; bi++) {
-        const rnn_real *hb = h + bi * RNN_HIDDEN;
-        rnn_real *ghb = gh + bi * RNN_HIDDEN, *db = d + bi * RNN_HIDDEN;
-        size_t j;
-        for (j = 0; j < RNN_HIDDEN; j++) ghb[j] = 0;
-        rnn_mtv(ghb, VT, go + bi * RNN_N_OUT, RNN_N_OUT);
-        if (d_next) rnn_mtv(ghb, WT, d_next + bi * RNN_HIDDEN, RNN_HIDDEN);
-        for (j = 0; j < RNN_HIDDEN; j++) db[j] = RNN_DF(hb[j]) * ghb[j];
-    }
+    size_t i;
+    for (i = 0; i < RNN_BATCH * RNN_HIDDEN; i++) gh[i] = 0;
+    rnn_gemm_acc(gh, RNN_HIDDEN, VT, RNN_HIDDEN, RNN_N_OUT, go, RNN_N_OUT);
+    if (d_next) rnn_gemm_acc(gh, RNN_HIDDEN, WT, RNN_HIDDEN, RNN_HIDDEN, d_next, RNN_HIDDEN);
+    for (i = 0; i < RNN_BATCH * RNN_HIDDEN; i++) d[i] = RNN_DF(h[i]) * gh[i];
 }
 
 /* (10.22)-(10.28) for one step, every column: grad_c += g_o(t), grad_b += d(t),
- * grad_V += g_o(t) h(t)^T, grad_W += d(t) h(t-1)^T, grad_U += d(t) x(t)^T. */
+ * grad_V += g_o(t) h(t)^T, grad_W += d(t) h(t-1)^T, grad_U += d(t) x(t)^T.  The batch is the
+ * inner loop, so each gradient column stays in L1 while every batch column adds to it. */
 static void rnn_param_grads(rnn_real *restrict G, const rnn_real *restrict go,
                             const rnn_real *restrict d, const rnn_real *restrict h,
                             const rnn_real *restrict h_prev, const rnn_input *restrict x)
 {
     rnn_real *gU = G + RNN_OFF_U, *gW = G + RNN_OFF_W, *gV = G + RNN_OFF_V;
     rnn_real *gb = G + RNN_OFF_B, *gc = G + RNN_OFF_C;
-    for (size_t bi = 0; bi < RNN_BATCH; bi++) {
+    size_t bi, i, j;
+    for (bi = 0; bi < RNN_BATCH; bi++) {
         const rnn_real *gob = go + bi * RNN_N_OUT, *db = d + bi * RNN_HIDDEN;
-        const rnn_real *hb = h + bi * RNN_HIDDEN, *hpb = h_prev + bi * RNN_HIDDEN;
-        size_t i, j;
         for (i = 0; i < RNN_N_OUT; i++) gc[i] += gob[i];
         for (i = 0; i < RNN_HIDDEN; i++) gb[i] += db[i];
-        for (j = 0; j < RNN_HIDDEN; j++) {
-            rnn_real *col = gV + j * RNN_N_OUT;
-            for (i = 0; i < RNN_N_OUT; i++) col[i] = RNN_FMA(gob[i], hb[j], col[i]);
+    }
+    for (j = 0; j < RNN_HIDDEN; j++) {
+        rnn_real *col = gV + j * RNN_N_OUT;
+        for (bi = 0; bi < RNN_BATCH; bi++) {
+            const rnn_real *gob = go + bi * RNN_N_OUT, hj = h[bi * RNN_HIDDEN + j];
+            for (i = 0; i < RNN_N_OUT; i++) col[i] = RNN_FMA(gob[i], hj, col[i]);
         }
-        for (j = 0; j < RNN_HIDDEN; j++) {
-            rnn_real *col = gW + j * RNN_HIDDEN;
-            for (i = 0; i < RNN_HIDDEN; i++) col[i] = RNN_FMA(db[i], hpb[j], col[i]);
+    }
+    for (j = 0; j < RNN_HIDDEN; j++) {
+        rnn_real *col = gW + j * RNN_HIDDEN;
+        for (bi = 0; bi < RNN_BATCH; bi++) {
+            const rnn_real *db = d + bi * RNN_HIDDEN, hj = h_prev[bi * RNN_HIDDEN + j];
+            for (i = 0; i < RNN_HIDDEN; i++) col[i] = RNN_FMA(db[i], hj, col[i]);
         }
+    }
 #if RNN_ONEHOT
-        {   /* one-hot x(t) = e_k: add d(t) into column k, no multiply */
-            rnn_real *col = gU + (size_t)x[bi] * RNN_HIDDEN;
-            for (i = 0; i < RNN_HIDDEN; i++) col[i] += db[i];
-        }
+    for (bi = 0; bi < RNN_BATCH; bi++) {
+        /* one-hot x(t) = e_k: add d(t) into column k, no multiply */
+        const rnn_real *db = d + bi * RNN_HIDDEN;
+        rnn_real *col = gU + (size_t)x[bi] * RNN_HIDDEN;
+        for (i = 0; i < RNN_HIDDEN; i++) col[i] += db[i];
+    }
 #else
-        for (j = 0; j < RNN_N_IN; j++) {
-            rnn_real *col = gU + j * RNN_HIDDEN;
-            const rnn_real xj = x[bi * RNN_N_IN + j];
+    for (j = 0; j < RNN_N_IN; j++) {
+        rnn_real *col = gU + j * RNN_HIDDEN;
+        for (bi = 0; bi < RNN_BATCH; bi++) {
+            const rnn_real *db = d + bi * RNN_HIDDEN, xj = x[bi * RNN_N_IN + j];
             for (i = 0; i < RNN_HIDDEN; i++) col[i] = RNN_FMA(db[i], xj, col[i]);
         }
-#endif
     }
+#endif
 }
 
 /* The initial state's gradient, (h0): grad_h(0) = W^T d(1), every column. */
 static void rnn_h0_grad(const rnn_real *restrict WT, const rnn_real *restrict d1,
                         rnn_real *restrict gh0)
 {
-    for (size_t bi = 0; bi < RNN_BATCH; bi++) {
-        rnn_real *g = gh0 + bi * RNN_HIDDEN;
-        for (size_t j = 0; j < RNN_HIDDEN; j++) g[j] = 0;
-        rnn_mtv(g, WT, d1 + bi * RNN_HIDDEN, RNN_HIDDEN);
-    }
+    size_t i;
+    for (i = 0; i < RNN_BATCH * RNN_HIDDEN; i++) gh0[i] = 0;
+    rnn_gemm_acc(gh0, RNN_HIDDEN, WT, RNN_HIDDEN, RNN_HIDDEN, d1, RNN_HIDDEN);
 }
 
 /* The optimiser update over every parameter (padding included: its gradient is zero, so it

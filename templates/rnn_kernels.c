@@ -38,19 +38,13 @@ static void rnn_hidden_col(const rnn_real *restrict P, const rnn_input *restrict
     for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_F(h[i]);
 }
 
-/* (10.10)-(10.11) for one column: o = c + V h, then p = softmax(o) (nll) or o itself
- * (mse) into out.  With a target y, returns L(t) of (10.14) (or 1/2 ||o - y||^2). */
-static double rnn_output_col(const rnn_real *restrict P, const rnn_real *restrict h,
-                             const rnn_target *restrict y, rnn_real *restrict out)
+/* (10.11) and (10.14) for one column whose out holds o = c + V h: out becomes
+ * p = softmax(o) (nll) or stays o (mse).  With a target y, returns L(t) of (10.14)
+ * (or 1/2 ||o - y||^2). */
+static double rnn_output_finish(const rnn_target *restrict y, rnn_real *restrict out)
 {
-    const rnn_real *c = P + RNN_OFF_C, *V = P + RNN_OFF_V;
-    size_t i, j;
+    size_t i;
     double loss = 0;
-    for (i = 0; i < RNN_N_OUT; i++) out[i] = c[i];
-    for (j = 0; j < RNN_HIDDEN; j++) {
-        const rnn_real hj = h[j], *col = V + j * RNN_N_OUT;
-        for (i = 0; i < RNN_N_OUT; i++) out[i] = RNN_FMA(col[i], hj, out[i]);
-    }
 #if RNN_LOSS == 0
     {
         /* Stable softmax: subtract max_i o_i first; L = logsumexp(o) - o_y. */
@@ -72,6 +66,21 @@ static double rnn_output_col(const rnn_real *restrict P, const rnn_real *restric
         }
 #endif
     return loss;
+}
+
+/* (10.10)-(10.11) for one column: o = c + V h, then p = softmax(o) (nll) or o itself
+ * (mse) into out.  With a target y, returns L(t) of (10.14) (or 1/2 ||o - y||^2). */
+static double rnn_output_col(const rnn_real *restrict P, const rnn_real *restrict h,
+                             const rnn_target *restrict y, rnn_real *restrict out)
+{
+    const rnn_real *c = P + RNN_OFF_C, *V = P + RNN_OFF_V;
+    size_t i, j;
+    for (i = 0; i < RNN_N_OUT; i++) out[i] = c[i];
+    for (j = 0; j < RNN_HIDDEN; j++) {
+        const rnn_real hj = h[j], *col = V + j * RNN_N_OUT;
+        for (i = 0; i < RNN_N_OUT; i++) out[i] = RNN_FMA(col[i], hj, out[i]);
+    }
+    return rnn_output_finish(y, out);
 }
 
 /*@ KERNELS_EPILOGUE @*/
