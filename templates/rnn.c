@@ -45,32 +45,69 @@ double sqrt(double);
 
 /* ---- Training kernels: fixed sizes, as above. ---- */
 
-/* Columns of the batch handled together by rnn_gemm_acc: each column of a matrix is then
- * read once per block (from L1) instead of once per batch column. */
-#define RNN_COLS 8
+/* Register tile of rnn_gemm_acc: RNN_TR rows by RNN_TC batch columns of Y are accumulated
+ * in registers over all of M's columns (RNN_TR floats = two 512-bit vectors). */
+#define RNN_TR (128 / sizeof(rnn_real))
+#define RNN_TC 8
 
 /* Y[:, b] += M X[:, b] for every batch column b: M is column-major rows x cols; column b of
- * X starts at X + b * xs, of Y at Y + b * ys.  Every element still sums over j in order,
- * so the result is bit-identical to the one-column loops of the inference kernels.
+ * X starts at X + b * xs, of Y at Y + b * ys.  Tiles of RNN_TR x RNN_TC outputs are summed
+ * in local accumulators (registers), reading each column of M once per tile.  Every
+ * element still sums over j in order, so the result is bit-identical to the one-column
+ * loops of the inference kernels.
  * No `restrict` here on purpose: gcc 12 with AVX-512 (-O3 -march=native) miscompiled the
  * inlined kernel with restrict-qualified arguments after the relu loop of
  * rnn_forward_step (loads of h moved above its stores; clang, gcc -O2 and AVX2 builds were
  * right).  gcc versions the loops with a run-time overlap check instead. */
+#if defined(__GNUC__) && !defined(__TINYC__)
+/* Inlined at each call, so rows and cols are constants there and every loop is specialised. */
+__attribute__((always_inline))
+#endif
 static inline void rnn_gemm_acc(rnn_real *Y, size_t ys, const rnn_real *M, size_t rows,
                                 size_t cols, const rnn_real *X, size_t xs)
 {
-    size_t b0, b, i, j;
-    for (b0 = 0; b0 < RNN_BATCH; b0 += RNN_COLS) {
-        const size_t b1 = RNN_BATCH - b0 < RNN_COLS ? RNN_BATCH : b0 + RNN_COLS;
+    size_t b0 = 0, b, i, j;
+#if RNN_BATCH >= RNN_TC
+    const size_t full_rows = rows / RNN_TR * RNN_TR;
+    size_t i0;
+    for (; b0 + RNN_TC <= RNN_BATCH; b0 += RNN_TC) {
+        /* Full tiles: constant trip counts, so the accumulators live in registers. */
+        for (i0 = 0; i0 < full_rows; i0 += RNN_TR) {
+            rnn_real acc[RNN_TC][RNN_TR];
+            for (b = 0; b < RNN_TC; b++)
+                for (i = 0; i < RNN_TR; i++) acc[b][i] = Y[(b0 + b) * ys + i0 + i];
+            for (j = 0; j < cols; j++) {
+                const rnn_real *m = M + j * rows + i0;
+                for (b = 0; b < RNN_TC; b++) {
+                    const rnn_real xj = X[(b0 + b) * xs + j];
+                    for (i = 0; i < RNN_TR; i++) acc[b][i] = RNN_FMA(m[i], xj, acc[b][i]);
+                }
+            }
+            for (b = 0; b < RNN_TC; b++)
+                for (i = 0; i < RNN_TR; i++) Y[(b0 + b) * ys + i0 + i] = acc[b][i];
+        }
+        /* The rows below the last full tile, in axpy form. */
+        if (full_rows < rows)
+            for (j = 0; j < cols; j++) {
+                const rnn_real *m = M + j * rows;
+                for (b = b0; b < b0 + RNN_TC; b++) {
+                    const rnn_real xj = X[b * xs + j];
+                    rnn_real *y = Y + b * ys;
+                    for (i = full_rows; i < rows; i++) y[i] = RNN_FMA(m[i], xj, y[i]);
+                }
+            }
+    }
+#endif
+    /* The batch columns left over (all of them when RNN_BATCH < RNN_TC), in axpy form. */
+    if (b0 < RNN_BATCH)
         for (j = 0; j < cols; j++) {
             const rnn_real *m = M + j * rows;
-            for (b = b0; b < b1; b++) {
+            for (b = b0; b < RNN_BATCH; b++) {
                 const rnn_real xj = X[b * xs + j];
                 rnn_real *y = Y + b * ys;
                 for (i = 0; i < rows; i++) y[i] = RNN_FMA(m[i], xj, y[i]);
             }
         }
-    }
 }
 
 /* Row-major copies of W and V, i.e. W^T and V^T column-major, so that the backward
