@@ -25,7 +25,7 @@ RT_SRC = runtime/jit.c runtime/jit_tcc.c runtime/jit_cc.c runtime/model.c runtim
          runtime/data.c runtime/plot.c runtime/safetensors.c runtime/diff.c runtime/interop.c \
          runtime/bench.c
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o
-TEMPLATES = templates/rnn.h templates/rnn.c templates/rnnc_hand.h templates/rnn_kernels.c \
+TEMPLATES = templates/rnn.h templates/rnn.c templates/rnnc_hand.h templates/rnn_kernels.c templates/rnn_math.c \
             templates/embed.h templates/embed.c
 
 .PHONY: all deps probe test asan golden clean tests-bin demo examples bench bench-peers
@@ -115,7 +115,7 @@ clean:
 LIB_OBJ = $(filter-out $(BUILD)/runtime/cli.o,$(OBJ))
 TEST_PROGS = $(BUILD)/tests/test_reference $(BUILD)/tests/test_backends $(BUILD)/tests/ref_selfcheck \
              $(BUILD)/tests/test_jit $(BUILD)/tests/test_data $(BUILD)/tests/test_safetensors \
-             $(BUILD)/tests/test_dump $(BUILD)/tests/test_embed_ref
+             $(BUILD)/tests/test_dump $(BUILD)/tests/test_embed_ref $(BUILD)/tests/test_math
 tests-bin: $(TEST_PROGS)
 $(BUILD)/tests/test_%: tests/test_%.c tests/ref.c tests/ref.h tests/testlib.c tests/testlib.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -130,9 +130,11 @@ static void fill_embed_layout(rnnc_emit *e, const void *vctx)
     rnnc_emit_line(e, "#define %s_VOCAB_UTF8 %d /* 1: symbols are Unicode code points; 0: bytes */", U,
                    g->embed->utf8);
     /* The model's own math, then double exp and log for NAME_sample (once for double models). */
-    rnnc_emit_line(e, "#define %s_MATH_FUNCTIONS \"exp%s log%s%s%s%s\" /* from libm */", U, f, f,
+    const int own = s->dtype != RNNC_DOUBLE && !s->fast; /* rnn_math.c's expf and tanhf */
+    rnnc_emit_line(e, "#define %s_MATH_FUNCTIONS \"%s%slog%s%s%s%s\" /* from libm */", U,
+                   own ? "" : "exp", own ? "" : (s->dtype == RNNC_DOUBLE ? " " : "f "), f,
                    s->fast ? "" : (s->dtype == RNNC_DOUBLE ? " fma" : " fmaf"),
-                   s->act == RNNC_ACT_TANH ? (s->dtype == RNNC_DOUBLE ? " tanh" : " tanhf") : "",
+                   s->act == RNNC_ACT_TANH && !own ? (s->dtype == RNNC_DOUBLE ? " tanh" : " tanhf") : "",
                    s->dtype == RNNC_DOUBLE ? "" : " exp log");
 }
 
@@ -199,6 +201,8 @@ static void fill_include(rnnc_emit *e, const void *vctx)
     rnnc_emit_line_directive(e, include_line + 1, file);
 }
 
+static void fill_nothing(rnnc_emit *e, const void *ctx);
+
 static void fill_math(rnnc_emit *e, const void *vctx)
 {
     const gen_ctx *g = vctx;
@@ -206,7 +210,19 @@ static void fill_math(rnnc_emit *e, const void *vctx)
     const char *U = g->up;
     int dbl = s->dtype == RNNC_DOUBLE;
     const char *sfx = dbl ? "" : "f";
-    rnnc_emit_line(e, "#define %s_EXP exp%s", U, sfx);
+    /* Float models (unless --fast) use the vectorizable exp and tanh of templates/rnn_math.c;
+     * double models and --fast use libm (under -ffast-math gcc has vector versions). */
+    const int own = !dbl && !s->fast;
+    char expf_name[RNNC_MAX_NAME + 8];
+    snprintf(expf_name, sizeof expf_name, own ? "%s_expf" : "exp%s", own ? s->name : sfx);
+    if (own) {
+        const rnnc_hole holes[] = {{"MATH_PRELUDE", fill_nothing}, {"MATH_EPILOGUE", fill_nothing}};
+        char err[256];
+        if (rnnc_template_render(e, "templates/rnn_math.c", rnnc_template_rnn_math_c, holes, 2, g,
+                                 s->name, err, sizeof err) != 0)
+            e->failed = 1; /* a broken built-in template: reported as a generation failure */
+    }
+    rnnc_emit_line(e, "#define %s_EXP %s", U, expf_name);
     rnnc_emit_line(e, "#define %s_SQRT sqrt%s", U, sfx);
     rnnc_emit_line(e, "#define %s_LOG log%s", U, sfx);
     if (s->fast)
@@ -215,7 +231,8 @@ static void fill_math(rnnc_emit *e, const void *vctx)
         rnnc_emit_line(e, "#define %s_FMA(a, b, c) fma%s(a, b, c)", U, sfx);
     switch (s->act) {
     case RNNC_ACT_TANH:
-        rnnc_emit_line(e, "#define %s_F(a) tanh%s(a)", U, sfx);
+        if (own) rnnc_emit_line(e, "#define %s_F(a) %s_tanhf(a)", U, s->name);
+        else rnnc_emit_line(e, "#define %s_F(a) tanh%s(a)", U, sfx);
         rnnc_emit_line(e, "#define %s_DF(h) (1 - (h) * (h))", U);
         break;
     case RNNC_ACT_RELU:
@@ -223,7 +240,7 @@ static void fill_math(rnnc_emit *e, const void *vctx)
         rnnc_emit_line(e, "#define %s_DF(h) ((h) > 0 ? 1 : 0)", U);
         break;
     case RNNC_ACT_SIGMOID:
-        rnnc_emit_line(e, "#define %s_F(a) (1 / (1 + exp%s(-(a))))", U, sfx);
+        rnnc_emit_line(e, "#define %s_F(a) (1 / (1 + %s(-(a))))", U, expf_name);
         rnnc_emit_line(e, "#define %s_DF(h) ((h) * (1 - (h)))", U);
         break;
     }

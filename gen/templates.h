@@ -7,6 +7,7 @@ extern const char rnnc_template_rnn_h[];
 extern const char rnnc_template_rnn_c[];
 extern const char rnnc_template_rnnc_hand_h[];
 extern const char rnnc_template_rnn_kernels_c[];
+extern const char rnnc_template_rnn_math_c[];
 extern const char rnnc_template_embed_h[];
 extern const char rnnc_template_embed_c[];
 

@@ -21,6 +21,7 @@ suites=(
     tests/suite_ref_selfcheck.sh
     tests/suite_reference.sh
     tests/suite_jit.sh
+    tests/suite_math.sh
     tests/suite_data.sh
     tests/suite_train.sh
     tests/suite_safetensors.sh

@@ -188,11 +188,11 @@ echo "- compilers: $ccver; ${tccver:-tcc ?}; rnnc $("$RNNC" version | sed 's/^rn
 echo "- peers: hand.c built with \`$CC -O3 -march=native\` (no fast-math); Python $pyver${torchver:+, PyTorch $torchver}${numpyver:+, NumPy $numpyver}${obver:+, OpenBLAS $obver}; every peer on one thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1)"
 echo "- command: \`$CMDLINE\` (\`make bench\`), ROUNDS=$ROUNDS; $(( $(date +%s) - T0 )) s in all"
 echo "- FLOPs per step: 2 per multiply-add of the matrix products only, one-hot input free; per time step and batch column W h (H*H) + V h (K*H) forward, V^T g_o (K*H) + W^T d (H*H) + grad_V (K*H) + grad_W (H*H) backward; times tau*B (vocab 65, hidden 100, tau 25, B 1: 2.475 MFLOP)"
-if [ -n "$SGEMM" ]; then sg="$SGEMM GFLOP/s (the best of:)"
+if [ -n "$SGEMM" ]; then sg="$SGEMM GFLOP/s, the best of"
 else sg="not measured ($(grep '^sgemm:' "$TMP/peak.out" 2>/dev/null | sed 's/^sgemm: //'))"; fi
 echo "- one core's fp32 FMA peak (peak.c): ${PEAK:-?} GFLOP/s ($PEAK_HOW, vector FMAs only); OpenBLAS sgemm, 1 thread: $sg"
 [ -n "$SGEMM_LINES" ] && echo "$SGEMM_LINES" | sed 's/^/  - /'
-echo "- timing: each run times single steps (CLOCK_MONOTONIC) after a warm-up, until both N steps and S seconds have passed (A, B: 20 and 0.5 s; C: 5 and 0.5 s; D: 3 and 0.5 s; rnnc tcc on C and D: 1 step); rounds interleave every implementation and configuration. median: the median over the rounds of each run's median; min / max: over every timed step; ratio: the median over the rounds of peer median / rnnc cc median of the same round (> 1: rnnc cc is faster)"
+echo "- timing: each run times single steps (CLOCK_MONOTONIC) after a warm-up, until both N steps and S seconds have passed (A, B: 20 and 0.5 s; C: 5 and 0.5 s; D: 3 and 0.5 s; rnnc tcc on C and D: 1 step); rounds interleave every implementation and configuration. median: the median over the rounds of each run's median; min / max: over every timed step; peer / rnnc cc: the median (and the range) over the rounds of the peer's median / rnnc cc's median in the same round (> 1: rnnc cc is faster); % of FMA peak: GFLOP/s over the FMA peak below"
 echo
 echo "| config | vocab | hidden | tau | batch | MFLOP/step |"
 echo "|---|---:|---:|---:|---:|---:|"
@@ -220,9 +220,12 @@ for cfg in $CFGS; do
         pk=$([ -n "$PEAK" ] && awk -v g="$gf" -v p="$PEAK" 'BEGIN { printf "%.1f%%", 100 * g / p }' || echo "?")
         if [ "$impl" = cc ]; then ratio="1"
         else
-            ratio=$(awk -v c="$cfg" -v i="$impl" '$2 == c && $3 == "cc" { cc[$1] = $4 } $2 == c && $3 == i { p[$1] = $4 }
-                    END { for (r in p) if (r in cc) print p[r] / cc[r] }' "$TMP/results" | med_of)
-            ratio=$(awk -v x="$ratio" 'BEGIN { if (x == "") print "?"; else if (x >= 10) printf "%.0f", x; else printf "%.2f", x }')
+            ratios=$(awk -v c="$cfg" -v i="$impl" '$2 == c && $3 == "cc" { cc[$1] = $4 } $2 == c && $3 == i { p[$1] = $4 }
+                     END { for (r in p) if (r in cc) print p[r] / cc[r] }' "$TMP/results" | sort -g)
+            ratio=$(echo "$ratios" | med_of)
+            lo=$(echo "$ratios" | head -n 1) hi=$(echo "$ratios" | tail -n 1)
+            ratio=$(awk -v x="$ratio" -v lo="$lo" -v hi="$hi" 'function f(v) { return v >= 10 ? sprintf("%.0f", v) : sprintf("%.2f", v) }
+                    BEGIN { if (x == "") print "?"; else if (lo == hi) print f(x); else printf "%s (%s-%s)", f(x), f(lo), f(hi) }')
         fi
         note=""
         [ "$n" -lt "$ROUNDS" ] && note=" ($n rounds)"

@@ -1,0 +1,69 @@
+/*@ MATH_PRELUDE @*/
+/* templates/rnn_math.c: exp and tanh for float models, copied by the generator into the
+ * training source and the embedded model (unless --fast).  The stub here lets this file
+ * compile on its own. */
+#include <stdint.h>
+#include <math.h>
+#define RNN_ACT 0
+#define RNN_LOSS 0
+/*@ end @*/
+/* exp and tanh in plain C for float: glibc's expf and tanhf are scalar calls that gcc does
+ * not vectorize without -ffast-math, and in a training step they cost more than the matrix
+ * products (measured: a quarter of the min-char-rnn step).  These inline versions vectorize,
+ * use explicit fmaf so that every compiler (tcc included) gets the same bits, and are
+ * accurate to a few units in the last place (checked against libm in the test suite). */
+
+/* Only what the model uses is compiled (unused static functions draw warnings): exp for
+ * softmax, tanh and sigmoid; tanh for tanh. */
+#if RNN_LOSS == 0 || RNN_ACT != 1
+/* exp(x) = 2^n exp(r) with n = round(x / ln 2) and r = x - n ln 2 (ln 2 in two parts, so r
+ * is exact), exp(r) by its Taylor polynomial of degree 7 (|r| <= 0.347: truncation below
+ * 6e-9 relative).  0 below -87 (no denormals), capped at exp(88) above; NaN stays NaN. */
+static inline float rnn_expf(float x)
+{
+    const float xc = x > -87.0f ? (x < 88.0f ? x : 88.0f) : -87.0f; /* NaN -> -87: no UB below */
+    /* n = round(x / ln 2) by conversion (|n| <= 127); not the 1.5 * 2^23 addition trick,
+     * which -ffast-math would fold away in a user's build of an embedded model. */
+    const float v = xc * 1.44269504f;
+    const float n = (float)(int32_t)(v + (v < 0 ? -0.5f : 0.5f));
+    float r = fmaf(n, -0.693145751953125f, xc);
+    float p = 1.98412698e-4f;
+    union { uint32_t u; float f; } scale;
+    r = fmaf(n, -1.42860677e-06f, r);
+    p = fmaf(p, r, 1.38888889e-3f);
+    p = fmaf(p, r, 8.33333333e-3f);
+    p = fmaf(p, r, 4.16666667e-2f);
+    p = fmaf(p, r, 1.66666667e-1f);
+    p = fmaf(p, r, 0.5f);
+    p = fmaf(p, r, 1.0f);
+    p = fmaf(p, r, 1.0f);
+    scale.u = (uint32_t)((int32_t)n + 127) << 23;
+    p *= scale.f;
+    return x != x ? x : (x < -87.0f ? 0.0f : p);
+}
+#endif
+
+#if RNN_ACT == 0
+/* tanh(x), odd: for |x| < 0.5 its Taylor series to x^15 (truncation below 1e-8 relative),
+ * else 1 - 2 / (exp(2|x|) + 1) with |x| capped at 10, where tanh rounds to 1. */
+static inline float rnn_tanhf(float x)
+{
+    const float ax = x < 0 ? -x : x, a10 = ax < 10.0f ? ax : 10.0f, x2 = ax * ax;
+    float q = -1.45583438e-3f, small, big, t;
+    q = fmaf(q, x2, 3.59212803e-3f);
+    q = fmaf(q, x2, -8.86323552e-3f);
+    q = fmaf(q, x2, 2.18694885e-2f);
+    q = fmaf(q, x2, -5.39682540e-2f);
+    q = fmaf(q, x2, 1.33333333e-1f);
+    q = fmaf(q, x2, -3.33333333e-1f);
+    small = fmaf(ax * x2, q, ax);
+    big = 1.0f - 2.0f / (rnn_expf(2.0f * a10) + 1.0f);
+    t = ax < 0.5f ? small : big;
+    return x != x ? x : (x < 0 ? -t : t);
+}
+#endif
+/*@ MATH_EPILOGUE @*/
+/* stub: uses the functions, so this file also compiles alone under -Wall -Werror */
+float rnn_math_stub(float x);
+float rnn_math_stub(float x) { return rnn_expf(x) + rnn_tanhf(x); }
+/*@ end @*/
