@@ -101,7 +101,7 @@ rnnc-asan: $(OBJ)
 # sources for about a minute (tcc starts at once, cc takes over when compiled), then sample.
 demo: deps
 	@$(MAKE) --no-print-directory rnnc
-	./rnnc train --steps 180000 --every 10000 --sample-every 30000 --save out/demo.ckpt --log out/demo-log.csv
+	./rnnc train --steps 300000 --every 25000 --sample-every 100000 --save out/demo.ckpt --log out/demo-log.csv
 	./rnnc sample out/demo.ckpt -n 600 --temperature 0.8 --seed 7
 	./rnnc plot out/demo-log.csv -o out/demo-loss.svg
 
