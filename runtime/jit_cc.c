@@ -20,11 +20,13 @@
 
 extern char **environ;
 
-/* Flags: exact by default (no contraction: tcc and cc give the same bits; -fno-math-errno
- * changes no result, it only lets gcc inline fma/sqrt), fast-math only with --fast. */
+/* Flags: exact by default (no contraction: tcc and cc give the same bits; -fno-math-errno and
+ * -fno-trapping-math change no result: they let gcc inline fma/sqrt and if-convert the
+ * selects of the generated exp/tanh so that those loops vectorize), fast-math only with
+ * --fast. */
 static const char *const exact_flags[] = {"-std=c99", "-O3", "-march=native", "-ffp-contract=off",
-                                          "-fno-math-errno", "-fPIC", "-shared",
-                                          "-fno-diagnostics-show-caret", NULL};
+                                          "-fno-math-errno", "-fno-trapping-math", "-fPIC",
+                                          "-shared", "-fno-diagnostics-show-caret", NULL};
 static const char *const fast_flags[] = {"-std=c99", "-O3", "-march=native", "-ffast-math",
                                          "-fPIC", "-shared", "-fno-diagnostics-show-caret", NULL};
 

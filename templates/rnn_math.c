@@ -9,9 +9,10 @@
 /*@ end @*/
 /* exp and tanh in plain C for float: glibc's expf and tanhf are scalar calls that gcc does
  * not vectorize without -ffast-math, and in a training step they cost more than the matrix
- * products (measured: a quarter of the min-char-rnn step).  These inline versions vectorize,
- * use explicit fmaf so that every compiler (tcc included) gets the same bits, and are
- * accurate to a few units in the last place (checked against libm in the test suite). */
+ * products (measured: a quarter of the min-char-rnn step).  These inline versions vectorize
+ * (gcc needs -fno-trapping-math to if-convert their selects; rnnc's cc backend passes it:
+ * it changes no result), use explicit fmaf so that every compiler (tcc included) gets the
+ * same bits, and are accurate to a few units in the last place (tests/test_math.c). */
 
 /* Only what the model uses is compiled (unused static functions draw warnings): exp for
  * softmax, tanh and sigmoid; tanh for tanh. */
@@ -21,14 +22,17 @@
  * 6e-9 relative).  0 below -87 (no denormals), capped at exp(88) above; NaN stays NaN. */
 static inline float rnn_expf(float x)
 {
-    const float xc = x > -87.0f ? (x < 88.0f ? x : 88.0f) : -87.0f; /* NaN -> -87: no UB below */
-    /* n = round(x / ln 2) by conversion (|n| <= 127); not the 1.5 * 2^23 addition trick,
-     * which -ffast-math would fold away in a user's build of an embedded model. */
-    const float v = xc * 1.44269504f;
-    const float n = (float)(int32_t)(v + (v < 0 ? -0.5f : 0.5f));
-    float r = fmaf(n, -0.693145751953125f, xc);
-    float p = 1.98412698e-4f;
-    union { uint32_t u; float f; } scale;
+    const float xc = x > -87.0f ? (x < 88.0f ? x : 88.0f) : -87.0f; /* NaN -> -87 */
+    /* n = round(x / ln 2), read from the bits of x / ln 2 + 1.5 * 2^23 (no float-to-int
+     * conversion, which keeps the loop vectorizable; and no subtraction of 1.5 * 2^23,
+     * which -ffast-math would fold away in a user's build of an embedded model). */
+    union { float f; uint32_t u; } t, scale;
+    int32_t ni;
+    float n, r, p = 1.98412698e-4f;
+    t.f = xc * 1.44269504f + 12582912.0f;
+    ni = (int32_t)t.u - 0x4B400000;
+    n = (float)ni;
+    r = fmaf(n, -0.693145751953125f, xc);
     r = fmaf(n, -1.42860677e-06f, r);
     p = fmaf(p, r, 1.38888889e-3f);
     p = fmaf(p, r, 8.33333333e-3f);
@@ -37,7 +41,7 @@ static inline float rnn_expf(float x)
     p = fmaf(p, r, 0.5f);
     p = fmaf(p, r, 1.0f);
     p = fmaf(p, r, 1.0f);
-    scale.u = (uint32_t)((int32_t)n + 127) << 23;
+    scale.u = (uint32_t)(ni + 127) << 23;
     p *= scale.f;
     return x != x ? x : (x < -87.0f ? 0.0f : p);
 }
