@@ -19,7 +19,7 @@ SAN =
 DEB_BUILD = tcc libtcc-dev libffi-dev zlib1g-dev libjansson-dev pkg-config
 DEB_TEST = clang
 
-GEN_SRC = gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
+GEN_SRC = gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c gen/util.c
 RT_SRC = runtime/jit.c runtime/jit_tcc.c runtime/jit_cc.c runtime/model.c runtime/check.c \
          runtime/cli.c runtime/ckpt.c runtime/sample.c runtime/train.c \
          runtime/data.c runtime/plot.c runtime/safetensors.c runtime/diff.c runtime/interop.c \

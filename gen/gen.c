@@ -2,15 +2,14 @@
 #include "gen.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "emit.h"
 #include "plan.h"
 #include "templates.h"
+#include "util.h"
 
 typedef struct gen_ctx {
     const rnnc_spec *s;
@@ -458,29 +457,14 @@ int rnnc_gen_embed(const rnnc_spec *s, const rnnc_embed_input *in, char **header
     return 0;
 }
 
-/* Write text to dir/file via a temporary name and rename, so a reader never sees half a file. */
+/* Write text to dir/file atomically, so a reader never sees half a file. */
 static int write_file(const char *dir, const char *file, const char *text, size_t len, char *err,
                       size_t errlen)
 {
-    char path[4096], tmp[4200];
-    if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path) {
-        snprintf(err, errlen, "-o: directory path too long");
-        return -1;
-    }
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
-        return -1;
-    }
-    int ok = fwrite(text, 1, len, f) == len;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path)
+        return rnnc_fail(err, errlen, "-o: directory path too long");
+    return rnnc_write_atomic(path, text, len, err, errlen);
 }
 
 int rnnc_gen_embed_write(const rnnc_spec *s, const rnnc_embed_input *in, const char *dir,

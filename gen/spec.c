@@ -3,11 +3,12 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 enum {
     KEY_VOCAB = 1u << 0, KEY_IN = 1u << 1, KEY_OUT = 1u << 2, KEY_HIDDEN = 1u << 3,
@@ -20,20 +21,6 @@ static const struct { const char *name; unsigned bit; } spec_keys[] = {
     {"tau", KEY_TAU}, {"batch", KEY_BATCH}, {"act", KEY_ACT}, {"loss", KEY_LOSS},
     {"dtype", KEY_DTYPE}, {"name", KEY_NAME}, {"fast", KEY_FAST},
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 void rnnc_spec_begin(rnnc_spec_builder *b)
 {
@@ -64,16 +51,17 @@ int rnnc_spec_has(const rnnc_spec_builder *b, const char *key)
 static int parse_size(const char *v, size_t max, size_t *out, const char *where, char *err,
                       size_t errlen)
 {
-    if (*v == '\0') return fail(err, errlen, "%s: expected a whole number, got nothing", where);
+    if (*v == '\0')
+        return rnnc_fail(err, errlen, "%s: expected a whole number, got nothing", where);
     for (const char *p = v; *p; p++)
         if (!isdigit((unsigned char)*p))
-            return fail(err, errlen, "%s: expected a whole number from 1 to %zu, got '%s'",
-                        where, max, v);
+            return rnnc_fail(err, errlen, "%s: expected a whole number from 1 to %zu, got '%s'",
+                             where, max, v);
     errno = 0;
     unsigned long long n = strtoull(v, NULL, 10);
     if (errno == ERANGE || n == 0 || n > max)
-        return fail(err, errlen, "%s: expected a whole number from 1 to %zu, got '%s'", where,
-                    max, v);
+        return rnnc_fail(err, errlen, "%s: expected a whole number from 1 to %zu, got '%s'", where,
+                         max, v);
     *out = (size_t)n;
     return 0;
 }
@@ -91,23 +79,23 @@ static int check_name(const char *v, const char *where, char *err, size_t errlen
 {
     size_t n = strlen(v);
     if (n == 0 || n > RNNC_MAX_NAME)
-        return fail(err, errlen, "%s: expected a C identifier of 1 to %d characters", where,
-                    RNNC_MAX_NAME);
+        return rnnc_fail(err, errlen, "%s: expected a C identifier of 1 to %d characters", where,
+                         RNNC_MAX_NAME);
     if (!(isalpha((unsigned char)v[0]) || v[0] == '_'))
-        return fail(err, errlen,
-                    "%s: expected a C identifier ([A-Za-z_][A-Za-z0-9_]*), got '%.60s'",
-                    where, v);
+        return rnnc_fail(err, errlen,
+                         "%s: expected a C identifier ([A-Za-z_][A-Za-z0-9_]*), got '%.60s'",
+                         where, v);
     for (size_t i = 0; i < n; i++)
         if (!(isalnum((unsigned char)v[i]) || v[i] == '_') || (unsigned char)v[i] > 127)
-            return fail(err, errlen,
-                        "%s: expected a C identifier ([A-Za-z_][A-Za-z0-9_]*), got '%.60s'",
-                        where, v);
+            return rnnc_fail(err, errlen,
+                             "%s: expected a C identifier ([A-Za-z_][A-Za-z0-9_]*), got '%.60s'",
+                             where, v);
     if (v[0] == '_')
-        return fail(err, errlen, "%s: names starting with '_' are reserved in C, got '%s'",
-                    where, v);
+        return rnnc_fail(err, errlen, "%s: names starting with '_' are reserved in C, got '%s'",
+                         where, v);
     for (size_t i = 0; i < sizeof c_keywords / sizeof c_keywords[0]; i++)
         if (strcmp(v, c_keywords[i]) == 0)
-            return fail(err, errlen, "%s: '%s' is a C keyword", where, v);
+            return rnnc_fail(err, errlen, "%s: '%s' is a C keyword", where, v);
     return 0;
 }
 
@@ -117,11 +105,11 @@ int rnnc_spec_set(rnnc_spec_builder *b, const char *key, const char *value, cons
     rnnc_spec *s = &b->spec;
     unsigned bit = key_bit(key);
     if (!bit)
-        return fail(err, errlen,
-                    "%s: unknown key '%s' (expected vocab, in, out, hidden, tau, batch, act, "
-                    "loss, dtype, name or fast)",
-                    where, key);
-    if (b->set & bit) return fail(err, errlen, "%s: '%s' is given twice", where, key);
+        return rnnc_fail(err, errlen,
+                         "%s: unknown key '%s' (expected vocab, in, out, hidden, tau, batch, act, "
+                         "loss, dtype, name or fast)",
+                         where, key);
+    if (b->set & bit) return rnnc_fail(err, errlen, "%s: '%s' is given twice", where, key);
     int rc = 0;
     switch (bit) {
     case KEY_VOCAB: rc = parse_size(value, RNNC_MAX_DIM, &s->n_in, where, err, errlen); break;
@@ -134,17 +122,17 @@ int rnnc_spec_set(rnnc_spec_builder *b, const char *key, const char *value, cons
         if (strcmp(value, "tanh") == 0) s->act = RNNC_ACT_TANH;
         else if (strcmp(value, "relu") == 0) s->act = RNNC_ACT_RELU;
         else if (strcmp(value, "sigmoid") == 0) s->act = RNNC_ACT_SIGMOID;
-        else rc = fail(err, errlen, "%s: expected tanh, relu or sigmoid, got '%.60s'", where, value);
+        else rc = rnnc_fail(err, errlen, "%s: expected tanh, relu or sigmoid, got '%.60s'", where, value);
         break;
     case KEY_LOSS:
         if (strcmp(value, "nll") == 0) s->loss = RNNC_LOSS_NLL;
         else if (strcmp(value, "mse") == 0) s->loss = RNNC_LOSS_MSE;
-        else rc = fail(err, errlen, "%s: expected nll or mse, got '%.60s'", where, value);
+        else rc = rnnc_fail(err, errlen, "%s: expected nll or mse, got '%.60s'", where, value);
         break;
     case KEY_DTYPE:
         if (strcmp(value, "float") == 0) s->dtype = RNNC_FLOAT;
         else if (strcmp(value, "double") == 0) s->dtype = RNNC_DOUBLE;
-        else rc = fail(err, errlen, "%s: expected float or double, got '%.60s'", where, value);
+        else rc = rnnc_fail(err, errlen, "%s: expected float or double, got '%.60s'", where, value);
         break;
     case KEY_NAME:
         rc = check_name(value, where, err, errlen);
@@ -153,7 +141,7 @@ int rnnc_spec_set(rnnc_spec_builder *b, const char *key, const char *value, cons
     case KEY_FAST:
         if (strcmp(value, "1") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "true") == 0) s->fast = 1;
         else if (strcmp(value, "0") == 0 || strcmp(value, "no") == 0 || strcmp(value, "false") == 0) s->fast = 0;
-        else rc = fail(err, errlen, "%s: expected yes or no, got '%.60s'", where, value);
+        else rc = rnnc_fail(err, errlen, "%s: expected yes or no, got '%.60s'", where, value);
         break;
     }
     if (rc == 0) b->set |= bit;
@@ -171,14 +159,15 @@ static char *trim(char *p)
 int rnnc_spec_read_file(rnnc_spec_builder *b, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
-    if (!f) return fail(err, errlen, "%s: cannot open spec file: %s", path, strerror(errno));
+    if (!f) return rnnc_fail(err, errlen, "%s: cannot open spec file: %s", path, strerror(errno));
     char line[512], where[600];
     int lineno = 0, rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
         lineno++;
         snprintf(where, sizeof where, "%s:%d", path, lineno);
         if (!strchr(line, '\n') && !feof(f)) {
-            rc = fail(err, errlen, "%s: line longer than %zu characters", where, sizeof line - 2);
+            rc = rnnc_fail(err, errlen,
+                           "%s: line longer than %zu characters", where, sizeof line - 2);
             break;
         }
         char *hash = strchr(line, '#');
@@ -187,18 +176,19 @@ int rnnc_spec_read_file(rnnc_spec_builder *b, const char *path, char *err, size_
         if (*p == '\0') continue;
         char *eq = strchr(p, '=');
         if (!eq) {
-            rc = fail(err, errlen, "%s: expected 'key = value', got '%.60s'", where, p);
+            rc = rnnc_fail(err, errlen, "%s: expected 'key = value', got '%.60s'", where, p);
             break;
         }
         *eq = '\0';
         char *key = trim(p), *value = trim(eq + 1);
         if (*key == '\0') {
-            rc = fail(err, errlen, "%s: expected a key before '='", where);
+            rc = rnnc_fail(err, errlen, "%s: expected a key before '='", where);
             break;
         }
         rc = rnnc_spec_set(b, key, value, where, err, errlen);
     }
-    if (rc == 0 && ferror(f)) rc = fail(err, errlen, "%s: cannot read spec file: %s", path, strerror(errno));
+    if (rc == 0 && ferror(f))
+        rc = rnnc_fail(err, errlen, "%s: cannot read spec file: %s", path, strerror(errno));
     fclose(f);
     return rc;
 }
@@ -209,20 +199,25 @@ int rnnc_spec_finish(const rnnc_spec_builder *b, rnnc_spec *out, char *err, size
     unsigned set = b->set;
     if (set & KEY_VOCAB) {
         if (set & (KEY_IN | KEY_OUT))
-            return fail(err, errlen, "--vocab: give either --vocab V or --in N --out K, not both");
+            return rnnc_fail(err, errlen,
+                             "--vocab: give either --vocab V or --in N --out K, not both");
         s.onehot = 1;
         s.n_out = s.n_in;
     } else {
         if (!(set & KEY_IN) && !(set & KEY_OUT))
-            return fail(err, errlen, "--vocab: missing (give --vocab V, or --in N --out K)");
-        if (!(set & KEY_IN)) return fail(err, errlen, "--in: missing (dense models need --in N and --out K)");
-        if (!(set & KEY_OUT)) return fail(err, errlen, "--out: missing (dense models need --in N and --out K)");
+            return rnnc_fail(err, errlen, "--vocab: missing (give --vocab V, or --in N --out K)");
+        if (!(set & KEY_IN))
+            return rnnc_fail(err, errlen, "--in: missing (dense models need --in N and --out K)");
+        if (!(set & KEY_OUT))
+            return rnnc_fail(err, errlen, "--out: missing (dense models need --in N and --out K)");
         s.onehot = 0;
     }
-    if (!(set & KEY_HIDDEN)) return fail(err, errlen, "--hidden: missing (the hidden size H)");
-    if (!(set & KEY_TAU)) return fail(err, errlen, "--tau: missing (the unrolled sequence length)");
+    if (!(set & KEY_HIDDEN)) return rnnc_fail(err, errlen, "--hidden: missing (the hidden size H)");
+    if (!(set & KEY_TAU))
+        return rnnc_fail(err, errlen, "--tau: missing (the unrolled sequence length)");
     if (s.loss == RNNC_LOSS_NLL && s.n_out < 2)
-        return fail(err, errlen, "--loss: nll needs at least 2 output classes, got %zu", s.n_out);
+        return rnnc_fail(err, errlen,
+                         "--loss: nll needs at least 2 output classes, got %zu", s.n_out);
     rnnc_layout l;
     if (rnnc_spec_layout(&s, &l, err, errlen) != 0) return -1;
     *out = s;
@@ -295,7 +290,7 @@ int rnnc_spec_layout(const rnnc_spec *s, rnnc_layout *l, char *err, size_t errle
          mul_ok(l->h0_count, l->real_size, &l->h0_bytes) &&
          mul_ok(l->params_count, 2, &l->opt_count) &&
          mul_ok(l->opt_count, l->real_size, &l->opt_bytes);
-    if (!ok) return fail(err, errlen, "--hidden: buffer sizes overflow size_t for this spec");
+    if (!ok) return rnnc_fail(err, errlen, "--hidden: buffer sizes overflow size_t for this spec");
     const struct { const char *what, *opt; size_t bytes; } bufs[] = {
         {"parameters", "--hidden", l->params_bytes}, {"optimiser state", "--hidden", l->opt_bytes},
         {"workspace", "--tau", l->ws_bytes},
@@ -303,10 +298,10 @@ int rnnc_spec_layout(const rnnc_spec *s, rnnc_layout *l, char *err, size_t errle
     };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (bufs[i].bytes > RNNC_MAX_BUFFER_BYTES)
-            return fail(err, errlen,
-                        "%s: the %s buffer would need %zu bytes, over the limit of %zu "
-                        "(reduce hidden, tau, batch or the input/output size)",
-                        bufs[i].opt, bufs[i].what, bufs[i].bytes, (size_t)RNNC_MAX_BUFFER_BYTES);
+            return rnnc_fail(err, errlen,
+                             "%s: the %s buffer would need %zu bytes, over the limit of %zu "
+                             "(reduce hidden, tau, batch or the input/output size)",
+                             bufs[i].opt, bufs[i].what, bufs[i].bytes, (size_t)RNNC_MAX_BUFFER_BYTES);
     return 0;
 }
 

@@ -3,12 +3,12 @@
 #include "bench.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../gen/gen.h"
+#include "../gen/util.h"
 #include "check.h"
 #include "model.h"
 #include "train.h"
@@ -21,20 +21,6 @@ void rnnc_bench_defaults(rnnc_bench_opts *o)
     o->reps = 20;
     o->seconds = 1.0;
     o->seed = 1;
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
 }
 
 static double now_s(void)
@@ -110,8 +96,10 @@ int rnnc_bench_run(const rnnc_spec *s, const rnnc_bench_opts *o, rnnc_bench_resu
                    char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
-    if (o->reps < 1 || !(o->seconds >= 0)) return fail(err, errlen, "bench: reps must be >= 1 and seconds >= 0");
-    if (o->optim < RNNC_OPTIM_SGD || o->optim > RNNC_OPTIM_ADAM) return fail(err, errlen, "bench: unknown optimiser");
+    if (o->reps < 1 || !(o->seconds >= 0))
+        return rnnc_fail(err, errlen, "bench: reps must be >= 1 and seconds >= 0");
+    if (o->optim < RNNC_OPTIM_SGD || o->optim > RNNC_OPTIM_ADAM)
+        return rnnc_fail(err, errlen, "bench: unknown optimiser");
     r->flops = rnnc_bench_flops(s);
 
     /* The source size at tau and one more (one fewer at the limit): bytes per time step. */
@@ -132,7 +120,7 @@ int rnnc_bench_run(const rnnc_spec *s, const rnnc_bench_opts *o, rnnc_bench_resu
     int rc = -1;
     if (rnnc_buffers_alloc(&b, &m.layout) != 0) {
         rnnc_model_unload(&m);
-        return fail(err, errlen, "out of memory for the benchmark's buffers");
+        return rnnc_fail(err, errlen, "out of memory for the benchmark's buffers");
     }
     fill_problem(s, &m.layout, &b, o->seed);
 
@@ -163,7 +151,7 @@ int rnnc_bench_run(const rnnc_spec *s, const rnnc_bench_opts *o, rnnc_bench_resu
     size_t cap = 1024;
     times = malloc(cap * sizeof *times);
     if (!times) {
-        fail(err, errlen, "out of memory for the timings");
+        rnnc_fail(err, errlen, "out of memory for the timings");
         goto out;
     }
     double t_start = now_s(), t_end = t_start;
@@ -171,7 +159,7 @@ int rnnc_bench_run(const rnnc_spec *s, const rnnc_bench_opts *o, rnnc_bench_resu
         if (r->reps == cap) {
             double *nt = realloc(times, 2 * cap * sizeof *times);
             if (!nt) {
-                fail(err, errlen, "out of memory for the timings");
+                rnnc_fail(err, errlen, "out of memory for the timings");
                 goto out;
             }
             times = nt;

@@ -10,13 +10,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "ckpt.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
+
+#include "../gen/util.h"
 
 static const char magic[8] = {'R', 'N', 'N', 'C', 'C', 'K', 'P', 'T'};
 
@@ -80,59 +79,6 @@ static void put_u32(wbuf *w, uint32_t v) { put(w, &v, 4); }
 static void put_u64(wbuf *w, uint64_t v) { put(w, &v, 8); }
 static void put_f64(wbuf *w, double v) { put(w, &v, 8); }
 
-static int write_atomically(const char *path, const unsigned char *data, size_t n, char *err,
-                            size_t errlen)
-{
-    char tmp[4200], dir[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        snprintf(err, errlen, "%s: path too long", path);
-        return -1;
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot create %s: %s", path, tmp, strerror(errno));
-        return -1;
-    }
-    /* Test hook: die half-way through writing, as a crash or a kill -9 would. */
-    const char *hook = getenv("RNNC_TEST_CRASH_DURING_SAVE");
-    size_t done = 0;
-    while (done < n) {
-        size_t chunk = n - done;
-        if (hook && *hook == '1' && done == 0) chunk = n / 2;
-        ssize_t k = write(fd, data + done, chunk);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        done += (size_t)k;
-        if (hook && *hook == '1') abort();
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    if (rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    /* Make the rename itself durable. */
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) *(slash == dir ? slash + 1 : slash) = '\0';
-    else strcpy(dir, ".");
-    int dfd = open(dir, O_RDONLY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
-}
-
 int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errlen)
 {
     if (!host_is_little_endian()) {
@@ -185,7 +131,7 @@ int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errle
     }
     uint32_t crc32v = (uint32_t)crc;
     memcpy(w.p + w.len - 4, &crc32v, 4);
-    int rc = write_atomically(path, w.p, w.len, err, errlen);
+    int rc = rnnc_write_atomic(path, w.p, w.len, err, errlen);
     free(w.p);
     return rc;
 }

@@ -7,8 +7,9 @@
  * buffer, so the hot loops do not track them.
  *
  * Every message is one line: the text quoted from the input shows control characters (and, in
- * bytes mode, bytes >= 0x80) escaped, and the whole message passes through one_line(), which
- * escapes any control character that reached it another way (e.g. inside a file name). */
+ * bytes mode, bytes >= 0x80) escaped, and the whole message passes through rnnc_fail()
+ * (gen/util.h), which escapes any control character that reached it another way (e.g. inside
+ * a file name). */
 #define _POSIX_C_SOURCE 200809L
 #include "data.h"
 
@@ -16,12 +17,13 @@
 #include <fcntl.h>
 #include <locale.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "../gen/util.h"
 
 #define UNICODE_LIMIT 0x110000u      /* code points are < this */
 #define CSV_MAX_COLS 4096
@@ -29,54 +31,6 @@
 #define QUOTE_MAX 40                 /* characters of input quoted in a message */
 
 /* ---- messages ---------------------------------------------------------------------------- */
-
-/* Copy msg into err (errlen bytes), escaping control characters so the result is one line,
- * and never cutting an escape or a UTF-8 sequence in half. */
-static void one_line(char *err, size_t errlen, const char *msg)
-{
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-        char esc[8];
-        size_t k;
-        if (*p == '\n') k = (size_t)snprintf(esc, sizeof esc, "\\n");
-        else if (*p == '\r') k = (size_t)snprintf(esc, sizeof esc, "\\r");
-        else if (*p == '\t') k = (size_t)snprintf(esc, sizeof esc, "\\t");
-        else if (*p < 0x20 || *p == 0x7f) k = (size_t)snprintf(esc, sizeof esc, "\\x%02x", *p);
-        else {
-            esc[0] = (char)*p;
-            k = 1;
-        }
-        if (o + k >= errlen) break;
-        memcpy(err + o, esc, k);
-        o += k;
-    }
-    /* Do not leave a truncated UTF-8 sequence at the end. */
-    if (msg[0] && o > 0 && o < strlen(msg)) {
-        size_t e = o;
-        while (e > 0 && ((unsigned char)err[e - 1] & 0xC0) == 0x80) e--;
-        if (e > 0 && (unsigned char)err[e - 1] >= 0xC0) {
-            unsigned lead = (unsigned char)err[e - 1];
-            size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-            if (o - (e - 1) < want) o = e - 1;
-        }
-    }
-    err[o] = '\0';
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0) return -1;
-    char msg[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    one_line(err, errlen, msg);
-    return -1;
-}
 
 /* Append s to dst (capacity cap, length *o), keeping it NUL-terminated; false if it did not
  * fit (nothing appended then). */
@@ -175,24 +129,24 @@ int rnnc_read_file(const char *path, int allow_empty, unsigned char **buf, size_
 {
     *buf = NULL;
     *n = 0;
-    if (!path) return fail(err, errlen, "(null): cannot open: no file name");
+    if (!path) return rnnc_fail(err, errlen, "(null): cannot open: no file name");
     int fd;
     do fd = open(path, O_RDONLY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
-    if (fd < 0) return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    if (fd < 0) return rnnc_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     size_t cap = 0;
     if (fstat(fd, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
             close(fd);
-            return fail(err, errlen, "%s: cannot read: %s", path, strerror(EISDIR));
+            return rnnc_fail(err, errlen, "%s: cannot read: %s", path, strerror(EISDIR));
         }
         /* A regular file's size is a hint (it may grow or shrink while we read). */
         if (S_ISREG(st.st_mode) && st.st_size > 0) {
             if ((uintmax_t)st.st_size >= (uintmax_t)SIZE_MAX) {
                 close(fd);
-                return fail(err, errlen, "%s: cannot read: file too large (%jd bytes)", path,
-                            (intmax_t)st.st_size);
+                return rnnc_fail(err, errlen, "%s: cannot read: file too large (%jd bytes)", path,
+                                 (intmax_t)st.st_size);
             }
             cap = (size_t)st.st_size + 1;
         }
@@ -201,7 +155,7 @@ int rnnc_read_file(const char *path, int allow_empty, unsigned char **buf, size_
     unsigned char *b = malloc(cap);
     if (!b) {
         close(fd);
-        return fail(err, errlen, "%s: cannot read: out of memory for %zu bytes", path, cap);
+        return rnnc_fail(err, errlen, "%s: cannot read: out of memory for %zu bytes", path, cap);
     }
     size_t len = 0;
     for (;;) {
@@ -209,14 +163,14 @@ int rnnc_read_file(const char *path, int allow_empty, unsigned char **buf, size_
             if (cap > SIZE_MAX / 2) {
                 free(b);
                 close(fd);
-                return fail(err, errlen, "%s: cannot read: file too large", path);
+                return rnnc_fail(err, errlen, "%s: cannot read: file too large", path);
             }
             unsigned char *nb = realloc(b, cap * 2);
             if (!nb) {
                 free(b);
                 close(fd);
-                return fail(err, errlen, "%s: cannot read: out of memory for %zu bytes", path,
-                            cap * 2);
+                return rnnc_fail(err, errlen, "%s: cannot read: out of memory for %zu bytes", path,
+                                 cap * 2);
             }
             b = nb;
             cap *= 2;
@@ -229,7 +183,7 @@ int rnnc_read_file(const char *path, int allow_empty, unsigned char **buf, size_
             int e = errno;
             free(b);
             close(fd);
-            return fail(err, errlen, "%s: cannot read: %s", path, strerror(e));
+            return rnnc_fail(err, errlen, "%s: cannot read: %s", path, strerror(e));
         }
         if (got == 0) break;
         len += (size_t)got;
@@ -237,7 +191,7 @@ int rnnc_read_file(const char *path, int allow_empty, unsigned char **buf, size_
     close(fd);
     if (len == 0 && !allow_empty) {
         free(b);
-        return fail(err, errlen, "%s: is empty", path);
+        return rnnc_fail(err, errlen, "%s: is empty", path);
     }
     b[len] = '\0';
     *buf = b;
@@ -291,29 +245,33 @@ static int utf8_error(ustat st, uint32_t cp, const unsigned char *s, size_t i, c
     locate(s, i, 1, &line, &col);
     switch (st) {
     case U_CONT:
-        return fail(err, errlen, "%s:%zu:%zu: invalid UTF-8: unexpected continuation byte 0x%02X",
-                    file, line, col, s[i]);
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: invalid UTF-8: unexpected continuation byte 0x%02X",
+                         file, line, col, s[i]);
     case U_BADBYTE:
-        return fail(err, errlen, "%s:%zu:%zu: invalid UTF-8: byte 0x%02X never occurs in UTF-8",
-                    file, line, col, s[i]);
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: invalid UTF-8: byte 0x%02X never occurs in UTF-8",
+                         file, line, col, s[i]);
     case U_TRUNC:
-        return fail(err, errlen,
-                    "%s:%zu:%zu: invalid UTF-8: truncated sequence (lead byte 0x%02X without all "
-                    "its continuation bytes)",
-                    file, line, col, s[i]);
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: invalid UTF-8: truncated sequence (lead byte 0x%02X "
+                         "without all its continuation bytes)",
+                         file, line, col, s[i]);
     case U_OVERLONG:
-        return fail(err, errlen, "%s:%zu:%zu: invalid UTF-8: overlong encoding of U+%04X", file,
-                    line, col, (unsigned)cp);
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: invalid UTF-8: overlong encoding of U+%04X", file,
+                         line, col, (unsigned)cp);
     case U_SURROGATE:
-        return fail(err, errlen, "%s:%zu:%zu: invalid UTF-8: encoded UTF-16 surrogate U+%04X",
-                    file, line, col, (unsigned)cp);
+        return rnnc_fail(err, errlen, "%s:%zu:%zu: invalid UTF-8: encoded UTF-16 surrogate U+%04X",
+                         file, line, col, (unsigned)cp);
     case U_RANGE:
-        return fail(err, errlen, "%s:%zu:%zu: invalid UTF-8: code point U+%X is above U+10FFFF",
-                    file, line, col, (unsigned)cp);
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: invalid UTF-8: code point U+%X is above U+10FFFF",
+                         file, line, col, (unsigned)cp);
     case U_OK:
         break;
     }
-    return fail(err, errlen, "%s:%zu:%zu: invalid UTF-8", file, line, col);
+    return rnnc_fail(err, errlen, "%s:%zu:%zu: invalid UTF-8", file, line, col);
 }
 
 size_t rnnc_symbol_bytes(rnnc_chars mode, uint32_t sym, char out[4])
@@ -352,12 +310,13 @@ size_t rnnc_symbol_bytes(rnnc_chars mode, uint32_t sym, char out[4])
 static int check_vocab(const rnnc_vocab *v, char *err, size_t errlen)
 {
     if (v->mode != RNNC_CHARS_BYTES && v->mode != RNNC_CHARS_UTF8)
-        return fail(err, errlen, "vocabulary: unknown character mode %d", (int)v->mode);
-    if (v->size > 0 && !v->symbols) return fail(err, errlen, "vocabulary: no symbols array");
+        return rnnc_fail(err, errlen, "vocabulary: unknown character mode %d", (int)v->mode);
+    if (v->size > 0 && !v->symbols) return rnnc_fail(err, errlen, "vocabulary: no symbols array");
     uint32_t limit = v->mode == RNNC_CHARS_BYTES ? 256u : UNICODE_LIMIT;
     for (size_t i = 0; i < v->size; i++)
         if (v->symbols[i] >= limit || (i > 0 && v->symbols[i] <= v->symbols[i - 1]))
-            return fail(err, errlen, "vocabulary: symbols not strictly ascending and in range");
+            return rnnc_fail(err, errlen,
+                             "vocabulary: symbols not strictly ascending and in range");
     return 0;
 }
 
@@ -365,9 +324,9 @@ int rnnc_vocab_add(rnnc_vocab *v, const unsigned char *buf, size_t n, const char
                    char *err, size_t errlen)
 {
     if (!file) file = "(input)";
-    if (!v) return fail(err, errlen, "%s: no vocabulary", file);
+    if (!v) return rnnc_fail(err, errlen, "%s: no vocabulary", file);
     if (check_vocab(v, err, errlen) != 0) return -1;
-    if (n > 0 && !buf) return fail(err, errlen, "%s: no data", file);
+    if (n > 0 && !buf) return rnnc_fail(err, errlen, "%s: no data", file);
     uint32_t *syms;
     size_t count = 0;
     if (v->mode == RNNC_CHARS_BYTES) {
@@ -377,7 +336,7 @@ int rnnc_vocab_add(rnnc_vocab *v, const unsigned char *buf, size_t n, const char
         for (int c = 0; c < 256; c++) count += seen[c];
         if (count == v->size) return 0;
         if (!(syms = malloc(count * sizeof *syms)))
-            return fail(err, errlen, "%s: out of memory for the vocabulary", file);
+            return rnnc_fail(err, errlen, "%s: out of memory for the vocabulary", file);
         count = 0;
         for (uint32_t c = 0; c < 256; c++)
             if (seen[c]) syms[count++] = c;
@@ -385,7 +344,7 @@ int rnnc_vocab_add(rnnc_vocab *v, const unsigned char *buf, size_t n, const char
         /* A bitmap over every code point: 136 KiB. */
         enum { WORDS = UNICODE_LIMIT / 64 };
         uint64_t *bits = calloc(WORDS, sizeof *bits);
-        if (!bits) return fail(err, errlen, "%s: out of memory for the vocabulary", file);
+        if (!bits) return rnnc_fail(err, errlen, "%s: out of memory for the vocabulary", file);
         for (size_t i = 0; i < v->size; i++)
             bits[v->symbols[i] >> 6] |= (uint64_t)1 << (v->symbols[i] & 63);
         for (size_t i = 0; i < n;) {
@@ -412,7 +371,7 @@ int rnnc_vocab_add(rnnc_vocab *v, const unsigned char *buf, size_t n, const char
         }
         if (!(syms = malloc(count * sizeof *syms))) {
             free(bits);
-            return fail(err, errlen, "%s: out of memory for the vocabulary", file);
+            return rnnc_fail(err, errlen, "%s: out of memory for the vocabulary", file);
         }
         count = 0;
         for (size_t w = 0; w < WORDS; w++) {
@@ -477,22 +436,24 @@ static int missing_symbol(const rnnc_vocab *v, uint32_t sym, const unsigned char
     char shown[16];
     show_symbol(shown, sym, utf8);
     if (!utf8 && sym >= 0x80)
-        return fail(err, errlen,
-                    "%s:%zu:%zu: byte '%s' (0x%02X) is not in the model's vocabulary", file,
-                    line, col, shown, (unsigned)sym);
-    return fail(err, errlen, "%s:%zu:%zu: character '%s' (U+%04X) is not in the model's vocabulary",
-                file, line, col, shown, (unsigned)sym);
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: byte '%s' (0x%02X) is not in the model's vocabulary", file,
+                         line, col, shown, (unsigned)sym);
+    return rnnc_fail(err, errlen,
+                     "%s:%zu:%zu: character '%s' (U+%04X) is not in the model's vocabulary",
+                     file, line, col, shown, (unsigned)sym);
 }
 
 int rnnc_text_encode(const rnnc_vocab *v, const unsigned char *buf, size_t n, const char *file,
                      int32_t **ids, size_t *len, size_t *cap, char *err, size_t errlen)
 {
     if (!file) file = "(input)";
-    if (!v || !ids || !len || !cap) return fail(err, errlen, "%s: no vocabulary or output", file);
+    if (!v || !ids || !len || !cap)
+        return rnnc_fail(err, errlen, "%s: no vocabulary or output", file);
     if (check_vocab(v, err, errlen) != 0) return -1;
-    if (n > 0 && !buf) return fail(err, errlen, "%s: no data", file);
+    if (n > 0 && !buf) return rnnc_fail(err, errlen, "%s: no data", file);
     if (*len > *cap || (*cap > 0 && !*ids))
-        return fail(err, errlen, "%s: inconsistent output buffer", file);
+        return rnnc_fail(err, errlen, "%s: inconsistent output buffer", file);
     if (n == 0) return 0;
     /* Symbols below 256 (all of them in bytes mode) through a table. */
     int32_t low[256];
@@ -500,7 +461,7 @@ int rnnc_text_encode(const rnnc_vocab *v, const unsigned char *buf, size_t n, co
     const size_t start = *len;
     if (v->mode == RNNC_CHARS_BYTES) {
         if (n > SIZE_MAX - start || reserve_ids(ids, cap, start + n) != 0)
-            return fail(err, errlen, "%s: out of memory for %zu class indices", file, n);
+            return rnnc_fail(err, errlen, "%s: out of memory for %zu class indices", file, n);
         int32_t *out = *ids + start;
         for (size_t i = 0; i < n; i++) {
             int32_t id = low[buf[i]];
@@ -522,7 +483,8 @@ int rnnc_text_encode(const rnnc_vocab *v, const unsigned char *buf, size_t n, co
         if (id < 0) return missing_symbol(v, cp, buf, i, file, err, errlen);
         if (o == *cap || !*ids) {
             if (o == SIZE_MAX || reserve_ids(ids, cap, o + 1) != 0)
-                return fail(err, errlen, "%s: out of memory for %zu class indices", file, o + 1);
+                return rnnc_fail(err, errlen,
+                                 "%s: out of memory for %zu class indices", file, o + 1);
         }
         (*ids)[o++] = id;
         i += k;
@@ -619,14 +581,16 @@ static int number_error(numstat st, const unsigned char *buf, size_t ls, const f
 {
     size_t col = column_of(buf, ls, st == NUM_EMPTY ? f->a : f->ta);
     if (st == NUM_EMPTY)
-        return fail(err, errlen, "%s:%zu:%zu: expected a number, got an empty field", path, line,
-                    col);
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: expected a number, got an empty field", path, line,
+                         col);
     char q[QUOTE_MAX * 8 + 8];
     quote_text(q, sizeof q, buf + f->ta, f->tb - f->ta);
     if (st == NUM_RANGE)
-        return fail(err, errlen, "%s:%zu:%zu: expected a number in the range of a double, got '%s'",
-                    path, line, col, q);
-    return fail(err, errlen, "%s:%zu:%zu: expected a number, got '%s'", path, line, col, q);
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: expected a number in the range of a double, got '%s'",
+                         path, line, col, q);
+    return rnnc_fail(err, errlen, "%s:%zu:%zu: expected a number, got '%s'", path, line, col, q);
 }
 
 void rnnc_csv_free(rnnc_csv *c)
@@ -649,7 +613,7 @@ int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen)
     name_ref *refs = NULL;
     if (!fields) {
         free(buf);
-        return fail(err, errlen, "%s: out of memory", path);
+        return rnnc_fail(err, errlen, "%s: out of memory", path);
     }
     size_t pos = 0, line = 0, cols = 0, rows = 0, vcap = 0;
     int header = 0, rc = -1;
@@ -673,8 +637,8 @@ int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen)
             if (nf == CSV_MAX_COLS) {
                 size_t total = nf;
                 for (size_t i = a; i < le; i++) total += buf[i] == ',';
-                fail(err, errlen, "%s:%zu: too many columns (%zu; at most %d)", path, line,
-                     total + 1, CSV_MAX_COLS);
+                rnnc_fail(err, errlen, "%s:%zu: too many columns (%zu; at most %d)", path, line,
+                          total + 1, CSV_MAX_COLS);
                 goto out;
             }
             fields[nf].a = a;
@@ -697,27 +661,28 @@ int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen)
             if (header) {
                 if (!(out->names = calloc(nf, sizeof *out->names)) ||
                     !(refs = malloc(nf * sizeof *refs))) {
-                    fail(err, errlen, "%s: out of memory", path);
+                    rnnc_fail(err, errlen, "%s: out of memory", path);
                     goto out;
                 }
                 out->cols = nf;   /* so rnnc_csv_free frees the names */
                 for (size_t j = 0; j < nf; j++) {
                     const field *f = &fields[j];
                     if (f->ta == f->tb) {
-                        fail(err, errlen, "%s:%zu:%zu: empty column name", path, line,
-                             column_of(buf, ls, f->a));
+                        rnnc_fail(err, errlen, "%s:%zu:%zu: empty column name", path, line,
+                                  column_of(buf, ls, f->a));
                         goto out;
                     }
                     for (size_t i = f->ta; i < f->tb; i++)
                         if (buf[i] < 0x20 || buf[i] == 0x7f) {
                             char q[16];
                             show_symbol(q, buf[i], 0);
-                            fail(err, errlen, "%s:%zu:%zu: control character '%s' in a column name",
-                                 path, line, column_of(buf, ls, i), q);
+                            rnnc_fail(err, errlen,
+                                      "%s:%zu:%zu: control character '%s' in a column name",
+                                      path, line, column_of(buf, ls, i), q);
                             goto out;
                         }
                     if (!(out->names[j] = malloc(f->tb - f->ta + 1))) {
-                        fail(err, errlen, "%s: out of memory", path);
+                        rnnc_fail(err, errlen, "%s: out of memory", path);
                         goto out;
                     }
                     memcpy(out->names[j], buf + f->ta, f->tb - f->ta);
@@ -741,19 +706,20 @@ int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen)
                     char q[QUOTE_MAX * 8 + 8];
                     const field *f = &fields[dup];
                     quote_text(q, sizeof q, buf + f->ta, f->tb - f->ta);
-                    fail(err, errlen, "%s:%zu:%zu: duplicate column name '%s' (also column %zu)",
-                         path, line, column_of(buf, ls, f->ta), q, first + 1);
+                    rnnc_fail(err, errlen,
+                              "%s:%zu:%zu: duplicate column name '%s' (also column %zu)",
+                              path, line, column_of(buf, ls, f->ta), q, first + 1);
                     goto out;
                 }
                 continue;
             }
         } else if (nf != cols) {
-            fail(err, errlen, "%s:%zu: expected %zu columns, got %zu", path, line, cols, nf);
+            rnnc_fail(err, errlen, "%s:%zu: expected %zu columns, got %zu", path, line, cols, nf);
             goto out;
         }
         /* A data row. */
         if (rows == SIZE_MAX || rows + 1 > SIZE_MAX / sizeof(double) / cols) {
-            fail(err, errlen, "%s:%zu: too many rows", path, line);
+            rnnc_fail(err, errlen, "%s:%zu: too many rows", path, line);
             goto out;
         }
         if ((rows + 1) * cols > vcap) {
@@ -763,7 +729,7 @@ int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen)
             if (nc < 1024 && max >= 1024) nc = 1024;
             double *nv = realloc(out->values, nc * sizeof *nv);
             if (!nv) {
-                fail(err, errlen, "%s:%zu: out of memory for %zu rows", path, line, rows + 1);
+                rnnc_fail(err, errlen, "%s:%zu: out of memory for %zu rows", path, line, rows + 1);
                 goto out;
             }
             out->values = nv;
@@ -781,8 +747,8 @@ int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen)
         rows++;
     }
     if (rows == 0) {
-        if (header) fail(err, errlen, "%s: has a header but no data rows", path);
-        else fail(err, errlen, "%s: has no data rows (only blank or comment lines)", path);
+        if (header) rnnc_fail(err, errlen, "%s: has a header but no data rows", path);
+        else rnnc_fail(err, errlen, "%s: has no data rows (only blank or comment lines)", path);
         goto out;
     }
     out->rows = rows;

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,22 +21,13 @@
 
 #include "../gen/plan.h"
 #include "../gen/templates.h"
+#include "../gen/util.h"
 #include "../templates/rnnc_hand.h"
 #include "check.h"
 #include "model.h"
 #include "safetensors.h"
 
 #define HAND_MAX_BYTES ((size_t)16 << 20)
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 int rnnc_diff_spec_defaults(rnnc_spec_builder *b, char *err, size_t errlen)
 {
@@ -60,26 +50,26 @@ int rnnc_diff_spec_defaults(rnnc_spec_builder *b, char *err, size_t errlen)
 static int read_text(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return rnnc_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     char *buf = malloc(HAND_MAX_BYTES + 1);
     if (!buf) {
         fclose(f);
-        return fail(err, errlen, "%s: out of memory reading it", path);
+        return rnnc_fail(err, errlen, "%s: out of memory reading it", path);
     }
     size_t n = fread(buf, 1, HAND_MAX_BYTES + 1, f);
     int bad = ferror(f);
     fclose(f);
     if (bad) {
         free(buf);
-        return fail(err, errlen, "%s: cannot read", path);
+        return rnnc_fail(err, errlen, "%s: cannot read", path);
     }
     if (n > HAND_MAX_BYTES) {
         free(buf);
-        return fail(err, errlen, "%s: larger than %zu MB", path, HAND_MAX_BYTES >> 20);
+        return rnnc_fail(err, errlen, "%s: larger than %zu MB", path, HAND_MAX_BYTES >> 20);
     }
     if (memchr(buf, '\0', n)) {
         free(buf);
-        return fail(err, errlen, "%s: contains a NUL byte (not C source text)", path);
+        return rnnc_fail(err, errlen, "%s: contains a NUL byte (not C source text)", path);
     }
     buf[n] = '\0';
     *text = buf;
@@ -189,7 +179,7 @@ static int gen_run_start(gen_run *g, const rnnc_spec *s, rnnc_backend b, uint64_
     if (rnnc_model_load(&g->m, s, b, err, errlen) != 0) return -1;
     g->loaded = 1;
     if (rnnc_buffers_alloc(&g->buf, &g->m.layout) != 0)
-        return fail(err, errlen, "out of memory for the model's buffers");
+        return rnnc_fail(err, errlen, "out of memory for the model's buffers");
     rnnc_check_random_problem(s, &g->m.layout, &g->buf, NULL, NULL, seed);
     g->loss = rnnc_model_forward(&g->m, g->buf.params, g->buf.x, g->buf.y, g->buf.h0, g->buf.ws);
     rnnc_model_backward(&g->m, g->buf.params, g->buf.x, g->buf.y, g->buf.ws, g->buf.grads);
@@ -390,7 +380,8 @@ static int run_child(hand_fn fn, const rnnc_hand_problem *p, rnnc_hand_grads *g,
 {
     fflush(NULL); /* the child must not print the parent's buffered output again */
     pid_t pid = fork();
-    if (pid < 0) return fail(err, errlen, "%s: cannot start a process to run it: %s", hand, strerror(errno));
+    if (pid < 0)
+        return rnnc_fail(err, errlen, "%s: cannot start a process to run it: %s", hand, strerror(errno));
     if (pid == 0) child_main(fn, p, g, done, limit);
     int status = 0, killed = 0;
     double deadline = now_s() + limit + 2;
@@ -401,7 +392,8 @@ static int run_child(hand_fn fn, const rnnc_hand_problem *p, rnnc_hand_grads *g,
         if (w < 0 && errno != EINTR) {
             int e = errno;
             kill(pid, SIGKILL);
-            return fail(err, errlen, "%s: cannot wait for the process running it: %s", hand, strerror(e));
+            return rnnc_fail(err, errlen,
+                             "%s: cannot wait for the process running it: %s", hand, strerror(e));
         }
         if (now_s() > deadline) {
             kill(pid, SIGKILL);
@@ -414,20 +406,22 @@ static int run_child(hand_fn fn, const rnnc_hand_problem *p, rnnc_hand_grads *g,
         if (nap_ns < 20000000) nap_ns *= 2;
     }
     if (killed || (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM))
-        return fail(err, errlen, "%s: rnnc_hand_bptt did not return within %u s (an endless loop?)",
-                    hand, limit);
+        return rnnc_fail(err, errlen,
+                         "%s: rnnc_hand_bptt did not return within %u s (an endless loop?)",
+                         hand, limit);
     if (WIFSIGNALED(status))
-        return fail(err, errlen,
-                    "%s: rnnc_hand_bptt crashed with %s (run it under gdb or -fsanitize=address "
-                    "to find where)",
-                    hand, signal_name(WTERMSIG(status)));
+        return rnnc_fail(err, errlen,
+                         "%s: rnnc_hand_bptt crashed with %s "
+                         "(run it under gdb or -fsanitize=address to find where)",
+                         hand, signal_name(WTERMSIG(status)));
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return fail(err, errlen,
-                    "%s: rnnc_hand_bptt exited with status %d instead of returning (exit(), or a "
-                    "sanitizer report above?)",
-                    hand, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return rnnc_fail(err, errlen,
+                         "%s: rnnc_hand_bptt exited with status %d instead of returning "
+                         "(exit(), or a sanitizer report above?)",
+                         hand, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     if (*done != 1)
-        return fail(err, errlen, "%s: rnnc_hand_bptt called exit(0) instead of returning", hand);
+        return rnnc_fail(err, errlen,
+                         "%s: rnnc_hand_bptt called exit(0) instead of returning", hand);
     return 0;
 }
 
@@ -541,7 +535,7 @@ static rnnc_diff_status compile_hand(const rnnc_diff_opts *o, rnnc_jit **jit, ha
     unit = hand_unit(text, len, o->hand);
     free(text);
     if (!unit) {
-        fail(err, errlen, "%s: out of memory preparing it for the compiler", o->hand);
+        rnnc_fail(err, errlen, "%s: out of memory preparing it for the compiler", o->hand);
         return RNNC_DIFF_FAILED;
     }
     /* The compiler's messages go after a first line naming HAND.c. */
@@ -555,10 +549,10 @@ static rnnc_diff_status compile_hand(const rnnc_diff_opts *o, rnnc_jit **jit, ha
     if (!sym) {
         rnnc_jit_free(*jit);
         *jit = NULL;
-        fail(err, errlen,
-             "%s: defines no function rnnc_hand_bptt (void rnnc_hand_bptt(const "
-             "rnnc_hand_problem *p, rnnc_hand_grads *g), not static)",
-             o->hand);
+        rnnc_fail(err, errlen,
+                  "%s: defines no function rnnc_hand_bptt (void rnnc_hand_bptt(const "
+                  "rnnc_hand_problem *p, rnnc_hand_grads *g), not static)",
+                  o->hand);
         return RNNC_DIFF_HAND_FAILED;
     }
     /* Object pointer to function pointer: POSIX guarantees this conversion for dlsym. */
@@ -585,12 +579,13 @@ rnnc_diff_status rnnc_diff_run(const rnnc_spec *s, const rnnc_diff_opts *o, rnnc
     st = RNNC_DIFF_FAILED;
     if (gen_run_start(&gr, s, o->backend, o->seed, err, errlen) != 0) goto out;
     if (hand_inputs_build(s, &gr, &hi) != 0 || !(gen = malloc(z.total * sizeof *gen))) {
-        fail(err, errlen, "out of memory for the problem's buffers");
+        rnnc_fail(err, errlen, "out of memory for the problem's buffers");
         goto out;
     }
     shared = mmap(NULL, map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shared == MAP_FAILED) {
-        fail(err, errlen, "cannot map memory for the results of %s: %s", o->hand, strerror(errno));
+        rnnc_fail(err, errlen,
+                  "cannot map memory for the results of %s: %s", o->hand, strerror(errno));
         goto out;
     }
     rnnc_hand_grads hg, gg;
@@ -608,7 +603,7 @@ rnnc_diff_status rnnc_diff_run(const rnnc_spec *s, const rnnc_diff_opts *o, rnnc
     r->nnodes = 2 * s->tau + 6;
     r->nodes = calloc(r->nnodes, sizeof *r->nodes);
     if (!r->nodes) {
-        fail(err, errlen, "out of memory for the comparison");
+        rnnc_fail(err, errlen, "out of memory for the comparison");
         r->nnodes = 0;
         goto out;
     }
@@ -710,21 +705,11 @@ int rnnc_diff_report(const rnnc_spec *s, const rnnc_diff_opts *o, const rnnc_dif
 
 int rnnc_diff_write_header(const char *dir, char *err, size_t errlen)
 {
-    char path[4096], tmp[4200];
+    char path[4096];
     if (snprintf(path, sizeof path, "%s/rnnc_hand.h", dir) >= (int)sizeof path)
-        return fail(err, errlen, "-o: directory path too long");
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return fail(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
-    size_t n = strlen(rnnc_template_rnnc_hand_h);
-    int ok = fwrite(rnnc_template_rnnc_hand_h, 1, n, f) == n;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return fail(err, errlen, "%s: cannot write: %s", path, strerror(e));
-    }
-    return 0;
+        return rnnc_fail(err, errlen, "-o: directory path too long");
+    return rnnc_write_atomic(path, rnnc_template_rnnc_hand_h, strlen(rnnc_template_rnnc_hand_h),
+                             err, errlen);
 }
 
 /* ---- rnnc check --dump ---- */
@@ -820,7 +805,7 @@ int rnnc_diff_dump(const rnnc_spec *s, rnnc_backend b, uint64_t seed, const char
     if (gen_run_start(&g, s, b, seed, err, errlen) != 0) goto out;
     w = rnnc_st_writer_new();
     if (!w) {
-        fail(err, errlen, "%s: out of memory", path);
+        rnnc_fail(err, errlen, "%s: out of memory", path);
         goto out;
     }
     rnnc_spec_format(s, canon, sizeof canon);
@@ -836,7 +821,7 @@ int rnnc_diff_dump(const rnnc_spec *s, rnnc_backend b, uint64_t seed, const char
                                       "the generated forward and backward pass on it; tensors in "
                                       "the model's dtype, row-major; dimensions N (input), H "
                                       "(hidden), K (output), B (batch), tau") != 0) {
-        fail(err, errlen, "%s: out of memory collecting the tensors", path);
+        rnnc_fail(err, errlen, "%s: out of memory collecting the tensors", path);
         goto out;
     }
     rc = rnnc_st_write(w, path, err, errlen);

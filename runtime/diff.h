@@ -86,8 +86,8 @@ void rnnc_diff_free(rnnc_diff_result *r);
 int rnnc_diff_report(const rnnc_spec *s, const rnnc_diff_opts *o, const rnnc_diff_result *r,
                      char **text);
 
-/* Write DIR/rnnc_hand.h (templates/rnnc_hand.h, built into the binary; a temporary file,
- * then renamed).  Returns 0, or -1 with a message naming the file. */
+/* Write DIR/rnnc_hand.h (templates/rnnc_hand.h, built into the binary) atomically
+ * (rnnc_write_atomic).  Returns 0, or -1 with a message naming the file. */
 int rnnc_diff_write_header(const char *dir, char *err, size_t errlen);
 
 /* Run the generated forward and backward pass of s (backend b) on the random problem of

@@ -15,8 +15,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "plot.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <locale.h>
 #include <math.h>
 #include <stdarg.h>
@@ -24,9 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "../gen/util.h"
 #include "data.h"
 
 #define LOG_HEADER "step,loss,bpc,lr,seconds"
@@ -41,37 +38,6 @@
 #define PLOT_R 764.0
 #define PLOT_T 64.0
 #define PLOT_B 436.0
-
-/* ---- messages ---------------------------------------------------------------------------- */
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0) return -1;
-    char msg[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    /* One line: control characters (from file names or quoted input) escaped. */
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-        char esc[8];
-        size_t k;
-        if (*p < 0x20 || *p == 0x7f) k = (size_t)snprintf(esc, sizeof esc, "\\x%02x", *p);
-        else {
-            esc[0] = (char)*p;
-            k = 1;
-        }
-        if (o + k >= errlen) break;
-        memcpy(err + o, esc, k);
-        o += k;
-    }
-    err[o] = '\0';
-    return -1;
-}
 
 /* s[0..n) quoted for a message: at most QUOTE_MAX bytes, control characters and bytes
  * >= 0x80 as \xHH (the log is ASCII), "..." when cut. */
@@ -195,7 +161,8 @@ static int read_log(const char *path, log_data *d, char *err, size_t errlen)
         if (line == 1) {
             if (le - ls != strlen(LOG_HEADER) || memcmp(buf + ls, LOG_HEADER, le - ls) != 0) {
                 quote(q, sizeof q, buf + ls, le - ls);
-                fail(err, errlen, "%s:1: expected the header '%s', got '%s'", path, LOG_HEADER, q);
+                rnnc_fail(err, errlen,
+                          "%s:1: expected the header '%s', got '%s'", path, LOG_HEADER, q);
                 goto out;
             }
             continue;
@@ -216,8 +183,9 @@ static int read_log(const char *path, log_data *d, char *err, size_t errlen)
         }
         if (bad || nf != LOG_COLS) {
             quote(q, sizeof q, buf + ls, le - ls);
-            fail(err, errlen, "%s:%zu: expected %d numbers (%s), got '%s'", path, line, LOG_COLS,
-                 LOG_HEADER, q);
+            rnnc_fail(err, errlen,
+                      "%s:%zu: expected %d numbers (%s), got '%s'", path, line, LOG_COLS,
+                      LOG_HEADER, q);
             goto out;
         }
         if (d->rows == cap) {
@@ -228,7 +196,7 @@ static int read_log(const char *path, log_data *d, char *err, size_t errlen)
             double *l2 = s2 ? realloc(d->loss, nc * sizeof *l2) : NULL;
             if (l2) d->loss = l2;
             if (!s2 || !l2) {
-                fail(err, errlen, "%s:%zu: out of memory", path, line);
+                rnnc_fail(err, errlen, "%s:%zu: out of memory", path, line);
                 goto out;
             }
             cap = nc;
@@ -240,11 +208,11 @@ static int read_log(const char *path, log_data *d, char *err, size_t errlen)
         d->rows++;
     }
     if (line == 0) {
-        fail(err, errlen, "%s: is empty", path);
+        rnnc_fail(err, errlen, "%s: is empty", path);
         goto out;
     }
     if (d->rows == 0) {
-        fail(err, errlen, "%s: the log has no rows (only the header)", path);
+        rnnc_fail(err, errlen, "%s: the log has no rows (only the header)", path);
         goto out;
     }
     rc = 0;
@@ -599,63 +567,9 @@ static void draw_chart(const log_data *d, const char *name, sbuf *sb)
     sb_str(sb, "</svg>\n");
 }
 
-/* ---- writing ----------------------------------------------------------------------------- */
-
-static int write_atomic(const char *path, const char *data, size_t n, char *err, size_t errlen)
-{
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) return fail(err, errlen, "%s: cannot write: out of memory", path);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return fail(err, errlen, "%s: cannot create a temporary file next to it: %s", path, strerror(e));
-    }
-    const char *what = "write";
-    int e = 0;
-    size_t off = 0;
-    while (off < n) {
-        ssize_t k = write(fd, data + off, n - off);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            e = errno;
-            break;
-        }
-        off += (size_t)k;
-    }
-    if (!e && fchmod(fd, 0644) != 0) e = errno, what = "chmod";
-    if (!e && fsync(fd) != 0) e = errno, what = "fsync";
-    if (close(fd) != 0 && !e) e = errno, what = "close";
-    if (!e && rename(tmp, path) != 0) e = errno, what = "rename";
-    if (e) {
-        unlink(tmp);
-        free(tmp);
-        return fail(err, errlen, "%s: cannot write (%s): %s", path, what, strerror(e));
-    }
-    free(tmp);
-    /* Make the rename itself durable; failing that is not an error. */
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? malloc((size_t)(slash - path) + 2) : NULL;
-    if (slash && dir) {
-        size_t dl = slash == path ? 1 : (size_t)(slash - path);
-        memcpy(dir, path, dl);
-        dir[dl] = '\0';
-    }
-    int dfd = open(slash ? (dir ? dir : "/") : ".", O_RDONLY);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-    free(dir);
-    return 0;
-}
-
 int rnnc_plot_log(const char *log_path, const char *svg_path, char *err, size_t errlen)
 {
-    if (!log_path || !svg_path) return fail(err, errlen, "plot: no log or SVG file name");
+    if (!log_path || !svg_path) return rnnc_fail(err, errlen, "plot: no log or SVG file name");
     log_data d;
     if (read_log(log_path, &d, err, errlen) != 0) return -1;
     const char *name = strrchr(log_path, '/');
@@ -665,9 +579,9 @@ int rnnc_plot_log(const char *log_path, const char *svg_path, char *err, size_t 
     log_free(&d);
     if (sb.oom || !sb.s) {
         free(sb.s);
-        return fail(err, errlen, "%s: out of memory drawing the chart", svg_path);
+        return rnnc_fail(err, errlen, "%s: out of memory drawing the chart", svg_path);
     }
-    int rc = write_atomic(svg_path, sb.s, sb.len, err, errlen);
+    int rc = rnnc_write_atomic(svg_path, sb.s, sb.len, err, errlen);
     free(sb.s);
     return rc;
 }

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-/* Read log_path, write svg_path (atomically: temporary file, then rename).  Errors name the
+/* Read log_path, write svg_path (atomically: rnnc_write_atomic).  Errors name the
  * file and line ("FILE:LINE: expected 5 numbers ..."), or say the log has no rows. */
 int rnnc_plot_log(const char *log_path, const char *svg_path, char *err, size_t errlen);
 

@@ -30,12 +30,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "../gen/util.h"
 
 #define MAX_HEADER 100000000ULL   /* 100 MB, as the reference implementation */
 #define MAX_DIM (1ULL << 53)
@@ -56,41 +57,31 @@ size_t rnnc_st_dtype_size(rnnc_st_dtype d)
 
 static int valid_dtype(int d) { return d >= RNNC_ST_F32 && d <= RNNC_ST_I64; }
 
-/* The message, on one line: control characters (from file or tensor names) escaped. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0) return -1;
-    char msg[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)msg; *p && o + 1 < errlen; p++) {
-        if (*p < 0x20 || *p == 0x7f) {
-            if (o + 5 >= errlen) break;
-            snprintf(err + o, 5, "\\x%02x", *p);
-            o += 4;
-        } else {
-            err[o++] = (char)*p;
-        }
-    }
-    err[o] = '\0';
-    return -1;
-}
-
-/* s, cut to QUOTE_MAX bytes (at a UTF-8 character boundary) with "..." when longer. */
+/* s for a message (in buf, n >= QUOTE_MAX + 4 bytes): control characters (from file or tensor
+ * names) as \xHH, cut to QUOTE_MAX bytes (at a UTF-8 character boundary, never inside an
+ * escape) with "..." when longer. */
 static const char *shorten(const char *s, char *buf, size_t n)
 {
-    size_t len = strlen(s);
-    if (len <= QUOTE_MAX || n < QUOTE_MAX + 4) return s;
-    size_t cut = QUOTE_MAX - 3;
-    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
-    memcpy(buf, s, cut);
-    memcpy(buf + cut, "...", 4);
+    if (n < QUOTE_MAX + 4) return s;
+    size_t full = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        full += *p < 0x20 || *p == 0x7f ? 4 : 1;
+    size_t limit = full <= QUOTE_MAX ? QUOTE_MAX : QUOTE_MAX - 3, o = 0, i = 0;
+    for (; s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        size_t k = c < 0x20 || c == 0x7f ? 4 : 1;
+        if (o + k > limit) break;
+        if (k == 4) snprintf(buf + o, 5, "\\x%02x", c);
+        else buf[o] = (char)c;
+        o += k;
+    }
+    if (!s[i]) {
+        buf[o] = '\0';
+        return buf;
+    }
+    /* Cut: drop the copied bytes of a character the cut splits (they are never escaped). */
+    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80) i--, o--;
+    memcpy(buf + o, "...", 4);
     return buf;
 }
 
@@ -191,71 +182,76 @@ static int parse_tensor(const char *path, const char *name, json_t *val,
     char nb[QUOTE_MAX + 4], vb[QUOTE_MAX + 8], sb[256];
     const char *qn = shorten(name, nb, sizeof nb);
     if (!json_is_object(val))
-        return fail(err, errlen, "%s: tensor '%s': entry is not a JSON object", path, qn);
+        return rnnc_fail(err, errlen, "%s: tensor '%s': entry is not a JSON object", path, qn);
     const char *k;
     json_t *v;
     json_object_foreach(val, k, v) {
         if (strcmp(k, "dtype") != 0 && strcmp(k, "shape") != 0 && strcmp(k, "data_offsets") != 0)
-            return fail(err, errlen,
-                        "%s: tensor '%s': unknown key '%s' (expected dtype, shape, data_offsets)",
-                        path, qn, shorten(k, vb, sizeof vb));
+            return rnnc_fail(err, errlen,
+                             "%s: tensor '%s': unknown key '%s' "
+                             "(expected dtype, shape, data_offsets)",
+                             path, qn, shorten(k, vb, sizeof vb));
     }
 
     const json_t *dt = json_object_get(val, "dtype");
-    if (!dt) return fail(err, errlen, "%s: tensor '%s': no dtype", path, qn);
+    if (!dt) return rnnc_fail(err, errlen, "%s: tensor '%s': no dtype", path, qn);
     if (!json_is_string(dt))
-        return fail(err, errlen, "%s: tensor '%s': dtype %s is not a string", path, qn,
-                    show(dt, vb, sizeof vb));
+        return rnnc_fail(err, errlen, "%s: tensor '%s': dtype %s is not a string", path, qn,
+                         show(dt, vb, sizeof vb));
     const char *ds = json_string_value(dt);
     int d = -1;
     for (int i = 0; i < 4; i++)
         if (strcmp(ds, dtype_names[i]) == 0) d = i;
     if (d < 0)
-        return fail(err, errlen,
-                    "%s: tensor '%s': dtype '%s' is not supported (rnnc reads F32, F64, I32, I64)",
-                    path, qn, shorten(ds, vb, sizeof vb));
+        return rnnc_fail(err, errlen,
+                         "%s: tensor '%s': dtype '%s' is not supported "
+                         "(rnnc reads F32, F64, I32, I64)",
+                         path, qn, shorten(ds, vb, sizeof vb));
     t->dtype = (rnnc_st_dtype)d;
 
     const json_t *sh = json_object_get(val, "shape");
-    if (!sh) return fail(err, errlen, "%s: tensor '%s': no shape", path, qn);
+    if (!sh) return rnnc_fail(err, errlen, "%s: tensor '%s': no shape", path, qn);
     if (!json_is_array(sh))
-        return fail(err, errlen, "%s: tensor '%s': shape %s is not a list", path, qn,
-                    show(sh, vb, sizeof vb));
+        return rnnc_fail(err, errlen, "%s: tensor '%s': shape %s is not a list", path, qn,
+                         show(sh, vb, sizeof vb));
     size_t nd = json_array_size(sh);
     if (nd > RNNC_ST_MAX_DIMS)
-        return fail(err, errlen, "%s: tensor '%s': shape has %zu dimensions, more than %d", path,
-                    qn, nd, RNNC_ST_MAX_DIMS);
+        return rnnc_fail(err, errlen,
+                         "%s: tensor '%s': shape has %zu dimensions, more than %d", path,
+                         qn, nd, RNNC_ST_MAX_DIMS);
     t->ndim = nd;
     for (size_t i = 0; i < nd; i++) {
         const json_t *e = json_array_get(sh, i);
         if (!get_uint(e, MAX_DIM, &t->shape[i]))
-            return fail(err, errlen,
-                        "%s: tensor '%s': shape entry %zu (%s) is not an integer in [0, 2^53]",
-                        path, qn, i, show(e, vb, sizeof vb));
+            return rnnc_fail(err, errlen,
+                             "%s: tensor '%s': shape entry %zu (%s) is not an integer in [0, 2^53]",
+                             path, qn, i, show(e, vb, sizeof vb));
     }
 
     const json_t *off = json_object_get(val, "data_offsets");
-    if (!off) return fail(err, errlen, "%s: tensor '%s': no data_offsets", path, qn);
+    if (!off) return rnnc_fail(err, errlen, "%s: tensor '%s': no data_offsets", path, qn);
     if (!json_is_array(off) || json_array_size(off) != 2)
-        return fail(err, errlen, "%s: tensor '%s': data_offsets %s is not a list [begin, end]",
-                    path, qn, show(off, vb, sizeof vb));
+        return rnnc_fail(err, errlen, "%s: tensor '%s': data_offsets %s is not a list [begin, end]",
+                         path, qn, show(off, vb, sizeof vb));
     uint64_t be[2];
     for (size_t i = 0; i < 2; i++) {
         const json_t *e = json_array_get(off, i);
         if (!get_uint(e, UINT64_MAX, &be[i]))
-            return fail(err, errlen,
-                        "%s: tensor '%s': data_offsets entry %zu (%s) is not a non-negative integer",
-                        path, qn, i, show(e, vb, sizeof vb));
+            return rnnc_fail(err, errlen,
+                             "%s: tensor '%s': data_offsets entry %zu (%s) "
+                             "is not a non-negative integer",
+                             path, qn, i, show(e, vb, sizeof vb));
     }
     if (be[0] > be[1])
-        return fail(err, errlen, "%s: tensor '%s': data_offsets [%llu, %llu] are reversed", path,
-                    qn, (unsigned long long)be[0], (unsigned long long)be[1]);
+        return rnnc_fail(err, errlen,
+                         "%s: tensor '%s': data_offsets [%llu, %llu] are reversed", path,
+                         qn, (unsigned long long)be[0], (unsigned long long)be[1]);
     if (be[1] > data_len)
-        return fail(err, errlen,
-                    "%s: tensor '%s': data_offsets [%llu, %llu] are outside the data (%llu bytes; "
-                    "is the file truncated?)",
-                    path, qn, (unsigned long long)be[0], (unsigned long long)be[1],
-                    (unsigned long long)data_len);
+        return rnnc_fail(err, errlen,
+                         "%s: tensor '%s': data_offsets [%llu, %llu] are outside the data "
+                         "(%llu bytes; is the file truncated?)",
+                         path, qn, (unsigned long long)be[0], (unsigned long long)be[1],
+                         (unsigned long long)data_len);
 
     /* Product of the shape times the element size, overflow checked (0 if any dim is 0). */
     size_t es = rnnc_st_dtype_size(t->dtype);
@@ -273,13 +269,15 @@ static int parse_tensor(const char *path, const char *name, json_t *val,
         }
     shape_str(t->shape, nd, sb, sizeof sb);
     if (over)
-        return fail(err, errlen, "%s: tensor '%s': shape %s x %s overflows 64 bits", path, qn, sb,
-                    ds);
+        return rnnc_fail(err, errlen,
+                         "%s: tensor '%s': shape %s x %s overflows 64 bits", path, qn, sb,
+                         ds);
     if (bytes != be[1] - be[0])
-        return fail(err, errlen,
-                    "%s: tensor '%s': data_offsets [%llu, %llu] do not match shape %s x %s = %llu bytes",
-                    path, qn, (unsigned long long)be[0], (unsigned long long)be[1], sb, ds,
-                    (unsigned long long)bytes);
+        return rnnc_fail(err, errlen,
+                         "%s: tensor '%s': data_offsets [%llu, %llu] "
+                         "do not match shape %s x %s = %llu bytes",
+                         path, qn, (unsigned long long)be[0], (unsigned long long)be[1], sb, ds,
+                         (unsigned long long)bytes);
     t->data = data + be[0];
     t->nbytes = (size_t)bytes;
     return 0;
@@ -297,20 +295,21 @@ static int parse_header(const char *path, rnnc_st_file *f, uint64_t n, char *err
 {
     const unsigned char *nul = memchr(f->buf + 8, 0, (size_t)n);
     if (nul)
-        return fail(err, errlen, "%s: header has a NUL byte at offset %llu", path,
-                    (unsigned long long)(nul - f->buf));
+        return rnnc_fail(err, errlen, "%s: header has a NUL byte at offset %llu", path,
+                         (unsigned long long)(nul - f->buf));
     json_error_t je;
     json_t *root = json_loadb((const char *)f->buf + 8, (size_t)n, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         if (json_error_code(&je) == json_error_duplicate_key)
-            return fail(err, errlen, "%s: header names something twice: %s (line %d, column %d)",
-                        path, je.text, je.line, je.column);
-        return fail(err, errlen, "%s: header is not valid JSON: %s (line %d, column %d)", path,
-                    je.text, je.line, je.column);
+            return rnnc_fail(err, errlen,
+                             "%s: header names something twice: %s (line %d, column %d)",
+                             path, je.text, je.line, je.column);
+        return rnnc_fail(err, errlen, "%s: header is not valid JSON: %s (line %d, column %d)", path,
+                         je.text, je.line, je.column);
     }
     int rc = -1;
     if (!json_is_object(root)) {
-        fail(err, errlen, "%s: header is not a JSON object", path);
+        rnnc_fail(err, errlen, "%s: header is not a JSON object", path);
         goto out;
     }
     const unsigned char *data = f->buf + 8 + n;
@@ -318,7 +317,7 @@ static int parse_header(const char *path, rnnc_st_file *f, uint64_t n, char *err
     size_t cap = json_object_size(root);
     f->tensors = calloc(cap ? cap : 1, sizeof *f->tensors);
     if (!f->tensors) {
-        fail(err, errlen, "%s: out of memory", path);
+        rnnc_fail(err, errlen, "%s: out of memory", path);
         goto out;
     }
     const char *key;
@@ -327,29 +326,29 @@ static int parse_header(const char *path, rnnc_st_file *f, uint64_t n, char *err
     json_object_foreach(root, key, val) {
         if (strcmp(key, "__metadata__") == 0) {
             if (!json_is_object(val)) {
-                fail(err, errlen, "%s: __metadata__ is not a JSON object", path);
+                rnnc_fail(err, errlen, "%s: __metadata__ is not a JSON object", path);
                 goto out;
             }
             size_t m = json_object_size(val);
             f->meta_keys = calloc(m ? m : 1, sizeof *f->meta_keys);
             f->meta_values = calloc(m ? m : 1, sizeof *f->meta_values);
             if (!f->meta_keys || !f->meta_values) {
-                fail(err, errlen, "%s: out of memory", path);
+                rnnc_fail(err, errlen, "%s: out of memory", path);
                 goto out;
             }
             const char *mk;
             json_t *mv;
             json_object_foreach(val, mk, mv) {
                 if (!json_is_string(mv)) {
-                    fail(err, errlen, "%s: __metadata__ '%s' is not a string", path,
-                         shorten(mk, nb, sizeof nb));
+                    rnnc_fail(err, errlen, "%s: __metadata__ '%s' is not a string", path,
+                              shorten(mk, nb, sizeof nb));
                     goto out;
                 }
                 f->meta_keys[f->nmeta] = strdup(mk);
                 f->meta_values[f->nmeta] = strdup(json_string_value(mv));
                 f->nmeta++;
                 if (!f->meta_keys[f->nmeta - 1] || !f->meta_values[f->nmeta - 1]) {
-                    fail(err, errlen, "%s: out of memory", path);
+                    rnnc_fail(err, errlen, "%s: out of memory", path);
                     goto out;
                 }
             }
@@ -357,7 +356,7 @@ static int parse_header(const char *path, rnnc_st_file *f, uint64_t n, char *err
         }
         rnnc_st_tensor *t = &f->tensors[f->ntensors];
         if (!(t->name = strdup(key))) {
-            fail(err, errlen, "%s: out of memory", path);
+            rnnc_fail(err, errlen, "%s: out of memory", path);
             goto out;
         }
         f->ntensors++;
@@ -374,24 +373,25 @@ static int parse_header(const char *path, rnnc_st_file *f, uint64_t n, char *err
         uint64_t b = (uint64_t)(t->data - data), e = b + t->nbytes;
         if (b < pos) {
             uint64_t pb = (uint64_t)(prev->data - data);
-            fail(err, errlen, "%s: tensors '%s' [%llu, %llu] and '%s' [%llu, %llu] overlap", path,
-                 shorten(prev->name, nb, sizeof nb), (unsigned long long)pb,
-                 (unsigned long long)(pb + prev->nbytes), shorten(t->name, nb2, sizeof nb2),
-                 (unsigned long long)b, (unsigned long long)e);
+            rnnc_fail(err, errlen,
+                      "%s: tensors '%s' [%llu, %llu] and '%s' [%llu, %llu] overlap", path,
+                      shorten(prev->name, nb, sizeof nb), (unsigned long long)pb,
+                      (unsigned long long)(pb + prev->nbytes), shorten(t->name, nb2, sizeof nb2),
+                      (unsigned long long)b, (unsigned long long)e);
             goto out;
         }
         if (b > pos) {
-            fail(err, errlen, "%s: bytes [%llu, %llu) of the data belong to no tensor", path,
-                 (unsigned long long)pos, (unsigned long long)b);
+            rnnc_fail(err, errlen, "%s: bytes [%llu, %llu) of the data belong to no tensor", path,
+                      (unsigned long long)pos, (unsigned long long)b);
             goto out;
         }
         pos = e;
         prev = t;
     }
     if (pos < data_len) {
-        fail(err, errlen,
-             "%s: bytes [%llu, %llu) of the data, after the last tensor, belong to no tensor",
-             path, (unsigned long long)pos, (unsigned long long)data_len);
+        rnnc_fail(err, errlen,
+                  "%s: bytes [%llu, %llu) of the data, after the last tensor, belong to no tensor",
+                  path, (unsigned long long)pos, (unsigned long long)data_len);
         goto out;
     }
     rc = 0;
@@ -402,53 +402,57 @@ out:
 
 int rnnc_st_read(const char *path, rnnc_st_file *f, char *err, size_t errlen)
 {
-    if (!f) return fail(err, errlen, "%s: no place to read into", path ? path : "safetensors");
+    if (!f) return rnnc_fail(err, errlen, "%s: no place to read into", path ? path : "safetensors");
     memset(f, 0, sizeof *f);
-    if (!path) return fail(err, errlen, "safetensors: no file name");
+    if (!path) return rnnc_fail(err, errlen, "safetensors: no file name");
     int fd = open(path, O_RDONLY);
-    if (fd < 0) return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    if (fd < 0) return rnnc_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        return fail(err, errlen, "%s: cannot stat: %s", path, strerror(e));
+        return rnnc_fail(err, errlen, "%s: cannot stat: %s", path, strerror(e));
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(err, errlen, "%s: not a regular file", path);
+        return rnnc_fail(err, errlen, "%s: not a regular file", path);
     }
     uint64_t size = (uint64_t)st.st_size;
     if (size < 8) {
         close(fd);
-        return fail(err, errlen, "%s: file is %llu bytes, too short for the 8-byte header length",
-                    path, (unsigned long long)size);
+        return rnnc_fail(err, errlen,
+                         "%s: file is %llu bytes, too short for the 8-byte header length",
+                         path, (unsigned long long)size);
     }
     if (size > (uint64_t)SIZE_MAX - 16) {
         close(fd);
-        return fail(err, errlen, "%s: file too large (%llu bytes)", path, (unsigned long long)size);
+        return rnnc_fail(err, errlen,
+                         "%s: file too large (%llu bytes)", path, (unsigned long long)size);
     }
     unsigned char lenb[8];
     if (read_full(fd, lenb, 8) != 0) {
         int e = errno;
         close(fd);
-        return fail(err, errlen, "%s: cannot read: %s", path, e ? strerror(e) : "file shrank");
+        return rnnc_fail(err, errlen, "%s: cannot read: %s", path, e ? strerror(e) : "file shrank");
     }
     uint64_t n = le64(lenb);
     if (n > size - 8) {
         close(fd);
-        return fail(err, errlen, "%s: header length %llu is beyond the end of the file (%llu bytes)",
-                    path, (unsigned long long)n, (unsigned long long)size);
+        return rnnc_fail(err, errlen,
+                         "%s: header length %llu is beyond the end of the file (%llu bytes)",
+                         path, (unsigned long long)n, (unsigned long long)size);
     }
     if (n > MAX_HEADER) {
         close(fd);
-        return fail(err, errlen, "%s: header length %llu is above the 100 MB limit", path,
-                    (unsigned long long)n);
+        return rnnc_fail(err, errlen, "%s: header length %llu is above the 100 MB limit", path,
+                         (unsigned long long)n);
     }
     size_t pad = lead_pad(n);
     unsigned char *base = malloc(pad + (size_t)size);
     if (!base) {
         close(fd);
-        return fail(err, errlen, "%s: out of memory for %llu bytes", path, (unsigned long long)size);
+        return rnnc_fail(err, errlen,
+                         "%s: out of memory for %llu bytes", path, (unsigned long long)size);
     }
     f->buf = base + pad;
     f->len = (size_t)size;
@@ -457,8 +461,8 @@ int rnnc_st_read(const char *path, rnnc_st_file *f, char *err, size_t errlen)
         int e = errno;
         close(fd);
         rnnc_st_free(f);
-        return fail(err, errlen, "%s: cannot read: %s", path,
-                    e ? strerror(e) : "file shrank while being read");
+        return rnnc_fail(err, errlen, "%s: cannot read: %s", path,
+                         e ? strerror(e) : "file shrank while being read");
     }
     close(fd);
     if (parse_header(path, f, n, err, errlen) != 0) {
@@ -668,96 +672,46 @@ static char *build_header(rnnc_st_writer *w)
     return s;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 int rnnc_st_write(rnnc_st_writer *w, const char *path, char *err, size_t errlen)
 {
-    if (!path) return fail(err, errlen, "safetensors: no file name");
-    if (!w) return fail(err, errlen, "%s: no writer", path);
+    if (!path) return rnnc_fail(err, errlen, "safetensors: no file name");
+    if (!w) return rnnc_fail(err, errlen, "%s: no writer", path);
     if (w->nt > 1) qsort(w->t, w->nt, sizeof *w->t, by_name);
     uint64_t total = 0;
     for (size_t i = 0; i < w->nt; i++) {
         if (w->t[i].nbytes > (uint64_t)INT64_MAX / 2 - total)
-            return fail(err, errlen, "%s: tensors too large for one file", path);
+            return rnnc_fail(err, errlen, "%s: tensors too large for one file", path);
         total += w->t[i].nbytes;
     }
     char *hdr = build_header(w);
-    if (!hdr) return fail(err, errlen, "%s: cannot build the header: out of memory", path);
+    if (!hdr) return rnnc_fail(err, errlen, "%s: cannot build the header: out of memory", path);
     size_t hl = strlen(hdr), padded = (hl + 7) / 8 * 8;
     if (padded > MAX_HEADER) {
         free(hdr);
-        return fail(err, errlen, "%s: header of %zu bytes is above the 100 MB limit", path, padded);
+        return rnnc_fail(err, errlen,
+                         "%s: header of %zu bytes is above the 100 MB limit", path, padded);
     }
     unsigned char *head = malloc(8 + padded);
     if (!head) {
         free(hdr);
-        return fail(err, errlen, "%s: out of memory", path);
+        return rnnc_fail(err, errlen, "%s: out of memory", path);
     }
     for (int i = 0; i < 8; i++) head[i] = (unsigned char)((uint64_t)padded >> (8 * i));
     memcpy(head + 8, hdr, hl);
     memset(head + 8 + hl, ' ', padded - hl);
     free(hdr);
 
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) {
+    /* The header, then the tensors' data in order. */
+    rnnc_span *parts = malloc((w->nt + 1) * sizeof *parts);
+    if (!parts) {
         free(head);
-        return fail(err, errlen, "%s: out of memory", path);
+        return rnnc_fail(err, errlen, "%s: out of memory", path);
     }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        free(head);
-        return fail(err, errlen, "%s: cannot create a temporary file next to it: %s", path,
-                    strerror(e));
-    }
-    const char *what = "write";
-    int e = 0;
-    if (write_all(fd, head, 8 + padded) != 0) e = errno;
+    parts[0] = (rnnc_span){head, 8 + padded};
+    for (size_t i = 0; i < w->nt; i++)
+        parts[i + 1] = (rnnc_span){w->t[i].data, (size_t)w->t[i].nbytes};
+    int rc = rnnc_write_atomic_parts(path, parts, w->nt + 1, err, errlen);
+    free(parts);
     free(head);
-    for (size_t i = 0; i < w->nt && !e; i++)
-        if (w->t[i].nbytes && write_all(fd, w->t[i].data, w->t[i].nbytes) != 0) e = errno;
-    if (!e && fchmod(fd, 0644) != 0) e = errno, what = "chmod";
-    if (!e && fsync(fd) != 0) e = errno, what = "fsync";
-    if (close(fd) != 0 && !e) e = errno, what = "close";
-    if (!e && rename(tmp, path) != 0) e = errno, what = "rename";
-    if (e) {
-        unlink(tmp);
-        free(tmp);
-        return fail(err, errlen, "%s: cannot write (%s): %s", path, what, strerror(e));
-    }
-    free(tmp);
-    /* Make the rename itself durable; failing that is not an error. */
-    const char *slash = strrchr(path, '/');
-    char *dir = NULL;
-    if (slash) {
-        size_t dl = slash == path ? 1 : (size_t)(slash - path);
-        dir = malloc(dl + 1);
-        if (dir) {
-            memcpy(dir, path, dl);
-            dir[dl] = '\0';
-        }
-    }
-    int dfd = slash && !dir ? -1 : open(slash ? dir : ".", O_RDONLY);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-    free(dir);
-    return 0;
+    return rc;
 }

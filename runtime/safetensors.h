@@ -51,7 +51,7 @@ const char *rnnc_st_meta(const rnnc_st_file *f, const char *key);
 size_t rnnc_st_dtype_size(rnnc_st_dtype d);
 
 /* A writer: collect tensors (their data is copied) and metadata, then write the file
- * atomically (temporary file, fsync, rename).  The header lists tensors sorted by name and
+ * atomically (rnnc_write_atomic_parts).  The header lists tensors sorted by name and
  * metadata sorted by key, so equal content gives equal bytes. */
 typedef struct rnnc_st_writer rnnc_st_writer;
 rnnc_st_writer *rnnc_st_writer_new(void);

@@ -6,12 +6,12 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../gen/util.h"
 #include "check.h"
 #include "ckpt.h"
 #include "model.h"
@@ -48,20 +48,6 @@ void rnnc_train_defaults(rnnc_train_opts *o)
     o->sample_every = 1000;
     o->chars = RNNC_CHARS_BYTES;
     o->out = stdout;
-}
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return code;
 }
 
 static double now_s(void)
@@ -118,7 +104,8 @@ static int load_text(const rnnc_train_opts *o, const rnnc_vocab *fixed, dataset 
     size_t *lens = calloc(nfiles, sizeof *lens), cap = 0;
     int rc = 2;
     if (!bufs || !lens) {
-        rc = fail(err, errlen, 1, "out of memory reading the data");
+        rnnc_fail(err, errlen, "out of memory reading the data");
+        rc = 1;
         goto out;
     }
     for (size_t i = 0; i < nfiles; i++) {
@@ -164,12 +151,16 @@ static int load_csv(const rnnc_train_opts *o, dataset *d, size_t *n_in, size_t *
                     size_t errlen)
 {
     rnnc_csv c = {0};
-    if (o->ndata != 1) return fail(err, errlen, 2, "DATA: give exactly one CSV file for a dense model");
+    if (o->ndata != 1) {
+        rnnc_fail(err, errlen, "DATA: give exactly one CSV file for a dense model");
+        return 2;
+    }
     if (rnnc_csv_read(o->data[0], &c, err, errlen) != 0) return 2;
     int rc = 2;
     unsigned char *is_target = calloc(c.cols, 1);
     if (!is_target) {
-        rc = fail(err, errlen, 1, "out of memory");
+        rnnc_fail(err, errlen, "out of memory");
+        rc = 1;
         goto out;
     }
     size_t nt = 0;
@@ -180,15 +171,17 @@ static int load_csv(const rnnc_train_opts *o, dataset *d, size_t *n_in, size_t *
         for (char *name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
             long col = rnnc_csv_column(&c, name);
             if (col < 0) {
-                rc = fail(err, errlen, 2, "--target: %s has no column '%s'%s", o->data[0], name,
+                rnnc_fail(err, errlen, "--target: %s has no column '%s'%s", o->data[0], name,
                           c.names ? "" : " (it has no header row)");
+                rc = 2;
                 goto out;
             }
             if (!is_target[col]) nt++;
             is_target[col] = 1;
         }
         if (nt == c.cols) {
-            rc = fail(err, errlen, 2, "--target: every column is a target; no input columns are left");
+            rnnc_fail(err, errlen, "--target: every column is a target; no input columns are left");
+            rc = 2;
             goto out;
         }
     }
@@ -199,7 +192,8 @@ static int load_csv(const rnnc_train_opts *o, dataset *d, size_t *n_in, size_t *
     d->xrows = malloc(c.rows * *n_in * sizeof *d->xrows);
     d->yrows = malloc(c.rows * *n_out * sizeof *d->yrows);
     if (!d->xrows || !d->yrows) {
-        rc = fail(err, errlen, 1, "out of memory");
+        rnnc_fail(err, errlen, "out of memory");
+        rc = 1;
         goto out;
     }
     for (size_t r = 0; r < c.rows; r++) {
@@ -364,10 +358,12 @@ static int save(run_state *r, char *err, size_t errlen)
      * over the last good checkpoint. */
     const rnnc_spec *s = &r->spec;
     for (size_t i = 0; i < r->ck.layout.params_count; i++)
-        if (!isfinite(rnnc_get(r->ck.params, s->dtype, i)))
-            return fail(err, errlen, 1, "the weights became non-finite at step %llu; stopping "
-                        "(lower --lr, or clip with --clip / --clip-norm); the last good "
-                        "checkpoint is kept", (unsigned long long)r->ck.step);
+        if (!isfinite(rnnc_get(r->ck.params, s->dtype, i))) {
+            rnnc_fail(err, errlen, "the weights became non-finite at step %llu; stopping "
+                      "(lower --lr, or clip with --clip / --clip-norm); the last good "
+                      "checkpoint is kept", (unsigned long long)r->ck.step);
+            return 1;
+        }
     return rnnc_ckpt_save(&r->ck, r->o->save, err, errlen) == 0 ? 0 : 1;
 }
 
@@ -379,8 +375,10 @@ static int check_save_dir(const char *path, char *err, size_t errlen)
     char *slash = strrchr(dir, '/');
     if (slash) *(slash == dir ? slash + 1 : slash) = '\0';
     else snprintf(dir, sizeof dir, ".");
-    if (access(dir, W_OK) != 0)
-        return fail(err, errlen, 2, "--save: cannot write in directory '%s': %s", dir, strerror(errno));
+    if (access(dir, W_OK) != 0) {
+        rnnc_fail(err, errlen, "--save: cannot write in directory '%s': %s", dir, strerror(errno));
+        return 2;
+    }
     return 0;
 }
 
@@ -422,27 +420,37 @@ static int settle_spec(const rnnc_train_opts *o, const dataset *d, size_t n_in, 
     if (!rnnc_spec_has(&b, "hidden") && rnnc_spec_set(&b, "hidden", "100", "--hidden", err, errlen) != 0) return 2;
     if (!rnnc_spec_has(&b, "tau") && rnnc_spec_set(&b, "tau", "25", "--tau", err, errlen) != 0) return 2;
     if (d->text) {
-        if (rnnc_spec_has(&b, "in") || rnnc_spec_has(&b, "out"))
-            return fail(err, errlen, 2, "--in: text data makes a one-hot model; use --vocab or a .csv file");
+        if (rnnc_spec_has(&b, "in") || rnnc_spec_has(&b, "out")) {
+            rnnc_fail(err, errlen,
+                      "--in: text data makes a one-hot model; use --vocab or a .csv file");
+            return 2;
+        }
         snprintf(v, sizeof v, "%zu", d->vocab.size);
         if (rnnc_spec_has(&b, "vocab")) {
-            if (b.spec.n_in != d->vocab.size)
-                return fail(err, errlen, 2, "--vocab: the data has %zu distinct symbols, not %zu",
-                            d->vocab.size, b.spec.n_in);
+            if (b.spec.n_in != d->vocab.size) {
+                rnnc_fail(err, errlen, "--vocab: the data has %zu distinct symbols, not %zu",
+                          d->vocab.size, b.spec.n_in);
+                return 2;
+            }
         } else if (rnnc_spec_set(&b, "vocab", v, "DATA", err, errlen) != 0) {
             return 2;
         }
     } else {
-        if (rnnc_spec_has(&b, "vocab"))
-            return fail(err, errlen, 2, "--vocab: a CSV file makes a dense model; use --in/--out");
+        if (rnnc_spec_has(&b, "vocab")) {
+            rnnc_fail(err, errlen, "--vocab: a CSV file makes a dense model; use --in/--out");
+            return 2;
+        }
         const char *keys[2] = {"in", "out"};
         size_t vals[2] = {n_in, n_out};
         for (int k = 0; k < 2; k++) {
             snprintf(v, sizeof v, "%zu", vals[k]);
             if (rnnc_spec_has(&b, keys[k])) {
                 size_t have = k == 0 ? b.spec.n_in : b.spec.n_out;
-                if (have != vals[k])
-                    return fail(err, errlen, 2, "--%s: the data gives %zu, not %zu", keys[k], vals[k], have);
+                if (have != vals[k]) {
+                    rnnc_fail(err, errlen,
+                              "--%s: the data gives %zu, not %zu", keys[k], vals[k], have);
+                    return 2;
+                }
             } else if (rnnc_spec_set(&b, keys[k], v, "DATA", err, errlen) != 0) {
                 return 2;
             }
@@ -499,22 +507,26 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
     if (o->save && (rc = check_save_dir(o->save, err, errlen)) != 0) goto out;
     int csv = o->ndata > 0 && is_csv(o->data[0]);
     if (o->targets && !csv) {
-        rc = fail(err, errlen, 2, "--target: names columns of a CSV data file; this data is text");
+        rnnc_fail(err, errlen, "--target: names columns of a CSV data file; this data is text");
+        rc = 2;
         goto out;
     }
     for (size_t i = 1; i < o->ndata; i++)
         if (is_csv(o->data[i]) != csv) {
-            rc = fail(err, errlen, 2, "%s: mixing CSV and text data files", o->data[i]);
+            rnnc_fail(err, errlen, "%s: mixing CSV and text data files", o->data[i]);
+            rc = 2;
             goto out;
         }
     if (have_resumed && resumed.spec.onehot == csv) {
-        rc = fail(err, errlen, 2, "%s: the checkpoint is a %s model; the data is %s", o->resume,
+        rnnc_fail(err, errlen, "%s: the checkpoint is a %s model; the data is %s", o->resume,
                   resumed.spec.onehot ? "one-hot (text)" : "dense (CSV)", csv ? "CSV" : "text");
+        rc = 2;
         goto out;
     }
     if (have_resumed && o->chars_set && resumed.spec.onehot && o->chars != resumed.vocab.mode) {
-        rc = fail(err, errlen, 2, "--chars: the checkpoint was trained with --chars %s",
+        rnnc_fail(err, errlen, "--chars: the checkpoint was trained with --chars %s",
                   resumed.vocab.mode == RNNC_CHARS_UTF8 ? "utf8" : "bytes");
+        rc = 2;
         goto out;
     }
     rc = csv ? load_csv(o, &r.data, &n_in, &n_out, err, errlen)
@@ -532,24 +544,30 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
             if (!same_spec(&want, &r.spec)) {
                 char have[512];
                 rnnc_spec_format(&r.spec, have, sizeof have);
-                rc = fail(err, errlen, 2, "--resume: the options describe a different model than "
+                rnnc_fail(err, errlen, "--resume: the options describe a different model than "
                           "the checkpoint's (%s)", have);
+                rc = 2;
                 goto out;
             }
         } else if (!csv && r.spec.n_in != r.data.vocab.size) {
-            rc = fail(err, errlen, 2, "%s: corrupt vocabulary", o->resume);
+            rnnc_fail(err, errlen, "%s: corrupt vocabulary", o->resume);
+            rc = 2;
             goto out;
         } else if (csv && (r.spec.n_in != n_in || r.spec.n_out != n_out)) {
-            rc = fail(err, errlen, 2, "DATA: the CSV gives %zu inputs and %zu outputs; the checkpoint's model has %zu and %zu",
+            rnnc_fail(err, errlen,
+                      "DATA: the CSV gives %zu inputs and %zu outputs; "
+                      "the checkpoint's model has %zu and %zu",
                       n_in, n_out, r.spec.n_in, r.spec.n_out);
+            rc = 2;
             goto out;
         }
     } else if (settle_spec(o, &r.data, n_in, n_out, &r.spec, err, errlen) != 0) {
         goto out;
     }
     if (r.data.len < r.spec.tau + r.data.look) {
-        rc = fail(err, errlen, 2, "DATA: %zu %s, but --tau %zu needs at least %zu", r.data.len,
+        rnnc_fail(err, errlen, "DATA: %zu %s, but --tau %zu needs at least %zu", r.data.len,
                   r.data.text ? "symbols" : "rows", r.spec.tau, r.spec.tau + r.data.look);
+        rc = 2;
         goto out;
     }
 
@@ -613,7 +631,8 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
         }
     }
     if (rnnc_buffers_alloc(&r.buf, &r.model->layout) != 0) {
-        rc = fail(err, errlen, 1, "out of memory for the training buffers");
+        rnnc_fail(err, errlen, "out of memory for the training buffers");
+        rc = 1;
         goto out;
     }
     if (o->log) {
@@ -625,7 +644,8 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
         }
         r.log = fopen(o->log, "a");
         if (!r.log) {
-            rc = fail(err, errlen, 2, "--log: cannot open %s: %s", o->log, strerror(errno));
+            rnnc_fail(err, errlen, "--log: cannot open %s: %s", o->log, strerror(errno));
+            rc = 2;
             goto out;
         }
         if (fresh) fprintf(r.log, "step,loss,bpc,lr,seconds\n");
@@ -670,10 +690,11 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
                                             r.buf.y, r.ck.h, r.buf.ws, &r.ck.hp);
         if (!isfinite(loss)) {
             if (o->tty) fputc('\n', o->out);
-            rc = fail(err, errlen, 1, "the loss became %s at step %llu; stopping (lower --lr, or "
+            rnnc_fail(err, errlen, "the loss became %s at step %llu; stopping (lower --lr, or "
                       "clip with --clip / --clip-norm)%s", isnan(loss) ? "NaN" : "infinite",
                       (unsigned long long)r.ck.step + 1,
                       o->save ? "; the last good checkpoint is kept" : "");
+            rc = 1;
             goto restore;
         }
         /* Carry h(tau) of every stream into the next chunk (truncated BPTT). */
