@@ -110,6 +110,57 @@ static inline void rnn_gemm_acc(rnn_real *Y, size_t ys, const rnn_real *M, size_
         }
 }
 
+/* C += sum_b A[:, b] X[:, b]^T over the batch columns b, in order: C is column-major
+ * rows x cols, column b of A starts at A + b * as (rows values), of X at X + b * xs (cols
+ * values).  The parameter gradients (10.24), (10.26), (10.28) of one step.  For batches of
+ * RNN_TC columns and more, tiles of RNN_TR rows by 4 columns of C stay in registers while
+ * every batch column adds to them; the summation order per element is the same as the
+ * plain loops'. */
+#if defined(__GNUC__) && !defined(__TINYC__)
+__attribute__((always_inline))
+#endif
+static inline void rnn_rank_acc(rnn_real *C, size_t rows, size_t cols, const rnn_real *A,
+                                size_t as, const rnn_real *X, size_t xs)
+{
+    size_t j = 0, b, i;
+#if RNN_BATCH >= RNN_TC
+    const size_t full_rows = rows / RNN_TR * RNN_TR;
+    size_t i0, c;
+    for (; j + 4 <= cols; j += 4) {
+        for (i0 = 0; i0 < full_rows; i0 += RNN_TR) {
+            rnn_real acc[4][RNN_TR];
+            for (c = 0; c < 4; c++)
+                for (i = 0; i < RNN_TR; i++) acc[c][i] = C[(j + c) * rows + i0 + i];
+            for (b = 0; b < RNN_BATCH; b++) {
+                const rnn_real *a = A + b * as + i0;
+                for (c = 0; c < 4; c++) {
+                    const rnn_real xj = X[b * xs + j + c];
+                    for (i = 0; i < RNN_TR; i++) acc[c][i] = RNN_FMA(a[i], xj, acc[c][i]);
+                }
+            }
+            for (c = 0; c < 4; c++)
+                for (i = 0; i < RNN_TR; i++) C[(j + c) * rows + i0 + i] = acc[c][i];
+        }
+        if (full_rows < rows)
+            for (c = 0; c < 4; c++) {
+                rnn_real *col = C + (j + c) * rows;
+                for (b = 0; b < RNN_BATCH; b++) {
+                    const rnn_real *a = A + b * as, xj = X[b * xs + j + c];
+                    for (i = full_rows; i < rows; i++) col[i] = RNN_FMA(a[i], xj, col[i]);
+                }
+            }
+    }
+#endif
+    /* The columns left over (all of them when RNN_BATCH < RNN_TC), in axpy form. */
+    for (; j < cols; j++) {
+        rnn_real *col = C + j * rows;
+        for (b = 0; b < RNN_BATCH; b++) {
+            const rnn_real *a = A + b * as, xj = X[b * xs + j];
+            for (i = 0; i < rows; i++) col[i] = RNN_FMA(a[i], xj, col[i]);
+        }
+    }
+}
+
 /* Row-major copies of W and V, i.e. W^T and V^T column-major, so that the backward
  * products W^T d and V^T g_o are axpy loops over contiguous columns like the forward ones:
  * no reductions, vectorizable without -ffast-math. */
@@ -198,26 +249,14 @@ static void rnn_param_grads(rnn_real *restrict G, const rnn_real *restrict go,
 {
     rnn_real *gU = G + RNN_OFF_U, *gW = G + RNN_OFF_W, *gV = G + RNN_OFF_V;
     rnn_real *gb = G + RNN_OFF_B, *gc = G + RNN_OFF_C;
-    size_t bi, i, j;
+    size_t bi, i;
     for (bi = 0; bi < RNN_BATCH; bi++) {
         const rnn_real *gob = go + bi * RNN_N_OUT, *db = d + bi * RNN_HIDDEN;
         for (i = 0; i < RNN_N_OUT; i++) gc[i] += gob[i];
         for (i = 0; i < RNN_HIDDEN; i++) gb[i] += db[i];
     }
-    for (j = 0; j < RNN_HIDDEN; j++) {
-        rnn_real *col = gV + j * RNN_N_OUT;
-        for (bi = 0; bi < RNN_BATCH; bi++) {
-            const rnn_real *gob = go + bi * RNN_N_OUT, hj = h[bi * RNN_HIDDEN + j];
-            for (i = 0; i < RNN_N_OUT; i++) col[i] = RNN_FMA(gob[i], hj, col[i]);
-        }
-    }
-    for (j = 0; j < RNN_HIDDEN; j++) {
-        rnn_real *col = gW + j * RNN_HIDDEN;
-        for (bi = 0; bi < RNN_BATCH; bi++) {
-            const rnn_real *db = d + bi * RNN_HIDDEN, hj = h_prev[bi * RNN_HIDDEN + j];
-            for (i = 0; i < RNN_HIDDEN; i++) col[i] = RNN_FMA(db[i], hj, col[i]);
-        }
-    }
+    rnn_rank_acc(gV, RNN_N_OUT, RNN_HIDDEN, go, RNN_N_OUT, h, RNN_HIDDEN);
+    rnn_rank_acc(gW, RNN_HIDDEN, RNN_HIDDEN, d, RNN_HIDDEN, h_prev, RNN_HIDDEN);
 #if RNN_ONEHOT
     for (bi = 0; bi < RNN_BATCH; bi++) {
         /* one-hot x(t) = e_k: add d(t) into column k, no multiply */
@@ -226,13 +265,7 @@ static void rnn_param_grads(rnn_real *restrict G, const rnn_real *restrict go,
         for (i = 0; i < RNN_HIDDEN; i++) col[i] += db[i];
     }
 #else
-    for (j = 0; j < RNN_N_IN; j++) {
-        rnn_real *col = gU + j * RNN_HIDDEN;
-        for (bi = 0; bi < RNN_BATCH; bi++) {
-            const rnn_real *db = d + bi * RNN_HIDDEN, xj = x[bi * RNN_N_IN + j];
-            for (i = 0; i < RNN_HIDDEN; i++) col[i] = RNN_FMA(db[i], xj, col[i]);
-        }
-    }
+    rnn_rank_acc(gU, RNN_HIDDEN, RNN_N_IN, d, RNN_HIDDEN, x, RNN_N_IN);
 #endif
 }
 
