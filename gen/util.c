@@ -160,3 +160,10 @@ int rnnc_write_atomic(const char *path, const void *data, size_t len, char *err,
     rnnc_span one = {data, len};
     return rnnc_write_atomic_parts(path, &one, 1, err, errlen);
 }
+
+uint64_t rnnc_fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211ull;
+    return h;
+}

@@ -5,6 +5,7 @@
 #define RNNC_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Format a message as printf does and store it in err (errlen bytes, always NUL-terminated)
  * as exactly one line: '\n', '\r' and '\t' become the two characters \n, \r, \t, any other
@@ -46,5 +47,10 @@ int rnnc_write_atomic(const char *path, const void *data, size_t len, char *err,
  * one buffer); the same contract, the hook counts half of the total length. */
 int rnnc_write_atomic_parts(const char *path, const rnnc_span *parts, size_t nparts, char *err,
                             size_t errlen);
+
+/* 64-bit FNV-1a of p[0..n) continuing from h (start from RNNC_FNV_OFFSET): cache keys and
+ * data fingerprints, not security. */
+#define RNNC_FNV_OFFSET 14695981039346656037ull
+uint64_t rnnc_fnv1a(uint64_t h, const void *p, size_t n);
 
 #endif

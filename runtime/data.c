@@ -603,6 +603,18 @@ void rnnc_csv_free(rnnc_csv *c)
     memset(c, 0, sizeof *c);
 }
 
+int rnnc_next_line(const unsigned char *buf, size_t n, size_t *pos, size_t *start, size_t *end)
+{
+    if (*pos >= n) return 0;
+    const unsigned char *nl = memchr(buf + *pos, '\n', n - *pos);
+    size_t ls = *pos, le = nl ? (size_t)(nl - buf) : n;
+    *pos = nl ? le + 1 : n;
+    if (le > ls && buf[le - 1] == '\r') le--;
+    *start = ls;
+    *end = le;
+    return 1;
+}
+
 int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -619,13 +631,9 @@ int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen)
     int header = 0, rc = -1;
     /* A UTF-8 byte order mark is not part of the first line. */
     if (n >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) pos = 3;
-    while (pos < n) {
-        size_t ls = pos, le;
-        const unsigned char *nl = memchr(buf + pos, '\n', n - pos);
-        le = nl ? (size_t)(nl - buf) : n;
-        pos = nl ? le + 1 : n;
+    size_t ls, le;
+    while (rnnc_next_line(buf, n, &pos, &ls, &le)) {
         line++;
-        if (le > ls && buf[le - 1] == '\r') le--;
         size_t p = ls;
         while (p < le && is_blank(buf[p])) p++;
         if (p == le || buf[p] == '#') continue;

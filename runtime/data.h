@@ -43,6 +43,11 @@ int rnnc_text_encode(const rnnc_vocab *v, const unsigned char *buf, size_t n, co
  * (1..4). */
 size_t rnnc_symbol_bytes(rnnc_chars mode, uint32_t sym, char out[4]);
 
+/* Lines of a text buffer: from *pos, the next line of buf[0..n) is [*start, *end), without
+ * its "\n" or "\r\n"; *pos moves past it.  Returns 0 (and leaves *start, *end alone) when
+ * *pos == n: no line is left. */
+int rnnc_next_line(const unsigned char *buf, size_t n, size_t *pos, size_t *start, size_t *end);
+
 /* A CSV file of numbers: an optional header row of column names (a first row that is not
  * all numbers), then rows of numbers separated by commas, all with the same number of
  * columns.  Blank lines and lines starting with '#' are skipped.  Errors name

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../gen/util.h"
 #include "jit.h"
 
 extern char **environ;
@@ -34,13 +35,6 @@ static const char *compiler(void)
 {
     const char *cc = getenv("RNNC_CC");
     return cc && *cc ? cc : "cc";
-}
-
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211ull;
-    return h;
 }
 
 /* A writable argv for posix_spawnp, copied from constant strings. */
@@ -124,7 +118,7 @@ static uint64_t cpu_hash(uint64_t h)
     int got = 0;
     while (got < 2 && fgets(line, sizeof line, f)) {
         if (strncmp(line, "model name", 10) == 0 || strncmp(line, "flags", 5) == 0) {
-            h = fnv1a(h, line, strlen(line));
+            h = rnnc_fnv1a(h, line, strlen(line));
             got++;
         }
     }
@@ -194,11 +188,11 @@ void *rnnc_cc_open(const char *src, const char *name, int fast, int *cache_hit, 
         return NULL;
     }
     size_t len = strlen(src);
-    uint64_t h = 14695981039346656037ull;
-    h = fnv1a(h, src, len + 1);
-    h = fnv1a(h, compiler(), strlen(compiler()) + 1);
-    h = fnv1a(h, version, strlen(version) + 1);
-    for (size_t i = 0; flags[i]; i++) h = fnv1a(h, flags[i], strlen(flags[i]) + 1);
+    uint64_t h = RNNC_FNV_OFFSET;
+    h = rnnc_fnv1a(h, src, len + 1);
+    h = rnnc_fnv1a(h, compiler(), strlen(compiler()) + 1);
+    h = rnnc_fnv1a(h, version, strlen(version) + 1);
+    for (size_t i = 0; flags[i]; i++) h = rnnc_fnv1a(h, flags[i], strlen(flags[i]) + 1);
     h = cpu_hash(h);
     char so[2300], csrc[2300], so_tmp[2400], c_tmp[2400];
     snprintf(so, sizeof so, "%s/%s-%016llx.so", dir, name, (unsigned long long)h);

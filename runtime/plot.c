@@ -150,13 +150,9 @@ static int read_log(const char *path, log_data *d, char *err, size_t errlen)
     size_t pos = 0, line = 0, cap = 0;
     int rc = -1;
     if (n >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) pos = 3;
-    while (pos < n) {
-        size_t ls = pos, le;
-        const unsigned char *nl = memchr(buf + pos, '\n', n - pos);
-        le = nl ? (size_t)(nl - buf) : n;
-        pos = nl ? le + 1 : n;
+    size_t ls, le;
+    while (rnnc_next_line(buf, n, &pos, &ls, &le)) {
         line++;
-        if (le > ls && buf[le - 1] == '\r') le--;
         char q[QUOTE_MAX * 4 + 8];
         if (line == 1) {
             if (le - ls != strlen(LOG_HEADER) || memcmp(buf + ls, LOG_HEADER, le - ls) != 0) {

@@ -82,13 +82,6 @@ static void dataset_free(dataset *d)
     memset(d, 0, sizeof *d);
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211ull;
-    return h;
-}
-
 static int is_csv(const char *path)
 {
     size_t n = strlen(path);
@@ -137,7 +130,7 @@ static int load_text(const rnnc_train_opts *o, const rnnc_vocab *fixed, dataset 
             goto out;
     d->text = 1;
     d->look = 1;
-    d->hash = fnv(14695981039346656037ull, d->ids, d->len * sizeof *d->ids);
+    d->hash = rnnc_fnv1a(RNNC_FNV_OFFSET, d->ids, d->len * sizeof *d->ids);
     rc = 0;
 out:
     for (size_t i = 0; bufs && i < nfiles; i++) free(bufs[i]);
@@ -204,7 +197,7 @@ static int load_csv(const rnnc_train_opts *o, dataset *d, size_t *n_in, size_t *
             if (!nt || is_target[k]) d->yrows[r * *n_out + yi++] = v;
         }
     }
-    d->hash = fnv(fnv(14695981039346656037ull, d->xrows, c.rows * *n_in * sizeof(double)),
+    d->hash = rnnc_fnv1a(rnnc_fnv1a(RNNC_FNV_OFFSET, d->xrows, c.rows * *n_in * sizeof(double)),
                   d->yrows, c.rows * *n_out * sizeof(double));
     rc = 0;
 out:
