@@ -39,14 +39,20 @@ static void latex_line(const char *in, char *out, size_t n)
     int first_eq = 1, bars = 0;
 #define PUT(...) do { int k_ = snprintf(out + o, o < n ? n - o : 0, __VA_ARGS__); if (k_ > 0) o += (size_t)k_; } while (0)
     const char *p = in;
-    if (*p == '(') { /* the equation number */
+    if (*p == '(') { /* the equation number, or numbers joined by '/' */
         const char *e = strchr(p, ')');
+        while (e && e[1] == '/' && e[2] == '(' && strchr(e + 2, ')')) e = strchr(e + 2, ')');
         if (e) {
             PUT("\\text{%.*s}\\quad ", (int)(e - p + 1), p);
             p = e + 1;
             while (*p == ' ') p++;
         }
     }
+    /* A remark after ": " (the operations over every step) is set as text. */
+    char body[256];
+    const char *remark = strstr(p, ": ");
+    snprintf(body, sizeof body, "%.*s", remark ? (int)(remark - p) : (int)strlen(p), p);
+    p = body;
     char arg[64], arg2[64];
     while (*p == ' ') p++;
     if (*p == '+' && p[1] == ' ') { /* a continuation line of an expansion */
@@ -92,6 +98,9 @@ static void latex_line(const char *in, char *out, size_t n)
             } else {
                 PUT("%s", id);
             }
+        } else if (strncmp(p, ", t = 1..", 9) == 0) { /* the range of an operation over every step */
+            PUT(",\\quad t = 1, \\dots, ");
+            p += 9;
         } else if (strncmp(p, "^T", 2) == 0) {
             PUT("^\\top");
             p += 2;
@@ -117,6 +126,15 @@ static void latex_line(const char *in, char *out, size_t n)
             p++;
         }
     }
+    if (remark) { /* as text: escape what LaTeX's text mode would not take */
+        PUT("\\quad\\text{(");
+        for (const char *r = remark + 2; *r; r++) {
+            if (*r == '_') PUT("\\_");
+            else if (*r == '^') PUT("\\textasciicircum{}");
+            else PUT("%c", *r);
+        }
+        PUT(")}");
+    }
 #undef PUT
     if (o >= n) out[n - 1] = '\0';
 }
@@ -128,10 +146,14 @@ typedef enum { SEC_FORWARD, SEC_LOSS, SEC_BACKWARD, SEC_PARAMS, SEC_COUNT } sect
 /* Which section equation line k of op belongs to. */
 static section section_of(rnnc_op op, int k)
 {
+    (void)k;
     switch (op.kind) {
-    case RNNC_OP_FORWARD: return SEC_FORWARD;
+    case RNNC_OP_INPUTS:
+    case RNNC_OP_FORWARD:
+    case RNNC_OP_OUTPUTS:
+    case RNNC_OP_LOSS: return SEC_FORWARD;
     case RNNC_OP_LOSS_SUM: return SEC_LOSS;
-    case RNNC_OP_BACKWARD_BEGIN: return k == 0 ? SEC_BACKWARD : SEC_PARAMS;
+    case RNNC_OP_PARAM_GRADS: return SEC_PARAMS;
     default: return SEC_BACKWARD;
     }
 }
@@ -180,8 +202,7 @@ int rnnc_equations(const rnnc_spec *s, rnnc_eq_format f, char **text, char *err,
     static const char *const titles[SEC_COUNT] = {
         "Forward (10.8)-(10.14), t = 1..tau",
         "Loss (10.13)",
-        ("Backward through time (10.17)-(10.21), t = tau down to 1, with each step's share of "
-         "the parameter gradients"),
+        "Backward through time (10.17)-(10.21), t = tau down to 1",
         "Parameter gradients (10.22)-(10.28), summed over t (and the batch)",
     };
     char canon[512], eq[256];

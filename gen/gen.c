@@ -277,45 +277,54 @@ static step_offsets offsets_at(const rnnc_spec *s, size_t t)
     return o;
 }
 
+/* The plan's forward or backward operations as calls, each under its equations. */
 static void fill_steps(rnnc_emit *e, const gen_ctx *g, int backward)
 {
     const rnnc_spec *s = g->s;
     const char *N = s->name;
-    char a[5][48];
-    size_t count = rnnc_plan_count(s);
+    char a[4][48];
+    size_t count = rnnc_plan_count(s), bh = s->batch * s->hidden;
     for (size_t i = 0; i < count; i++) {
         rnnc_op op = rnnc_plan_op(s, i);
         if (rnnc_op_is_backward(op) != backward) continue;
         step_offsets o = offsets_at(s, op.t);
-        /* A blank line between time steps (and before the sums and grad_h(0)). */
-        if ((op.kind == RNNC_OP_FORWARD && op.t > 1) || op.kind == RNNC_OP_LOSS_SUM ||
-            op.kind == RNNC_OP_OUTPUT_GRAD || op.kind == RNNC_OP_H0_GRAD)
+        /* A blank line between blocks; the output gradients, one line each, stay together. */
+        if (op.kind != RNNC_OP_INPUTS && op.kind != RNNC_OP_BACKWARD_BEGIN &&
+            !(op.kind == RNNC_OP_OUTPUT_GRAD && op.t < s->tau))
             rnnc_emit_line(e, "%s", "");
         emit_equations(e, s, op);
         switch (op.kind) {
         case RNNC_OP_LOSS_SUM:
         case RNNC_OP_BACKWARD_BEGIN:
-            break; /* the sums are accumulated by the step blocks */
+            break; /* no code of their own */
+        case RNNC_OP_INPUTS:
+            rnnc_emit_line(e, "%s_inputs(params, x, h + %zu);", N, bh);
+            break;
         case RNNC_OP_FORWARD:
-            rnnc_emit_line(e, "loss += %s_forward_step(params, %s, %s, %s, %s, %s);", N,
-                           at(a[0], 48, "x", o.x), at(a[1], 48, "y", o.y),
-                           at(a[2], 48, "h", o.hprev), at(a[3], 48, "h", o.h),
-                           at(a[4], 48, "p", o.p));
+            rnnc_emit_line(e, "%s_hidden_step(params, %s, %s);", N, at(a[0], 48, "h", o.hprev),
+                           at(a[1], 48, "h", o.h));
+            break;
+        case RNNC_OP_OUTPUTS:
+            rnnc_emit_line(e, "%s_outputs(params, h + %zu, p);", N, bh);
+            break;
+        case RNNC_OP_LOSS:
+            rnnc_emit_line(e, "loss += %s_step_loss(%s, %s);", N, at(a[0], 48, "y", o.y),
+                           at(a[1], 48, "p", o.p));
             break;
         case RNNC_OP_OUTPUT_GRAD:
             rnnc_emit_line(e, "%s_output_grad(%s, %s, %s);", N, at(a[0], 48, "p", o.p),
                            at(a[1], 48, "y", o.y), at(a[2], 48, "go", o.p));
             break;
+        case RNNC_OP_OUTPUT_BACK:
+            rnnc_emit_line(e, "%s_output_back(VT, go, gh);", N);
+            break;
         case RNNC_OP_HIDDEN_GRAD:
-            rnnc_emit_line(e, "%s_hidden_grad(WT, VT, %s, %s, %s, %s, %s);", N,
-                           at(a[0], 48, "go", o.p), op.t == s->tau ? "0" : at(a[1], 48, "d", o.dnext),
-                           at(a[2], 48, "h", o.h), at(a[3], 48, "gh", o.d), at(a[4], 48, "d", o.d));
+            rnnc_emit_line(e, "%s_hidden_grad(WT, %s, %s, %s, %s);", N,
+                           op.t == s->tau ? "0" : at(a[0], 48, "d", o.dnext), at(a[1], 48, "h", o.h),
+                           at(a[2], 48, "gh", o.d), at(a[3], 48, "d", o.d));
             break;
         case RNNC_OP_PARAM_GRADS:
-            rnnc_emit_line(e, "%s_param_grads(grads, %s, %s, %s, %s, %s);", N,
-                           at(a[0], 48, "go", o.p), at(a[1], 48, "d", o.d),
-                           at(a[2], 48, "h", o.h), at(a[3], 48, "h", o.hprev),
-                           at(a[4], 48, "x", o.x));
+            rnnc_emit_line(e, "%s_param_grads(grads, go, d, h, x);", N);
             break;
         case RNNC_OP_H0_GRAD:
             rnnc_emit_line(e, "%s_h0_grad(WT, d, ws + %s_WS_GH0);", N, g->up);
@@ -331,6 +340,9 @@ static void fill_nothing(rnnc_emit *e, const void *ctx)
 }
 
 /* The shared inference kernels (templates/rnn_kernels.c), copied in whole. */
+static void fill_forward(rnnc_emit *e, const void *ctx) { fill_steps(e, ctx, 0); }
+static void fill_backward(rnnc_emit *e, const void *ctx) { fill_steps(e, ctx, 1); }
+
 static void fill_kernels(rnnc_emit *e, const void *vctx)
 {
     const gen_ctx *g = vctx;
@@ -341,8 +353,6 @@ static void fill_kernels(rnnc_emit *e, const void *vctx)
         e->failed = 1; /* a broken built-in template: reported as a generation failure */
 }
 
-static void fill_forward(rnnc_emit *e, const void *ctx) { fill_steps(e, ctx, 0); }
-static void fill_backward(rnnc_emit *e, const void *ctx) { fill_steps(e, ctx, 1); }
 
 static int make_ctx(gen_ctx *g, const rnnc_spec *s, char *err, size_t errlen)
 {

@@ -3,35 +3,34 @@
 
 #include <stdio.h>
 
-size_t rnnc_plan_count(const rnnc_spec *s) { return s->tau + 2 + 3 * s->tau + 1; }
+/* Layout of the plan: INPUTS, tau FORWARD, OUTPUTS, tau LOSS, LOSS_SUM, BACKWARD_BEGIN,
+ * tau OUTPUT_GRAD (t = tau..1), OUTPUT_BACK, tau HIDDEN_GRAD (t = tau..1), PARAM_GRADS,
+ * H0_GRAD. */
+size_t rnnc_plan_count(const rnnc_spec *s) { return 4 * s->tau + 7; }
 
 rnnc_op rnnc_plan_op(const rnnc_spec *s, size_t i)
 {
-    rnnc_op op;
-    op.t = 1;
-    if (i < s->tau) {
-        op.kind = RNNC_OP_FORWARD;
-        op.t = i + 1;
-    } else if (i == s->tau) {
-        op.kind = RNNC_OP_LOSS_SUM;
-    } else if (i == s->tau + 1) {
-        op.kind = RNNC_OP_BACKWARD_BEGIN;
-    } else if (i < 4 * s->tau + 2) {
-        size_t k = i - s->tau - 2;
-        static const rnnc_op_kind order[3] = {RNNC_OP_OUTPUT_GRAD, RNNC_OP_HIDDEN_GRAD,
-                                              RNNC_OP_PARAM_GRADS};
-        op.kind = order[k % 3];
-        op.t = s->tau - k / 3;
-    } else {
-        op.kind = RNNC_OP_H0_GRAD;
+    /* Runs of operations: kind, one per step (else one in all), t stepping down? */
+    static const struct { rnnc_op_kind kind; int per_step, down; } runs[] = {
+        {RNNC_OP_INPUTS, 0, 0},      {RNNC_OP_FORWARD, 1, 0},     {RNNC_OP_OUTPUTS, 0, 0},
+        {RNNC_OP_LOSS, 1, 0},        {RNNC_OP_LOSS_SUM, 0, 0},    {RNNC_OP_BACKWARD_BEGIN, 0, 0},
+        {RNNC_OP_OUTPUT_GRAD, 1, 1}, {RNNC_OP_OUTPUT_BACK, 0, 0}, {RNNC_OP_HIDDEN_GRAD, 1, 1},
+        {RNNC_OP_PARAM_GRADS, 0, 0}, {RNNC_OP_H0_GRAD, 0, 0},
+    };
+    rnnc_op op = {RNNC_OP_H0_GRAD, 1};
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        size_t len = runs[r].per_step ? s->tau : 1;
+        if (i < len) {
+            op.kind = runs[r].kind;
+            op.t = runs[r].per_step ? (runs[r].down ? s->tau - i : i + 1) : 1;
+            return op;
+        }
+        i -= len;
     }
     return op;
 }
 
-int rnnc_op_is_backward(rnnc_op op)
-{
-    return op.kind != RNNC_OP_FORWARD && op.kind != RNNC_OP_LOSS_SUM;
-}
+int rnnc_op_is_backward(rnnc_op op) { return op.kind >= RNNC_OP_BACKWARD_BEGIN; }
 
 static const char *act_text(rnnc_act a)
 {
@@ -43,16 +42,27 @@ int rnnc_plan_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, size_t 
     size_t t = op.t;
     int nll = s->loss == RNNC_LOSS_NLL;
     switch (op.kind) {
+    case RNNC_OP_INPUTS:
+        if (k != 0) return 0;
+        snprintf(buf, n, "(10.8) b + U x(t), t = 1..%zu: the terms of a(t) without h(t-1)", s->tau);
+        return 1;
     case RNNC_OP_FORWARD:
         switch (k) {
         case 0: snprintf(buf, n, "(10.8) a(%zu) = b + W h(%zu) + U x(%zu)", t, t - 1, t); return 1;
         case 1: snprintf(buf, n, "(10.9) h(%zu) = %s(a(%zu))", t, act_text(s->act), t); return 1;
-        case 2: snprintf(buf, n, "(10.10) o(%zu) = c + V h(%zu)", t, t); return 1;
-        case 3:
+        }
+        return 0;
+    case RNNC_OP_OUTPUTS:
+        if (k != 0) return 0;
+        snprintf(buf, n, "(10.10) o(t) = c + V h(t), t = 1..%zu", s->tau);
+        return 1;
+    case RNNC_OP_LOSS:
+        switch (k) {
+        case 0:
             if (nll) snprintf(buf, n, "(10.11) p(%zu) = softmax(o(%zu))", t, t);
             else snprintf(buf, n, "(10.14) L(%zu) = 1/2 ||o(%zu) - y(%zu)||^2", t, t, t);
             return 1;
-        case 4:
+        case 1:
             if (!nll) return 0;
             snprintf(buf, n, "(10.14) L(%zu) = -log p_y(%zu)(%zu)", t, t, t);
             return 1;
@@ -62,19 +72,10 @@ int rnnc_plan_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, size_t 
         if (k != 0) return 0;
         snprintf(buf, n, "(10.13) L = sum_t L(t)");
         return 1;
-    case RNNC_OP_BACKWARD_BEGIN: {
-        static const char *const sums[] = {
-            "(10.17) dL/dL(t) = 1",
-            "(10.22) grad_c = sum_t g_o(t)",
-            "(10.23) grad_b = sum_t d(t)",
-            "(10.24) grad_V = sum_t g_o(t) h(t)^T",
-            "(10.26) grad_W = sum_t d(t) h(t-1)^T",
-            "(10.28) grad_U = sum_t d(t) x(t)^T",
-        };
-        if (k < 0 || k >= 6) return 0;
-        snprintf(buf, n, "%s", sums[k]);
+    case RNNC_OP_BACKWARD_BEGIN:
+        if (k != 0) return 0;
+        snprintf(buf, n, "(10.17) dL/dL(t) = 1");
         return 1;
-    }
     case RNNC_OP_OUTPUT_GRAD:
         if (k != 0) return 0;
         if (nll) snprintf(buf, n, "(10.18) g_o(%zu) = p(%zu) - e_y(%zu)", t, t, t);
@@ -96,18 +97,24 @@ int rnnc_plan_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, size_t 
             return 1;
         }
         return 0;
-    case RNNC_OP_PARAM_GRADS:
-        switch (k) {
-        case 0: snprintf(buf, n, "(10.22) grad_c += g_o(%zu)", t); return 1;
-        case 1: snprintf(buf, n, "(10.23) grad_b += d(%zu)", t); return 1;
-        case 2: snprintf(buf, n, "(10.24) grad_V += g_o(%zu) h(%zu)^T", t, t); return 1;
-        case 3: snprintf(buf, n, "(10.26) grad_W += d(%zu) h(%zu)^T", t, t - 1); return 1;
-        case 4:
-            if (s->onehot) snprintf(buf, n, "(10.28) grad_U[:, x(%zu)] += d(%zu)", t, t);
-            else snprintf(buf, n, "(10.28) grad_U += d(%zu) x(%zu)^T", t, t);
-            return 1;
-        }
-        return 0;
+    case RNNC_OP_OUTPUT_BACK:
+        if (k != 0) return 0;
+        snprintf(buf, n, "(10.19)/(10.21) V^T g_o(t), t = 1..%zu: the terms of grad_h(t) without d(t+1)",
+                 s->tau);
+        return 1;
+    case RNNC_OP_PARAM_GRADS: {
+        static const char *const sums[] = {
+            "(10.22) grad_c = sum_t g_o(t)",
+            "(10.23) grad_b = sum_t d(t)",
+            "(10.24) grad_V = sum_t g_o(t) h(t)^T",
+            "(10.26) grad_W = sum_t d(t) h(t-1)^T",
+        };
+        if (k >= 0 && k < 4) snprintf(buf, n, "%s", sums[k]);
+        else if (k == 4 && s->onehot) snprintf(buf, n, "(10.28) grad_U = sum_t d(t) x(t)^T: column x(t) += d(t)");
+        else if (k == 4) snprintf(buf, n, "(10.28) grad_U = sum_t d(t) x(t)^T");
+        else return 0;
+        return 1;
+    }
     case RNNC_OP_H0_GRAD:
         if (k != 0) return 0;
         snprintf(buf, n, "(h0) grad_h(0) = W^T d(1)");

@@ -8,23 +8,29 @@
 
 #include "spec.h"
 
+/* The operations in the order the generated code runs them.  Only W h(t-1) (forward) and
+ * W^T d(t+1) (backward) are sequential in t; the other terms are computed for every step
+ * and batch column at once (the GROUP operations), before or after the sequential sweeps. */
 typedef enum {
-    RNNC_OP_FORWARD,      /* (10.8)-(10.14) at step t, every batch column */
+    RNNC_OP_INPUTS,       /* b + U x(t) of (10.8), every t at once */
+    RNNC_OP_FORWARD,      /* (10.8)-(10.9) at step t: adds W h(t-1), applies f */
+    RNNC_OP_OUTPUTS,      /* (10.10) o(t) = c + V h(t), every t at once */
+    RNNC_OP_LOSS,         /* (10.11)-(10.14) at step t: softmax and L(t) */
     RNNC_OP_LOSS_SUM,     /* (10.13) L = sum_t L(t): no code of its own */
-    RNNC_OP_BACKWARD_BEGIN, /* (10.17) and the sums (10.22)-(10.28) the steps accumulate */
+    RNNC_OP_BACKWARD_BEGIN, /* (10.17) dL/dL(t) = 1 */
     RNNC_OP_OUTPUT_GRAD,  /* (10.18) g_o(t) */
-    RNNC_OP_HIDDEN_GRAD,  /* (10.19) or (10.21): grad_h(t) and d(t) */
-    RNNC_OP_PARAM_GRADS,  /* (10.22)-(10.28): step t's share of the parameter gradients */
+    RNNC_OP_OUTPUT_BACK,  /* V^T g_o(t) of (10.19)/(10.21), every t at once */
+    RNNC_OP_HIDDEN_GRAD,  /* (10.19) or (10.21) at step t: grad_h(t) and d(t) */
+    RNNC_OP_PARAM_GRADS,  /* (10.22)-(10.28): the parameter gradients, summed over every t */
     RNNC_OP_H0_GRAD       /* grad_h(0) = W^T d(1) */
 } rnnc_op_kind;
 
 typedef struct rnnc_op {
     rnnc_op_kind kind;
-    size_t t;             /* time step 1..tau (1 for H0_GRAD) */
+    size_t t;             /* time step 1..tau (1 for the operations over every step) */
 } rnnc_op;
 
-/* Number of operations of the plan for s: the forward steps, the loss sum, the start of
- * the backward pass, the backward steps from tau down to 1, and grad_h(0). */
+/* Number of operations of the plan for s. */
 size_t rnnc_plan_count(const rnnc_spec *s);
 
 /* Operation i (0 <= i < rnnc_plan_count(s)) of the plan. */

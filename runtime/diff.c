@@ -500,9 +500,9 @@ static void describe_node(const rnnc_spec *s, size_t i, const rnnc_hand_grads *h
         nd->index = j < 2 ? RNNC_DIFF_IDX_VECTOR : j < 5 ? RNNC_DIFF_IDX_MATRIX : RNNC_DIFF_IDX_BATCH;
         *hv = hp[j];
         *gv = gp[j];
-        /* RNNC_OP_BACKWARD_BEGIN lines 1..5 are the summed forms of (10.22)-(10.28). */
-        op.kind = j < 5 ? RNNC_OP_BACKWARD_BEGIN : RNNC_OP_H0_GRAD;
-        k = j < 5 ? (int)j + 1 : 0;
+        /* RNNC_OP_PARAM_GRADS lines 0..4 are the sums (10.22)-(10.28). */
+        op.kind = j < 5 ? RNNC_OP_PARAM_GRADS : RNNC_OP_H0_GRAD;
+        k = j < 5 ? (int)j : 0;
     }
     if (!rnnc_plan_equation(s, op, k, nd->equation, sizeof nd->equation))
         snprintf(nd->equation, sizeof nd->equation, "%s (see bptt.md)", nd->name);

@@ -50,127 +50,100 @@ double sqrt(double);
 #include "rnn_kernels.c"
 /*@ end @*/
 
-/* ---- Training kernels: fixed sizes, as above. ---- */
+/* ---- Training kernels: fixed sizes, as above. ----
+ * Only W h(t-1) (forward) and W^T d(t+1) (backward) are sequential in t.  The rest is one
+ * product over all tau x B columns at once, before or after the sequential sweep: the input
+ * terms U x(t), the outputs V h(t), the output terms V^T g_o(t) of grad_h(t), and the
+ * parameter gradients. */
 
-/* Register tile of rnn_gemm_acc: RNN_TR rows by RNN_TC batch columns of Y are accumulated
- * in registers over all of M's columns (RNN_TR floats = two 512-bit vectors). */
+#if defined(__GNUC__) && !defined(__TINYC__)
+/* Inlined at each call, so the sizes are constants there and every loop is specialised. */
+#define RNN_INLINE __attribute__((always_inline)) static inline
+#else
+#define RNN_INLINE static inline
+#endif
+
+/* Register tiles: RNN_TR rows by RNN_TC columns (two 512-bit vectors by 8), or RNN_TR1 rows
+ * of one column (eight vectors). */
 #define RNN_TR (128 / sizeof(rnn_real))
 #define RNN_TC 8
+#define RNN_TR1 (512 / sizeof(rnn_real))
 
-/* Y[:, b] += M X[:, b] for every batch column b: M is column-major rows x cols; column b of
- * X starts at X + b * xs, of Y at Y + b * ys.  Tiles of RNN_TR x RNN_TC outputs are summed
- * in local accumulators (registers), reading each column of M once per tile.  Every
- * element still sums over j in order, so the result is bit-identical to the one-column
- * loops of the inference kernels.
- * No `restrict` here on purpose: gcc 12 with AVX-512 (-O3 -march=native) miscompiled the
- * inlined kernel with restrict-qualified arguments after the relu loop of
- * rnn_forward_step (loads of h moved above its stores; clang, gcc -O2 and AVX2 builds were
- * right).  gcc versions the loops with a run-time overlap check instead. */
-#if defined(__GNUC__) && !defined(__TINYC__)
-/* Inlined at each call, so rows and cols are constants there and every loop is specialised. */
-__attribute__((always_inline))
-#endif
-static inline void rnn_gemm_acc(rnn_real *Y, size_t ys, const rnn_real *M, size_t rows,
-                                size_t cols, const rnn_real *X, size_t xs)
+/* One register tile: for c < nc and i < nr,
+ *     Y[c * ys + i] += sum over r < nred, in order, of M[r * ms + i] * X[c * xc + r * xr].
+ * The nr x nc sums stay in local accumulators (registers once the sizes are constant), M's
+ * rows are contiguous (the vectorized loop), X's values are broadcast.
+ * No `restrict` on purpose: gcc 12 with AVX-512 (-O3 -march=native) miscompiled an inlined
+ * product with restrict-qualified arguments after the relu loop of a step (loads of h moved
+ * above its stores; clang, gcc -O2 and AVX2 builds were right). */
+RNN_INLINE void rnn_tile(rnn_real *Y, size_t ys, const rnn_real *M, size_t ms, size_t nred,
+                         const rnn_real *X, size_t xc, size_t xr, size_t nr, size_t nc)
 {
-    size_t b0 = 0, b, i, j;
-#if RNN_BATCH >= RNN_TC
-    const size_t full_rows = rows / RNN_TR * RNN_TR;
-    size_t i0;
-    for (; b0 + RNN_TC <= RNN_BATCH; b0 += RNN_TC) {
-        /* Full tiles: constant trip counts, so the accumulators live in registers. */
-        for (i0 = 0; i0 < full_rows; i0 += RNN_TR) {
-            rnn_real acc[RNN_TC][RNN_TR];
-            for (b = 0; b < RNN_TC; b++)
-                for (i = 0; i < RNN_TR; i++) acc[b][i] = Y[(b0 + b) * ys + i0 + i];
-            for (j = 0; j < cols; j++) {
-                const rnn_real *m = M + j * rows + i0;
-                for (b = 0; b < RNN_TC; b++) {
-                    const rnn_real xj = X[(b0 + b) * xs + j];
-                    for (i = 0; i < RNN_TR; i++) acc[b][i] = RNN_FMA(m[i], xj, acc[b][i]);
-                }
-            }
-            for (b = 0; b < RNN_TC; b++)
-                for (i = 0; i < RNN_TR; i++) Y[(b0 + b) * ys + i0 + i] = acc[b][i];
+    rnn_real acc[RNN_TC * RNN_TR];
+    size_t c, i, r;
+    for (c = 0; c < nc; c++)
+        for (i = 0; i < nr; i++) acc[c * nr + i] = Y[c * ys + i];
+    for (r = 0; r < nred; r++) {
+        const rnn_real *m = M + r * ms;
+        for (c = 0; c < nc; c++) {
+            const rnn_real xv = X[c * xc + r * xr];
+            for (i = 0; i < nr; i++) acc[c * nr + i] = RNN_FMA(m[i], xv, acc[c * nr + i]);
         }
-        /* The rows below the last full tile, in axpy form. */
-        if (full_rows < rows)
-            for (j = 0; j < cols; j++) {
-                const rnn_real *m = M + j * rows;
-                for (b = b0; b < b0 + RNN_TC; b++) {
-                    const rnn_real xj = X[b * xs + j];
-                    rnn_real *y = Y + b * ys;
-                    for (i = full_rows; i < rows; i++) y[i] = RNN_FMA(m[i], xj, y[i]);
-                }
-            }
     }
-#endif
-    /* The batch columns left over (all of them when RNN_BATCH < RNN_TC), in axpy form. */
-    if (b0 < RNN_BATCH)
-        for (j = 0; j < cols; j++) {
-            const rnn_real *m = M + j * rows;
-            for (b = b0; b < RNN_BATCH; b++) {
-                const rnn_real xj = X[b * xs + j];
-                rnn_real *y = Y + b * ys;
-                for (i = 0; i < rows; i++) y[i] = RNN_FMA(m[i], xj, y[i]);
-            }
-        }
+    for (c = 0; c < nc; c++)
+        for (i = 0; i < nr; i++) Y[c * ys + i] = acc[c * nr + i];
 }
 
-/* C += sum_b A[:, b] X[:, b]^T over the batch columns b, in order: C is column-major
- * rows x cols, column b of A starts at A + b * as (rows values), of X at X + b * xs (cols
- * values).  The parameter gradients (10.24), (10.26), (10.28) of one step.  For batches of
- * RNN_TC columns and more, tiles of RNN_TR rows by 4 columns of C stay in registers while
- * every batch column adds to them; the summation order per element is the same as the
- * plain loops'. */
-#if defined(__GNUC__) && !defined(__TINYC__)
-__attribute__((always_inline))
-#endif
-static inline void rnn_rank_acc(rnn_real *C, size_t rows, size_t cols, const rnn_real *A,
-                                size_t as, const rnn_real *X, size_t xs)
+/* Y[:, b] += M X[:, b] for the n columns b: M is column-major rows x cols, column b of X
+ * starts at X + b * xs, of Y at Y + b * ys.  Every element sums over M's columns in order,
+ * the order of the inference kernels, so the results are bit-identical to theirs. */
+RNN_INLINE void rnn_gemm_acc(rnn_real *Y, size_t ys, const rnn_real *M, size_t rows,
+                             size_t cols, const rnn_real *X, size_t xs, size_t n)
 {
-    size_t j = 0, b, i;
-#if RNN_BATCH >= RNN_TC
-    const size_t full_rows = rows / RNN_TR * RNN_TR;
-    size_t i0, c;
-    for (; j + 4 <= cols; j += 4) {
-        for (i0 = 0; i0 < full_rows; i0 += RNN_TR) {
-            rnn_real acc[4][RNN_TR];
-            for (c = 0; c < 4; c++)
-                for (i = 0; i < RNN_TR; i++) acc[c][i] = C[(j + c) * rows + i0 + i];
-            for (b = 0; b < RNN_BATCH; b++) {
-                const rnn_real *a = A + b * as + i0;
-                for (c = 0; c < 4; c++) {
-                    const rnn_real xj = X[b * xs + j + c];
-                    for (i = 0; i < RNN_TR; i++) acc[c][i] = RNN_FMA(a[i], xj, acc[c][i]);
-                }
-            }
-            for (c = 0; c < 4; c++)
-                for (i = 0; i < RNN_TR; i++) C[(j + c) * rows + i0 + i] = acc[c][i];
-        }
-        if (full_rows < rows)
-            for (c = 0; c < 4; c++) {
-                rnn_real *col = C + (j + c) * rows;
-                for (b = 0; b < RNN_BATCH; b++) {
-                    const rnn_real *a = A + b * as, xj = X[b * xs + j + c];
-                    for (i = full_rows; i < rows; i++) col[i] = RNN_FMA(a[i], xj, col[i]);
-                }
-            }
+    size_t b0 = 0, i0;
+    for (; b0 + RNN_TC <= n; b0 += RNN_TC) {
+        for (i0 = 0; i0 + RNN_TR <= rows; i0 += RNN_TR)
+            rnn_tile(Y + b0 * ys + i0, ys, M + i0, rows, cols, X + b0 * xs, xs, 1, RNN_TR, RNN_TC);
+        if (i0 < rows)
+            rnn_tile(Y + b0 * ys + i0, ys, M + i0, rows, cols, X + b0 * xs, xs, 1, rows - i0, RNN_TC);
     }
-#endif
-    /* The columns left over (all of them when RNN_BATCH < RNN_TC), in axpy form. */
-    for (; j < cols; j++) {
-        rnn_real *col = C + j * rows;
-        for (b = 0; b < RNN_BATCH; b++) {
-            const rnn_real *a = A + b * as, xj = X[b * xs + j];
-            for (i = 0; i < rows; i++) col[i] = RNN_FMA(a[i], xj, col[i]);
-        }
+    if (n - b0 > 1) { /* 2..RNN_TC-1 columns left */
+        for (i0 = 0; i0 + RNN_TR <= rows; i0 += RNN_TR)
+            rnn_tile(Y + b0 * ys + i0, ys, M + i0, rows, cols, X + b0 * xs, xs, 1, RNN_TR, n - b0);
+        if (i0 < rows)
+            rnn_tile(Y + b0 * ys + i0, ys, M + i0, rows, cols, X + b0 * xs, xs, 1, rows - i0, n - b0);
+    } else if (n - b0 == 1) { /* one column (batch 1): tall one-column tiles */
+        for (i0 = 0; i0 + RNN_TR1 <= rows; i0 += RNN_TR1)
+            rnn_tile(Y + b0 * ys + i0, ys, M + i0, rows, cols, X + b0 * xs, xs, 1, RNN_TR1, 1);
+        if (i0 < rows)
+            rnn_tile(Y + b0 * ys + i0, ys, M + i0, rows, cols, X + b0 * xs, xs, 1, rows - i0, 1);
+    }
+}
+
+/* C += sum over the n columns k, in order, of A[:, k] X[:, k]^T: C is column-major
+ * rows x cols, column k of A starts at A + k * as (rows values), of X at X + k * xs (cols
+ * values).  The parameter gradients (10.24), (10.26), (10.28) over every step and column. */
+RNN_INLINE void rnn_rank_acc(rnn_real *C, size_t rows, size_t cols, const rnn_real *A,
+                             size_t as, const rnn_real *X, size_t xs, size_t n)
+{
+    size_t j0 = 0, i0;
+    for (; j0 + RNN_TC <= cols; j0 += RNN_TC) {
+        for (i0 = 0; i0 + RNN_TR <= rows; i0 += RNN_TR)
+            rnn_tile(C + j0 * rows + i0, rows, A + i0, as, n, X + j0, 1, xs, RNN_TR, RNN_TC);
+        if (i0 < rows)
+            rnn_tile(C + j0 * rows + i0, rows, A + i0, as, n, X + j0, 1, xs, rows - i0, RNN_TC);
+    }
+    if (j0 < cols) {
+        for (i0 = 0; i0 + RNN_TR <= rows; i0 += RNN_TR)
+            rnn_tile(C + j0 * rows + i0, rows, A + i0, as, n, X + j0, 1, xs, RNN_TR, cols - j0);
+        if (i0 < rows)
+            rnn_tile(C + j0 * rows + i0, rows, A + i0, as, n, X + j0, 1, xs, rows - i0, cols - j0);
     }
 }
 
 /* Row-major copies of W and V, i.e. W^T and V^T column-major, so that the backward
- * products W^T d and V^T g_o are axpy loops over contiguous columns like the forward ones:
- * no reductions, vectorizable without -ffast-math. */
+ * products W^T d and V^T g_o are the same column products as the forward ones: no
+ * reductions, vectorizable without -ffast-math. */
 static void rnn_transpose_weights(const rnn_real *restrict P, rnn_real *restrict WT,
                                   rnn_real *restrict VT)
 {
@@ -182,32 +155,54 @@ static void rnn_transpose_weights(const rnn_real *restrict P, rnn_real *restrict
         for (i = 0; i < RNN_N_OUT; i++) VT[i * RNN_HIDDEN + j] = V[j * RNN_N_OUT + i];
 }
 
-/* One unrolled forward step (10.8)-(10.14) for every batch column; returns sum_b L(t).
- * The same arithmetic, in the same order, as rnn_hidden_col and rnn_output_col. */
-static double rnn_forward_step(const rnn_real *restrict P, const rnn_input *restrict x,
-                               const rnn_target *restrict y, const rnn_real *h_prev,
-                               rnn_real *h, rnn_real *restrict p)
+/* The terms of (10.8) that do not depend on h(t-1), for every step and column:
+ * a(t) starts as b + U x(t) (one-hot: b + column x(t) of U), in h(t) = h + ((t-1) B + b) H. */
+static void rnn_inputs(const rnn_real *restrict P, const rnn_input *restrict x, rnn_real *restrict h)
 {
-    const rnn_real *b = P + RNN_OFF_B, *c = P + RNN_OFF_C;
-    double loss = 0;
-    size_t bi, i;
-    for (bi = 0; bi < RNN_BATCH; bi++) {
-        rnn_real *hb = h + bi * RNN_HIDDEN;
+    const rnn_real *b = P + RNN_OFF_B;
+    size_t k, i;
+    for (k = 0; k < RNN_TAU * RNN_BATCH; k++) {
+        rnn_real *hk = h + k * RNN_HIDDEN;
 #if RNN_ONEHOT
-        const rnn_real *u = P + RNN_OFF_U + (size_t)x[bi] * RNN_HIDDEN;
-        for (i = 0; i < RNN_HIDDEN; i++) hb[i] = b[i] + u[i];
+        const rnn_real *u = P + RNN_OFF_U + (size_t)x[k] * RNN_HIDDEN;
+        for (i = 0; i < RNN_HIDDEN; i++) hk[i] = b[i] + u[i];
 #else
-        for (i = 0; i < RNN_HIDDEN; i++) hb[i] = b[i];
+        for (i = 0; i < RNN_HIDDEN; i++) hk[i] = b[i];
 #endif
     }
 #if !RNN_ONEHOT
-    rnn_gemm_acc(h, RNN_HIDDEN, P + RNN_OFF_U, RNN_HIDDEN, RNN_N_IN, x, RNN_N_IN);
+    rnn_gemm_acc(h, RNN_HIDDEN, P + RNN_OFF_U, RNN_HIDDEN, RNN_N_IN, x, RNN_N_IN,
+                 RNN_TAU * RNN_BATCH);
 #endif
-    rnn_gemm_acc(h, RNN_HIDDEN, P + RNN_OFF_W, RNN_HIDDEN, RNN_HIDDEN, h_prev, RNN_HIDDEN);
+}
+
+/* Equations (10.8)-(10.9) at one step, every column: h holds b + U x(t) (rnn_inputs); adds W h(t-1)
+ * and applies f.  The same arithmetic, in the same order, as rnn_hidden_col. */
+static void rnn_hidden_step(const rnn_real *restrict P, const rnn_real *h_prev, rnn_real *h)
+{
+    size_t i;
+    rnn_gemm_acc(h, RNN_HIDDEN, P + RNN_OFF_W, RNN_HIDDEN, RNN_HIDDEN, h_prev, RNN_HIDDEN,
+                 RNN_BATCH);
     for (i = 0; i < RNN_BATCH * RNN_HIDDEN; i++) h[i] = RNN_F(h[i]);
-    for (bi = 0; bi < RNN_BATCH; bi++)
-        for (i = 0; i < RNN_N_OUT; i++) p[bi * RNN_N_OUT + i] = c[i];
-    rnn_gemm_acc(p, RNN_N_OUT, P + RNN_OFF_V, RNN_N_OUT, RNN_HIDDEN, h, RNN_HIDDEN);
+}
+
+/* The outputs (10.10) of every step and column: o(t) = c + V h(t) into p, from h = h(1). */
+static void rnn_outputs(const rnn_real *restrict P, const rnn_real *restrict h, rnn_real *restrict p)
+{
+    const rnn_real *c = P + RNN_OFF_C;
+    size_t k, i;
+    for (k = 0; k < RNN_TAU * RNN_BATCH; k++)
+        for (i = 0; i < RNN_N_OUT; i++) p[k * RNN_N_OUT + i] = c[i];
+    rnn_gemm_acc(p, RNN_N_OUT, P + RNN_OFF_V, RNN_N_OUT, RNN_HIDDEN, h, RNN_HIDDEN,
+                 RNN_TAU * RNN_BATCH);
+}
+
+/* Equations (10.11) and (10.14) at one step, every column: p(t) = softmax(o(t)) in place (nll) or
+ * o(t) itself (mse); returns sum_b L(t). */
+static double rnn_step_loss(const rnn_target *restrict y, rnn_real *restrict p)
+{
+    double loss = 0;
+    size_t bi;
     for (bi = 0; bi < RNN_BATCH; bi++)
         loss += rnn_output_finish(y + bi * (RNN_LOSS == 0 ? 1 : RNN_N_OUT), p + bi * RNN_N_OUT);
     return loss;
@@ -232,47 +227,57 @@ static void rnn_output_grad(const rnn_real *restrict p, const rnn_target *restri
     }
 }
 
-/* (10.19)/(10.21): grad_h(t) = W^T d(t+1) + V^T g_o(t) (d_next is null at t = tau), then
- * d(t) = f'(a(t)) (.) grad_h(t), with f' written from h(t); every column.  WT, VT: the
- * copies made by rnn_transpose_weights. */
-static void rnn_hidden_grad(const rnn_real *restrict WT, const rnn_real *restrict VT,
-                            const rnn_real *restrict go, const rnn_real *restrict d_next,
+/* The V^T g_o(t) term of (10.19)/(10.21) for every step and column: gh(t) = V^T g_o(t).
+ * VT: the copy made by rnn_transpose_weights. */
+static void rnn_output_back(const rnn_real *restrict VT, const rnn_real *restrict go,
+                            rnn_real *restrict gh)
+{
+    size_t i;
+    for (i = 0; i < RNN_TAU * RNN_BATCH * RNN_HIDDEN; i++) gh[i] = 0;
+    rnn_gemm_acc(gh, RNN_HIDDEN, VT, RNN_HIDDEN, RNN_N_OUT, go, RNN_N_OUT, RNN_TAU * RNN_BATCH);
+}
+
+/* Equations (10.19)/(10.21) at one step, every column: gh holds V^T g_o(t) (rnn_output_back); adds
+ * W^T d(t+1) (d_next is null at t = tau), then d(t) = f'(a(t)) (.) grad_h(t), with f'
+ * written from h(t).  WT: the copy made by rnn_transpose_weights. */
+static void rnn_hidden_grad(const rnn_real *restrict WT, const rnn_real *restrict d_next,
                             const rnn_real *restrict h, rnn_real *restrict gh,
                             rnn_real *restrict d)
 {
     size_t i;
-    for (i = 0; i < RNN_BATCH * RNN_HIDDEN; i++) gh[i] = 0;
-    rnn_gemm_acc(gh, RNN_HIDDEN, VT, RNN_HIDDEN, RNN_N_OUT, go, RNN_N_OUT);
-    if (d_next) rnn_gemm_acc(gh, RNN_HIDDEN, WT, RNN_HIDDEN, RNN_HIDDEN, d_next, RNN_HIDDEN);
+    if (d_next)
+        rnn_gemm_acc(gh, RNN_HIDDEN, WT, RNN_HIDDEN, RNN_HIDDEN, d_next, RNN_HIDDEN, RNN_BATCH);
     for (i = 0; i < RNN_BATCH * RNN_HIDDEN; i++) d[i] = RNN_DF(h[i]) * gh[i];
 }
 
-/* (10.22)-(10.28) for one step, every column: grad_c += g_o(t), grad_b += d(t),
- * grad_V += g_o(t) h(t)^T, grad_W += d(t) h(t-1)^T, grad_U += d(t) x(t)^T.  The batch is the
- * inner loop, so each gradient column stays in L1 while every batch column adds to it. */
+/* The parameter gradients (10.22)-(10.28), each a sum over every step and column
+ * k = (t-1) B + b in order:
+ * grad_c = sum g_o(t), grad_b = sum d(t), grad_V = sum g_o(t) h(t)^T,
+ * grad_W = sum d(t) h(t-1)^T, grad_U = sum d(t) x(t)^T.  G must be zero.  h = h(0). */
 static void rnn_param_grads(rnn_real *restrict G, const rnn_real *restrict go,
                             const rnn_real *restrict d, const rnn_real *restrict h,
-                            const rnn_real *restrict h_prev, const rnn_input *restrict x)
+                            const rnn_input *restrict x)
 {
-    rnn_real *gU = G + RNN_OFF_U, *gW = G + RNN_OFF_W, *gV = G + RNN_OFF_V;
-    rnn_real *gb = G + RNN_OFF_B, *gc = G + RNN_OFF_C;
-    size_t bi, i;
-    for (bi = 0; bi < RNN_BATCH; bi++) {
-        const rnn_real *gob = go + bi * RNN_N_OUT, *db = d + bi * RNN_HIDDEN;
-        for (i = 0; i < RNN_N_OUT; i++) gc[i] += gob[i];
-        for (i = 0; i < RNN_HIDDEN; i++) gb[i] += db[i];
+    rnn_real *gU = G + RNN_OFF_U, *gb = G + RNN_OFF_B, *gc = G + RNN_OFF_C;
+    const size_t n = RNN_TAU * RNN_BATCH;
+    size_t k, i;
+    for (k = 0; k < n; k++) {
+        const rnn_real *gok = go + k * RNN_N_OUT, *dk = d + k * RNN_HIDDEN;
+        for (i = 0; i < RNN_N_OUT; i++) gc[i] += gok[i];
+        for (i = 0; i < RNN_HIDDEN; i++) gb[i] += dk[i];
     }
-    rnn_rank_acc(gV, RNN_N_OUT, RNN_HIDDEN, go, RNN_N_OUT, h, RNN_HIDDEN);
-    rnn_rank_acc(gW, RNN_HIDDEN, RNN_HIDDEN, d, RNN_HIDDEN, h_prev, RNN_HIDDEN);
+    rnn_rank_acc(G + RNN_OFF_V, RNN_N_OUT, RNN_HIDDEN, go, RNN_N_OUT, h + RNN_BATCH * RNN_HIDDEN,
+                 RNN_HIDDEN, n);
+    rnn_rank_acc(G + RNN_OFF_W, RNN_HIDDEN, RNN_HIDDEN, d, RNN_HIDDEN, h, RNN_HIDDEN, n);
 #if RNN_ONEHOT
-    for (bi = 0; bi < RNN_BATCH; bi++) {
-        /* one-hot x(t) = e_k: add d(t) into column k, no multiply */
-        const rnn_real *db = d + bi * RNN_HIDDEN;
-        rnn_real *col = gU + (size_t)x[bi] * RNN_HIDDEN;
-        for (i = 0; i < RNN_HIDDEN; i++) col[i] += db[i];
+    for (k = 0; k < n; k++) {
+        /* one-hot x(t) = e_j: add d(t) into column j, no multiply */
+        const rnn_real *dk = d + k * RNN_HIDDEN;
+        rnn_real *col = gU + (size_t)x[k] * RNN_HIDDEN;
+        for (i = 0; i < RNN_HIDDEN; i++) col[i] += dk[i];
     }
 #else
-    rnn_rank_acc(gU, RNN_HIDDEN, RNN_N_IN, d, RNN_HIDDEN, x, RNN_N_IN);
+    rnn_rank_acc(gU, RNN_HIDDEN, RNN_N_IN, d, RNN_HIDDEN, x, RNN_N_IN, n);
 #endif
 }
 
@@ -282,7 +287,7 @@ static void rnn_h0_grad(const rnn_real *restrict WT, const rnn_real *restrict d1
 {
     size_t i;
     for (i = 0; i < RNN_BATCH * RNN_HIDDEN; i++) gh0[i] = 0;
-    rnn_gemm_acc(gh0, RNN_HIDDEN, WT, RNN_HIDDEN, RNN_HIDDEN, d1, RNN_HIDDEN);
+    rnn_gemm_acc(gh0, RNN_HIDDEN, WT, RNN_HIDDEN, RNN_HIDDEN, d1, RNN_HIDDEN, RNN_BATCH);
 }
 
 /* The optimiser update over every parameter (padding included: its gradient is zero, so it
@@ -355,7 +360,10 @@ rnn_real rnn_forward(const rnn_real *params, const rnn_input *x, const rnn_targe
     size_t i;
     for (i = 0; i < RNN_H0_COUNT; i++) h[i] = h0[i]; /* h(0) */
     /*@ FORWARD_STEPS @*/
-    loss += rnn_forward_step(params, x, y, h, h + RNN_BATCH * RNN_HIDDEN, p);
+    rnn_inputs(params, x, h + RNN_BATCH * RNN_HIDDEN);
+    rnn_hidden_step(params, h, h + RNN_BATCH * RNN_HIDDEN);
+    rnn_outputs(params, h + RNN_BATCH * RNN_HIDDEN, p);
+    loss += rnn_step_loss(y, p);
     /*@ end @*/
     return (rnn_real)loss;
 }
@@ -371,8 +379,9 @@ void rnn_backward(const rnn_real *params, const rnn_input *x, const rnn_target *
     rnn_transpose_weights(params, ws + RNN_WS_WT, ws + RNN_WS_VT);
     /*@ BACKWARD_STEPS @*/
     rnn_output_grad(p, y, go);
-    rnn_hidden_grad(WT, VT, go, 0, h + RNN_BATCH * RNN_HIDDEN, gh, d);
-    rnn_param_grads(grads, go, d, h + RNN_BATCH * RNN_HIDDEN, h, x);
+    rnn_output_back(VT, go, gh);
+    rnn_hidden_grad(WT, 0, h + RNN_BATCH * RNN_HIDDEN, gh, d);
+    rnn_param_grads(grads, go, d, h, x);
     rnn_h0_grad(WT, d, ws + RNN_WS_GH0);
     /*@ end @*/
 }

@@ -23,9 +23,10 @@ for spec in "${specs[@]}"; do
         continue
     fi
     # Equation comments: whole-line comments that start with an equation number.
-    sed -n 's|^[[:space:]]*/\* \(([0-9.]*[0-9]) .*\) \*/$|\1|p; s|^[[:space:]]*/\* \((h0) .*\) \*/$|\1|p' \
+    # (Numbers may be joined by a slash: "(10.19)/(10.21) ...".)
+    sed -n 's|^[[:space:]]*/\* \(([0-9.]*[0-9])\(/([0-9.]*[0-9])\)* .*\) \*/$|\1|p; s|^[[:space:]]*/\* \((h0) .*\) \*/$|\1|p' \
         "$t"/gen/rnn.c | sort -u >"$t/code"
-    sed -n 's/^[[:space:]]*\(([0-9.h]*[0-9h0]) .*\)$/\1/p' "$t/eq" | sort -u >"$t/text"
+    sed -n 's/^[[:space:]]*\(([0-9.h]*[0-9h0])\(\/([0-9.]*[0-9])\)* .*\)$/\1/p' "$t/eq" | sort -u >"$t/text"
     if [ ! -s "$t/code" ]; then
         echo "FAIL $name: no equation comments found in the generated code"
         fail=1
