@@ -23,7 +23,7 @@ GEN_SRC = gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c gen/util.c
 RT_SRC = runtime/jit.c runtime/jit_tcc.c runtime/jit_cc.c runtime/model.c runtime/check.c \
          runtime/cli.c runtime/ckpt.c runtime/sample.c runtime/train.c \
          runtime/data.c runtime/plot.c runtime/safetensors.c runtime/diff.c runtime/interop.c \
-         runtime/bench.c
+         runtime/bench.c runtime/pool.c
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o
 TEMPLATES = templates/rnn.h templates/rnn.c templates/rnnc_hand.h templates/rnn_kernels.c templates/rnn_math.c \
             templates/embed.h templates/embed.c
@@ -115,7 +115,8 @@ clean:
 LIB_OBJ = $(filter-out $(BUILD)/runtime/cli.o,$(OBJ))
 TEST_PROGS = $(BUILD)/tests/test_reference $(BUILD)/tests/test_backends $(BUILD)/tests/ref_selfcheck \
              $(BUILD)/tests/test_jit $(BUILD)/tests/test_data $(BUILD)/tests/test_safetensors \
-             $(BUILD)/tests/test_dump $(BUILD)/tests/test_embed_ref $(BUILD)/tests/test_math
+             $(BUILD)/tests/test_dump $(BUILD)/tests/test_embed_ref $(BUILD)/tests/test_math \
+             $(BUILD)/tests/test_threads
 tests-bin: $(TEST_PROGS)
 $(BUILD)/tests/test_%: tests/test_%.c tests/ref.c tests/ref.h tests/testlib.c tests/testlib.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)

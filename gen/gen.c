@@ -70,6 +70,8 @@ static void fill_model(rnnc_emit *e, const void *vctx)
     if (!g->embed) {
         rnnc_emit_line(e, "#define %s_TAU %zu /* unrolled time steps */", U, s->tau);
         rnnc_emit_line(e, "#define %s_BATCH %zu /* independent columns */", U, s->batch);
+        rnnc_emit_line(e, "#define %s_PARTS %zu /* batch parts of %s_train_part */", U, g->l.parts,
+                       s->name);
     }
     rnnc_emit_line(e, "#define %s_ONEHOT %d /* 1: x(t) is a class index; 0: %zu values */", U,
                    s->onehot, s->n_in);
@@ -100,6 +102,7 @@ static void fill_layout(rnnc_emit *e, const void *vctx)
         {"WS_D", l->ws_d, "d(1..tau), tau x B x H"}, {"WS_GH0", l->ws_gh0, "grad_h(0), B x H"},
         {"WS_WT", l->ws_wt, "W^T (row-major copy for backward), H x H"},
         {"WS_VT", l->ws_vt, "V^T (row-major copy for backward), H x K"},
+        {"WS_LOSS", l->ws_loss, "the loss of each batch part, PARTS doubles"},
         {"WS_COUNT", l->ws_count, NULL}, {"X_COUNT", l->x_count, NULL},
         {"Y_COUNT", l->y_count, NULL}, {"H0_COUNT", l->h0_count, NULL},
         {"OPT_COUNT", l->opt_count, "optimiser state: two moments per parameter"},
@@ -278,7 +281,7 @@ static step_offsets offsets_at(const rnnc_spec *s, size_t t)
 }
 
 /* The plan's forward or backward operations as calls, each under its equations. */
-static void fill_steps(rnnc_emit *e, const gen_ctx *g, int backward)
+static void fill_steps(rnnc_emit *e, const gen_ctx *g, rnnc_hole_kind hole)
 {
     const rnnc_spec *s = g->s;
     const char *N = s->name;
@@ -286,11 +289,11 @@ static void fill_steps(rnnc_emit *e, const gen_ctx *g, int backward)
     size_t count = rnnc_plan_count(s), bh = s->batch * s->hidden;
     for (size_t i = 0; i < count; i++) {
         rnnc_op op = rnnc_plan_op(s, i);
-        if (rnnc_op_is_backward(op) != backward) continue;
+        if (rnnc_op_hole(op) != hole) continue;
         step_offsets o = offsets_at(s, op.t);
         /* A blank line between blocks; the output gradients, one line each, stay together. */
         if (op.kind != RNNC_OP_INPUTS && op.kind != RNNC_OP_BACKWARD_BEGIN &&
-            !(op.kind == RNNC_OP_OUTPUT_GRAD && op.t < s->tau))
+            op.kind != RNNC_OP_PARAM_GRADS && !(op.kind == RNNC_OP_OUTPUT_GRAD && op.t < s->tau))
             rnnc_emit_line(e, "%s", "");
         emit_equations(e, s, op);
         switch (op.kind) {
@@ -324,10 +327,10 @@ static void fill_steps(rnnc_emit *e, const gen_ctx *g, int backward)
                            at(a[2], 48, "gh", o.d), at(a[3], 48, "d", o.d));
             break;
         case RNNC_OP_PARAM_GRADS:
-            rnnc_emit_line(e, "%s_param_grads(grads, go, d, h, x);", N);
+            rnnc_emit_line(e, "%s_param_grads(grads, go, d, h, x, part);", N);
             break;
         case RNNC_OP_H0_GRAD:
-            rnnc_emit_line(e, "%s_h0_grad(WT, d, ws + %s_WS_GH0);", N, g->up);
+            rnnc_emit_line(e, "%s_h0_grad(WT, d, gh0);", N);
             break;
         }
     }
@@ -340,8 +343,12 @@ static void fill_nothing(rnnc_emit *e, const void *ctx)
 }
 
 /* The shared inference kernels (templates/rnn_kernels.c), copied in whole. */
-static void fill_forward(rnnc_emit *e, const void *ctx) { fill_steps(e, ctx, 0); }
-static void fill_backward(rnnc_emit *e, const void *ctx) { fill_steps(e, ctx, 1); }
+static void fill_forward(rnnc_emit *e, const void *ctx) { fill_steps(e, ctx, RNNC_HOLE_FORWARD); }
+static void fill_backward(rnnc_emit *e, const void *ctx) { fill_steps(e, ctx, RNNC_HOLE_BACKWARD); }
+static void fill_param_grads(rnnc_emit *e, const void *ctx)
+{
+    fill_steps(e, ctx, RNNC_HOLE_PARAM_GRADS);
+}
 
 static void fill_kernels(rnnc_emit *e, const void *vctx)
 {
@@ -396,7 +403,7 @@ int rnnc_gen_source(const rnnc_spec *s, int unit, char **text, size_t *len, char
     const rnnc_hole holes[] = {
         {"BANNER", fill_banner}, {"INCLUDE", fill_include}, {"MATH", fill_math},
         {"KERNELS", fill_kernels}, {"FORWARD_STEPS", fill_forward},
-        {"BACKWARD_STEPS", fill_backward},
+        {"BACKWARD_STEPS", fill_backward}, {"PARAM_GRADS", fill_param_grads},
     };
     rnnc_emit e;
     rnnc_emit_init(&e);

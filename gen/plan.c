@@ -4,8 +4,8 @@
 #include <stdio.h>
 
 /* Layout of the plan: INPUTS, tau FORWARD, OUTPUTS, tau LOSS, LOSS_SUM, BACKWARD_BEGIN,
- * tau OUTPUT_GRAD (t = tau..1), OUTPUT_BACK, tau HIDDEN_GRAD (t = tau..1), PARAM_GRADS,
- * H0_GRAD. */
+ * tau OUTPUT_GRAD (t = tau..1), OUTPUT_BACK, tau HIDDEN_GRAD (t = tau..1), H0_GRAD,
+ * PARAM_GRADS. */
 size_t rnnc_plan_count(const rnnc_spec *s) { return 4 * s->tau + 7; }
 
 rnnc_op rnnc_plan_op(const rnnc_spec *s, size_t i)
@@ -15,9 +15,9 @@ rnnc_op rnnc_plan_op(const rnnc_spec *s, size_t i)
         {RNNC_OP_INPUTS, 0, 0},      {RNNC_OP_FORWARD, 1, 0},     {RNNC_OP_OUTPUTS, 0, 0},
         {RNNC_OP_LOSS, 1, 0},        {RNNC_OP_LOSS_SUM, 0, 0},    {RNNC_OP_BACKWARD_BEGIN, 0, 0},
         {RNNC_OP_OUTPUT_GRAD, 1, 1}, {RNNC_OP_OUTPUT_BACK, 0, 0}, {RNNC_OP_HIDDEN_GRAD, 1, 1},
-        {RNNC_OP_PARAM_GRADS, 0, 0}, {RNNC_OP_H0_GRAD, 0, 0},
+        {RNNC_OP_H0_GRAD, 0, 0},     {RNNC_OP_PARAM_GRADS, 0, 0},
     };
-    rnnc_op op = {RNNC_OP_H0_GRAD, 1};
+    rnnc_op op = {RNNC_OP_PARAM_GRADS, 1};
     for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
         size_t len = runs[r].per_step ? s->tau : 1;
         if (i < len) {
@@ -30,7 +30,12 @@ rnnc_op rnnc_plan_op(const rnnc_spec *s, size_t i)
     return op;
 }
 
-int rnnc_op_is_backward(rnnc_op op) { return op.kind >= RNNC_OP_BACKWARD_BEGIN; }
+rnnc_hole_kind rnnc_op_hole(rnnc_op op)
+{
+    return op.kind == RNNC_OP_PARAM_GRADS ? RNNC_HOLE_PARAM_GRADS
+         : op.kind >= RNNC_OP_BACKWARD_BEGIN ? RNNC_HOLE_BACKWARD
+                                             : RNNC_HOLE_FORWARD;
+}
 
 static const char *act_text(rnnc_act a)
 {

@@ -21,8 +21,8 @@ typedef enum {
     RNNC_OP_OUTPUT_GRAD,  /* (10.18) g_o(t) */
     RNNC_OP_OUTPUT_BACK,  /* V^T g_o(t) of (10.19)/(10.21), every t at once */
     RNNC_OP_HIDDEN_GRAD,  /* (10.19) or (10.21) at step t: grad_h(t) and d(t) */
-    RNNC_OP_PARAM_GRADS,  /* (10.22)-(10.28): the parameter gradients, summed over every t */
-    RNNC_OP_H0_GRAD       /* grad_h(0) = W^T d(1) */
+    RNNC_OP_H0_GRAD,      /* grad_h(0) = W^T d(1) */
+    RNNC_OP_PARAM_GRADS   /* (10.22)-(10.28): the parameter gradients, summed over every t */
 } rnnc_op_kind;
 
 typedef struct rnnc_op {
@@ -36,8 +36,10 @@ size_t rnnc_plan_count(const rnnc_spec *s);
 /* Operation i (0 <= i < rnnc_plan_count(s)) of the plan. */
 rnnc_op rnnc_plan_op(const rnnc_spec *s, size_t i);
 
-/* Is op part of the backward pass? */
-int rnnc_op_is_backward(rnnc_op op);
+/* Which template hole op belongs to: the forward pass, the backward sweep of a batch part,
+ * or the parameter gradients (summed over every part). */
+typedef enum { RNNC_HOLE_FORWARD, RNNC_HOLE_BACKWARD, RNNC_HOLE_PARAM_GRADS } rnnc_hole_kind;
+rnnc_hole_kind rnnc_op_hole(rnnc_op op);
 
 /* The equation lines operation op implements, e.g. "(10.21) grad_h(7) = W^T d(8) + V^T g_o(7)".
  * Writes line k (0-based) into buf and returns 1, or returns 0 when op has no line k. */

@@ -276,6 +276,10 @@ int rnnc_spec_layout(const rnnc_spec *s, rnnc_layout *l, char *err, size_t errle
         l->ws_gh0 = carve(&c, nkb);
         l->ws_wt = carve(&c, nW);
         l->ws_vt = carve(&c, nV);
+        /* Two parts (halves of the batch, one per core) once each half fills a register
+         * tile's columns (8); otherwise splitting would only slow the single thread. */
+        l->parts = B % 2 == 0 && B >= 16 ? 2 : 1;
+        l->ws_loss = carve(&c, l->parts * (8 / l->real_size));
         l->ws_count = carve(&c, 0);
         ok = c.ok;
     }

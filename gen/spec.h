@@ -43,7 +43,9 @@ typedef struct rnnc_layout {
     size_t real_size;
     size_t off_U, off_W, off_V, off_b, off_c, params_count;   /* parameters = gradients */
     size_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gh0;            /* workspace nodes */
-    size_t ws_wt, ws_vt, ws_count;                            /* W^T, V^T copies for backward */
+    size_t ws_wt, ws_vt;                                      /* W^T, V^T copies for backward */
+    size_t ws_loss, ws_count;                                 /* one double per batch part */
+    size_t parts;        /* batch parts of a training step (threads may run them at once) */
     size_t x_count, y_count, h0_count;                        /* inputs, targets, h(0) */
     size_t opt_count;                                         /* optimiser state: 2 x params */
     size_t x_elem_size, y_elem_size;

@@ -20,6 +20,7 @@ void rnnc_bench_defaults(rnnc_bench_opts *o)
     o->optim = RNNC_OPTIM_ADAGRAD;
     o->reps = 20;
     o->seconds = 1.0;
+    o->threads = 1;
     o->seed = 1;
 }
 
@@ -114,6 +115,11 @@ int rnnc_bench_run(const rnnc_spec *s, const rnnc_bench_opts *o, rnnc_bench_resu
     rnnc_model m;
     if (rnnc_model_load(&m, s, o->backend, err, errlen) != 0) return -1;
     r->compile_ms = rnnc_jit_compile_ms(m.jit);
+    r->parts = m.layout.parts;
+    if ((r->threads = rnnc_model_set_threads(&m, o->threads, err, errlen)) < 0) {
+        rnnc_model_unload(&m);
+        return -1;
+    }
     r->cache_hit = rnnc_jit_cache_hit(m.jit);
     rnnc_buffers b;
     double *times = NULL;
@@ -213,6 +219,7 @@ int rnnc_bench_report(const rnnc_spec *s, const rnnc_bench_opts *o, const rnnc_b
     fprintf(out, "flops_per_step=%.0f: 2 per multiply-add of the matrix products only (one-hot input "
             "free): forward W h, V h%s; backward V^T g_o, W^T d, grad_V, grad_W%s; times tau*B = %zu\n",
             r->flops, s->onehot ? "" : ", U x", s->onehot ? "" : ", grad_U", s->tau * s->batch);
+    fprintf(out, "threads=%d (batch parts: %zu)\n", r->threads, r->parts);
     fprintf(out, "train_step: %s lr 0.1 clip 5 grad_scale 1/%zu, seed %llu, fixed random inputs, h(0) = 0; "
             "%llu warm-up calls, %llu timed calls in %.3f s (mean %.3f us); loss %.6g -> %.6g\n",
             rnnc_optim_name(o->optim), s->batch, (unsigned long long)o->seed,

@@ -25,9 +25,10 @@ typedef struct rnnc_bench_opts {
     uint64_t reps;        /* at least this many timed calls (>= 1) */
     double seconds;       /* and at least this much timed time */
     uint64_t seed;        /* the random problem */
+    int threads;          /* rnnc_model_set_threads: 1 (the default), 0 = one per batch part */
 } rnnc_bench_opts;
 
-/* Defaults: tcc, adagrad, 20 calls, 1 second, seed 1. */
+/* Defaults: tcc, adagrad, 20 calls, 1 second, seed 1, one thread. */
 void rnnc_bench_defaults(rnnc_bench_opts *o);
 
 typedef struct rnnc_bench_result {
@@ -38,6 +39,8 @@ typedef struct rnnc_bench_result {
     size_t tau1;
     double bytes_per_step;   /* (src_bytes_t1 - src_bytes) / (tau1 - tau) */
     double flops;         /* per train_step call */
+    int threads;          /* threads used (the batch parts cap it) */
+    size_t parts;         /* the model's batch parts */
     uint64_t warmup;      /* untimed calls */
     uint64_t reps;        /* timed calls */
     double total_s;       /* their total time */

@@ -181,6 +181,16 @@ static uint64_t parse_u64(const char *opt, const char *v, uint64_t min)
     return n;
 }
 
+/* --threads: "auto" (0: one per batch part, at most the online CPUs) or 1..64. */
+static int parse_threads(const char *v)
+{
+    if (strcmp(v, "auto") == 0) return 0;
+    if (*v < '0' || *v > '9') die(2, "--threads: expected auto or a number of threads 1..64, got '%s'", v);
+    uint64_t n = parse_u64("threads", v, 1);
+    if (n > 64) die(2, "--threads: expected auto or a number of threads 1..64, got '%s'", v);
+    return (int)n;
+}
+
 static double parse_real(const char *opt, const char *v, double lo, double hi, int lo_open)
 {
     char *end;
@@ -661,7 +671,7 @@ static int cmd_bench(int argc, char **argv)
     rnnc_bench_opts o;
     rnnc_bench_result r;
     char err[8192];
-    parse(argc, argv, "bench", "backend optim reps seconds seed", "", 1, &a);
+    parse(argc, argv, "bench", "backend optim reps seconds seed threads", "", 1, &a);
     rnnc_bench_defaults(&o);
     o.backend = backend_opt(&a);
     const char *v;
@@ -670,6 +680,7 @@ static int cmd_bench(int argc, char **argv)
     if ((v = get(&a, "reps"))) o.reps = parse_u64("reps", v, 1);
     if ((v = get(&a, "seconds"))) o.seconds = parse_real("seconds", v, 0, 1e6, 0);
     if ((v = get(&a, "seed"))) o.seed = parse_u64("seed", v, 0);
+    if ((v = get(&a, "threads"))) o.threads = parse_threads(v);
     apply_spec(&a, one_spec_file(&a, "bench"), &b);
     /* min-char-rnn's model unless the spec says otherwise. */
     if (!rnnc_spec_has(&b, "vocab") && !rnnc_spec_has(&b, "in") && !rnnc_spec_has(&b, "out") &&

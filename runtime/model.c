@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../gen/gen.h"
 
@@ -25,7 +26,8 @@ static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
              d->off_c == l->off_c && d->params_count == l->params_count && d->ws_h == l->ws_h &&
              d->ws_p == l->ws_p && d->ws_go == l->ws_go && d->ws_gh == l->ws_gh &&
              d->ws_d == l->ws_d && d->ws_gh0 == l->ws_gh0 && d->ws_wt == l->ws_wt &&
-             d->ws_vt == l->ws_vt && d->ws_count == l->ws_count &&
+             d->ws_vt == l->ws_vt && d->ws_loss == l->ws_loss && d->ws_count == l->ws_count &&
+             d->parts == l->parts && d->stages >= 1 && d->stages <= 16 &&
              d->x_count == l->x_count && d->y_count == l->y_count && d->h0_count == l->h0_count &&
              d->opt_count == l->opt_count;
     if (!ok) {
@@ -56,24 +58,28 @@ int rnnc_model_load(rnnc_model *m, const rnnc_spec *s, rnnc_backend b, char *err
     if (!m->jit) return -1;
     char sym[RNNC_MAX_NAME + 16];
     snprintf(sym, sizeof sym, "%s_descriptor", s->name);
-    void *fw, *bw, *st, *ts;
+    void *fw, *bw, *st, *ts, *tp;
     if (!(m->desc = symbol(m, sym, err, errlen)) || check_descriptor(m, err, errlen) != 0 ||
         !(fw = symbol(m, m->desc->forward, err, errlen)) ||
         !(bw = symbol(m, m->desc->backward, err, errlen)) ||
         !(st = symbol(m, m->desc->step, err, errlen)) ||
-        !(ts = symbol(m, m->desc->train_step, err, errlen)))
+        !(ts = symbol(m, m->desc->train_step, err, errlen)) ||
+        !(tp = symbol(m, m->desc->train_part, err, errlen)))
         goto fail;
     /* Object pointers to function pointers: POSIX guarantees this conversion for dlsym. */
     memcpy(&m->fn_forward, &fw, sizeof fw);
     memcpy(&m->fn_backward, &bw, sizeof bw);
     memcpy(&m->fn_step, &st, sizeof st);
     memcpy(&m->fn_train_step, &ts, sizeof ts);
+    memcpy(&m->fn_train_part, &tp, sizeof tp);
     for (int i = 0; i < 8; i++) m->args[i] = &ffi_type_pointer;
+    m->args[8] = m->args[9] = &ffi_type_sint32;
     ffi_type *real = s->dtype == RNNC_DOUBLE ? &ffi_type_double : &ffi_type_float;
     if (ffi_prep_cif(&m->cif_forward, FFI_DEFAULT_ABI, 5, real, m->args) != FFI_OK ||
         ffi_prep_cif(&m->cif_backward, FFI_DEFAULT_ABI, 5, &ffi_type_void, m->args) != FFI_OK ||
         ffi_prep_cif(&m->cif_step, FFI_DEFAULT_ABI, 5, &ffi_type_void, m->args) != FFI_OK ||
-        ffi_prep_cif(&m->cif_train_step, FFI_DEFAULT_ABI, 8, real, m->args) != FFI_OK) {
+        ffi_prep_cif(&m->cif_train_step, FFI_DEFAULT_ABI, 8, real, m->args) != FFI_OK ||
+        ffi_prep_cif(&m->cif_train_part, FFI_DEFAULT_ABI, 10, real, m->args) != FFI_OK) {
         snprintf(err, errlen, "libffi: ffi_prep_cif failed");
         goto fail;
     }
@@ -86,9 +92,33 @@ fail:
 
 void rnnc_model_unload(rnnc_model *m)
 {
+    rnnc_pool_stop(m->pool);
+    m->pool = NULL;
     rnnc_jit_free(m->jit);
     m->jit = NULL;
 }
+
+int rnnc_model_set_threads(rnnc_model *m, int n, char *err, size_t errlen)
+{
+    int parts = (int)m->desc->parts;
+    if (n < 0) {
+        snprintf(err, errlen, "--threads: %d is negative", n);
+        return -1;
+    }
+    if (n == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus < 1 ? 1 : cpus > parts ? parts : (int)cpus;
+    }
+    if (n > parts) n = parts;
+    if (n == rnnc_model_threads(m)) return n;
+    rnnc_pool *p = NULL;
+    if (n > 1 && !(p = rnnc_pool_start(n, err, errlen))) return -1;
+    rnnc_pool_stop(m->pool);
+    m->pool = p;
+    return n;
+}
+
+int rnnc_model_threads(const rnnc_model *m) { return m->pool ? rnnc_pool_size(m->pool) : 1; }
 
 double rnnc_model_forward(rnnc_model *m, const void *params, const void *x, const void *y,
                           const void *h0, void *ws)
@@ -106,12 +136,43 @@ void rnnc_model_backward(rnnc_model *m, const void *params, const void *x, const
     ffi_call(&m->cif_backward, m->fn_backward, NULL, argv);
 }
 
+typedef union { ffi_arg a; float f; double d; } real_ret;
+
+/* One stage of a threaded training step: what each member needs to call NAME_train_part. */
+typedef struct {
+    rnnc_model *m;
+    void *argv[8];
+    int32_t stage;
+    real_ret part0;      /* part 0's return value: the step's loss after the last stage */
+} stage_ctx;
+
+static void run_part(void *vctx, int part)
+{
+    stage_ctx *c = vctx;
+    int32_t stage = c->stage, p = part;
+    void *argv[10];
+    memcpy(argv, c->argv, sizeof c->argv);
+    argv[8] = &stage;
+    argv[9] = &p;
+    real_ret r;
+    ffi_call(&c->m->cif_train_part, c->m->fn_train_part, &r, argv);
+    if (part == 0) c->part0 = r;
+}
+
 double rnnc_model_train_step(rnnc_model *m, void *params, void *grads, void *opt, const void *x,
                              const void *y, const void *h0, void *ws, const rnnc_hparams *hp)
 {
-    void *argv[8] = {&params, &grads, &opt, &x, &y, &h0, &ws, &hp};
-    union { ffi_arg a; float f; double d; } r;
-    ffi_call(&m->cif_train_step, m->fn_train_step, &r, argv);
+    real_ret r;
+    if (m->pool) {
+        /* The stages of NAME_train_part, each stage's parts at once on the pool. */
+        stage_ctx c = {m, {&params, &grads, &opt, &x, &y, &h0, &ws, &hp}, 0, {0}};
+        for (c.stage = 0; c.stage < (int32_t)m->desc->stages; c.stage++)
+            rnnc_pool_run(m->pool, run_part, &c);
+        r = c.part0;
+    } else {
+        void *argv[8] = {&params, &grads, &opt, &x, &y, &h0, &ws, &hp};
+        ffi_call(&m->cif_train_step, m->fn_train_step, &r, argv);
+    }
     return m->spec.dtype == RNNC_DOUBLE ? r.d : (double)r.f;
 }
 

@@ -11,16 +11,17 @@
 
 #include "../gen/spec.h"
 #include "jit.h"
+#include "pool.h"
 
-/* The runtime's copy of struct NAME_descriptor (templates/rnn.h), ABI version 1. */
-#define RNNC_ABI_VERSION 1
+/* The runtime's copy of struct NAME_descriptor (templates/rnn.h), ABI version 2. */
+#define RNNC_ABI_VERSION 2
 typedef struct rnnc_abi_descriptor {
     uint32_t abi_version, descriptor_size, dtype, onehot, act, loss, fast, reserved;
     uint64_t n_in, hidden, n_out, tau, batch;
     uint64_t off_U, off_W, off_V, off_b, off_c, params_count;
-    uint64_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gh0, ws_wt, ws_vt, ws_count;
-    uint64_t x_count, y_count, h0_count, opt_count;
-    const char *name, *spec, *forward, *backward, *step, *train_step;
+    uint64_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gh0, ws_wt, ws_vt, ws_loss, ws_count;
+    uint64_t x_count, y_count, h0_count, opt_count, parts, stages;
+    const char *name, *spec, *forward, *backward, *step, *train_step, *train_part;
 } rnnc_abi_descriptor;
 
 /* The runtime's copy of struct NAME_hparams (templates/rnn.h). */
@@ -38,14 +39,24 @@ typedef struct rnnc_model {
     rnnc_jit *jit;
     const rnnc_abi_descriptor *desc;
     void (*fn_forward)(void), (*fn_backward)(void), (*fn_step)(void), (*fn_train_step)(void);
-    ffi_cif cif_forward, cif_backward, cif_step, cif_train_step;
-    ffi_type *args[8];         /* every argument of every entry point is a pointer */
+    void (*fn_train_part)(void);
+    ffi_cif cif_forward, cif_backward, cif_step, cif_train_step, cif_train_part;
+    ffi_type *args[10];        /* 8 pointers, then train_part's stage and part (int32) */
+    rnnc_pool *pool;           /* threads for train_step, or NULL (rnnc_model_set_threads) */
 } rnnc_model;
 
 /* Generate, compile and bind spec s with backend b.  Returns 0, or -1 with the reason
  * (compiler messages included) in err.  On success free with rnnc_model_unload. */
 int rnnc_model_load(rnnc_model *m, const rnnc_spec *s, rnnc_backend b, char *err, size_t errlen);
 void rnnc_model_unload(rnnc_model *m);
+
+/* Run rnnc_model_train_step on n threads: the model's batch parts (desc->parts, 2 for even
+ * batches of 16 and more, else 1) run at once through NAME_train_part.  n = 0 means one
+ * per part, at most the machine's online CPUs; n is capped at the parts.  The results are
+ * bit-identical for every n.  Returns the threads used (>= 1), or -1 with the reason in
+ * err (the model then keeps its previous setting). */
+int rnnc_model_set_threads(rnnc_model *m, int n, char *err, size_t errlen);
+int rnnc_model_threads(const rnnc_model *m);
 
 /* The entry points (see templates/rnn.h for their contracts).  Buffers are in the model's
  * real type; forward's loss is returned widened to double. */

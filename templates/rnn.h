@@ -23,6 +23,7 @@ extern "C" {
 #define RNN_N_OUT 5     /* K */
 #define RNN_TAU 3       /* unrolled time steps */
 #define RNN_BATCH 2     /* independent columns */
+#define RNN_PARTS 1     /* batch parts of rnn_train_part */
 #define RNN_ONEHOT 1    /* 1: x(t) is a class index; 0: a vector of RNN_N_IN values */
 #define RNN_DTYPE 1     /* 1: float, 2: double */
 #define RNN_ACT 0       /* 0: tanh, 1: relu, 2: sigmoid */
@@ -34,7 +35,7 @@ typedef int32_t rnn_target;
 /*@ end @*/
 
 /* ABI version of the descriptor and entry points below. */
-#define RNN_ABI_VERSION 1
+#define RNN_ABI_VERSION 2
 
 /* Element offsets (in rnn_real) of each tensor in the parameter buffer, its element count,
  * and the same for the workspace.  Gradients use the parameter layout.  Matrices are
@@ -54,7 +55,8 @@ typedef int32_t rnn_target;
 #define RNN_WS_GH0 160
 #define RNN_WS_WT 176
 #define RNN_WS_VT 192
-#define RNN_WS_COUNT 224
+#define RNN_WS_LOSS 224
+#define RNN_WS_COUNT 240
 #define RNN_X_COUNT 6
 #define RNN_Y_COUNT 6
 #define RNN_H0_COUNT 8
@@ -97,14 +99,17 @@ struct rnn_descriptor {
     uint32_t reserved;
     uint64_t n_in, hidden, n_out, tau, batch;
     uint64_t off_U, off_W, off_V, off_b, off_c, params_count;
-    uint64_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gh0, ws_wt, ws_vt, ws_count;
+    uint64_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gh0, ws_wt, ws_vt, ws_loss, ws_count;
     uint64_t x_count, y_count, h0_count, opt_count;
+    uint64_t parts;            /* RNN_PARTS */
+    uint64_t stages;           /* RNN_STAGES */
     const char *name;          /* the model's name (the prefix of every symbol) */
     const char *spec;          /* the canonical spec the code was generated from */
     const char *forward;       /* symbol names of the entry points below */
     const char *backward;
     const char *step;
     const char *train_step;
+    const char *train_part;
 };
 extern const struct rnn_descriptor rnn_descriptor;
 
@@ -154,6 +159,20 @@ struct rnn_hparams {
 rnn_real rnn_train_step(rnn_real *params, rnn_real *grads, rnn_real *opt, const rnn_input *x,
                         const rnn_target *y, const rnn_real *h0, rnn_real *ws,
                         const struct rnn_hparams *hp);
+
+/* The same training step in RNN_STAGES stages of RNN_PARTS parts each, for runtimes with
+ * threads: every part of a stage may run at once (one thread each); a stage starts after
+ * every part of the one before has returned.  Stage 0: forward pass of batch part `part`
+ * (columns [part B/RNN_PARTS, (part+1) B/RNN_PARTS) of every step), and a share of the W^T,
+ * V^T copies and of zeroing grads; 1: BPTT sweep of that batch part; 2: a share of the
+ * parameter gradients (each element summed in the same order whatever the parts); 3 (part
+ * 0; the other parts return at once): the update.  Each call returns the step's loss from
+ * stage 1 on (0 in stage 0).  rnn_train_step runs the same calls in order, so the results
+ * are bit-identical however many threads run them. */
+#define RNN_STAGES 4
+rnn_real rnn_train_part(rnn_real *params, rnn_real *grads, rnn_real *opt, const rnn_input *x,
+                        const rnn_target *y, const rnn_real *h0, rnn_real *ws,
+                        const struct rnn_hparams *hp, int32_t stage, int32_t part);
 
 #ifdef __cplusplus
 }

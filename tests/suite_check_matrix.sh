@@ -24,6 +24,9 @@ for backend in tcc cc; do
 for dtype in float double; do
     echo "--vocab 7 --hidden 40 --tau 3 --batch 9 --dtype $dtype --backend $backend --seed $seed --max-entries 300" >>"$cases"
     echo "--in 5 --out 3 --hidden 37 --tau 2 --batch 17 --act relu --loss mse --dtype $dtype --backend $backend --seed $seed --max-entries 300" >>"$cases"
+    # Even batches of 16 and more run in two parts with uneven shares of odd sizes.
+    echo "--in 5 --out 3 --hidden 37 --tau 2 --batch 18 --act tanh --loss nll --dtype $dtype --backend $backend --seed $seed --max-entries 300" >>"$cases"
+    echo "--vocab 9 --hidden 33 --tau 3 --batch 16 --act sigmoid --loss mse --dtype $dtype --backend $backend --seed $seed --max-entries 300" >>"$cases"
     seed=$((seed + 1))
 done; done
 
@@ -54,4 +57,5 @@ same_loss() {
 rc=0
 same_loss --vocab 7 --hidden 40 --tau 3 --batch 9 --max-entries 1 || rc=1
 same_loss --in 5 --out 3 --hidden 37 --tau 2 --batch 17 --act sigmoid --loss mse --dtype double --max-entries 1 || rc=1
+same_loss --vocab 9 --hidden 33 --tau 3 --batch 18 --max-entries 1 || rc=1
 [ $rc = 0 ] && ! grep -q '^FAIL' "$TESTS_TMP/check.out"

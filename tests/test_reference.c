@@ -4,7 +4,8 @@
  *   test_reference tcc|cc
  *
  * Every spec of the matrix act (tanh relu sigmoid) x loss (nll mse) x dtype (float double)
- * x input (one-hot: vocab V; dense: in N out K with N != K) x batch {1,3} x tau {1,2,9} is
+ * x input (one-hot: vocab V; dense: in N out K with N != K) x batch {1,3} x tau {1,2,9}
+ * (and batches 16 and 18, split in two parts, at tau 3) is
  * built with the spec builder exactly as the CLI builds it, generated, compiled with the
  * backend named on the command line and called through rnnc_model_*.  A seeded random
  * problem (parameters scaled by 1/sqrt(fan-in), inputs, targets, h(0)) is drawn in double and
@@ -383,6 +384,18 @@ int main(int argc, char **argv)
                             seed += 1000;
                             n++;
                         }
+    /* Even batches of 16 and more are split into two parts (NAME_train_part), each part
+     * with its share of every gradient: batch 18 with odd sizes leaves uneven shares. */
+    for (int act = 0; act < 3; act++)
+        for (int loss = 0; loss < 2; loss++)
+            for (int onehot = 1; onehot >= 0; onehot--) {
+                tl_case c = {(rnnc_act)act, (rnnc_loss)loss, (act + loss) % 2 ? RNNC_DOUBLE : RNNC_FLOAT,
+                             onehot, 0, 0, 0, 3, onehot ? 18 : 16};
+                tl_pick_dims(&c);
+                failed += !run_spec(&c, be, seed, &st);
+                seed += 1000;
+                n++;
+            }
     static const tl_case steps[] = {
         {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 9, 3},
         {RNNC_ACT_SIGMOID, RNNC_LOSS_MSE, RNNC_DOUBLE, 0, 0, 0, 0, 9, 3},
