@@ -48,6 +48,7 @@ static const char usage_text[] =
     "         (both: --rnn-prefix P (rnn.), --linear-prefix P (fc.))\n"
     "  plot   LOG.csv -o FILE.svg       draw the loss curve of a --log file\n"
     "  bench  [SPEC] [--backend tcc|cc] [--optim O] [--reps N] [--seconds S] [--seed S]\n"
+    "         [--threads N|auto] (default 1)\n"
     "                                   time train_step calls (at least N (20) and S seconds (1));\n"
     "                                   default spec --vocab 65 --hidden 100 --tau 25; last line\n"
     "                                   median_us=N min_us=N max_us=N gflops=N (2 FLOPs per\n"
@@ -71,6 +72,8 @@ static const char usage_text[] =
     "  --beta1 X (0.9)  --beta2 X (0.999)  --eps X (1e-8)  --weight-decay X (0)\n"
     "  --clip X (5; 0 = off)  --clip-norm X (0 = off)  --seed S (1)\n"
     "  --backend tcc|cc|auto (auto: start on tcc, switch to cc when it is compiled)\n"
+    "  --threads N|auto (auto: one per batch part; even batches of 16 and more have two;\n"
+    "                    the results are the same for any N)\n"
     "  --every N (100: progress, log row, checkpoint)  --sample-every N (1000; 0 = off)\n"
     "  --save FILE  --resume FILE  --log FILE.csv  --chars bytes|utf8  --target COL[,COL]\n";
 
@@ -407,7 +410,7 @@ static int cmd_train(int argc, char **argv)
     rnnc_train_opts o;
     char err[8192];
     parse(argc, argv, "train",
-          "backend optim lr beta1 beta2 eps weight-decay clip clip-norm steps seed every "
+          "backend threads optim lr beta1 beta2 eps weight-decay clip clip-norm steps seed every "
           "sample-every save resume log chars target",
           "", 1, &a);
     rnnc_train_defaults(&o);
@@ -430,6 +433,7 @@ static int cmd_train(int argc, char **argv)
         else if (strcmp(v, "auto") == 0) o.backend = RNNC_RUN_AUTO;
         else die(2, "--backend: expected tcc, cc or auto, got '%s'", v);
     }
+    if ((v = get(&a, "threads"))) o.threads = parse_threads(v);
     if ((v = get(&a, "optim"))) {
         o.optim = rnnc_optim_parse(v);
         if (o.optim < 0) die(2, "--optim: expected sgd, momentum, adagrad, rmsprop or adam, got '%s'", v);

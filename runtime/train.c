@@ -611,6 +611,11 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
     }
     r.have_tcc = 1;
     r.model = &r.tcc;
+    int threads = rnnc_model_set_threads(r.model, o->threads, err, errlen);
+    if (threads < 0) {
+        rc = 1;
+        goto out;
+    }
     if (o->backend == RNNC_RUN_AUTO) {
         r.job = calloc(1, sizeof *r.job);
         if (r.job) {
@@ -654,9 +659,10 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
     sigaction(SIGTERM, &sa, &old_term);
     char canon[512];
     rnnc_spec_format(&r.spec, canon, sizeof canon);
-    fprintf(o->out, "training %s on %zu %s; %s lr %g, backend %s%s\n", canon, r.data.len,
-            r.data.text ? "symbols" : "rows", rnnc_optim_name(r.ck.hp.optim), r.ck.hp.lr,
-            rnnc_backend_name(r.model->backend), r.job ? " (cc compiling in the background)" : "");
+    fprintf(o->out, "training %s on %zu %s; %s lr %g, backend %s%s, %d thread%s\n", canon,
+            r.data.len, r.data.text ? "symbols" : "rows", rnnc_optim_name(r.ck.hp.optim), r.ck.hp.lr,
+            rnnc_backend_name(r.model->backend), r.job ? " (cc compiling in the background)" : "",
+            threads, threads == 1 ? "" : "s");
     fflush(o->out);
     r.t0 = now_s();
     r.step0 = r.ck.step;
@@ -667,6 +673,9 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
         if (r.job && !r.job->joined && cc_job_done(r.job)) {
             pthread_join(r.job->thread, NULL);
             r.job->joined = 1;
+            /* Same threads on cc (the pool is per model); if they cannot start, one. */
+            if (r.job->ok && rnnc_model_set_threads(&r.job->model, threads, r.job->err, sizeof r.job->err) < 0)
+                fprintf(o->out, "%scc backend: %s; one thread\n", o->tty ? "\r\033[K" : "", r.job->err);
             if (r.job->ok) {
                 r.model = &r.job->model;
                 fprintf(o->out, "%sswitched to the cc backend at step %llu (compiled in %.2f s)\n",

@@ -23,6 +23,7 @@ enum {
 typedef struct rnnc_train_opts {
     rnnc_spec_builder spec;      /* the user's spec options; hidden 100, tau 25 by default */
     rnnc_run_backend backend;
+    int threads;                 /* rnnc_model_set_threads: 0 (default) = one per batch part */
     int optim;                   /* RNNC_OPTIM_* */
     double lr, beta1, beta2, eps, weight_decay, clip, clip_norm;
     unsigned set;                /* RNNC_SET_* bits */

@@ -213,6 +213,12 @@ bad check-max-entries-zero --max-entries check --vocab 5 --hidden 3 --tau 2 --ma
 bad check-bad-spec --hidden check --vocab 5 --hidden 0 --tau 2
 bad check-backend-for-gen --backend gen --vocab 5 --hidden 3 --tau 2 --backend tcc
 
+# ---- --threads (train, bench). ----
+bad train-threads-zero --threads train --vocab 5 --hidden 3 --tau 2 --steps 1 --threads 0
+bad train-threads-huge --threads train --vocab 5 --hidden 3 --tau 2 --steps 1 --threads 65
+bad train-threads-word --threads train --vocab 5 --hidden 3 --tau 2 --steps 1 --threads many
+bad bench-threads-negative --threads bench --threads -2
+
 # ---- Positive control: a valid command exits 0 and writes NAME.h and NAME.c. ----
 ctl=$tmp/control
 mkdir -p "$ctl/out"

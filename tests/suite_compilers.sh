@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/suite_compilers.sh: the generated C is clean, portable C99.
-#   - the min-char-rnn model (vocab 65, hidden 100, tau 25), a dense double relu mse model
+#   - the min-char-rnn model (vocab 65, hidden 100, tau 25), a dense double relu mse model,
+#     a batch split in two parts (18)
 #     and the golden specs compile with gcc and clang (-std=c99 -Wall -Wextra -pedantic
 #     -Werror -c) and with tcc (-Wall -Werror -c); a missing clang or tcc is a "skip";
 #   - a C99 driver linked against the min-char model (gcc -O3 -march=native) runs forward,
@@ -44,6 +45,7 @@ gen_model() {
 }
 gen_model minchar --vocab 65 --hidden 100 --tau 25
 gen_model dense_relu_mse --in 8 --out 4 --hidden 16 --tau 5 --batch 2 --act relu --loss mse --dtype double
+gen_model two_parts --vocab 11 --hidden 21 --tau 4 --batch 18 --act sigmoid   # split in two batch parts
 for f in tests/golden/*.golden; do
     line=$(head -n 1 "$f")
     case $line in
