@@ -31,8 +31,8 @@ CFGS="A B C D"
 declare -A DIM=([A]="65 100 25 1" [B]="65 256 64 1" [C]="65 256 64 32" [D]="256 512 32 64")
 declare -A REPS=([A]=20 [B]=20 [C]=5 [D]=3)
 declare -A SECS=([A]=0.5 [B]=0.5 [C]=0.5 [D]=0.5)
-IMPLS="cc tcc hand torch numpy"
-declare -A IMPL_NAME=([cc]="rnnc cc" [tcc]="rnnc tcc" [hand]="hand C" [torch]="PyTorch" [numpy]="NumPy")
+IMPLS="cc cc2 tcc hand torch numpy"
+declare -A IMPL_NAME=([cc]="rnnc cc" [cc2]="rnnc cc, 2 threads" [tcc]="rnnc tcc" [hand]="hand C" [torch]="PyTorch" [numpy]="NumPy")
 TCC_MAX_S=2          # skip tcc where one step takes longer than this
 declare -A NOTE=()   # per "cfg impl": why it was skipped or failed
 
@@ -81,6 +81,8 @@ run_one() {
     case $impl in
         cc|tcc) "$RNNC" bench --backend "$impl" --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
                     --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
+        cc2) "$RNNC" bench --backend cc --threads 2 --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
+                    --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
         hand) "$HAND" "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
         torch) "$PY" tests/bench/torch_bench.py "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
         numpy) "$PY" tests/bench/numpy_bench.py "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
@@ -105,6 +107,10 @@ for r in $(seq 1 "$ROUNDS"); do
         for impl in $IMPLS; do
             case $impl in
                 hand) [ -n "$HAND" ] || { NOTE["$cfg hand"]="skipped: hand.c does not build"; continue; } ;;
+                cc2) if [ "$4" -lt 16 ] || [ $(( $4 % 2 )) = 1 ]; then
+                         NOTE["$cfg cc2"]="not run: batch $4 is one part (two parts from even batches of 16), so it runs on one thread"
+                         continue
+                     fi ;;
                 torch) [ $HAVE_TORCH = 1 ] || { NOTE["$cfg torch"]=$TORCH_WHY; continue; } ;;
                 numpy) [ $HAVE_NUMPY = 1 ] || { NOTE["$cfg numpy"]=$NUMPY_WHY; continue; } ;;
                 tcc)
@@ -166,6 +172,19 @@ for tau in 128 256; do
 done
 
 # ---- the report ----
+# ratio_vs CFG IMPL BASE: the median (and range) over the rounds of IMPL's median / BASE's
+# median in the same round; "1" for BASE itself, empty when BASE did not run.
+ratio_vs() {
+    [ "$2" = "$3" ] && { echo 1; return; }
+    local ratios r lo hi
+    ratios=$(awk -v c="$1" -v i="$2" -v b="$3" '$2 == c && $3 == b { base[$1] = $4 } $2 == c && $3 == i { p[$1] = $4 }
+             END { for (r in p) if (r in base) print p[r] / base[r] }' "$TMP/results" | sort -g)
+    [ -n "$ratios" ] || return
+    r=$(echo "$ratios" | med_of)
+    lo=$(echo "$ratios" | head -n 1) hi=$(echo "$ratios" | tail -n 1)
+    awk -v x="$r" -v lo="$lo" -v hi="$hi" 'function f(v) { return v >= 10 ? sprintf("%.0f", v) : sprintf("%.2f", v) }
+        BEGIN { if (lo == hi) print f(x); else printf "%s (%s-%s)", f(x), f(lo), f(hi) }'
+}
 med_of() { sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.6g", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 fmt_us() { awk -v x="$1" 'BEGIN { if (x >= 1000) printf "%.0f", x; else if (x >= 10) printf "%.1f", x; else printf "%.2f", x }'; }
 cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
@@ -192,7 +211,7 @@ if [ -n "$SGEMM" ]; then sg="$SGEMM GFLOP/s, the best of"
 else sg="not measured ($(grep '^sgemm:' "$TMP/peak.out" 2>/dev/null | sed 's/^sgemm: //'))"; fi
 echo "- one core's fp32 FMA peak (peak.c): ${PEAK:-?} GFLOP/s ($PEAK_HOW, vector FMAs only); OpenBLAS sgemm, 1 thread: $sg"
 [ -n "$SGEMM_LINES" ] && echo "$SGEMM_LINES" | sed 's/^/  - /'
-echo "- timing: each run times single steps (CLOCK_MONOTONIC) after a warm-up, until both N steps and S seconds have passed (A, B: 20 and 0.5 s; C: 5 and 0.5 s; D: 3 and 0.5 s; rnnc tcc on C and D: 1 step); rounds interleave every implementation and configuration. median: the median over the rounds of each run's median; min / max: over every timed step; peer / rnnc cc: the median (and the range) over the rounds of the peer's median / rnnc cc's median in the same round (> 1: rnnc cc is faster); % of FMA peak: GFLOP/s over the FMA peak below"
+echo "- timing: each run times single steps (CLOCK_MONOTONIC) after a warm-up, until both N steps and S seconds have passed (A, B: 20 and 0.5 s; C: 5 and 0.5 s; D: 3 and 0.5 s; rnnc tcc on C and D: 1 step); rounds interleave every implementation and configuration. median: the median over the rounds of each run's median; min / max: over every timed step; peer / rnnc cc (and / rnnc cc, 2 threads): the median (and the range) over the rounds of the peer's median / rnnc cc's median in the same round (> 1: rnnc is faster); % of FMA peak: GFLOP/s over the FMA peak below (over twice it for 2 threads). rnnc cc, 2 threads: \`rnnc bench --threads 2\`, the two batch parts of each step at once (bit-identical to one thread); the peers stay on one thread (PyTorch with 2 threads was slower than with 1 here)"
 echo
 echo "| config | vocab | hidden | tau | batch | MFLOP/step |"
 echo "|---|---:|---:|---:|---:|---:|"
@@ -201,15 +220,15 @@ for cfg in $CFGS; do
     echo "| $cfg | $1 | $2 | $3 | $4 | $(awk -v f="$(flops_of "$@")" 'BEGIN { printf "%.3f", f / 1e6 }') |"
 done
 echo
-echo "| config | implementation | median µs | min µs | max µs | GFLOP/s | % of FMA peak | peer / rnnc cc |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|"
+echo "| config | implementation | median µs | min µs | max µs | GFLOP/s | % of FMA peak | peer / rnnc cc | peer / rnnc cc, 2 threads |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 for cfg in $CFGS; do
     set -- ${DIM[$cfg]}
     fl=$(flops_of "$@")
     for impl in $IMPLS; do
         rows=$(awk -v c="$cfg" -v i="$impl" '$2 == c && $3 == i' "$TMP/results")
         if [ -z "$rows" ]; then
-            echo "| $cfg | ${IMPL_NAME[$impl]} | ${NOTE["$cfg $impl"]:-no result} | | | | | |"
+            echo "| $cfg | ${IMPL_NAME[$impl]} | ${NOTE["$cfg $impl"]:-no result} | | | | | | |"
             continue
         fi
         med=$(echo "$rows" | awk '{ print $4 }' | med_of)
@@ -217,19 +236,14 @@ for cfg in $CFGS; do
         mx=$(echo "$rows" | awk 'NR == 1 || $6 > m { m = $6 } END { print m }')
         n=$(echo "$rows" | wc -l)
         gf=$(awk -v f="$fl" -v m="$med" 'BEGIN { printf "%.2f", f / (m * 1e3) }')
-        pk=$([ -n "$PEAK" ] && awk -v g="$gf" -v p="$PEAK" 'BEGIN { printf "%.1f%%", 100 * g / p }' || echo "?")
-        if [ "$impl" = cc ]; then ratio="1"
-        else
-            ratios=$(awk -v c="$cfg" -v i="$impl" '$2 == c && $3 == "cc" { cc[$1] = $4 } $2 == c && $3 == i { p[$1] = $4 }
-                     END { for (r in p) if (r in cc) print p[r] / cc[r] }' "$TMP/results" | sort -g)
-            ratio=$(echo "$ratios" | med_of)
-            lo=$(echo "$ratios" | head -n 1) hi=$(echo "$ratios" | tail -n 1)
-            ratio=$(awk -v x="$ratio" -v lo="$lo" -v hi="$hi" 'function f(v) { return v >= 10 ? sprintf("%.0f", v) : sprintf("%.2f", v) }
-                    BEGIN { if (x == "") print "?"; else if (lo == hi) print f(x); else printf "%s (%s-%s)", f(x), f(lo), f(hi) }')
-        fi
+        # Two threads: the fraction of both cores' peak.
+        cores_used=$([ "$impl" = cc2 ] && echo 2 || echo 1)
+        pk=$([ -n "$PEAK" ] && awk -v g="$gf" -v p="$PEAK" -v k="$cores_used" 'BEGIN { printf "%.1f%%%s", 100 * g / (k * p), (k > 1 ? " of 2 cores" : "") }' || echo "?")
+        ratio=$(ratio_vs "$cfg" "$impl" cc)
+        ratio2=$(ratio_vs "$cfg" "$impl" cc2)
         note=""
         [ "$n" -lt "$ROUNDS" ] && note=" ($n rounds)"
-        echo "| $cfg | ${IMPL_NAME[$impl]}$note | $(fmt_us "$med") | $(fmt_us "$mn") | $(fmt_us "$mx") | $gf | $pk | $ratio |"
+        echo "| $cfg | ${IMPL_NAME[$impl]}$note | $(fmt_us "$med") | $(fmt_us "$mn") | $(fmt_us "$mx") | $gf | $pk | $ratio | $ratio2 |"
     done
 done
 echo
