@@ -116,7 +116,7 @@ LIB_OBJ = $(filter-out $(BUILD)/runtime/cli.o,$(OBJ))
 TEST_PROGS = $(BUILD)/tests/test_reference $(BUILD)/tests/test_backends $(BUILD)/tests/ref_selfcheck \
              $(BUILD)/tests/test_jit $(BUILD)/tests/test_data $(BUILD)/tests/test_safetensors \
              $(BUILD)/tests/test_dump $(BUILD)/tests/test_embed_ref $(BUILD)/tests/test_math \
-             $(BUILD)/tests/test_threads
+             $(BUILD)/tests/test_threads $(BUILD)/tests/test_update
 tests-bin: $(TEST_PROGS)
 $(BUILD)/tests/test_%: tests/test_%.c tests/ref.c tests/ref.h tests/testlib.c tests/testlib.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -27,6 +27,7 @@ suites=(
     tests/suite_safetensors.sh
     tests/suite_backends.sh
     tests/suite_threads.sh
+    tests/suite_update.sh
     tests/suite_check_matrix.sh
     tests/suite_compilers.sh
     tests/suite_golden.sh
