@@ -31,8 +31,8 @@ CFGS="A B C D"
 declare -A DIM=([A]="65 100 25 1" [B]="65 256 64 1" [C]="65 256 64 32" [D]="256 512 32 64")
 declare -A REPS=([A]=20 [B]=20 [C]=5 [D]=3)
 declare -A SECS=([A]=0.5 [B]=0.5 [C]=0.5 [D]=0.5)
-IMPLS="cc cc2 tcc hand torch numpy"
-declare -A IMPL_NAME=([cc]="rnnc cc" [cc2]="rnnc cc, 2 threads" [tcc]="rnnc tcc" [hand]="hand C" [torch]="PyTorch" [numpy]="NumPy")
+IMPLS="cc cc2 ccfast tcc hand torch numpy"
+declare -A IMPL_NAME=([cc]="rnnc cc" [cc2]="rnnc cc, 2 threads" [ccfast]="rnnc cc --fast" [tcc]="rnnc tcc" [hand]="hand C" [torch]="PyTorch" [numpy]="NumPy")
 TCC_MAX_S=2          # skip tcc where one step takes longer than this
 declare -A NOTE=()   # per "cfg impl": why it was skipped or failed
 
@@ -82,6 +82,8 @@ run_one() {
         cc|tcc) "$RNNC" bench --backend "$impl" --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
                     --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
         cc2) "$RNNC" bench --backend cc --threads 2 --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
+                    --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
+        ccfast) "$RNNC" bench --backend cc --fast --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
                     --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
         hand) "$HAND" "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
         torch) "$PY" tests/bench/torch_bench.py "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
@@ -211,7 +213,7 @@ if [ -n "$SGEMM" ]; then sg="$SGEMM GFLOP/s, the best of"
 else sg="not measured ($(grep '^sgemm:' "$TMP/peak.out" 2>/dev/null | sed 's/^sgemm: //'))"; fi
 echo "- one core's fp32 FMA peak (peak.c): ${PEAK:-?} GFLOP/s ($PEAK_HOW, vector FMAs only); OpenBLAS sgemm, 1 thread: $sg"
 [ -n "$SGEMM_LINES" ] && echo "$SGEMM_LINES" | sed 's/^/  - /'
-echo "- timing: each run times single steps (CLOCK_MONOTONIC) after a warm-up, until both N steps and S seconds have passed (A, B: 20 and 0.5 s; C: 5 and 0.5 s; D: 3 and 0.5 s; rnnc tcc on C and D: 1 step); rounds interleave every implementation and configuration. median: the median over the rounds of each run's median; min / max: over every timed step; peer / rnnc cc (and / rnnc cc, 2 threads): the median (and the range) over the rounds of the peer's median / rnnc cc's median in the same round (> 1: rnnc is faster); % of FMA peak: GFLOP/s over the FMA peak below (over twice it for 2 threads). rnnc cc, 2 threads: \`rnnc bench --threads 2\`, the two batch parts of each step at once (bit-identical to one thread); the peers stay on one thread (PyTorch with 2 threads was slower than with 1 here)"
+echo "- timing: each run times single steps (CLOCK_MONOTONIC) after a warm-up, until both N steps and S seconds have passed (A, B: 20 and 0.5 s; C: 5 and 0.5 s; D: 3 and 0.5 s; rnnc tcc on C and D: 1 step); rounds interleave every implementation and configuration. median: the median over the rounds of each run's median; min / max: over every timed step; peer / rnnc cc (and / rnnc cc, 2 threads): the median (and the range) over the rounds of the peer's median / rnnc cc's median in the same round (> 1: rnnc is faster); % of FMA peak: GFLOP/s over the FMA peak below (over twice it for 2 threads). rnnc cc --fast: fast-math code (\`-ffast-math\`, contraction; not bit-identical across backends), one thread; rnnc cc, 2 threads: \`rnnc bench --threads 2\`, the two batch parts of each step at once (bit-identical to one thread); the peers stay on one thread (PyTorch with 2 threads was slower than with 1 here)"
 echo
 echo "| config | vocab | hidden | tau | batch | MFLOP/step |"
 echo "|---|---:|---:|---:|---:|---:|"
