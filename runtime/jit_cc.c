@@ -27,9 +27,16 @@ extern char **environ;
  * --fast. */
 static const char *const exact_flags[] = {"-std=c99", "-O3", "-march=native", "-ffp-contract=off",
                                           "-fno-math-errno", "-fno-trapping-math", "-fPIC",
-                                          "-shared", "-fno-diagnostics-show-caret", NULL};
+                                          "-shared", NULL};
 static const char *const fast_flags[] = {"-std=c99", "-O3", "-march=native", "-ffast-math",
-                                         "-fPIC", "-shared", "-fno-diagnostics-show-caret", NULL};
+                                         "-fPIC", "-shared", NULL};
+
+/* Messages without the source-line excerpt and caret (the runtime quotes file:line itself):
+ * the flag is spelled differently by gcc and clang, told apart by their --version text. */
+static const char *no_caret_flag(const char *version)
+{
+    return strstr(version, "clang") ? "-fno-caret-diagnostics" : "-fno-diagnostics-show-caret";
+}
 
 static const char *compiler(void)
 {
@@ -193,6 +200,7 @@ void *rnnc_cc_open(const char *src, const char *name, int fast, int *cache_hit, 
     h = rnnc_fnv1a(h, compiler(), strlen(compiler()) + 1);
     h = rnnc_fnv1a(h, version, strlen(version) + 1);
     for (size_t i = 0; flags[i]; i++) h = rnnc_fnv1a(h, flags[i], strlen(flags[i]) + 1);
+    h = rnnc_fnv1a(h, no_caret_flag(version), strlen(no_caret_flag(version)) + 1);
     h = cpu_hash(h);
     char so[2300], csrc[2300], so_tmp[2400], c_tmp[2400];
     snprintf(so, sizeof so, "%s/%s-%016llx.so", dir, name, (unsigned long long)h);
@@ -216,6 +224,7 @@ void *rnnc_cc_open(const char *src, const char *name, int fast, int *cache_hit, 
     av.n = 0;
     argvec_add(&av, compiler());
     for (size_t i = 0; flags[i]; i++) argvec_add(&av, flags[i]);
+    argvec_add(&av, no_caret_flag(version));
     argvec_add(&av, "-o");
     argvec_add(&av, so_tmp);
     argvec_add(&av, c_tmp);

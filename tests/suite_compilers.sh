@@ -8,7 +8,8 @@
 #     backward and step on zero buffers: the loss is tau*log(vocab) (uniform softmax), only
 #     grad_c is non-zero, step outputs the uniform distribution;
 #   - the generated source grows linearly with tau;
-#   - templates/rnn.c (with templates/rnn.h next to it) compiles on its own.
+#   - templates/rnn.c (with templates/rnn.h next to it) compiles on its own;
+#   - RNNC_CC=clang works as rnnc's cc backend.
 # Also prints (does not assert) the wall time of gcc -O3 -march=native on the min-char model.
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory).
 set -u
@@ -263,6 +264,17 @@ r10=$(size_at 10 --vocab 65 --hidden 100)
 r20=$(size_at 20 --vocab 65 --hidden 100)
 r40=$(size_at 40 --vocab 65 --hidden 100)
 echo "# size (min-char, raw): .c bytes at tau 10/20/40: $r10 $r20 $r40; $(((r40 - r20) / 20)) bytes per step from tau 20 to 40"
+
+# ---- RNNC_CC=clang as the cc backend (its own diagnostics flags): the gradient check passes. ----
+if command -v clang >/dev/null 2>&1; then
+    if RNNC_CC=clang "$RNNC" check --vocab 5 --hidden 3 --tau 2 --backend cc >"$tmp/clangcc.out" 2>&1; then
+        ok "compilers/rnnc-cc-clang"
+    else
+        fail "compilers/rnnc-cc-clang" "RNNC_CC=clang rnnc check --backend cc: $(first_lines "$tmp/clangcc.out")"
+    fi
+else
+    echo "skip compilers/rnnc-cc-clang: clang not found (apt-get install clang)"
+fi
 
 # ---- The templates compile on their own. ----
 for cc in gcc clang; do
