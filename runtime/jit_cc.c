@@ -200,7 +200,8 @@ void *rnnc_cc_open(const char *src, const char *name, int fast, int *cache_hit, 
     h = rnnc_fnv1a(h, compiler(), strlen(compiler()) + 1);
     h = rnnc_fnv1a(h, version, strlen(version) + 1);
     for (size_t i = 0; flags[i]; i++) h = rnnc_fnv1a(h, flags[i], strlen(flags[i]) + 1);
-    h = rnnc_fnv1a(h, no_caret_flag(version), strlen(no_caret_flag(version)) + 1);
+    const char *no_caret = no_caret_flag(version);
+    h = rnnc_fnv1a(h, no_caret, strlen(no_caret) + 1);
     h = cpu_hash(h);
     char so[2300], csrc[2300], so_tmp[2400], c_tmp[2400];
     snprintf(so, sizeof so, "%s/%s-%016llx.so", dir, name, (unsigned long long)h);
@@ -224,7 +225,7 @@ void *rnnc_cc_open(const char *src, const char *name, int fast, int *cache_hit, 
     av.n = 0;
     argvec_add(&av, compiler());
     for (size_t i = 0; flags[i]; i++) argvec_add(&av, flags[i]);
-    argvec_add(&av, no_caret_flag(version));
+    argvec_add(&av, no_caret);
     argvec_add(&av, "-o");
     argvec_add(&av, so_tmp);
     argvec_add(&av, c_tmp);

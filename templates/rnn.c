@@ -75,6 +75,7 @@ double sqrt(double);
 
 /* The share [n part / RNN_PARTS, n (part+1) / RNN_PARTS) of n items that part q handles. */
 #define RNN_SHARE_BEGIN(n, q) ((size_t)(n) * (q) / RNN_PARTS)
+#define RNN_SHARE(n, q) RNN_SHARE_BEGIN(n, q), RNN_SHARE_BEGIN(n, (q) + 1) /* begin, end */
 
 /* Register tiles: RNN_TR rows by RNN_TC columns (two 512-bit vectors by 8), or RNN_TR1 rows
  * of one column (eight vectors). */
@@ -333,20 +334,17 @@ static void rnn_param_grads(rnn_real *restrict G, const rnn_real *restrict go,
                             const rnn_real *restrict d, const rnn_real *restrict h,
                             const rnn_input *restrict x, size_t part)
 {
-#define RNN_HALF(n, q) ((q) ? (n) / 2 : 0), ((q) ? (n) : (n) / 2)
+    /* Constant ranges in each call, so every product is specialised. */
 #if RNN_PARTS == 2
-    /* Constant ranges in each branch, so every product is specialised. */
-    if (part)
-        rnn_param_grads_share(G, go, d, h, x, RNN_HALF(RNN_HIDDEN, 1), RNN_HALF(RNN_HIDDEN, 1),
-                              RNN_HALF(RNN_N_OUT, 1), RNN_HALF(RNN_N_IN, 1));
-    else
-        rnn_param_grads_share(G, go, d, h, x, RNN_HALF(RNN_HIDDEN, 0), RNN_HALF(RNN_HIDDEN, 0),
-                              RNN_HALF(RNN_N_OUT, 0), RNN_HALF(RNN_N_IN, 0));
-#else
-    (void)part;
-    rnn_param_grads_share(G, go, d, h, x, 0, RNN_HIDDEN, 0, RNN_HIDDEN, 0, RNN_N_OUT, 0, RNN_N_IN);
+    if (part) {
+        rnn_param_grads_share(G, go, d, h, x, RNN_SHARE(RNN_HIDDEN, 1), RNN_SHARE(RNN_HIDDEN, 1),
+                              RNN_SHARE(RNN_N_OUT, 1), RNN_SHARE(RNN_N_IN, 1));
+        return;
+    }
 #endif
-#undef RNN_HALF
+    (void)part;
+    rnn_param_grads_share(G, go, d, h, x, RNN_SHARE(RNN_HIDDEN, 0), RNN_SHARE(RNN_HIDDEN, 0),
+                          RNN_SHARE(RNN_N_OUT, 0), RNN_SHARE(RNN_N_IN, 0));
 }
 
 /* The initial state's gradient, (h0): grad_h(0) = W^T d(1), every column of a part. */

@@ -109,7 +109,9 @@ for r in $(seq 1 "$ROUNDS"); do
         for impl in $IMPLS; do
             case $impl in
                 hand) [ -n "$HAND" ] || { NOTE["$cfg hand"]="skipped: hand.c does not build"; continue; } ;;
-                cc2) if [ "$4" -lt 16 ] || [ $(( $4 % 2 )) = 1 ]; then
+                cc2) # rnnc bench prints the model's batch parts (run just before, as "cc").
+                     parts=$(grep -Eo 'batch parts: [0-9]+' "$TMP/r${r}_${cfg}_cc.txt" 2>/dev/null | grep -Eo '[0-9]+$')
+                     if [ "${parts:-1}" -lt 2 ]; then
                          NOTE["$cfg cc2"]="not run: batch $4 is one part (two parts from even batches of 16), so it runs on one thread"
                          continue
                      fi ;;
