@@ -19,12 +19,17 @@ SAN =
 DEB_BUILD = tcc libtcc-dev libffi-dev zlib1g-dev libjansson-dev pkg-config
 DEB_TEST = clang
 
-GEN_SRC = gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c gen/util.c
-RT_SRC = runtime/jit.c runtime/jit_tcc.c runtime/jit_cc.c runtime/model.c runtime/check.c \
-         runtime/cli.c runtime/ckpt.c runtime/sample.c runtime/train.c \
-         runtime/data.c runtime/plot.c runtime/safetensors.c runtime/diff.c runtime/interop.c \
-         runtime/bench.c runtime/pool.c
-OBJ = $(patsubst %.c,$(BUILD)/%.o,$(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o
+BASE_SRC = runtime/base/util.c
+GEN_SRC = gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
+JIT_SRC = runtime/jit/jit.c runtime/jit/tcc.c runtime/jit/cc.c
+MODEL_SRC = runtime/model/model.c runtime/model/pool.c
+FORMATS_SRC = runtime/formats/ckpt.c runtime/formats/safetensors.c runtime/formats/interop.c \
+              runtime/formats/data.c
+COMMANDS_SRC = runtime/commands/check.c runtime/commands/sample.c runtime/commands/train.c \
+               runtime/commands/plot.c runtime/commands/diff.c runtime/commands/bench.c \
+               runtime/commands/cli.c
+RT_SRC = $(JIT_SRC) $(MODEL_SRC) $(FORMATS_SRC) $(COMMANDS_SRC)
+OBJ = $(patsubst %.c,$(BUILD)/%.o,$(BASE_SRC) $(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o
 TEMPLATES = templates/rnn.h templates/rnn.c templates/rnnc_hand.h templates/rnn_kernels.c templates/rnn_math.c \
             templates/embed.h templates/embed.c
 
@@ -74,7 +79,7 @@ $(BUILD)/templates.o: $(BUILD)/templates.c
 	$(CC) $(SAN) -std=c11 $(CFLAGS) -c $< -o $@
 
 # The built-in training corpus: the project's own sources (the demo learns to write rnnc).
-CORPUS_FILES = README.md $(sort $(wildcard gen/*.c gen/*.h runtime/*.c runtime/*.h)) $(TEMPLATES)
+CORPUS_FILES = README.md $(sort $(wildcard gen/*.c gen/*.h runtime/*/*.c runtime/*/*.h)) $(TEMPLATES)
 $(BUILD)/corpus.txt: $(CORPUS_FILES)
 	@mkdir -p $(dir $@)
 	cat $(CORPUS_FILES) > $@
@@ -113,24 +118,25 @@ demo: deps
 	./rnnc plot out/demo-log.csv -o out/demo-loss.svg
 
 golden: rnnc
-	@tests/golden.sh regen ./rnnc
+	@tests/golden/golden.sh regen ./rnnc
 
 clean:
 	rm -rf out/obj out/asan out/tsan rnnc rnnc-asan
 
-# Test programs: linked with the same objects as rnnc (all but the CLI).
-LIB_OBJ = $(filter-out $(BUILD)/runtime/cli.o,$(OBJ))
-TEST_PROGS = $(BUILD)/tests/test_reference $(BUILD)/tests/test_backends $(BUILD)/tests/ref_selfcheck \
-             $(BUILD)/tests/test_jit $(BUILD)/tests/test_data $(BUILD)/tests/test_safetensors \
-             $(BUILD)/tests/test_dump $(BUILD)/tests/test_embed_ref $(BUILD)/tests/test_math \
-             $(BUILD)/tests/test_threads $(BUILD)/tests/test_update
+# Test programs: every tests/unit/test_*.c (adding one is adding the file), linked with the
+# independent reference, the test library and the same objects as rnnc (all but the CLI);
+# and the reference's own finite-difference check, which links nothing of rnnc's.
+LIB_OBJ = $(filter-out $(BUILD)/runtime/commands/cli.o,$(OBJ))
+TEST_LIB = tests/ref/ref.c tests/lib/testlib.c
+TEST_PROGS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c)) \
+             $(BUILD)/tests/ref_selfcheck
 tests-bin: $(TEST_PROGS)
-$(BUILD)/tests/test_%: tests/test_%.c tests/ref.c tests/ref.h tests/testlib.c tests/testlib.h $(LIB_OBJ)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(TEST_LIB) tests/ref/ref.h tests/lib/testlib.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ $< tests/ref.c tests/testlib.c $(LIB_OBJ) $(LDLIBS)
-$(BUILD)/tests/ref_selfcheck: tests/test_ref_selfcheck.c tests/ref.c tests/ref.h
+	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ $< $(TEST_LIB) $(LIB_OBJ) $(LDLIBS)
+$(BUILD)/tests/ref_selfcheck: tests/ref/selfcheck.c tests/ref/ref.c tests/ref/ref.h
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ tests/test_ref_selfcheck.c tests/ref.c -lm
+	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ tests/ref/selfcheck.c tests/ref/ref.c -lm
 
 # The embedded-model example (examples/README.md): train a small model on the built-in
 # corpus once (out/examples.ckpt, a few seconds), embed it as examples/embed/demo_model.[ch],

@@ -9,7 +9,7 @@
 #include "emit.h"
 #include "plan.h"
 #include "templates.h"
-#include "util.h"
+#include "../runtime/base/util.h"
 
 typedef struct gen_ctx {
     const rnnc_spec *s;

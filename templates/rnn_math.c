@@ -12,7 +12,7 @@
  * products (measured: a quarter of the min-char-rnn step).  These inline versions vectorize
  * (gcc needs -fno-trapping-math to if-convert their selects; rnnc's cc backend passes it:
  * it changes no result), use explicit fmaf so that every compiler (tcc included) gets the
- * same bits, and are accurate to a few units in the last place (tests/test_math.c). */
+ * same bits, and are accurate to a few units in the last place (tests/unit/test_math.c). */
 
 /* Only what the model uses is compiled (unused static functions draw warnings): exp for
  * softmax, tanh and sigmoid; tanh for tanh. */

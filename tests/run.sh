@@ -7,7 +7,7 @@ set -u
 RNNC=${1:-./rnnc}
 case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
 export RNNC
-# Test programs built by `make` (tests/*.c linked with the runtime objects).
+# Test programs built by `make tests-bin` (tests/unit/*.c linked with the runtime objects).
 export TEST_BIN=${TEST_BIN:-$PWD/out/obj/tests}
 cd "$(dirname "$0")/.." || exit 1
 export TESTS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rnnc-tests.XXXXXX")
@@ -17,42 +17,38 @@ export RNNC_CACHE_DIR=$TESTS_TMP/cache
 log=$TESTS_TMP/log
 : >"$log"
 
-suites=(
-    tests/suite_ref_selfcheck.sh
-    tests/suite_reference.sh
-    tests/suite_jit.sh
-    tests/suite_math.sh
-    tests/suite_data.sh
-    tests/suite_train.sh
-    tests/suite_safetensors.sh
-    tests/suite_backends.sh
-    tests/suite_threads.sh
-    tests/suite_update.sh
-    tests/suite_check_matrix.sh
-    tests/suite_compilers.sh
-    tests/suite_golden.sh
-    tests/suite_diff.sh
-    tests/suite_equations.sh
-    tests/suite_interop.sh
-    tests/suite_embed.sh
-    tests/suite_bad_inputs.sh
-)
-for s in "${suites[@]}"; do
-    echo "== $s"
-    if [ ! -x "$s" ]; then
-        echo "FAIL $s: missing or not executable" | tee -a "$log"
-        continue
-    fi
-    "$s" >"$TESTS_TMP/suite.log" 2>&1
-    rc=$?
+# What runs, found by pattern (adding a test is adding one file):
+#   tests/suites/*.sh     shell suites, in name order;
+#   tests/unit/test_X.c   built by `make tests-bin` into $TEST_BIN/test_X and run with no
+#                         arguments, unless a suite names test_X (it then runs it itself,
+#                         with the arguments and files it needs).
+run_one() {   # NAME COMMAND...: run it, keep its lines, and check it said something
+    local name=$1
+    shift
+    echo "== $name"
+    "$@" >"$TESTS_TMP/suite.log" 2>&1
+    local rc=$?
     cat "$TESTS_TMP/suite.log"
     cat "$TESTS_TMP/suite.log" >>"$log"
     if [ "$rc" != 0 ] && ! grep -q '^FAIL' "$TESTS_TMP/suite.log"; then
-        echo "FAIL $s: exited $rc without naming a failed case" | tee -a "$log"
+        echo "FAIL $name: exited $rc without naming a failed case" | tee -a "$log"
     fi
-    if ! grep -q '^ok ' "$TESTS_TMP/suite.log"; then
-        echo "FAIL $s: ran no case" | tee -a "$log"
+    if ! grep -q '^ok ' "$TESTS_TMP/suite.log" && ! grep -q '^skip ' "$TESTS_TMP/suite.log"; then
+        echo "FAIL $name: ran no case" | tee -a "$log"
     fi
+}
+shopt -s nullglob
+for s in tests/suites/*.sh; do
+    if [ ! -x "$s" ]; then
+        echo "FAIL $s: not executable" | tee -a "$log"
+        continue
+    fi
+    run_one "$s" "$s"
+done
+for c in tests/unit/test_*.c; do
+    prog=$(basename "$c" .c)
+    grep -qw "$prog" tests/suites/*.sh && continue
+    run_one "$c" tests/lib/run_prog.sh "${prog#test_}" "$prog"
 done
 passed=$(grep -c '^ok ' "$log")
 failed=$(grep -c '^FAIL' "$log")

@@ -1,0 +1,207 @@
+/* check.c: gradient check by central finite differences (see check.h). */
+#include "check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../model/model.h"
+
+uint64_t rnnc_rand_next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+double rnnc_rand_uniform(uint64_t *state, double lo, double hi)
+{
+    return lo + (hi - lo) * (double)(rnnc_rand_next(state) >> 11) * 0x1.0p-53;
+}
+
+static size_t rand_below(uint64_t *st, size_t n) { return (size_t)(rnnc_rand_next(st) % n); }
+
+/* A value drawn in double, rounded to the model's type, so that the double-precision
+ * reference sees exactly the numbers the model under test sees. */
+static double draw(uint64_t *st, double lo, double hi, rnnc_dtype dt)
+{
+    double v = rnnc_rand_uniform(st, lo, hi);
+    return dt == RNNC_FLOAT ? (double)(float)v : v;
+}
+
+/* See check.h.  Weights are scaled by 1/sqrt(fan-in) so tanh and sigmoid are not
+ * saturated. */
+void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *a,
+                               const rnnc_layout *ld, rnnc_buffers *b, uint64_t seed)
+{
+    uint64_t st = seed;
+    rnnc_tensor ta[RNNC_NTENSORS], tb[RNNC_NTENSORS];
+    rnnc_param_tensors(s, l, ta);
+    rnnc_param_tensors(s, ld ? ld : l, tb);
+    const double scale[RNNC_NTENSORS] = {
+        s->onehot ? 0.5 : 1 / sqrt((double)s->n_in), 1 / sqrt((double)s->hidden),
+        1 / sqrt((double)s->hidden), 0.1, 0.1};
+    for (int k = 0; k < RNNC_NTENSORS; k++)
+        for (size_t i = 0; i < ta[k].rows * ta[k].cols; i++) {
+            double v = draw(&st, -scale[k], scale[k], s->dtype);
+            rnnc_set(a->params, s->dtype, ta[k].offset + i, v);
+            if (b) rnnc_set(b->params, RNNC_DOUBLE, tb[k].offset + i, v);
+        }
+    for (size_t i = 0; i < l->x_count; i++) {
+        if (s->onehot) {
+            ((int32_t *)a->x)[i] = (int32_t)rand_below(&st, s->n_in);
+            if (b) ((int32_t *)b->x)[i] = ((int32_t *)a->x)[i];
+        } else {
+            double v = draw(&st, -1, 1, s->dtype);
+            rnnc_set(a->x, s->dtype, i, v);
+            if (b) rnnc_set(b->x, RNNC_DOUBLE, i, v);
+        }
+    }
+    for (size_t i = 0; i < l->y_count; i++) {
+        if (s->loss == RNNC_LOSS_NLL) {
+            ((int32_t *)a->y)[i] = (int32_t)rand_below(&st, s->n_out);
+            if (b) ((int32_t *)b->y)[i] = ((int32_t *)a->y)[i];
+        } else {
+            double v = draw(&st, -1, 1, s->dtype);
+            rnnc_set(a->y, s->dtype, i, v);
+            if (b) rnnc_set(b->y, RNNC_DOUBLE, i, v);
+        }
+    }
+    for (size_t i = 0; i < l->h0_count; i++) {
+        double v = draw(&st, -0.5, 0.5, s->dtype);
+        rnnc_set(a->h0, s->dtype, i, v);
+        if (b) rnnc_set(b->h0, RNNC_DOUBLE, i, v);
+    }
+}
+
+/* relu: 1 if the activation pattern of h(1..tau) differs from base (a kink was crossed). */
+static int pattern_changed(const rnnc_spec *s, const rnnc_layout *ld, const double *ws,
+                           const unsigned char *base)
+{
+    size_t n = s->tau * s->batch * s->hidden, off = ld->ws_h + s->batch * s->hidden;
+    for (size_t i = 0; i < n; i++)
+        if ((ws[off + i] > 0) != base[i]) return 1;
+    return 0;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The entries of a tensor of n values to check: all, or a sorted random subset. */
+static size_t pick_entries(size_t n, size_t max, uint64_t *st, size_t *idx)
+{
+    if (n <= max) {
+        for (size_t i = 0; i < n; i++) idx[i] = i;
+        return n;
+    }
+    for (size_t i = 0; i < max; i++) idx[i] = rand_below(st, n);
+    qsort(idx, max, sizeof *idx, cmp_size);
+    size_t k = 0;
+    for (size_t i = 0; i < max; i++)
+        if (k == 0 || idx[i] != idx[k - 1]) idx[k++] = idx[i];
+    return k;
+}
+
+int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_result *r,
+                   char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    rnnc_model m, md_own, *md = &m;
+    rnnc_buffers bm = {0}, bd_own = {0}, *bd = &bm;
+    size_t *idx = NULL;
+    unsigned char *base = NULL;
+    int rc = -1, have_md = 0;
+    if (rnnc_model_load(&m, s, o->backend, err, errlen) != 0) return -1;
+    r->compile_ms = rnnc_jit_compile_ms(m.jit);
+    r->cache_hit = rnnc_jit_cache_hit(m.jit);
+    /* Finite differences always run on an exact double-precision build of the same graph. */
+    if (s->dtype != RNNC_DOUBLE || s->fast) {
+        rnnc_spec sd = *s;
+        sd.dtype = RNNC_DOUBLE;
+        sd.fast = 0;
+        if (rnnc_model_load(&md_own, &sd, o->backend, err, errlen) != 0) goto out;
+        have_md = 1;
+        md = &md_own;
+        bd = &bd_own;
+    }
+    if (rnnc_buffers_alloc(&bm, &m.layout) != 0 || (bd != &bm && rnnc_buffers_alloc(bd, &md->layout) != 0)) {
+        snprintf(err, errlen, "out of memory for the check's buffers");
+        goto out;
+    }
+    rnnc_check_random_problem(s, &m.layout, &bm, &md->layout, bd, o->seed);
+
+    r->loss = rnnc_model_forward(&m, bm.params, bm.x, bm.y, bm.h0, bm.ws);
+    rnnc_model_backward(&m, bm.params, bm.x, bm.y, bm.ws, bm.grads);
+    r->loss_ref = rnnc_model_forward(md, bd->params, bd->x, bd->y, bd->h0, bd->ws);
+
+    size_t nh = s->tau * s->batch * s->hidden;
+    base = malloc(nh ? nh : 1);
+    size_t max = o->max_entries ? o->max_entries : 2000;
+    idx = malloc(max * sizeof *idx);
+    if (!base || !idx) {
+        snprintf(err, errlen, "out of memory for the check's buffers");
+        goto out;
+    }
+    double *wsd = bd->ws;
+    for (size_t i = 0; i < nh; i++) base[i] = wsd[md->layout.ws_h + s->batch * s->hidden + i] > 0;
+
+    int dbl = s->dtype == RNNC_DOUBLE && !s->fast;
+    r->eps = 1e-5;
+    r->rtol = dbl ? 1e-7 : 1e-3;
+    r->atol = dbl ? 1e-8 : 1e-5;
+    rnnc_tensor tm[RNNC_NTENSORS], td[RNNC_NTENSORS];
+    rnnc_param_tensors(s, &m.layout, tm);
+    rnnc_param_tensors(s, &md->layout, td);
+    uint64_t st = o->seed ^ 0x5eed5eed5eedull;
+    r->pass = 1;
+    for (int k = 0; k < RNNC_CHECK_ROWS; k++) {
+        rnnc_check_row *row = &r->rows[k];
+        int is_h0 = k == RNNC_NTENSORS;
+        double *target = is_h0 ? (double *)bd->h0 : (double *)bd->params + td[k].offset;
+        row->tensor = is_h0 ? "h0" : tm[k].name;
+        row->count = is_h0 ? m.layout.h0_count : tm[k].rows * tm[k].cols;
+        size_t n = pick_entries(row->count, max, &st, idx);
+        row->pass = 1;
+        for (size_t e = 0; e < n; e++) {
+            size_t i = idx[e];
+            double v = target[i];
+            target[i] = v + r->eps;
+            double lp = rnnc_model_forward(md, bd->params, bd->x, bd->y, bd->h0, bd->ws);
+            int kink = s->act == RNNC_ACT_RELU && pattern_changed(s, &md->layout, wsd, base);
+            target[i] = v - r->eps;
+            double lm = rnnc_model_forward(md, bd->params, bd->x, bd->y, bd->h0, bd->ws);
+            kink = kink || (s->act == RNNC_ACT_RELU && pattern_changed(s, &md->layout, wsd, base));
+            target[i] = v;
+            if (kink) {
+                row->skipped++;
+                continue;
+            }
+            double num = (lp - lm) / (2 * r->eps);
+            double ana = is_h0 ? rnnc_get(bm.ws, s->dtype, m.layout.ws_gh0 + i)
+                               : rnnc_get(bm.grads, s->dtype, tm[k].offset + i);
+            double diff = fabs(ana - num), mag = fmax(fabs(ana), fabs(num));
+            row->checked++;
+            if (!(diff <= r->rtol * mag + r->atol)) row->pass = 0; /* NaN fails too */
+            /* A NaN difference sticks (it must show in the row, not be replaced later). */
+            if (!isnan(row->max_abs) && !(diff <= row->max_abs)) row->max_abs = diff;
+            if (!isnan(row->max_rel) && (isnan(diff) || (mag > r->atol && !(diff / mag <= row->max_rel))))
+                row->max_rel = isnan(diff) ? diff : diff / mag;
+        }
+        if (row->checked == 0 && n > 0) row->pass = 0; /* every entry skipped: nothing proven */
+        r->pass = r->pass && row->pass;
+    }
+    rc = 0;
+out:
+    free(idx);
+    free(base);
+    rnnc_buffers_free(&bm);
+    if (bd != &bm) rnnc_buffers_free(bd);
+    if (have_md) rnnc_model_unload(&md_own);
+    rnnc_model_unload(&m);
+    return rc;
+}

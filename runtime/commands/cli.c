@@ -1,0 +1,741 @@
+/* cli.c: the rnnc command line.  The only file that parses argv, prints usage and calls
+ * exit(): 0 success, 1 runtime failure (or a failed check), 2 bad usage or input,
+ * 130 / 143 after a clean save on SIGINT / SIGTERM. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../gen/equations.h"
+#include "../../gen/gen.h"
+#include "../../gen/spec.h"
+#include "bench.h"
+#include "check.h"
+#include "../formats/ckpt.h"
+#include "diff.h"
+#include "../formats/interop.h"
+#include "../jit/jit.h"
+#include "plot.h"
+#include "sample.h"
+#include "train.h"
+
+static const char usage_text[] =
+    "usage: rnnc COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  gen    [SPEC] [-o DIR]           write DIR/NAME.h and DIR/NAME.c (default DIR: out)\n"
+    "  gen    --hand-header [-o DIR]    write DIR/rnnc_hand.h, the interface of a hand-written BPTT\n"
+    "  check  [SPEC] [--backend tcc|cc] [--seed S] [--max-entries N] [--dump FILE.safetensors]\n"
+    "                                   finite-difference check of the generated BPTT; --dump also\n"
+    "                                   writes its problem, every node and every gradient\n"
+    "  diff   HAND.c [SPEC] [--backend tcc|cc] [--seed S]\n"
+    "                                   compare a hand-written rnnc_hand_bptt with the generated\n"
+    "                                   BPTT node by node (default spec: --vocab 5 --hidden 4\n"
+    "                                   --tau 4 --dtype double); exit 1 if it differs or fails\n"
+    "  train  [SPEC.spec] [OPTIONS] [DATA...]\n"
+    "                                   train on text files (or a .csv) or the built-in corpus\n"
+    "  sample CKPT [-n N] [--temperature T] [--top-k K] [--prime TEXT] [--seed S]\n"
+    "  info   CKPT                      spec, vocabulary, step, loss and sizes of a checkpoint\n"
+    "  embed  CKPT [-o DIR] [--name NAME]  an inference-only NAME.h/NAME.c with the weights\n"
+    "  export CKPT -o FILE.safetensors  weights with PyTorch nn.RNN / nn.Linear names\n"
+    "  import FILE.safetensors [-o CKPT] [--act A] [--tau T] ...  a checkpoint from them\n"
+    "         (both: --rnn-prefix P (rnn.), --linear-prefix P (fc.))\n"
+    "  plot   LOG.csv -o FILE.svg       draw the loss curve of a --log file\n"
+    "  bench  [SPEC] [--backend tcc|cc] [--optim O] [--reps N] [--seconds S] [--seed S]\n"
+    "         [--threads N|auto] (default 1)\n"
+    "                                   time train_step calls (at least N (20) and S seconds (1));\n"
+    "                                   default spec --vocab 65 --hidden 100 --tau 25; last line\n"
+    "                                   median_us=N min_us=N max_us=N gflops=N (2 FLOPs per\n"
+    "                                   multiply-add of the matrix products, one-hot input free)\n"
+    "  equations [SPEC] [--format text|latex|markdown] [--expand NODE]\n"
+    "                                   the unrolled graph's equations; NODE: h0..hT, W, U, V, b, c\n"
+    "  version\n"
+    "\n"
+    "model (as options, or as 'key = value' lines in a SPEC file / --spec FILE):\n"
+    "  --vocab V | --in N --out K       one-hot input and softmax over V classes, or dense\n"
+    "  --hidden H  --tau T              hidden size, unrolled length (train: 100 and 25)\n"
+    "  --batch B                        independent sequences per call (default 1)\n"
+    "  --act tanh|relu|sigmoid          hidden activation (default tanh)\n"
+    "  --loss nll|mse                   softmax + negative log-likelihood, or squared error\n"
+    "  --dtype float|double             (default float)\n"
+    "  --name NAME                      C identifier prefix of every symbol (default rnn)\n"
+    "  --fast                           fast-math code: backends may differ in the last bits\n"
+    "\n"
+    "training (defaults as min-char-rnn):\n"
+    "  --steps N (10000)  --optim sgd|momentum|adagrad|rmsprop|adam (adagrad)  --lr X (0.1)\n"
+    "  --beta1 X (0.9)  --beta2 X (0.999)  --eps X (1e-8)  --weight-decay X (0)\n"
+    "  --clip X (5; 0 = off)  --clip-norm X (0 = off)  --seed S (1)\n"
+    "  --backend tcc|cc|auto (auto: start on tcc, switch to cc when it is compiled)\n"
+    "  --threads N|auto (auto: one per batch part; even batches of 16 and more have two;\n"
+    "                    the results are the same for any N)\n"
+    "  --every N (100: progress, log row, checkpoint)  --sample-every N (1000; 0 = off)\n"
+    "  --save FILE  --resume FILE  --log FILE.csv  --chars bytes|utf8  --target COL[,COL]\n";
+
+/* Print "rnnc: MESSAGE" as exactly one line and exit.  Messages quote user input, so any
+ * control character in it is shown escaped (\n, \xHH) rather than breaking the line. */
+static void die(int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3), noreturn))
+#endif
+    ;
+static void die(int code, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fputs("rnnc: ", stderr);
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p == '\n') fputs("\\n", stderr);
+        else if (*p == '\t') fputs("\\t", stderr);
+        else if (*p < 0x20 || *p == 0x7f) fprintf(stderr, "\\x%02x", *p);
+        else fputc(*p, stderr);
+    }
+    fputc('\n', stderr);
+    exit(code);
+}
+
+/* ---- generic option parsing ---- */
+
+typedef struct opt {
+    char name[64];
+    const char *value;   /* NULL for a flag */
+} cli_opt;
+
+typedef struct cli_args {
+    cli_opt opts[128];
+    int nopts;
+    const char *pos[256];
+    int npos;
+} cli_args;
+
+/* Is word one of the space-separated words of list? */
+static int has_word(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) return 1;
+    return 0;
+}
+
+/* Split argv[2..] into options and positionals.  valued: options taking a value; flags:
+ * options without one (spec keys are valued, "fast" a flag, when spec is set). */
+static void parse(int argc, char **argv, const char *cmd, const char *valued, const char *flags,
+                  int spec, cli_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i];
+        if (arg[0] != '-' || arg[1] == '\0' || (arg[1] == '-' && arg[2] == '\0')) {
+            if (a->npos == 256) die(2, "%s: too many arguments", arg);
+            a->pos[a->npos++] = arg;
+            continue;
+        }
+        const char *name = arg + (arg[1] == '-' ? 2 : 1), *eq = strchr(name, '='), *value = NULL;
+        char nm[64];
+        size_t n = eq ? (size_t)(eq - name) : strlen(name);
+        if (n >= sizeof nm) die(2, "%.80s: unknown option for 'rnnc %s' (see rnnc --help)", arg, cmd);
+        memcpy(nm, name, n);
+        nm[n] = '\0';
+        if (strcmp(nm, "h") == 0 || strcmp(nm, "help") == 0) {
+            fputs(usage_text, stdout);
+            exit(0);
+        }
+        int is_flag = has_word(flags, nm) || (spec && strcmp(nm, "fast") == 0);
+        int is_valued = has_word(valued, nm) || (spec && (rnnc_spec_is_key(nm) || strcmp(nm, "spec") == 0) &&
+                                                strcmp(nm, "fast") != 0);
+        if (!is_flag && !is_valued) die(2, "%s: unknown option for 'rnnc %s' (see rnnc --help)", arg, cmd);
+        if (eq) value = eq + 1;
+        else if (is_valued) {
+            if (i + 1 >= argc) die(2, "%s: expected a value", arg);
+            value = argv[++i];
+        }
+        if (a->nopts == 128) die(2, "%s: too many options", arg);
+        snprintf(a->opts[a->nopts].name, sizeof a->opts[0].name, "%s", nm);
+        a->opts[a->nopts].value = is_flag && !eq ? NULL : value;
+        a->nopts++;
+    }
+}
+
+/* The last value of option name, or NULL. */
+static const char *get(const cli_args *a, const char *name)
+{
+    const char *v = NULL;
+    for (int i = 0; i < a->nopts; i++)
+        if (strcmp(a->opts[i].name, name) == 0) v = a->opts[i].value ? a->opts[i].value : "yes";
+    return v;
+}
+
+static uint64_t parse_u64(const char *opt, const char *v, uint64_t min)
+{
+    char *end;
+    errno = 0;
+    if (*v < '0' || *v > '9') die(2, "--%s: expected a whole number, got '%s'", opt, v);
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *end) die(2, "--%s: expected a whole number, got '%s'", opt, v);
+    if (n < min) die(2, "--%s: expected at least %llu, got '%s'", opt, (unsigned long long)min, v);
+    return n;
+}
+
+/* --threads: "auto" (0: one per batch part, at most the online CPUs) or 1..64. */
+static int parse_threads(const char *v)
+{
+    if (strcmp(v, "auto") == 0) return 0;
+    if (*v < '0' || *v > '9') die(2, "--threads: expected auto or a number of threads 1..64, got '%s'", v);
+    uint64_t n = parse_u64("threads", v, 1);
+    if (n > 64) die(2, "--threads: expected auto or a number of threads 1..64, got '%s'", v);
+    return (int)n;
+}
+
+static double parse_real(const char *opt, const char *v, double lo, double hi, int lo_open)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno || !isfinite(x) || x < lo || x > hi || (lo_open && x == lo)) {
+        if (hi >= 1e300) die(2, "--%s: expected a number %s %g, got '%s'", opt, lo_open ? ">" : ">=", lo, v);
+        die(2, "--%s: expected a number in %s%g, %g], got '%s'", opt, lo_open ? "(" : "[", lo, hi, v);
+    }
+    return x;
+}
+
+/* Apply the spec file (if any) and every spec option to builder b.  Options for the same key
+ * as the file's are reported as given twice, whatever their order. */
+static void apply_spec(const cli_args *a, const char *spec_file, rnnc_spec_builder *b)
+{
+    char err[1024];
+    rnnc_spec_begin(b);
+    const char *sf = get(a, "spec");
+    if (sf && spec_file) die(2, "--spec: more than one spec file ('%s' and '%s')", spec_file, sf);
+    if (!sf) sf = spec_file;
+    if (sf && rnnc_spec_read_file(b, sf, err, sizeof err) != 0) die(2, "%s", err);
+    for (int i = 0; i < a->nopts; i++) {
+        const cli_opt *o = &a->opts[i];
+        if (!rnnc_spec_is_key(o->name)) continue;
+        char where[80];
+        snprintf(where, sizeof where, "--%s", o->name);
+        if (rnnc_spec_set(b, o->name, o->value ? o->value : "yes", where, err, sizeof err) != 0)
+            die(2, "%s", err);
+    }
+}
+
+static void finish_spec(const rnnc_spec_builder *b, rnnc_spec *s)
+{
+    char err[1024];
+    if (rnnc_spec_finish(b, s, err, sizeof err) != 0) die(2, "%s", err);
+}
+
+/* gen and check take at most one positional: the spec file. */
+static const char *one_spec_file(const cli_args *a, const char *cmd)
+{
+    if (a->npos > 1) die(2, "%s: more than one spec file for 'rnnc %s' ('%s' and '%s')", a->pos[1], cmd, a->pos[0], a->pos[1]);
+    return a->npos ? a->pos[0] : NULL;
+}
+
+static rnnc_backend backend_opt(const cli_args *a)
+{
+    rnnc_backend b = RNNC_BACKEND_TCC;
+    const char *v = get(a, "backend");
+    if (v && rnnc_backend_parse(v, &b) != 0) die(2, "--backend: expected tcc or cc, got '%s'", v);
+    return b;
+}
+
+/* ---- commands ---- */
+
+static void ensure_dir(const char *opt, const char *d);
+
+/* rnnc gen --hand-header [-o DIR]: DIR/rnnc_hand.h only; no spec. */
+static int gen_hand_header(const cli_args *a)
+{
+    char err[1024];
+    for (int i = 0; i < a->nopts; i++)
+        if (strcmp(a->opts[i].name, "o") != 0 && strcmp(a->opts[i].name, "hand-header") != 0)
+            die(2, "--%s: 'rnnc gen --hand-header' takes no spec (it writes only rnnc_hand.h)", a->opts[i].name);
+    if (a->npos) die(2, "%s: 'rnnc gen --hand-header' takes no spec (it writes only rnnc_hand.h)", a->pos[0]);
+    const char *outdir = get(a, "o") ? get(a, "o") : "out";
+    if (!*outdir) die(2, "-o: expected a directory");
+    ensure_dir("-o", outdir);
+    if (rnnc_diff_write_header(outdir, err, sizeof err) != 0) die(1, "%s", err);
+    printf("wrote %s/rnnc_hand.h\n", outdir);
+    return 0;
+}
+
+static int cmd_gen(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_spec_builder b;
+    rnnc_spec s;
+    char err[1024];
+    parse(argc, argv, "gen", "o", "hand-header", 1, &a);
+    if (get(&a, "hand-header")) return gen_hand_header(&a);
+    apply_spec(&a, one_spec_file(&a, "gen"), &b);
+    finish_spec(&b, &s);
+    const char *outdir = get(&a, "o") ? get(&a, "o") : "out";
+    if (!*outdir) die(2, "-o: expected a directory");
+    ensure_dir("-o", outdir);
+    if (rnnc_gen_write(&s, outdir, err, sizeof err) != 0) die(1, "%s", err);
+    printf("wrote %s/%s.h and %s/%s.c\n", outdir, s.name, outdir, s.name);
+    return 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_spec_builder b;
+    rnnc_spec s;
+    char err[8192], canon[512];
+    parse(argc, argv, "check", "backend seed max-entries dump", "", 1, &a);
+    rnnc_check_opts o = {backend_opt(&a), 1, 0};
+    const char *dump = get(&a, "dump");
+    if (dump && !*dump) die(2, "--dump: expected the safetensors file to write");
+    if (get(&a, "seed")) o.seed = parse_u64("seed", get(&a, "seed"), 0);
+    if (get(&a, "max-entries")) o.max_entries = (size_t)parse_u64("max-entries", get(&a, "max-entries"), 1);
+    apply_spec(&a, one_spec_file(&a, "check"), &b);
+    finish_spec(&b, &s);
+    rnnc_check_result r;
+    rnnc_spec_format(&s, canon, sizeof canon);
+    if (rnnc_check_run(&s, &o, &r, err, sizeof err) != 0) die(1, "check: %s", err);
+    printf("gradient check of %s\n", canon);
+    printf("backend %s (%s in %.1f ms), seed %llu; loss %.17g (double-precision build: %.17g)\n",
+           rnnc_backend_name(o.backend), r.cache_hit ? "loaded from cache" : "compiled",
+           r.compile_ms, (unsigned long long)o.seed, r.loss, r.loss_ref);
+    printf("%-6s %9s %9s %8s %12s %12s  %s\n", "tensor", "entries", "checked", "skipped",
+           "max_abs", "max_rel", "result");
+    for (int k = 0; k < RNNC_CHECK_ROWS; k++) {
+        const rnnc_check_row *w = &r.rows[k];
+        printf("%-6s %9zu %9zu %8zu %12.3e %12.3e  %s\n", w->tensor, w->count, w->checked,
+               w->skipped, w->max_abs, w->max_rel, w->pass ? "pass" : "FAIL");
+    }
+    printf("tolerance: |analytic - numeric| <= %g * max(|analytic|, |numeric|) + %g; central "
+           "differences in double, eps %g%s\n",
+           r.rtol, r.atol, r.eps,
+           o.max_entries ? "; larger tensors checked on a random subset of --max-entries entries"
+                         : "; tensors over 2000 entries checked on a random subset of 2000");
+    if (s.act == RNNC_ACT_RELU)
+        printf("relu: entries whose perturbation crosses a kink (changes which units are active) "
+               "are skipped\n");
+    printf("%s\n", r.pass ? "all gradients agree" : "GRADIENT CHECK FAILED");
+    if (dump) {
+        if (rnnc_diff_dump(&s, o.backend, o.seed, dump, err, sizeof err) != 0) die(1, "--dump: %s", err);
+        printf("wrote %s: the problem of seed %llu, every node and every gradient (row-major, %s)\n",
+               dump, (unsigned long long)o.seed, rnnc_dtype_name(s.dtype));
+    }
+    return r.pass ? 0 : 1;
+}
+
+static int cmd_equations(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_spec_builder b;
+    rnnc_spec s;
+    char err[1024], *text = NULL;
+    parse(argc, argv, "equations", "format expand", "", 1, &a);
+    rnnc_eq_format f = RNNC_EQ_TEXT;
+    const char *v = get(&a, "format");
+    if (v) {
+        if (strcmp(v, "text") == 0) f = RNNC_EQ_TEXT;
+        else if (strcmp(v, "latex") == 0) f = RNNC_EQ_LATEX;
+        else if (strcmp(v, "markdown") == 0) f = RNNC_EQ_MARKDOWN;
+        else die(2, "--format: expected text, latex or markdown, got '%s'", v);
+    }
+    apply_spec(&a, one_spec_file(&a, "equations"), &b);
+    finish_spec(&b, &s);
+    const char *node = get(&a, "expand");
+    int rc = node ? rnnc_expand(&s, node, f, &text, err, sizeof err)
+                  : rnnc_equations(&s, f, &text, err, sizeof err);
+    if (rc != 0) die(2, "%s", err);
+    fputs(text, stdout);
+    free(text);
+    return 0;
+}
+
+static size_t ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* rnnc diff HAND.c [SPEC]: 0 when HAND.c agrees on every node; 1 when it differs, does not
+ * compile (the compiler's messages follow a first line naming HAND.c), crashes or times out;
+ * 2 for bad usage or an unreadable HAND.c. */
+static int cmd_diff(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_spec_builder b;
+    rnnc_spec s;
+    static char err[16384];
+    parse(argc, argv, "diff", "backend seed", "", 1, &a);
+    const char *hand = NULL, *spec_file = NULL;
+    for (int i = 0; i < a.npos; i++) {
+        const char **slot = ends_with(a.pos[i], ".c") ? &hand : &spec_file;
+        if (*slot)
+            die(2, "%s: more than one %s for 'rnnc diff' ('%s' and '%s')", a.pos[i],
+                slot == &hand ? "HAND.c" : "spec file", *slot, a.pos[i]);
+        *slot = a.pos[i];
+    }
+    if (!hand)
+        die(2, "diff: expected HAND.c, a C file defining rnnc_hand_bptt (rnnc diff HAND.c [SPEC]; "
+               "'rnnc gen --hand-header' writes its interface)");
+    rnnc_diff_opts o = {hand, backend_opt(&a), 1, 0};
+    if (get(&a, "seed")) o.seed = parse_u64("seed", get(&a, "seed"), 0);
+    apply_spec(&a, spec_file, &b);
+    if (rnnc_diff_spec_defaults(&b, err, sizeof err) != 0) die(2, "%s", err);
+    finish_spec(&b, &s);
+    rnnc_diff_result r;
+    rnnc_diff_status st = rnnc_diff_run(&s, &o, &r, err, sizeof err);
+    if (st == RNNC_DIFF_NO_COMPILE) {
+        fprintf(stderr, "rnnc: %s\n", err); /* several lines: the compiler's own messages */
+        exit(1);
+    }
+    if (st != RNNC_DIFF_RAN) die(st == RNNC_DIFF_BAD_INPUT ? 2 : 1, "%s", err);
+    char *text = NULL;
+    if (rnnc_diff_report(&s, &o, &r, &text) != 0) die(1, "out of memory for the report");
+    fputs(text, stdout);
+    int rc = r.agree ? 0 : 1;
+    free(text);
+    rnnc_diff_free(&r);
+    return rc;
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_train_opts o;
+    char err[8192];
+    parse(argc, argv, "train",
+          "backend threads optim lr beta1 beta2 eps weight-decay clip clip-norm steps seed every "
+          "sample-every save resume log chars target",
+          "", 1, &a);
+    rnnc_train_defaults(&o);
+    /* Positionals: a *.spec file, then data files. */
+    const char *spec_file = NULL, *data[256];
+    size_t ndata = 0;
+    for (int i = 0; i < a.npos; i++) {
+        if (ends_with(a.pos[i], ".spec")) {
+            if (spec_file) die(2, "%s: more than one spec file", a.pos[i]);
+            spec_file = a.pos[i];
+        } else {
+            data[ndata++] = a.pos[i];
+        }
+    }
+    apply_spec(&a, spec_file, &o.spec);
+    const char *v;
+    if ((v = get(&a, "backend"))) {
+        if (strcmp(v, "tcc") == 0) o.backend = RNNC_RUN_TCC;
+        else if (strcmp(v, "cc") == 0) o.backend = RNNC_RUN_CC;
+        else if (strcmp(v, "auto") == 0) o.backend = RNNC_RUN_AUTO;
+        else die(2, "--backend: expected tcc, cc or auto, got '%s'", v);
+    }
+    if ((v = get(&a, "threads"))) o.threads = parse_threads(v);
+    if ((v = get(&a, "optim"))) {
+        o.optim = rnnc_optim_parse(v);
+        if (o.optim < 0) die(2, "--optim: expected sgd, momentum, adagrad, rmsprop or adam, got '%s'", v);
+        o.set |= RNNC_SET_OPTIM;
+    }
+    const struct { const char *name; double *dst; double lo, hi; int open; unsigned bit; } reals[] = {
+        {"lr", &o.lr, 0, 1e300, 1, RNNC_SET_LR},
+        {"beta1", &o.beta1, 0, 1, 0, RNNC_SET_BETA1},
+        {"beta2", &o.beta2, 0, 1, 0, RNNC_SET_BETA2},
+        {"eps", &o.eps, 0, 1e300, 1, RNNC_SET_EPS},
+        {"weight-decay", &o.weight_decay, 0, 1e300, 0, RNNC_SET_WD},
+        {"clip", &o.clip, 0, 1e300, 0, RNNC_SET_CLIP},
+        {"clip-norm", &o.clip_norm, 0, 1e300, 0, RNNC_SET_CLIP_NORM},
+    };
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
+        if ((v = get(&a, reals[i].name))) {
+            *reals[i].dst = parse_real(reals[i].name, v, reals[i].lo, reals[i].hi, reals[i].open);
+            o.set |= reals[i].bit;
+        }
+    if ((v = get(&a, "beta1")) && o.beta1 >= 1) die(2, "--beta1: expected a number in [0, 1), got '%s'", v);
+    if ((v = get(&a, "beta2")) && o.beta2 >= 1) die(2, "--beta2: expected a number in [0, 1), got '%s'", v);
+    if ((v = get(&a, "steps"))) o.steps = parse_u64("steps", v, 1);
+    if ((v = get(&a, "seed"))) o.seed = parse_u64("seed", v, 0);
+    if ((v = get(&a, "every"))) o.every = parse_u64("every", v, 1);
+    if ((v = get(&a, "sample-every"))) o.sample_every = parse_u64("sample-every", v, 0);
+    if ((v = get(&a, "chars"))) {
+        if (strcmp(v, "bytes") == 0) o.chars = RNNC_CHARS_BYTES;
+        else if (strcmp(v, "utf8") == 0) o.chars = RNNC_CHARS_UTF8;
+        else die(2, "--chars: expected bytes or utf8, got '%s'", v);
+        o.chars_set = 1;
+    }
+    o.save = get(&a, "save");
+    o.resume = get(&a, "resume");
+    o.log = get(&a, "log");
+    o.targets = get(&a, "target");
+    if (o.save && !*o.save) die(2, "--save: expected a file name");
+    if (o.targets && ndata == 0) die(2, "--target: only for a CSV data file");
+    o.data = data;
+    o.ndata = ndata;
+    o.tty = isatty(fileno(stdout));
+    int rc = rnnc_train_run(&o, err, sizeof err);
+    if (rc == 1 || rc == 2) die(rc, "%s", err);
+    return rc;
+}
+
+static void load_ckpt(const cli_args *a, const char *cmd, rnnc_ckpt *c)
+{
+    char err[1024];
+    if (a->npos != 1) die(2, "%s: expected one checkpoint file (rnnc %s CKPT)", a->npos ? a->pos[1] : cmd, cmd);
+    if (rnnc_ckpt_load(c, a->pos[0], err, sizeof err) != 0) die(2, "%s", err);
+}
+
+static int cmd_sample(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_ckpt c;
+    rnnc_model m;
+    char err[8192];
+    parse(argc, argv, "sample", "n temperature top-k prime seed backend", "", 0, &a);
+    rnnc_sample_opts so = {500, 1.0, 0, 1};
+    const char *v;
+    if ((v = get(&a, "n"))) so.n = (size_t)parse_u64("n", v, 0);
+    if ((v = get(&a, "temperature"))) so.temperature = parse_real("temperature", v, 0, 1e300, 1);
+    if ((v = get(&a, "top-k"))) so.top_k = (size_t)parse_u64("top-k", v, 0);
+    if ((v = get(&a, "seed"))) so.rng = parse_u64("seed", v, 0);
+    rnnc_backend backend = backend_opt(&a);
+    load_ckpt(&a, "sample", &c);
+    if (!c.spec.onehot) die(2, "%s: a dense model has no symbols to sample", a.pos[0]);
+    const char *prime = get(&a, "prime");
+    int32_t *ids = NULL;
+    size_t nids = 0, cap = 0;
+    if (prime && *prime &&
+        rnnc_text_encode(&c.vocab, (const unsigned char *)prime, strlen(prime), "--prime", &ids,
+                         &nids, &cap, err, sizeof err) != 0)
+        die(2, "%s", err);
+    /* Sampling is one column at a time: the batch does not matter, tcc starts at once. */
+    rnnc_spec one = c.spec;
+    one.batch = 1;
+    one.tau = 1;
+    if (rnnc_model_load(&m, &one, backend, err, sizeof err) != 0) die(1, "%s", err);
+    void *h = calloc(c.spec.hidden, c.layout.real_size);
+    if (!h) die(1, "out of memory");
+    if (prime) fputs(prime, stdout);
+    /* The parameter layout does not depend on batch or tau. */
+    if (rnnc_sample(&m, c.params, &c.vocab, h, ids, nids, 0, &so, stdout) != 0) die(1, "out of memory");
+    fputc('\n', stdout);
+    free(h);
+    free(ids);
+    rnnc_model_unload(&m);
+    rnnc_ckpt_free(&c);
+    return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_ckpt c;
+    char canon[512];
+    parse(argc, argv, "info", "", "", 0, &a);
+    load_ckpt(&a, "info", &c);
+    rnnc_spec_format(&c.spec, canon, sizeof canon);
+    printf("checkpoint: %s\n", a.pos[0]);
+    printf("spec: %s\n", canon);
+    if (c.spec.onehot) {
+        printf("vocabulary: %zu symbols (%s): ", c.vocab.size,
+               c.vocab.mode == RNNC_CHARS_UTF8 ? "UTF-8 characters" : "bytes");
+        for (size_t i = 0; i < c.vocab.size && i < 96; i++) {
+            uint32_t sym = c.vocab.symbols[i];
+            if (sym == '\n') fputs("\\n", stdout);
+            else if (sym == '\t') fputs("\\t", stdout);
+            else if (sym < 0x20 || sym == 0x7f || (c.vocab.mode == RNNC_CHARS_BYTES && sym > 0x7f))
+                printf("\\x%02x", (unsigned)sym);
+            else {
+                char bytes[4];
+                fwrite(bytes, 1, rnnc_symbol_bytes(c.vocab.mode, sym, bytes), stdout);
+            }
+        }
+        printf("%s\n", c.vocab.size > 96 ? " ..." : "");
+    }
+    printf("step: %llu\n", (unsigned long long)c.step);
+    if (c.spec.loss == RNNC_LOSS_NLL)
+        printf("loss: %.4f smoothed per sequence of %zu (%.3f bits per symbol), last %.4f\n",
+               c.smooth_loss, c.spec.tau, c.smooth_loss / ((double)c.spec.tau * log(2.0)), c.last_loss);
+    else
+        printf("loss: %.6g smoothed, last %.6g\n", c.smooth_loss, c.last_loss);
+    printf("optimiser: %s lr %g beta1 %g beta2 %g eps %g weight-decay %g clip %g clip-norm %g\n",
+           rnnc_optim_name(c.hp.optim), c.hp.lr, c.hp.beta1, c.hp.beta2, c.hp.eps,
+           c.hp.weight_decay, c.hp.clip, c.hp.clip_norm);
+    printf("data: %llu %s, seed %llu\n", (unsigned long long)c.data_len,
+           c.spec.onehot ? "symbols" : "rows", (unsigned long long)c.seed);
+    printf("bytes: parameters %zu, optimiser state %zu, workspace %zu, carried state %zu\n",
+           c.layout.params_bytes, c.layout.opt_bytes, c.layout.ws_bytes,
+           c.spec.batch * c.spec.hidden * c.layout.real_size);
+    rnnc_ckpt_free(&c);
+    return 0;
+}
+
+/* Create directory d if it does not exist; it must be a directory. */
+static void ensure_dir(const char *opt, const char *d)
+{
+    struct stat st;
+    if (!*d) die(2, "%s: expected a directory", opt);
+    if (stat(d, &st) != 0) {
+        if (mkdir(d, 0777) != 0) die(2, "%s: cannot create directory '%s': %s", opt, d, strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+        die(2, "%s: '%s' is not a directory", opt, d);
+    }
+}
+
+static int cmd_embed(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_ckpt c;
+    char err[1024], origin[160];
+    parse(argc, argv, "embed", "o name", "", 0, &a);
+    load_ckpt(&a, "embed", &c);
+    const char *name = get(&a, "name");
+    if (name) {
+        /* Validated exactly as a spec's name: a plain C identifier. */
+        rnnc_spec_builder b;
+        rnnc_spec_begin(&b);
+        if (rnnc_spec_set(&b, "name", name, "--name", err, sizeof err) != 0) die(2, "%s", err);
+        snprintf(c.spec.name, sizeof c.spec.name, "%s", name);
+    }
+    const char *outdir = get(&a, "o") ? get(&a, "o") : "out";
+    ensure_dir("-o", outdir);
+    snprintf(origin, sizeof origin, "a checkpoint at step %llu (smoothed loss %.4f)",
+             (unsigned long long)c.step, c.smooth_loss);
+    rnnc_embed_input in = {c.params, c.vocab.symbols, c.vocab.size, c.vocab.mode == RNNC_CHARS_UTF8, origin};
+    if (rnnc_gen_embed_write(&c.spec, &in, outdir, err, sizeof err) != 0) die(1, "%s", err);
+    printf("wrote %s/%s.h and %s/%s.c (weights %zu bytes)\n", outdir, c.spec.name, outdir, c.spec.name,
+           c.layout.params_bytes);
+    rnnc_ckpt_free(&c);
+    return 0;
+}
+
+static rnnc_interop_names interop_names(const cli_args *a)
+{
+    rnnc_interop_names n = {"rnn.", "fc."};
+    if (get(a, "rnn-prefix")) n.rnn_prefix = get(a, "rnn-prefix");
+    if (get(a, "linear-prefix")) n.lin_prefix = get(a, "linear-prefix");
+    if (strlen(n.rnn_prefix) > 200 || strlen(n.lin_prefix) > 200) die(2, "--rnn-prefix: at most 200 characters");
+    return n;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_ckpt c;
+    char err[1024];
+    parse(argc, argv, "export", "o rnn-prefix linear-prefix", "", 0, &a);
+    const char *out = get(&a, "o");
+    if (!out || !*out) die(2, "-o: expected the .safetensors file to write");
+    rnnc_interop_names n = interop_names(&a);
+    load_ckpt(&a, "export", &c);
+    if (rnnc_export(&c, &n, out, err, sizeof err) != 0) die(1, "%s", err);
+    printf("wrote %s (%s%s: weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0; %s%s: weight, bias)\n", out,
+           "", n.rnn_prefix, "", n.lin_prefix);
+    rnnc_ckpt_free(&c);
+    return 0;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_ckpt c;
+    rnnc_spec_builder b;
+    char err[1024], def[4096];
+    parse(argc, argv, "import", "o rnn-prefix linear-prefix", "", 1, &a);
+    if (a.npos != 1) die(2, "%s: expected one .safetensors file (rnnc import FILE [-o CKPT])", a.npos ? a.pos[1] : "import");
+    rnnc_interop_names n = interop_names(&a);
+    apply_spec(&a, NULL, &b);
+    const char *out = get(&a, "o");
+    if (!out) {
+        snprintf(def, sizeof def, "%s", a.pos[0]);
+        char *dot = strrchr(def, '.'), *slash = strrchr(def, '/');
+        if (dot && (!slash || dot > slash)) *dot = '\0';
+        if (strlen(def) + 6 > sizeof def) die(2, "%s: path too long", a.pos[0]);
+        strcat(def, ".ckpt");
+        out = def;
+    }
+    if (!*out) die(2, "-o: expected the checkpoint file to write");
+    if (rnnc_import(a.pos[0], &n, &b, &c, err, sizeof err) != 0) die(2, "%s", err);
+    char canon[512];
+    rnnc_spec_format(&c.spec, canon, sizeof canon);
+    if (rnnc_ckpt_save(&c, out, err, sizeof err) != 0) die(1, "%s", err);
+    printf("wrote %s: %s\n", out, canon);
+    rnnc_ckpt_free(&c);
+    return 0;
+}
+
+/* rnnc bench [SPEC]: the report of rnnc_bench_report on stdout; exit 1 if the model cannot
+ * be built. */
+static int cmd_bench(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_spec_builder b;
+    rnnc_spec s;
+    rnnc_bench_opts o;
+    rnnc_bench_result r;
+    char err[8192];
+    parse(argc, argv, "bench", "backend optim reps seconds seed threads", "", 1, &a);
+    rnnc_bench_defaults(&o);
+    o.backend = backend_opt(&a);
+    const char *v;
+    if ((v = get(&a, "optim")) && (o.optim = rnnc_optim_parse(v)) < 0)
+        die(2, "--optim: expected sgd, momentum, adagrad, rmsprop or adam, got '%s'", v);
+    if ((v = get(&a, "reps"))) o.reps = parse_u64("reps", v, 1);
+    if ((v = get(&a, "seconds"))) o.seconds = parse_real("seconds", v, 0, 1e6, 0);
+    if ((v = get(&a, "seed"))) o.seed = parse_u64("seed", v, 0);
+    if ((v = get(&a, "threads"))) o.threads = parse_threads(v);
+    apply_spec(&a, one_spec_file(&a, "bench"), &b);
+    /* min-char-rnn's model unless the spec says otherwise. */
+    if (!rnnc_spec_has(&b, "vocab") && !rnnc_spec_has(&b, "in") && !rnnc_spec_has(&b, "out") &&
+        rnnc_spec_set(&b, "vocab", "65", "--vocab", err, sizeof err) != 0)
+        die(2, "%s", err);
+    if (!rnnc_spec_has(&b, "hidden") && rnnc_spec_set(&b, "hidden", "100", "--hidden", err, sizeof err) != 0)
+        die(2, "%s", err);
+    if (!rnnc_spec_has(&b, "tau") && rnnc_spec_set(&b, "tau", "25", "--tau", err, sizeof err) != 0)
+        die(2, "%s", err);
+    finish_spec(&b, &s);
+    if (rnnc_bench_run(&s, &o, &r, err, sizeof err) != 0) die(1, "bench: %s", err);
+    if (rnnc_bench_report(&s, &o, &r, stdout) != 0) die(1, "bench: cannot write the report");
+    return 0;
+}
+
+static int cmd_plot(int argc, char **argv)
+{
+    cli_args a;
+    char err[1024];
+    parse(argc, argv, "plot", "o", "", 0, &a);
+    if (a.npos != 1) die(2, "%s: expected one log file (rnnc plot LOG.csv -o FILE.svg)", a.npos ? a.pos[1] : "plot");
+    const char *out = get(&a, "o");
+    if (!out || !*out) die(2, "-o: expected the SVG file to write");
+    if (rnnc_plot_log(a.pos[0], out, err, sizeof err) != 0) die(2, "%s", err);
+    printf("wrote %s\n", out);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    static const struct { const char *name; int (*run)(int, char **); } cmds[] = {
+        {"gen", cmd_gen}, {"check", cmd_check}, {"train", cmd_train}, {"sample", cmd_sample},
+        {"info", cmd_info}, {"plot", cmd_plot}, {"equations", cmd_equations}, {"embed", cmd_embed},
+        {"export", cmd_export}, {"import", cmd_import},
+        {"diff", cmd_diff}, {"bench", cmd_bench},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].run(argc, argv);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("rnnc %s\n", RNNC_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    die(2, "'%s': unknown command (expected gen, check, diff, train, bench, sample, info, embed, plot, equations or version; see rnnc --help)", cmd);
+    return 2;
+}

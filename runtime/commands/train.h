@@ -1,0 +1,59 @@
+/* train.h: training from the CLI.  Truncated BPTT over B parallel streams of the data, one
+ * generated train_step call per step (forward, loss, BPTT, clipping, update), progress,
+ * logs, samples and atomic checkpoints; resumable bit-exactly. */
+#ifndef RNNC_TRAIN_H
+#define RNNC_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../../gen/spec.h"
+#include "../formats/data.h"
+
+typedef enum { RNNC_RUN_TCC, RNNC_RUN_CC, RNNC_RUN_AUTO } rnnc_run_backend;
+
+/* Which optimiser settings the user gave explicitly (so a resumed run keeps the
+ * checkpoint's value for the others). */
+enum {
+    RNNC_SET_OPTIM = 1, RNNC_SET_LR = 2, RNNC_SET_BETA1 = 4, RNNC_SET_BETA2 = 8,
+    RNNC_SET_EPS = 16, RNNC_SET_WD = 32, RNNC_SET_CLIP = 64, RNNC_SET_CLIP_NORM = 128
+};
+
+typedef struct rnnc_train_opts {
+    rnnc_spec_builder spec;      /* the user's spec options; hidden 100, tau 25 by default */
+    rnnc_run_backend backend;
+    int threads;                 /* rnnc_model_set_threads: 0 (default) = one per batch part */
+    int optim;                   /* RNNC_OPTIM_* */
+    double lr, beta1, beta2, eps, weight_decay, clip, clip_norm;
+    unsigned set;                /* RNNC_SET_* bits */
+    uint64_t steps;              /* total steps of the run (a resumed run counts from 0) */
+    uint64_t seed;
+    uint64_t every;              /* progress line, log row and checkpoint every N steps */
+    uint64_t sample_every;       /* a short sample every N steps (0: never) */
+    rnnc_chars chars;
+    int chars_set;
+    const char *save, *resume, *log;
+    const char *const *data;     /* files; none: the built-in corpus */
+    size_t ndata;
+    const char *targets;         /* CSV: comma-separated target columns (else: the next row) */
+    FILE *out;                   /* progress and samples */
+    int tty;                     /* out is a terminal: one self-updating line */
+} rnnc_train_opts;
+
+/* Defaults: min-char-rnn's (adagrad, lr 0.1, clip 5, eps 1e-8), seed 1, every 100. */
+void rnnc_train_defaults(rnnc_train_opts *o);
+
+/* Run training.  Returns 0 when done, 130 / 143 when stopped by SIGINT / SIGTERM after
+ * saving, 2 for bad input (data, options, checkpoint; message in err), 1 for a runtime
+ * failure (compile error, non-finite loss, I/O; message in err). */
+int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen);
+
+/* Parse an optimiser name: sgd momentum adagrad rmsprop adam.  -1 if unknown. */
+int rnnc_optim_parse(const char *name);
+const char *rnnc_optim_name(int optim);
+
+/* The built-in default corpus: the project's own sources, compiled into the binary. */
+extern const char rnnc_corpus_corpus_txt[];
+
+#endif

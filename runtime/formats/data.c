@@ -1,0 +1,779 @@
+/* data.c: training data (see data.h).
+ *
+ * Positions in messages: LINE counts '\n' from 1; COL counts characters from 1 (bytes in
+ * bytes mode, code points in UTF-8 mode and in CSV files).  A '\r' before '\n' is an ordinary
+ * character of a text file (it is in the vocabulary like any other) and is dropped from the end
+ * of a CSV line.  Positions are computed only when an error is reported, by rescanning the
+ * buffer, so the hot loops do not track them.
+ *
+ * Every message is one line: the text quoted from the input shows control characters (and, in
+ * bytes mode, bytes >= 0x80) escaped, and the whole message passes through rnnc_fail()
+ * (runtime/base/util.h), which escapes any control character that reached it another way (e.g. inside
+ * a file name). */
+#define _POSIX_C_SOURCE 200809L
+#include "data.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../base/util.h"
+
+#define UNICODE_LIMIT 0x110000u      /* code points are < this */
+#define CSV_MAX_COLS 4096
+#define CSV_MAX_NUMBER 400           /* longest number text accepted, in bytes */
+#define QUOTE_MAX 40                 /* characters of input quoted in a message */
+
+/* ---- messages ---------------------------------------------------------------------------- */
+
+/* Append s to dst (capacity cap, length *o), keeping it NUL-terminated; false if it did not
+ * fit (nothing appended then). */
+static int put(char *dst, size_t cap, size_t *o, const char *s, size_t k)
+{
+    if (*o + k >= cap) return 0;
+    memcpy(dst + *o, s, k);
+    *o += k;
+    dst[*o] = '\0';
+    return 1;
+}
+
+/* The escaped form of one symbol as shown between quotes in a message.  utf8: a code point
+ * (control characters, C1 controls and the line/paragraph separators escaped); bytes: a byte
+ * (anything but printable ASCII escaped). */
+static size_t show_symbol(char out[16], uint32_t sym, int utf8)
+{
+    if (sym == '\n') return (size_t)snprintf(out, 16, "\\n");
+    if (sym == '\r') return (size_t)snprintf(out, 16, "\\r");
+    if (sym == '\t') return (size_t)snprintf(out, 16, "\\t");
+    if (sym == '\\') return (size_t)snprintf(out, 16, "\\\\");
+    if (sym == '\'') return (size_t)snprintf(out, 16, "\\'");
+    if (sym < 0x20 || sym == 0x7f || (!utf8 && sym >= 0x80))
+        return (size_t)snprintf(out, 16, "\\x%02x", (unsigned)(sym & 0xFF));
+    if (utf8 && ((sym >= 0x80 && sym <= 0x9f) || sym == 0x2028 || sym == 0x2029))
+        return (size_t)snprintf(out, 16, "\\u%04x", (unsigned)sym);
+    size_t k = rnnc_symbol_bytes(utf8 ? RNNC_CHARS_UTF8 : RNNC_CHARS_BYTES, sym, out);
+    out[k] = '\0';
+    return k;
+}
+
+/* Quote at most QUOTE_MAX characters of s[0..n) into dst (escaped as by show_symbol; invalid
+ * UTF-8 bytes as \xHH), adding "..." when cut short. */
+static void quote_text(char *dst, size_t cap, const unsigned char *s, size_t n)
+{
+    size_t o = 0, shown = 0, i = 0;
+    dst[0] = '\0';
+    while (i < n) {
+        if (shown == QUOTE_MAX) {
+            put(dst, cap, &o, "...", 3);
+            return;
+        }
+        char esc[16];
+        size_t k, used = 1;
+        unsigned b = s[i];
+        if (b < 0x80) k = show_symbol(esc, b, 1);
+        else {
+            /* A valid multi-byte sequence is copied; anything else is one escaped byte. */
+            size_t need = b >= 0xF0 && b < 0xF5 ? 3 : b >= 0xE0 && b < 0xF0 ? 2 : b >= 0xC2 && b < 0xE0 ? 1 : 0;
+            int ok = need > 0 && need < n - i;
+            uint32_t c = b & (need == 1 ? 0x1F : need == 2 ? 0x0F : 0x07);
+            for (size_t j = 1; ok && j <= need; j++) {
+                if ((s[i + j] & 0xC0) != 0x80) ok = 0;
+                else c = c << 6 | (s[i + j] & 0x3F);
+            }
+            if (ok && ((need == 2 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
+                       (need == 3 && (c < 0x10000 || c > 0x10FFFF))))
+                ok = 0;
+            if (ok) {
+                k = show_symbol(esc, c, 1);
+                used = need + 1;
+            } else k = (size_t)snprintf(esc, sizeof esc, "\\x%02x", b);
+        }
+        if (!put(dst, cap, &o, esc, k)) return;
+        i += used;
+        shown++;
+    }
+}
+
+/* ---- positions --------------------------------------------------------------------------- */
+
+/* Line and column (both from 1) of byte offset off in buf.  Columns count characters: in
+ * utf8 mode the bytes that do not continue a sequence. */
+static void locate(const unsigned char *buf, size_t off, int utf8, size_t *line, size_t *col)
+{
+    size_t l = 1, ls = 0;
+    const unsigned char *p = buf, *end = buf + off;
+    while (p < end) {
+        const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) break;
+        l++;
+        p = nl + 1;
+        ls = (size_t)(p - buf);
+    }
+    size_t c = 1;
+    for (size_t i = ls; i < off; i++)
+        if (!utf8 || (buf[i] & 0xC0) != 0x80) c++;
+    *line = l;
+    *col = c;
+}
+
+/* ---- reading files ----------------------------------------------------------------------- */
+
+int rnnc_read_file(const char *path, int allow_empty, unsigned char **buf, size_t *n, char *err,
+                   size_t errlen)
+{
+    *buf = NULL;
+    *n = 0;
+    if (!path) return rnnc_fail(err, errlen, "(null): cannot open: no file name");
+    int fd;
+    do fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) return rnnc_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    size_t cap = 0;
+    if (fstat(fd, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            close(fd);
+            return rnnc_fail(err, errlen, "%s: cannot read: %s", path, strerror(EISDIR));
+        }
+        /* A regular file's size is a hint (it may grow or shrink while we read). */
+        if (S_ISREG(st.st_mode) && st.st_size > 0) {
+            if ((uintmax_t)st.st_size >= (uintmax_t)SIZE_MAX) {
+                close(fd);
+                return rnnc_fail(err, errlen, "%s: cannot read: file too large (%jd bytes)", path,
+                                 (intmax_t)st.st_size);
+            }
+            cap = (size_t)st.st_size + 1;
+        }
+    }
+    if (cap < 4096) cap = 4096;
+    unsigned char *b = malloc(cap);
+    if (!b) {
+        close(fd);
+        return rnnc_fail(err, errlen, "%s: cannot read: out of memory for %zu bytes", path, cap);
+    }
+    size_t len = 0;
+    for (;;) {
+        if (len + 1 >= cap) {   /* keep room for the terminating NUL */
+            if (cap > SIZE_MAX / 2) {
+                free(b);
+                close(fd);
+                return rnnc_fail(err, errlen, "%s: cannot read: file too large", path);
+            }
+            unsigned char *nb = realloc(b, cap * 2);
+            if (!nb) {
+                free(b);
+                close(fd);
+                return rnnc_fail(err, errlen, "%s: cannot read: out of memory for %zu bytes", path,
+                                 cap * 2);
+            }
+            b = nb;
+            cap *= 2;
+        }
+        size_t want = cap - 1 - len;
+        if (want > ((size_t)1 << 30)) want = (size_t)1 << 30;
+        ssize_t got = read(fd, b + len, want);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            free(b);
+            close(fd);
+            return rnnc_fail(err, errlen, "%s: cannot read: %s", path, strerror(e));
+        }
+        if (got == 0) break;
+        len += (size_t)got;
+    }
+    close(fd);
+    if (len == 0 && !allow_empty) {
+        free(b);
+        return rnnc_fail(err, errlen, "%s: is empty", path);
+    }
+    b[len] = '\0';
+    *buf = b;
+    *n = len;
+    return 0;
+}
+
+/* ---- UTF-8 ------------------------------------------------------------------------------- */
+
+typedef enum { U_OK, U_CONT, U_BADBYTE, U_TRUNC, U_OVERLONG, U_SURROGATE, U_RANGE } ustat;
+
+/* Decode the character at s[i] (i < n): *cp and *len (bytes) on U_OK. */
+static ustat utf8_decode(const unsigned char *s, size_t n, size_t i, uint32_t *cp, size_t *len)
+{
+    unsigned b = s[i];
+    *cp = b;
+    *len = 1;
+    if (b < 0x80) return U_OK;
+    if (b < 0xC0) return U_CONT;
+    size_t need;
+    uint32_t c, min;
+    if (b < 0xE0) {
+        need = 1;
+        c = b & 0x1F;
+        min = 0x80;
+    } else if (b < 0xF0) {
+        need = 2;
+        c = b & 0x0F;
+        min = 0x800;
+    } else if (b < 0xF8) {
+        need = 3;
+        c = b & 0x07;
+        min = 0x10000;
+    } else return U_BADBYTE;
+    for (size_t k = 1; k <= need; k++) {
+        if (k >= n - i || (s[i + k] & 0xC0) != 0x80) return U_TRUNC;
+        c = c << 6 | (s[i + k] & 0x3Fu);
+    }
+    *cp = c;
+    *len = need + 1;
+    if (c < min) return U_OVERLONG;
+    if (c >= 0xD800 && c <= 0xDFFF) return U_SURROGATE;
+    if (c >= UNICODE_LIMIT) return U_RANGE;
+    return U_OK;
+}
+
+static int utf8_error(ustat st, uint32_t cp, const unsigned char *s, size_t i, const char *file,
+                      char *err, size_t errlen)
+{
+    size_t line, col;
+    locate(s, i, 1, &line, &col);
+    switch (st) {
+    case U_CONT:
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: invalid UTF-8: unexpected continuation byte 0x%02X",
+                         file, line, col, s[i]);
+    case U_BADBYTE:
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: invalid UTF-8: byte 0x%02X never occurs in UTF-8",
+                         file, line, col, s[i]);
+    case U_TRUNC:
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: invalid UTF-8: truncated sequence (lead byte 0x%02X "
+                         "without all its continuation bytes)",
+                         file, line, col, s[i]);
+    case U_OVERLONG:
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: invalid UTF-8: overlong encoding of U+%04X", file,
+                         line, col, (unsigned)cp);
+    case U_SURROGATE:
+        return rnnc_fail(err, errlen, "%s:%zu:%zu: invalid UTF-8: encoded UTF-16 surrogate U+%04X",
+                         file, line, col, (unsigned)cp);
+    case U_RANGE:
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: invalid UTF-8: code point U+%X is above U+10FFFF",
+                         file, line, col, (unsigned)cp);
+    case U_OK:
+        break;
+    }
+    return rnnc_fail(err, errlen, "%s:%zu:%zu: invalid UTF-8", file, line, col);
+}
+
+size_t rnnc_symbol_bytes(rnnc_chars mode, uint32_t sym, char out[4])
+{
+    unsigned char *o = (unsigned char *)out;
+    if (mode == RNNC_CHARS_BYTES) {
+        o[0] = (unsigned char)(sym & 0xFF);
+        return 1;
+    }
+    /* Not a scalar value: U+FFFD REPLACEMENT CHARACTER, so the output is always UTF-8. */
+    if (sym >= UNICODE_LIMIT || (sym >= 0xD800 && sym <= 0xDFFF)) sym = 0xFFFD;
+    if (sym < 0x80) {
+        o[0] = (unsigned char)sym;
+        return 1;
+    }
+    if (sym < 0x800) {
+        o[0] = (unsigned char)(0xC0 | sym >> 6);
+        o[1] = (unsigned char)(0x80 | (sym & 0x3F));
+        return 2;
+    }
+    if (sym < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | sym >> 12);
+        o[1] = (unsigned char)(0x80 | (sym >> 6 & 0x3F));
+        o[2] = (unsigned char)(0x80 | (sym & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | sym >> 18);
+    o[1] = (unsigned char)(0x80 | (sym >> 12 & 0x3F));
+    o[2] = (unsigned char)(0x80 | (sym >> 6 & 0x3F));
+    o[3] = (unsigned char)(0x80 | (sym & 0x3F));
+    return 4;
+}
+
+/* ---- vocabulary -------------------------------------------------------------------------- */
+
+static int check_vocab(const rnnc_vocab *v, char *err, size_t errlen)
+{
+    if (v->mode != RNNC_CHARS_BYTES && v->mode != RNNC_CHARS_UTF8)
+        return rnnc_fail(err, errlen, "vocabulary: unknown character mode %d", (int)v->mode);
+    if (v->size > 0 && !v->symbols) return rnnc_fail(err, errlen, "vocabulary: no symbols array");
+    uint32_t limit = v->mode == RNNC_CHARS_BYTES ? 256u : UNICODE_LIMIT;
+    for (size_t i = 0; i < v->size; i++)
+        if (v->symbols[i] >= limit || (i > 0 && v->symbols[i] <= v->symbols[i - 1]))
+            return rnnc_fail(err, errlen,
+                             "vocabulary: symbols not strictly ascending and in range");
+    return 0;
+}
+
+int rnnc_vocab_add(rnnc_vocab *v, const unsigned char *buf, size_t n, const char *file,
+                   char *err, size_t errlen)
+{
+    if (!file) file = "(input)";
+    if (!v) return rnnc_fail(err, errlen, "%s: no vocabulary", file);
+    if (check_vocab(v, err, errlen) != 0) return -1;
+    if (n > 0 && !buf) return rnnc_fail(err, errlen, "%s: no data", file);
+    uint32_t *syms;
+    size_t count = 0;
+    if (v->mode == RNNC_CHARS_BYTES) {
+        unsigned char seen[256] = {0};
+        for (size_t i = 0; i < v->size; i++) seen[v->symbols[i]] = 1;
+        for (size_t i = 0; i < n; i++) seen[buf[i]] = 1;
+        for (int c = 0; c < 256; c++) count += seen[c];
+        if (count == v->size) return 0;
+        if (!(syms = malloc(count * sizeof *syms)))
+            return rnnc_fail(err, errlen, "%s: out of memory for the vocabulary", file);
+        count = 0;
+        for (uint32_t c = 0; c < 256; c++)
+            if (seen[c]) syms[count++] = c;
+    } else {
+        /* A bitmap over every code point: 136 KiB. */
+        enum { WORDS = UNICODE_LIMIT / 64 };
+        uint64_t *bits = calloc(WORDS, sizeof *bits);
+        if (!bits) return rnnc_fail(err, errlen, "%s: out of memory for the vocabulary", file);
+        for (size_t i = 0; i < v->size; i++)
+            bits[v->symbols[i] >> 6] |= (uint64_t)1 << (v->symbols[i] & 63);
+        for (size_t i = 0; i < n;) {
+            if (buf[i] < 0x80) {
+                bits[buf[i] >> 6] |= (uint64_t)1 << (buf[i] & 63);
+                i++;
+                continue;
+            }
+            uint32_t cp;
+            size_t len;
+            ustat st = utf8_decode(buf, n, i, &cp, &len);
+            if (st != U_OK) {
+                free(bits);
+                return utf8_error(st, cp, buf, i, file, err, errlen);
+            }
+            bits[cp >> 6] |= (uint64_t)1 << (cp & 63);
+            i += len;
+        }
+        for (size_t w = 0; w < WORDS; w++)
+            for (uint64_t x = bits[w]; x; x &= x - 1) count++;
+        if (count == v->size) {
+            free(bits);
+            return 0;
+        }
+        if (!(syms = malloc(count * sizeof *syms))) {
+            free(bits);
+            return rnnc_fail(err, errlen, "%s: out of memory for the vocabulary", file);
+        }
+        count = 0;
+        for (size_t w = 0; w < WORDS; w++) {
+            if (!bits[w]) continue;
+            for (unsigned k = 0; k < 64; k++)
+                if (bits[w] >> k & 1) syms[count++] = (uint32_t)(w * 64 + k);
+        }
+        free(bits);
+    }
+    free(v->symbols);
+    v->symbols = syms;
+    v->size = count;
+    return 0;
+}
+
+void rnnc_vocab_free(rnnc_vocab *v)
+{
+    if (!v) return;
+    free(v->symbols);
+    v->symbols = NULL;
+    v->size = 0;
+}
+
+int32_t rnnc_vocab_index(const rnnc_vocab *v, uint32_t sym)
+{
+    if (!v || !v->symbols) return -1;
+    size_t lo = 0, hi = v->size;   /* search [lo, hi) */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->symbols[mid] < sym) lo = mid + 1;
+        else if (v->symbols[mid] > sym) hi = mid;
+        else return (int32_t)mid;
+    }
+    return -1;
+}
+
+/* ---- encoding ---------------------------------------------------------------------------- */
+
+/* Make room for need ids: double the capacity (at least), falling back to exactly need. */
+static int reserve_ids(int32_t **ids, size_t *cap, size_t need)
+{
+    if (need <= *cap && *ids) return 0;
+    const size_t max = SIZE_MAX / sizeof(int32_t);
+    if (need > max) return -1;
+    size_t nc = *cap > max / 2 ? max : *cap * 2;
+    if (nc < need) nc = need;
+    if (nc < 256 && max >= 256) nc = 256;
+    int32_t *p = realloc(*ids, nc * sizeof *p);
+    if (!p && nc > need) p = realloc(*ids, (nc = need > 0 ? need : 1) * sizeof *p);
+    if (!p) return -1;
+    *ids = p;
+    *cap = nc;
+    return 0;
+}
+
+static int missing_symbol(const rnnc_vocab *v, uint32_t sym, const unsigned char *buf, size_t i,
+                          const char *file, char *err, size_t errlen)
+{
+    int utf8 = v->mode == RNNC_CHARS_UTF8;
+    size_t line, col;
+    locate(buf, i, utf8, &line, &col);
+    char shown[16];
+    show_symbol(shown, sym, utf8);
+    if (!utf8 && sym >= 0x80)
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: byte '%s' (0x%02X) is not in the model's vocabulary", file,
+                         line, col, shown, (unsigned)sym);
+    return rnnc_fail(err, errlen,
+                     "%s:%zu:%zu: character '%s' (U+%04X) is not in the model's vocabulary",
+                     file, line, col, shown, (unsigned)sym);
+}
+
+int rnnc_text_encode(const rnnc_vocab *v, const unsigned char *buf, size_t n, const char *file,
+                     int32_t **ids, size_t *len, size_t *cap, char *err, size_t errlen)
+{
+    if (!file) file = "(input)";
+    if (!v || !ids || !len || !cap)
+        return rnnc_fail(err, errlen, "%s: no vocabulary or output", file);
+    if (check_vocab(v, err, errlen) != 0) return -1;
+    if (n > 0 && !buf) return rnnc_fail(err, errlen, "%s: no data", file);
+    if (*len > *cap || (*cap > 0 && !*ids))
+        return rnnc_fail(err, errlen, "%s: inconsistent output buffer", file);
+    if (n == 0) return 0;
+    /* Symbols below 256 (all of them in bytes mode) through a table. */
+    int32_t low[256];
+    for (uint32_t c = 0; c < 256; c++) low[c] = rnnc_vocab_index(v, c);
+    const size_t start = *len;
+    if (v->mode == RNNC_CHARS_BYTES) {
+        if (n > SIZE_MAX - start || reserve_ids(ids, cap, start + n) != 0)
+            return rnnc_fail(err, errlen, "%s: out of memory for %zu class indices", file, n);
+        int32_t *out = *ids + start;
+        for (size_t i = 0; i < n; i++) {
+            int32_t id = low[buf[i]];
+            if (id < 0) return missing_symbol(v, buf[i], buf, i, file, err, errlen);
+            out[i] = id;
+        }
+        *len = start + n;
+        return 0;
+    }
+    size_t o = start;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp = buf[i];
+        size_t k = 1;
+        if (cp >= 0x80) {
+            ustat st = utf8_decode(buf, n, i, &cp, &k);
+            if (st != U_OK) return utf8_error(st, cp, buf, i, file, err, errlen);
+        }
+        int32_t id = cp < 256 ? low[cp] : rnnc_vocab_index(v, cp);
+        if (id < 0) return missing_symbol(v, cp, buf, i, file, err, errlen);
+        if (o == *cap || !*ids) {
+            if (o == SIZE_MAX || reserve_ids(ids, cap, o + 1) != 0)
+                return rnnc_fail(err, errlen,
+                                 "%s: out of memory for %zu class indices", file, o + 1);
+        }
+        (*ids)[o++] = id;
+        i += k;
+    }
+    *len = o;
+    return 0;
+}
+
+/* ---- CSV --------------------------------------------------------------------------------- */
+
+static int is_blank(unsigned char c) { return c == ' ' || c == '\t'; }
+
+/* Characters (UTF-8 lead or ASCII bytes) in buf[a..b), plus one: the column of b when a is
+ * the start of its line. */
+static size_t column_of(const unsigned char *buf, size_t a, size_t b)
+{
+    size_t c = 1;
+    for (size_t i = a; i < b; i++)
+        if ((buf[i] & 0xC0) != 0x80) c++;
+    return c;
+}
+
+typedef enum { NUM_OK, NUM_EMPTY, NUM_BAD, NUM_RANGE } numstat;
+
+/* Parse s[0..n) (already trimmed) as a decimal number: [+-] digits [. digits] [e [+-] digits],
+ * with at least one digit before the exponent.  No nan, inf, hex, or anything after it. */
+static numstat parse_number(const unsigned char *s, size_t n, double *out)
+{
+    if (n == 0) return NUM_EMPTY;
+    if (n > CSV_MAX_NUMBER) return NUM_BAD;
+    size_t i = 0, digits = 0;
+    if (s[i] == '+' || s[i] == '-') i++;
+    while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
+    }
+    if (digits == 0) return NUM_BAD;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        size_t ed = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++, ed++;
+        if (ed == 0) return NUM_BAD;
+    }
+    if (i != n) return NUM_BAD;
+    /* strtod follows LC_NUMERIC: use its decimal point in place of '.'. */
+    char tmp[CSV_MAX_NUMBER + 8];
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    const char *dp = localeconv()->decimal_point;
+    if (dp && dp[0] && dp[0] != '.' && !dp[1]) {
+        char *p = strchr(tmp, '.');
+        if (p) *p = dp[0];
+    }
+    char *end;
+    errno = 0;
+    double d = strtod(tmp, &end);
+    if (end != tmp + n) return NUM_BAD;
+    if (!isfinite(d)) return NUM_RANGE;
+    *out = d;
+    return NUM_OK;
+}
+
+/* One field of a line: [a, b) as written, [ta, tb) trimmed of spaces and tabs. */
+typedef struct field {
+    size_t a, b, ta, tb;
+} field;
+
+static void trim_field(const unsigned char *buf, field *f)
+{
+    f->ta = f->a;
+    f->tb = f->b;
+    while (f->ta < f->tb && is_blank(buf[f->ta])) f->ta++;
+    while (f->tb > f->ta && is_blank(buf[f->tb - 1])) f->tb--;
+}
+
+/* Header names sorted by (name, index) to find duplicates. */
+typedef struct name_ref {
+    const char *name;
+    size_t index;
+} name_ref;
+
+static int cmp_name_ref(const void *pa, const void *pb)
+{
+    const name_ref *a = pa, *b = pb;
+    int c = strcmp(a->name, b->name);
+    if (c) return c;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static int number_error(numstat st, const unsigned char *buf, size_t ls, const field *f,
+                        const char *path, size_t line, char *err, size_t errlen)
+{
+    size_t col = column_of(buf, ls, st == NUM_EMPTY ? f->a : f->ta);
+    if (st == NUM_EMPTY)
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: expected a number, got an empty field", path, line,
+                         col);
+    char q[QUOTE_MAX * 8 + 8];
+    quote_text(q, sizeof q, buf + f->ta, f->tb - f->ta);
+    if (st == NUM_RANGE)
+        return rnnc_fail(err, errlen,
+                         "%s:%zu:%zu: expected a number in the range of a double, got '%s'",
+                         path, line, col, q);
+    return rnnc_fail(err, errlen, "%s:%zu:%zu: expected a number, got '%s'", path, line, col, q);
+}
+
+void rnnc_csv_free(rnnc_csv *c)
+{
+    if (!c) return;
+    if (c->names)
+        for (size_t j = 0; j < c->cols; j++) free(c->names[j]);
+    free(c->names);
+    free(c->values);
+    memset(c, 0, sizeof *c);
+}
+
+int rnnc_next_line(const unsigned char *buf, size_t n, size_t *pos, size_t *start, size_t *end)
+{
+    if (*pos >= n) return 0;
+    const unsigned char *nl = memchr(buf + *pos, '\n', n - *pos);
+    size_t ls = *pos, le = nl ? (size_t)(nl - buf) : n;
+    *pos = nl ? le + 1 : n;
+    if (le > ls && buf[le - 1] == '\r') le--;
+    *start = ls;
+    *end = le;
+    return 1;
+}
+
+int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    unsigned char *buf;
+    size_t n;
+    if (rnnc_read_file(path, 0, &buf, &n, err, errlen) != 0) return -1;
+    field *fields = malloc(CSV_MAX_COLS * sizeof *fields);
+    name_ref *refs = NULL;
+    if (!fields) {
+        free(buf);
+        return rnnc_fail(err, errlen, "%s: out of memory", path);
+    }
+    size_t pos = 0, line = 0, cols = 0, rows = 0, vcap = 0;
+    int header = 0, rc = -1;
+    /* A UTF-8 byte order mark is not part of the first line. */
+    if (n >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) pos = 3;
+    size_t ls, le;
+    while (rnnc_next_line(buf, n, &pos, &ls, &le)) {
+        line++;
+        size_t p = ls;
+        while (p < le && is_blank(buf[p])) p++;
+        if (p == le || buf[p] == '#') continue;
+        /* Split into fields. */
+        size_t nf = 0, a = ls;
+        for (;;) {
+            const unsigned char *comma = memchr(buf + a, ',', le - a);
+            size_t b = comma ? (size_t)(comma - buf) : le;
+            if (nf == CSV_MAX_COLS) {
+                size_t total = nf;
+                for (size_t i = a; i < le; i++) total += buf[i] == ',';
+                rnnc_fail(err, errlen, "%s:%zu: too many columns (%zu; at most %d)", path, line,
+                          total + 1, CSV_MAX_COLS);
+                goto out;
+            }
+            fields[nf].a = a;
+            fields[nf].b = b;
+            trim_field(buf, &fields[nf]);
+            nf++;
+            if (!comma) break;
+            a = b + 1;
+        }
+        if (cols == 0) {
+            /* The first row: a header if any field is not a number. */
+            cols = nf;
+            for (size_t j = 0; j < nf && !header; j++) {
+                double d;
+                /* Empty fields and out-of-range numbers do not make a header: they are
+                 * reported as errors of a data row. */
+                if (parse_number(buf + fields[j].ta, fields[j].tb - fields[j].ta, &d) == NUM_BAD)
+                    header = 1;
+            }
+            if (header) {
+                if (!(out->names = calloc(nf, sizeof *out->names)) ||
+                    !(refs = malloc(nf * sizeof *refs))) {
+                    rnnc_fail(err, errlen, "%s: out of memory", path);
+                    goto out;
+                }
+                out->cols = nf;   /* so rnnc_csv_free frees the names */
+                for (size_t j = 0; j < nf; j++) {
+                    const field *f = &fields[j];
+                    if (f->ta == f->tb) {
+                        rnnc_fail(err, errlen, "%s:%zu:%zu: empty column name", path, line,
+                                  column_of(buf, ls, f->a));
+                        goto out;
+                    }
+                    for (size_t i = f->ta; i < f->tb; i++)
+                        if (buf[i] < 0x20 || buf[i] == 0x7f) {
+                            char q[16];
+                            show_symbol(q, buf[i], 0);
+                            rnnc_fail(err, errlen,
+                                      "%s:%zu:%zu: control character '%s' in a column name",
+                                      path, line, column_of(buf, ls, i), q);
+                            goto out;
+                        }
+                    if (!(out->names[j] = malloc(f->tb - f->ta + 1))) {
+                        rnnc_fail(err, errlen, "%s: out of memory", path);
+                        goto out;
+                    }
+                    memcpy(out->names[j], buf + f->ta, f->tb - f->ta);
+                    out->names[j][f->tb - f->ta] = '\0';
+                    refs[j].name = out->names[j];
+                    refs[j].index = j;
+                }
+                qsort(refs, nf, sizeof *refs, cmp_name_ref);
+                size_t dup = SIZE_MAX, first = 0, head = 0;
+                for (size_t j = 1; j < nf; j++) {
+                    if (strcmp(refs[j].name, refs[j - 1].name) != 0) {
+                        head = j;
+                        continue;
+                    }
+                    if (refs[j].index < dup) {   /* the earliest repeated name in the row */
+                        dup = refs[j].index;
+                        first = refs[head].index;
+                    }
+                }
+                if (dup != SIZE_MAX) {
+                    char q[QUOTE_MAX * 8 + 8];
+                    const field *f = &fields[dup];
+                    quote_text(q, sizeof q, buf + f->ta, f->tb - f->ta);
+                    rnnc_fail(err, errlen,
+                              "%s:%zu:%zu: duplicate column name '%s' (also column %zu)",
+                              path, line, column_of(buf, ls, f->ta), q, first + 1);
+                    goto out;
+                }
+                continue;
+            }
+        } else if (nf != cols) {
+            rnnc_fail(err, errlen, "%s:%zu: expected %zu columns, got %zu", path, line, cols, nf);
+            goto out;
+        }
+        /* A data row. */
+        if (rows == SIZE_MAX || rows + 1 > SIZE_MAX / sizeof(double) / cols) {
+            rnnc_fail(err, errlen, "%s:%zu: too many rows", path, line);
+            goto out;
+        }
+        if ((rows + 1) * cols > vcap) {
+            size_t max = SIZE_MAX / sizeof(double);
+            size_t nc = vcap > max / 2 ? max : vcap * 2;
+            if (nc < (rows + 1) * cols) nc = (rows + 1) * cols;
+            if (nc < 1024 && max >= 1024) nc = 1024;
+            double *nv = realloc(out->values, nc * sizeof *nv);
+            if (!nv) {
+                rnnc_fail(err, errlen, "%s:%zu: out of memory for %zu rows", path, line, rows + 1);
+                goto out;
+            }
+            out->values = nv;
+            vcap = nc;
+        }
+        double *row = out->values + rows * cols;
+        for (size_t j = 0; j < nf; j++) {
+            const field *f = &fields[j];
+            numstat st = parse_number(buf + f->ta, f->tb - f->ta, &row[j]);
+            if (st != NUM_OK) {
+                number_error(st, buf, ls, f, path, line, err, errlen);
+                goto out;
+            }
+        }
+        rows++;
+    }
+    if (rows == 0) {
+        if (header) rnnc_fail(err, errlen, "%s: has a header but no data rows", path);
+        else rnnc_fail(err, errlen, "%s: has no data rows (only blank or comment lines)", path);
+        goto out;
+    }
+    out->rows = rows;
+    out->cols = cols;
+    rc = 0;
+out:
+    free(refs);
+    free(fields);
+    free(buf);
+    if (rc != 0) rnnc_csv_free(out);
+    return rc;
+}
+
+long rnnc_csv_column(const rnnc_csv *c, const char *name)
+{
+    if (!c || !c->names || !name) return -1;
+    for (size_t j = 0; j < c->cols; j++)
+        if (c->names[j] && strcmp(c->names[j], name) == 0) return (long)j;
+    return -1;
+}

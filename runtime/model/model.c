@@ -1,0 +1,231 @@
+/* model.c: load, bind and call a generated model (see model.h). */
+#include "model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../gen/gen.h"
+
+static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
+{
+    const rnnc_abi_descriptor *d = m->desc;
+    const rnnc_spec *s = &m->spec;
+    const rnnc_layout *l = &m->layout;
+    if (d->abi_version != RNNC_ABI_VERSION || d->descriptor_size != sizeof *d) {
+        snprintf(err, errlen, "%s_descriptor: ABI version %u (size %u), expected %d (size %zu)",
+                 s->name, d->abi_version, d->descriptor_size, RNNC_ABI_VERSION, sizeof *d);
+        return -1;
+    }
+    int ok = d->dtype == (uint32_t)s->dtype && d->onehot == (uint32_t)s->onehot &&
+             d->act == (uint32_t)s->act && d->loss == (uint32_t)s->loss &&
+             d->n_in == s->n_in && d->hidden == s->hidden && d->n_out == s->n_out &&
+             d->tau == s->tau && d->batch == s->batch && d->off_U == l->off_U &&
+             d->off_W == l->off_W && d->off_V == l->off_V && d->off_b == l->off_b &&
+             d->off_c == l->off_c && d->params_count == l->params_count && d->ws_h == l->ws_h &&
+             d->ws_p == l->ws_p && d->ws_go == l->ws_go && d->ws_gh == l->ws_gh &&
+             d->ws_d == l->ws_d && d->ws_gh0 == l->ws_gh0 && d->ws_wt == l->ws_wt &&
+             d->ws_vt == l->ws_vt && d->ws_loss == l->ws_loss && d->ws_count == l->ws_count &&
+             d->parts == l->parts && d->stages >= 1 && d->stages <= 16 &&
+             d->x_count == l->x_count && d->y_count == l->y_count && d->h0_count == l->h0_count &&
+             d->opt_count == l->opt_count;
+    if (!ok) {
+        snprintf(err, errlen, "%s_descriptor: does not match the spec it was generated from (%s)",
+                 s->name, d->spec ? d->spec : "?");
+        return -1;
+    }
+    return 0;
+}
+
+static void *symbol(rnnc_model *m, const char *sym, char *err, size_t errlen)
+{
+    void *p = rnnc_jit_symbol(m->jit, sym);
+    if (!p) snprintf(err, errlen, "%s: symbol %s not found in the compiled code", m->spec.name, sym);
+    return p;
+}
+
+int rnnc_model_load(rnnc_model *m, const rnnc_spec *s, rnnc_backend b, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    m->spec = *s;
+    m->backend = b;
+    if (rnnc_spec_layout(s, &m->layout, err, errlen) != 0) return -1;
+    char *src = NULL;
+    if (rnnc_gen_source(s, 1, &src, NULL, err, errlen) != 0) return -1;
+    m->jit = rnnc_jit_compile(b, src, s->name, s->fast, err, errlen);
+    free(src);
+    if (!m->jit) return -1;
+    char sym[RNNC_MAX_NAME + 16];
+    snprintf(sym, sizeof sym, "%s_descriptor", s->name);
+    void *fw, *bw, *st, *ts, *tp;
+    if (!(m->desc = symbol(m, sym, err, errlen)) || check_descriptor(m, err, errlen) != 0 ||
+        !(fw = symbol(m, m->desc->forward, err, errlen)) ||
+        !(bw = symbol(m, m->desc->backward, err, errlen)) ||
+        !(st = symbol(m, m->desc->step, err, errlen)) ||
+        !(ts = symbol(m, m->desc->train_step, err, errlen)) ||
+        !(tp = symbol(m, m->desc->train_part, err, errlen)))
+        goto fail;
+    /* Object pointers to function pointers: POSIX guarantees this conversion for dlsym. */
+    memcpy(&m->fn_forward, &fw, sizeof fw);
+    memcpy(&m->fn_backward, &bw, sizeof bw);
+    memcpy(&m->fn_step, &st, sizeof st);
+    memcpy(&m->fn_train_step, &ts, sizeof ts);
+    memcpy(&m->fn_train_part, &tp, sizeof tp);
+    for (int i = 0; i < 8; i++) m->args[i] = &ffi_type_pointer;
+    m->args[8] = m->args[9] = &ffi_type_sint32;
+    ffi_type *real = s->dtype == RNNC_DOUBLE ? &ffi_type_double : &ffi_type_float;
+    if (ffi_prep_cif(&m->cif_forward, FFI_DEFAULT_ABI, 5, real, m->args) != FFI_OK ||
+        ffi_prep_cif(&m->cif_backward, FFI_DEFAULT_ABI, 5, &ffi_type_void, m->args) != FFI_OK ||
+        ffi_prep_cif(&m->cif_step, FFI_DEFAULT_ABI, 5, &ffi_type_void, m->args) != FFI_OK ||
+        ffi_prep_cif(&m->cif_train_step, FFI_DEFAULT_ABI, 8, real, m->args) != FFI_OK ||
+        ffi_prep_cif(&m->cif_train_part, FFI_DEFAULT_ABI, 10, real, m->args) != FFI_OK) {
+        snprintf(err, errlen, "libffi: ffi_prep_cif failed");
+        goto fail;
+    }
+    return 0;
+fail:
+    rnnc_jit_free(m->jit);
+    m->jit = NULL;
+    return -1;
+}
+
+void rnnc_model_unload(rnnc_model *m)
+{
+    rnnc_pool_stop(m->pool);
+    m->pool = NULL;
+    rnnc_jit_free(m->jit);
+    m->jit = NULL;
+}
+
+int rnnc_model_set_threads(rnnc_model *m, int n, char *err, size_t errlen)
+{
+    int parts = (int)m->desc->parts;
+    if (n < 0) {
+        snprintf(err, errlen, "--threads: %d is negative", n);
+        return -1;
+    }
+    if (n == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus < 1 ? 1 : cpus > parts ? parts : (int)cpus;
+    }
+    if (n > parts) n = parts;
+    if (n == rnnc_model_threads(m)) return n;
+    rnnc_pool *p = NULL;
+    if (n > 1 && !(p = rnnc_pool_start(n, err, errlen))) return -1;
+    rnnc_pool_stop(m->pool);
+    m->pool = p;
+    return n;
+}
+
+int rnnc_model_threads(const rnnc_model *m) { return m->pool ? rnnc_pool_size(m->pool) : 1; }
+
+double rnnc_model_forward(rnnc_model *m, const void *params, const void *x, const void *y,
+                          const void *h0, void *ws)
+{
+    void *argv[5] = {&params, &x, &y, &h0, &ws};
+    union { ffi_arg a; float f; double d; } r;
+    ffi_call(&m->cif_forward, m->fn_forward, &r, argv);
+    return m->spec.dtype == RNNC_DOUBLE ? r.d : (double)r.f;
+}
+
+void rnnc_model_backward(rnnc_model *m, const void *params, const void *x, const void *y,
+                         void *ws, void *grads)
+{
+    void *argv[5] = {&params, &x, &y, &ws, &grads};
+    ffi_call(&m->cif_backward, m->fn_backward, NULL, argv);
+}
+
+typedef union { ffi_arg a; float f; double d; } real_ret;
+
+/* One stage of a threaded training step: what each member needs to call NAME_train_part. */
+typedef struct {
+    rnnc_model *m;
+    void *argv[8];
+    int32_t stage;
+    real_ret part0;      /* part 0's return value: the step's loss after the last stage */
+} stage_ctx;
+
+static void run_part(void *vctx, int part)
+{
+    stage_ctx *c = vctx;
+    int32_t stage = c->stage, p = part;
+    void *argv[10];
+    memcpy(argv, c->argv, sizeof c->argv);
+    argv[8] = &stage;
+    argv[9] = &p;
+    real_ret r;
+    ffi_call(&c->m->cif_train_part, c->m->fn_train_part, &r, argv);
+    if (part == 0) c->part0 = r;
+}
+
+double rnnc_model_train_step(rnnc_model *m, void *params, void *grads, void *opt, const void *x,
+                             const void *y, const void *h0, void *ws, const rnnc_hparams *hp)
+{
+    real_ret r;
+    if (m->pool) {
+        /* The stages of NAME_train_part, each stage's parts at once on the pool. */
+        stage_ctx c = {m, {&params, &grads, &opt, &x, &y, &h0, &ws, &hp}, 0, {0}};
+        for (c.stage = 0; c.stage < (int32_t)m->desc->stages; c.stage++)
+            rnnc_pool_run(m->pool, run_part, &c);
+        r = c.part0;
+    } else {
+        void *argv[8] = {&params, &grads, &opt, &x, &y, &h0, &ws, &hp};
+        ffi_call(&m->cif_train_step, m->fn_train_step, &r, argv);
+    }
+    return m->spec.dtype == RNNC_DOUBLE ? r.d : (double)r.f;
+}
+
+void rnnc_model_step(rnnc_model *m, const void *params, const void *x, const void *h_in,
+                     void *h_out, void *out)
+{
+    void *argv[5] = {&params, &x, &h_in, &h_out, &out};
+    ffi_call(&m->cif_step, m->fn_step, NULL, argv);
+}
+
+static size_t round64(size_t n) { return (n + 63) / 64 * 64; }
+
+int rnnc_buffers_alloc(rnnc_buffers *b, const rnnc_layout *l)
+{
+    size_t sizes[7] = {l->params_bytes, l->params_bytes, l->ws_bytes, l->x_bytes, l->y_bytes,
+                       l->h0_bytes, l->opt_bytes};
+    size_t total = 0;
+    for (int i = 0; i < 7; i++) total += round64(sizes[i] ? sizes[i] : 1);
+    memset(b, 0, sizeof *b);
+    b->base = aligned_alloc(64, total);
+    if (!b->base) return -1;
+    memset(b->base, 0, total);
+    char *p = b->base;
+    void **views[7] = {&b->params, &b->grads, &b->ws, &b->x, &b->y, &b->h0, &b->opt};
+    for (int i = 0; i < 7; i++) {
+        *views[i] = p;
+        p += round64(sizes[i] ? sizes[i] : 1);
+    }
+    return 0;
+}
+
+void rnnc_buffers_free(rnnc_buffers *b)
+{
+    free(b->base);
+    memset(b, 0, sizeof *b);
+}
+
+void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor out[RNNC_NTENSORS])
+{
+    out[0] = (rnnc_tensor){"U", l->off_U, s->hidden, s->n_in};
+    out[1] = (rnnc_tensor){"W", l->off_W, s->hidden, s->hidden};
+    out[2] = (rnnc_tensor){"V", l->off_V, s->n_out, s->hidden};
+    out[3] = (rnnc_tensor){"b", l->off_b, s->hidden, 1};
+    out[4] = (rnnc_tensor){"c", l->off_c, s->n_out, 1};
+}
+
+double rnnc_get(const void *buf, rnnc_dtype dt, size_t i)
+{
+    return dt == RNNC_DOUBLE ? ((const double *)buf)[i] : (double)((const float *)buf)[i];
+}
+
+void rnnc_set(void *buf, rnnc_dtype dt, size_t i, double v)
+{
+    if (dt == RNNC_DOUBLE) ((double *)buf)[i] = v;
+    else ((float *)buf)[i] = (float)v;
+}

@@ -1,0 +1,379 @@
+/* test_backends.c: the same spec compiled by both backends (libtcc in memory, and the system
+ * compiler into a cached shared object) must compute the same thing.
+ *
+ *   test_backends
+ *
+ * Default flags (exact: explicit fma, no contraction, fixed summation trees): results must
+ * be bit-identical.  Over the matrix act (tanh relu sigmoid) x loss (nll mse) x dtype
+ * (float double) x input (one-hot, dense) x batch {1,3} x tau {1,9}, plus the min-char-rnn
+ * size (vocab 65, hidden 100, tau 25, float), the loss, the whole workspace and the whole
+ * gradient buffer are compared with memcmp after forward + backward, and rnnc_model_step
+ * chained over batch column 0 must give the same bytes too.  Workspace and gradients start
+ * as NaN in both, so padding compares equal and a missed write shows as a NaN.
+ *
+ * --fast (spec key fast=yes; cc builds with -ffast-math): the backends may differ in the last
+ * bits.  For every node tensor (h, p, g_o, grad_h, d, grad_h(0)), every gradient tensor and
+ * the loss, with a = cc and b = tcc:
+ *     max_i |a_i - b_i| / max(FAST_FLOOR, max_i |b_i|) <= FAST_RTOL
+ * i.e. a normwise relative error per tensor (the floor keeps an all-but-zero tensor from
+ * turning rounding noise into a large ratio).  The program prints the worst ratio seen.
+ * relu problems with a pre-activation within rounding of 0 are redrawn (see
+ * test_reference.c), since the two fast builds may put it on either side of the kink.
+ *
+ * Output: "ok backends/SPEC", "ok backends/fast/SPEC" or "FAIL backends/...: details";
+ * lines starting with '#' are information.  Exit status 1 if anything failed. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../runtime/model/model.h"
+#include "../lib/testlib.h"
+
+/* Measured worst normwise ratio: 5.6e-7 (min-char-rnn size, float, p); ~18x headroom.  A
+ * per-entry ratio |a - b| / max(1e-3, |b|) reaches 1.8e-4 there (grad_V), so it is not used. */
+#define FAST_RTOL 1e-5
+#define FAST_FLOOR 1e-3
+
+/* min |a_i(t)| over every pre-activation, recomputed in double from a forward's h. */
+static double min_abs_preact(const rnnc_spec *s, const rnnc_layout *l, const rnnc_buffers *mb)
+{
+    size_t H = s->hidden, N = s->n_in, B = s->batch;
+    rnnc_dtype dt = s->dtype;
+    double m = INFINITY;
+    for (size_t t = 1; t <= s->tau; t++)
+        for (size_t bi = 0; bi < B; bi++) {
+            size_t hp = l->ws_h + ((t - 1) * B + bi) * H;
+            for (size_t i = 0; i < H; i++) {
+                double a = rnnc_get(mb->params, dt, l->off_b + i);
+                for (size_t j = 0; j < H; j++)
+                    a += rnnc_get(mb->params, dt, l->off_W + j * H + i) * rnnc_get(mb->ws, dt, hp + j);
+                if (s->onehot)
+                    a += rnnc_get(mb->params, dt, l->off_U + (size_t)((const int32_t *)mb->x)[(t - 1) * B + bi] * H + i);
+                else
+                    for (size_t j = 0; j < N; j++)
+                        a += rnnc_get(mb->params, dt, l->off_U + j * H + i) *
+                             rnnc_get(mb->x, dt, ((t - 1) * B + bi) * N + j);
+                if (fabs(a) < m) m = fabs(a);
+            }
+        }
+    return m;
+}
+
+/* Name workspace element k ("d(t=3)[b=1,i=2]", or "padding"). */
+static void name_ws(const rnnc_spec *s, const rnnc_layout *l, size_t k, char *buf, size_t n)
+{
+    size_t H = s->hidden, K = s->n_out, B = s->batch, T = s->tau;
+    const struct { const char *name; size_t off, t0, count, width; } r[] = {
+        {"h", l->ws_h, 0, (T + 1) * B * H, H}, {"p", l->ws_p, 1, T * B * K, K},
+        {"g_o", l->ws_go, 1, T * B * K, K},    {"grad_h", l->ws_gh, 1, T * B * H, H},
+        {"d", l->ws_d, 1, T * B * H, H},       {"grad_h(0)", l->ws_gh0, 0, B * H, H},
+    };
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
+        if (k >= r[i].off && k < r[i].off + r[i].count) {
+            size_t e = k - r[i].off, col = e / r[i].width;
+            if (i == 5) snprintf(buf, n, "%s[b=%zu,i=%zu]", r[i].name, col, e % r[i].width);
+            else snprintf(buf, n, "%s(t=%zu)[b=%zu,i=%zu]", r[i].name, r[i].t0 + col / B, col % B, e % r[i].width);
+            return;
+        }
+    snprintf(buf, n, "workspace padding [%zu]", k);
+}
+
+/* Name gradient element k ("grad_W[i=2,j=1]", or "padding"). */
+static void name_grad(const rnnc_spec *s, const rnnc_layout *l, size_t k, char *buf, size_t n)
+{
+    rnnc_tensor t[RNNC_NTENSORS];
+    rnnc_param_tensors(s, l, t);
+    for (int i = 0; i < RNNC_NTENSORS; i++)
+        if (k >= t[i].offset && k < t[i].offset + t[i].rows * t[i].cols) {
+            size_t e = k - t[i].offset;
+            snprintf(buf, n, "grad_%s[i=%zu,j=%zu]", t[i].name, e % t[i].rows, e / t[i].rows);
+            return;
+        }
+    snprintf(buf, n, "gradient padding [%zu]", k);
+}
+
+/* The first element (of real type) where two buffers differ, or -1. */
+static long first_diff(const void *a, const void *b, size_t count, size_t rs)
+{
+    for (size_t i = 0; i < count; i++)
+        if (memcmp((const char *)a + i * rs, (const char *)b + i * rs, rs) != 0) return (long)i;
+    return -1;
+}
+
+typedef struct side {
+    rnnc_model m;
+    rnnc_buffers b;
+    int loaded;
+    double loss;
+} side;
+
+static void side_free(side *sd)
+{
+    rnnc_buffers_free(&sd->b);
+    if (sd->loaded) rnnc_model_unload(&sd->m);
+    sd->loaded = 0;
+}
+
+/* Load spec s with both backends and run forward + backward on the same problem (tcc's
+ * buffers are filled, then copied).  Returns 0, or -1 after printing a FAIL line. */
+static int run_both(const rnnc_spec *s, const char *label, uint64_t seed, side sd[2])
+{
+    char err[4096];
+    const rnnc_backend be[2] = {RNNC_BACKEND_TCC, RNNC_BACKEND_CC};
+    for (int k = 0; k < 2; k++) {
+        if (rnnc_model_load(&sd[k].m, s, be[k], err, sizeof err) != 0) {
+            tl_one_line(err);
+            printf("FAIL backends/%s: load with %s: %s\n", label, rnnc_backend_name(be[k]), err);
+            return -1;
+        }
+        sd[k].loaded = 1;
+        if (rnnc_buffers_alloc(&sd[k].b, &sd[k].m.layout) != 0) {
+            printf("FAIL backends/%s: out of memory\n", label);
+            return -1;
+        }
+    }
+    const rnnc_layout *l = &sd[0].m.layout;
+    for (int tries = 0;; tries++) {
+        tl_fill_problem(s, l, &sd[0].b, seed + (uint64_t)tries, NULL);
+        if (!(s->fast && s->act == RNNC_ACT_RELU)) break;
+        (void)rnnc_model_forward(&sd[0].m, sd[0].b.params, sd[0].b.x, sd[0].b.y, sd[0].b.h0, sd[0].b.ws);
+        double kink = tl_kink(s->dtype);
+        if (min_abs_preact(s, l, &sd[0].b) >= kink) break;
+        if (tries == TL_MAX_REDRAWS) {
+            printf("FAIL backends/%s: every problem drawn has a relu pre-activation within %g "
+                   "of 0\n", label, kink);
+            return -1;
+        }
+    }
+    memcpy(sd[1].b.params, sd[0].b.params, l->params_bytes);
+    memcpy(sd[1].b.x, sd[0].b.x, l->x_bytes);
+    memcpy(sd[1].b.y, sd[0].b.y, l->y_bytes);
+    memcpy(sd[1].b.h0, sd[0].b.h0, l->h0_bytes);
+    for (int k = 0; k < 2; k++) {
+        rnnc_buffers *b = &sd[k].b;
+        tl_poison(s, l, b);
+        sd[k].loss = rnnc_model_forward(&sd[k].m, b->params, b->x, b->y, b->h0, b->ws);
+        rnnc_model_backward(&sd[k].m, b->params, b->x, b->y, b->ws, b->grads);
+    }
+    return 0;
+}
+
+/* rnnc_model_step chained over column 0 from h(0): writes tau x (H + K) values into out. */
+static int step_chain(side *sd, void *out)
+{
+    const rnnc_spec *s = &sd->m.spec;
+    const rnnc_layout *l = &sd->m.layout;
+    size_t rs = l->real_size, H = s->hidden, K = s->n_out, B = s->batch;
+    char *h[2] = {malloc(H * rs), malloc(H * rs)};
+    if (!h[0] || !h[1]) {
+        free(h[0]);
+        free(h[1]);
+        return -1;
+    }
+    memcpy(h[0], sd->b.h0, H * rs);
+    for (size_t t = 1; t <= s->tau; t++) {
+        const char *x = (const char *)sd->b.x + (t - 1) * B * (s->onehot ? 1 : s->n_in) * l->x_elem_size;
+        char *o = (char *)out + (t - 1) * (H + K) * rs;
+        rnnc_model_step(&sd->m, sd->b.params, x, h[(t - 1) % 2], h[t % 2], o + H * rs);
+        memcpy(o, h[t % 2], H * rs);
+    }
+    free(h[0]);
+    free(h[1]);
+    return 0;
+}
+
+/* Default flags: everything bit-identical.  Returns 1 if it passed. */
+static int run_exact(const tl_case *tc, uint64_t seed)
+{
+    char err[1024], name[160], where[96];
+    rnnc_spec s;
+    side sd[2];
+    void *st[2] = {NULL, NULL};
+    int pass = 0;
+    memset(sd, 0, sizeof sd);
+    if (tl_build_spec(tc, 0, &s, err, sizeof err) != 0) {
+        tl_one_line(err);
+        printf("FAIL backends/spec: %s\n", err);
+        return 0;
+    }
+    tl_summary(&s, name, sizeof name);
+    if (run_both(&s, name, seed, sd) != 0) goto out;
+    const rnnc_layout *l = &sd[0].m.layout;
+    size_t rs = l->real_size;
+    long k;
+    if (memcmp(&sd[0].loss, &sd[1].loss, sizeof(double)) != 0) {
+        printf("FAIL backends/%s: loss: tcc %.17g, cc %.17g\n", name, sd[0].loss, sd[1].loss);
+        goto out;
+    }
+    if ((k = first_diff(sd[0].b.ws, sd[1].b.ws, l->ws_count, rs)) >= 0) {
+        name_ws(&s, l, (size_t)k, where, sizeof where);
+        printf("FAIL backends/%s: workspace %s: tcc %.17g, cc %.17g\n", name, where,
+               rnnc_get(sd[0].b.ws, s.dtype, (size_t)k), rnnc_get(sd[1].b.ws, s.dtype, (size_t)k));
+        goto out;
+    }
+    if ((k = first_diff(sd[0].b.grads, sd[1].b.grads, l->params_count, rs)) >= 0) {
+        name_grad(&s, l, (size_t)k, where, sizeof where);
+        printf("FAIL backends/%s: %s: tcc %.17g, cc %.17g\n", name, where,
+               rnnc_get(sd[0].b.grads, s.dtype, (size_t)k), rnnc_get(sd[1].b.grads, s.dtype, (size_t)k));
+        goto out;
+    }
+    /* Belt and braces: the whole buffers, padding included, byte for byte. */
+    if (memcmp(sd[0].b.ws, sd[1].b.ws, l->ws_bytes) || memcmp(sd[0].b.grads, sd[1].b.grads, l->params_bytes)) {
+        printf("FAIL backends/%s: buffers differ outside every element\n", name);
+        goto out;
+    }
+    size_t per = (s.hidden + s.n_out) * rs, n = s.tau * per;
+    st[0] = malloc(n);
+    st[1] = malloc(n);
+    if (!st[0] || !st[1] || step_chain(&sd[0], st[0]) != 0 || step_chain(&sd[1], st[1]) != 0) {
+        printf("FAIL backends/%s: out of memory\n", name);
+        goto out;
+    }
+    if ((k = first_diff(st[0], st[1], n / rs, rs)) >= 0) {
+        size_t t = (size_t)k / (s.hidden + s.n_out) + 1, e = (size_t)k % (s.hidden + s.n_out);
+        printf("FAIL backends/%s: step %s(t=%zu)[b=0,i=%zu]: tcc %.17g, cc %.17g\n", name,
+               e < s.hidden ? "h" : "out", t, e < s.hidden ? e : e - s.hidden,
+               rnnc_get(st[0], s.dtype, (size_t)k), rnnc_get(st[1], s.dtype, (size_t)k));
+        goto out;
+    }
+    printf("ok backends/%s\n", name);
+    pass = 1;
+out:
+    free(st[0]);
+    free(st[1]);
+    side_free(&sd[0]);
+    side_free(&sd[1]);
+    return pass;
+}
+
+/* --fast: normwise relative difference per tensor within FAST_RTOL.  Returns 1 if it passed;
+ * *worst gets the largest ratio seen (over every tensor of every fast spec). */
+static int run_fast(const tl_case *tc, uint64_t seed, double *worst, char *worst_where, size_t wn)
+{
+    char err[1024], name[160], label[200];
+    rnnc_spec s;
+    side sd[2];
+    int pass = 0;
+    memset(sd, 0, sizeof sd);
+    if (tl_build_spec(tc, 1, &s, err, sizeof err) != 0) {
+        tl_one_line(err);
+        printf("FAIL backends/fast/spec: %s\n", err);
+        return 0;
+    }
+    tl_summary(&s, name, sizeof name);
+    snprintf(label, sizeof label, "fast/%s", name);
+    if (run_both(&s, label, seed, sd) != 0) goto out;
+    const rnnc_layout *l = &sd[0].m.layout;
+    size_t H = s.hidden, K = s.n_out, T = s.tau, B = s.batch;
+    rnnc_tensor tn[RNNC_NTENSORS];
+    rnnc_param_tensors(&s, l, tn);
+    struct { const char *name; int grads; size_t off, count; } t[11] = {
+        {"h", 0, l->ws_h, (T + 1) * B * H}, {"p", 0, l->ws_p, T * B * K},
+        {"g_o", 0, l->ws_go, T * B * K},     {"grad_h", 0, l->ws_gh, T * B * H},
+        {"d", 0, l->ws_d, T * B * H},        {"grad_h(0)", 0, l->ws_gh0, B * H},
+    };
+    static const char *const gnames[RNNC_NTENSORS] = {"grad_U", "grad_W", "grad_V", "grad_b", "grad_c"};
+    for (int i = 0; i < RNNC_NTENSORS; i++) {
+        t[6 + i].name = gnames[i];
+        t[6 + i].grads = 1;
+        t[6 + i].off = tn[i].offset;
+        t[6 + i].count = tn[i].rows * tn[i].cols;
+    }
+    double bad_ratio = 0;
+    const char *bad = NULL;
+    for (int i = 0; i < 12; i++) {
+        double num, den = 0, ratio;
+        if (i == 11) {   /* the loss, as one more "tensor" */
+            num = fabs(sd[1].loss - sd[0].loss);
+            den = fabs(sd[0].loss);
+        } else {
+            num = 0;
+            for (size_t e = 0; e < t[i].count; e++) {
+                const void *a = t[i].grads ? sd[1].b.grads : sd[1].b.ws;
+                const void *b = t[i].grads ? sd[0].b.grads : sd[0].b.ws;
+                double va = rnnc_get(a, s.dtype, t[i].off + e), vb = rnnc_get(b, s.dtype, t[i].off + e);
+                double diff = fabs(va - vb);
+                if (!(diff <= num)) num = diff;          /* NaN sticks */
+                if (fabs(vb) > den) den = fabs(vb);
+            }
+        }
+        ratio = num / fmax(FAST_FLOOR, den);
+        if (isnan(ratio)) ratio = INFINITY;
+        const char *tname = i == 11 ? "loss" : t[i].name;
+        if (!(ratio <= *worst)) {
+            *worst = ratio;
+            snprintf(worst_where, wn, "%s: %s", name, tname);
+        }
+        if (!(ratio <= FAST_RTOL) && !(ratio <= bad_ratio)) {
+            bad_ratio = ratio;
+            bad = tname;
+        }
+    }
+    if (bad) {
+        printf("FAIL backends/%s: %s: max |cc - tcc| / max(%g, max |tcc|) = %.3g > %g\n", label,
+               bad, FAST_FLOOR, bad_ratio, FAST_RTOL);
+        goto out;
+    }
+    printf("ok backends/%s\n", label);
+    pass = 1;
+out:
+    side_free(&sd[0]);
+    side_free(&sd[1]);
+    return pass;
+}
+
+int main(int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1) {
+        printf("FAIL backends: usage: test_backends\n");
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    static const size_t batches[] = {1, 3}, taus[] = {1, 9};
+    static const rnnc_dtype dtypes[] = {RNNC_FLOAT, RNNC_DOUBLE};
+    int failed = 0, n = 0;
+    double t0 = tl_now_s();
+    uint64_t seed = 5000;
+    for (int act = 0; act < 3; act++)
+        for (int loss = 0; loss < 2; loss++)
+            for (int di = 0; di < 2; di++)
+                for (int onehot = 1; onehot >= 0; onehot--)
+                    for (int bi = 0; bi < 2; bi++)
+                        for (int ti = 0; ti < 2; ti++) {
+                            tl_case c = {(rnnc_act)act, (rnnc_loss)loss, dtypes[di], onehot,
+                                          0, 0, 0, taus[ti], batches[bi]};
+                            tl_pick_dims(&c);
+                            failed += !run_exact(&c, seed);
+                            seed += 1000;
+                            n++;
+                        }
+    /* min-char-rnn: vocab 65, hidden 100, tau 25, float (tanh, softmax + nll, batch 1). */
+    const tl_case charrnn = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 65, 100, 65, 25, 1};
+    failed += !run_exact(&charrnn, 42);
+    n++;
+
+    static const tl_case fast[] = {
+        {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 9, 3},
+        {RNNC_ACT_RELU, RNNC_LOSS_MSE, RNNC_FLOAT, 0, 0, 0, 0, 9, 3},
+        {RNNC_ACT_SIGMOID, RNNC_LOSS_NLL, RNNC_DOUBLE, 0, 0, 0, 0, 9, 1},
+        {RNNC_ACT_TANH, RNNC_LOSS_MSE, RNNC_DOUBLE, 1, 0, 0, 0, 9, 3},
+    };
+    double worst = 0;
+    char worst_where[256] = "-";
+    for (size_t i = 0; i < sizeof fast / sizeof fast[0]; i++) {
+        tl_case c = fast[i];
+        tl_pick_dims(&c);
+        failed += !run_fast(&c, 9000 + i, &worst, worst_where, sizeof worst_where);
+        n++;
+    }
+    failed += !run_fast(&charrnn, 43, &worst, worst_where, sizeof worst_where);
+    n++;
+    printf("# backends/fast: worst max|cc - tcc| / max(%g, max|tcc|) per tensor: %.3g "
+           "(tolerance %g) at %s\n", FAST_FLOOR, worst, FAST_RTOL, worst_where);
+    printf("# backends: %d cases, %d failed, %.2f s\n", n, failed, tl_now_s() - t0);
+    return failed ? 1 : 0;
+}
