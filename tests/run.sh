@@ -34,6 +34,7 @@ suites=(
     tests/suite_diff.sh
     tests/suite_equations.sh
     tests/suite_interop.sh
+    tests/suite_onednn.sh
     tests/suite_embed.sh
     tests/suite_bad_inputs.sh
 )
