@@ -28,7 +28,8 @@
  *   onednn --check DIR VOCAB HIDDEN TAU BATCH
  *       Reads DIR/{x,y}.bin (int32 [TAU, BATCH]), DIR/{U,W,V,b,c,h0}.bin (float32, row-major
  *       as `rnnc check --dump` writes them: U [H, V], W [H, H], V [V, H], h0 [BATCH, H]), runs
- *       one forward and backward pass without the update, and writes the gradients summed over
+ *       the forward and backward pass twice without the update (so that gradients carried over
+ *       from one step to the next would show), and writes the gradients summed over
  *       the batch (before scaling and clipping) as DIR/grad_{U,W,V,b,c,h0}.bin in the same
  *       layouts and the loss as DIR/loss.bin (float64).
  * Exit status 0 on success, 2 on bad arguments, 1 on any failure (each dnnl call's status is
@@ -81,7 +82,8 @@ static int32_t *ys;
 
 /* A tensor as a primitive wants it: ours, the primitive's (the same memory when the layouts
  * agree) and the reorder between them (ours -> primitive's for an input, the other way for an
- * output; NULL when the layouts agree). */
+ * output; NULL when the layouts agree).  With oneDNN 2.6 the backward primitive wants the
+ * weights as ldgoi (a reorder) and the weight gradients in the parameters' layout (none). */
 typedef struct {
     dnnl_memory_t ours, prim;
     dnnl_primitive_t reorder;
@@ -270,12 +272,8 @@ static void make_moments(void)
  * plain layouts (src [T*B, H] nc, weights [V, H] oi, bias [V], dst [T*B, V] nc). */
 static void make_ip(void)
 {
-    const dnnl_memory_desc_t *src, *w, *b, *dst, *dsrc;
-    CHECK(dnnl_memory_get_memory_desc(mem[HS2], &src));
-    CHECK(dnnl_memory_get_memory_desc(mem[VW], &w));
-    CHECK(dnnl_memory_get_memory_desc(mem[C], &b));
-    CHECK(dnnl_memory_get_memory_desc(mem[O], &dst));
-    CHECK(dnnl_memory_get_memory_desc(mem[GH2], &dsrc));
+    const dnnl_memory_desc_t *src = md_of(mem[HS2]), *w = md_of(mem[VW]), *b = md_of(mem[C]),
+                             *dst = md_of(mem[O]), *dsrc = md_of(mem[GH2]);
     dnnl_inner_product_desc_t fd, dd, wd;
     dnnl_primitive_desc_t fpd, dpd, wpd;
     CHECK(dnnl_inner_product_forward_desc_init(&fd, dnnl_forward_training, src, w, b, dst));
@@ -323,8 +321,8 @@ static double softmax_nll(float *o)
     return loss;
 }
 
-/* Forward and backward: leaves the gradients, summed over the batch, in the user memories
- * DU DW DB DV DC DH0; returns the loss. */
+/* Forward and backward: leaves the gradients, summed over the batch, in DU DW DB DV DC DH0;
+ * returns the loss. */
 static double forward_backward(void)
 {
     for (int k = B_U; k <= B_B; k++)
@@ -425,6 +423,7 @@ static int check_mode(const char *dir)
     file_io(dir, "V", data_of(mem[VW]), size_of(mem[VW]), 0);
     file_io(dir, "c", data_of(mem[C]), size_of(mem[C]), 0);
     file_io(dir, "h0", data_of(mem[H0]), size_of(mem[H0]), 0);
+    forward_backward();   /* twice: gradients leaking from one step into the next would show */
     double loss = forward_backward();
     param_io(dir, "grad_U", mem[DU], H, V, 1);
     param_io(dir, "grad_W", mem[DW], H, H, 1);
