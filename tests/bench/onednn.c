@@ -39,6 +39,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <omp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,9 +73,9 @@ static int V, H, T, B;
 static dnnl_engine_t eng;
 static dnnl_stream_t strm;
 
-/* The memories.  X ... DC but U W BH DU DW DB: plain layouts (see the file comment); U W BH:
- * the forward primitive's layouts, DU DW DB the same.  HS and GH are seen twice, as the RNN's
- * [T, B, H] (tnc) and as the inner product's [T*B, H] (nc), over the same buffer. */
+/* The memories.  X to DC: plain layouts; U W BH: the forward primitive's layouts, and DU DW DB
+ * the same (see the file comment); WS: the RNN's workspace.  HS and GH are seen twice, as the
+ * RNN's [T, B, H] (tnc) and as the inner product's [T*B, H] (nc), over the same buffer. */
 enum { X, H0, HS, HS2, VW, C, O, GH, GH2, DX, DH0, DV, DC, U, W, BH, DU, DW, DB, WS, NMEM };
 static dnnl_memory_t mem[NMEM];
 static float *mom[NMEM];    /* Adagrad memories of U, W, BH, VW, C */
@@ -96,10 +97,13 @@ static dnnl_primitive_t rnn_fwd, rnn_bwd, ip_fwd, ip_bwd_data, ip_bwd_w;
 static dnnl_exec_arg_t a_rnn_fwd[7], a_rnn_bwd[13], a_ip_fwd[4], a_ip_data[3], a_ip_w[4];
 static char impl_rnn[64], impl_ip[64];   /* the implementations oneDNN chose */
 
+/* A float32 descriptor of the first ndims of dims in layout tag. */
 static dnnl_memory_desc_t md(int ndims, const dnnl_dim_t *dims, dnnl_format_tag_t tag)
 {
+    dnnl_dims_t full = {0};   /* the parameter's declared type: DNNL_MAX_NDIMS entries */
     dnnl_memory_desc_t d;
-    CHECK(dnnl_memory_desc_init_by_tag(&d, ndims, dims, dnnl_f32, tag));
+    memcpy(full, dims, (size_t)ndims * sizeof *dims);
+    CHECK(dnnl_memory_desc_init_by_tag(&d, ndims, full, dnnl_f32, tag));
     return d;
 }
 
@@ -220,6 +224,7 @@ static void rnn_args(void)
         {DNNL_ARG_DIFF_DST_LAYER, mem[GH]}, {DNNL_ARG_DIFF_SRC_LAYER, mem[DX]}, {DNNL_ARG_DIFF_SRC_ITER, mem[DH0]},
         {DNNL_ARG_DIFF_WEIGHTS_LAYER, bound[G_U].prim}, {DNNL_ARG_DIFF_WEIGHTS_ITER, bound[G_W].prim},
         {DNNL_ARG_DIFF_BIAS, bound[G_B].prim}};
+    _Static_assert(sizeof fa == sizeof a_rnn_fwd && sizeof ba == sizeof a_rnn_bwd, "argument counts");
     memcpy(a_rnn_fwd, fa, sizeof a_rnn_fwd);
     memcpy(a_rnn_bwd, ba, sizeof a_rnn_bwd);
 }
