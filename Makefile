@@ -156,9 +156,9 @@ examples: rnnc
 	size examples/embed/demo_model.o
 
 # The benchmark of issue 6 (never part of `make test`): rnnc's train_step on the cc and tcc
-# backends against a hand-written C step, PyTorch and NumPy, with the core's FMA peak and
+# backends against a hand-written C step, oneDNN, PyTorch and NumPy, with the core's FMA peak and
 # OpenBLAS sgemm; a few minutes.  Writes a Markdown table to stdout and out/bench.md.
-DEB_PEERS = python3-torch python3-numpy libopenblas-dev
+DEB_PEERS = python3-torch python3-numpy libopenblas-dev libdnnl-dev
 bench: rnnc
 	@CC="$(CC)" tests/bench/run.sh ./rnnc
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # tests/bench/run.sh [RNNC]: the benchmark of issue 6 (make bench).  Times one training step
 # (forward, softmax + nll, BPTT, clip 5, Adagrad) of rnnc's generated code on the cc and tcc
-# backends, of a hand-written C step (hand.c), of PyTorch (torch_bench.py) and of NumPy
-# (numpy_bench.py), for four configurations, interleaved in rounds: the machine is noisy, so
-# only ratios measured in the same round mean much.  Also the core's FMA peak and OpenBLAS
-# sgemm (peak.c), compile times and generated source sizes.  Writes a Markdown report to
+# backends, of a hand-written C step (hand.c), of oneDNN's primitives (onednn.c, when Debian's
+# libdnnl-dev is installed), of PyTorch (torch_bench.py) and of NumPy (numpy_bench.py), for
+# four configurations, interleaved in rounds: the machine is noisy, so only ratios measured in
+# the same round mean much.  Also the core's FMA peak and OpenBLAS sgemm (peak.c), compile
+# times and generated source sizes.  Writes a Markdown report to
 # stdout and to out/bench.md.  Environment: ROUNDS (5), CC (cc), PYTHON (/usr/bin/python3).
 set -u
 RNNC=${1:-./rnnc}
@@ -31,8 +32,8 @@ CFGS="A B C D"
 declare -A DIM=([A]="65 100 25 1" [B]="65 256 64 1" [C]="65 256 64 32" [D]="256 512 32 64")
 declare -A REPS=([A]=20 [B]=20 [C]=5 [D]=3)
 declare -A SECS=([A]=0.5 [B]=0.5 [C]=0.5 [D]=0.5)
-IMPLS="cc cc2 ccfast tcc hand torch numpy"
-declare -A IMPL_NAME=([cc]="rnnc cc" [cc2]="rnnc cc, 2 threads" [ccfast]="rnnc cc --fast" [tcc]="rnnc tcc" [hand]="hand C" [torch]="PyTorch" [numpy]="NumPy")
+IMPLS="cc cc2 ccfast tcc hand onednn torch numpy"
+declare -A IMPL_NAME=([cc]="rnnc cc" [cc2]="rnnc cc, 2 threads" [ccfast]="rnnc cc --fast" [tcc]="rnnc tcc" [hand]="hand C" [onednn]="oneDNN" [torch]="PyTorch" [numpy]="NumPy")
 TCC_MAX_S=2          # skip tcc where one step takes longer than this
 declare -A NOTE=()   # per "cfg impl": why it was skipped or failed
 
@@ -48,6 +49,13 @@ field() {      # FILE KEY -> the value of KEY=value (first match)
 HAND=$TMP/hand
 if ! $CC -std=c11 -O3 -march=native -o "$HAND" tests/bench/hand.c -lm 2>"$TMP/hand.err"; then
     say "hand.c does not build: $(head -c 300 "$TMP/hand.err")"; HAND=""
+fi
+ONEDNN=$TMP/onednn ONEDNN_WHY=""
+if ! printf '#include <oneapi/dnnl/dnnl.h>\n' | $CC -E -x c - >/dev/null 2>&1; then
+    ONEDNN="" ONEDNN_WHY="skipped: libdnnl-dev is not installed ($CC finds no oneapi/dnnl/dnnl.h); make bench-peers"
+elif ! $CC -std=c11 -O3 -march=native -o "$ONEDNN" tests/bench/onednn.c -ldnnl -lgomp -lm 2>"$TMP/onednn.err"; then
+    ONEDNN="" ONEDNN_WHY="skipped: onednn.c does not build: $(head -c 200 "$TMP/onednn.err" | tr '\n' ' ')"
+    say "$ONEDNN_WHY"
 fi
 HAVE_TORCH=1 HAVE_NUMPY=1
 if ! "$PY" -c 'import torch' >/dev/null 2>"$TMP/torch.err"; then
@@ -86,6 +94,7 @@ run_one() {
         ccfast) "$RNNC" bench --backend cc --fast --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
                     --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
         hand) "$HAND" "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
+        onednn) "$ONEDNN" "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
         torch) "$PY" tests/bench/torch_bench.py "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
         numpy) "$PY" tests/bench/numpy_bench.py "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
     esac
@@ -109,6 +118,7 @@ for r in $(seq 1 "$ROUNDS"); do
         for impl in $IMPLS; do
             case $impl in
                 hand) [ -n "$HAND" ] || { NOTE["$cfg hand"]="skipped: hand.c does not build"; continue; } ;;
+                onednn) [ -n "$ONEDNN" ] || { NOTE["$cfg onednn"]=$ONEDNN_WHY; continue; } ;;
                 cc2) # rnnc bench prints the model's batch parts (run just before, as "cc").
                      parts=$(grep -Eo 'batch parts: [0-9]+' "$TMP/r${r}_${cfg}_cc.txt" 2>/dev/null | grep -Eo '[0-9]+$')
                      if [ "${parts:-1}" -lt 2 ]; then
@@ -201,6 +211,7 @@ pyver=$("$PY" -c 'import sys; print(sys.version.split()[0])' 2>/dev/null)
 torchver=$([ $HAVE_TORCH = 1 ] && "$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null)
 numpyver=$([ $HAVE_NUMPY = 1 ] && "$PY" -c 'import numpy; print(numpy.__version__)' 2>/dev/null)
 obver=$(dpkg-query -W -f='${Version}' libopenblas0-pthread 2>/dev/null)
+dnnlver=$([ -n "$ONEDNN" ] && dpkg-query -W -f='${Version}' libdnnl2 2>/dev/null)
 
 {
 echo "# rnnc benchmark: one training step (forward, softmax + nll, BPTT, clip 5, Adagrad)"
@@ -208,7 +219,7 @@ echo
 echo "- machine: $cpu, $NCPU CPUs (cpu cores: ${cores:-?}, ${mhz:-?} MHz; $isa)"
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- compilers: $ccver; ${tccver:-tcc ?}; rnnc $("$RNNC" version | sed 's/^rnnc //')"
-echo "- peers: hand.c built with \`$CC -O3 -march=native\` (no fast-math); Python $pyver${torchver:+, PyTorch $torchver}${numpyver:+, NumPy $numpyver}${obver:+, OpenBLAS $obver}; every peer on one thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1)"
+echo "- peers: hand.c built with \`$CC -O3 -march=native\` (no fast-math)${dnnlver:+; onednn.c (oneDNN $dnnlver: vanilla RNN forward_training + backward, inner product, own softmax + NLL and Adagrad; one-hot input fed densely, whose extra 6 V H tau B FLOPs are not counted) built the same way}; Python $pyver${torchver:+, PyTorch $torchver}${numpyver:+, NumPy $numpyver}${obver:+, OpenBLAS $obver}; every peer on one thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1, OMP_NUM_THREADS=1 and omp_set_num_threads(1) for oneDNN)"
 echo "- command: \`$CMDLINE\` (\`make bench\`), ROUNDS=$ROUNDS; $(( $(date +%s) - T0 )) s in all"
 echo "- FLOPs per step: 2 per multiply-add of the matrix products only, one-hot input free; per time step and batch column W h (H*H) + V h (K*H) forward, V^T g_o (K*H) + W^T d (H*H) + grad_V (K*H) + grad_W (H*H) backward; times tau*B (vocab 65, hidden 100, tau 25, B 1: 2.475 MFLOP)"
 if [ -n "$SGEMM" ]; then sg="$SGEMM GFLOP/s, the best of"
