@@ -20,7 +20,7 @@ DEB_BUILD = tcc libtcc-dev libffi-dev zlib1g-dev libjansson-dev pkg-config
 DEB_TEST = clang
 
 BASE_SRC = runtime/base/util.c
-GEN_SRC = gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
+GEN_SRC = gen/variants.c gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
 JIT_SRC = runtime/jit/jit.c runtime/jit/tcc.c runtime/jit/cc.c
 MODEL_SRC = runtime/model/model.c runtime/model/pool.c
 FORMATS_SRC = runtime/formats/ckpt.c runtime/formats/safetensors.c runtime/formats/interop.c \
@@ -30,7 +30,8 @@ COMMANDS_SRC = runtime/commands/check.c runtime/commands/sample.c runtime/comman
                runtime/commands/cli.c
 RT_SRC = $(JIT_SRC) $(MODEL_SRC) $(FORMATS_SRC) $(COMMANDS_SRC)
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(BASE_SRC) $(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o
-TEMPLATES = templates/rnn.h templates/rnn.c templates/rnnc_hand.h templates/rnn_kernels.c templates/rnn_math.c \
+TEMPLATES = templates/rnn.h templates/rnn_abi.h templates/rnn.c templates/rnn_update.c templates/rnnc_hand.h \
+            templates/rnn_kernels.c templates/rnn_math.c \
             templates/embed.h templates/embed.c
 
 .PHONY: all deps probe test asan tsan golden clean tests-bin demo examples bench bench-peers

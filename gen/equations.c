@@ -9,7 +9,7 @@
 #include "emit.h"
 #include "plan.h"
 
-/* ---- LaTeX from the plain notation of bptt.md ---- */
+/* ---- LaTeX from the plain notation of gen/EQUATIONS.md ---- */
 
 /* Copy the parenthesised argument at *p ("(...)", nesting allowed) into arg; advance *p. */
 static int take_arg(const char **p, char *arg, size_t n)
@@ -147,15 +147,9 @@ typedef enum { SEC_FORWARD, SEC_LOSS, SEC_BACKWARD, SEC_PARAMS, SEC_COUNT } sect
 static section section_of(rnnc_op op, int k)
 {
     (void)k;
-    switch (op.kind) {
-    case RNNC_OP_INPUTS:
-    case RNNC_OP_FORWARD:
-    case RNNC_OP_OUTPUTS:
-    case RNNC_OP_LOSS: return SEC_FORWARD;
-    case RNNC_OP_LOSS_SUM: return SEC_LOSS;
-    case RNNC_OP_PARAM_GRADS: return SEC_PARAMS;
-    default: return SEC_BACKWARD;
-    }
+    if (op.kind == RNNC_OP_LOSS_SUM) return SEC_LOSS;
+    if (op.kind == RNNC_OP_PARAM_GRADS) return SEC_PARAMS;
+    return rnnc_op_hole(op) == RNNC_HOLE_BACKWARD ? SEC_BACKWARD : SEC_FORWARD;
 }
 
 static void emit_eq(rnnc_emit *e, rnnc_eq_format f, const char *eq)
@@ -216,16 +210,22 @@ int rnnc_equations(const rnnc_spec *s, rnnc_eq_format f, char **text, char *err,
         rnnc_emit_line(&e, "%% Equations of the unrolled graph of %s (needs amsmath)\n\\begin{align*}", canon);
         break;
     }
-    size_t count = rnnc_plan_count(s);
+    rnnc_plan plan;
+    if (rnnc_plan_make(s, &plan) != 0) {
+        rnnc_emit_free(&e);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     for (int sec = 0; sec < SEC_COUNT; sec++) {
         begin_section(&e, f, titles[sec]);
-        for (size_t i = 0; i < count; i++) {
-            rnnc_op op = rnnc_plan_op(s, i);
+        for (size_t i = 0; i < plan.count; i++) {
+            rnnc_op op = plan.ops[i];
             for (int k = 0; rnnc_plan_equation(s, op, k, eq, sizeof eq); k++)
                 if ((int)section_of(op, k) == sec) emit_eq(&e, f, eq);
         }
         end_section(&e, f);
     }
+    rnnc_plan_free(&plan);
     if (f == RNNC_EQ_LATEX) rnnc_emit_line(&e, "\\end{align*}");
     return finish(&e, text, err, errlen);
 }

@@ -1,4 +1,5 @@
-/* spec.h: the description of one RNN model (dimensions, activation, loss, dtype, name),
+/* spec.h: the description of one RNN model (dimensions, activation, loss, recurrence,
+ * feedback, dtype, name),
  * parsed from command-line options or a spec file and validated against the documented
  * limits.  Library code: every function returns a status and writes a one-line message
  * into the caller's buffer; nothing here prints or exits. */
@@ -6,6 +7,8 @@
 #define RNNC_SPEC_H
 
 #include <stddef.h>
+
+#include "variants.h"
 
 #define RNNC_VERSION "0.1.0"
 
@@ -19,8 +22,6 @@
 #define RNNC_MAX_BUFFER_BYTES ((size_t)1 << 32)
 #define RNNC_MAX_NAME 48
 
-typedef enum { RNNC_ACT_TANH, RNNC_ACT_RELU, RNNC_ACT_SIGMOID } rnnc_act;
-typedef enum { RNNC_LOSS_NLL, RNNC_LOSS_MSE } rnnc_loss;
 typedef enum { RNNC_FLOAT = 1, RNNC_DOUBLE = 2 } rnnc_dtype;
 
 typedef struct rnnc_spec {
@@ -32,24 +33,35 @@ typedef struct rnnc_spec {
     int onehot;      /* 1: --vocab V, input is a class index; 0: --in N --out K */
     rnnc_act act;
     rnnc_loss loss;
+    rnnc_recurrence rec;   /* hidden (W h(t-1)), output (R fb(t-1)) or both */
+    rnnc_feedback fb;      /* what an output recurrence feeds back (teacher for hidden) */
     rnnc_dtype dtype;
     int fast;        /* 1: --fast, plain a*b+c and fast-math; results may differ by backend */
     char name[RNNC_MAX_NAME + 1];
 } rnnc_spec;
 
 /* Byte sizes and element offsets of every buffer, computed once with overflow checks.
- * Offsets are in elements of the model's real type and start on 64-byte boundaries. */
+ * Offsets are in elements of the model's real type and start on 64-byte boundaries.  A tensor
+ * the model does not have (W without a hidden recurrence, R without an output recurrence, the
+ * scheduled-sampling buffers without scheduled sampling) has no elements. */
 typedef struct rnnc_layout {
     size_t real_size;
-    size_t off_U, off_W, off_V, off_b, off_c, params_count;   /* parameters = gradients */
-    size_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gh0;            /* workspace nodes */
-    size_t ws_wt, ws_vt;                                      /* W^T, V^T copies for backward */
+    size_t off_U, off_W, off_V, off_b, off_c, off_R, params_count;   /* parameters = gradients */
+    size_t s0_h, s0_fb, s0_count;   /* the initial state: h(0) (B x H), then fb(0) (B x K) */
+    size_t ws_h, ws_p, ws_go, ws_gh, ws_d;                    /* workspace nodes */
+    size_t ws_gs0;                  /* the gradient of the initial state, s0's layout */
+    size_t ws_s1;                   /* the final state h(tau), fb(tau), s0's layout */
+    size_t ws_wt, ws_vt, ws_rt;     /* W^T, V^T, R^T copies for backward */
+    size_t ws_fb0;                  /* fb(0), B x K, kept for grad_R */
+    size_t ws_fb;                   /* scheduled sampling: fb(1..tau) (indices for nll);
+                                       free running: B x K scratch for R^T d(t+1) */
+    size_t ws_ctl;                  /* scheduled sampling: the caller's draws, tau x B */
     size_t ws_loss, ws_count;                                 /* one double per batch part */
     size_t parts;        /* batch parts of a training step (threads may run them at once) */
-    size_t x_count, y_count, h0_count;                        /* inputs, targets, h(0) */
+    size_t x_count, y_count;                                  /* inputs, targets */
     size_t opt_count;                                         /* optimiser state: 2 x params */
     size_t x_elem_size, y_elem_size;
-    size_t params_bytes, ws_bytes, x_bytes, y_bytes, h0_bytes, opt_bytes;
+    size_t params_bytes, ws_bytes, x_bytes, y_bytes, s0_bytes, opt_bytes;
 } rnnc_layout;
 
 /* Parser state: which keys were set, so the spec is checked as a whole at the end. */

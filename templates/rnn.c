@@ -33,7 +33,7 @@ double sqrt(double);
 #endif
 
 /* Math for rnn_real, and the activation f of (10.9) with its derivative written from
- * h = f(a) (bptt.md, below (10.21)).  RNN_FMA is fused multiply-add: explicit, so every
+ * h = f(a) (gen/EQUATIONS.md, below (10.21)).  RNN_FMA is fused multiply-add: explicit, so every
  * compiler rounds the same way (no implicit contraction) while gcc still emits the
  * hardware instruction. */
 /*@ MATH @*/
@@ -71,7 +71,16 @@ double sqrt(double);
 #define RNN_CHUNKS (RNN_PARTS == 1 ? 1 : RNN_TAU)
 #define RNN_CHUNK_COLS (RNN_PARTS == 1 ? RNN_TAU * RNN_BATCH : RNN_PART_BATCH)
 #define RNN_X_COL (RNN_ONEHOT ? 1 : RNN_N_IN)   /* inputs per column */
-#define RNN_Y_COL (RNN_LOSS == 0 ? 1 : RNN_N_OUT) /* targets per column */
+#define RNN_Y_COL (RNN_LOSS == RNN_LOSS_NLL ? 1 : RNN_N_OUT) /* targets per column */
+/* Values per column of the fb(t) slots at RNN_WS_FB: scheduled sampling keeps a class index
+ * (nll, as an rnn_real: exact below 2^24) or RNN_N_OUT values (mse); free running uses the
+ * slots of one step as scratch for R^T d(t+1) (RNN_N_OUT values). */
+#define RNN_FB_COL (RNN_FB == RNN_FB_SCHEDULED && RNN_LOSS == RNN_LOSS_NLL ? 1 : RNN_N_OUT)
+/* The outputs are fed back from the model (free running, scheduled sampling): o(t) is needed
+ * within the sweep; and gradients flow through them (free running).  Kernels a model does
+ * not use are not compiled (unused static functions draw warnings). */
+#define RNN_MODEL_FB (RNN_HAS_R && RNN_FB != RNN_FB_TEACHER)
+#define RNN_DIFF_FB (RNN_HAS_R && RNN_FB == RNN_FB_FREE)
 
 /* The share [n part / RNN_PARTS, n (part+1) / RNN_PARTS) of n items that part q handles. */
 #define RNN_SHARE_BEGIN(n, q) ((size_t)(n) * (q) / RNN_PARTS)
@@ -155,35 +164,45 @@ RNN_INLINE void rnn_rank_acc(rnn_real *C, size_t rows, size_t cols, const rnn_re
     }
 }
 
-/* Row-major copies of W and V, i.e. W^T and V^T column-major, so that the backward
- * products W^T d and V^T g_o are the same column products as the forward ones: no
- * reductions, vectorizable without -ffast-math.  Part q copies its share of the columns. */
-/* Blocks of RNN_TB x RNN_TB: a plain transpose writes one value per cache line down a
- * whole column (measured: 72% of the update stage at hidden 256, batch 1); a block keeps
- * its RNN_TB source and destination lines in L1. */
+/* MT = M^T for columns [j0, j1) of the column-major rows x cols matrix M: MT is column-major
+ * cols x rows (a row-major copy of M), so that a backward product M^T v is the same column
+ * product as the forward ones: no reductions, vectorizable without -ffast-math.  Blocks of
+ * RNN_TB x RNN_TB: a plain transpose writes one value per cache line down a whole column
+ * (measured: 72% of the update stage at hidden 256, batch 1); a block keeps its RNN_TB source
+ * and destination lines in L1. */
 #define RNN_TB 16
-static void rnn_transpose_weights(const rnn_real *restrict P, rnn_real *restrict WT,
-                                  rnn_real *restrict VT, size_t part)
+RNN_INLINE void rnn_transpose(const rnn_real *restrict M, size_t rows, size_t cols,
+                              rnn_real *restrict MT, size_t j0, size_t j1)
 {
-    const rnn_real *W = P + RNN_OFF_W, *V = P + RNN_OFF_V;
-    const size_t j0 = RNN_SHARE_BEGIN(RNN_HIDDEN, part), j1 = RNN_SHARE_BEGIN(RNN_HIDDEN, part + 1);
     size_t i, j, ib, jb, iend, jend;
     for (jb = j0; jb < j1; jb += RNN_TB) {
         jend = jb + RNN_TB < j1 ? jb + RNN_TB : j1;
-        for (ib = 0; ib < RNN_HIDDEN; ib += RNN_TB) {
-            iend = ib + RNN_TB < RNN_HIDDEN ? ib + RNN_TB : RNN_HIDDEN;
+        for (ib = 0; ib < rows; ib += RNN_TB) {
+            iend = ib + RNN_TB < rows ? ib + RNN_TB : rows;
             for (i = ib; i < iend; i++)
-                for (j = jb; j < jend; j++) WT[i * RNN_HIDDEN + j] = W[j * RNN_HIDDEN + i];
-        }
-        for (ib = 0; ib < RNN_N_OUT; ib += RNN_TB) {
-            iend = ib + RNN_TB < RNN_N_OUT ? ib + RNN_TB : RNN_N_OUT;
-            for (i = ib; i < iend; i++)
-                for (j = jb; j < jend; j++) VT[i * RNN_HIDDEN + j] = V[j * RNN_N_OUT + i];
+                for (j = jb; j < jend; j++) MT[i * cols + j] = M[j * rows + i];
         }
     }
 }
 
-/* The terms of (10.8) that do not depend on h(t-1), for every step and column of a part:
+/* Part q's share of the copies W^T, V^T (columns of H) and R^T (columns of K) that the
+ * backward products use. */
+static void rnn_transpose_weights(const rnn_real *restrict P, rnn_real *restrict ws, size_t part)
+{
+#if RNN_HAS_W
+    rnn_transpose(P + RNN_OFF_W, RNN_HIDDEN, RNN_HIDDEN, ws + RNN_WS_WT, RNN_SHARE(RNN_HIDDEN, part));
+#endif
+    rnn_transpose(P + RNN_OFF_V, RNN_N_OUT, RNN_HIDDEN, ws + RNN_WS_VT, RNN_SHARE(RNN_HIDDEN, part));
+#if RNN_HAS_R
+    rnn_transpose(P + RNN_OFF_R, RNN_HIDDEN, RNN_N_OUT, ws + RNN_WS_RT, RNN_SHARE(RNN_N_OUT, part));
+#endif
+}
+
+/* ---- Forward kernels.  h(t) holds a(t) until the activation; the terms are added in the
+ * order b + U x(t), R fb(t-1), W h(t-1), the order of the inference kernel rnn_hidden_col, so
+ * the two give the same bits. ---- */
+
+/* The terms of (10.8) that do not depend on the past, for every step and column of a part:
  * a(t) starts as b + U x(t) (one-hot: b + column x(t) of U) in h(t), h = h(1) of the part. */
 static void rnn_inputs(const rnn_real *restrict P, const rnn_input *restrict x, rnn_real *restrict h)
 {
@@ -206,19 +225,97 @@ static void rnn_inputs(const rnn_real *restrict P, const rnn_input *restrict x, 
 #endif
 }
 
-/* Equations (10.8)-(10.9) at one step, every column of a part: h holds b + U x(t)
- * (rnn_inputs); adds W h(t-1) and applies f.  The same arithmetic, in the same order, as
- * rnn_hidden_col. */
-static void rnn_hidden_step(const rnn_real *restrict P, const rnn_real *h_prev, rnn_real *h)
+#if RNN_HAS_R
+/* a(t) += R fb(t-1) for the columns of a part: fb holds RNN_PART_BATCH vectors of RNN_N_OUT
+ * values (dense feedback: fb(0), free running's p(t-1), mse's y(t-1) or scheduled choice). */
+static void rnn_feedback_dense(const rnn_real *restrict P, const rnn_real *fb, rnn_real *h)
+{
+    rnn_gemm_acc(h, RNN_HIDDEN, P + RNN_OFF_R, RNN_HIDDEN, RNN_N_OUT, fb, RNN_N_OUT, RNN_PART_BATCH);
+}
+#endif
+
+#if RNN_HAS_R && RNN_LOSS == RNN_LOSS_NLL && RNN_FB != RNN_FB_FREE
+/* a(t) += R e_j for one column: column j of R, a read and an add (one-hot feedback of nll:
+ * the teacher's y(t-1), or a scheduled choice). */
+static void rnn_feedback_column(const rnn_real *restrict P, size_t j, rnn_real *restrict h)
+{
+    const rnn_real *r = P + RNN_OFF_R + j * RNN_HIDDEN;
+    size_t i;
+    for (i = 0; i < RNN_HIDDEN; i++) h[i] += r[i];
+}
+#endif
+
+#if RNN_HAS_R && RNN_FB == RNN_FB_SCHEDULED && RNN_LOSS == RNN_LOSS_NLL
+/* a(t) += R e_j for the columns of a part, j = the class index in fb's slot (scheduled). */
+static void rnn_feedback_slots(const rnn_real *restrict P, const rnn_real *fb, rnn_real *h)
+{
+    size_t bi;
+    for (bi = 0; bi < RNN_PART_BATCH; bi++) rnn_feedback_column(P, (size_t)fb[bi], h + bi * RNN_HIDDEN);
+}
+#endif
+
+#if RNN_HAS_R && RNN_FB == RNN_FB_TEACHER
+/* Teacher forcing: the R fb(t-1) terms of every step at once, as the data is known in
+ * advance: fb(0) from the state, then fb(t-1) = e_y(t-1) (nll) or y(t-1) (mse) (10.11t).
+ * h = a(1) of the part, fb0 = fb(0) of the part, y = y(1) of the part. */
+static void rnn_teacher_inputs(const rnn_real *restrict P, const rnn_target *restrict y,
+                               const rnn_real *restrict fb0, rnn_real *restrict h)
+{
+    size_t t;
+    rnn_feedback_dense(P, fb0, h);
+#if RNN_LOSS == RNN_LOSS_NLL
+    for (t = 2; t <= RNN_TAU; t++) {
+        size_t bi;
+        for (bi = 0; bi < RNN_PART_BATCH; bi++)
+            rnn_feedback_column(P, (size_t)y[(t - 2) * RNN_BATCH + bi],
+                                h + ((t - 1) * RNN_BATCH + bi) * RNN_HIDDEN);
+    }
+#else
+    if (RNN_PARTS == 1) /* steps 2..tau: one product over (tau-1) x B contiguous columns */
+        rnn_gemm_acc(h + RNN_BATCH * RNN_HIDDEN, RNN_HIDDEN, P + RNN_OFF_R, RNN_HIDDEN, RNN_N_OUT,
+                     y, RNN_N_OUT, (RNN_TAU - 1) * RNN_BATCH);
+    else
+        for (t = 2; t <= RNN_TAU; t++)
+            rnn_feedback_dense(P, y + (t - 2) * RNN_BATCH * RNN_N_OUT, h + (t - 1) * RNN_BATCH * RNN_HIDDEN);
+#endif
+}
+#endif
+
+#if RNN_HAS_W || RNN_MODEL_FB
+/* h(t) = f(a(t)) (10.9) for the columns of a part. */
+static void rnn_activate(rnn_real *h)
 {
     size_t i;
-    rnn_gemm_acc(h, RNN_HIDDEN, P + RNN_OFF_W, RNN_HIDDEN, RNN_HIDDEN, h_prev, RNN_HIDDEN,
-                 RNN_PART_BATCH);
     for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) h[i] = RNN_F(h[i]);
 }
+#endif
 
+#if RNN_HAS_R && !RNN_MODEL_FB && !RNN_HAS_W
+/* h(t) = f(a(t)) (10.9) for every step and column of a part: nothing is sequential. */
+static void rnn_activate_all(rnn_real *h)
+{
+    size_t ch, i;
+    for (ch = 0; ch < RNN_CHUNKS; ch++) {
+        rnn_real *hc = h + ch * RNN_BATCH * RNN_HIDDEN;
+        for (i = 0; i < RNN_CHUNK_COLS * RNN_HIDDEN; i++) hc[i] = RNN_F(hc[i]);
+    }
+}
+#endif
+
+#if RNN_HAS_W
+/* Equations (10.8)-(10.9) at one step, every column of a part: h holds a(t) without
+ * W h(t-1); adds W h(t-1) and applies f. */
+static void rnn_hidden_step(const rnn_real *restrict P, const rnn_real *h_prev, rnn_real *h)
+{
+    rnn_gemm_acc(h, RNN_HIDDEN, P + RNN_OFF_W, RNN_HIDDEN, RNN_HIDDEN, h_prev, RNN_HIDDEN,
+                 RNN_PART_BATCH);
+    rnn_activate(h);
+}
+#endif
+
+#if !RNN_MODEL_FB
 /* The outputs (10.10) of every step and column of a part: o(t) = c + V h(t) into p, from
- * h = h(1) of the part. */
+ * h = h(1) of the part (the outputs are not fed back, so they wait for the sweep's end). */
 static void rnn_outputs(const rnn_real *restrict P, const rnn_real *restrict h, rnn_real *restrict p)
 {
     const rnn_real *c = P + RNN_OFF_C;
@@ -231,6 +328,21 @@ static void rnn_outputs(const rnn_real *restrict P, const rnn_real *restrict h, 
     }
 }
 
+#endif
+
+#if RNN_MODEL_FB
+/* The outputs (10.10) of one step, every column of a part: o(t) = c + V h(t) into p (the
+ * same arithmetic as rnn_outputs; needed at once, as step t+1 feeds it back). */
+static void rnn_output_step(const rnn_real *restrict P, const rnn_real *restrict h, rnn_real *restrict p)
+{
+    const rnn_real *c = P + RNN_OFF_C;
+    size_t k, i;
+    for (k = 0; k < RNN_PART_BATCH; k++)
+        for (i = 0; i < RNN_N_OUT; i++) p[k * RNN_N_OUT + i] = c[i];
+    rnn_gemm_acc(p, RNN_N_OUT, P + RNN_OFF_V, RNN_N_OUT, RNN_HIDDEN, h, RNN_HIDDEN, RNN_PART_BATCH);
+}
+#endif
+
 /* Equations (10.11) and (10.14) at one step, every column of a part: p(t) = softmax(o(t))
  * in place (nll) or o(t) itself (mse); returns the sum of L(t) over the columns. */
 static double rnn_step_loss(const rnn_target *restrict y, rnn_real *restrict p)
@@ -242,6 +354,72 @@ static double rnn_step_loss(const rnn_target *restrict y, rnn_real *restrict p)
     return loss;
 }
 
+#if RNN_HAS_R && RNN_FB == RNN_FB_SCHEDULED
+/* Scheduled sampling (10.11s) at one step, every column of a part: what fb(t) is, from the
+ * caller's control value (see the header): the data y(t), a draw of the model (nll: the
+ * class s whose cumulative probability in p(t) first exceeds u = ctl; mse: o(t)), or the
+ * caller's fixed choice already in the slot.  The choice goes to fb's slot. */
+static void rnn_schedule(const rnn_target *restrict y, const rnn_real *restrict p,
+                         const rnn_real *restrict ctl, rnn_real *restrict fb)
+{
+    size_t bi, i;
+    for (bi = 0; bi < RNN_PART_BATCH; bi++) {
+        const rnn_real u = ctl[bi];
+        const rnn_real *pb = p + bi * RNN_N_OUT;
+        if (u >= 1) continue; /* the caller's choice */
+#if RNN_LOSS == RNN_LOSS_NLL
+        {
+            size_t s = (size_t)y[bi];
+            if (u >= 0) {
+                /* the first class whose cumulative probability exceeds u; the last possible
+                 * class if rounding leaves the sum at or below u; class 0 if none is (NaN) */
+                double acc = 0;
+                for (i = 0, s = 0; i < RNN_N_OUT; i++) {
+                    if (!(pb[i] > 0)) continue;
+                    s = i;
+                    acc += pb[i];
+                    if ((double)u < acc) break;
+                }
+            }
+            fb[bi] = (rnn_real)s;
+        }
+#else
+        for (i = 0; i < RNN_N_OUT; i++) fb[bi * RNN_N_OUT + i] = u < 0 ? y[bi * RNN_N_OUT + i] : pb[i];
+#endif
+    }
+}
+#endif
+
+/* The state the next chunk starts from (truncated BPTT), for the columns of a part: h(tau)
+ * into s1h, and fb(tau) as a vector (10.11t/f/s) into s1fb. */
+static void rnn_final_state(const rnn_real *restrict h, const rnn_real *restrict p,
+                            const rnn_target *restrict y, const rnn_real *restrict fb,
+                            rnn_real *restrict s1h, rnn_real *restrict s1fb)
+{
+    size_t i;
+    for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) s1h[i] = h[i];
+#if RNN_HAS_R
+    for (size_t bi = 0; bi < RNN_PART_BATCH; bi++) {
+        rnn_real *f = s1fb + bi * RNN_N_OUT;
+#if RNN_FB == RNN_FB_FREE
+        for (i = 0; i < RNN_N_OUT; i++) f[i] = p[bi * RNN_N_OUT + i];
+#elif RNN_LOSS == RNN_LOSS_NLL
+        const size_t j = RNN_FB == RNN_FB_TEACHER ? (size_t)y[bi] : (size_t)fb[bi];
+        for (i = 0; i < RNN_N_OUT; i++) f[i] = i == j ? 1 : 0;
+#else
+        const rnn_real *src = RNN_FB == RNN_FB_TEACHER ? y + bi * RNN_N_OUT : fb + bi * RNN_N_OUT;
+        for (i = 0; i < RNN_N_OUT; i++) f[i] = src[i];
+#endif
+    }
+#endif
+    (void)p;
+    (void)y;
+    (void)fb;
+    (void)s1fb;
+}
+
+/* ---- Backward kernels ---- */
+
 /* Output gradient, (10.18): g_o(t) = p(t) - e_y(t) (softmax + nll) or o(t) - y(t) (mse),
  * every column of a part. */
 static void rnn_output_grad(const rnn_real *restrict p, const rnn_target *restrict y,
@@ -251,7 +429,7 @@ static void rnn_output_grad(const rnn_real *restrict p, const rnn_target *restri
         const rnn_real *pb = p + bi * RNN_N_OUT;
         rnn_real *gb = go + bi * RNN_N_OUT;
         size_t i;
-#if RNN_LOSS == 0
+#if RNN_LOSS == RNN_LOSS_NLL
         for (i = 0; i < RNN_N_OUT; i++) gb[i] = pb[i];
         gb[y[bi]] -= 1;
 #else
@@ -261,6 +439,44 @@ static void rnn_output_grad(const rnn_real *restrict p, const rnn_target *restri
     }
 }
 
+#if RNN_DIFF_FB
+/* Free running, (10.18f) at one step, every column of a part: the gradient that reaches
+ * o(t) through fb(t) = p(t) (or o(t)) and R: r = R^T d(t+1) (into the scratch r), then
+ * g_o(t) += p (.) (r - (p^T r) 1) (nll: the softmax's Jacobian) or += r (mse). */
+static void rnn_feedback_grad(const rnn_real *restrict RT, const rnn_real *restrict d_next,
+                              const rnn_real *restrict p, rnn_real *restrict r,
+                              rnn_real *restrict go)
+{
+    size_t bi, i;
+    for (i = 0; i < RNN_PART_BATCH * RNN_N_OUT; i++) r[i] = 0;
+    rnn_gemm_acc(r, RNN_N_OUT, RT, RNN_N_OUT, RNN_HIDDEN, d_next, RNN_HIDDEN, RNN_PART_BATCH);
+    for (bi = 0; bi < RNN_PART_BATCH; bi++) {
+        const rnn_real *pb = p + bi * RNN_N_OUT, *rb = r + bi * RNN_N_OUT;
+        rnn_real *gb = go + bi * RNN_N_OUT;
+#if RNN_LOSS == RNN_LOSS_NLL
+        double dot = 0;
+        for (i = 0; i < RNN_N_OUT; i++) dot += (double)pb[i] * (double)rb[i];
+        {
+            const rnn_real pr = (rnn_real)dot;
+            for (i = 0; i < RNN_N_OUT; i++) gb[i] = RNN_FMA(pb[i], rb[i] - pr, gb[i]);
+        }
+#else
+        (void)pb;
+        for (i = 0; i < RNN_N_OUT; i++) gb[i] += rb[i];
+#endif
+    }
+}
+
+/* The V^T g_o(t) term of (10.21f) at one step, every column of a part (free running: g_o(t)
+ * is complete only once step t+1's d is known). */
+static void rnn_output_back_step(const rnn_real *restrict VT, const rnn_real *restrict go,
+                                 rnn_real *restrict gh)
+{
+    size_t i;
+    for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) gh[i] = 0;
+    rnn_gemm_acc(gh, RNN_HIDDEN, VT, RNN_HIDDEN, RNN_N_OUT, go, RNN_N_OUT, RNN_PART_BATCH);
+}
+#else
 /* The V^T g_o(t) term of (10.19)/(10.21) for every step and column of a part:
  * gh(t) = V^T g_o(t).  VT: the copy made by rnn_transpose_weights. */
 static void rnn_output_back(const rnn_real *restrict VT, const rnn_real *restrict go,
@@ -274,11 +490,12 @@ static void rnn_output_back(const rnn_real *restrict VT, const rnn_real *restric
                      RNN_N_OUT, RNN_CHUNK_COLS);
     }
 }
+#endif
 
-/* Equations (10.19)/(10.21) at one step, every column of a part: gh holds V^T g_o(t)
- * (rnn_output_back); adds
- * W^T d(t+1) (d_next is null at t = tau), then d(t) = f'(a(t)) (.) grad_h(t), with f'
- * written from h(t).  WT: the copy made by rnn_transpose_weights. */
+#if RNN_HAS_W || RNN_DIFF_FB
+/* Equations (10.19)/(10.21) at one step, every column of a part: gh holds V^T g_o(t); adds
+ * W^T d(t+1) (d_next is null at t = tau, and without W), then d(t) = f'(a(t)) (.) grad_h(t),
+ * with f' written from h(t).  WT: the copy made by rnn_transpose_weights. */
 static void rnn_hidden_grad(const rnn_real *restrict WT, const rnn_real *restrict d_next,
                             const rnn_real *restrict h, rnn_real *restrict gh,
                             rnn_real *restrict d)
@@ -289,18 +506,94 @@ static void rnn_hidden_grad(const rnn_real *restrict WT, const rnn_real *restric
                      RNN_PART_BATCH);
     for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) d[i] = RNN_DF(h[i]) * gh[i];
 }
+#endif
+
+#if RNN_HAS_R && !RNN_HAS_W && !RNN_DIFF_FB
+/* (10.21o) for every step and column of a part: d(t) = f'(a(t)) (.) V^T g_o(t), as nothing of
+ * step t+1 depends on h(t).  h = h(1), gh = grad_h(1), d = d(1) of the part. */
+static void rnn_hidden_grad_all(const rnn_real *restrict h, const rnn_real *restrict gh,
+                                rnn_real *restrict d)
+{
+    size_t ch, i;
+    for (ch = 0; ch < RNN_CHUNKS; ch++) {
+        const size_t o = ch * RNN_BATCH * RNN_HIDDEN;
+        for (i = 0; i < RNN_CHUNK_COLS * RNN_HIDDEN; i++) d[o + i] = RNN_DF(h[o + i]) * gh[o + i];
+    }
+}
+#endif
+
+/* The gradient of the initial state, every column of a part: (h0) grad_h(0) = W^T d(1) into
+ * gh0 (zero without W: h(0) is then unused), and (fb0) grad_fb(0) = R^T d(1) into gfb0. */
+static void rnn_state_grad(const rnn_real *restrict ws, const rnn_real *restrict d1,
+                           rnn_real *restrict gh0, rnn_real *restrict gfb0)
+{
+    size_t i;
+    for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) gh0[i] = 0;
+#if RNN_HAS_W
+    rnn_gemm_acc(gh0, RNN_HIDDEN, ws + RNN_WS_WT, RNN_HIDDEN, RNN_HIDDEN, d1, RNN_HIDDEN, RNN_PART_BATCH);
+#endif
+#if RNN_HAS_R
+    for (i = 0; i < RNN_PART_BATCH * RNN_N_OUT; i++) gfb0[i] = 0;
+    rnn_gemm_acc(gfb0, RNN_N_OUT, ws + RNN_WS_RT, RNN_N_OUT, RNN_HIDDEN, d1, RNN_HIDDEN,
+                 RNN_PART_BATCH);
+#endif
+    (void)ws;
+    (void)d1;
+    (void)gfb0;
+}
+
+/* ---- Parameter gradients ---- */
+
+#if RNN_HAS_R
+/* fb(t-1) of grad_R is one-hot for nll unless it is free running's p(t-1). */
+#define RNN_FB_ONEHOT (RNN_LOSS == RNN_LOSS_NLL && RNN_FB != RNN_FB_FREE)
+
+/* (10.26r) grad_R = sum_t d(t) fb(t-1)^T for a share of grad_R's elements (rows [i0, i1) of
+ * every column when fb is one-hot, else columns [c0, c1)), each element summed over the
+ * steps and columns k = (t-1) B + b in order: fb(0) from fb0 (a dense vector), then fb(t-1)
+ * from fb (RNN_N_OUT values per column: p(t-1), y(t-1) or the scheduled slots) or, one-hot,
+ * as class indices: idx (the teacher's y(t-1)) or the scheduled slots fb. */
+RNN_INLINE void rnn_grad_R(rnn_real *restrict gR, const rnn_real *restrict d,
+                           const rnn_real *restrict fb0, const rnn_real *fb, const int32_t *idx,
+                           size_t i0, size_t i1, size_t c0, size_t c1)
+{
+    const size_t n1 = (RNN_TAU - 1) * RNN_BATCH;
+    size_t k, i, j;
+    if (!RNN_FB_ONEHOT) {
+        rnn_rank_acc(gR + c0 * RNN_HIDDEN, RNN_HIDDEN, c1 - c0, d, RNN_HIDDEN, fb0 + c0, RNN_N_OUT,
+                     RNN_BATCH);
+        rnn_rank_acc(gR + c0 * RNN_HIDDEN, RNN_HIDDEN, c1 - c0, d + RNN_BATCH * RNN_HIDDEN,
+                     RNN_HIDDEN, fb + c0, RNN_N_OUT, n1);
+        return;
+    }
+    for (k = 0; k < RNN_BATCH; k++)
+        for (j = 0; j < RNN_N_OUT; j++) {
+            const rnn_real f = fb0[k * RNN_N_OUT + j];
+            for (i = i0; i < i1; i++)
+                gR[j * RNN_HIDDEN + i] = RNN_FMA(d[k * RNN_HIDDEN + i], f, gR[j * RNN_HIDDEN + i]);
+        }
+    for (k = 0; k < n1; k++) {
+        /* one-hot fb(t-1) = e_j: add d(t) into column j, no multiply */
+        const rnn_real *dk = d + (RNN_BATCH + k) * RNN_HIDDEN;
+        rnn_real *col = gR + (idx ? (size_t)idx[k] : (size_t)fb[k]) * RNN_HIDDEN;
+        for (i = i0; i < i1; i++) col[i] += dk[i];
+    }
+}
+#endif
 
 /* The parameter gradients (10.22)-(10.28), each element a sum over every step and column
  * k = (t-1) B + b in order, for the share of the elements given by the ranges: columns
- * [j0, j1) of grad_V and grad_W, rows [i0, i1) of grad_b (and of one-hot grad_U), rows
- * [c0, c1) of grad_c, columns [u0, u1) of dense grad_U.  Those elements of G must be zero.
- * grad_c = sum g_o(t), grad_b = sum d(t), grad_V = sum g_o(t) h(t)^T,
- * grad_W = sum d(t) h(t-1)^T, grad_U = sum d(t) x(t)^T.  h = h(0). */
+ * [j0, j1) of grad_V and grad_W, rows [i0, i1) of grad_b (and of one-hot grad_U and grad_R),
+ * rows [c0, c1) of grad_c (and columns of dense grad_R), columns [u0, u1) of dense grad_U.
+ * Those elements of G must be zero.  grad_c = sum g_o(t), grad_b = sum d(t),
+ * grad_V = sum g_o(t) h(t)^T, grad_W = sum d(t) h(t-1)^T, grad_U = sum d(t) x(t)^T,
+ * grad_R = sum d(t) fb(t-1)^T.  h = h(0); fb0, fb, idx: the feedback (rnn_grad_R). */
 RNN_INLINE void rnn_param_grads_share(rnn_real *restrict G, const rnn_real *restrict go,
                                       const rnn_real *restrict d, const rnn_real *restrict h,
-                                      const rnn_input *restrict x, size_t j0, size_t j1,
-                                      size_t i0, size_t i1, size_t c0, size_t c1, size_t u0,
-                                      size_t u1)
+                                      const rnn_input *restrict x, const rnn_real *fb0,
+                                      const rnn_real *fb, const int32_t *idx, size_t j0,
+                                      size_t j1, size_t i0, size_t i1, size_t c0, size_t c1,
+                                      size_t u0, size_t u1)
 {
     rnn_real *gU = G + RNN_OFF_U, *gb = G + RNN_OFF_B, *gc = G + RNN_OFF_C;
     const size_t n = RNN_TAU * RNN_BATCH;
@@ -312,8 +605,17 @@ RNN_INLINE void rnn_param_grads_share(rnn_real *restrict G, const rnn_real *rest
     }
     rnn_rank_acc(G + RNN_OFF_V + j0 * RNN_N_OUT, RNN_N_OUT, j1 - j0, go, RNN_N_OUT,
                  h + RNN_BATCH * RNN_HIDDEN + j0, RNN_HIDDEN, n);
+#if RNN_HAS_W
     rnn_rank_acc(G + RNN_OFF_W + j0 * RNN_HIDDEN, RNN_HIDDEN, j1 - j0, d, RNN_HIDDEN, h + j0,
                  RNN_HIDDEN, n);
+#endif
+#if RNN_HAS_R
+    rnn_grad_R(G + RNN_OFF_R, d, fb0, fb, idx, i0, i1, c0, c1);
+#else
+    (void)fb0;
+    (void)fb;
+    (void)idx;
+#endif
 #if RNN_ONEHOT
     (void)u0;
     (void)u1;
@@ -332,176 +634,130 @@ RNN_INLINE void rnn_param_grads_share(rnn_real *restrict G, const rnn_real *rest
  * in the same order, however the elements are shared out. */
 static void rnn_param_grads(rnn_real *restrict G, const rnn_real *restrict go,
                             const rnn_real *restrict d, const rnn_real *restrict h,
-                            const rnn_input *restrict x, size_t part)
+                            const rnn_input *restrict x, const rnn_real *fb0, const rnn_real *fb,
+                            const int32_t *idx, size_t part)
 {
     /* Constant ranges in each call, so every product is specialised. */
 #if RNN_PARTS == 2
     if (part) {
-        rnn_param_grads_share(G, go, d, h, x, RNN_SHARE(RNN_HIDDEN, 1), RNN_SHARE(RNN_HIDDEN, 1),
-                              RNN_SHARE(RNN_N_OUT, 1), RNN_SHARE(RNN_N_IN, 1));
+        rnn_param_grads_share(G, go, d, h, x, fb0, fb, idx, RNN_SHARE(RNN_HIDDEN, 1),
+                              RNN_SHARE(RNN_HIDDEN, 1), RNN_SHARE(RNN_N_OUT, 1),
+                              RNN_SHARE(RNN_N_IN, 1));
         return;
     }
 #endif
     (void)part;
-    rnn_param_grads_share(G, go, d, h, x, RNN_SHARE(RNN_HIDDEN, 0), RNN_SHARE(RNN_HIDDEN, 0),
-                          RNN_SHARE(RNN_N_OUT, 0), RNN_SHARE(RNN_N_IN, 0));
+    rnn_param_grads_share(G, go, d, h, x, fb0, fb, idx, RNN_SHARE(RNN_HIDDEN, 0),
+                          RNN_SHARE(RNN_HIDDEN, 0), RNN_SHARE(RNN_N_OUT, 0), RNN_SHARE(RNN_N_IN, 0));
 }
 
-/* The initial state's gradient, (h0): grad_h(0) = W^T d(1), every column of a part. */
-static void rnn_h0_grad(const rnn_real *restrict WT, const rnn_real *restrict d1,
-                        rnn_real *restrict gh0)
-{
-    size_t i;
-    for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) gh0[i] = 0;
-    rnn_gemm_acc(gh0, RNN_HIDDEN, WT, RNN_HIDDEN, RNN_HIDDEN, d1, RNN_HIDDEN, RNN_PART_BATCH);
-}
-
-/* Gradient element i as the optimiser sees it: times scale (unless already applied), clipped
- * to [-clip, clip] (if clip > 0), plus wd p (if wd != 0); stored back into g. */
-#define RNN_GRAD_FINAL(i) \
-    rnn_real gi = g[i]; \
-    if (scale_here) gi *= scale; \
-    if (clip > 0) gi = gi > clip ? clip : gi < -clip ? -clip : gi; \
-    if (wd != 0) gi = RNN_FMA(wd, p[i], gi); \
-    g[i] = gi
-
-/* The optimiser update over every parameter (padding included: its gradient is zero, so it
- * stays zero).  Gradient scaling, clipping and decay first, as documented in the header;
- * all but the global norm are done in the update's own pass (one pass over the buffers
- * instead of up to four; the arithmetic per element is the same). */
-static void rnn_update(rnn_real *restrict p, rnn_real *restrict g, rnn_real *restrict m,
-                       rnn_real *restrict v, const struct rnn_hparams *hp)
-{
-    const rnn_real lr = (rnn_real)hp->lr, b1 = (rnn_real)hp->beta1, b2 = (rnn_real)hp->beta2;
-    const rnn_real eps = (rnn_real)hp->eps, wd = (rnn_real)hp->weight_decay;
-    const rnn_real clip = (rnn_real)hp->clip, scale = (rnn_real)hp->grad_scale;
-    const rnn_real c1 = 1 - b1, c2 = 1 - b2;
-    const rnn_real bias1 = (rnn_real)hp->bias1, bias2 = (rnn_real)hp->bias2;
-    int scale_here = scale != 1;
-    size_t i;
-    if (hp->clip_norm > 0) {
-        /* The global norm needs the scaled gradient first. */
-        double ss = 0, norm;
-        if (scale_here)
-            for (i = 0; i < RNN_PARAMS_COUNT; i++) g[i] *= scale;
-        scale_here = 0;
-        for (i = 0; i < RNN_PARAMS_COUNT; i++) ss += (double)g[i] * (double)g[i];
-        norm = sqrt(ss);
-        if (norm > hp->clip_norm) {
-            const rnn_real f = (rnn_real)(hp->clip_norm / norm);
-            for (i = 0; i < RNN_PARAMS_COUNT; i++) g[i] *= f;
-        }
-    }
-    switch (hp->optim) {
-    case RNN_OPTIM_SGD:
-        for (i = 0; i < RNN_PARAMS_COUNT; i++) {
-            RNN_GRAD_FINAL(i);
-            p[i] = RNN_FMA(-lr, gi, p[i]);
-        }
-        break;
-    case RNN_OPTIM_MOMENTUM:
-        for (i = 0; i < RNN_PARAMS_COUNT; i++) {
-            RNN_GRAD_FINAL(i);
-            m[i] = RNN_FMA(b1, m[i], gi);
-            p[i] = RNN_FMA(-lr, m[i], p[i]);
-        }
-        break;
-    case RNN_OPTIM_ADAGRAD:
-        for (i = 0; i < RNN_PARAMS_COUNT; i++) {
-            RNN_GRAD_FINAL(i);
-            m[i] = RNN_FMA(gi, gi, m[i]);
-            p[i] -= lr * gi / RNN_SQRT(m[i] + eps);
-        }
-        break;
-    case RNN_OPTIM_RMSPROP:
-        for (i = 0; i < RNN_PARAMS_COUNT; i++) {
-            RNN_GRAD_FINAL(i);
-            m[i] = RNN_FMA(b2, m[i], c2 * gi * gi);
-            p[i] -= lr * gi / (RNN_SQRT(m[i]) + eps);
-        }
-        break;
-    case RNN_OPTIM_ADAM:
-        for (i = 0; i < RNN_PARAMS_COUNT; i++) {
-            RNN_GRAD_FINAL(i);
-            m[i] = RNN_FMA(b1, m[i], c1 * gi);
-            v[i] = RNN_FMA(b2, v[i], c2 * gi * gi);
-            p[i] -= lr * (m[i] / bias1) / (RNN_SQRT(v[i] / bias2) + eps);
-        }
-        break;
-    default:
-        break;
-    }
-}
-#undef RNN_GRAD_FINAL
+/*@ UPDATE @*/
+#include "rnn_update.c"
+/*@ end @*/
 
 /* ---- The unrolled graph: one block per time step, each citing its equations.  Each
  * function below runs one batch part (see rnn_train_part in the header); pointers are moved
  * to the part's first column, and the constants step over whole steps of RNN_BATCH
- * columns. ---- */
+ * columns.  The names the step holes use are the pointers declared here (gen/plan.c's table
+ * of operands). ---- */
 
 static double rnn_forward_part(const rnn_real *params, const rnn_input *x, const rnn_target *y,
-                               const rnn_real *h0, rnn_real *ws, size_t part)
+                               const rnn_real *s0, rnn_real *ws, size_t part)
 {
-    rnn_real *h = ws + RNN_WS_H + part * RNN_PART_BATCH * RNN_HIDDEN;
-    rnn_real *p = ws + RNN_WS_P + part * RNN_PART_BATCH * RNN_N_OUT;
+    const size_t col = part * RNN_PART_BATCH; /* the part's first column */
+    rnn_real *h = ws + RNN_WS_H + col * RNN_HIDDEN;       /* h(0) */
+    rnn_real *p = ws + RNN_WS_P + col * RNN_N_OUT;        /* p(1) */
+    rnn_real *fb0 = ws + RNN_WS_FB0 + col * RNN_N_OUT;    /* fb(0) */
+    rnn_real *fb = ws + RNN_WS_FB + col * RNN_FB_COL;     /* the fb(1) slots */
+    const rnn_real *ctl = ws + RNN_WS_CTL + col;          /* the draws of step 1 */
+    rnn_real *s1h = ws + RNN_WS_S1 + col * RNN_HIDDEN;    /* the final state */
+    rnn_real *s1fb = ws + RNN_WS_S1 + RNN_S0_FB + col * RNN_N_OUT;
     double loss = 0;
     size_t i;
-    x += part * RNN_PART_BATCH * RNN_X_COL;
-    y += part * RNN_PART_BATCH * RNN_Y_COL;
-    h0 += part * RNN_PART_BATCH * RNN_HIDDEN;
-    for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) h[i] = h0[i]; /* h(0) */
+    x += col * RNN_X_COL;
+    y += col * RNN_Y_COL;
+    for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) h[i] = s0[col * RNN_HIDDEN + i];
+#if RNN_HAS_R
+    for (i = 0; i < RNN_PART_BATCH * RNN_N_OUT; i++) fb0[i] = s0[RNN_S0_FB + col * RNN_N_OUT + i];
+#endif
     /*@ FORWARD_STEPS @*/
     rnn_inputs(params, x, h + RNN_BATCH * RNN_HIDDEN);
     rnn_hidden_step(params, h, h + RNN_BATCH * RNN_HIDDEN);
     rnn_outputs(params, h + RNN_BATCH * RNN_HIDDEN, p);
     loss += rnn_step_loss(y, p);
+    rnn_final_state(h + RNN_BATCH * RNN_HIDDEN, p, y, fb, s1h, s1fb);
     /*@ end @*/
+    (void)fb0;
+    (void)fb;
+    (void)ctl;
     return loss;
 }
 
 static void rnn_backward_part(const rnn_target *y, rnn_real *ws, size_t part)
 {
-    const rnn_real *h = ws + RNN_WS_H + part * RNN_PART_BATCH * RNN_HIDDEN;
-    const rnn_real *p = ws + RNN_WS_P + part * RNN_PART_BATCH * RNN_N_OUT;
-    rnn_real *go = ws + RNN_WS_GO + part * RNN_PART_BATCH * RNN_N_OUT;
-    rnn_real *gh = ws + RNN_WS_GH + part * RNN_PART_BATCH * RNN_HIDDEN;
-    rnn_real *d = ws + RNN_WS_D + part * RNN_PART_BATCH * RNN_HIDDEN;
-    rnn_real *gh0 = ws + RNN_WS_GH0 + part * RNN_PART_BATCH * RNN_HIDDEN;
-    const rnn_real *WT = ws + RNN_WS_WT, *VT = ws + RNN_WS_VT;
-    y += part * RNN_PART_BATCH * RNN_Y_COL;
+    const size_t col = part * RNN_PART_BATCH;
+    const rnn_real *h = ws + RNN_WS_H + col * RNN_HIDDEN;
+    const rnn_real *p = ws + RNN_WS_P + col * RNN_N_OUT;
+    rnn_real *go = ws + RNN_WS_GO + col * RNN_N_OUT;
+    rnn_real *gh = ws + RNN_WS_GH + col * RNN_HIDDEN;
+    rnn_real *d = ws + RNN_WS_D + col * RNN_HIDDEN;
+    rnn_real *gh0 = ws + RNN_WS_GS0 + col * RNN_HIDDEN;
+    rnn_real *gfb0 = ws + RNN_WS_GS0 + RNN_S0_FB + col * RNN_N_OUT;
+    rnn_real *r = ws + RNN_WS_FB + col * RNN_FB_COL;      /* free running's scratch */
+    const rnn_real *WT = ws + RNN_WS_WT, *VT = ws + RNN_WS_VT, *RT = ws + RNN_WS_RT;
+    y += col * RNN_Y_COL;
     /*@ BACKWARD_STEPS @*/
     rnn_output_grad(p, y, go);
     rnn_output_back(VT, go, gh);
     rnn_hidden_grad(WT, 0, h + RNN_BATCH * RNN_HIDDEN, gh, d);
-    rnn_h0_grad(WT, d, gh0);
+    rnn_state_grad(ws, d, gh0, gfb0);
     /*@ end @*/
+    (void)p;
+    (void)r;
+    (void)WT;
+    (void)RT;
 }
 
-/* Part `part`'s share of the parameter gradients, from the whole workspace. */
-static void rnn_grads_part(const rnn_input *x, const rnn_real *ws, rnn_real *grads, size_t part)
+/* Part `part`'s share of the parameter gradients, from the whole workspace.  The feedback
+ * of grad_R (10.26r): fb(0) kept by the forward pass, then fb(t-1) as the teacher's y(t-1),
+ * free running's p(t-1) or the scheduled slots; as indices when one-hot (nll). */
+static void rnn_grads_part(const rnn_input *x, const rnn_target *y, const rnn_real *ws,
+                           rnn_real *grads, size_t part)
 {
     const rnn_real *h = ws + RNN_WS_H, *go = ws + RNN_WS_GO, *d = ws + RNN_WS_D;
+    const rnn_real *fb0 = ws + RNN_WS_FB0, *fb = 0;
+    const int32_t *idx = 0;
+#if RNN_HAS_R && RNN_FB == RNN_FB_TEACHER && RNN_LOSS == RNN_LOSS_NLL
+    idx = y;
+#elif RNN_HAS_R && RNN_FB == RNN_FB_TEACHER
+    fb = y;
+#elif RNN_HAS_R && RNN_FB == RNN_FB_FREE
+    fb = ws + RNN_WS_P;
+#elif RNN_HAS_R
+    fb = ws + RNN_WS_FB; /* scheduled: indices (nll) or vectors (mse) */
+#endif
+    (void)y;
     /*@ PARAM_GRADS @*/
-    rnn_param_grads(grads, go, d, h, x, part);
+    rnn_param_grads(grads, go, d, h, x, fb0, fb, idx, part);
     /*@ end @*/
 }
 
-/* Stage 0's preparation of the backward pass: part q's share of the W^T, V^T copies and of
- * zeroing grads (whose padding must stay zero). */
+/* Stage 0's preparation of the backward pass: part q's share of the W^T, V^T, R^T copies
+ * and of zeroing grads (whose padding must stay zero). */
 static void rnn_backward_prepare(const rnn_real *params, rnn_real *ws, rnn_real *grads, size_t part)
 {
     size_t i;
-    rnn_transpose_weights(params, ws + RNN_WS_WT, ws + RNN_WS_VT, part);
+    rnn_transpose_weights(params, ws, part);
     for (i = RNN_SHARE_BEGIN(RNN_PARAMS_COUNT, part); i < RNN_SHARE_BEGIN(RNN_PARAMS_COUNT, part + 1); i++)
         grads[i] = 0;
 }
 
 rnn_real rnn_forward(const rnn_real *params, const rnn_input *x, const rnn_target *y,
-                     const rnn_real *h0, rnn_real *ws)
+                     const rnn_real *s0, rnn_real *ws)
 {
     double loss = 0;
     size_t q;
-    for (q = 0; q < RNN_PARTS; q++) loss += rnn_forward_part(params, x, y, h0, ws, q);
+    for (q = 0; q < RNN_PARTS; q++) loss += rnn_forward_part(params, x, y, s0, ws, q);
     return (rnn_real)loss;
 }
 
@@ -511,18 +767,24 @@ void rnn_backward(const rnn_real *params, const rnn_input *x, const rnn_target *
     size_t q;
     for (q = 0; q < RNN_PARTS; q++) rnn_backward_prepare(params, ws, grads, q);
     for (q = 0; q < RNN_PARTS; q++) rnn_backward_part(y, ws, q);
-    for (q = 0; q < RNN_PARTS; q++) rnn_grads_part(x, ws, grads, q);
+    for (q = 0; q < RNN_PARTS; q++) rnn_grads_part(x, y, ws, grads, q);
 }
 
-void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *h_in,
-              rnn_real *h_out, rnn_real *out)
+void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *s_in,
+              rnn_real *s_out, rnn_real *out)
 {
-    rnn_hidden_col(params, x, h_in, h_out);
-    (void)rnn_output_col(params, h_out, 0, out);
+    rnn_hidden_col(params, x, s_in, s_in + RNN_HIDDEN, s_out);
+    (void)rnn_output_col(params, s_out, 0, out);
+#if RNN_HAS_R
+    {
+        size_t i; /* free running: fb(t) = p(t) (nll) or o(t) (mse) */
+        for (i = 0; i < RNN_N_OUT; i++) s_out[RNN_HIDDEN + i] = out[i];
+    }
+#endif
 }
 
 rnn_real rnn_train_part(rnn_real *params, rnn_real *grads, rnn_real *opt, const rnn_input *x,
-                        const rnn_target *y, const rnn_real *h0, rnn_real *ws,
+                        const rnn_target *y, const rnn_real *s0, rnn_real *ws,
                         const struct rnn_hparams *hp, int32_t stage, int32_t part)
 {
     /* The part losses, doubles in the workspace (64-byte aligned), summed in part order. */
@@ -532,7 +794,7 @@ rnn_real rnn_train_part(rnn_real *params, rnn_real *grads, rnn_real *opt, const 
     size_t i;
     if (part < 0 || part >= RNN_PARTS) return 0;
     if (stage == 0) {
-        part_loss[q] = rnn_forward_part(params, x, y, h0, ws, q);
+        part_loss[q] = rnn_forward_part(params, x, y, s0, ws, q);
         rnn_backward_prepare(params, ws, grads, q);
         return 0;
     }
@@ -540,31 +802,32 @@ rnn_real rnn_train_part(rnn_real *params, rnn_real *grads, rnn_real *opt, const 
     loss = (rnn_real)sum;
     if (!(loss - loss == 0)) return loss; /* NaN or infinite: leave the parameters alone */
     if (stage == 1) rnn_backward_part(y, ws, q);
-    else if (stage == 2) rnn_grads_part(x, ws, grads, q);
+    else if (stage == 2) rnn_grads_part(x, y, ws, grads, q);
     else if (stage == 3 && q == 0) rnn_update(params, grads, opt, opt + RNN_PARAMS_COUNT, hp);
     return loss;
 }
 
 rnn_real rnn_train_step(rnn_real *params, rnn_real *grads, rnn_real *opt, const rnn_input *x,
-                        const rnn_target *y, const rnn_real *h0, rnn_real *ws,
+                        const rnn_target *y, const rnn_real *s0, rnn_real *ws,
                         const struct rnn_hparams *hp)
 {
     rnn_real loss = 0;
     int32_t stage, part;
     for (stage = 0; stage < RNN_STAGES; stage++)
         for (part = 0; part < RNN_PARTS; part++)
-            loss = rnn_train_part(params, grads, opt, x, y, h0, ws, hp, stage, part);
+            loss = rnn_train_part(params, grads, opt, x, y, s0, ws, hp, stage, part);
     return loss;
 }
 
 const struct rnn_descriptor rnn_descriptor = {
     RNN_ABI_VERSION, sizeof(struct rnn_descriptor), RNN_DTYPE, RNN_ONEHOT, RNN_ACT, RNN_LOSS,
-    RNN_FAST, 0,
+    RNN_REC, RNN_FB, RNN_FAST, 0,
     RNN_N_IN, RNN_HIDDEN, RNN_N_OUT, RNN_TAU, RNN_BATCH,
-    RNN_OFF_U, RNN_OFF_W, RNN_OFF_V, RNN_OFF_B, RNN_OFF_C, RNN_PARAMS_COUNT,
-    RNN_WS_H, RNN_WS_P, RNN_WS_GO, RNN_WS_GH, RNN_WS_D, RNN_WS_GH0, RNN_WS_WT, RNN_WS_VT,
-    RNN_WS_LOSS, RNN_WS_COUNT,
-    RNN_X_COUNT, RNN_Y_COUNT, RNN_H0_COUNT, RNN_OPT_COUNT, RNN_PARTS, RNN_STAGES,
+    RNN_OFF_U, RNN_OFF_W, RNN_OFF_V, RNN_OFF_B, RNN_OFF_C, RNN_OFF_R, RNN_PARAMS_COUNT,
+    RNN_S0_H, RNN_S0_FB, RNN_S0_COUNT,
+    RNN_WS_H, RNN_WS_P, RNN_WS_GO, RNN_WS_GH, RNN_WS_D, RNN_WS_GS0, RNN_WS_S1, RNN_WS_WT,
+    RNN_WS_VT, RNN_WS_RT, RNN_WS_FB0, RNN_WS_FB, RNN_WS_CTL, RNN_WS_LOSS, RNN_WS_COUNT,
+    RNN_X_COUNT, RNN_Y_COUNT, RNN_OPT_COUNT, RNN_PARTS, RNN_STAGES,
     RNN_NAME, RNN_SPEC, "rnn_forward", "rnn_backward", "rnn_step", "rnn_train_step",
     "rnn_train_part",
 };

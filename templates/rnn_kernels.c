@@ -13,11 +13,14 @@
  * inner loops are axpy forms or independent per-lane sums, so they vectorize without
  * -ffast-math.  Matrices are column-major (see the header). ---- */
 
-/* (10.8)-(10.9) for one column: h = f(b + W h_prev + U x).  h must not overlap h_prev. */
+/* (10.8)-(10.9) for one column: h = f(b + U x + R fb_prev + W h_prev), each term where the
+ * model's recurrence has it ((10.8), (10.8o), (10.8b)), added in that order (the order of the
+ * training kernels).  h must not overlap h_prev or fb_prev. */
 static void rnn_hidden_col(const rnn_real *restrict P, const rnn_input *restrict x,
-                           const rnn_real *restrict h_prev, rnn_real *restrict h)
+                           const rnn_real *restrict h_prev, const rnn_real *restrict fb_prev,
+                           rnn_real *restrict h)
 {
-    const rnn_real *b = P + RNN_OFF_B, *W = P + RNN_OFF_W;
+    const rnn_real *b = P + RNN_OFF_B;
     size_t i, j;
 #if RNN_ONEHOT
     /* U x(t) with x(t) = e_k is column k of U: a read, not a multiply. */
@@ -31,10 +34,22 @@ static void rnn_hidden_col(const rnn_real *restrict P, const rnn_input *restrict
         for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_FMA(col[i], xj, h[i]);
     }
 #endif
+#if RNN_HAS_R
+    for (j = 0; j < RNN_N_OUT; j++) {
+        const rnn_real fj = fb_prev[j], *col = P + RNN_OFF_R + j * RNN_HIDDEN;
+        for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_FMA(col[i], fj, h[i]);
+    }
+#else
+    (void)fb_prev;
+#endif
+#if RNN_HAS_W
     for (j = 0; j < RNN_HIDDEN; j++) {
-        const rnn_real hj = h_prev[j], *col = W + j * RNN_HIDDEN;
+        const rnn_real hj = h_prev[j], *col = P + RNN_OFF_W + j * RNN_HIDDEN;
         for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_FMA(col[i], hj, h[i]);
     }
+#else
+    (void)h_prev;
+#endif
     for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_F(h[i]);
 }
 
@@ -45,7 +60,7 @@ static double rnn_output_finish(const rnn_target *restrict y, rnn_real *restrict
 {
     size_t i;
     double loss = 0;
-#if RNN_LOSS == 0
+#if RNN_LOSS == RNN_LOSS_NLL
     {
         /* Stable softmax: subtract max_i o_i first; L = logsumexp(o) - o_y. */
         rnn_real m = out[0], s = 0;
@@ -88,7 +103,7 @@ static double rnn_output_col(const rnn_real *restrict P, const rnn_real *restric
 void rnn_kernels_stub(const rnn_real *P, const rnn_input *x, rnn_real *h, rnn_real *out);
 void rnn_kernels_stub(const rnn_real *P, const rnn_input *x, rnn_real *h, rnn_real *out)
 {
-    rnn_hidden_col(P, x, h, h + RNN_HIDDEN);
+    rnn_hidden_col(P, x, h, out, h + RNN_HIDDEN);
     (void)rnn_output_col(P, h, 0, out);
 }
 /*@ end @*/

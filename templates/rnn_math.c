@@ -4,8 +4,11 @@
  * compile on its own. */
 #include <stdint.h>
 #include <math.h>
-#define RNN_ACT 0
-#define RNN_LOSS 0
+#define RNN_ACT_TANH 0
+#define RNN_ACT_RELU 1
+#define RNN_LOSS_NLL 0
+#define RNN_ACT RNN_ACT_TANH
+#define RNN_LOSS RNN_LOSS_NLL
 /*@ end @*/
 /* exp and tanh in plain C for float: glibc's expf and tanhf are scalar calls that gcc does
  * not vectorize without -ffast-math, and in a training step they cost more than the matrix
@@ -16,7 +19,7 @@
 
 /* Only what the model uses is compiled (unused static functions draw warnings): exp for
  * softmax, tanh and sigmoid; tanh for tanh. */
-#if RNN_LOSS == 0 || RNN_ACT != 1
+#if RNN_LOSS == RNN_LOSS_NLL || RNN_ACT != RNN_ACT_RELU
 /* exp(x) = 2^n exp(r) with n = round(x / ln 2) and r = x - n ln 2 (ln 2 in two parts, so r
  * is exact), exp(r) by its Taylor polynomial of degree 7 (|r| <= 0.347: truncation below
  * 6e-9 relative).  0 below -87 (no denormals), capped at exp(88) above; NaN stays NaN. */
@@ -47,7 +50,7 @@ static inline float rnn_expf(float x)
 }
 #endif
 
-#if RNN_ACT == 0
+#if RNN_ACT == RNN_ACT_TANH
 /* tanh(x), odd: for |x| < 0.5 its Taylor series to x^15 (truncation below 1e-8 relative),
  * else 1 - 2 / (exp(2|x|) + 1) with |x| capped at 10, where tanh rounds to 1. */
 static inline float rnn_tanhf(float x)

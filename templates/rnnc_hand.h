@@ -3,7 +3,8 @@
  * HAND.c (plain C99, double precision, `#include "rnnc_hand.h"`); rnnc compiles it, runs it
  * in a child process on random data, and reports the first node where it disagrees.
  *
- * Notation and equation numbers are those of bptt.md (Deep Learning, ch. 10):
+ * Notation and equation numbers are those of gen/EQUATIONS.md in rnnc's sources (Deep
+ * Learning, ch. 10):
  *   a(t) = b + W h(t-1) + U x(t)      (10.8)     h(t) = f(a(t))               (10.9)
  *   o(t) = c + V h(t)                 (10.10)    p(t) = softmax(o(t))         (10.11)
  *   L = sum_t L(t), L(t) = -log p_y(t)(t)  (nll)  or  1/2 ||o(t) - y(t)||^2  (mse)

@@ -77,8 +77,10 @@ static void fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers 
     uint64_t rng = seed;
     rnnc_tensor t[RNNC_NTENSORS];
     rnnc_param_tensors(s, l, t);
-    for (int k = 0; k < 3; k++)
-        for (size_t i = 0; i < t[k].rows * t[k].cols; i++) {
+    /* The matrices U, W, V, R (a model has W, R or both); the biases start at zero. */
+    static const int mats[] = {RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_R};
+    for (size_t m = 0; m < sizeof mats / sizeof mats[0]; m++)
+        for (size_t i = 0, k = (size_t)mats[m]; i < t[k].rows * t[k].cols; i++) {
             double u1 = rnnc_rand_uniform(&rng, 0, 1), u2 = rnnc_rand_uniform(&rng, 0, 1);
             double z = sqrt(-2 * log(1 - u1)) * cos(6.283185307179586 * u2);
             rnnc_set(b->params, s->dtype, t[k].offset + i, 0.01 * z);
@@ -148,7 +150,7 @@ int rnnc_bench_run(const rnnc_spec *s, const rnnc_bench_opts *o, rnnc_bench_resu
         step++;
         hp.bias1 = 1 - pow(hp.beta1, (double)step);
         hp.bias2 = 1 - pow(hp.beta2, (double)step);
-        double loss = rnnc_model_train_step(&m, b.params, b.grads, b.opt, b.x, b.y, b.h0, b.ws, &hp);
+        double loss = rnnc_model_train_step(&m, b.params, b.grads, b.opt, b.x, b.y, b.s0, b.ws, &hp);
         if (step == 1) r->loss_first = loss;
         r->loss_last = loss;
         r->warmup++;
@@ -175,7 +177,7 @@ int rnnc_bench_run(const rnnc_spec *s, const rnnc_bench_opts *o, rnnc_bench_resu
         hp.bias1 = 1 - pow(hp.beta1, (double)step);
         hp.bias2 = 1 - pow(hp.beta2, (double)step);
         double t0 = now_s();
-        double loss = rnnc_model_train_step(&m, b.params, b.grads, b.opt, b.x, b.y, b.h0, b.ws, &hp);
+        double loss = rnnc_model_train_step(&m, b.params, b.grads, b.opt, b.x, b.y, b.s0, b.ws, &hp);
         t_end = now_s();
         times[r->reps++] = t_end - t0;
         r->loss_last = loss;

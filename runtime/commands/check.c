@@ -42,7 +42,8 @@ void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_bu
     rnnc_param_tensors(s, ld ? ld : l, tb);
     const double scale[RNNC_NTENSORS] = {
         s->onehot ? 0.5 : 1 / sqrt((double)s->n_in), 1 / sqrt((double)s->hidden),
-        1 / sqrt((double)s->hidden), 0.1, 0.1};
+        1 / sqrt((double)s->hidden), 0.1, 0.1,
+        rnnc_losses[s->loss].class_targets ? 0.5 : 1 / sqrt((double)s->n_out)};
     for (int k = 0; k < RNNC_NTENSORS; k++)
         for (size_t i = 0; i < ta[k].rows * ta[k].cols; i++) {
             double v = draw(&st, -scale[k], scale[k], s->dtype);
@@ -69,11 +70,61 @@ void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_bu
             if (b) rnnc_set(b->y, RNNC_DOUBLE, i, v);
         }
     }
-    for (size_t i = 0; i < l->h0_count; i++) {
+    for (size_t i = 0; i < l->s0_count; i++) {
         double v = draw(&st, -0.5, 0.5, s->dtype);
-        rnnc_set(a->h0, s->dtype, i, v);
-        if (b) rnnc_set(b->h0, RNNC_DOUBLE, i, v);
+        rnnc_set(a->s0, s->dtype, i, v);
+        if (b) rnnc_set(b->s0, RNNC_DOUBLE, i, v);
     }
+    if (!(rnnc_recurrences[s->rec].has_R && rnnc_feedbacks[s->fb].needs_ctl)) return;
+    for (size_t i = 0; i < s->tau * s->batch; i++) {
+        double u = rnnc_rand_uniform(&st, 0, 1) < 0.5 ? -1 : draw(&st, 0, 1, s->dtype);
+        if (u >= 1) u = 0; /* rounded up to 1 in float: still a draw */
+        rnnc_set(a->ws, s->dtype, l->ws_ctl + i, u);
+        if (b) rnnc_set(b->ws, RNNC_DOUBLE, ld->ws_ctl + i, u);
+    }
+}
+
+/* Scheduled sampling: after a forward pass of the model under test has made its choices
+ * (in its fb slots), hold them fixed (control 2, see templates/rnn.h) in both models, the
+ * double one receiving the same choices. */
+static void fix_choices(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *a,
+                        const rnnc_layout *ld, rnnc_buffers *b)
+{
+    size_t n = s->tau * s->batch, per = rnnc_losses[s->loss].class_targets ? 1 : s->n_out;
+    for (size_t i = 0; i < n; i++) {
+        rnnc_set(a->ws, s->dtype, l->ws_ctl + i, 2);
+        rnnc_set(b->ws, RNNC_DOUBLE, ld->ws_ctl + i, 2);
+    }
+    for (size_t i = 0; i < n * per; i++)
+        rnnc_set(b->ws, RNNC_DOUBLE, ld->ws_fb + i, rnnc_get(a->ws, s->dtype, l->ws_fb + i));
+}
+
+/* The rows the check fills: each parameter tensor the model has, then the initial state's
+ * parts (h(0) where W reads it, fb(0) where R does), with where their values and gradients
+ * live. */
+typedef struct {
+    const char *name;
+    size_t count, off_test, off_double, grad_off;
+    int in_s0;            /* 1: the values are in s0 and the gradient in ws at grad_off */
+} check_target;
+
+static int check_targets(const rnnc_spec *s, const rnnc_layout *l, const rnnc_layout *ld,
+                         check_target *out)
+{
+    rnnc_tensor tm[RNNC_NTENSORS], td[RNNC_NTENSORS];
+    rnnc_param_tensors(s, l, tm);
+    rnnc_param_tensors(s, ld, td);
+    int n = 0;
+    for (int k = 0; k < RNNC_NTENSORS; k++)
+        if (tm[k].rows * tm[k].cols != 0)
+            out[n++] = (check_target){tm[k].name, tm[k].rows * tm[k].cols, tm[k].offset, td[k].offset,
+                                      tm[k].offset, 0};
+    const size_t B = s->batch;
+    if (rnnc_recurrences[s->rec].has_W)
+        out[n++] = (check_target){"h0", B * s->hidden, l->s0_h, ld->s0_h, l->ws_gs0 + l->s0_h, 1};
+    if (rnnc_recurrences[s->rec].has_R)
+        out[n++] = (check_target){"fb0", B * s->n_out, l->s0_fb, ld->s0_fb, l->ws_gs0 + l->s0_fb, 1};
+    return n;
 }
 
 /* relu: 1 if the activation pattern of h(1..tau) differs from base (a kink was crossed). */
@@ -135,9 +186,11 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
     }
     rnnc_check_random_problem(s, &m.layout, &bm, &md->layout, bd, o->seed);
 
-    r->loss = rnnc_model_forward(&m, bm.params, bm.x, bm.y, bm.h0, bm.ws);
+    r->loss = rnnc_model_forward(&m, bm.params, bm.x, bm.y, bm.s0, bm.ws);
+    if (rnnc_recurrences[s->rec].has_R && rnnc_feedbacks[s->fb].needs_ctl)
+        fix_choices(s, &m.layout, &bm, &md->layout, bd);
     rnnc_model_backward(&m, bm.params, bm.x, bm.y, bm.ws, bm.grads);
-    r->loss_ref = rnnc_model_forward(md, bd->params, bd->x, bd->y, bd->h0, bd->ws);
+    r->loss_ref = rnnc_model_forward(md, bd->params, bd->x, bd->y, bd->s0, bd->ws);
 
     size_t nh = s->tau * s->batch * s->hidden;
     base = malloc(nh ? nh : 1);
@@ -154,27 +207,25 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
     r->eps = 1e-5;
     r->rtol = dbl ? 1e-7 : 1e-3;
     r->atol = dbl ? 1e-8 : 1e-5;
-    rnnc_tensor tm[RNNC_NTENSORS], td[RNNC_NTENSORS];
-    rnnc_param_tensors(s, &m.layout, tm);
-    rnnc_param_tensors(s, &md->layout, td);
+    check_target tg[RNNC_CHECK_ROWS];
+    r->nrows = check_targets(s, &m.layout, &md->layout, tg);
     uint64_t st = o->seed ^ 0x5eed5eed5eedull;
     r->pass = 1;
-    for (int k = 0; k < RNNC_CHECK_ROWS; k++) {
+    for (int k = 0; k < r->nrows; k++) {
         rnnc_check_row *row = &r->rows[k];
-        int is_h0 = k == RNNC_NTENSORS;
-        double *target = is_h0 ? (double *)bd->h0 : (double *)bd->params + td[k].offset;
-        row->tensor = is_h0 ? "h0" : tm[k].name;
-        row->count = is_h0 ? m.layout.h0_count : tm[k].rows * tm[k].cols;
+        double *target = (double *)(tg[k].in_s0 ? bd->s0 : bd->params) + tg[k].off_double;
+        row->tensor = tg[k].name;
+        row->count = tg[k].count;
         size_t n = pick_entries(row->count, max, &st, idx);
         row->pass = 1;
         for (size_t e = 0; e < n; e++) {
             size_t i = idx[e];
             double v = target[i];
             target[i] = v + r->eps;
-            double lp = rnnc_model_forward(md, bd->params, bd->x, bd->y, bd->h0, bd->ws);
+            double lp = rnnc_model_forward(md, bd->params, bd->x, bd->y, bd->s0, bd->ws);
             int kink = s->act == RNNC_ACT_RELU && pattern_changed(s, &md->layout, wsd, base);
             target[i] = v - r->eps;
-            double lm = rnnc_model_forward(md, bd->params, bd->x, bd->y, bd->h0, bd->ws);
+            double lm = rnnc_model_forward(md, bd->params, bd->x, bd->y, bd->s0, bd->ws);
             kink = kink || (s->act == RNNC_ACT_RELU && pattern_changed(s, &md->layout, wsd, base));
             target[i] = v;
             if (kink) {
@@ -182,8 +233,7 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
                 continue;
             }
             double num = (lp - lm) / (2 * r->eps);
-            double ana = is_h0 ? rnnc_get(bm.ws, s->dtype, m.layout.ws_gh0 + i)
-                               : rnnc_get(bm.grads, s->dtype, tm[k].offset + i);
+            double ana = rnnc_get(tg[k].in_s0 ? bm.ws : bm.grads, s->dtype, tg[k].grad_off + i);
             double diff = fabs(ana - num), mag = fmax(fabs(ana), fabs(num));
             row->checked++;
             if (!(diff <= r->rtol * mag + r->atol)) row->pass = 0; /* NaN fails too */

@@ -308,7 +308,7 @@ static int cmd_check(int argc, char **argv)
            r.compile_ms, (unsigned long long)o.seed, r.loss, r.loss_ref);
     printf("%-6s %9s %9s %8s %12s %12s  %s\n", "tensor", "entries", "checked", "skipped",
            "max_abs", "max_rel", "result");
-    for (int k = 0; k < RNNC_CHECK_ROWS; k++) {
+    for (int k = 0; k < r.nrows; k++) {
         const rnnc_check_row *w = &r.rows[k];
         printf("%-6s %9zu %9zu %8zu %12.3e %12.3e  %s\n", w->tensor, w->count, w->checked,
                w->skipped, w->max_abs, w->max_rel, w->pass ? "pass" : "FAIL");

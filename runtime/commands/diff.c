@@ -181,7 +181,7 @@ static int gen_run_start(gen_run *g, const rnnc_spec *s, rnnc_backend b, uint64_
     if (rnnc_buffers_alloc(&g->buf, &g->m.layout) != 0)
         return rnnc_fail(err, errlen, "out of memory for the model's buffers");
     rnnc_check_random_problem(s, &g->m.layout, &g->buf, NULL, NULL, seed);
-    g->loss = rnnc_model_forward(&g->m, g->buf.params, g->buf.x, g->buf.y, g->buf.h0, g->buf.ws);
+    g->loss = rnnc_model_forward(&g->m, g->buf.params, g->buf.x, g->buf.y, g->buf.s0, g->buf.ws);
     rnnc_model_backward(&g->m, g->buf.params, g->buf.x, g->buf.y, g->buf.ws, g->buf.grads);
     return 0;
 }
@@ -244,7 +244,7 @@ static void gen_grads(const rnnc_spec *s, const gen_run *r, const grad_sizes *z,
     rnnc_param_tensors(s, l, t);
     copy_double(r->buf.ws, s->dtype, l->ws_go, z->go, g->g_o);
     copy_double(r->buf.ws, s->dtype, l->ws_gh, z->gh, g->grad_h);
-    copy_double(r->buf.ws, s->dtype, l->ws_gh0, z->h0, g->grad_h0);
+    copy_double(r->buf.ws, s->dtype, l->ws_gs0, z->h0, g->grad_h0);
     double *dst[RNNC_NTENSORS] = {g->grad_U, g->grad_W, g->grad_V, g->grad_b, g->grad_c};
     for (int k = 0; k < RNNC_NTENSORS; k++) row_major_double(r->buf.grads, s->dtype, &t[k], dst[k]);
 }
@@ -310,7 +310,7 @@ static int hand_inputs_build(const rnnc_spec *s, const gen_run *r, hand_inputs *
         p->y = q;
         q += ny;
     }
-    copy_double(r->buf.h0, s->dtype, 0, B * H, q);
+    copy_double(r->buf.s0, s->dtype, 0, B * H, q);
     p->h0 = q;
     q += B * H;
     copy_double(r->buf.ws, s->dtype, l->ws_h, nh, q);
@@ -468,7 +468,10 @@ static void describe_node(const rnnc_spec *s, size_t i, const rnnc_hand_grads *h
 {
     size_t H = s->hidden, N = s->n_in, K = s->n_out, B = s->batch;
     memset(nd, 0, sizeof *nd);
-    rnnc_op op = {RNNC_OP_OUTPUT_GRAD, 1};
+    rnnc_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = RNNC_OP_OUTPUT_GRAD;
+    op.t = 1;
     int k = 0;
     if (i < 2 * s->tau) {
         size_t t = s->tau - i / 2;
@@ -501,11 +504,11 @@ static void describe_node(const rnnc_spec *s, size_t i, const rnnc_hand_grads *h
         *hv = hp[j];
         *gv = gp[j];
         /* RNNC_OP_PARAM_GRADS lines 0..4 are the sums (10.22)-(10.28). */
-        op.kind = j < 5 ? RNNC_OP_PARAM_GRADS : RNNC_OP_H0_GRAD;
+        op.kind = j < 5 ? RNNC_OP_PARAM_GRADS : RNNC_OP_STATE_GRAD;
         k = j < 5 ? (int)j : 0;
     }
     if (!rnnc_plan_equation(s, op, k, nd->equation, sizeof nd->equation))
-        snprintf(nd->equation, sizeof nd->equation, "%s (see bptt.md)", nd->name);
+        snprintf(nd->equation, sizeof nd->equation, "%s (see gen/EQUATIONS.md)", nd->name);
 }
 
 static void compare_all(const rnnc_spec *s, const rnnc_hand_grads *hg, const rnnc_hand_grads *gg,
@@ -756,7 +759,7 @@ static int add_dump_tensors(rnnc_st_writer *w, const rnnc_spec *s, const gen_run
         {"y", nll ? "targets y(t), t = 1..tau, as class indices: [tau, B]"
                   : "targets y(t), t = 1..tau: [tau, B, K]",
          nll ? RNNC_ST_I32 : real, nll ? 2u : 3u, {T, B, K}, g->buf.y, NULL},
-        {"h0", "initial state h(0): [B, H]", real, 2, {B, H}, g->buf.h0, NULL},
+        {"h0", "initial state h(0): [B, H]", real, 2, {B, H}, g->buf.s0, NULL},
         {"U", "input-to-hidden weights U: [H, N]", real, 2, {H, N}, g->buf.params, &pt[0]},
         {"W", "hidden-to-hidden weights W: [H, H]", real, 2, {H, H}, g->buf.params, &pt[1]},
         {"V", "hidden-to-output weights V: [K, H]", real, 2, {K, H}, g->buf.params, &pt[2]},
@@ -773,7 +776,7 @@ static int add_dump_tensors(rnnc_st_writer *w, const rnnc_spec *s, const gen_run
          {T, B, H}, ws + l->ws_gh * es, NULL},
         {"d", "d(t) = f'(a(t)) (.) grad_h(t) L (10.21), t = 1..tau: [tau, B, H], at [t-1]", real,
          3, {T, B, H}, ws + l->ws_d * es, NULL},
-        {"grad_h0", "grad_h(0) L = W^T d(1): [B, H]", real, 2, {B, H}, ws + l->ws_gh0 * es, NULL},
+        {"grad_h0", "grad_h(0) L = W^T d(1): [B, H]", real, 2, {B, H}, ws + l->ws_gs0 * es, NULL},
         {"grad_U", "grad_U L = sum_t d(t) x(t)^T (10.28), summed over the batch: [H, N]", real, 2,
          {H, N}, g->buf.grads, &pt[0]},
         {"grad_W", "grad_W L = sum_t d(t) h(t-1)^T (10.26), summed over the batch: [H, H]", real,

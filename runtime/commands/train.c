@@ -248,8 +248,10 @@ static void init_params(const rnnc_spec *s, const rnnc_layout *l, void *params, 
 {
     rnnc_tensor t[RNNC_NTENSORS];
     rnnc_param_tensors(s, l, t);
-    for (int k = 0; k < 3; k++)
-        for (size_t i = 0; i < t[k].rows * t[k].cols; i++) {
+    /* The matrices U, W, V, R (a model has W, R or both); the biases start at zero. */
+    static const int mats[] = {RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_R};
+    for (size_t m = 0; m < sizeof mats / sizeof mats[0]; m++)
+        for (size_t i = 0, k = (size_t)mats[m]; i < t[k].rows * t[k].cols; i++) {
             double u1 = rnnc_rand_uniform(rng, 0, 1), u2 = rnnc_rand_uniform(rng, 0, 1);
             double z = sqrt(-2 * log(1 - u1)) * cos(6.283185307179586 * u2);
             rnnc_set(params, s->dtype, t[k].offset + i, 0.01 * z);

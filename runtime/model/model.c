@@ -20,16 +20,19 @@ static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
     }
     int ok = d->dtype == (uint32_t)s->dtype && d->onehot == (uint32_t)s->onehot &&
              d->act == (uint32_t)s->act && d->loss == (uint32_t)s->loss &&
+             d->rec == (uint32_t)s->rec && d->fb == (uint32_t)s->fb &&
              d->n_in == s->n_in && d->hidden == s->hidden && d->n_out == s->n_out &&
              d->tau == s->tau && d->batch == s->batch && d->off_U == l->off_U &&
              d->off_W == l->off_W && d->off_V == l->off_V && d->off_b == l->off_b &&
-             d->off_c == l->off_c && d->params_count == l->params_count && d->ws_h == l->ws_h &&
-             d->ws_p == l->ws_p && d->ws_go == l->ws_go && d->ws_gh == l->ws_gh &&
-             d->ws_d == l->ws_d && d->ws_gh0 == l->ws_gh0 && d->ws_wt == l->ws_wt &&
-             d->ws_vt == l->ws_vt && d->ws_loss == l->ws_loss && d->ws_count == l->ws_count &&
+             d->off_c == l->off_c && d->off_R == l->off_R && d->params_count == l->params_count &&
+             d->s0_h == l->s0_h && d->s0_fb == l->s0_fb && d->s0_count == l->s0_count &&
+             d->ws_h == l->ws_h && d->ws_p == l->ws_p && d->ws_go == l->ws_go &&
+             d->ws_gh == l->ws_gh && d->ws_d == l->ws_d && d->ws_gs0 == l->ws_gs0 &&
+             d->ws_s1 == l->ws_s1 && d->ws_wt == l->ws_wt && d->ws_vt == l->ws_vt &&
+             d->ws_rt == l->ws_rt && d->ws_fb0 == l->ws_fb0 && d->ws_fb == l->ws_fb &&
+             d->ws_ctl == l->ws_ctl && d->ws_loss == l->ws_loss && d->ws_count == l->ws_count &&
              d->parts == l->parts && d->stages >= 1 && d->stages <= 16 &&
-             d->x_count == l->x_count && d->y_count == l->y_count && d->h0_count == l->h0_count &&
-             d->opt_count == l->opt_count;
+             d->x_count == l->x_count && d->y_count == l->y_count && d->opt_count == l->opt_count;
     if (!ok) {
         snprintf(err, errlen, "%s_descriptor: does not match the spec it was generated from (%s)",
                  s->name, d->spec ? d->spec : "?");
@@ -121,9 +124,9 @@ int rnnc_model_set_threads(rnnc_model *m, int n, char *err, size_t errlen)
 int rnnc_model_threads(const rnnc_model *m) { return m->pool ? rnnc_pool_size(m->pool) : 1; }
 
 double rnnc_model_forward(rnnc_model *m, const void *params, const void *x, const void *y,
-                          const void *h0, void *ws)
+                          const void *s0, void *ws)
 {
-    void *argv[5] = {&params, &x, &y, &h0, &ws};
+    void *argv[5] = {&params, &x, &y, &s0, &ws};
     union { ffi_arg a; float f; double d; } r;
     ffi_call(&m->cif_forward, m->fn_forward, &r, argv);
     return m->spec.dtype == RNNC_DOUBLE ? r.d : (double)r.f;
@@ -160,26 +163,26 @@ static void run_part(void *vctx, int part)
 }
 
 double rnnc_model_train_step(rnnc_model *m, void *params, void *grads, void *opt, const void *x,
-                             const void *y, const void *h0, void *ws, const rnnc_hparams *hp)
+                             const void *y, const void *s0, void *ws, const rnnc_hparams *hp)
 {
     real_ret r;
     if (m->pool) {
         /* The stages of NAME_train_part, each stage's parts at once on the pool. */
-        stage_ctx c = {m, {&params, &grads, &opt, &x, &y, &h0, &ws, &hp}, 0, {0}};
+        stage_ctx c = {m, {&params, &grads, &opt, &x, &y, &s0, &ws, &hp}, 0, {0}};
         for (c.stage = 0; c.stage < (int32_t)m->desc->stages; c.stage++)
             rnnc_pool_run(m->pool, run_part, &c);
         r = c.part0;
     } else {
-        void *argv[8] = {&params, &grads, &opt, &x, &y, &h0, &ws, &hp};
+        void *argv[8] = {&params, &grads, &opt, &x, &y, &s0, &ws, &hp};
         ffi_call(&m->cif_train_step, m->fn_train_step, &r, argv);
     }
     return m->spec.dtype == RNNC_DOUBLE ? r.d : (double)r.f;
 }
 
-void rnnc_model_step(rnnc_model *m, const void *params, const void *x, const void *h_in,
-                     void *h_out, void *out)
+void rnnc_model_step(rnnc_model *m, const void *params, const void *x, const void *s_in,
+                     void *s_out, void *out)
 {
-    void *argv[5] = {&params, &x, &h_in, &h_out, &out};
+    void *argv[5] = {&params, &x, &s_in, &s_out, &out};
     ffi_call(&m->cif_step, m->fn_step, NULL, argv);
 }
 
@@ -188,7 +191,7 @@ static size_t round64(size_t n) { return (n + 63) / 64 * 64; }
 int rnnc_buffers_alloc(rnnc_buffers *b, const rnnc_layout *l)
 {
     size_t sizes[7] = {l->params_bytes, l->params_bytes, l->ws_bytes, l->x_bytes, l->y_bytes,
-                       l->h0_bytes, l->opt_bytes};
+                       l->s0_bytes, l->opt_bytes};
     size_t total = 0;
     for (int i = 0; i < 7; i++) total += round64(sizes[i] ? sizes[i] : 1);
     memset(b, 0, sizeof *b);
@@ -196,7 +199,7 @@ int rnnc_buffers_alloc(rnnc_buffers *b, const rnnc_layout *l)
     if (!b->base) return -1;
     memset(b->base, 0, total);
     char *p = b->base;
-    void **views[7] = {&b->params, &b->grads, &b->ws, &b->x, &b->y, &b->h0, &b->opt};
+    void **views[7] = {&b->params, &b->grads, &b->ws, &b->x, &b->y, &b->s0, &b->opt};
     for (int i = 0; i < 7; i++) {
         *views[i] = p;
         p += round64(sizes[i] ? sizes[i] : 1);
@@ -212,11 +215,13 @@ void rnnc_buffers_free(rnnc_buffers *b)
 
 void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor out[RNNC_NTENSORS])
 {
-    out[0] = (rnnc_tensor){"U", l->off_U, s->hidden, s->n_in};
-    out[1] = (rnnc_tensor){"W", l->off_W, s->hidden, s->hidden};
-    out[2] = (rnnc_tensor){"V", l->off_V, s->n_out, s->hidden};
-    out[3] = (rnnc_tensor){"b", l->off_b, s->hidden, 1};
-    out[4] = (rnnc_tensor){"c", l->off_c, s->n_out, 1};
+    const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
+    out[RNNC_T_U] = (rnnc_tensor){"U", l->off_U, s->hidden, s->n_in};
+    out[RNNC_T_W] = (rnnc_tensor){"W", l->off_W, rec->has_W ? s->hidden : 0, rec->has_W ? s->hidden : 0};
+    out[RNNC_T_V] = (rnnc_tensor){"V", l->off_V, s->n_out, s->hidden};
+    out[RNNC_T_B] = (rnnc_tensor){"b", l->off_b, s->hidden, 1};
+    out[RNNC_T_C] = (rnnc_tensor){"c", l->off_c, s->n_out, 1};
+    out[RNNC_T_R] = (rnnc_tensor){"R", l->off_R, rec->has_R ? s->hidden : 0, rec->has_R ? s->n_out : 0};
 }
 
 double rnnc_get(const void *buf, rnnc_dtype dt, size_t i)

@@ -99,7 +99,8 @@ void tl_fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *mb,
     rnnc_param_tensors(s, l, t);
     const double scale[RNNC_NTENSORS] = {s->onehot ? 0.5 : 1 / sqrt((double)s->n_in),
                                          1 / sqrt((double)s->hidden), 1 / sqrt((double)s->hidden),
-                                         0.5, 0.5};
+                                         0.5, 0.5,
+                                         rnnc_losses[s->loss].class_targets ? 0.5 : 1 / sqrt((double)s->n_out)};
     for (int k = 0; k < RNNC_NTENSORS; k++)
         for (size_t i = 0; i < t[k].rows * t[k].cols; i++) {
             double v = draw(&st, -scale[k], scale[k], s->dtype);
@@ -128,9 +129,9 @@ void tl_fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *mb,
             if (r->yd) r->yd[i] = v;
         }
     }
-    for (size_t i = 0; i < l->h0_count; i++) {
+    for (size_t i = 0; i < l->s0_count; i++) {
         double v = draw(&st, -0.5, 0.5, s->dtype);
-        rnnc_set(mb->h0, s->dtype, i, v);
+        rnnc_set(mb->s0, s->dtype, i, v);
         if (r->h0) r->h0[i] = v;
     }
 }

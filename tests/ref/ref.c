@@ -1,6 +1,6 @@
 /* ref.c: independent reference for the vanilla RNN, forward + full BPTT.
  *
- * Written straight from /work/shared/design/bptt.md; every block cites the
+ * Written straight from gen/EQUATIONS.md; every block cites the
  * equation it implements.  Plain loops, runtime dimensions, double precision,
  * no allocation.  Layout (tests/ref/LAYOUT.md), all matrices column-major:
  *
@@ -54,7 +54,7 @@ static double act_f(ref_act act, double a)
     return 0.0;
 }
 
-/* f'(a(t)) written from h(t) = f(a(t)) alone (bptt.md, below 10.21):
+/* f'(a(t)) written from h(t) = f(a(t)) alone (gen/EQUATIONS.md, below 10.21):
    tanh 1 - h^2, sigmoid h (1 - h), relu [h > 0] */
 static double act_df_from_h(ref_act act, double h)
 {

@@ -1,6 +1,6 @@
 /* ref.h: independent reference implementation of the vanilla RNN forward pass,
  * loss and full back-propagation through time, written straight from
- * /work/shared/design/bptt.md with plain loops, runtime dimensions and double
+ * gen/EQUATIONS.md with plain loops, runtime dimensions and double
  * precision.  Buffer layout: tests/ref/LAYOUT.md (column-major matrices).
  *
  * It shares no code with the generator: it exists so that generated code can be

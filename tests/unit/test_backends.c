@@ -69,7 +69,7 @@ static void name_ws(const rnnc_spec *s, const rnnc_layout *l, size_t k, char *bu
     const struct { const char *name; size_t off, t0, count, width; } r[] = {
         {"h", l->ws_h, 0, (T + 1) * B * H, H}, {"p", l->ws_p, 1, T * B * K, K},
         {"g_o", l->ws_go, 1, T * B * K, K},    {"grad_h", l->ws_gh, 1, T * B * H, H},
-        {"d", l->ws_d, 1, T * B * H, H},       {"grad_h(0)", l->ws_gh0, 0, B * H, H},
+        {"d", l->ws_d, 1, T * B * H, H},       {"grad_h(0)", l->ws_gs0, 0, B * H, H},
     };
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
         if (k >= r[i].off && k < r[i].off + r[i].count) {
@@ -139,7 +139,7 @@ static int run_both(const rnnc_spec *s, const char *label, uint64_t seed, side s
     for (int tries = 0;; tries++) {
         tl_fill_problem(s, l, &sd[0].b, seed + (uint64_t)tries, NULL);
         if (!(s->fast && s->act == RNNC_ACT_RELU)) break;
-        (void)rnnc_model_forward(&sd[0].m, sd[0].b.params, sd[0].b.x, sd[0].b.y, sd[0].b.h0, sd[0].b.ws);
+        (void)rnnc_model_forward(&sd[0].m, sd[0].b.params, sd[0].b.x, sd[0].b.y, sd[0].b.s0, sd[0].b.ws);
         double kink = tl_kink(s->dtype);
         if (min_abs_preact(s, l, &sd[0].b) >= kink) break;
         if (tries == TL_MAX_REDRAWS) {
@@ -151,11 +151,11 @@ static int run_both(const rnnc_spec *s, const char *label, uint64_t seed, side s
     memcpy(sd[1].b.params, sd[0].b.params, l->params_bytes);
     memcpy(sd[1].b.x, sd[0].b.x, l->x_bytes);
     memcpy(sd[1].b.y, sd[0].b.y, l->y_bytes);
-    memcpy(sd[1].b.h0, sd[0].b.h0, l->h0_bytes);
+    memcpy(sd[1].b.s0, sd[0].b.s0, l->s0_bytes);
     for (int k = 0; k < 2; k++) {
         rnnc_buffers *b = &sd[k].b;
         tl_poison(s, l, b);
-        sd[k].loss = rnnc_model_forward(&sd[k].m, b->params, b->x, b->y, b->h0, b->ws);
+        sd[k].loss = rnnc_model_forward(&sd[k].m, b->params, b->x, b->y, b->s0, b->ws);
         rnnc_model_backward(&sd[k].m, b->params, b->x, b->y, b->ws, b->grads);
     }
     return 0;
@@ -173,7 +173,7 @@ static int step_chain(side *sd, void *out)
         free(h[1]);
         return -1;
     }
-    memcpy(h[0], sd->b.h0, H * rs);
+    memcpy(h[0], sd->b.s0, H * rs);
     for (size_t t = 1; t <= s->tau; t++) {
         const char *x = (const char *)sd->b.x + (t - 1) * B * (s->onehot ? 1 : s->n_in) * l->x_elem_size;
         char *o = (char *)out + (t - 1) * (H + K) * rs;
@@ -270,12 +270,12 @@ static int run_fast(const tl_case *tc, uint64_t seed, double *worst, char *worst
     size_t H = s.hidden, K = s.n_out, T = s.tau, B = s.batch;
     rnnc_tensor tn[RNNC_NTENSORS];
     rnnc_param_tensors(&s, l, tn);
-    struct { const char *name; int grads; size_t off, count; } t[11] = {
+    struct { const char *name; int grads; size_t off, count; } t[6 + RNNC_NTENSORS] = {
         {"h", 0, l->ws_h, (T + 1) * B * H}, {"p", 0, l->ws_p, T * B * K},
         {"g_o", 0, l->ws_go, T * B * K},     {"grad_h", 0, l->ws_gh, T * B * H},
-        {"d", 0, l->ws_d, T * B * H},        {"grad_h(0)", 0, l->ws_gh0, B * H},
+        {"d", 0, l->ws_d, T * B * H},        {"grad_h(0)", 0, l->ws_gs0, B * H},
     };
-    static const char *const gnames[RNNC_NTENSORS] = {"grad_U", "grad_W", "grad_V", "grad_b", "grad_c"};
+    static const char *const gnames[RNNC_NTENSORS] = {"grad_U", "grad_W", "grad_V", "grad_b", "grad_c", "grad_R"};
     for (int i = 0; i < RNNC_NTENSORS; i++) {
         t[6 + i].name = gnames[i];
         t[6 + i].grads = 1;
@@ -284,9 +284,9 @@ static int run_fast(const tl_case *tc, uint64_t seed, double *worst, char *worst
     }
     double bad_ratio = 0;
     const char *bad = NULL;
-    for (int i = 0; i < 12; i++) {
+    for (int i = 0; i < 7 + RNNC_NTENSORS; i++) {
         double num, den = 0, ratio;
-        if (i == 11) {   /* the loss, as one more "tensor" */
+        if (i == 6 + RNNC_NTENSORS) {   /* the loss, as one more "tensor" */
             num = fabs(sd[1].loss - sd[0].loss);
             den = fabs(sd[0].loss);
         } else {

@@ -10,7 +10,7 @@
  *     bit for bit, with the column-major -> row-major transposition done here;
  *   - the nodes (h, p, g_o, grad_h, d, grad_h0), the gradients and the loss with the model
  *     rebuilt on the same backend: equal bit for bit;
- *   - the same with tests/ref/ref.c (plain double loops from bptt.md) on the dump's own inputs:
+ *   - the same with tests/ref/ref.c (plain double loops from gen/EQUATIONS.md) on the dump's own inputs:
  *     within max_i |dump_i - ref_i| <= RTOL * max(FLOOR, max_i |ref_i|) per tensor, RTOL
  *     1e-10 for double and 1e-4 for float (normwise, as test_backends.c).
  * Output: one line per file, "ok dump/SPEC" or "FAIL dump/SPEC: why"; exit status 1 if
@@ -224,7 +224,7 @@ static int check_file(const char *path, char *label, size_t llen)
         goto out;
     }
     rnnc_check_random_problem(&s, l, &mb, NULL, NULL, seed);
-    double L = rnnc_model_forward(&m, mb.params, mb.x, mb.y, mb.h0, mb.ws);
+    double L = rnnc_model_forward(&m, mb.params, mb.x, mb.y, mb.s0, mb.ws);
     rnnc_model_backward(&m, mb.params, mb.x, mb.y, mb.ws, mb.grads);
     rnnc_tensor pt[RNNC_NTENSORS];
     rnnc_param_tensors(&s, l, pt);
@@ -240,7 +240,7 @@ static int check_file(const char *path, char *label, size_t llen)
             bad("y[%zu]: dump %g, recomputed %d", i, elem(y, i), ((int32_t *)mb.y)[i]);
             goto out;
         }
-    if ((!nll && cmp_flat(y, mb.y, dt, 0, l->y_count)) || cmp_flat(h0, mb.h0, dt, 0, l->h0_count))
+    if ((!nll && cmp_flat(y, mb.y, dt, 0, l->y_count)) || cmp_flat(h0, mb.s0, dt, 0, l->s0_count))
         goto out;
     for (int k = 0; k < RNNC_NTENSORS; k++)
         if (cmp_matrix(P[k], mb.params, dt, pt[k].offset, pt[k].rows, pt[k].cols) ||
@@ -248,7 +248,7 @@ static int check_file(const char *path, char *label, size_t llen)
             goto out;
     if (cmp_flat(nh, mb.ws, dt, l->ws_h, (T + 1) * B * H) || cmp_flat(np, mb.ws, dt, l->ws_p, T * B * K) ||
         cmp_flat(ngo, mb.ws, dt, l->ws_go, T * B * K) || cmp_flat(ngh, mb.ws, dt, l->ws_gh, T * B * H) ||
-        cmp_flat(nd, mb.ws, dt, l->ws_d, T * B * H) || cmp_flat(ngh0, mb.ws, dt, l->ws_gh0, B * H))
+        cmp_flat(nd, mb.ws, dt, l->ws_d, T * B * H) || cmp_flat(ngh0, mb.ws, dt, l->ws_gs0, B * H))
         goto out;
     if (elem(loss, 0) != L) {
         bad("loss: dump %.17g, recomputed %.17g", elem(loss, 0), L);

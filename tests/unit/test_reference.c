@@ -236,7 +236,7 @@ static int run_spec(const tl_case *tc, rnnc_backend be, uint64_t seed, stats *st
 
     /* NaN everywhere the generated code must write. */
     tl_poison(&s, l, &mb);
-    double L = rnnc_model_forward(&m, mb.params, mb.x, mb.y, mb.h0, mb.ws);
+    double L = rnnc_model_forward(&m, mb.params, mb.x, mb.y, mb.s0, mb.ws);
     rnnc_model_backward(&m, mb.params, mb.x, mb.y, mb.ws, mb.grads);
 
     cmp c = {0};
@@ -251,7 +251,7 @@ static int run_spec(const tl_case *tc, rnnc_backend be, uint64_t seed, stats *st
     cmp_node(&c, "d", &s, mb.ws, l->ws_d, r.n.d, 1, T, H);
     for (size_t bi = 0; bi < s.batch; bi++)
         for (size_t i = 0; i < H; i++)
-            cmp_entry(&c, rnnc_get(mb.ws, s.dtype, l->ws_gh0 + bi * H + i), r.n.gh0[bi * H + i],
+            cmp_entry(&c, rnnc_get(mb.ws, s.dtype, l->ws_gs0 + bi * H + i), r.n.gh0[bi * H + i],
                       'h', "grad_h(0)", 0, bi, i);
     rnnc_tensor tn[RNNC_NTENSORS];
     rnnc_param_tensors(&s, l, tn);
@@ -323,8 +323,8 @@ static int run_step(const tl_case *tc, rnnc_backend be, uint64_t seed)
     }
     tl_mirror mir = mirror_of(&r);
     tl_fill_problem(&s, l, &mb, seed, &mir);
-    (void)rnnc_model_forward(&m, mb.params, mb.x, mb.y, mb.h0, mb.ws);
-    memcpy(hbuf[0], mb.h0, H * rs);   /* column 0 of h(0) */
+    (void)rnnc_model_forward(&m, mb.params, mb.x, mb.y, mb.s0, mb.ws);
+    memcpy(hbuf[0], mb.s0, H * rs);   /* column 0 of h(0) */
     for (size_t t = 1; t <= s.tau; t++) {
         const char *x = (const char *)mb.x + (t - 1) * B * (s.onehot ? 1 : s.n_in) * l->x_elem_size;
         void *hin = hbuf[(t - 1) % 2], *hout = hbuf[t % 2];

@@ -122,7 +122,7 @@ static void same_results(const tl_case *cc, rnnc_backend be, int optim, uint64_t
         double loss[2];
         for (int k = 0; k < 2; k++)
             loss[k] = rnnc_model_train_step(&sd[k].m, sd[k].b.params, sd[k].b.grads, sd[k].b.opt,
-                                            sd[k].b.x, sd[k].b.y, sd[k].b.h0, sd[k].b.ws, &hp);
+                                            sd[k].b.x, sd[k].b.y, sd[k].b.s0, sd[k].b.ws, &hp);
         const char *what = differs(&sd[0].m.layout, &sd[0].b, &sd[1].b);
         if (memcmp(&loss[0], &loss[1], sizeof loss[0]) != 0 || !isfinite(loss[0])) {
             snprintf(why, sizeof why, "step %d: loss %.17g on 1 thread, %.17g on 2", step, loss[0], loss[1]);
@@ -164,7 +164,7 @@ static void nan_step(rnnc_backend be)
         rnnc_hparams hp;
         hparams(&hp, RNNC_OPTIM_ADAM, s.batch, 1);
         double loss = rnnc_model_train_step(&sd.m, sd.b.params, sd.b.grads, sd.b.opt, sd.b.x,
-                                            sd.b.y, sd.b.h0, sd.b.ws, &hp);
+                                            sd.b.y, sd.b.s0, sd.b.ws, &hp);
         if (!isnan(loss)) snprintf(why, sizeof why, "loss %g, expected NaN", loss), ok = 0;
         else if (memcmp(p0, sd.b.params, l->params_bytes) || memcmp(o0, sd.b.opt, l->opt_bytes))
             snprintf(why, sizeof why, "the parameters or the optimiser state changed"), ok = 0;

@@ -84,7 +84,7 @@ static void check_case(const tl_case *tc, int optim, int clip_norm, int clip, in
     hp.bias1 = 1 - pow(hp.beta1, 3);
     hp.bias2 = 1 - pow(hp.beta2, 3);
     /* G from forward + backward; the state before the step. */
-    double loss = rnnc_model_forward(&m, b.params, b.x, b.y, b.h0, b.ws);
+    double loss = rnnc_model_forward(&m, b.params, b.x, b.y, b.s0, b.ws);
     rnnc_model_backward(&m, b.params, b.x, b.y, b.ws, b.grads);
     for (size_t i = 0; i < n; i++) {
         p0[i] = rnnc_get(b.params, s.dtype, i);
@@ -92,7 +92,7 @@ static void check_case(const tl_case *tc, int optim, int clip_norm, int clip, in
         m0[i] = rnnc_get(b.opt, s.dtype, i);
         v0[i] = rnnc_get(b.opt, s.dtype, n + i);
     }
-    double step_loss = rnnc_model_train_step(&m, b.params, b.grads, b.opt, b.x, b.y, b.h0, b.ws, &hp);
+    double step_loss = rnnc_model_train_step(&m, b.params, b.grads, b.opt, b.x, b.y, b.s0, b.ws, &hp);
     if (memcmp(&loss, &step_loss, sizeof loss) != 0)
         snprintf(why, sizeof why, "train_step loss %.17g, forward %.17g", step_loss, loss);
     if (clip_norm) {
