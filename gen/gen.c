@@ -309,6 +309,7 @@ static int blank_before(const rnnc_spec *s, rnnc_op op)
     case RNNC_OP_PARAM_GRADS:
     case RNNC_OP_OUTPUT:
     case RNNC_OP_FEEDBACK_OUT:
+    case RNNC_OP_FINAL_FEEDBACK:
     case RNNC_OP_OUTPUT_BACK_STEP: return 0;
     case RNNC_OP_OUTPUT_GRAD: return op.t == s->tau;
     case RNNC_OP_HIDDEN:

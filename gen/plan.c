@@ -108,8 +108,12 @@ static void forward(builder *b)
         else if (model_fb) add(b, RNNC_OP_FEEDBACK_OUT, t, NULL, 0, NULL);
     }
     add(b, RNNC_OP_LOSS_SUM, 1, NULL, 0, NULL);
-    ADD(b, RNNC_OP_FINAL_STATE, T, "final_state", A("h", off_h(b, T)), A("p", off_k(b, T)),
-        A("y", off_y(b, T)), A("fb", fb->needs_ctl ? off_fb(b, T) : 0), P("s1h"), P("s1fb"));
+    ADD(b, RNNC_OP_FINAL_STATE, T, "final_state", A("h", off_h(b, T)), P("s1h"));
+    if (!rec->has_R) return;
+    /* fb(tau), from where it is: free running's p(tau), the teacher's y(tau), the choice */
+    rnnc_arg src = fb->differentiable ? A("p", off_k(b, T)) : fb->needs_ctl ? A("fb", off_fb(b, T))
+                                                                             : A("y", off_y(b, T));
+    ADD(b, RNNC_OP_FINAL_FEEDBACK, T, "final_feedback", src, P("s1fb"));
 }
 
 /* The backward sweep of a batch part, t = tau down to 1, and the initial state's gradient. */
@@ -249,8 +253,12 @@ static int forward_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, si
     }
     case RNNC_OP_FINAL_STATE:
         if (k != 0) return 0;
-        if (rec->has_R) snprintf(buf, n, "(s1) s1 = h(%zu), fb(%zu): the state the next chunk starts from", T, T);
-        else snprintf(buf, n, "(s1) s1 = h(%zu): the state the next chunk starts from", T);
+        snprintf(buf, n, "(s1) s1 = h(%zu)%s: the state the next chunk starts from", T,
+                 rec->has_R ? ", fb(tau)" : "");
+        return 1;
+    case RNNC_OP_FINAL_FEEDBACK:
+        if (k != 0) return 0;
+        snprintf(buf, n, "%s fb(%zu) as a vector, for the next chunk's state", rnnc_feedbacks[s->fb].label, T);
         return 1;
     case RNNC_OP_LOSS_SUM:
         if (k != 0) return 0;

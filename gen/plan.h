@@ -23,7 +23,8 @@ typedef enum {
     RNNC_OP_OUTPUT,           /* step t: (10.10), needed at once to be fed back */
     RNNC_OP_LOSS,             /* step t: softmax and L(t) (10.11)-(10.14) */
     RNNC_OP_FEEDBACK_OUT,     /* step t: fb(t) (10.11f/s) */
-    RNNC_OP_FINAL_STATE,      /* (s1) h(tau), fb(tau) for the next chunk */
+    RNNC_OP_FINAL_STATE,      /* (s1) h(tau) for the next chunk */
+    RNNC_OP_FINAL_FEEDBACK,   /* (s1) fb(tau) for the next chunk (output recurrence) */
     RNNC_OP_LOSS_SUM,         /* (10.13) L = sum_t L(t): no code of its own */
     RNNC_OP_BACKWARD_BEGIN,   /* (10.17) dL/dL(t) = 1: no code of its own */
     RNNC_OP_OUTPUT_GRAD,      /* step t: (10.18) g_o(t), its own term */

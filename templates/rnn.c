@@ -391,32 +391,43 @@ static void rnn_schedule(const rnn_target *restrict y, const rnn_real *restrict 
 #endif
 
 /* The state the next chunk starts from (truncated BPTT), for the columns of a part: h(tau)
- * into s1h, and fb(tau) as a vector (10.11t/f/s) into s1fb. */
-static void rnn_final_state(const rnn_real *restrict h, const rnn_real *restrict p,
-                            const rnn_target *restrict y, const rnn_real *restrict fb,
-                            rnn_real *restrict s1h, rnn_real *restrict s1fb)
+ * into s1h. */
+static void rnn_final_state(const rnn_real *restrict h, rnn_real *restrict s1h)
 {
     size_t i;
     for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) s1h[i] = h[i];
-#if RNN_HAS_R
-    for (size_t bi = 0; bi < RNN_PART_BATCH; bi++) {
-        rnn_real *f = s1fb + bi * RNN_N_OUT;
-#if RNN_FB == RNN_FB_FREE
-        for (i = 0; i < RNN_N_OUT; i++) f[i] = p[bi * RNN_N_OUT + i];
-#elif RNN_LOSS == RNN_LOSS_NLL
-        const size_t j = RNN_FB == RNN_FB_TEACHER ? (size_t)y[bi] : (size_t)fb[bi];
-        for (i = 0; i < RNN_N_OUT; i++) f[i] = i == j ? 1 : 0;
-#else
-        const rnn_real *src = RNN_FB == RNN_FB_TEACHER ? y + bi * RNN_N_OUT : fb + bi * RNN_N_OUT;
-        for (i = 0; i < RNN_N_OUT; i++) f[i] = src[i];
-#endif
-    }
-#endif
-    (void)p;
-    (void)y;
-    (void)fb;
-    (void)s1fb;
 }
+
+#if RNN_HAS_R && (RNN_DIFF_FB || RNN_LOSS == RNN_LOSS_MSE)
+/* fb(tau) of the next chunk's state (10.11t/f/s), for the columns of a part, when it is a
+ * vector already: free running's p(tau) or o(tau), mse's y(tau) or scheduled choice. */
+static void rnn_final_feedback(const rnn_real *restrict fb, rnn_real *restrict s1fb)
+{
+    size_t i;
+    for (i = 0; i < RNN_PART_BATCH * RNN_N_OUT; i++) s1fb[i] = fb[i];
+}
+#elif RNN_HAS_R
+/* fb(tau) of the next chunk's state as the one-hot vector e_j (nll), j the teacher's y(tau)
+ * or the scheduled choice, for the columns of a part. */
+static void rnn_final_feedback_class(size_t bi, size_t j, rnn_real *restrict s1fb)
+{
+    size_t i;
+    for (i = 0; i < RNN_N_OUT; i++) s1fb[bi * RNN_N_OUT + i] = i == j ? 1 : 0;
+}
+#if RNN_FB == RNN_FB_TEACHER
+static void rnn_final_feedback(const rnn_target *restrict y, rnn_real *restrict s1fb)
+{
+    size_t bi;
+    for (bi = 0; bi < RNN_PART_BATCH; bi++) rnn_final_feedback_class(bi, (size_t)y[bi], s1fb);
+}
+#else
+static void rnn_final_feedback(const rnn_real *restrict fb, rnn_real *restrict s1fb)
+{
+    size_t bi;
+    for (bi = 0; bi < RNN_PART_BATCH; bi++) rnn_final_feedback_class(bi, (size_t)fb[bi], s1fb);
+}
+#endif
+#endif
 
 /* ---- Backward kernels ---- */
 
@@ -685,11 +696,12 @@ static double rnn_forward_part(const rnn_real *params, const rnn_input *x, const
     rnn_hidden_step(params, h, h + RNN_BATCH * RNN_HIDDEN);
     rnn_outputs(params, h + RNN_BATCH * RNN_HIDDEN, p);
     loss += rnn_step_loss(y, p);
-    rnn_final_state(h + RNN_BATCH * RNN_HIDDEN, p, y, fb, s1h, s1fb);
+    rnn_final_state(h + RNN_BATCH * RNN_HIDDEN, s1h);
     /*@ end @*/
     (void)fb0;
     (void)fb;
     (void)ctl;
+    (void)s1fb;
     return loss;
 }
 

@@ -131,7 +131,7 @@ int main(void)
     minchar_real *ws = zalloc(MINCHAR_WORKSPACE_BYTES);
     minchar_input *x = zalloc(MINCHAR_X_BYTES);
     minchar_target *y = zalloc(MINCHAR_Y_BYTES);
-    minchar_real *h0 = zalloc(MINCHAR_H0_BYTES);
+    minchar_real *h0 = zalloc(MINCHAR_S0_BYTES);
     minchar_real *h_out = zalloc(MINCHAR_HIDDEN * sizeof(minchar_real));
     minchar_real *out = zalloc(MINCHAR_N_OUT * sizeof(minchar_real));
     const double V = MINCHAR_N_IN, steps = (double)MINCHAR_TAU * MINCHAR_BATCH;
