@@ -23,8 +23,9 @@
 #     tcc; a model without one declares no NAME_step_forced;
 #   - NAME_sample with rnnc's splitmix64 uniforms prints the same bytes as `rnnc sample`, at
 #     temperature 1 and 0.7, for every one-hot model but the --fast one, the output-recurrent
-#     ones feeding back each sampled symbol as e_s in both (and examples/embed/main.c does
-#     too);
+#     ones feeding back each sampled symbol as e_s in both, and with --prime for the bytes
+#     models (the prime read teacher-forced: NAME_step_forced) (and examples/embed/main.c
+#     does too);
 #   - bad inputs (missing or corrupt checkpoint, --name that is not a C identifier) exit 2
 #     with one line and write nothing.
 # Prints "ok embed/CASE", "FAIL embed/CASE: why" or "skip embed/CASE: why"; exits 1 if any
@@ -113,7 +114,9 @@ done
 #   run < INPUTS       outputs of every step as %a (as test_embed_ref prints them); the first
 #                      third of the steps through NAME_run in chunks of 37, the rest through
 #                      NAME_step, the state carried throughout
-#   sample N SEED T    N symbols from class 0, as `rnnc sample -n N --seed SEED --temperature T`
+#   sample N SEED T [PRIME]
+#                      N symbols from class 0, as `rnnc sample -n N --seed SEED --temperature T`
+#                      (after the bytes PRIME, as `--prime PRIME`)
 #   forced < INPUTS    (output recurrence) per step the input, then y_prev (one class index,
 #                      or NAME_N_OUT values); outputs of NAME_step_forced at every step
 #   sizes              NAME_WEIGHTS_BYTES NAME_STATE_BYTES NAME_N_IN NAME_N_OUT
@@ -166,6 +169,23 @@ static void put_symbol(uint32_t c)
 }
 #endif
 
+#if UNAME_ONEHOT
+/* One step on input x into outs: the first of a sequence feeds back fb(0) = 0; with an output
+ * recurrence every later one feeds back e_x, the symbol that the step before produced (the
+ * prime's, or the sample that NAME_sample already left in the state). */
+static void step_on(struct NAME_state *st, const NAME_input *x, int first)
+{
+#if UNAME_HAS_R && UNAME_LOSS == UNAME_LOSS_NLL
+    if (!first) {
+        NAME_step_forced(st, x, x, outs);
+        return;
+    }
+#endif
+    (void)first;
+    NAME_step(st, x, outs);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     struct NAME_state st;
@@ -198,15 +218,27 @@ int main(int argc, char **argv)
         return 3;
 #endif
     }
-    if (argc == 5 && strcmp(argv[1], "sample") == 0) {
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "sample") == 0) {
 #if UNAME_ONEHOT
         unsigned long long count = strtoull(argv[2], NULL, 10), k;
         uint64_t rng = strtoull(argv[3], NULL, 10);
+        const char *prime = argc == 6 ? argv[5] : "";
         NAME_input x = 0;
+        int first = 1;
         NAME_reset(&st);
         st.temperature = strtod(argv[4], NULL);
+        /* The prime (bytes models), as rnnc sample --prime reads it: each symbol is the next
+         * input, and with an output recurrence also what the step before it feeds back. */
+        for (i = 0; prime[i]; i++) {
+            NAME_input c = 0;
+            while ((size_t)c < UNAME_N_IN && NAME_vocab[c] != (unsigned char)prime[i]) c++;
+            if ((size_t)c == UNAME_N_IN) return 5;
+            if (i > 0) step_on(&st, &x, first), first = 0;
+            x = c;
+        }
+        fputs(prime, stdout);
         for (k = 0; k < count; k++) {
-            NAME_step(&st, &x, outs);
+            step_on(&st, &x, first), first = 0;
             x = NAME_sample(&st, outs, uniform(&rng));
             put_symbol(NAME_vocab[x]);
         }
@@ -247,6 +279,23 @@ cat >"$tmp/maxrel.c" <<'EOF'
 #include <stdio.h>
 #include <stdlib.h>
 static char la[1 << 20], lb[1 << 20];
+#if UNAME_ONEHOT
+/* One step on input x into outs: the first of a sequence feeds back fb(0) = 0; with an output
+ * recurrence every later one feeds back e_x, the symbol that the step before produced (the
+ * prime's, or the sample that NAME_sample already left in the state). */
+static void step_on(struct NAME_state *st, const NAME_input *x, int first)
+{
+#if UNAME_HAS_R && UNAME_LOSS == UNAME_LOSS_NLL
+    if (!first) {
+        NAME_step_forced(st, x, x, outs);
+        return;
+    }
+#endif
+    (void)first;
+    NAME_step(st, x, outs);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     FILE *a, *b;
@@ -511,6 +560,16 @@ for m in "${ready[@]}"; do
             fail "$name" "$(cmp "$d/sample.rnnc" "$d/sample.emb" 2>&1 | head -n 1)"
         fi
     done
+    # --prime (bytes models): the prime is read teacher-forced, then the model runs free
+    grep -q "^#define ${U}_VOCAB_UTF8 0" "$d/$m.h" || continue
+    name="$m/sample-with-prime-equals-rnnc-sample"
+    if ! rn sample "$d/$m.ckpt" --seed 5 -n 200 --prime "the cat " >"$d/sample.rnnc" 2>"$d/sample.err"; then
+        fail "$name" "rnnc sample --prime: $(one_line "$d/sample.err")"
+    elif "$d/drv.gcc" sample 200 5 1 "the cat " >"$d/sample.emb" && cmp -s "$d/sample.rnnc" "$d/sample.emb"; then
+        ok "$name ($(wc -c <"$d/sample.rnnc") bytes)"
+    else
+        fail "$name" "$(cmp "$d/sample.rnnc" "$d/sample.emb" 2>&1 | head -n 1)"
+    fi
 done
 
 # ---- examples/embed/main.c, against the bytes model embedded as demo_model ---------------
