@@ -22,6 +22,14 @@ typedef struct gen_ctx {
     rnnc_plan plan;               /* the operations of the unrolled graph */
 } gen_ctx;
 
+/* sizeof(struct NAME_state) of templates/embed.h on the usual ABIs: h and the scratch
+ * (H each), fb (K, with an output recurrence), padded to the double temperature's 8 bytes. */
+static size_t embed_state_bytes(const rnnc_spec *s, const rnnc_layout *l)
+{
+    size_t reals = 2 * s->hidden + (rnnc_recurrences[s->rec].has_R ? s->n_out : 0);
+    return (reals * l->real_size + 7) / 8 * 8 + 8;
+}
+
 static void fill_banner(rnnc_emit *e, const void *vctx)
 {
     const gen_ctx *g = vctx;
@@ -38,7 +46,7 @@ static void fill_banner(rnnc_emit *e, const void *vctx)
         rnnc_emit_line(e, " * Dimensions: n_in=%zu%s, H=%zu, K=%zu", s->n_in, s->onehot ? " (one-hot)" : "",
                        s->hidden, s->n_out);
         rnnc_emit_line(e, " * Memory (bytes): weights %zu (read-only), state %zu per stream (caller's)",
-                       l->params_bytes, 2 * s->hidden * l->real_size + 8);
+                       l->params_bytes, embed_state_bytes(s, l));
         rnnc_emit_line(e, " * Equation labels are those of gen/EQUATIONS.md in rnnc's sources (Deep Learning, ch. 10). */");
         return;
     }
@@ -162,6 +170,7 @@ static void fill_embed_layout(rnnc_emit *e, const void *vctx)
     rnnc_emit_line(e, "#define %s_OFF_V %zu /* V, K x H */", U, l->off_V);
     rnnc_emit_line(e, "#define %s_OFF_B %zu /* b, H */", U, l->off_b);
     rnnc_emit_line(e, "#define %s_OFF_C %zu /* c, K */", U, l->off_c);
+    rnnc_emit_line(e, "#define %s_OFF_R %zu /* R, H x K (output recurrence) */", U, l->off_R);
     rnnc_emit_line(e, "#define %s_PARAMS_COUNT %zu", U, l->params_count);
     rnnc_emit_line(e, "#define %s_VOCAB_SIZE %zu", U, s->onehot ? g->embed->vocab_size : (size_t)0);
     rnnc_emit_line(e, "#define %s_VOCAB_UTF8 %d /* 1: symbols are Unicode code points; 0: bytes */", U,

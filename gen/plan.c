@@ -361,3 +361,51 @@ int rnnc_plan_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, size_t 
     if (rnnc_op_hole(op) == RNNC_HOLE_BACKWARD) return backward_equation(s, op, k, buf, n);
     return forward_equation(s, op, k, buf, n);
 }
+
+/* The line of op (kind, t = 1) that contains `needle`: a parameter sum or a state gradient. */
+static int find_line(const rnnc_spec *s, rnnc_op_kind kind, const char *needle, char *buf, size_t n)
+{
+    rnnc_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = kind;
+    op.t = 1;
+    for (int k = 0; rnnc_plan_equation(s, op, k, buf, n); k++)
+        if (strstr(buf, needle)) return 1;
+    return 0;
+}
+
+int rnnc_plan_node_equation(const rnnc_spec *s, const char *node, size_t t, char *buf, size_t n)
+{
+    const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
+    const rnnc_loss_info *loss = &rnnc_losses[s->loss];
+    const int free_fb = rec->has_R && rnnc_feedbacks[s->fb].differentiable;
+    char tmp[160], more[160], needle[32];
+    rnnc_op op;
+    memset(&op, 0, sizeof op);
+    op.t = t;
+    const int is_go = strcmp(node, "g_o") == 0;
+    if (is_go || strcmp(node, "grad_h") == 0) {
+        if (t < 1 || t > s->tau) return 0;
+        if (is_go && free_fb && t < s->tau) {
+            snprintf(buf, n, "(10.18f) g_o(%zu) = %s + %s, r(%zu) = R^T d(%zu)", t,
+                     rnnc_variant_text(tmp, sizeof tmp, loss->go_eq, t),
+                     rnnc_variant_text(more, sizeof more, loss->go_free, t), t, t + 1);
+            return 1;
+        }
+        if (is_go) {
+            op.kind = RNNC_OP_OUTPUT_GRAD;
+            return rnnc_plan_equation(s, op, 0, buf, n);
+        }
+        if (!rec->has_W && !free_fb) {
+            snprintf(buf, n, "(10.21o) grad_h(%zu) = V^T g_o(%zu)", t, t);
+            return 1;
+        }
+        op.kind = RNNC_OP_HIDDEN_GRAD;
+        return rnnc_plan_equation(s, op, 0, buf, n);
+    }
+    if (strcmp(node, "grad_h0") == 0) return find_line(s, RNNC_OP_STATE_GRAD, "grad_h(0) =", buf, n);
+    if (strcmp(node, "grad_fb0") == 0) return find_line(s, RNNC_OP_STATE_GRAD, "grad_fb(0) =", buf, n);
+    if (strncmp(node, "grad_", 5) != 0 || strlen(node) != 6) return 0;
+    snprintf(needle, sizeof needle, " %s = ", node);
+    return find_line(s, RNNC_OP_PARAM_GRADS, needle, buf, n);
+}

@@ -75,4 +75,12 @@ rnnc_hole_kind rnnc_op_hole(rnnc_op op);
  * (10.22)-(10.28); STATE_GRAD lines are (h0), then (fb0) for an output recurrence. */
 int rnnc_plan_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, size_t n);
 
+/* The equation that governs one node of the backward pass, by the name `rnnc diff` gives it:
+ * "g_o" and "grad_h" at step t (1..tau), or "grad_c", "grad_b", "grad_V", "grad_W", "grad_R",
+ * "grad_U", "grad_h0", "grad_fb0" (t is then ignored).  With free running, g_o(t) for t < tau
+ * is the whole of (10.18f); with an output recurrence and teacher forcing or scheduled
+ * sampling, grad_h(t) is (10.21o).  Writes the line (the text rnnc_plan_equation writes for
+ * that node) into buf and returns 1, or returns 0 when s has no such node. */
+int rnnc_plan_node_equation(const rnnc_spec *s, const char *node, size_t t, char *buf, size_t n);
+
 #endif

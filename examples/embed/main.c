@@ -5,8 +5,11 @@
  *
  * The output equals `rnnc sample out/examples.ckpt -n COUNT --seed SEED --temperature
  * TEMPERATURE` byte for byte: generation starts from class 0 with h = 0, and each symbol
- * is drawn with one uniform from splitmix64 seeded with SEED, exactly as rnnc draws them.
- * No allocation: the model's state is a local variable. */
+ * is drawn with one uniform from splitmix64 seeded with SEED, exactly as rnnc draws them,
+ * and becomes the next input.  The same loop drives a model with an output recurrence
+ * (figure 10.4, `rnnc train --recurrence output`): demo_model_sample then also leaves the
+ * sampled class, as e_s, in the state's fb for the next step to feed back, as rnnc sample
+ * does.  No allocation: the model's state is a local variable. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -514,7 +514,8 @@ static int cmd_sample(int argc, char **argv)
     one.batch = 1;
     one.tau = 1;
     if (rnnc_model_load(&m, &one, backend, err, sizeof err) != 0) die(1, "%s", err);
-    void *h = calloc(c.spec.hidden, c.layout.real_size);
+    /* One column's state: h(0) = 0, and fb(0) = 0 with an output recurrence. */
+    void *h = calloc(m.layout.s0_count, m.layout.real_size);
     if (!h) die(1, "out of memory");
     if (prime) fputs(prime, stdout);
     /* The parameter layout does not depend on batch or tau. */

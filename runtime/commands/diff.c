@@ -209,30 +209,34 @@ static void copy_double(const void *buf, rnnc_dtype dt, size_t off, size_t n, do
 
 /* ---- the hand side's buffers ---- */
 
-/* Element counts of the outputs of rnnc_hand_bptt, in rnnc_hand_grads order. */
+/* The outputs of rnnc_hand_bptt, in rnnc_hand_grads order: element counts (0 for what the
+ * model does not have: W and grad_h0 without a hidden recurrence, R and grad_fb0 without an
+ * output recurrence) and offsets in one block of doubles. */
+enum { G_GO, G_GH, G_U, G_W, G_V, G_B, G_C, G_H0, G_R, G_FB0, G_COUNT };
 typedef struct grad_sizes {
-    size_t go, gh, U, W, V, b, c, h0, total;
+    size_t n[G_COUNT], off[G_COUNT], total;
 } grad_sizes;
 
 static grad_sizes sizes_of(const rnnc_spec *s)
 {
     size_t H = s->hidden, N = s->n_in, K = s->n_out, T = s->tau, B = s->batch;
-    grad_sizes z = {T * B * K, T * B * H, H * N, H * H, K * H, H, K, B * H, 0};
-    z.total = z.go + z.gh + z.U + z.W + z.V + z.b + z.c + z.h0;
+    const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
+    size_t hw = (size_t)rec->has_W, hr = (size_t)rec->has_R;
+    grad_sizes z = {{T * B * K, T * B * H, H * N, hw * H * H, K * H, H, K, hw * B * H, hr * H * K,
+                     hr * B * K}, {0}, 0};
+    for (int k = 0; k < G_COUNT; k++) {
+        z.off[k] = z.total;
+        z.total += z.n[k];
+    }
     return z;
 }
 
-/* Point g's buffers at consecutive pieces of base (z.total doubles). */
+/* Point g's buffers at their pieces of base (z.total doubles); NULL for those of no elements. */
 static void carve_grads(double *base, const grad_sizes *z, rnnc_hand_grads *g)
 {
-    g->g_o = base;
-    g->grad_h = g->g_o + z->go;
-    g->grad_U = g->grad_h + z->gh;
-    g->grad_W = g->grad_U + z->U;
-    g->grad_V = g->grad_W + z->W;
-    g->grad_b = g->grad_V + z->V;
-    g->grad_c = g->grad_b + z->b;
-    g->grad_h0 = g->grad_c + z->c;
+    double **slot[G_COUNT] = {&g->g_o, &g->grad_h, &g->grad_U, &g->grad_W, &g->grad_V, &g->grad_b,
+                              &g->grad_c, &g->grad_h0, &g->grad_R, &g->grad_fb0};
+    for (int k = 0; k < G_COUNT; k++) *slot[k] = z->n[k] ? base + z->off[k] : NULL;
 }
 
 /* The generated run's gradients and nodes in rnnc_hand_grads's layout. */
@@ -242,10 +246,12 @@ static void gen_grads(const rnnc_spec *s, const gen_run *r, const grad_sizes *z,
     const rnnc_layout *l = &r->m.layout;
     rnnc_tensor t[RNNC_NTENSORS];
     rnnc_param_tensors(s, l, t);
-    copy_double(r->buf.ws, s->dtype, l->ws_go, z->go, g->g_o);
-    copy_double(r->buf.ws, s->dtype, l->ws_gh, z->gh, g->grad_h);
-    copy_double(r->buf.ws, s->dtype, l->ws_gs0, z->h0, g->grad_h0);
-    double *dst[RNNC_NTENSORS] = {g->grad_U, g->grad_W, g->grad_V, g->grad_b, g->grad_c};
+    copy_double(r->buf.ws, s->dtype, l->ws_go, z->n[G_GO], g->g_o);
+    copy_double(r->buf.ws, s->dtype, l->ws_gh, z->n[G_GH], g->grad_h);
+    /* the gradient of the initial state has s0's layout: h(0), then fb(0) */
+    copy_double(r->buf.ws, s->dtype, l->ws_gs0 + l->s0_h, z->n[G_H0], g->grad_h0);
+    copy_double(r->buf.ws, s->dtype, l->ws_gs0 + l->s0_fb, z->n[G_FB0], g->grad_fb0);
+    double *dst[RNNC_NTENSORS] = {g->grad_U, g->grad_W, g->grad_V, g->grad_b, g->grad_c, g->grad_R};
     for (int k = 0; k < RNNC_NTENSORS; k++) row_major_double(r->buf.grads, s->dtype, &t[k], dst[k]);
 }
 
@@ -263,15 +269,49 @@ static void hand_inputs_free(hand_inputs *hi)
     memset(hi, 0, sizeof *hi);
 }
 
+/* fb(t), t = 1..tau, of the generated run r as K values per step and column (rnnc_hand.h's
+ * p->fb): the data (teacher forcing), the model's output (free running), or scheduled
+ * sampling's choices, which the forward pass left in the fb slots (class indices for nll). */
+static void fed_back(const rnnc_spec *s, const gen_run *r, double *fb)
+{
+    const rnnc_layout *l = &r->m.layout;
+    size_t K = s->n_out, TB = s->tau * s->batch;
+    int nll = rnnc_losses[s->loss].class_targets;
+    for (size_t i = 0; i < TB; i++) {
+        double *f = fb + i * K;
+        if (s->fb == RNNC_FB_FREE) copy_double(r->buf.ws, s->dtype, l->ws_p + i * K, K, f);
+        else if (s->fb == RNNC_FB_SCHEDULED && !nll) copy_double(r->buf.ws, s->dtype, l->ws_fb + i * K, K, f);
+        else if (!nll) copy_double(r->buf.y, s->dtype, i * K, K, f);
+        else {
+            size_t cls = s->fb == RNNC_FB_SCHEDULED ? (size_t)rnnc_get(r->buf.ws, s->dtype, l->ws_fb + i)
+                                                    : (size_t)((const int32_t *)r->buf.y)[i];
+            for (size_t k = 0; k < K; k++) f[k] = k == cls ? 1 : 0;
+        }
+    }
+}
+
+/* The variant fields of the problem, as rnnc_hand.h's constants. */
+static void hand_variants(const rnnc_spec *s, rnnc_hand_problem *p)
+{
+    p->act = s->act == RNNC_ACT_TANH ? RNNC_HAND_TANH : s->act == RNNC_ACT_RELU ? RNNC_HAND_RELU : RNNC_HAND_SIGMOID;
+    p->loss = s->loss == RNNC_LOSS_NLL ? RNNC_HAND_NLL : RNNC_HAND_MSE;
+    p->recurrence = s->rec == RNNC_REC_OUTPUT ? RNNC_HAND_REC_OUTPUT
+                  : s->rec == RNNC_REC_BOTH   ? RNNC_HAND_REC_BOTH : RNNC_HAND_REC_HIDDEN;
+    p->feedback = !rnnc_recurrences[s->rec].has_R ? RNNC_HAND_FB_TEACHER
+                : s->fb == RNNC_FB_FREE       ? RNNC_HAND_FB_FREE
+                : s->fb == RNNC_FB_SCHEDULED  ? RNNC_HAND_FB_SCHEDULED : RNNC_HAND_FB_TEACHER;
+}
+
 /* Fill hi from the generated run r (its problem and its forward pass).  Returns 0, or -1
  * (out of memory). */
 static int hand_inputs_build(const rnnc_spec *s, const gen_run *r, hand_inputs *hi)
 {
     const rnnc_layout *l = &r->m.layout;
+    int has_R = rnnc_recurrences[s->rec].has_R;
     size_t H = s->hidden, N = s->n_in, K = s->n_out, T = s->tau, B = s->batch;
     size_t nx = s->onehot ? 0 : l->x_count, ny = s->loss == RNNC_LOSS_NLL ? 0 : l->y_count;
-    size_t nh = (T + 1) * B * H, np = T * B * K;
-    size_t total = H * N + H * H + K * H + H + K + nx + ny + B * H + nh + np;
+    size_t nh = (T + 1) * B * H, np = T * B * K, nfb = has_R ? B * K + T * B * K : 0;
+    size_t total = H * N + H * H + K * H + H + K + H * K + nx + ny + B * H + nh + np + nfb;
     memset(hi, 0, sizeof *hi);
     hi->block = malloc(total * sizeof *hi->block);
     hi->idx = malloc((2 * T * B) * sizeof *hi->idx);
@@ -283,17 +323,17 @@ static int hand_inputs_build(const rnnc_spec *s, const gen_run *r, hand_inputs *
     rnnc_param_tensors(s, l, t);
     double *q = hi->block, *par[RNNC_NTENSORS];
     for (int k = 0; k < RNNC_NTENSORS; k++) {
-        par[k] = q;
+        par[k] = t[k].rows * t[k].cols != 0 ? q : NULL;   /* NULL: W or R the model does not have */
         row_major_double(r->buf.params, s->dtype, &t[k], q);
         q += t[k].rows * t[k].cols;
     }
     rnnc_hand_problem *p = &hi->p;
-    *p = (rnnc_hand_problem){(int)N, (int)H, (int)K, (int)T, (int)B, s->onehot,
-                             s->act == RNNC_ACT_TANH ? RNNC_HAND_TANH
-                             : s->act == RNNC_ACT_RELU ? RNNC_HAND_RELU : RNNC_HAND_SIGMOID,
-                             s->loss == RNNC_LOSS_NLL ? RNNC_HAND_NLL : RNNC_HAND_MSE,
-                             par[0], par[1], par[2], par[3], par[4],
-                             NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    memset(p, 0, sizeof *p);
+    p->n_in = (int)N, p->hidden = (int)H, p->n_out = (int)K, p->tau = (int)T, p->batch = (int)B;
+    p->onehot = s->onehot;
+    hand_variants(s, p);
+    p->U = par[RNNC_T_U], p->W = par[RNNC_T_W], p->V = par[RNNC_T_V], p->b = par[RNNC_T_B];
+    p->c = par[RNNC_T_C], p->R = par[RNNC_T_R];
     if (s->onehot) {
         for (size_t i = 0; i < T * B; i++) hi->idx[i] = ((const int32_t *)r->buf.x)[i];
         p->x_index = hi->idx;
@@ -310,7 +350,7 @@ static int hand_inputs_build(const rnnc_spec *s, const gen_run *r, hand_inputs *
         p->y = q;
         q += ny;
     }
-    copy_double(r->buf.s0, s->dtype, 0, B * H, q);
+    copy_double(r->buf.s0, s->dtype, l->s0_h, B * H, q);
     p->h0 = q;
     q += B * H;
     copy_double(r->buf.ws, s->dtype, l->ws_h, nh, q);
@@ -318,6 +358,13 @@ static int hand_inputs_build(const rnnc_spec *s, const gen_run *r, hand_inputs *
     q += nh;
     copy_double(r->buf.ws, s->dtype, l->ws_p, np, q);
     p->p = q;
+    q += np;
+    if (has_R) {
+        copy_double(r->buf.s0, s->dtype, l->s0_fb, B * K, q);
+        p->fb0 = q;
+        fed_back(s, r, q + B * K);
+        p->fb = q + B * K;
+    }
     return 0;
 }
 
@@ -460,65 +507,64 @@ static void compare_node(rnnc_diff_node *nd, const double *hand, const double *g
         }
 }
 
-/* Describe node i (backward order) of s: name, equation, shape, and where the hand and
- * generated values start. */
-static void describe_node(const rnnc_spec *s, size_t i, const rnnc_hand_grads *hg,
-                          const rnnc_hand_grads *gg, rnnc_diff_node *nd, const double **hv,
-                          const double **gv)
+/* The number of nodes of s: g_o(t) and grad_h(t) for every t, grad_c, grad_b, grad_V and
+ * grad_U, and grad_W, grad_h0 (hidden recurrence), grad_R, grad_fb0 (output recurrence). */
+static size_t node_count(const rnnc_spec *s)
 {
-    size_t H = s->hidden, N = s->n_in, K = s->n_out, B = s->batch;
+    const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
+    return 2 * s->tau + 4 + 2 * (size_t)rec->has_W + 2 * (size_t)rec->has_R;
+}
+
+/* Describe node i (backward order) of s: name, equation, shape, and its offset in the
+ * blocks of sizes z (the hand's and the generated values are carved alike). */
+static void describe_node(const rnnc_spec *s, const grad_sizes *z, size_t i, rnnc_diff_node *nd,
+                          size_t *off)
+{
+    size_t H = s->hidden, N = s->n_in, K = s->n_out, B = s->batch, t = 0;
     memset(nd, 0, sizeof *nd);
-    rnnc_op op;
-    memset(&op, 0, sizeof op);
-    op.kind = RNNC_OP_OUTPUT_GRAD;
-    op.t = 1;
-    int k = 0;
+    const char *base;
     if (i < 2 * s->tau) {
-        size_t t = s->tau - i / 2;
-        op.t = t;
+        t = s->tau - i / 2;
+        base = i % 2 == 0 ? "g_o" : "grad_h";
+        snprintf(nd->name, sizeof nd->name, "%s(%zu)", base, t);
         nd->index = RNNC_DIFF_IDX_BATCH;
         nd->rows = B;
-        if (i % 2 == 0) {
-            snprintf(nd->name, sizeof nd->name, "g_o(%zu)", t);
-            nd->cols = K;
-            *hv = hg->g_o + (t - 1) * B * K;
-            *gv = gg->g_o + (t - 1) * B * K;
-        } else {
-            snprintf(nd->name, sizeof nd->name, "grad_h(%zu)", t);
-            op.kind = RNNC_OP_HIDDEN_GRAD;
-            nd->cols = H;
-            *hv = hg->grad_h + (t - 1) * B * H;
-            *gv = gg->grad_h + (t - 1) * B * H;
-        }
+        nd->cols = i % 2 == 0 ? K : H;
+        *off = i % 2 == 0 ? z->off[G_GO] + (t - 1) * B * K : z->off[G_GH] + (t - 1) * B * H;
     } else {
-        /* The parameter sums, in the order of (10.22)-(10.28), then grad_h(0). */
-        static const char *const names[6] = {"grad_c", "grad_b", "grad_V", "grad_W", "grad_U", "grad_h0"};
-        size_t j = i - 2 * s->tau;
-        const size_t rows[6] = {K, H, K, H, H, B}, cols[6] = {1, 1, H, H, N, H};
-        double *const hp[6] = {hg->grad_c, hg->grad_b, hg->grad_V, hg->grad_W, hg->grad_U, hg->grad_h0};
-        double *const gp[6] = {gg->grad_c, gg->grad_b, gg->grad_V, gg->grad_W, gg->grad_U, gg->grad_h0};
-        snprintf(nd->name, sizeof nd->name, "%s", names[j]);
-        nd->rows = rows[j];
-        nd->cols = cols[j];
-        nd->index = j < 2 ? RNNC_DIFF_IDX_VECTOR : j < 5 ? RNNC_DIFF_IDX_MATRIX : RNNC_DIFF_IDX_BATCH;
-        *hv = hp[j];
-        *gv = gp[j];
-        /* RNNC_OP_PARAM_GRADS lines 0..4 are the sums (10.22)-(10.28). */
-        op.kind = j < 5 ? RNNC_OP_PARAM_GRADS : RNNC_OP_STATE_GRAD;
-        k = j < 5 ? (int)j : 0;
+        /* The parameter sums in the order of (10.22)-(10.28), then the initial state's. */
+        static const struct { const char *name; int slot; rnnc_diff_index ix; } order[] = {
+            {"grad_c", G_C, RNNC_DIFF_IDX_VECTOR}, {"grad_b", G_B, RNNC_DIFF_IDX_VECTOR},
+            {"grad_V", G_V, RNNC_DIFF_IDX_MATRIX}, {"grad_W", G_W, RNNC_DIFF_IDX_MATRIX},
+            {"grad_R", G_R, RNNC_DIFF_IDX_MATRIX}, {"grad_U", G_U, RNNC_DIFF_IDX_MATRIX},
+            {"grad_h0", G_H0, RNNC_DIFF_IDX_BATCH}, {"grad_fb0", G_FB0, RNNC_DIFF_IDX_BATCH},
+        };
+        const size_t rows[G_COUNT] = {[G_C] = K, [G_B] = H, [G_V] = K, [G_W] = H, [G_R] = H,
+                                      [G_U] = H, [G_H0] = B, [G_FB0] = B};
+        const size_t cols[G_COUNT] = {[G_C] = 1, [G_B] = 1, [G_V] = H, [G_W] = H, [G_R] = K,
+                                      [G_U] = N, [G_H0] = H, [G_FB0] = K};
+        size_t j = i - 2 * s->tau, k = 0;
+        for (;; k++) /* the j-th of those the model has */
+            if (z->n[order[k].slot] && j-- == 0) break;
+        base = order[k].name;
+        snprintf(nd->name, sizeof nd->name, "%s", base);
+        nd->index = order[k].ix;
+        nd->rows = rows[order[k].slot];
+        nd->cols = cols[order[k].slot];
+        *off = z->off[order[k].slot];
     }
-    if (!rnnc_plan_equation(s, op, k, nd->equation, sizeof nd->equation))
+    if (!rnnc_plan_node_equation(s, base, t, nd->equation, sizeof nd->equation))
         snprintf(nd->equation, sizeof nd->equation, "%s (see gen/EQUATIONS.md)", nd->name);
 }
 
-static void compare_all(const rnnc_spec *s, const rnnc_hand_grads *hg, const rnnc_hand_grads *gg,
-                        rnnc_diff_result *r)
+static void compare_all(const rnnc_spec *s, const grad_sizes *z, const double *hand,
+                        const double *gen, rnnc_diff_result *r)
 {
     r->first = r->nnodes;
     for (size_t i = 0; i < r->nnodes; i++) {
-        const double *hv, *gv;
-        describe_node(s, i, hg, gg, &r->nodes[i], &hv, &gv);
-        compare_node(&r->nodes[i], hv, gv, r->rtol, r->atol);
+        size_t off = 0;
+        describe_node(s, z, i, &r->nodes[i], &off);
+        compare_node(&r->nodes[i], hand + off, gen + off, r->rtol, r->atol);
         if (r->nodes[i].bad && r->first == r->nnodes) r->first = i;
     }
     r->agree = r->first == r->nnodes;
@@ -603,14 +649,14 @@ rnnc_diff_status rnnc_diff_run(const rnnc_spec *s, const rnnc_diff_opts *o, rnnc
     r->rtol = dbl ? 1e-9 : 1e-4;
     r->atol = dbl ? 1e-12 : 1e-6;
     r->loss = gr.loss;
-    r->nnodes = 2 * s->tau + 6;
+    r->nnodes = node_count(s);
     r->nodes = calloc(r->nnodes, sizeof *r->nodes);
     if (!r->nodes) {
         rnnc_fail(err, errlen, "out of memory for the comparison");
         r->nnodes = 0;
         goto out;
     }
-    compare_all(s, &hg, &gg, r);
+    compare_all(s, &z, shared, gen, r);
     st = RNNC_DIFF_RAN;
 out:
     if (shared != MAP_FAILED) munmap(shared, map_bytes);
@@ -680,9 +726,12 @@ int rnnc_diff_report(const rnnc_spec *s, const rnnc_diff_opts *o, const rnnc_dif
             (unsigned long long)o->seed, r->loss);
     fprintf(f, "tolerance: |hand - gen| <= %g * max(|hand|, |gen|) + %g (%s)\n", r->rtol, r->atol,
             s->dtype == RNNC_DOUBLE && !s->fast ? "double" : s->fast ? "fast" : "float");
-    fprintf(f, "nodes in backward order: g_o(t), grad_h(t) for t = %zu..1, then grad_c, grad_b, "
-               "grad_V, grad_W, grad_U, grad_h0\n",
-            s->tau);
+    fprintf(f, "nodes in backward order: g_o(t), grad_h(t) for t = %zu..1, then ", s->tau);
+    for (size_t i = 2 * s->tau; i < r->nnodes; i++)
+        fprintf(f, "%s%s", r->nodes[i].name, i + 1 < r->nnodes ? ", " : "\n");
+    if (rnnc_recurrences[s->rec].has_R && s->fb == RNNC_FB_SCHEDULED)
+        fprintf(f, "scheduled sampling: the forward pass's seeded choices are held fixed and given to "
+                   "%s in p->fb, as data (10.11s)\n", o->hand);
     if (r->first < r->nnodes) put_first(f, r);
     fprintf(f, "\n%-12s %8s %12s %12s  %s\n", "node", "entries", "max_abs", "max_rel", "result");
     for (size_t i = 0; i < r->nnodes; i++) {
@@ -734,18 +783,22 @@ static int add_tensor(rnnc_st_writer *w, const char *name, rnnc_st_dtype dt, siz
     return rc;
 }
 
-/* Every tensor of the dump with its description (its metadata entry). */
-static int add_dump_tensors(rnnc_st_writer *w, const rnnc_spec *s, const gen_run *g)
+/* Every tensor of the dump with its description (its metadata entry): those of every model,
+ * W, grad_W and grad_h0 with a hidden recurrence, R, grad_R, fb0, fb and grad_fb0 with an
+ * output recurrence.  fb is a copy in the model's dtype of what each step fed back (fed_back). */
+static int add_dump_tensors(rnnc_st_writer *w, const rnnc_spec *s, const gen_run *g, const void *fb)
 {
     const rnnc_layout *l = &g->m.layout;
+    const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
     uint64_t H = s->hidden, N = s->n_in, K = s->n_out, T = s->tau, B = s->batch;
     size_t es = l->real_size;
     rnnc_st_dtype real = s->dtype == RNNC_DOUBLE ? RNNC_ST_F64 : RNNC_ST_F32;
     int nll = s->loss == RNNC_LOSS_NLL;
-    const unsigned char *ws = g->buf.ws;
+    const unsigned char *ws = g->buf.ws, *s0 = g->buf.s0;
     rnnc_tensor pt[RNNC_NTENSORS];
     rnnc_param_tensors(s, l, pt);
     const struct {
+        int when;             /* 0: always; 'W': with a hidden recurrence; 'R': with an output one */
         const char *name, *desc;
         rnnc_st_dtype dt;
         size_t ndim;
@@ -753,49 +806,77 @@ static int add_dump_tensors(rnnc_st_writer *w, const rnnc_spec *s, const gen_run
         const void *src;
         const rnnc_tensor *t;
     } list[] = {
-        {"x", s->onehot ? "inputs x(t), t = 1..tau, as class indices: [tau, B], x(t) of column b at [t-1, b]"
-                        : "inputs x(t), t = 1..tau: [tau, B, N], x(t) of column b at [t-1, b, :]",
+        {0, "x", s->onehot ? "inputs x(t), t = 1..tau, as class indices: [tau, B], x(t) of column b at [t-1, b]"
+                           : "inputs x(t), t = 1..tau: [tau, B, N], x(t) of column b at [t-1, b, :]",
          s->onehot ? RNNC_ST_I32 : real, s->onehot ? 2u : 3u, {T, B, N}, g->buf.x, NULL},
-        {"y", nll ? "targets y(t), t = 1..tau, as class indices: [tau, B]"
-                  : "targets y(t), t = 1..tau: [tau, B, K]",
+        {0, "y", nll ? "targets y(t), t = 1..tau, as class indices: [tau, B]"
+                     : "targets y(t), t = 1..tau: [tau, B, K]",
          nll ? RNNC_ST_I32 : real, nll ? 2u : 3u, {T, B, K}, g->buf.y, NULL},
-        {"h0", "initial state h(0): [B, H]", real, 2, {B, H}, g->buf.s0, NULL},
-        {"U", "input-to-hidden weights U: [H, N]", real, 2, {H, N}, g->buf.params, &pt[0]},
-        {"W", "hidden-to-hidden weights W: [H, H]", real, 2, {H, H}, g->buf.params, &pt[1]},
-        {"V", "hidden-to-output weights V: [K, H]", real, 2, {K, H}, g->buf.params, &pt[2]},
-        {"b", "hidden bias b: [H]", real, 1, {H}, g->buf.params, &pt[3]},
-        {"c", "output bias c: [K]", real, 1, {K}, g->buf.params, &pt[4]},
-        {"h", "hidden states h(t) = f(a(t)) (10.9), t = 0..tau (h(0) = h0): [tau+1, B, H], h(t) at [t]",
+        {0, "h0", "initial state h(0): [B, H]", real, 2, {B, H}, s0 + l->s0_h * es, NULL},
+        {'R', "fb0", "initial fed-back output fb(0): [B, K]", real, 2, {B, K}, s0 + l->s0_fb * es, NULL},
+        {0, "U", "input-to-hidden weights U: [H, N]", real, 2, {H, N}, g->buf.params, &pt[RNNC_T_U]},
+        {'W', "W", "hidden-to-hidden weights W: [H, H]", real, 2, {H, H}, g->buf.params, &pt[RNNC_T_W]},
+        {0, "V", "hidden-to-output weights V: [K, H]", real, 2, {K, H}, g->buf.params, &pt[RNNC_T_V]},
+        {0, "b", "hidden bias b: [H]", real, 1, {H}, g->buf.params, &pt[RNNC_T_B]},
+        {0, "c", "output bias c: [K]", real, 1, {K}, g->buf.params, &pt[RNNC_T_C]},
+        {'R', "R", "output-to-hidden weights R (figure 10.4): [H, K]", real, 2, {H, K}, g->buf.params, &pt[RNNC_T_R]},
+        {0, "h", "hidden states h(t) = f(a(t)) (10.9), t = 0..tau (h(0) = h0): [tau+1, B, H], h(t) at [t]",
          real, 3, {T + 1, B, H}, ws + l->ws_h * es, NULL},
-        {"p", nll ? "p(t) = softmax(o(t)) (10.11), t = 1..tau: [tau, B, K], p(t) at [t-1]"
-                  : "o(t) = c + V h(t) (10.10), t = 1..tau: [tau, B, K], o(t) at [t-1]",
+        {0, "p", nll ? "p(t) = softmax(o(t)) (10.11), t = 1..tau: [tau, B, K], p(t) at [t-1]"
+                     : "o(t) = c + V h(t) (10.10), t = 1..tau: [tau, B, K], o(t) at [t-1]",
          real, 3, {T, B, K}, ws + l->ws_p * es, NULL},
-        {"g_o", "g_o(t) = grad_o(t) L (10.18), t = 1..tau: [tau, B, K], at [t-1]", real, 3,
+        {'R', "fb", "fb(t), what step t fed back (10.11t/f/s), t = 1..tau: [tau, B, K], at [t-1]",
+         real, 3, {T, B, K}, fb, NULL},
+        {0, "g_o", "g_o(t) = grad_o(t) L (10.18, 10.18f), t = 1..tau: [tau, B, K], at [t-1]", real, 3,
          {T, B, K}, ws + l->ws_go * es, NULL},
-        {"grad_h", "grad_h(t) L (10.19, 10.21), t = 1..tau: [tau, B, H], at [t-1]", real, 3,
+        {0, "grad_h", "grad_h(t) L (10.19, 10.21, 10.21o/f), t = 1..tau: [tau, B, H], at [t-1]", real, 3,
          {T, B, H}, ws + l->ws_gh * es, NULL},
-        {"d", "d(t) = f'(a(t)) (.) grad_h(t) L (10.21), t = 1..tau: [tau, B, H], at [t-1]", real,
+        {0, "d", "d(t) = f'(a(t)) (.) grad_h(t) L (10.21), t = 1..tau: [tau, B, H], at [t-1]", real,
          3, {T, B, H}, ws + l->ws_d * es, NULL},
-        {"grad_h0", "grad_h(0) L = W^T d(1): [B, H]", real, 2, {B, H}, ws + l->ws_gs0 * es, NULL},
-        {"grad_U", "grad_U L = sum_t d(t) x(t)^T (10.28), summed over the batch: [H, N]", real, 2,
-         {H, N}, g->buf.grads, &pt[0]},
-        {"grad_W", "grad_W L = sum_t d(t) h(t-1)^T (10.26), summed over the batch: [H, H]", real,
-         2, {H, H}, g->buf.grads, &pt[1]},
-        {"grad_V", "grad_V L = sum_t g_o(t) h(t)^T (10.24), summed over the batch: [K, H]", real,
-         2, {K, H}, g->buf.grads, &pt[2]},
-        {"grad_b", "grad_b L = sum_t d(t) (10.23), summed over the batch: [H]", real, 1, {H},
-         g->buf.grads, &pt[3]},
-        {"grad_c", "grad_c L = sum_t g_o(t) (10.22), summed over the batch: [K]", real, 1, {K},
-         g->buf.grads, &pt[4]},
+        {'W', "grad_h0", "grad_h(0) L = W^T d(1): [B, H]", real, 2, {B, H}, ws + (l->ws_gs0 + l->s0_h) * es, NULL},
+        {'R', "grad_fb0", "grad_fb(0) L = R^T d(1) (fb0): [B, K]", real, 2, {B, K},
+         ws + (l->ws_gs0 + l->s0_fb) * es, NULL},
+        {0, "grad_U", "grad_U L = sum_t d(t) x(t)^T (10.28), summed over the batch: [H, N]", real, 2,
+         {H, N}, g->buf.grads, &pt[RNNC_T_U]},
+        {'W', "grad_W", "grad_W L = sum_t d(t) h(t-1)^T (10.26), summed over the batch: [H, H]", real,
+         2, {H, H}, g->buf.grads, &pt[RNNC_T_W]},
+        {0, "grad_V", "grad_V L = sum_t g_o(t) h(t)^T (10.24), summed over the batch: [K, H]", real,
+         2, {K, H}, g->buf.grads, &pt[RNNC_T_V]},
+        {0, "grad_b", "grad_b L = sum_t d(t) (10.23), summed over the batch: [H]", real, 1, {H},
+         g->buf.grads, &pt[RNNC_T_B]},
+        {0, "grad_c", "grad_c L = sum_t g_o(t) (10.22), summed over the batch: [K]", real, 1, {K},
+         g->buf.grads, &pt[RNNC_T_C]},
+        {'R', "grad_R", "grad_R L = sum_t d(t) fb(t-1)^T (10.26r), summed over the batch: [H, K]", real,
+         2, {H, K}, g->buf.grads, &pt[RNNC_T_R]},
     };
     for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
         size_t esz = list[i].dt == RNNC_ST_I32 ? 4 : es;
+        if ((list[i].when == 'W' && !rec->has_W) || (list[i].when == 'R' && !rec->has_R)) continue;
         if (add_tensor(w, list[i].name, list[i].dt, esz, list[i].ndim, list[i].shape, list[i].src,
                        list[i].t) != 0 ||
             rnnc_st_set_meta(w, list[i].name, list[i].desc) != 0)
             return -1;
     }
     return 0;
+}
+
+/* fb(t) of the run g as the model's reals (tau x B x K, malloc'd), or NULL without an output
+ * recurrence or memory. */
+static void *dump_fed_back(const rnnc_spec *s, const gen_run *g)
+{
+    size_t n = s->tau * s->batch * s->n_out;
+    if (!rnnc_recurrences[s->rec].has_R) return NULL;
+    double *d = malloc(n * sizeof *d);
+    void *out = malloc(n * g->m.layout.real_size);
+    if (d && out) {
+        fed_back(s, g, d);
+        for (size_t i = 0; i < n; i++) rnnc_set(out, s->dtype, i, d[i]);
+    } else {
+        free(out);
+        out = NULL;
+    }
+    free(d);
+    return out;
 }
 
 int rnnc_diff_dump(const rnnc_spec *s, rnnc_backend b, uint64_t seed, const char *path,
@@ -805,6 +886,7 @@ int rnnc_diff_dump(const rnnc_spec *s, rnnc_backend b, uint64_t seed, const char
     char canon[512], num[64];
     int rc = -1;
     rnnc_st_writer *w = NULL;
+    void *fb = NULL;
     if (gen_run_start(&g, s, b, seed, err, errlen) != 0) goto out;
     w = rnnc_st_writer_new();
     if (!w) {
@@ -813,7 +895,8 @@ int rnnc_diff_dump(const rnnc_spec *s, rnnc_backend b, uint64_t seed, const char
     }
     rnnc_spec_format(s, canon, sizeof canon);
     snprintf(num, sizeof num, "%llu", (unsigned long long)seed);
-    if (add_dump_tensors(w, s, &g) != 0 ||
+    fb = dump_fed_back(s, &g);
+    if ((rnnc_recurrences[s->rec].has_R && !fb) || add_dump_tensors(w, s, &g, fb) != 0 ||
         rnnc_st_add(w, "loss", RNNC_ST_F64, 0, NULL, &g.loss) != 0 ||
         rnnc_st_set_meta(w, "loss", "L = sum over t and the batch of L(t) (10.13), as F64") != 0 ||
         rnnc_st_set_meta(w, "spec", canon) != 0 || rnnc_st_set_meta(w, "layout", "row-major") != 0 ||
@@ -829,6 +912,7 @@ int rnnc_diff_dump(const rnnc_spec *s, rnnc_backend b, uint64_t seed, const char
     }
     rc = rnnc_st_write(w, path, err, errlen);
 out:
+    free(fb);
     rnnc_st_writer_free(w);
     gen_run_free(&g);
     return rc;

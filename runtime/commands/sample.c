@@ -41,35 +41,45 @@ size_t rnnc_sample_pick(const double *p, size_t k, double temperature, size_t to
     return last;
 }
 
-int rnnc_sample(rnnc_model *m, const void *params, const rnnc_vocab *v, void *h,
+/* With an output recurrence and nll, the class x is what the model feeds back next: the
+ * fb part of the column state st (after its H hidden values) becomes e_x. */
+static void feed_back_class(const rnnc_spec *s, void *st, int32_t x)
+{
+    if (!rnnc_recurrences[s->rec].has_R || !rnnc_losses[s->loss].class_targets) return;
+    for (size_t i = 0; i < s->n_out; i++) rnnc_set(st, s->dtype, s->hidden + i, (size_t)x == i ? 1 : 0);
+}
+
+int rnnc_sample(rnnc_model *m, const void *params, const rnnc_vocab *v, void *state,
                 const int32_t *prime, size_t nprime, int32_t start, rnnc_sample_opts *o,
                 FILE *out)
 {
     const rnnc_spec *s = &m->spec;
-    size_t rs = m->layout.real_size, K = s->n_out;
-    void *h2 = malloc(s->hidden * rs), *probs = malloc(K * rs);
+    size_t rs = m->layout.real_size, K = s->n_out, ns = m->layout.s0_count / s->batch;
+    void *s2 = malloc(ns * rs), *probs = malloc(K * rs);
     double *p = malloc(K * sizeof *p), *q = malloc(K * sizeof *q);
     size_t *order = malloc(K * sizeof *order);
-    if (!h2 || !probs || !p || !q || !order) {
-        free(h2), free(probs), free(p), free(q), free(order);
+    if (!s2 || !probs || !p || !q || !order) {
+        free(s2), free(probs), free(p), free(q), free(order);
         return -1;
     }
     int32_t x = nprime ? prime[0] : start;
     for (size_t i = 1; i < nprime; i++) {
-        rnnc_model_step(m, params, &x, h, h2, probs);
-        memcpy(h, h2, s->hidden * rs);
+        rnnc_model_step(m, params, &x, state, s2, probs);
+        memcpy(state, s2, ns * rs);
         x = prime[i];
+        feed_back_class(s, state, x); /* the prime is the truth: teacher forcing (10.11t) */
     }
     for (size_t n = 0; n < o->n; n++) {
-        rnnc_model_step(m, params, &x, h, h2, probs);
-        memcpy(h, h2, s->hidden * rs);
+        rnnc_model_step(m, params, &x, state, s2, probs);
+        memcpy(state, s2, ns * rs);
         for (size_t i = 0; i < K; i++) p[i] = rnnc_get(probs, s->dtype, i);
         double u = rnnc_rand_uniform(&o->rng, 0, 1);
         x = (int32_t)rnnc_sample_pick(p, K, o->temperature, o->top_k, u, q, order);
+        feed_back_class(s, state, x); /* free running on its own samples */
         char bytes[4];
         size_t nb = rnnc_symbol_bytes(v->mode, v->symbols[x], bytes);
         fwrite(bytes, 1, nb, out);
     }
-    free(h2), free(probs), free(p), free(q), free(order);
+    free(s2), free(probs), free(p), free(q), free(order);
     return 0;
 }

@@ -15,10 +15,15 @@ typedef struct rnnc_sample_opts {
     uint64_t rng;         /* RNG state (splitmix64), advanced by one draw per symbol */
 } rnnc_sample_opts;
 
-/* Feed the prime symbols (ids, may be empty) from hidden state h (hidden values of the
- * model's real type, updated in place), then draw o->n symbols, writing their bytes to out.
- * With no prime, generation starts from symbol `start`.  Returns 0, or -1 if memory ran out. */
-int rnnc_sample(rnnc_model *m, const void *params, const rnnc_vocab *v, void *h,
+/* Feed the prime symbols (ids, may be empty) from state, the state of one column (the
+ * model's s0 layout for one column: H hidden values, then with an output recurrence K fed-back
+ * values; the model's real type, updated in place), then draw o->n symbols, writing their
+ * bytes to out.  With no prime, generation starts from symbol `start`.  With an output
+ * recurrence (nll) each step's fb is the next symbol as e_x, as in NAME_sample of an
+ * embedded model: the next prime symbol (teacher forcing, 10.11t) while priming, then the
+ * sampled one (the model runs free on its own samples).  Returns 0, or -1 if memory ran
+ * out. */
+int rnnc_sample(rnnc_model *m, const void *params, const rnnc_vocab *v, void *state,
                 const int32_t *prime, size_t nprime, int32_t start, rnnc_sample_opts *o,
                 FILE *out);
 

@@ -329,10 +329,12 @@ static void print_sample(run_state *r)
 {
     if (!r->data.text) return;
     const rnnc_spec *s = &r->spec;
-    void *h = malloc(s->hidden * r->model->layout.real_size);
+    /* One column's state (rnnc_sample): h, then fb with an output recurrence. */
+    void *h = calloc(r->model->layout.s0_count / s->batch, r->model->layout.real_size);
     if (!h) return;
-    /* From stream 0's carried state and its next input; a private RNG seeded by (seed, step)
-     * so that sampling never changes the training run. */
+    /* From stream 0's carried hidden state and its next input (fb(0) = 0: the checkpoint
+     * does not carry fb yet); a private RNG seeded by (seed, step) so that sampling never
+     * changes the training run. */
     memcpy(h, r->ck.h, s->hidden * r->model->layout.real_size);
     uint64_t pos = r->ck.positions[0];
     int32_t start = r->data.ids[pos < r->data.len ? pos : 0];

@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
-# tests/suites/embed.sh: `rnnc embed`, the inference-only model, end to end.  Seven small
+# tests/suites/embed.sh: `rnnc embed`, the inference-only model, end to end.  Ten small
 # checkpoints are trained here on generated data (bytes/float, bytes/double, a dense CSV mse
-# model, UTF-8 text with non-ASCII characters, sigmoid, relu trained with batch 2, --fast),
-# each is embedded, and:
+# model, UTF-8 text with non-ASCII characters, sigmoid, relu trained with batch 2, --fast, and
+# the output-recurrent family of figure 10.4: output/teacher bytes, both/free double bytes,
+# output/teacher dense CSV mse), each is embedded, and:
 #   - the embedded NAME.c compiles warning-free (-std=c99 -Wall -Wextra -pedantic -Werror)
 #     with gcc and clang, with tcc (-Wall -Werror), and with gcc -ffreestanding;
 #   - its objects call no allocator and need no undefined symbol beyond NAME_MATH_FUNCTIONS
 #     (and the memcpy/memset/memmove/memcmp that GCC and Clang may emit by themselves and
 #     require of every environment, freestanding too); the gcc object has no writable data;
-#   - NAME_WEIGHTS_BYTES is the checkpoint's parameter bytes (rnnc info);
+#   - NAME_WEIGHTS_BYTES is the checkpoint's parameter bytes (rnnc info), and NAME_STATE_BYTES
+#     the state bytes of the banner;
 #   - its outputs over 400 steps with carried state (NAME_run, then NAME_step) are bit-identical
 #     to the tool's own inference on the same checkpoint (tests/unit/test_embed_ref.c: the runtime's
 #     rnnc_model_step, loaded as `rnnc sample` loads it) when built with gcc -O2, clang -O2 and
 #     tcc, and close with gcc -O3 -march=native -ffast-math (1e-6 of the step's largest
 #     output for double, 1e-5 for float); a --fast model (plain a * b + c, which compilers
 #     may contract) is only asked to be close, with every compiler;
+#   - with an output recurrence, NAME_step runs free (the reference feeds back the step's own
+#     output too), and NAME_step_forced (teacher-forced inference: e_y_prev or y_prev fed back)
+#     is bit-identical to the reference run with `forced` over 400 steps, with gcc, clang and
+#     tcc; a model without one declares no NAME_step_forced;
 #   - NAME_sample with rnnc's splitmix64 uniforms prints the same bytes as `rnnc sample`, at
-#     temperature 1 and 0.7, for every one-hot model but the --fast one (and
-#     examples/embed/main.c does too);
+#     temperature 1 and 0.7, for every one-hot model but the --fast one, the output-recurrent
+#     ones feeding back each sampled symbol as e_s in both, and with --prime for the bytes
+#     models (the prime read teacher-forced: NAME_step_forced) (and examples/embed/main.c
+#     does too);
 #   - bad inputs (missing or corrupt checkpoint, --name that is not a C identifier) exit 2
 #     with one line and write nothing.
 # Prints "ok embed/CASE", "FAIL embed/CASE: why" or "skip embed/CASE: why"; exits 1 if any
@@ -75,8 +83,11 @@ declare -A TRAIN=(
     [emb_sig]="--hidden 16 --tau 8 --steps 200 --act sigmoid $tmp/text.txt"
     [emb_relu]="--hidden 16 --tau 8 --steps 200 --act relu --batch 2 --lr 0.02 $tmp/text.txt"
     [emb_fast]="--hidden 16 --tau 8 --steps 200 --fast $tmp/text.txt"
+    [emb_out]="--hidden 24 --tau 12 --steps 300 --recurrence output --feedback teacher $tmp/text.txt"
+    [emb_both]="--hidden 16 --tau 8 --steps 200 --recurrence both --feedback free --dtype double $tmp/text.txt"
+    [emb_out_csv]="--hidden 16 --tau 8 --steps 300 --optim adam --lr 0.005 --recurrence output $tmp/wave.csv"
 )
-MODELS=(emb_f emb_d emb_csv emb_u8 emb_sig emb_relu emb_fast)
+MODELS=(emb_f emb_d emb_csv emb_u8 emb_sig emb_relu emb_fast emb_out emb_both emb_out_csv)
 ready=()
 for m in "${MODELS[@]}"; do
     d=$tmp/$m
@@ -103,8 +114,12 @@ done
 #   run < INPUTS       outputs of every step as %a (as test_embed_ref prints them); the first
 #                      third of the steps through NAME_run in chunks of 37, the rest through
 #                      NAME_step, the state carried throughout
-#   sample N SEED T    N symbols from class 0, as `rnnc sample -n N --seed SEED --temperature T`
-#   sizes              NAME_WEIGHTS_BYTES NAME_STATE_BYTES NAME_N_IN
+#   sample N SEED T [PRIME]
+#                      N symbols from class 0, as `rnnc sample -n N --seed SEED --temperature T`
+#                      (after the bytes PRIME, as `--prime PRIME`)
+#   forced < INPUTS    (output recurrence) per step the input, then y_prev (one class index,
+#                      or NAME_N_OUT values); outputs of NAME_step_forced at every step
+#   sizes              NAME_WEIGHTS_BYTES NAME_STATE_BYTES NAME_N_IN NAME_N_OUT
 cat >"$tmp/driver.c.in" <<'EOF'
 #include <stdint.h>
 #include <stdio.h>
@@ -116,7 +131,12 @@ cat >"$tmp/driver.c.in" <<'EOF'
 #define MAX_STEPS 4096
 #define NX (UNAME_ONEHOT ? 1 : UNAME_N_IN)
 
+#define NY (UNAME_LOSS == UNAME_LOSS_NLL ? 1 : UNAME_N_OUT)
+
 static NAME_input inputs[MAX_STEPS * NX];
+#if UNAME_HAS_R
+static NAME_target ys[MAX_STEPS * NY];
+#endif
 static NAME_real outs[MAX_STEPS * UNAME_N_OUT];
 
 #if UNAME_ONEHOT
@@ -149,25 +169,76 @@ static void put_symbol(uint32_t c)
 }
 #endif
 
+#if UNAME_ONEHOT
+/* One step on input x into outs: the first of a sequence feeds back fb(0) = 0; with an output
+ * recurrence every later one feeds back e_x, the symbol that the step before produced (the
+ * prime's, or the sample that NAME_sample already left in the state). */
+static void step_on(struct NAME_state *st, const NAME_input *x, int first)
+{
+#if UNAME_HAS_R && UNAME_LOSS == UNAME_LOSS_NLL
+    if (!first) {
+        NAME_step_forced(st, x, x, outs);
+        return;
+    }
+#endif
+    (void)first;
+    NAME_step(st, x, outs);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     struct NAME_state st;
     size_t n = 0, t, i;
     char word[128];
     if (argc >= 2 && strcmp(argv[1], "sizes") == 0) {
-        printf("%lu %lu %lu\n", (unsigned long)UNAME_WEIGHTS_BYTES, (unsigned long)UNAME_STATE_BYTES,
-               (unsigned long)UNAME_N_IN);
+        printf("%lu %lu %lu %lu\n", (unsigned long)UNAME_WEIGHTS_BYTES, (unsigned long)UNAME_STATE_BYTES,
+               (unsigned long)UNAME_N_IN, (unsigned long)UNAME_N_OUT);
         return 0;
     }
-    if (argc == 5 && strcmp(argv[1], "sample") == 0) {
+    if (argc == 2 && strcmp(argv[1], "forced") == 0) {
+#if UNAME_HAS_R
+        while (n < MAX_STEPS) {
+            for (i = 0; i < NX && scanf("%127s", word) == 1; i++)
+                inputs[n * NX + i] = UNAME_ONEHOT ? (NAME_input)strtol(word, NULL, 10) : (NAME_input)strtod(word, NULL);
+            if (i == 0) break;
+            for (t = 0; t < NY && scanf("%127s", word) == 1; t++)
+                ys[n * NY + t] = UNAME_LOSS == UNAME_LOSS_NLL ? (NAME_target)strtol(word, NULL, 10) : (NAME_target)strtod(word, NULL);
+            if (i < NX || t < NY) return 4;
+            n++;
+        }
+        NAME_reset(&st);
+        for (t = 0; t < n; t++) NAME_step_forced(&st, inputs + t * NX, ys + t * NY, outs + t * UNAME_N_OUT);
+        for (t = 0; t < n; t++) {
+            for (i = 0; i < UNAME_N_OUT; i++) printf(i ? " %a" : "%a", (double)outs[t * UNAME_N_OUT + i]);
+            putchar('\n');
+        }
+        return fflush(stdout) != 0;
+#else
+        return 3;
+#endif
+    }
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "sample") == 0) {
 #if UNAME_ONEHOT
         unsigned long long count = strtoull(argv[2], NULL, 10), k;
         uint64_t rng = strtoull(argv[3], NULL, 10);
+        const char *prime = argc == 6 ? argv[5] : "";
         NAME_input x = 0;
+        int first = 1;
         NAME_reset(&st);
         st.temperature = strtod(argv[4], NULL);
+        /* The prime (bytes models), as rnnc sample --prime reads it: each symbol is the next
+         * input, and with an output recurrence also what the step before it feeds back. */
+        for (i = 0; prime[i]; i++) {
+            NAME_input c = 0;
+            while ((size_t)c < UNAME_N_IN && NAME_vocab[c] != (unsigned char)prime[i]) c++;
+            if ((size_t)c == UNAME_N_IN) return 5;
+            if (i > 0) step_on(&st, &x, first), first = 0;
+            x = c;
+        }
+        fputs(prime, stdout);
         for (k = 0; k < count; k++) {
-            NAME_step(&st, &x, outs);
+            step_on(&st, &x, first), first = 0;
             x = NAME_sample(&st, outs, uniform(&rng));
             put_symbol(NAME_vocab[x]);
         }
@@ -208,6 +279,23 @@ cat >"$tmp/maxrel.c" <<'EOF'
 #include <stdio.h>
 #include <stdlib.h>
 static char la[1 << 20], lb[1 << 20];
+#if UNAME_ONEHOT
+/* One step on input x into outs: the first of a sequence feeds back fb(0) = 0; with an output
+ * recurrence every later one feeds back e_x, the symbol that the step before produced (the
+ * prime's, or the sample that NAME_sample already left in the state). */
+static void step_on(struct NAME_state *st, const NAME_input *x, int first)
+{
+#if UNAME_HAS_R && UNAME_LOSS == UNAME_LOSS_NLL
+    if (!first) {
+        NAME_step_forced(st, x, x, outs);
+        return;
+    }
+#endif
+    (void)first;
+    NAME_step(st, x, outs);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     FILE *a, *b;
@@ -324,12 +412,25 @@ for m in "${ready[@]}"; do
         fail "$m/driver" "the driver does not build: $(one_line "$d/drv.err")"
         continue
     fi
-    read -r wbytes sbytes n_in < <("$d/drv.gcc" sizes)
+    read -r wbytes sbytes n_in n_out < <("$d/drv.gcc" sizes)
     pbytes=$(rn info "$d/$m.ckpt" | sed -n 's/^bytes: parameters \([0-9]*\),.*/\1/p')
     if [ -n "$pbytes" ] && [ "$wbytes" = "$pbytes" ]; then
         ok "$m/weights-bytes ($wbytes; state $sbytes)"
     else
         fail "$m/weights-bytes" "${U}_WEIGHTS_BYTES $wbytes, rnnc info says parameters '$pbytes'"
+    fi
+    bbytes=$(sed -n 's/^ \* Memory (bytes): .* state \([0-9]*\) per stream.*/\1/p' "$d/$m.h")
+    if [ "$bbytes" = "$sbytes" ]; then
+        ok "$m/state-bytes-in-banner ($sbytes)"
+    else
+        fail "$m/state-bytes-in-banner" "${U}_STATE_BYTES $sbytes, the banner says '$bbytes'"
+    fi
+    has_r=0
+    grep -q "^#define ${U}_HAS_R 1" "$d/$m.h" && has_r=1
+    if [ $has_r = 0 ] && gcc -std=c99 -E -P "$d/$m.h" | grep -q "${m}_step_forced"; then
+        fail "$m/no-step-forced" "a model without an output recurrence declares ${m}_step_forced"
+    elif [ $has_r = 0 ]; then
+        ok "$m/no-step-forced (no output recurrence)"
     fi
 
     # -- outputs over STEPS steps, bit for bit against the tool's own inference
@@ -415,6 +516,33 @@ for m in "${ready[@]}"; do
         fi
     fi
 
+    # -- teacher-forced inference (output recurrence): NAME_step_forced against the reference
+    if [ $has_r = 1 ]; then
+        if grep -q "^#define ${U}_ONEHOT 1" "$d/$m.h"; then
+            # a character model: y(t-1) is the current input
+            awk '{ print $1, $1 }' "$d/inputs" >"$d/inputs.forced"
+        else
+            awk -v k="$n_out" '{ printf "%s", $0; for (j = 0; j < k; j++) printf " %.9g", cos(NR * 0.37 + j) * 0.8; printf "\n" }' \
+                "$d/inputs" >"$d/inputs.forced"
+        fi
+        if ! timeout -k 5 120 "$REF" "$d/$m.ckpt" forced <"$d/inputs.forced" >"$d/ref.forced.out" 2>"$d/ref.forced.err"; then
+            fail "$m/forced-reference" "test_embed_ref CKPT forced: $(one_line "$d/ref.forced.err")"
+        elif cmp -s "$d/ref.out" "$d/ref.forced.out"; then
+            fail "$m/forced-reference" "teacher-forced outputs equal the free-running ones: nothing was fed back"
+        else
+            for tag in gcc clang tcc; do
+                [ -x "$d/drv.$tag" ] || continue
+                if ! "$d/drv.$tag" forced <"$d/inputs.forced" >"$d/emb.forced.$tag.out" 2>"$d/emb.forced.$tag.err"; then
+                    fail "$m/step-forced-bit-identical-$tag" "the driver failed: $(one_line "$d/emb.forced.$tag.err")"
+                elif cmp -s "$d/ref.forced.out" "$d/emb.forced.$tag.out"; then
+                    ok "$m/step-forced-bit-identical-$tag ($STEPS steps)"
+                else
+                    fail "$m/step-forced-bit-identical-$tag" "$(first_diff "$d/ref.forced.out" "$d/emb.forced.$tag.out")"
+                fi
+            done
+        fi
+    fi
+
     # -- sampling: the same bytes as rnnc sample
     grep -q "^#define ${U}_ONEHOT 1" "$d/$m.h" || continue
     [ $fast = 0 ] || continue
@@ -432,6 +560,16 @@ for m in "${ready[@]}"; do
             fail "$name" "$(cmp "$d/sample.rnnc" "$d/sample.emb" 2>&1 | head -n 1)"
         fi
     done
+    # --prime (bytes models): the prime is read teacher-forced, then the model runs free
+    grep -q "^#define ${U}_VOCAB_UTF8 0" "$d/$m.h" || continue
+    name="$m/sample-with-prime-equals-rnnc-sample"
+    if ! rn sample "$d/$m.ckpt" --seed 5 -n 200 --prime "the cat " >"$d/sample.rnnc" 2>"$d/sample.err"; then
+        fail "$name" "rnnc sample --prime: $(one_line "$d/sample.err")"
+    elif "$d/drv.gcc" sample 200 5 1 "the cat " >"$d/sample.emb" && cmp -s "$d/sample.rnnc" "$d/sample.emb"; then
+        ok "$name ($(wc -c <"$d/sample.rnnc") bytes)"
+    else
+        fail "$name" "$(cmp "$d/sample.rnnc" "$d/sample.emb" 2>&1 | head -n 1)"
+    fi
 done
 
 # ---- examples/embed/main.c, against the bytes model embedded as demo_model ---------------
