@@ -21,7 +21,7 @@ typedef struct gen_ctx {
     unsigned long pair_hash;      /* NAME_PAIR_HASH: what the pair was generated from */
 } gen_ctx;
 
-/* NAME_PAIR_HASH, 32 bits of the FNV-1a of what both files of a pair are generated from: the
+/* NAME_PAIR_HASH, from the FNV-1a of what both files of a pair are generated from: the
  * canonical spec and rnnc's version, and for an embedded model its weights, vocabulary and
  * origin.  NAME.h defines it and NAME.c refuses to compile against any other value, so a
  * header and a source from different runs (a crash between the two renames, a copy of one
@@ -40,7 +40,10 @@ static unsigned long pair_hash(const gen_ctx *g)
         h = rnnc_fnv1a(h, &utf8, sizeof utf8);
         h = rnnc_fnv1a(h, in->origin, strlen(in->origin) + 1);
     }
-    return (unsigned long)((h ^ (h >> 32)) & 0xffffffffu);
+    /* Ten decimal digits, 1000000000 to 4294967295: a constant of fixed width that every C99
+     * preprocessor and compiler takes without a suffix (and that keeps the source size of a
+     * spec a function of the spec's numbers only). */
+    return 1000000000ul + (unsigned long)((h ^ (h >> 32)) % 3294967296ull);
 }
 
 static void fill_banner(rnnc_emit *e, const void *vctx)
@@ -86,7 +89,7 @@ static void fill_model(rnnc_emit *e, const void *vctx)
     rnnc_spec_format(s, canon, sizeof canon);
     rnnc_emit_line(e, "#define %s_NAME \"%s\"", U, s->name);
     rnnc_emit_line(e, "#define %s_SPEC \"%s\"", U, canon);
-    rnnc_emit_line(e, "#define %s_PAIR_HASH 0x%08lx /* %s.c checks it: both come from one run */", U,
+    rnnc_emit_line(e, "#define %s_PAIR_HASH %lu /* %s.c checks it: both come from one run */", U,
                    g->pair_hash, s->name);
     rnnc_emit_line(e, "#define %s_N_IN %zu /* input size%s */", U, s->n_in,
                    s->onehot ? " (vocabulary, one-hot)" : "");
@@ -214,7 +217,7 @@ static void fill_vocab(rnnc_emit *e, const void *vctx)
  * macro's value, which C99 compilers without _Static_assert take too. */
 static void emit_pair_check(rnnc_emit *e, const gen_ctx *g)
 {
-    rnnc_emit_line(e, "#if !defined(%s_PAIR_HASH) || %s_PAIR_HASH != 0x%08lx", g->up, g->up, g->pair_hash);
+    rnnc_emit_line(e, "#if !defined(%s_PAIR_HASH) || %s_PAIR_HASH != %lu", g->up, g->up, g->pair_hash);
     rnnc_emit_line(e, "#error \"%s.c and %s.h were not generated together: regenerate both with rnnc\"",
                    g->s->name, g->s->name);
     rnnc_emit_line(e, "#endif");
