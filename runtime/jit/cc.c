@@ -206,7 +206,7 @@ static int run_capture(char *const argv[], int cwd_fd, int in_fd, char *out, siz
             else if (now_s() - killed_at > 0.5) kill(-pid, SIGKILL);
         }
         struct pollfd p = {rd, POLLIN, 0};
-        if (poll(&p, 1, 50) == 0) continue;
+        if (poll(&p, 1, 50) <= 0) continue; /* nothing yet, or a signal: look at the flag again */
         char buf[4096];
         ssize_t n = read(rd, buf, sizeof buf);
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
