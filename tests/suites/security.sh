@@ -572,11 +572,11 @@ check "lock/lock-file-that-is-a-link-refused" "${why[@]}"
 # A model whose cc compile takes seconds (tau 1500: about 4 s here), a cache of its own.
 SLOW=(--hidden 24 --tau 1500 --sample-every 0)
 # sig_case NAME SIG WANT_STATUS LITTER ARG...: start rnnc ARG... with a mark, wait for its
-# compiler (cc1) to run, send SIG, and require: gone within 1 s, status WANT_STATUS, no process
-# of it left (within another second: commands other than train die of the signal as soon as
-# the compiler's group has been sent SIGTERM), nothing left in TMPDIR, and no temporary left
-# in the cache (LITTER=next: by the next compile in that cache, which removes the temporaries
-# of the process that died).
+# compiler proper (gcc's cc1, or clang) to run, send SIG, and require: gone within 1 s,
+# status WANT_STATUS, no process of it left (within another second: commands other than train
+# die of the signal as soon as the compiler's group has been sent SIGTERM), nothing left in
+# TMPDIR, and no temporary left in the cache (LITTER=next: by the next compile in that cache,
+# which removes the temporaries of the process that died).
 sig_case() {
     local name=$1 sig=$2 want=$3 litter=$4
     shift 4
@@ -585,7 +585,7 @@ sig_case() {
     RNNC_TEST_MARK=$mark RNNC_CACHE_DIR=$d/cache TMPDIR=$d/tmp "$RNNC" "$@" >"$d/out" 2>"$d/err" &
     local pid=$! seen=0
     for _ in $(seq 600); do
-        marked "$mark" | grep -q ':cc1$' && seen=1 && break
+        marked "$mark" | grep -qE ':(cc1|clang[-0-9.]*)$' && seen=1 && break
         alive $pid || break
         sleep 0.025
     done
