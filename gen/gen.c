@@ -20,6 +20,7 @@ typedef struct gen_ctx {
     const char *file;             /* "h" or "c": which file the banner is for */
     const char *header;           /* unit mode: header text to inline, else NULL */
     rnnc_plan plan;               /* the operations of the unrolled graph */
+    unsigned long pair_hash;      /* NAME_PAIR_HASH: what the pair was generated from */
 } gen_ctx;
 
 /* sizeof(struct NAME_state) of templates/embed.h on the usual ABIs: h and the scratch
@@ -28,6 +29,31 @@ static size_t embed_state_bytes(const rnnc_spec *s, const rnnc_layout *l)
 {
     size_t reals = 2 * s->hidden + (rnnc_recurrences[s->rec].has_R ? s->n_out : 0);
     return (reals * l->real_size + 7) / 8 * 8 + 8;
+}
+
+/* NAME_PAIR_HASH, from the FNV-1a of what both files of a pair are generated from: the
+ * canonical spec and rnnc's version, and for an embedded model its weights, vocabulary and
+ * origin.  NAME.h defines it and NAME.c refuses to compile against any other value, so a
+ * header and a source from different runs (a crash between the two renames, a copy of one
+ * file) never make a silently wrong model. */
+static unsigned long pair_hash(const gen_ctx *g)
+{
+    char canon[512];
+    rnnc_spec_format(g->s, canon, sizeof canon);
+    uint64_t h = rnnc_fnv1a(RNNC_FNV_OFFSET, canon, strlen(canon) + 1);
+    h = rnnc_fnv1a(h, RNNC_VERSION, sizeof RNNC_VERSION);
+    if (g->embed) {
+        const rnnc_embed_input *in = g->embed;
+        int utf8 = in->utf8 != 0;
+        h = rnnc_fnv1a(h, in->params, g->l.params_count * g->l.real_size);
+        if (in->vocab) h = rnnc_fnv1a(h, in->vocab, in->vocab_size * sizeof *in->vocab);
+        h = rnnc_fnv1a(h, &utf8, sizeof utf8);
+        h = rnnc_fnv1a(h, in->origin, strlen(in->origin) + 1);
+    }
+    /* Ten decimal digits, 1000000000 to 4294967295: a constant of fixed width that every C99
+     * preprocessor and compiler takes without a suffix (and that keeps the source size of a
+     * spec a function of the spec's numbers only). */
+    return 1000000000ul + (unsigned long)((h ^ (h >> 32)) % 3294967296ull);
 }
 
 static void fill_banner(rnnc_emit *e, const void *vctx)
@@ -89,6 +115,8 @@ static void fill_model(rnnc_emit *e, const void *vctx)
     rnnc_spec_format(s, canon, sizeof canon);
     rnnc_emit_line(e, "#define %s_NAME \"%s\"", U, s->name);
     rnnc_emit_line(e, "#define %s_SPEC \"%s\"", U, canon);
+    rnnc_emit_line(e, "#define %s_PAIR_HASH %lu /* %s.c checks it: both come from one run */", U,
+                   g->pair_hash, s->name);
     rnnc_emit_line(e, "#define %s_N_IN %zu /* input size%s */", U, s->n_in,
                    s->onehot ? " (vocabulary, one-hot)" : "");
     rnnc_emit_line(e, "#define %s_HIDDEN %zu /* H */", U, s->hidden);
@@ -229,11 +257,22 @@ static void fill_vocab(rnnc_emit *e, const void *vctx)
     rnnc_emit_line(e, "};");
 }
 
+/* The check that NAME.h comes from the same run as this NAME.c (see pair_hash): #if on the
+ * macro's value, which C99 compilers without _Static_assert take too. */
+static void emit_pair_check(rnnc_emit *e, const gen_ctx *g)
+{
+    rnnc_emit_line(e, "#if !defined(%s_PAIR_HASH) || %s_PAIR_HASH != %lu", g->up, g->up, g->pair_hash);
+    rnnc_emit_line(e, "#error \"%s.c and %s.h were not generated together: regenerate both with rnnc\"",
+                   g->s->name, g->s->name);
+    rnnc_emit_line(e, "#endif");
+}
+
 static void fill_include(rnnc_emit *e, const void *vctx)
 {
     const gen_ctx *g = vctx;
     if (!g->header) {
         rnnc_emit_line(e, "#include \"%s.h\"", g->s->name);
+        emit_pair_check(e, g);
         return;
     }
     /* Unit mode: the header in place of the #include, then back to NAME.c's own numbering. */
@@ -245,6 +284,7 @@ static void fill_include(rnnc_emit *e, const void *vctx)
     rnnc_emit_line(e, "%.*s", (int)(n && g->header[n - 1] == '\n' ? n - 1 : n), g->header);
     snprintf(file, sizeof file, "%s.c", g->s->name);
     rnnc_emit_line_directive(e, include_line + 1, file);
+    emit_pair_check(e, g);
 }
 
 /* One line: head then body, each "RNN_" renamed to the model's upper-case prefix U_. */
@@ -403,6 +443,7 @@ static int make_ctx(gen_ctx *g, const rnnc_spec *s, char *err, size_t errlen)
     g->s = s;
     if (rnnc_spec_layout(s, &g->l, err, errlen) != 0) return -1;
     for (size_t i = 0; s->name[i]; i++) g->up[i] = (char)toupper((unsigned char)s->name[i]);
+    g->pair_hash = pair_hash(g);
     return 0;
 }
 
@@ -488,6 +529,7 @@ int rnnc_gen_embed(const rnnc_spec *s, const rnnc_embed_input *in, char **header
         }
     }
     g.embed = in;
+    g.pair_hash = pair_hash(&g);
     rnnc_emit e;
     const rnnc_hole hh[] = {{"BANNER", fill_banner}, {"MODEL", fill_model}, {"LAYOUT", fill_embed_layout}};
     const rnnc_hole ch[] = {{"BANNER", fill_banner}, {"INCLUDE", fill_include}, {"MATH", fill_math},
@@ -516,28 +558,26 @@ int rnnc_gen_embed(const rnnc_spec *s, const rnnc_embed_input *in, char **header
     return 0;
 }
 
-/* Write text to dir/file atomically, so a reader never sees half a file. */
-static int write_file(const char *dir, const char *file, const char *text, size_t len, char *err,
-                      size_t errlen)
+/* Write dir/NAME.h and dir/NAME.c as one set (util.h's rnnc_write_atomic_set): both are
+ * complete on disk before either replaces the old one. */
+static int write_pair(const char *dir, const char *name, const char *h, size_t hl, const char *c,
+                      size_t cl, char *err, size_t errlen)
 {
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path)
+    char hpath[4096], cpath[4096];
+    if (snprintf(hpath, sizeof hpath, "%s/%s.h", dir, name) >= (int)sizeof hpath ||
+        snprintf(cpath, sizeof cpath, "%s/%s.c", dir, name) >= (int)sizeof cpath)
         return rnnc_fail(err, errlen, "-o: directory path too long");
-    return rnnc_write_atomic(path, text, len, err, errlen);
+    const rnnc_span hs = {h, hl}, cs = {c, cl};
+    const rnnc_out_file files[2] = {{hpath, &hs, 1}, {cpath, &cs, 1}};
+    return rnnc_write_atomic_set(files, 2, err, errlen);
 }
 
 int rnnc_gen_embed_write(const rnnc_spec *s, const rnnc_embed_input *in, const char *dir,
                          char *err, size_t errlen)
 {
-    char *h = NULL, *c = NULL, file[RNNC_MAX_NAME + 8];
-    int rc = -1;
+    char *h = NULL, *c = NULL;
     if (rnnc_gen_embed(s, in, &h, &c, err, errlen) != 0) return -1;
-    snprintf(file, sizeof file, "%s.h", s->name);
-    if (write_file(dir, file, h, strlen(h), err, errlen) != 0) goto out;
-    snprintf(file, sizeof file, "%s.c", s->name);
-    if (write_file(dir, file, c, strlen(c), err, errlen) != 0) goto out;
-    rc = 0;
-out:
+    int rc = write_pair(dir, s->name, h, strlen(h), c, strlen(c), err, errlen);
     free(h);
     free(c);
     return rc;
@@ -545,16 +585,12 @@ out:
 
 int rnnc_gen_write(const rnnc_spec *s, const char *dir, char *err, size_t errlen)
 {
-    char *h = NULL, *c = NULL, file[RNNC_MAX_NAME + 8];
+    char *h = NULL, *c = NULL;
     size_t hl = 0, cl = 0;
     int rc = -1;
     if (rnnc_gen_header(s, &h, &hl, err, errlen) != 0) goto out;
     if (rnnc_gen_source(s, 0, &c, &cl, err, errlen) != 0) goto out;
-    snprintf(file, sizeof file, "%s.h", s->name);
-    if (write_file(dir, file, h, hl, err, errlen) != 0) goto out;
-    snprintf(file, sizeof file, "%s.c", s->name);
-    if (write_file(dir, file, c, cl, err, errlen) != 0) goto out;
-    rc = 0;
+    rc = write_pair(dir, s->name, h, hl, c, cl, err, errlen);
 out:
     free(h);
     free(c);

@@ -75,8 +75,146 @@ static const char *const c_keywords[] = {
     "typedef", "union", "unsigned", "void", "volatile", "while", "asm", "typeof",
 };
 
+/* Prefixes of identifiers the C standard or POSIX reserve (or its headers already use as a
+ * family), each followed by a character of the class cls: 'A' an upper-case letter, 'a' a
+ * lower-case letter, '9' a digit, '*' anything, any other character itself.  A name is
+ * refused when the identifiers generated from it (NAME_forward ..., and the macros NAME_SPEC
+ * ... in upper case) would fall in one: FP_FAST_FMA, from --name fp_fast, is math.h's.
+ * Sources: C11 7.1.3 and 7.31 (future library directions), with the families of existing
+ * macros (math.h FP_, float.h FLT_ DBL_ LDBL_, stdint.h SIZE_ PTRDIFF_ WCHAR_ WINT_, time.h
+ * TIME_) that C23 7.33 reserves as well; POSIX.1-2017 XSH 2.2.2 (the prefixes it reserves per
+ * header) and XBD 13 (posix_, POSIX_).  Left out: POSIX's prefixes with no separator
+ * (termios.h V I O TC B<digit>, sys/wait.h W, sys/socket.h SO, sys/msg.h msg MSG, sys/sem.h
+ * sem SEM, sys/shm.h shm SHM, poll.h POLL), which would refuse ordinary words; README says so. */
+static const struct reserved_prefix {
+    const char *prefix, *cls, *by;
+} reserved_prefixes[] = {
+    /* The C standard */
+    {"E", "A9", "the C standard (errno.h)"}, {"FE_", "A", "the C standard (fenv.h)"},
+    {"FP_", "A", "the C standard (math.h)"}, {"MATH_", "A", "the C standard (math.h)"},
+    {"cr_", "a", "the C standard (math.h)"}, {"FLT_", "A", "the C standard (float.h)"},
+    {"DBL_", "A", "the C standard (float.h)"}, {"LDBL_", "A", "the C standard (float.h)"},
+    {"PRI", "aX", "the C standard (inttypes.h)"}, {"SCN", "aX", "the C standard (inttypes.h)"},
+    {"INT", "*", "the C standard (stdint.h) when they end in _MAX, _MIN or _C, as NAME_OFF_C does"},
+    {"UINT", "*", "the C standard (stdint.h) when they end in _MAX, _MIN or _C, as NAME_OFF_C does"},
+    {"SIZE_", "A", "the C standard (stdint.h)"}, {"PTRDIFF_", "A", "the C standard (stdint.h)"},
+    {"WCHAR_", "A", "the C standard (stdint.h)"}, {"WINT_", "A", "the C standard (stdint.h)"},
+    {"LC_", "A", "the C standard (locale.h)"}, {"SIG", "A", "the C standard (signal.h)"},
+    {"SIG_", "A", "the C standard (signal.h)"}, {"ATOMIC_", "A", "the C standard (stdatomic.h)"},
+    {"atomic_", "a", "the C standard (stdatomic.h)"},
+    {"memory_order_", "a", "the C standard (stdatomic.h)"},
+    {"is", "a", "the C standard (ctype.h)"}, {"to", "a", "the C standard (ctype.h)"},
+    {"str", "a", "the C standard (string.h, stdlib.h)"}, {"mem", "a", "the C standard (string.h)"},
+    {"wcs", "a", "the C standard (string.h, wchar.h)"}, {"cnd_", "a", "the C standard (threads.h)"},
+    {"mtx_", "a", "the C standard (threads.h)"}, {"thrd_", "a", "the C standard (threads.h)"},
+    {"tss_", "a", "the C standard (threads.h)"}, {"TIME_", "A", "the C standard (time.h)"},
+    /* POSIX */
+    {"posix_", "*", "POSIX"}, {"POSIX_", "*", "POSIX"},
+    {"aio_", "*", "POSIX (aio.h)"}, {"lio_", "*", "POSIX (aio.h)"}, {"AIO_", "*", "POSIX (aio.h)"},
+    {"LIO_", "*", "POSIX (aio.h)"}, {"d_", "*", "POSIX (dirent.h)"}, {"RTLD_", "*", "POSIX (dlfcn.h)"},
+    {"l_", "*", "POSIX (fcntl.h)"}, {"F_", "*", "POSIX (fcntl.h)"}, {"O_", "*", "POSIX (fcntl.h)"},
+    {"S_", "*", "POSIX (fcntl.h, sys/stat.h)"}, {"MM_", "*", "POSIX (fmtmsg.h)"},
+    {"FNM_", "*", "POSIX (fnmatch.h)"}, {"gl_", "*", "POSIX (glob.h)"}, {"GLOB_", "*", "POSIX (glob.h)"},
+    {"gr_", "*", "POSIX (grp.h)"}, {"mq_", "*", "POSIX (mqueue.h)"}, {"MQ_", "*", "POSIX (mqueue.h)"},
+    {"dbm_", "*", "POSIX (ndbm.h)"}, {"DBM_", "*", "POSIX (ndbm.h)"},
+    {"ai_", "*", "POSIX (netdb.h)"}, {"h_", "*", "POSIX (netdb.h)"}, {"n_", "*", "POSIX (netdb.h)"},
+    {"p_", "*", "POSIX (netdb.h)"}, {"s_", "*", "POSIX (netdb.h, netinet/in.h)"},
+    {"AI_", "*", "POSIX (netdb.h)"}, {"NI_", "*", "POSIX (netdb.h)"}, {"if_", "*", "POSIX (net/if.h)"},
+    {"IF_", "*", "POSIX (net/if.h)"}, {"in_", "*", "POSIX (netinet/in.h)"},
+    {"inet_", "*", "POSIX (arpa/inet.h)"}, {"ip_", "*", "POSIX (netinet/in.h)"},
+    {"sin_", "*", "POSIX (netinet/in.h)"}, {"in6_", "*", "POSIX (netinet/in.h)"},
+    {"s6_", "*", "POSIX (netinet/in.h)"}, {"sin6_", "*", "POSIX (netinet/in.h)"},
+    {"IMPLINK_", "*", "POSIX (netinet/in.h)"}, {"IN_", "*", "POSIX (netinet/in.h)"},
+    {"INADDR_", "*", "POSIX (netinet/in.h)"}, {"IP_", "*", "POSIX (netinet/in.h)"},
+    {"IPPORT_", "*", "POSIX (netinet/in.h)"}, {"IPPROTO_", "*", "POSIX (netinet/in.h)"},
+    {"IN6_", "*", "POSIX (netinet/in.h)"}, {"IPV6_", "*", "POSIX (netinet/in.h)"},
+    {"TCP_", "*", "POSIX (netinet/tcp.h)"}, {"NL_", "*", "POSIX (nl_types.h)"},
+    {"pd_", "*", "POSIX (poll.h)"}, {"ph_", "*", "POSIX (poll.h)"}, {"ps_", "*", "POSIX (poll.h)"},
+    {"pthread_", "*", "POSIX (pthread.h)"}, {"PTHREAD_", "*", "POSIX (pthread.h)"},
+    {"pw_", "*", "POSIX (pwd.h)"}, {"re_", "*", "POSIX (regex.h)"}, {"rm_", "*", "POSIX (regex.h)"},
+    {"REG_", "*", "POSIX (regex.h)"}, {"sched_", "*", "POSIX (sched.h)"},
+    {"SCHED_", "*", "POSIX (sched.h)"}, {"sem_", "*", "POSIX (semaphore.h)"},
+    {"SEM_", "*", "POSIX (semaphore.h)"}, {"sa_", "*", "POSIX (signal.h)"},
+    {"si_", "*", "POSIX (signal.h)"}, {"sigev_", "*", "POSIX (signal.h)"},
+    {"sival_", "*", "POSIX (signal.h)"}, {"ss_", "*", "POSIX (signal.h)"},
+    {"sv_", "*", "POSIX (signal.h)"}, {"uc_", "*", "POSIX (signal.h, ucontext.h)"},
+    {"SA_", "*", "POSIX (signal.h)"}, {"SI_", "*", "POSIX (signal.h)"}, {"SS_", "*", "POSIX (signal.h)"},
+    {"SV_", "*", "POSIX (signal.h)"}, {"BUS_", "*", "POSIX (signal.h)"}, {"CLD_", "*", "POSIX (signal.h)"},
+    {"FPE_", "*", "POSIX (signal.h)"}, {"ILL_", "*", "POSIX (signal.h)"},
+    {"POLL_", "*", "POSIX (signal.h)"}, {"SEGV_", "*", "POSIX (signal.h)"},
+    {"TRAP_", "*", "POSIX (signal.h)"}, {"ipc_", "*", "POSIX (sys/ipc.h)"},
+    {"IPC_", "*", "POSIX (sys/ipc.h)"}, {"shm_", "*", "POSIX (sys/mman.h)"},
+    {"MAP_", "*", "POSIX (sys/mman.h)"}, {"MCL_", "*", "POSIX (sys/mman.h)"},
+    {"MS_", "*", "POSIX (sys/mman.h)"}, {"PROT_", "*", "POSIX (sys/mman.h)"},
+    {"rlim_", "*", "POSIX (sys/resource.h)"}, {"ru_", "*", "POSIX (sys/resource.h)"},
+    {"PRIO_", "*", "POSIX (sys/resource.h)"}, {"RLIM_", "*", "POSIX (sys/resource.h)"},
+    {"RLIMIT_", "*", "POSIX (sys/resource.h)"}, {"RUSAGE_", "*", "POSIX (sys/resource.h)"},
+    {"fd_", "*", "POSIX (sys/select.h)"}, {"fds_", "*", "POSIX (sys/select.h)"},
+    {"FD_", "*", "POSIX (sys/select.h)"}, {"ifc_", "*", "POSIX (sys/socket.h)"},
+    {"ifru_", "*", "POSIX (sys/socket.h)"}, {"infu_", "*", "POSIX (sys/socket.h)"},
+    {"ifra_", "*", "POSIX (sys/socket.h)"}, {"msg_", "*", "POSIX (sys/socket.h)"},
+    {"cmsg_", "*", "POSIX (sys/socket.h)"}, {"AF_", "*", "POSIX (sys/socket.h)"},
+    {"CMSG_", "*", "POSIX (sys/socket.h)"}, {"MSG_", "*", "POSIX (sys/socket.h)"},
+    {"PF_", "*", "POSIX (sys/socket.h)"}, {"SCM_", "*", "POSIX (sys/socket.h)"},
+    {"SHUT_", "*", "POSIX (sys/socket.h)"}, {"st_", "*", "POSIX (sys/stat.h)"},
+    {"f_", "*", "POSIX (sys/statvfs.h)"}, {"ST_", "*", "POSIX (sys/statvfs.h)"},
+    {"it_", "*", "POSIX (sys/time.h, time.h)"}, {"tv_", "*", "POSIX (sys/time.h, time.h)"},
+    {"tms_", "*", "POSIX (sys/times.h)"}, {"iov_", "*", "POSIX (sys/uio.h)"},
+    {"UIO_", "*", "POSIX (sys/uio.h)"}, {"sun_", "*", "POSIX (sys/un.h)"},
+    {"uts_", "*", "POSIX (sys/utsname.h)"}, {"P_", "*", "POSIX (sys/wait.h)"},
+    {"c_", "*", "POSIX (termios.h)"}, {"tm_", "*", "POSIX (time.h)"}, {"clock_", "*", "POSIX (time.h)"},
+    {"timer_", "*", "POSIX (time.h)"}, {"CLOCK_", "*", "POSIX (time.h)"}, {"TIMER_", "*", "POSIX (time.h)"},
+};
+
+/* Does character c belong to the class cls (see reserved_prefixes)? */
+static int in_class(char c, const char *cls)
+{
+    for (; *cls; cls++) {
+        if (*cls == '*' || *cls == c) return 1;
+        if (*cls == 'A' && c >= 'A' && c <= 'Z') return 1;
+        if (*cls == 'a' && c >= 'a' && c <= 'z') return 1;
+        if (*cls == '9' && c >= '0' && c <= '9') return 1;
+    }
+    return 0;
+}
+
+/* The reserved prefix that the identifier ident falls in, or NULL. */
+static const struct reserved_prefix *reserved_for(const char *ident)
+{
+    for (size_t i = 0; i < sizeof reserved_prefixes / sizeof reserved_prefixes[0]; i++) {
+        const struct reserved_prefix *r = &reserved_prefixes[i];
+        size_t n = strlen(r->prefix);
+        if (strncmp(ident, r->prefix, n) == 0 && ident[n] && in_class(ident[n], r->cls)) return r;
+    }
+    return NULL;
+}
+
+/* Refuse a name whose generated identifiers are reserved: NAME_x... (functions, types) and
+ * NAME_X... (macros), tried with a representative first letter after the underscore. */
+static int check_reserved(const char *v, const char *where, char *err, size_t errlen)
+{
+    char lower[RNNC_MAX_NAME + 3], upper[RNNC_MAX_NAME + 3];
+    size_t n = strlen(v);
+    for (size_t i = 0; i < n; i++) upper[i] = (char)toupper((unsigned char)v[i]);
+    memcpy(lower, v, n);
+    memcpy(lower + n, "_a", 3);
+    memcpy(upper + n, "_A", 3);
+    const char *which = lower;
+    const struct reserved_prefix *r = reserved_for(lower);
+    if (!r && (r = reserved_for(upper)) != NULL) which = upper;
+    if (!r) return 0;
+    const char *cls = strcmp(r->cls, "A") == 0 ? " and an upper-case letter"
+                    : strcmp(r->cls, "A9") == 0 ? " and an upper-case letter or a digit"
+                    : strcmp(r->cls, "a") == 0 ? " and a lower-case letter"
+                    : strcmp(r->cls, "aX") == 0 ? " and a lower-case letter or X" : "";
+    return rnnc_fail(err, errlen, "%s: '%s' would make identifiers %.*s_%s..., and names starting %s%s are "
+                     "reserved by %s; choose another name", where, v, (int)n, which,
+                     which == lower ? "forward" : "SPEC", r->prefix, cls, r->by);
+}
+
 /* A name is pasted into generated C (and compiled in-process): only a plain identifier,
- * never a keyword or a reserved name, so it can never inject code. */
+ * never a keyword or a reserved name, so it can never inject code nor collide with the
+ * headers a program includes next to it. */
 static int check_name(const char *v, const char *where, char *err, size_t errlen)
 {
     size_t n = strlen(v);
@@ -98,7 +236,7 @@ static int check_name(const char *v, const char *where, char *err, size_t errlen
     for (size_t i = 0; i < sizeof c_keywords / sizeof c_keywords[0]; i++)
         if (strcmp(v, c_keywords[i]) == 0)
             return rnnc_fail(err, errlen, "%s: '%s' is a C keyword", where, v);
-    return 0;
+    return check_reserved(v, where, err, errlen);
 }
 
 /* A variant's value: idx is the row rnnc_*_find returned (-1: not a name of that axis). */

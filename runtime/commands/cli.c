@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,6 +78,14 @@ static const char usage_text[] =
     "  --every N (100: progress, log row, checkpoint)  --sample-every N (1000; 0 = off)\n"
     "  --save FILE  --resume FILE  --log FILE.csv  --chars bytes|utf8  --target COL[,COL]\n";
 
+/* Print the cc cache's pending notices (a refused cache directory or cached file), one line
+ * each, on stderr. */
+static void show_notices(void)
+{
+    char msg[1024];
+    while (rnnc_cc_take_notice(msg, sizeof msg)) fprintf(stderr, "rnnc: %s\n", msg);
+}
+
 /* Print "rnnc: MESSAGE" as exactly one line and exit.  Messages quote user input, so any
  * control character in it is shown escaped (\n, \xHH) rather than breaking the line. */
 static void die(int code, const char *fmt, ...)
@@ -91,6 +100,7 @@ static void die(int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    show_notices();
     fputs("rnnc: ", stderr);
     for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
         if (*p == '\n') fputs("\\n", stderr);
@@ -391,6 +401,7 @@ static int cmd_diff(int argc, char **argv)
     rnnc_diff_result r;
     rnnc_diff_status st = rnnc_diff_run(&s, &o, &r, err, sizeof err);
     if (st == RNNC_DIFF_NO_COMPILE) {
+        show_notices();
         fprintf(stderr, "rnnc: %s\n", err); /* several lines: the compiler's own messages */
         exit(1);
     }
@@ -714,8 +725,34 @@ static int cmd_plot(int argc, char **argv)
     return 0;
 }
 
+/* SIGINT, SIGTERM, SIGHUP outside `rnnc train` (which handles them itself): end the cc
+ * compiler's process group (it is not in ours, so it would outlive us), then die of the
+ * signal as before.  What the compile leaves in the cache is removed by the next one. */
+static void on_fatal_signal(int sig)
+{
+    rnnc_cc_cancel();
+    raise(sig); /* SA_RESETHAND: the default action, once this handler returns */
+}
+
+static void install_signal_handlers(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN) /* nohup, & */
+            sigaction(sigs[i], &sa, NULL);
+    /* Past a file size limit a write fails with EFBIG, reported like any write error, instead
+     * of the signal killing rnnc in the middle of a save. */
+    signal(SIGXFSZ, SIG_IGN);
+}
+
 int main(int argc, char **argv)
 {
+    install_signal_handlers();
     if (argc < 2) {
         fputs(usage_text, stderr);
         return 2;
@@ -728,7 +765,11 @@ int main(int argc, char **argv)
         {"diff", cmd_diff}, {"bench", cmd_bench},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].run(argc, argv);
+        if (strcmp(cmd, cmds[i].name) == 0) {
+            int rc = cmds[i].run(argc, argv);
+            show_notices();
+            return rc;
+        }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("rnnc %s\n", RNNC_VERSION);
         return 0;

@@ -48,6 +48,7 @@ void rnnc_train_defaults(rnnc_train_opts *o)
     o->sample_every = 1000;
     o->chars = RNNC_CHARS_BYTES;
     o->out = stdout;
+    o->diag = stderr;
 }
 
 static double now_s(void)
@@ -57,10 +58,52 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* ---- signals: finish the step, save, exit 130 / 143 ---- */
+/* ---- signals: finish the step, save, exit 130 / 143; a cc compile under way is cancelled ---- */
 
 static volatile sig_atomic_t stop_signal;
-static void on_signal(int sig) { stop_signal = sig; }
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+    rnnc_cc_cancel();
+}
+
+typedef struct saved_handlers { struct sigaction sigint, sigterm; } saved_handlers;
+
+static void signals_install(saved_handlers *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    stop_signal = 0;
+    rnnc_cc_cancel_reset();
+    sigaction(SIGINT, &sa, &old->sigint);
+    sigaction(SIGTERM, &sa, &old->sigterm);
+}
+
+static void signals_restore(const saved_handlers *old)
+{
+    sigaction(SIGINT, &old->sigint, NULL);
+    sigaction(SIGTERM, &old->sigterm, NULL);
+}
+
+/* A signal came before the first step: nothing new to save.  The exit status. */
+static int stopped_before_start(const rnnc_train_opts *o)
+{
+    fprintf(o->out, "%sstopped by %s before the first step; nothing to save\n", o->tty ? "\r\033[K" : "",
+            stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+    fflush(o->out);
+    return stop_signal == SIGINT ? 130 : 143;
+}
+
+/* The cc cache's notices (a refused directory or file), one line each on o->diag. */
+static void show_cc_notices(const rnnc_train_opts *o)
+{
+    char msg[1024];
+    while (rnnc_cc_take_notice(msg, sizeof msg))
+        fprintf(o->diag, "%srnnc: %s\n", o->tty ? "\r\033[K" : "", msg);
+    fflush(o->diag);
+}
 
 /* ---- the data, as the model sees it ---- */
 
@@ -287,7 +330,10 @@ typedef struct run_state {
     rnnc_buffers buf;
     double t0;
     uint64_t step0;
-    FILE *log;
+    int log_fd;                /* --log, or -1 */
+    int log_errno;             /* why the log stopped (0: it did not) */
+    uint64_t log_stop;         /* the step of the first row that could not be written */
+    int lock_fd;               /* the lock of --save, or -1 */
 } run_state;
 
 static double bits_per_symbol(const run_state *r)
@@ -317,12 +363,38 @@ static void progress(run_state *r, int final)
     fflush(o->out);
 }
 
+/* One row of --log, written whole (never part of it); the first failure is reported once on
+ * o->diag, and the log stops there while training goes on. */
 static void log_row(run_state *r)
 {
-    if (!r->log) return;
-    fprintf(r->log, "%llu,%.9g,%.9g,%.9g,%.3f\n", (unsigned long long)r->ck.step,
-            r->ck.smooth_loss, bits_per_symbol(r), r->ck.hp.lr, now_s() - r->t0);
-    fflush(r->log);
+    if (r->log_fd < 0 || r->log_errno) return;
+    char row[256];
+    int n = snprintf(row, sizeof row, "%llu,%.9g,%.9g,%.9g,%.3f\n", (unsigned long long)r->ck.step,
+                     r->ck.smooth_loss, bits_per_symbol(r), r->ck.hp.lr, now_s() - r->t0);
+    errno = EOVERFLOW;
+    if (n > 0 && (size_t)n < sizeof row && rnnc_append_whole(r->log_fd, row, (size_t)n) == 0) return;
+    r->log_errno = errno ? errno : EIO;
+    r->log_stop = r->ck.step;
+    fprintf(r->o->diag, "%srnnc: --log %s: cannot write the row of step %llu (%s); training goes on, "
+            "the log stops here\n", r->o->tty ? "\r\033[K" : "", r->o->log, (unsigned long long)r->ck.step,
+            strerror(r->log_errno));
+    fflush(r->o->diag);
+}
+
+/* At the end of a run whose log stopped early: an error (exit 1) if the run otherwise
+ * succeeded, else one more line on o->diag.  The run's status. */
+static int log_incomplete(const run_state *r, int rc, char *err, size_t errlen)
+{
+    char msg[1024];
+    rnnc_fail(msg, sizeof msg, "--log %s is incomplete: it stops before step %llu (%s)%s", r->o->log,
+              (unsigned long long)r->log_stop, strerror(r->log_errno),
+              rc == 0 ? (r->o->save ? "; training finished and the checkpoint was saved" : "; training finished") : "");
+    if (rc == 0) {
+        rnnc_fail(err, errlen, "%s", msg);
+        return 1;
+    }
+    fprintf(r->o->diag, "rnnc: %s\n", msg);
+    return rc;
 }
 
 static void print_sample(run_state *r)
@@ -495,13 +567,28 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
     int have_resumed = 0, rc = 1;
     size_t n_in = 0, n_out = 0;
     memset(&resumed, 0, sizeof resumed);
+    r.log_fd = -1;
+    r.lock_fd = -1;
+    /* Signals first of all, so that one during anything slow below is seen (and cancels a cc
+     * compile under way). */
+    saved_handlers handlers;
+    signals_install(&handlers);
 
     /* 1. The checkpoint to resume, then the data (its vocabulary fixed by the checkpoint). */
     if (o->resume) {
-        if (rnnc_ckpt_load(&resumed, o->resume, err, errlen) != 0) return 2;
+        if (rnnc_ckpt_load(&resumed, o->resume, err, errlen) != 0) {
+            rc = 2;
+            goto out;
+        }
         have_resumed = 1;
     }
     if (o->save && (rc = check_save_dir(o->save, err, errlen)) != 0) goto out;
+    /* One writer per checkpoint: a second trainer with the same --save is refused here. */
+    if (o->save && (r.lock_fd = rnnc_lock_output(o->save, err, errlen)) < 0) {
+        rnnc_fail(err, errlen, "--save: %s", err);
+        rc = 2;
+        goto out;
+    }
     int csv = o->ndata > 0 && is_csv(o->data[0]);
     if (o->targets && !csv) {
         rnnc_fail(err, errlen, "--target: names columns of a CSV data file; this data is text");
@@ -529,6 +616,10 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
     rc = csv ? load_csv(o, &r.data, &n_in, &n_out, err, errlen)
              : load_text(o, have_resumed ? &resumed.vocab : NULL, &r.data, err, errlen);
     if (rc != 0) goto out;
+    if (stop_signal) {
+        rc = stopped_before_start(o);
+        goto out;
+    }
     rc = 2;
 
     /* 2. The spec; a resumed run must match its checkpoint. */
@@ -610,9 +701,10 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
     /* 4. The model: tcc at once; with auto, cc in the background. */
     rnnc_backend first = o->backend == RNNC_RUN_CC ? RNNC_BACKEND_CC : RNNC_BACKEND_TCC;
     if (rnnc_model_load(&r.tcc, &r.spec, first, err, errlen) != 0) {
-        rc = 1;
+        rc = stop_signal ? stopped_before_start(o) : 1;
         goto out;
     }
+    show_cc_notices(o);
     r.have_tcc = 1;
     r.model = &r.tcc;
     int threads = rnnc_model_set_threads(r.model, o->threads, err, errlen);
@@ -637,30 +729,16 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
         rc = 1;
         goto out;
     }
-    if (o->log) {
-        FILE *probe = fopen(o->log, "r");
-        int fresh = 1;
-        if (probe) {
-            fresh = fgetc(probe) == EOF;
-            fclose(probe);
-        }
-        r.log = fopen(o->log, "a");
-        if (!r.log) {
-            rnnc_fail(err, errlen, "--log: cannot open %s: %s", o->log, strerror(errno));
-            rc = 2;
-            goto out;
-        }
-        if (fresh) fprintf(r.log, "step,loss,bpc,lr,seconds\n");
+    if (o->log && (r.log_fd = rnnc_log_open(o->log, "step,loss,bpc,lr,seconds\n", err, errlen)) < 0) {
+        rc = 2;
+        goto out;
+    }
+    if (stop_signal) {
+        rc = stopped_before_start(o);
+        goto out;
     }
 
     /* 5. Train. */
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    stop_signal = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
     char canon[512];
     rnnc_spec_format(&r.spec, canon, sizeof canon);
     fprintf(o->out, "training %s on %zu %s; %s lr %g, backend %s%s, %d thread%s\n", canon,
@@ -688,6 +766,7 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
                 fprintf(o->out, "%scc backend unavailable, staying on tcc: %s\n",
                         o->tty ? "\r\033[K" : "", r.job->err);
             }
+            show_cc_notices(o);
         }
         fill_batch(&r);
         r.ck.hp.bias1 = 1 - pow(r.ck.hp.beta1, (double)(r.ck.step + 1));
@@ -701,7 +780,7 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
                       (unsigned long long)r.ck.step + 1,
                       o->save ? "; the last good checkpoint is kept" : "");
             rc = 1;
-            goto restore;
+            goto out;
         }
         /* Carry h(tau) of every stream into the next chunk (truncated BPTT). */
         memcpy(r.ck.h, (char *)r.buf.ws + (r.model->layout.ws_h + r.spec.tau * r.spec.batch * r.spec.hidden) * r.model->layout.real_size, hb);
@@ -722,23 +801,23 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
             progress(&r, 0);
         }
         if (o->sample_every && r.ck.step % o->sample_every == 0) print_sample(&r);
-        if ((r.ck.step % o->every == 0 || r.ck.step == o->steps) && (rc = save(&r, err, errlen)) != 0) goto restore;
+        if ((r.ck.step % o->every == 0 || r.ck.step == o->steps) && (rc = save(&r, err, errlen)) != 0) goto out;
         if (stop_signal) {
-            if (r.ck.step % o->every != 0 && r.ck.step != o->steps && (rc = save(&r, err, errlen)) != 0) goto restore;
+            if (r.ck.step % o->every != 0 && r.ck.step != o->steps && (rc = save(&r, err, errlen)) != 0) goto out;
             if (o->tty) fputc('\n', o->out);
             fprintf(o->out, "stopped by %s at step %llu%s%s\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
                     (unsigned long long)r.ck.step, o->save ? "; saved " : "", o->save ? o->save : "");
             rc = stop_signal == SIGINT ? 130 : 143;
-            goto restore;
+            goto out;
         }
     }
     if (o->tty) progress(&r, 1);
     if (r.data.text && !(o->sample_every && r.ck.step % o->sample_every == 0)) print_sample(&r);
-restore:
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
 out:
-    if (r.log) fclose(r.log);
+    if (r.log_fd >= 0) {
+        if (r.log_errno) rc = log_incomplete(&r, rc, err, errlen);
+        close(r.log_fd);
+    }
     if (r.job) {
         /* Wait for a compile still under way: the thread owns its model until it ends. */
         if (!r.job->joined) pthread_join(r.job->thread, NULL);
@@ -753,5 +832,7 @@ out:
     rnnc_ckpt_free(&r.ck);
     dataset_free(&r.data);
     if (have_resumed) rnnc_ckpt_free(&resumed);
+    rnnc_unlock_output(o->save, r.lock_fd);
+    signals_restore(&handlers);
     return rc;
 }

@@ -38,15 +38,19 @@ typedef struct rnnc_train_opts {
     size_t ndata;
     const char *targets;         /* CSV: comma-separated target columns (else: the next row) */
     FILE *out;                   /* progress and samples */
+    FILE *diag;                  /* warnings that do not stop the run, one line each: stderr */
     int tty;                     /* out is a terminal: one self-updating line */
 } rnnc_train_opts;
 
 /* Defaults: min-char-rnn's (adagrad, lr 0.1, clip 5, eps 1e-8), seed 1, every 100. */
 void rnnc_train_defaults(rnnc_train_opts *o);
 
-/* Run training.  Returns 0 when done, 130 / 143 when stopped by SIGINT / SIGTERM after
- * saving, 2 for bad input (data, options, checkpoint; message in err), 1 for a runtime
- * failure (compile error, non-finite loss, I/O; message in err). */
+/* Run training.  Returns 0 when done, 130 / 143 when stopped by SIGINT / SIGTERM (after
+ * saving, once training has started; the handlers are installed first of all, and a signal
+ * during a cc compile cancels it), 2 for bad input (data, options, checkpoint, a --save path
+ * another process is writing; message in err), 1 for a runtime failure (compile error,
+ * non-finite loss, I/O, a --log that could not be written to the end; message in err).
+ * Holds the lock of the --save path (rnnc_lock_output) for the whole run. */
 int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen);
 
 /* Parse an optimiser name: sgd momentum adagrad rmsprop adam.  -1 if unknown. */

@@ -76,18 +76,18 @@ awk 'BEGIN { print "sin,cos"; for (i = 0; i < 600; i++) { t = i * 0.2; printf "%
 # ---- checkpoints ----------------------------------------------------------------------
 # name: train options (the data file last)
 declare -A TRAIN=(
-    [emb_f]="--hidden 24 --tau 12 --steps 300 $tmp/text.txt"
-    [emb_d]="--hidden 24 --tau 12 --steps 300 --dtype double $tmp/text.txt"
-    [emb_csv]="--hidden 16 --tau 8 --steps 300 --optim adam --lr 0.005 $tmp/wave.csv"
-    [emb_u8]="--hidden 24 --tau 12 --steps 300 --chars utf8 $tmp/utf8.txt"
-    [emb_sig]="--hidden 16 --tau 8 --steps 200 --act sigmoid $tmp/text.txt"
-    [emb_relu]="--hidden 16 --tau 8 --steps 200 --act relu --batch 2 --lr 0.02 $tmp/text.txt"
-    [emb_fast]="--hidden 16 --tau 8 --steps 200 --fast $tmp/text.txt"
-    [emb_out]="--hidden 24 --tau 12 --steps 300 --recurrence output --feedback teacher $tmp/text.txt"
-    [emb_both]="--hidden 16 --tau 8 --steps 200 --recurrence both --feedback free --dtype double $tmp/text.txt"
-    [emb_out_csv]="--hidden 16 --tau 8 --steps 300 --optim adam --lr 0.005 --recurrence output $tmp/wave.csv"
+    [mdl_f]="--hidden 24 --tau 12 --steps 300 $tmp/text.txt"
+    [mdl_d]="--hidden 24 --tau 12 --steps 300 --dtype double $tmp/text.txt"
+    [mdl_csv]="--hidden 16 --tau 8 --steps 300 --optim adam --lr 0.005 $tmp/wave.csv"
+    [mdl_u8]="--hidden 24 --tau 12 --steps 300 --chars utf8 $tmp/utf8.txt"
+    [mdl_sig]="--hidden 16 --tau 8 --steps 200 --act sigmoid $tmp/text.txt"
+    [mdl_relu]="--hidden 16 --tau 8 --steps 200 --act relu --batch 2 --lr 0.02 $tmp/text.txt"
+    [mdl_fast]="--hidden 16 --tau 8 --steps 200 --fast $tmp/text.txt"
+    [mdl_out]="--hidden 24 --tau 12 --steps 300 --recurrence output --feedback teacher $tmp/text.txt"
+    [mdl_both]="--hidden 16 --tau 8 --steps 200 --recurrence both --feedback free --dtype double $tmp/text.txt"
+    [mdl_out_csv]="--hidden 16 --tau 8 --steps 300 --optim adam --lr 0.005 --recurrence output $tmp/wave.csv"
 )
-MODELS=(emb_f emb_d emb_csv emb_u8 emb_sig emb_relu emb_fast emb_out emb_both emb_out_csv)
+MODELS=(mdl_f mdl_d mdl_csv mdl_u8 mdl_sig mdl_relu mdl_fast mdl_out mdl_both mdl_out_csv)
 ready=()
 for m in "${MODELS[@]}"; do
     d=$tmp/$m
@@ -573,16 +573,16 @@ for m in "${ready[@]}"; do
 done
 
 # ---- examples/embed/main.c, against the bytes model embedded as demo_model ---------------
-if [[ " ${ready[*]} " == *" emb_f "* ]] && have gcc; then
+if [[ " ${ready[*]} " == *" mdl_f "* ]] && have gcc; then
     e=$tmp/example
     mkdir -p "$e"
     cp "$ROOT/examples/embed/main.c" "$e/main.c"
-    if ! rn embed "$tmp/emb_f/emb_f.ckpt" -o "$e" --name demo_model >/dev/null 2>"$e/err" ||
+    if ! rn embed "$tmp/mdl_f/mdl_f.ckpt" -o "$e" --name demo_model >/dev/null 2>"$e/err" ||
         ! gcc "${STRICT[@]}" -O2 -o "$e/demo" "$e/main.c" "$e/demo_model.c" -lm >>"$e/err" 2>&1; then
         fail "example/builds" "$(one_line "$e/err")"
     else
         ok "example/builds"
-        rn sample "$tmp/emb_f/emb_f.ckpt" -n 250 --seed 9 --temperature 0.8 >"$e/rnnc.out" 2>&1
+        rn sample "$tmp/mdl_f/mdl_f.ckpt" -n 250 --seed 9 --temperature 0.8 >"$e/rnnc.out" 2>&1
         "$e/demo" 250 9 0.8 >"$e/demo.out" 2>&1
         if cmp -s "$e/rnnc.out" "$e/demo.out"; then
             ok "example/demo-equals-rnnc-sample"
@@ -624,8 +624,8 @@ printf 'not a checkpoint\n' >"$tmp/bad/text.ckpt"
 bad not-a-checkpoint "$tmp/bad/text.ckpt"
 : >"$tmp/bad/empty.ckpt"
 bad empty-checkpoint "$tmp/bad/empty.ckpt"
-if [[ " ${ready[*]} " == *" emb_f "* ]]; then
-    good=$tmp/emb_f/emb_f.ckpt
+if [[ " ${ready[*]} " == *" mdl_f "* ]]; then
+    good=$tmp/mdl_f/mdl_f.ckpt
     size=$(wc -c <"$good")
     # One byte in the middle of the weights flipped: the checksum no longer matches.
     cp "$good" "$tmp/bad/flipped.ckpt"

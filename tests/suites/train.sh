@@ -339,7 +339,7 @@ stop() {
 stop "sigint-exit-130-saved-at-reported-step" INT 130 1 "${M[@]}"
 stop "sigterm-exit-143-saved-at-reported-step" TERM 143 1 "${M[@]}"
 # At once, while auto still compiles cc in the background (a spec of its own, not yet cached).
-stop "sigint-during-background-cc-compile" INT 130 0 --hidden 40 --tau 16 --name sigearly --sample-every 0
+stop "sigint-during-background-cc-compile" INT 130 0 --hidden 40 --tau 16 --name bgcc --sample-every 0
 
 # ---- 7. non-finite loss ----
 # sgd with --lr 1e300 and no clipping: NaN at the second step after the start (verified).
