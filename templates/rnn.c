@@ -992,7 +992,8 @@ void rnn_backward(const rnn_real *params, const rnn_input *x, const rnn_target *
 void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *s_in,
               rnn_real *s_out, rnn_real *out)
 {
-    rnn_hidden_col(params, x, s_in, s_in + RNN_HIDDEN, s_out);
+    const rnn_real r = RNN_HAS_LENGTH ? s_in[RNN_STEP_R] : 0;
+    rnn_hidden_col(params, x, r, s_in, s_in + RNN_HIDDEN, s_out);
     (void)rnn_output_col(params, s_out, 0, out);
 #if RNN_HAS_R
     {
@@ -1000,7 +1001,20 @@ void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *s_in,
         for (i = 0; i < RNN_N_OUT; i++) s_out[RNN_HIDDEN + i] = out[i];
     }
 #endif
+#if RNN_HAS_HALT
+    out[RNN_N_OUT] = rnn_halt_col(params, s_out);
+#endif
+#if RNN_HAS_LENGTH
+    s_out[RNN_STEP_R] = r;
+#endif
 }
+
+#if RNN_HAS_LENGTH
+void rnn_length(const rnn_real *params, const rnn_real *h0, rnn_real *pn)
+{
+    rnn_length_col(params, h0, pn);
+}
+#endif
 
 rnn_real rnn_train_part(rnn_real *params, rnn_real *grads, rnn_real *opt, const rnn_input *x,
                         const rnn_target *y, const rnn_real *s0, rnn_real *ws,
@@ -1050,5 +1064,5 @@ const struct rnn_descriptor rnn_descriptor = {
     RNN_WS_GQ, RNN_WS_PN, RNN_WS_GN, RNN_WS_LOSS, RNN_WS_COUNT,
     RNN_X_COUNT, RNN_Y_COUNT, RNN_OPT_COUNT, RNN_PARTS, RNN_STAGES,
     RNN_NAME, RNN_SPEC, "rnn_forward", "rnn_backward", "rnn_step", "rnn_train_step",
-    "rnn_train_part",
+    "rnn_train_part", RNN_HAS_LENGTH ? "rnn_length" : 0, RNN_STEP_STATE, RNN_STEP_OUT,
 };

@@ -173,13 +173,24 @@ void rnn_backward(const rnn_real *params, const rnn_input *x, const rnn_target *
                   rnn_real *ws, rnn_real *grads);
 
 /* One time step for streaming inference on a single column: x points to one input
- * (one class index, or RNN_N_IN values), s_in/s_out are the state of one column (h, then
- * fb: RNN_S0_COUNT / RNN_BATCH values; must not overlap), out receives RNN_N_OUT
- * probabilities (nll) or outputs o (mse).  With an output recurrence the step feeds back its
- * own output (s_out's fb = out, free running); to feed something else (the data, or a
- * sampled class as e_s), write it into s_in's fb before the call. */
+ * (one class index, or RNN_N_IN values), s_in/s_out are the state of one column
+ * (RNN_STEP_STATE values: h (RNN_HIDDEN), then fb (RNN_N_OUT) with an output recurrence,
+ * then r, the remaining steps (10.33r), with --end length; must not overlap), out receives
+ * RNN_STEP_OUT values: RNN_N_OUT probabilities (nll) or outputs o (mse), then q(t) (10.33h)
+ * with --end halt.  With an output recurrence the step feeds back its own output (s_out's
+ * fb = out, free running); to feed something else (the data, or a sampled class as e_s),
+ * write it into s_in's fb before the call.  r is the caller's: s_out keeps s_in's. */
+#define RNN_STEP_R (RNN_HIDDEN + (RNN_HAS_R ? RNN_N_OUT : 0))
+#define RNN_STEP_STATE (RNN_STEP_R + (RNN_END == RNN_END_LENGTH ? 1 : 0))
+#define RNN_STEP_OUT (RNN_N_OUT + (RNN_END == RNN_END_HALT ? 1 : 0))
 void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *s_in,
               rnn_real *s_out, rnn_real *out);
+
+#if RNN_END == RNN_END_LENGTH
+/* (10.33n) The length distribution of a record starting from the state h0 (RNN_HIDDEN
+ * values): pn[m] = p_n(m + 1), RNN_MAX_LENGTH values. */
+void rnn_length(const rnn_real *params, const rnn_real *h0, rnn_real *pn);
+#endif
 
 /* One training step: forward, loss, BPTT and the optimiser update in one call.  Buffers as
  * for rnn_forward / rnn_backward; opt is the optimiser state.  Returns the loss of the

@@ -40,6 +40,8 @@ struct rnn_descriptor {
     const char *step;
     const char *train_step;
     const char *train_part;
+    const char *length;        /* --end length: the length output's entry point, else NULL */
+    uint64_t step_state, step_out;   /* RNN_STEP_STATE, RNN_STEP_OUT */
 };
 
 /* Optimisers of the training step.  The optimiser state (RNN_OPT_COUNT values, zero at the
