@@ -139,6 +139,10 @@ static void fill_model(rnnc_emit *e, const void *vctx)
     emit_axis(e, U, "FB", rnnc_feedbacks, RNNC_FB_COUNT, sizeof rnnc_feedbacks[0],
               offsetof(rnnc_feedback_info, upper), s->fb,
               rec->has_R ? rnnc_feedbacks[s->fb].what : "nothing is fed back");
+    emit_axis(e, U, "END", rnnc_ends, RNNC_END_COUNT, sizeof rnnc_ends[0],
+              offsetof(rnnc_end_info, upper), s->end, rnnc_ends[s->end].what);
+    rnnc_emit_line(e, "#define %s_MAX_LENGTH %zu /* --end length: lengths 1..%s_MAX_LENGTH */", U,
+                   s->max_length, U);
     rnnc_emit_line(e, "#define %s_HAS_W %d /* a(t) has W h(t-1) */", U, rec->has_W);
     rnnc_emit_line(e, "#define %s_HAS_R %d /* a(t) has R fb(t-1) */", U, rec->has_R);
     rnnc_emit_line(e, "#define %s_FAST %d", U, s->fast);
@@ -158,6 +162,11 @@ static void fill_layout(rnnc_emit *e, const void *vctx)
         {"OFF_U", l->off_U, "U, H x n_in"}, {"OFF_W", l->off_W, "W, H x H (hidden recurrence)"},
         {"OFF_V", l->off_V, "V, K x H"}, {"OFF_B", l->off_b, "b, H"}, {"OFF_C", l->off_c, "c, K"},
         {"OFF_R", l->off_R, "R, H x K (output recurrence)"},
+        {"OFF_HALT_W", l->off_halt_w, "halt_w, 1 x H (--end halt)"},
+        {"OFF_HALT_B", l->off_halt_b, "halt_b, 1 (--end halt)"},
+        {"OFF_LEN_W", l->off_len_w, "len_w, M x H (--end length)"},
+        {"OFF_LEN_B", l->off_len_b, "len_b, M (--end length)"},
+        {"OFF_REM_U", l->off_rem_u, "rem_u, H (--end length)"},
         {"PARAMS_COUNT", l->params_count, NULL},
         {"S0_H", l->s0_h, "h(0), B x H"}, {"S0_FB", l->s0_fb, "fb(0), B x K (output recurrence)"},
         {"S0_COUNT", l->s0_count, NULL},
@@ -173,6 +182,12 @@ static void fill_layout(rnnc_emit *e, const void *vctx)
         {"WS_FB0", l->ws_fb0, "fb(0), B x K"},
         {"WS_FB", l->ws_fb, "fb(t) slots (scheduled sampling) or scratch (free running)"},
         {"WS_CTL", l->ws_ctl, "scheduled sampling: the caller's draws, tau x B"},
+        {"WS_SEQ", l->ws_seq, "records: the caller's end, first, length, B x 3"},
+        {"WS_REM", l->ws_rem, "--end length: the caller's r(t), tau x B"},
+        {"WS_Q", l->ws_q, "--end halt: q(t), tau x B"},
+        {"WS_GQ", l->ws_gq, "--end halt: g_q(t), tau x B"},
+        {"WS_PN", l->ws_pn, "--end length: p_n, B x M"},
+        {"WS_GN", l->ws_gn, "--end length: g_n, B x M"},
         {"WS_LOSS", l->ws_loss, "the loss of each batch part, PARTS doubles"},
         {"WS_COUNT", l->ws_count, NULL}, {"X_COUNT", l->x_count, NULL},
         {"Y_COUNT", l->y_count, NULL},
@@ -354,6 +369,7 @@ static int blank_before(const rnnc_spec *s, rnnc_op op)
 {
     switch (op.kind) {
     case RNNC_OP_INPUTS:
+    case RNNC_OP_REMAINING_INPUTS:
     case RNNC_OP_BACKWARD_BEGIN:
     case RNNC_OP_PARAM_GRADS:
     case RNNC_OP_OUTPUT:
@@ -386,7 +402,8 @@ static void fill_steps(rnnc_emit *e, const gen_ctx *g, rnnc_hole_kind hole)
                                     s->name, op->fn);
         for (int k = 0; k < op->nargs && o < sizeof call; k++) {
             const rnnc_arg *a = &op->args[k];
-            if (!a->base) snprintf(arg, sizeof arg, "0");
+            if (a->literal) snprintf(arg, sizeof arg, "%zu", a->off);
+            else if (!a->base) snprintf(arg, sizeof arg, "0");
             else if (a->off == 0) snprintf(arg, sizeof arg, "%s", a->base);
             else snprintf(arg, sizeof arg, "%s + %zu", a->base, a->off);
             o += (size_t)snprintf(call + o, sizeof call - o, "%s%s", k ? ", " : "", arg);

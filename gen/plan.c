@@ -24,9 +24,10 @@ static size_t off_n(const builder *b, size_t t) { return (t - 1) * b->B * b->H; 
 static size_t off_fb(const builder *b, size_t t) { return (t - 1) * b->B * b->fbcol; }
 static size_t off_ctl(const builder *b, size_t t) { return (t - 1) * b->B; }
 
-static rnnc_arg A(const char *base, size_t off) { return (rnnc_arg){base, off}; }
-static rnnc_arg P(const char *base) { return (rnnc_arg){base, 0}; }
-static const rnnc_arg NUL = {NULL, 0};
+static rnnc_arg A(const char *base, size_t off) { return (rnnc_arg){base, off, 0}; }
+static rnnc_arg P(const char *base) { return (rnnc_arg){base, 0, 0}; }
+static rnnc_arg I(size_t v) { return (rnnc_arg){NULL, v, 1}; }
+static const rnnc_arg NUL = {NULL, 0, 0};
 
 /* Append an operation of kind at step t calling fn (NULL: no code) with the n operands. */
 static void add(builder *b, rnnc_op_kind kind, size_t t, const char *fn, int n, const rnnc_arg *args)
@@ -53,7 +54,7 @@ static void add(builder *b, rnnc_op_kind kind, size_t t, const char *fn, int n, 
     op->fn = fn;
     op->nargs = n;
     for (int i = 0; i < n; i++) op->args[i] = args[i];
-    op->adds_loss = kind == RNNC_OP_LOSS;
+    op->adds_loss = kind == RNNC_OP_LOSS || kind == RNNC_OP_HALT_OUT || kind == RNNC_OP_LENGTH_OUT;
 }
 
 #define ADD(b, kind, t, fn, ...)                                                        \
@@ -84,8 +85,11 @@ static void forward(builder *b)
     const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
     const rnnc_feedback_info *fb = &rnnc_feedbacks[s->fb];
     const int model_fb = rec->has_R && fb->from_model, teacher = rec->has_R && !fb->from_model;
+    const rnnc_end_info *end = &rnnc_ends[s->end];
     const size_t T = s->tau, BH = b->B * b->H;
+    if (end->has_length) ADD(b, RNNC_OP_LENGTH_OUT, 1, "length_out", P("params"), P("h"), P("seq"), P("pn"));
     ADD(b, RNNC_OP_INPUTS, 1, "inputs", P("params"), P("x"), A("h", BH));
+    if (end->has_length) ADD(b, RNNC_OP_REMAINING_INPUTS, 1, "remaining_inputs", P("params"), P("rem"), A("h", BH));
     if (teacher) ADD(b, RNNC_OP_TEACHER_INPUTS, 1, "teacher_inputs", P("params"), P("y"), P("fb0"), A("h", BH));
     if (teacher && !rec->has_W) ADD(b, RNNC_OP_ACTIVATE_ALL, 1, "activate_all", A("h", BH));
     if (!model_fb) {
@@ -101,12 +105,13 @@ static void forward(builder *b)
             else ADD(b, RNNC_OP_ACTIVATE, t, "activate", A("h", off_h(b, t)));
             ADD(b, RNNC_OP_OUTPUT, t, "output_step", P("params"), A("h", off_h(b, t)), A("p", off_k(b, t)));
         }
-        ADD(b, RNNC_OP_LOSS, t, "step_loss", A("y", off_y(b, t)), A("p", off_k(b, t)));
+        ADD(b, RNNC_OP_LOSS, t, "step_loss", A("y", off_y(b, t)), A("p", off_k(b, t)), P("seq"), I(t));
         if (model_fb && fb->needs_ctl)
             ADD(b, RNNC_OP_FEEDBACK_OUT, t, "schedule", A("y", off_y(b, t)), A("p", off_k(b, t)),
                 A("ctl", off_ctl(b, t)), A("fb", off_fb(b, t)));
         else if (model_fb) add(b, RNNC_OP_FEEDBACK_OUT, t, NULL, 0, NULL);
     }
+    if (end->has_halt) ADD(b, RNNC_OP_HALT_OUT, 1, "halt", P("params"), A("h", BH), P("seq"), P("q"));
     add(b, RNNC_OP_LOSS_SUM, 1, NULL, 0, NULL);
     ADD(b, RNNC_OP_FINAL_STATE, T, "final_state", A("h", off_h(b, T)), P("s1h"));
     if (!rec->has_R) return;
@@ -124,16 +129,19 @@ static void backward(builder *b)
     const int free_fb = rec->has_R && rnnc_feedbacks[s->fb].differentiable;
     const size_t T = s->tau;
     add(b, RNNC_OP_BACKWARD_BEGIN, 1, NULL, 0, NULL);
+    const int halt = rnnc_ends[s->end].has_halt;
     for (size_t t = T; t >= 1; t--)
-        ADD(b, RNNC_OP_OUTPUT_GRAD, t, "output_grad", A("p", off_k(b, t)), A("y", off_y(b, t)), A("go", off_k(b, t)));
+        ADD(b, RNNC_OP_OUTPUT_GRAD, t, "output_grad", A("p", off_k(b, t)), A("y", off_y(b, t)),
+            A("go", off_k(b, t)), P("seq"), I(t));
     if (!free_fb) ADD(b, RNNC_OP_OUTPUT_BACK, 1, "output_back", P("VT"), P("go"), P("gh"));
+    if (halt) ADD(b, RNNC_OP_HALT_GRAD, 1, "halt_grad", P("params"), P("q"), P("seq"), P("gq"), P("gh"));
     for (size_t t = T; t >= 1 && (rec->has_W || free_fb); t--) {
         if (free_fb && t < T)
             ADD(b, RNNC_OP_FEEDBACK_GRAD, t, "feedback_grad", P("RT"), A("d", off_n(b, t + 1)),
                 A("p", off_k(b, t)), P("r"), A("go", off_k(b, t)));
         if (free_fb)
             ADD(b, RNNC_OP_OUTPUT_BACK_STEP, t, "output_back_step", P("VT"), A("go", off_k(b, t)),
-                A("gh", off_n(b, t)));
+                A("gh", off_n(b, t)), P("params"), A("gq", off_ctl(b, t)));
         ADD(b, RNNC_OP_HIDDEN_GRAD, t, "hidden_grad", P("WT"),
             rec->has_W && t < T ? A("d", off_n(b, t + 1)) : NUL, A("h", off_h(b, t)),
             A("gh", off_n(b, t)), A("d", off_n(b, t)));
@@ -141,6 +149,8 @@ static void backward(builder *b)
     if (!rec->has_W && !free_fb)
         ADD(b, RNNC_OP_HIDDEN_GRAD_ALL, 1, "hidden_grad_all", A("h", off_h(b, 1)), P("gh"), P("d"));
     ADD(b, RNNC_OP_STATE_GRAD, 1, "state_grad", P("ws"), P("d"), P("gh0"), P("gfb0"));
+    if (rnnc_ends[s->end].has_length)
+        ADD(b, RNNC_OP_LENGTH_GRAD, 1, "length_grad", P("params"), P("pn"), P("seq"), P("gn"), P("gh0"));
 }
 
 int rnnc_plan_make(const rnnc_spec *s, rnnc_plan *p)
@@ -156,7 +166,7 @@ int rnnc_plan_make(const rnnc_spec *s, rnnc_plan *p)
     forward(&b);
     backward(&b);
     ADD(&b, RNNC_OP_PARAM_GRADS, 1, "param_grads", P("grads"), P("go"), P("d"), P("h"), P("x"),
-        P("fb0"), P("fb"), P("idx"), P("part"));
+        P("fb0"), P("fb"), P("idx"), P("ws"), P("part"));
     if (b.failed) {
         free(b.ops);
         return -1;
@@ -200,6 +210,18 @@ static int forward_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, si
     size_t t = op.t, T = s->tau;
     char tmp[160];
     switch (op.kind) {
+    case RNNC_OP_LENGTH_OUT:
+        if (k != 0) return 0;
+        snprintf(buf, n, "(10.33n) p_n = softmax(len_b + len_w h(0)), L_n = -log p_n(n) at a record's first step");
+        return 1;
+    case RNNC_OP_REMAINING_INPUTS:
+        if (k != 0) return 0;
+        snprintf(buf, n, "(10.33r) rem_u r(t), t = 1..%zu: the record's remaining steps, a term of a(t)", T);
+        return 1;
+    case RNNC_OP_HALT_OUT:
+        if (k != 0) return 0;
+        snprintf(buf, n, "(10.33h) q(t) = sigmoid(halt_b + halt_w h(t)), L_q(t), t = 1..%zu", T);
+        return 1;
     case RNNC_OP_INPUTS:
         if (k != 0) return 0;
         if (!rec->has_R)
@@ -261,8 +283,9 @@ static int forward_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, si
         snprintf(buf, n, "%s fb(%zu) as a vector, for the next chunk's state", rnnc_feedbacks[s->fb].label, T);
         return 1;
     case RNNC_OP_LOSS_SUM:
-        if (k != 0) return 0;
-        snprintf(buf, n, "(10.13) L = sum_t L(t)");
+        if (k == 0) snprintf(buf, n, "(10.13) L = sum_t L(t)");
+        else if (k == 1) snprintf(buf, n, "(10.32m) a record that ends at step n counts only t <= n");
+        else return 0;
         return 1;
     default:
         return 0;
@@ -308,6 +331,14 @@ static int backward_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, s
             snprintf(buf, n, "(10.19)/(10.21) V^T g_o(t), t = 1..%zu: the terms of grad_h(t) without d(t+1)", T);
         else snprintf(buf, n, "(10.21o) grad_h(t) = V^T g_o(t), t = 1..%zu: nothing of step t+1 depends on h(t)", T);
         return 1;
+    case RNNC_OP_HALT_GRAD:
+        if (k != 0) return 0;
+        snprintf(buf, n, "(10.33h) g_q(t) = q(t) - z(t), grad_h(t) += halt_w^T g_q(t), t = 1..%zu", T);
+        return 1;
+    case RNNC_OP_LENGTH_GRAD:
+        if (k != 0) return 0;
+        snprintf(buf, n, "(10.33n) g_n = p_n - e_n, grad_h(0) += len_w^T g_n");
+        return 1;
     case RNNC_OP_FEEDBACK_GRAD:
         if (k != 0) return 0;
         snprintf(buf, n, "(10.18f) g_o(%zu) += %s, r(%zu) = R^T d(%zu)", t,
@@ -339,7 +370,7 @@ static int param_equation(const rnnc_spec *s, int k, char *buf, size_t n)
 {
     const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
     const int one_hot_fb = rnnc_losses[s->loss].class_targets && !rnnc_feedbacks[s->fb].differentiable;
-    const char *lines[6];
+    const char *lines[10];
     int m = 0;
     lines[m++] = "(10.22) grad_c = sum_t g_o(t)";
     lines[m++] = "(10.23) grad_b = sum_t d(t)";
@@ -350,6 +381,15 @@ static int param_equation(const rnnc_spec *s, int k, char *buf, size_t n)
                                 : "(10.26r) grad_R = sum_t d(t) fb(t-1)^T";
     lines[m++] = s->onehot ? "(10.28) grad_U = sum_t d(t) x(t)^T: column x(t) += d(t)"
                            : "(10.28) grad_U = sum_t d(t) x(t)^T";
+    if (rnnc_ends[s->end].has_halt) {
+        lines[m++] = "(10.33h) grad_halt_w = sum_t g_q(t) h(t)^T";
+        lines[m++] = "(10.33h) grad_halt_b = sum_t g_q(t)";
+    }
+    if (rnnc_ends[s->end].has_length) {
+        lines[m++] = "(10.33n) grad_len_w = g_n h(0)^T";
+        lines[m++] = "(10.33n) grad_len_b = g_n";
+        lines[m++] = "(10.33r) grad_rem_u = sum_t d(t) r(t)";
+    }
     if (k < 0 || k >= m) return 0;
     snprintf(buf, n, "%s", lines[k]);
     return 1;

@@ -13,7 +13,9 @@
 /* The operations, in the order the generated code runs them.  "every t" operations are one
  * product (or loop) over all tau x B columns; the others are one step t. */
 typedef enum {
+    RNNC_OP_LENGTH_OUT,       /* (10.33n) the length output, from h(0) */
     RNNC_OP_INPUTS,           /* b + U x(t) of (10.8), every t */
+    RNNC_OP_REMAINING_INPUTS, /* (10.33r) rem_u r(t), every t */
     RNNC_OP_TEACHER_INPUTS,   /* + R fb(t-1) with the teacher's fb, every t (10.8o/b, 10.11t) */
     RNNC_OP_FEEDBACK_IN,      /* step t: + R fb(t-1), fb from the model (10.8o/b) */
     RNNC_OP_HIDDEN,           /* step t: + W h(t-1), then f (10.8)-(10.9) */
@@ -23,25 +25,30 @@ typedef enum {
     RNNC_OP_OUTPUT,           /* step t: (10.10), needed at once to be fed back */
     RNNC_OP_LOSS,             /* step t: softmax and L(t) (10.11)-(10.14) */
     RNNC_OP_FEEDBACK_OUT,     /* step t: fb(t) (10.11f/s) */
+    RNNC_OP_HALT_OUT,         /* (10.33h) the halting unit q(t) and L_q(t), every t */
     RNNC_OP_FINAL_STATE,      /* (s1) h(tau) for the next chunk */
     RNNC_OP_FINAL_FEEDBACK,   /* (s1) fb(tau) for the next chunk (output recurrence) */
     RNNC_OP_LOSS_SUM,         /* (10.13) L = sum_t L(t): no code of its own */
     RNNC_OP_BACKWARD_BEGIN,   /* (10.17) dL/dL(t) = 1: no code of its own */
     RNNC_OP_OUTPUT_GRAD,      /* step t: (10.18) g_o(t), its own term */
     RNNC_OP_OUTPUT_BACK,      /* V^T g_o(t) of (10.19)/(10.21), every t */
+    RNNC_OP_HALT_GRAD,        /* (10.33h) g_q(t) (and its term of grad_h(t)), every t */
     RNNC_OP_FEEDBACK_GRAD,    /* step t: (10.18f) what reaches o(t) through fb(t) */
     RNNC_OP_OUTPUT_BACK_STEP, /* step t: V^T g_o(t) (10.21f) */
     RNNC_OP_HIDDEN_GRAD,      /* step t: (10.19)/(10.21)/(10.21f) grad_h(t) and d(t) */
     RNNC_OP_HIDDEN_GRAD_ALL,  /* (10.21o) d(t), every t */
     RNNC_OP_STATE_GRAD,       /* (h0) grad_h(0), (fb0) grad_fb(0) */
+    RNNC_OP_LENGTH_GRAD,      /* (10.33n) g_n and its term of grad_h(0) */
     RNNC_OP_PARAM_GRADS       /* (10.22)-(10.28): the parameter gradients, summed over every t */
 } rnnc_op_kind;
 
 /* An operand: the pointer `base + off` (off in elements), one of the names the template's
- * step functions declare (templates/rnn.c), or the null pointer when base is NULL. */
+ * step functions declare (templates/rnn.c); the null pointer when base is NULL; or, when
+ * literal is set, the whole number off (a time step). */
 typedef struct rnnc_arg {
     const char *base;
     size_t off;
+    int literal;
 } rnnc_arg;
 
 #define RNNC_OP_MAX_ARGS 10

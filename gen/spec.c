@@ -14,14 +14,14 @@ enum {
     KEY_VOCAB = 1u << 0, KEY_IN = 1u << 1, KEY_OUT = 1u << 2, KEY_HIDDEN = 1u << 3,
     KEY_TAU = 1u << 4, KEY_BATCH = 1u << 5, KEY_ACT = 1u << 6, KEY_LOSS = 1u << 7,
     KEY_DTYPE = 1u << 8, KEY_NAME = 1u << 9, KEY_FAST = 1u << 10, KEY_REC = 1u << 11,
-    KEY_FB = 1u << 12
+    KEY_FB = 1u << 12, KEY_END = 1u << 13, KEY_MAXLEN = 1u << 14
 };
 
 static const struct { const char *name; unsigned bit; } spec_keys[] = {
     {"vocab", KEY_VOCAB}, {"in", KEY_IN}, {"out", KEY_OUT}, {"hidden", KEY_HIDDEN},
     {"tau", KEY_TAU}, {"batch", KEY_BATCH}, {"act", KEY_ACT}, {"loss", KEY_LOSS},
     {"dtype", KEY_DTYPE}, {"name", KEY_NAME}, {"fast", KEY_FAST}, {"recurrence", KEY_REC},
-    {"feedback", KEY_FB},
+    {"feedback", KEY_FB}, {"end", KEY_END}, {"max_length", KEY_MAXLEN},
 };
 
 void rnnc_spec_begin(rnnc_spec_builder *b)
@@ -34,10 +34,15 @@ void rnnc_spec_begin(rnnc_spec_builder *b)
     strcpy(b->spec.name, "rnn");
 }
 
+/* The bit of KEY, with '-' read as '_' (the option --max-length is the key max_length). */
 static unsigned key_bit(const char *key)
 {
+    char k[32];
+    size_t n = strlen(key);
+    if (n >= sizeof k) return 0;
+    for (size_t i = 0; i <= n; i++) k[i] = key[i] == '-' ? '_' : key[i];
     for (size_t i = 0; i < sizeof spec_keys / sizeof spec_keys[0]; i++)
-        if (strcmp(spec_keys[i].name, key) == 0) return spec_keys[i].bit;
+        if (strcmp(spec_keys[i].name, k) == 0) return spec_keys[i].bit;
     return 0;
 }
 
@@ -256,7 +261,7 @@ int rnnc_spec_set(rnnc_spec_builder *b, const char *key, const char *value, cons
     if (!bit)
         return rnnc_fail(err, errlen,
                          "%s: unknown key '%s' (expected vocab, in, out, hidden, tau, batch, act, "
-                         "loss, recurrence, feedback, dtype, name or fast)",
+                         "loss, recurrence, feedback, end, max_length, dtype, name or fast)",
                          where, key);
     if (b->set & bit) return rnnc_fail(err, errlen, "%s: '%s' is given twice", where, key);
     int rc = 0, k = 0;
@@ -281,6 +286,11 @@ int rnnc_spec_set(rnnc_spec_builder *b, const char *key, const char *value, cons
         rc = set_variant(&k, rnnc_feedback_find(value), rnnc_feedback_choices(), value, where, err, errlen);
         if (rc == 0) s->fb = (rnnc_feedback)k;
         break;
+    case KEY_END:
+        rc = set_variant(&k, rnnc_end_find(value), rnnc_end_choices(), value, where, err, errlen);
+        if (rc == 0) s->end = (rnnc_end)k;
+        break;
+    case KEY_MAXLEN: rc = parse_size(value, RNNC_MAX_LENGTH, &s->max_length, where, err, errlen); break;
     case KEY_DTYPE:
         if (strcmp(value, "float") == 0) s->dtype = RNNC_FLOAT;
         else if (strcmp(value, "double") == 0) s->dtype = RNNC_DOUBLE;
@@ -371,6 +381,15 @@ int rnnc_spec_finish(const rnnc_spec_builder *b, rnnc_spec *out, char *err, size
         return rnnc_fail(err, errlen,
                          "--feedback: only an output recurrence feeds anything back (give "
                          "--recurrence output or both, or drop --feedback)");
+    if ((set & KEY_MAXLEN) && !rnnc_ends[s.end].has_length)
+        return rnnc_fail(err, errlen, "--max-length: only --end length predicts a length (give "
+                         "--end length, or drop --max-length)");
+    if (rnnc_ends[s.end].has_length && !(set & KEY_MAXLEN))
+        return rnnc_fail(err, errlen, "--max-length: missing (--end length predicts lengths "
+                         "1..M: give --max-length M)");
+    if (rnnc_ends[s.end].needs_classes && !s.onehot)
+        return rnnc_fail(err, errlen, "--end: an end symbol (eos) needs a vocabulary (--vocab); "
+                         "dense models can use --end halt or --end length");
     if (s.loss == RNNC_LOSS_NLL && s.n_out < 2)
         return rnnc_fail(err, errlen,
                          "--loss: nll needs at least 2 output classes, got %zu", s.n_out);
@@ -421,6 +440,14 @@ static int layout_params(const rnnc_spec *s, carver *c, rnnc_layout *l)
     l->off_b = carve(c, H);
     l->off_c = carve(c, K);
     l->off_R = carve(c, nR);
+    const rnnc_end_info *end = &rnnc_ends[s->end];
+    size_t M = end->has_length ? s->max_length : 0, nlw;
+    if (!product(&nlw, M, H, 1)) return 0;
+    l->off_halt_w = carve(c, end->has_halt ? H : 0);
+    l->off_halt_b = carve(c, end->has_halt ? 1 : 0);
+    l->off_len_w = carve(c, nlw);
+    l->off_len_b = carve(c, M);
+    l->off_rem_u = carve(c, end->has_length ? H : 0);
     l->params_count = carve(c, 0);
     size_t sh, sk;
     /* h(0) always (an output recurrence ignores it: the step then needs h only as scratch) */
@@ -460,6 +487,15 @@ static int layout_workspace(const rnnc_spec *s, carver *c, rnnc_layout *l)
     /* an index per step and column for nll (an int32 in a real's place), else K reals */
     l->ws_fb = carve(c, nfb);
     l->ws_ctl = carve(c, nctl);
+    const rnnc_end_info *end = &rnnc_ends[s->end];
+    size_t ntb, nbm, M = end->has_length ? s->max_length : 0;
+    if (!(product(&ntb, T, B, 1) && product(&nbm, B, M, 1))) return 0;
+    l->ws_seq = carve(c, 3 * B);
+    l->ws_rem = carve(c, end->has_length ? ntb : 0);
+    l->ws_q = carve(c, end->has_halt ? ntb : 0);
+    l->ws_gq = carve(c, end->has_halt ? ntb : 0);
+    l->ws_pn = carve(c, nbm);
+    l->ws_gn = carve(c, nbm);
     /* Two parts (halves of the batch, one per core) once each half fills a register
      * tile's columns (8); otherwise splitting would only slow the single thread. */
     l->parts = B % 2 == 0 && B >= 16 ? 2 : 1;
@@ -517,10 +553,16 @@ static size_t format_with(const rnnc_spec *s, char *buf, size_t n, const char *p
     if (len < 0 || (size_t)len >= n) return n ? n - 1 : 0;
     /* The recurrence and feedback only when not the default, hidden: specs of the hidden
      * family read as they always have (checkpoints, banners, golden files). */
-    char rec[96] = "";
+    char rec[160] = "";
+    size_t r = 0;
     if (s->rec != RNNC_REC_HIDDEN)
-        snprintf(rec, sizeof rec, " %srecurrence%s%s %sfeedback%s%s", pre, sep,
-                 rnnc_recurrences[s->rec].name, pre, sep, rnnc_feedbacks[s->fb].name);
+        r += (size_t)snprintf(rec, sizeof rec, " %srecurrence%s%s %sfeedback%s%s", pre, sep,
+                              rnnc_recurrences[s->rec].name, pre, sep, rnnc_feedbacks[s->fb].name);
+    if (s->end != RNNC_END_NONE && r < sizeof rec)
+        r += (size_t)snprintf(rec + r, sizeof rec - r, " %send%s%s", pre, sep, rnnc_ends[s->end].name);
+    if (rnnc_ends[s->end].has_length && r < sizeof rec)
+        snprintf(rec + r, sizeof rec - r, " %s%s%s%zu", pre, *pre ? "max-length" : "max_length", sep,
+                 s->max_length);
     int more = snprintf(buf + len, n - (size_t)len,
                         " %shidden%s%zu %stau%s%zu %sbatch%s%zu %sact%s%s %sloss%s%s%s %sdtype%s%s "
                         "%sname%s%s%s",

@@ -21,6 +21,7 @@
 #define RNNC_MAX_BATCH 4096
 #define RNNC_MAX_BUFFER_BYTES ((size_t)1 << 32)
 #define RNNC_MAX_NAME 48
+#define RNNC_MAX_LENGTH 65536   /* --max-length: the lengths a length output can predict */
 
 typedef enum { RNNC_FLOAT = 1, RNNC_DOUBLE = 2 } rnnc_dtype;
 
@@ -35,6 +36,8 @@ typedef struct rnnc_spec {
     rnnc_loss loss;
     rnnc_recurrence rec;   /* hidden (W h(t-1)), output (R fb(t-1)) or both */
     rnnc_feedback fb;      /* what an output recurrence feeds back (teacher for hidden) */
+    rnnc_end end;          /* how a sequence ends (section 10.2.3) */
+    size_t max_length;     /* --end length: lengths 1..max_length (else 0) */
     rnnc_dtype dtype;
     int fast;        /* 1: --fast, plain a*b+c and fast-math; results may differ by backend */
     char name[RNNC_MAX_NAME + 1];
@@ -46,7 +49,10 @@ typedef struct rnnc_spec {
  * scheduled-sampling buffers without scheduled sampling) has no elements. */
 typedef struct rnnc_layout {
     size_t real_size;
-    size_t off_U, off_W, off_V, off_b, off_c, off_R, params_count;   /* parameters = gradients */
+    size_t off_U, off_W, off_V, off_b, off_c, off_R;                 /* parameters = gradients */
+    size_t off_halt_w, off_halt_b;                  /* the halting unit: 1 x H, 1 */
+    size_t off_len_w, off_len_b, off_rem_u;         /* the length output: M x H, M; H */
+    size_t params_count;
     size_t s0_h, s0_fb, s0_count;   /* the initial state: h(0) (B x H), then fb(0) (B x K) */
     size_t ws_h, ws_p, ws_go, ws_gh, ws_d;                    /* workspace nodes */
     size_t ws_gs0;                  /* the gradient of the initial state, s0's layout */
@@ -56,6 +62,10 @@ typedef struct rnnc_layout {
     size_t ws_fb;                   /* scheduled sampling: fb(1..tau) (indices for nll);
                                        free running: B x K scratch for R^T d(t+1) */
     size_t ws_ctl;                  /* scheduled sampling: the caller's draws, tau x B */
+    size_t ws_seq;                  /* records: the caller's end, first, length per column */
+    size_t ws_rem;                  /* --end length: the caller's r(t), tau x B */
+    size_t ws_q, ws_gq;             /* --end halt: q(t) and g_q(t), tau x B each */
+    size_t ws_pn, ws_gn;            /* --end length: p_n and g_n, B x M each */
     size_t ws_loss, ws_count;                                 /* one double per batch part */
     size_t parts;        /* batch parts of a training step (threads may run them at once) */
     size_t x_count, y_count;                                  /* inputs, targets */

@@ -42,6 +42,14 @@ const rnnc_feedback_info rnnc_feedbacks[RNNC_FB_COUNT] = {
                            "scheduled sampling: the data or a sample of the model, per step"},
 };
 
+const rnnc_end_info rnnc_ends[RNNC_END_COUNT] = {
+    [RNNC_END_NONE] = {"none", "NONE", 0, 0, 0, "streams: nothing marks an end"},
+    [RNNC_END_EOS] = {"eos", "EOS", 0, 0, 1, "an end-of-sequence symbol in the vocabulary"},
+    [RNNC_END_HALT] = {"halt", "HALT", 1, 0, 0, "a halting unit: continue or halt at each step (10.33h)"},
+    [RNNC_END_LENGTH] = {"length", "LENGTH", 0, 1, 0,
+                         "a length output and the remaining steps as an input (10.33n), (10.33r)"},
+};
+
 /* The index of the row of a table whose first member (a name) equals name, or -1.  The
  * tables are arrays of structs starting with `const char *name`. */
 static int find(const void *table, size_t count, size_t size, const char *name)
@@ -63,6 +71,7 @@ int rnnc_feedback_find(const char *n)
 {
     return find(rnnc_feedbacks, RNNC_FB_COUNT, sizeof rnnc_feedbacks[0], n);
 }
+int rnnc_end_find(const char *n) { return find(rnnc_ends, RNNC_END_COUNT, sizeof rnnc_ends[0], n); }
 
 /* "a, b or c" from the names of a table, into buf. */
 static const char *choices(char *buf, size_t n, const void *table, size_t count, size_t size)
@@ -98,6 +107,12 @@ const char *rnnc_feedback_choices(void)
 {
     static char buf[64];
     return choices(buf, sizeof buf, rnnc_feedbacks, RNNC_FB_COUNT, sizeof rnnc_feedbacks[0]);
+}
+
+const char *rnnc_end_choices(void)
+{
+    static char buf[64];
+    return choices(buf, sizeof buf, rnnc_ends, RNNC_END_COUNT, sizeof rnnc_ends[0]);
 }
 
 char *rnnc_variant_text(char *buf, size_t n, const char *tmpl, size_t t)

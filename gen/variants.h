@@ -1,5 +1,5 @@
 /* variants.h: everything rnnc knows about each variant of a model, one table per axis
- * (activation, loss, recurrence, feedback): the spec value, the constant the generated code
+ * (activation, loss, recurrence, feedback, end): the spec value, the constant the generated code
  * uses, the C spelling, the derivative, and the equation text (labels of gen/EQUATIONS.md).
  * spec.c parses with these tables, plan.c and equations.c write equations from them, gen.c
  * writes the generated code's constants and macros from them.  Adding a variant is adding a
@@ -16,6 +16,7 @@ typedef enum { RNNC_ACT_TANH, RNNC_ACT_RELU, RNNC_ACT_SIGMOID, RNNC_ACT_COUNT } 
 typedef enum { RNNC_LOSS_NLL, RNNC_LOSS_MSE, RNNC_LOSS_COUNT } rnnc_loss;
 typedef enum { RNNC_REC_HIDDEN, RNNC_REC_OUTPUT, RNNC_REC_BOTH, RNNC_REC_COUNT } rnnc_recurrence;
 typedef enum { RNNC_FB_TEACHER, RNNC_FB_FREE, RNNC_FB_SCHEDULED, RNNC_FB_COUNT } rnnc_feedback;
+typedef enum { RNNC_END_NONE, RNNC_END_EOS, RNNC_END_HALT, RNNC_END_LENGTH, RNNC_END_COUNT } rnnc_end;
 
 /* An activation f of (10.9). */
 typedef struct rnnc_act_info {
@@ -64,22 +65,35 @@ typedef struct rnnc_feedback_info {
     const char *what;
 } rnnc_feedback_info;
 
+/* How a sequence ends (section 10.2.3). */
+typedef struct rnnc_end_info {
+    const char *name;    /* "halt" */
+    const char *upper;   /* NAME_END_<upper> */
+    int has_halt;        /* a halting unit q(t) (10.33h) */
+    int has_length;      /* a length output and the remaining-steps input (10.33n), (10.33r) */
+    int needs_classes;   /* an end symbol: only with a vocabulary (nll) */
+    const char *what;
+} rnnc_end_info;
+
 extern const rnnc_act_info rnnc_acts[RNNC_ACT_COUNT];
 extern const rnnc_loss_info rnnc_losses[RNNC_LOSS_COUNT];
 extern const rnnc_recurrence_info rnnc_recurrences[RNNC_REC_COUNT];
 extern const rnnc_feedback_info rnnc_feedbacks[RNNC_FB_COUNT];
+extern const rnnc_end_info rnnc_ends[RNNC_END_COUNT];
 
 /* The row whose name is name, by axis: returns its index, or -1. */
 int rnnc_act_find(const char *name);
 int rnnc_loss_find(const char *name);
 int rnnc_recurrence_find(const char *name);
 int rnnc_feedback_find(const char *name);
+int rnnc_end_find(const char *name);
 
 /* "tanh, relu or sigmoid": the names of an axis for messages (static storage). */
 const char *rnnc_act_choices(void);
 const char *rnnc_loss_choices(void);
 const char *rnnc_recurrence_choices(void);
 const char *rnnc_feedback_choices(void);
+const char *rnnc_end_choices(void);
 
 /* Expand an equation template into buf (n bytes, always terminated): "{t}", "{t-1}", "{t+1}"
  * become t, t-1, t+1 (or the letters "t", "t-1", "t+1" when t is 0: an equation over every

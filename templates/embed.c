@@ -61,7 +61,7 @@ void rnn_reset(struct rnn_state *state)
 void rnn_step(struct rnn_state *state, const rnn_input *input, rnn_real *out)
 {
     size_t i;
-    rnn_hidden_col(rnn_params, input, state->h, RNN_STATE_FB(state), state->next);
+    rnn_hidden_col(rnn_params, input, 0, state->h, RNN_STATE_FB(state), state->next);
     for (i = 0; i < RNN_HIDDEN; i++) state->h[i] = state->next[i];
     (void)rnn_output_col(rnn_params, state->h, 0, out);
 #if RNN_HAS_R

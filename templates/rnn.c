@@ -80,6 +80,15 @@ double sqrt(double);
  * within the sweep; and gradients flow through them (free running).  Kernels a model does
  * not use are not compiled (unused static functions draw warnings). */
 #define RNN_MODEL_FB (RNN_HAS_R && RNN_FB != RNN_FB_TEACHER)
+#define RNN_HAS_HALT (RNN_END == RNN_END_HALT)
+#define RNN_HAS_LENGTH (RNN_END == RNN_END_LENGTH)
+/* Records (section 10.2.3): column b's values at RNN_WS_SEQ + 3 b (see the header): where its
+ * record ends in this chunk (0: not in it), whether step 1 starts it, its whole length.  A
+ * step t after the end carries no loss and no gradient (10.32m). */
+#define RNN_SEQ_END(seq, b) ((size_t)(seq)[3 * (b)])
+#define RNN_SEQ_FIRST(seq, b) ((seq)[3 * (b) + 1] != 0)
+#define RNN_SEQ_LENGTH(seq, b) ((size_t)(seq)[3 * (b) + 2])
+#define RNN_MASKED(seq, b, t) (RNN_SEQ_END(seq, b) != 0 && (size_t)(t) > RNN_SEQ_END(seq, b))
 #define RNN_DIFF_FB (RNN_HAS_R && RNN_FB == RNN_FB_FREE)
 
 /* The share [n part / RNN_PARTS, n (part+1) / RNN_PARTS) of n items that part q handles. */
@@ -225,6 +234,24 @@ static void rnn_inputs(const rnn_real *restrict P, const rnn_input *restrict x, 
 #endif
 }
 
+#if RNN_HAS_LENGTH
+/* (10.33r) a(t) += rem_u r(t) for every step and column of a part: r(t), the record's
+ * remaining steps scaled by 1/RNN_MAX_LENGTH, from the caller (rem = r(1) of the part,
+ * RNN_BATCH apart per step).  h = a(1) of the part. */
+static void rnn_remaining_inputs(const rnn_real *restrict P, const rnn_real *restrict rem,
+                                 rnn_real *restrict h)
+{
+    const rnn_real *u = P + RNN_OFF_REM_U;
+    size_t t, bi, i;
+    for (t = 0; t < RNN_TAU; t++)
+        for (bi = 0; bi < RNN_PART_BATCH; bi++) {
+            rnn_real *hb = h + (t * RNN_BATCH + bi) * RNN_HIDDEN;
+            const rnn_real r = rem[t * RNN_BATCH + bi];
+            for (i = 0; i < RNN_HIDDEN; i++) hb[i] = RNN_FMA(u[i], r, hb[i]);
+        }
+}
+#endif
+
 #if RNN_HAS_R
 /* a(t) += R fb(t-1) for the columns of a part: fb holds RNN_PART_BATCH vectors of RNN_N_OUT
  * values (dense feedback: fb(0), free running's p(t-1), mse's y(t-1) or scheduled choice). */
@@ -343,14 +370,16 @@ static void rnn_output_step(const rnn_real *restrict P, const rnn_real *restrict
 }
 #endif
 
-/* Equations (10.11) and (10.14) at one step, every column of a part: p(t) = softmax(o(t))
- * in place (nll) or o(t) itself (mse); returns the sum of L(t) over the columns. */
-static double rnn_step_loss(const rnn_target *restrict y, rnn_real *restrict p)
+/* Equations (10.11) and (10.14) at step t, every column of a part: p(t) = softmax(o(t)) in
+ * place (nll) or o(t) itself (mse); returns the sum of L(t) over the columns whose record has
+ * not ended before t (10.32m). */
+static double rnn_step_loss(const rnn_target *restrict y, rnn_real *restrict p,
+                            const rnn_real *restrict seq, size_t t)
 {
     double loss = 0;
     size_t bi;
     for (bi = 0; bi < RNN_PART_BATCH; bi++)
-        loss += rnn_output_finish(y + bi * RNN_Y_COL, p + bi * RNN_N_OUT);
+        loss += rnn_output_finish(RNN_MASKED(seq, bi, t) ? 0 : y + bi * RNN_Y_COL, p + bi * RNN_N_OUT);
     return loss;
 }
 
@@ -429,17 +458,81 @@ static void rnn_final_feedback(const rnn_real *restrict fb, rnn_real *restrict s
 #endif
 #endif
 
+#if RNN_HAS_HALT
+/* log(1 + e^x) in double, without overflow. */
+static double rnn_softplus(double x)
+{
+    return x > 0 ? x + log(1 + exp(-x)) : log(1 + exp(x));
+}
+#endif
+
+#if RNN_HAS_HALT
+/* (10.33h) The halting unit for every step and column of a part: q(t) = sigmoid(halt_b +
+ * halt_w h(t)) into q (RNN_BATCH apart per step), and the sum of its cross-entropy L_q(t)
+ * with z(t) = [t = n] over the steps t <= n (10.32m), computed from the logit s as
+ * z softplus(-s) + (1 - z) softplus(s).  h = h(1) of the part. */
+static double rnn_halt(const rnn_real *restrict P, const rnn_real *restrict h,
+                       const rnn_real *restrict seq, rnn_real *restrict q)
+{
+    const rnn_real *w = P + RNN_OFF_HALT_W;
+    double loss = 0;
+    size_t t, bi, i;
+    for (t = 1; t <= RNN_TAU; t++)
+        for (bi = 0; bi < RNN_PART_BATCH; bi++) {
+            const rnn_real *hb = h + ((t - 1) * RNN_BATCH + bi) * RNN_HIDDEN;
+            rnn_real sl = P[RNN_OFF_HALT_B];
+            for (i = 0; i < RNN_HIDDEN; i++) sl = RNN_FMA(w[i], hb[i], sl);
+            q[(t - 1) * RNN_BATCH + bi] = 1 / (1 + RNN_EXP(-sl));
+            if (!RNN_MASKED(seq, bi, t))
+                loss += RNN_SEQ_END(seq, bi) == t ? rnn_softplus(-(double)sl) : rnn_softplus((double)sl);
+        }
+    return loss;
+}
+#endif
+
+#if RNN_HAS_LENGTH
+/* (10.33n) The length output of every column of a part, from h(0): p_n = softmax(len_b +
+ * len_w h(0)) into pn (RNN_MAX_LENGTH values per column); returns the sum of
+ * L_n = -log p_n(n) over the columns whose step 1 starts a record. */
+static double rnn_length_out(const rnn_real *restrict P, const rnn_real *restrict h0,
+                             const rnn_real *restrict seq, rnn_real *restrict pn)
+{
+    double loss = 0;
+    size_t bi, m;
+    for (bi = 0; bi < RNN_PART_BATCH; bi++)
+        for (m = 0; m < RNN_MAX_LENGTH; m++) pn[bi * RNN_MAX_LENGTH + m] = P[RNN_OFF_LEN_B + m];
+    rnn_gemm_acc(pn, RNN_MAX_LENGTH, P + RNN_OFF_LEN_W, RNN_MAX_LENGTH, RNN_HIDDEN, h0, RNN_HIDDEN,
+                 RNN_PART_BATCH);
+    for (bi = 0; bi < RNN_PART_BATCH; bi++) {
+        rnn_real *o = pn + bi * RNN_MAX_LENGTH, mx = o[0], sum = 0;
+        for (m = 1; m < RNN_MAX_LENGTH; m++) mx = o[m] > mx ? o[m] : mx;
+        if (RNN_SEQ_FIRST(seq, bi)) loss += (double)mx - (double)o[RNN_SEQ_LENGTH(seq, bi) - 1];
+        for (m = 0; m < RNN_MAX_LENGTH; m++) {
+            o[m] = RNN_EXP(o[m] - mx);
+            sum += o[m];
+        }
+        if (RNN_SEQ_FIRST(seq, bi)) loss += (double)RNN_LOG(sum);
+        for (m = 0; m < RNN_MAX_LENGTH; m++) o[m] /= sum;
+    }
+    return loss;
+}
+#endif
+
 /* ---- Backward kernels ---- */
 
-/* Output gradient, (10.18): g_o(t) = p(t) - e_y(t) (softmax + nll) or o(t) - y(t) (mse),
- * every column of a part. */
+/* Output gradient, (10.18) at step t: g_o(t) = p(t) - e_y(t) (softmax + nll) or o(t) - y(t)
+ * (mse), every column of a part; 0 after the column's record has ended (10.32m). */
 static void rnn_output_grad(const rnn_real *restrict p, const rnn_target *restrict y,
-                            rnn_real *restrict go)
+                            rnn_real *restrict go, const rnn_real *restrict seq, size_t t)
 {
     for (size_t bi = 0; bi < RNN_PART_BATCH; bi++) {
         const rnn_real *pb = p + bi * RNN_N_OUT;
         rnn_real *gb = go + bi * RNN_N_OUT;
         size_t i;
+        if (RNN_MASKED(seq, bi, t)) {
+            for (i = 0; i < RNN_N_OUT; i++) gb[i] = 0;
+            continue;
+        }
 #if RNN_LOSS == RNN_LOSS_NLL
         for (i = 0; i < RNN_N_OUT; i++) gb[i] = pb[i];
         gb[y[bi]] -= 1;
@@ -479,13 +572,23 @@ static void rnn_feedback_grad(const rnn_real *restrict RT, const rnn_real *restr
 }
 
 /* The V^T g_o(t) term of (10.21f) at one step, every column of a part (free running: g_o(t)
- * is complete only once step t+1's d is known). */
+ * is complete only once step t+1's d is known), and the halting unit's halt_w^T g_q(t)
+ * (10.33h; gq = g_q(t) of the part). */
 static void rnn_output_back_step(const rnn_real *restrict VT, const rnn_real *restrict go,
-                                 rnn_real *restrict gh)
+                                 rnn_real *restrict gh, const rnn_real *restrict P,
+                                 const rnn_real *restrict gq)
 {
     size_t i;
     for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) gh[i] = 0;
     rnn_gemm_acc(gh, RNN_HIDDEN, VT, RNN_HIDDEN, RNN_N_OUT, go, RNN_N_OUT, RNN_PART_BATCH);
+#if RNN_HAS_HALT
+    for (size_t bi = 0; bi < RNN_PART_BATCH; bi++)
+        for (i = 0; i < RNN_HIDDEN; i++)
+            gh[bi * RNN_HIDDEN + i] = RNN_FMA(P[RNN_OFF_HALT_W + i], gq[bi], gh[bi * RNN_HIDDEN + i]);
+#else
+    (void)P;
+    (void)gq;
+#endif
 }
 #else
 /* The V^T g_o(t) term of (10.19)/(10.21) for every step and column of a part:
@@ -552,6 +655,49 @@ static void rnn_state_grad(const rnn_real *restrict ws, const rnn_real *restrict
     (void)d1;
     (void)gfb0;
 }
+
+#if RNN_HAS_HALT
+/* (10.33h) g_q(t) = q(t) - z(t) (0 after the end, 10.32m) for every step and column of a part,
+ * into gq; without free running also grad_h(t) += halt_w^T g_q(t) into gh (which holds
+ * V^T g_o(t) already); free running adds it in rnn_output_back_step. */
+static void rnn_halt_grad(const rnn_real *restrict P, const rnn_real *restrict q,
+                          const rnn_real *restrict seq, rnn_real *restrict gq, rnn_real *restrict gh)
+{
+    const rnn_real *w = P + RNN_OFF_HALT_W;
+    size_t t, bi, i;
+    for (t = 1; t <= RNN_TAU; t++)
+        for (bi = 0; bi < RNN_PART_BATCH; bi++) {
+            const size_t k = (t - 1) * RNN_BATCH + bi;
+            const rnn_real g = RNN_MASKED(seq, bi, t) ? 0 : q[k] - (RNN_SEQ_END(seq, bi) == t ? 1 : 0);
+            rnn_real *ghb = gh + k * RNN_HIDDEN;
+            gq[k] = g;
+            for (i = 0; i < RNN_HIDDEN && !RNN_DIFF_FB; i++) ghb[i] = RNN_FMA(w[i], g, ghb[i]);
+        }
+}
+#endif
+
+#if RNN_HAS_LENGTH
+/* (10.33n) g_n = p_n - e_n for the columns of a part whose step 1 starts a record (else 0),
+ * into gn, and grad_h(0) += len_w^T g_n into gh0 (after rnn_state_grad). */
+static void rnn_length_grad(const rnn_real *restrict P, const rnn_real *restrict pn,
+                            const rnn_real *restrict seq, rnn_real *restrict gn,
+                            rnn_real *restrict gh0)
+{
+    const rnn_real *lw = P + RNN_OFF_LEN_W;
+    size_t bi, m, j;
+    for (bi = 0; bi < RNN_PART_BATCH; bi++) {
+        rnn_real *g = gn + bi * RNN_MAX_LENGTH;
+        const int first = RNN_SEQ_FIRST(seq, bi);
+        for (m = 0; m < RNN_MAX_LENGTH; m++) g[m] = first ? pn[bi * RNN_MAX_LENGTH + m] : 0;
+        if (first) g[RNN_SEQ_LENGTH(seq, bi) - 1] -= 1;
+        for (j = 0; j < RNN_HIDDEN; j++) {
+            rnn_real acc = gh0[bi * RNN_HIDDEN + j];
+            for (m = 0; m < RNN_MAX_LENGTH; m++) acc = RNN_FMA(lw[j * RNN_MAX_LENGTH + m], g[m], acc);
+            gh0[bi * RNN_HIDDEN + j] = acc;
+        }
+    }
+}
+#endif
 
 /* ---- Parameter gradients ---- */
 
@@ -641,13 +787,59 @@ RNN_INLINE void rnn_param_grads_share(rnn_real *restrict G, const rnn_real *rest
 #endif
 }
 
-/* Part `part`'s share of the parameter gradients (rnn_param_grads_share): the same sums,
- * in the same order, however the elements are shared out. */
+#if RNN_HAS_HALT || RNN_HAS_LENGTH
+/* The end outputs' gradients (section 10.2.3) for part's share of their elements (columns
+ * [j0, j1) of H, rows [m0, m1) of len_b; halt_b in the part whose share of H ends at H),
+ * each summed over the steps and columns k = (t-1) B + b in order:
+ * (10.33h) grad_halt_w = sum g_q(t) h(t)^T, grad_halt_b = sum g_q(t);
+ * (10.33n) grad_len_w = sum_b g_n h(0)^T, grad_len_b = sum_b g_n;
+ * (10.33r) grad_rem_u = sum d(t) r(t).  h = h(0) of the whole workspace. */
+static void rnn_end_grads(rnn_real *restrict G, const rnn_real *restrict d,
+                          const rnn_real *restrict h, const rnn_real *restrict ws, size_t part)
+{
+    const size_t j0 = RNN_SHARE_BEGIN(RNN_HIDDEN, part), j1 = RNN_SHARE_BEGIN(RNN_HIDDEN, part + 1);
+    const size_t n = RNN_TAU * RNN_BATCH;
+    size_t k, i;
+    (void)d;
+#if RNN_HAS_HALT
+    const rnn_real *gq = ws + RNN_WS_GQ;
+    for (k = 0; k < n; k++) {
+        const rnn_real *hk = h + (RNN_BATCH + k) * RNN_HIDDEN;
+        for (i = j0; i < j1; i++) G[RNN_OFF_HALT_W + i] = RNN_FMA(gq[k], hk[i], G[RNN_OFF_HALT_W + i]);
+        if (j1 == RNN_HIDDEN) G[RNN_OFF_HALT_B] += gq[k];
+    }
+#endif
+#if RNN_HAS_LENGTH
+    const rnn_real *gn = ws + RNN_WS_GN, *rem = ws + RNN_WS_REM;
+    const size_t m0 = RNN_SHARE_BEGIN(RNN_MAX_LENGTH, part), m1 = RNN_SHARE_BEGIN(RNN_MAX_LENGTH, part + 1);
+    size_t m;
+    for (k = 0; k < RNN_BATCH; k++) {
+        const rnn_real *g = gn + k * RNN_MAX_LENGTH, *h0 = h + k * RNN_HIDDEN;
+        for (i = j0; i < j1; i++)
+            for (m = 0; m < RNN_MAX_LENGTH; m++)
+                G[RNN_OFF_LEN_W + i * RNN_MAX_LENGTH + m] =
+                    RNN_FMA(g[m], h0[i], G[RNN_OFF_LEN_W + i * RNN_MAX_LENGTH + m]);
+        for (m = m0; m < m1; m++) G[RNN_OFF_LEN_B + m] += g[m];
+    }
+    for (k = 0; k < n; k++)
+        for (i = j0; i < j1; i++)
+            G[RNN_OFF_REM_U + i] = RNN_FMA(d[k * RNN_HIDDEN + i], rem[k], G[RNN_OFF_REM_U + i]);
+#endif
+}
+#endif
+
+/* Part `part`'s share of the parameter gradients (rnn_param_grads_share, rnn_end_grads): the
+ * same sums, in the same order, however the elements are shared out. */
 static void rnn_param_grads(rnn_real *restrict G, const rnn_real *restrict go,
                             const rnn_real *restrict d, const rnn_real *restrict h,
                             const rnn_input *restrict x, const rnn_real *fb0, const rnn_real *fb,
-                            const int32_t *idx, size_t part)
+                            const int32_t *idx, const rnn_real *restrict ws, size_t part)
 {
+#if RNN_HAS_HALT || RNN_HAS_LENGTH
+    rnn_end_grads(G, d, h, ws, part);
+#else
+    (void)ws;
+#endif
     /* Constant ranges in each call, so every product is specialised. */
 #if RNN_PARTS == 2
     if (part) {
@@ -683,6 +875,10 @@ static double rnn_forward_part(const rnn_real *params, const rnn_input *x, const
     const rnn_real *ctl = ws + RNN_WS_CTL + col;          /* the draws of step 1 */
     rnn_real *s1h = ws + RNN_WS_S1 + col * RNN_HIDDEN;    /* the final state */
     rnn_real *s1fb = ws + RNN_WS_S1 + RNN_S0_FB + col * RNN_N_OUT;
+    const rnn_real *seq = ws + RNN_WS_SEQ + 3 * col;     /* the records' ends */
+    const rnn_real *rem = ws + RNN_WS_REM + col;         /* --end length: r(1) */
+    rnn_real *q = ws + RNN_WS_Q + col;                   /* --end halt: q(1) */
+    rnn_real *pn = ws + RNN_WS_PN + col * RNN_MAX_LENGTH; /* --end length: p_n */
     double loss = 0;
     size_t i;
     x += col * RNN_X_COL;
@@ -695,17 +891,20 @@ static double rnn_forward_part(const rnn_real *params, const rnn_input *x, const
     rnn_inputs(params, x, h + RNN_BATCH * RNN_HIDDEN);
     rnn_hidden_step(params, h, h + RNN_BATCH * RNN_HIDDEN);
     rnn_outputs(params, h + RNN_BATCH * RNN_HIDDEN, p);
-    loss += rnn_step_loss(y, p);
+    loss += rnn_step_loss(y, p, seq, 1);
     rnn_final_state(h + RNN_BATCH * RNN_HIDDEN, s1h);
     /*@ end @*/
     (void)fb0;
     (void)fb;
     (void)ctl;
     (void)s1fb;
+    (void)rem;
+    (void)q;
+    (void)pn;
     return loss;
 }
 
-static void rnn_backward_part(const rnn_target *y, rnn_real *ws, size_t part)
+static void rnn_backward_part(const rnn_real *params, const rnn_target *y, rnn_real *ws, size_t part)
 {
     const size_t col = part * RNN_PART_BATCH;
     const rnn_real *h = ws + RNN_WS_H + col * RNN_HIDDEN;
@@ -717,17 +916,25 @@ static void rnn_backward_part(const rnn_target *y, rnn_real *ws, size_t part)
     rnn_real *gfb0 = ws + RNN_WS_GS0 + RNN_S0_FB + col * RNN_N_OUT;
     rnn_real *r = ws + RNN_WS_FB + col * RNN_FB_COL;      /* free running's scratch */
     const rnn_real *WT = ws + RNN_WS_WT, *VT = ws + RNN_WS_VT, *RT = ws + RNN_WS_RT;
+    const rnn_real *seq = ws + RNN_WS_SEQ + 3 * col;      /* the records' ends */
+    const rnn_real *q = ws + RNN_WS_Q + col, *pn = ws + RNN_WS_PN + col * RNN_MAX_LENGTH;
+    rnn_real *gq = ws + RNN_WS_GQ + col, *gn = ws + RNN_WS_GN + col * RNN_MAX_LENGTH;
     y += col * RNN_Y_COL;
     /*@ BACKWARD_STEPS @*/
-    rnn_output_grad(p, y, go);
+    rnn_output_grad(p, y, go, seq, 1);
     rnn_output_back(VT, go, gh);
     rnn_hidden_grad(WT, 0, h + RNN_BATCH * RNN_HIDDEN, gh, d);
     rnn_state_grad(ws, d, gh0, gfb0);
     /*@ end @*/
+    (void)params;
     (void)p;
     (void)r;
     (void)WT;
     (void)RT;
+    (void)q;
+    (void)pn;
+    (void)gq;
+    (void)gn;
 }
 
 /* Part `part`'s share of the parameter gradients, from the whole workspace.  The feedback
@@ -750,7 +957,7 @@ static void rnn_grads_part(const rnn_input *x, const rnn_target *y, const rnn_re
 #endif
     (void)y;
     /*@ PARAM_GRADS @*/
-    rnn_param_grads(grads, go, d, h, x, fb0, fb, idx, part);
+    rnn_param_grads(grads, go, d, h, x, fb0, fb, idx, ws, part);
     /*@ end @*/
 }
 
@@ -778,14 +985,15 @@ void rnn_backward(const rnn_real *params, const rnn_input *x, const rnn_target *
 {
     size_t q;
     for (q = 0; q < RNN_PARTS; q++) rnn_backward_prepare(params, ws, grads, q);
-    for (q = 0; q < RNN_PARTS; q++) rnn_backward_part(y, ws, q);
+    for (q = 0; q < RNN_PARTS; q++) rnn_backward_part(params, y, ws, q);
     for (q = 0; q < RNN_PARTS; q++) rnn_grads_part(x, y, ws, grads, q);
 }
 
 void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *s_in,
               rnn_real *s_out, rnn_real *out)
 {
-    rnn_hidden_col(params, x, s_in, s_in + RNN_HIDDEN, s_out);
+    const rnn_real r = RNN_HAS_LENGTH ? s_in[RNN_STEP_R] : 0;
+    rnn_hidden_col(params, x, r, s_in, s_in + RNN_HIDDEN, s_out);
     (void)rnn_output_col(params, s_out, 0, out);
 #if RNN_HAS_R
     {
@@ -793,7 +1001,20 @@ void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *s_in,
         for (i = 0; i < RNN_N_OUT; i++) s_out[RNN_HIDDEN + i] = out[i];
     }
 #endif
+#if RNN_HAS_HALT
+    out[RNN_N_OUT] = rnn_halt_col(params, s_out);
+#endif
+#if RNN_HAS_LENGTH
+    s_out[RNN_STEP_R] = r;
+#endif
 }
+
+#if RNN_HAS_LENGTH
+void rnn_length(const rnn_real *params, const rnn_real *h0, rnn_real *pn)
+{
+    rnn_length_col(params, h0, pn);
+}
+#endif
 
 rnn_real rnn_train_part(rnn_real *params, rnn_real *grads, rnn_real *opt, const rnn_input *x,
                         const rnn_target *y, const rnn_real *s0, rnn_real *ws,
@@ -813,7 +1034,7 @@ rnn_real rnn_train_part(rnn_real *params, rnn_real *grads, rnn_real *opt, const 
     for (i = 0; i < RNN_PARTS; i++) sum += part_loss[i];
     loss = (rnn_real)sum;
     if (!(loss - loss == 0)) return loss; /* NaN or infinite: leave the parameters alone */
-    if (stage == 1) rnn_backward_part(y, ws, q);
+    if (stage == 1) rnn_backward_part(params, y, ws, q);
     else if (stage == 2) rnn_grads_part(x, y, ws, grads, q);
     else if (stage == 3 && q == 0) rnn_update(params, grads, opt, opt + RNN_PARAMS_COUNT, hp);
     return loss;
@@ -833,13 +1054,15 @@ rnn_real rnn_train_step(rnn_real *params, rnn_real *grads, rnn_real *opt, const 
 
 const struct rnn_descriptor rnn_descriptor = {
     RNN_ABI_VERSION, sizeof(struct rnn_descriptor), RNN_DTYPE, RNN_ONEHOT, RNN_ACT, RNN_LOSS,
-    RNN_REC, RNN_FB, RNN_FAST, 0,
-    RNN_N_IN, RNN_HIDDEN, RNN_N_OUT, RNN_TAU, RNN_BATCH,
-    RNN_OFF_U, RNN_OFF_W, RNN_OFF_V, RNN_OFF_B, RNN_OFF_C, RNN_OFF_R, RNN_PARAMS_COUNT,
+    RNN_REC, RNN_FB, RNN_END, RNN_FAST,
+    RNN_N_IN, RNN_HIDDEN, RNN_N_OUT, RNN_TAU, RNN_BATCH, RNN_MAX_LENGTH,
+    RNN_OFF_U, RNN_OFF_W, RNN_OFF_V, RNN_OFF_B, RNN_OFF_C, RNN_OFF_R,
+    RNN_OFF_HALT_W, RNN_OFF_HALT_B, RNN_OFF_LEN_W, RNN_OFF_LEN_B, RNN_OFF_REM_U, RNN_PARAMS_COUNT,
     RNN_S0_H, RNN_S0_FB, RNN_S0_COUNT,
     RNN_WS_H, RNN_WS_P, RNN_WS_GO, RNN_WS_GH, RNN_WS_D, RNN_WS_GS0, RNN_WS_S1, RNN_WS_WT,
-    RNN_WS_VT, RNN_WS_RT, RNN_WS_FB0, RNN_WS_FB, RNN_WS_CTL, RNN_WS_LOSS, RNN_WS_COUNT,
+    RNN_WS_VT, RNN_WS_RT, RNN_WS_FB0, RNN_WS_FB, RNN_WS_CTL, RNN_WS_SEQ, RNN_WS_REM, RNN_WS_Q,
+    RNN_WS_GQ, RNN_WS_PN, RNN_WS_GN, RNN_WS_LOSS, RNN_WS_COUNT,
     RNN_X_COUNT, RNN_Y_COUNT, RNN_OPT_COUNT, RNN_PARTS, RNN_STAGES,
     RNN_NAME, RNN_SPEC, "rnn_forward", "rnn_backward", "rnn_step", "rnn_train_step",
-    "rnn_train_part",
+    "rnn_train_part", RNN_HAS_LENGTH ? "rnn_length" : 0, RNN_STEP_STATE, RNN_STEP_OUT,
 };

@@ -41,6 +41,12 @@ extern "C" {
 #define RNN_LOSS RNN_LOSS_NLL
 #define RNN_REC RNN_REC_HIDDEN
 #define RNN_FB RNN_FB_TEACHER
+#define RNN_END_NONE 0
+#define RNN_END_EOS 1
+#define RNN_END_HALT 2
+#define RNN_END_LENGTH 3
+#define RNN_END RNN_END_NONE
+#define RNN_MAX_LENGTH 0 /* --end length: lengths 1..RNN_MAX_LENGTH */
 #define RNN_HAS_W 1     /* a(t) has W h(t-1) */
 #define RNN_HAS_R 0     /* a(t) has R fb(t-1) */
 #define RNN_FAST 0      /* 1: plain a*b+c for speed; backends may differ in the last bits */
@@ -61,6 +67,11 @@ typedef int32_t rnn_target;
 #define RNN_OFF_B 80
 #define RNN_OFF_C 96
 #define RNN_OFF_R 112
+#define RNN_OFF_HALT_W 112
+#define RNN_OFF_HALT_B 112
+#define RNN_OFF_LEN_W 112
+#define RNN_OFF_LEN_B 112
+#define RNN_OFF_REM_U 112
 #define RNN_PARAMS_COUNT 112
 #define RNN_S0_H 0
 #define RNN_S0_FB 8
@@ -78,8 +89,14 @@ typedef int32_t rnn_target;
 #define RNN_WS_FB0 240
 #define RNN_WS_FB 240
 #define RNN_WS_CTL 240
-#define RNN_WS_LOSS 240
-#define RNN_WS_COUNT 256
+#define RNN_WS_SEQ 240
+#define RNN_WS_REM 256
+#define RNN_WS_Q 256
+#define RNN_WS_GQ 256
+#define RNN_WS_PN 256
+#define RNN_WS_GN 256
+#define RNN_WS_LOSS 256
+#define RNN_WS_COUNT 272
 #define RNN_X_COUNT 6
 #define RNN_Y_COUNT 6
 #define RNN_OPT_COUNT 224
@@ -115,7 +132,18 @@ typedef int32_t rnn_target;
  * exceeds that uniform number, for mse o(t) itself; 1 or more, whatever the caller left in
  * fb(t)'s slot at RNN_WS_FB + (t-1) * RNN_BATCH + b (nll: a class index, as an rnn_real) or
  * RNN_WS_FB + ((t-1) * RNN_BATCH + b) * RNN_N_OUT (mse: RNN_N_OUT values) (a fixed choice,
- * as a gradient check needs).  The forward pass leaves each step's choice in those slots. */
+ * as a gradient check needs).  The forward pass leaves each step's choice in those slots.
+ *
+ * Records (section 10.2.3): before each forward or training call the caller writes three
+ * values per column b at RNN_WS_SEQ + 3 b: n, the step of this chunk where the column's
+ * record ends (1..tau; 0: it goes on past the chunk, as in a stream: all zeros, the
+ * workspace's state after allocation, means streams), then 1 if step 1 of this chunk is the
+ * record's first step (else 0), then the record's whole length (for --end length; 1..
+ * RNN_MAX_LENGTH).  Steps after n carry no loss and no gradient (10.32m).  With --end
+ * length the caller also writes r(t) = (length - position of step t) / RNN_MAX_LENGTH at
+ * RNN_WS_REM + (t-1) * RNN_BATCH + b (10.33r).  The halting unit's q(t) and g_q(t) are at
+ * RNN_WS_Q and RNN_WS_GQ (tau x B); the length output's p_n and g_n at RNN_WS_PN, RNN_WS_GN
+ * (B x RNN_MAX_LENGTH). */
 #define RNN_WS_H_AT(t, b) (RNN_WS_H + ((size_t)(t) * RNN_BATCH + (size_t)(b)) * RNN_HIDDEN)
 #define RNN_WS_P_AT(t, b) (RNN_WS_P + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_N_OUT)
 #define RNN_WS_GO_AT(t, b) (RNN_WS_GO + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_N_OUT)
@@ -145,13 +173,24 @@ void rnn_backward(const rnn_real *params, const rnn_input *x, const rnn_target *
                   rnn_real *ws, rnn_real *grads);
 
 /* One time step for streaming inference on a single column: x points to one input
- * (one class index, or RNN_N_IN values), s_in/s_out are the state of one column (h, then
- * fb: RNN_S0_COUNT / RNN_BATCH values; must not overlap), out receives RNN_N_OUT
- * probabilities (nll) or outputs o (mse).  With an output recurrence the step feeds back its
- * own output (s_out's fb = out, free running); to feed something else (the data, or a
- * sampled class as e_s), write it into s_in's fb before the call. */
+ * (one class index, or RNN_N_IN values), s_in/s_out are the state of one column
+ * (RNN_STEP_STATE values: h (RNN_HIDDEN), then fb (RNN_N_OUT) with an output recurrence,
+ * then r, the remaining steps (10.33r), with --end length; must not overlap), out receives
+ * RNN_STEP_OUT values: RNN_N_OUT probabilities (nll) or outputs o (mse), then q(t) (10.33h)
+ * with --end halt.  With an output recurrence the step feeds back its own output (s_out's
+ * fb = out, free running); to feed something else (the data, or a sampled class as e_s),
+ * write it into s_in's fb before the call.  r is the caller's: s_out keeps s_in's. */
+#define RNN_STEP_R (RNN_HIDDEN + (RNN_HAS_R ? RNN_N_OUT : 0))
+#define RNN_STEP_STATE (RNN_STEP_R + (RNN_END == RNN_END_LENGTH ? 1 : 0))
+#define RNN_STEP_OUT (RNN_N_OUT + (RNN_END == RNN_END_HALT ? 1 : 0))
 void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *s_in,
               rnn_real *s_out, rnn_real *out);
+
+#if RNN_END == RNN_END_LENGTH
+/* (10.33n) The length distribution of a record starting from the state h0 (RNN_HIDDEN
+ * values): pn[m] = p_n(m + 1), RNN_MAX_LENGTH values. */
+void rnn_length(const rnn_real *params, const rnn_real *h0, rnn_real *pn);
+#endif
 
 /* One training step: forward, loss, BPTT and the optimiser update in one call.  Buffers as
  * for rnn_forward / rnn_backward; opt is the optimiser state.  Returns the loss of the

@@ -14,21 +14,21 @@
 
 /* The descriptor lets a runtime drive any generated model without knowing its dimensions at
  * build time.  Its layout is fixed for a given RNN_ABI_VERSION.  The variant fields hold the
- * RNN_ACT_*, RNN_LOSS_*, RNN_REC_* and RNN_FB_* constants of the model's header; offsets and
+ * RNN_ACT_*, RNN_LOSS_*, RNN_REC_*, RNN_FB_* and RNN_END_* constants of the model's header; offsets and
  * counts are in elements of the model's real type (RNN_OFF_*, RNN_S0_*, RNN_WS_*). */
 struct rnn_descriptor {
     uint32_t abi_version;      /* RNN_ABI_VERSION */
     uint32_t descriptor_size;  /* sizeof(struct rnn_descriptor) */
     uint32_t dtype;            /* 1 = float, 2 = double */
     uint32_t onehot;           /* 1: inputs are class indices (int32) */
-    uint32_t act, loss, rec, fb;
+    uint32_t act, loss, rec, fb, end;
     uint32_t fast;             /* 1: built for speed; backends may differ in the last bits */
-    uint32_t reserved;
-    uint64_t n_in, hidden, n_out, tau, batch;
-    uint64_t off_U, off_W, off_V, off_b, off_c, off_R, params_count;
+    uint64_t n_in, hidden, n_out, tau, batch, max_length;
+    uint64_t off_U, off_W, off_V, off_b, off_c, off_R;
+    uint64_t off_halt_w, off_halt_b, off_len_w, off_len_b, off_rem_u, params_count;
     uint64_t s0_h, s0_fb, s0_count;
     uint64_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gs0, ws_s1, ws_wt, ws_vt, ws_rt, ws_fb0, ws_fb;
-    uint64_t ws_ctl;
+    uint64_t ws_ctl, ws_seq, ws_rem, ws_q, ws_gq, ws_pn, ws_gn;
     uint64_t ws_loss, ws_count;
     uint64_t x_count, y_count, opt_count;
     uint64_t parts;            /* RNN_PARTS */
@@ -40,6 +40,8 @@ struct rnn_descriptor {
     const char *step;
     const char *train_step;
     const char *train_part;
+    const char *length;        /* --end length: the length output's entry point, else NULL */
+    uint64_t step_state, step_out;   /* RNN_STEP_STATE, RNN_STEP_OUT */
 };
 
 /* Optimisers of the training step.  The optimiser state (RNN_OPT_COUNT values, zero at the

@@ -13,10 +13,11 @@
  * inner loops are axpy forms or independent per-lane sums, so they vectorize without
  * -ffast-math.  Matrices are column-major (see the header). ---- */
 
-/* (10.8)-(10.9) for one column: h = f(b + U x + R fb_prev + W h_prev), each term where the
- * model's recurrence has it ((10.8), (10.8o), (10.8b)), added in that order (the order of the
- * training kernels).  h must not overlap h_prev or fb_prev. */
-static void rnn_hidden_col(const rnn_real *restrict P, const rnn_input *restrict x,
+/* (10.8)-(10.9) for one column: h = f(b + U x + rem_u r + R fb_prev + W h_prev), each term
+ * where the model has it ((10.8), (10.8o), (10.8b); (10.33r) with --end length, r the
+ * remaining steps), added in that order (the order of the training kernels).  h must not
+ * overlap h_prev or fb_prev. */
+static void rnn_hidden_col(const rnn_real *restrict P, const rnn_input *restrict x, rnn_real r,
                            const rnn_real *restrict h_prev, const rnn_real *restrict fb_prev,
                            rnn_real *restrict h)
 {
@@ -33,6 +34,11 @@ static void rnn_hidden_col(const rnn_real *restrict P, const rnn_input *restrict
         const rnn_real xj = x[j], *col = U + j * RNN_HIDDEN;
         for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_FMA(col[i], xj, h[i]);
     }
+#endif
+#if RNN_END == RNN_END_LENGTH
+    for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_FMA(P[RNN_OFF_REM_U + i], r, h[i]);
+#else
+    (void)r;
 #endif
 #if RNN_HAS_R
     for (j = 0; j < RNN_N_OUT; j++) {
@@ -98,12 +104,46 @@ static double rnn_output_col(const rnn_real *restrict P, const rnn_real *restric
     return rnn_output_finish(y, out);
 }
 
+#if RNN_END == RNN_END_HALT
+/* (10.33h) The halting unit for one column: q = sigmoid(halt_b + halt_w h), the arithmetic
+ * of the training kernel. */
+static rnn_real rnn_halt_col(const rnn_real *restrict P, const rnn_real *restrict h)
+{
+    rnn_real s = P[RNN_OFF_HALT_B];
+    size_t i;
+    for (i = 0; i < RNN_HIDDEN; i++) s = RNN_FMA(P[RNN_OFF_HALT_W + i], h[i], s);
+    return 1 / (1 + RNN_EXP(-s));
+}
+#endif
+
+#if RNN_END == RNN_END_LENGTH
+/* (10.33n) The length output for one column, from the state h0 the record starts from:
+ * pn[m] = p_n(m + 1) = softmax(len_b + len_w h0), the arithmetic of the training kernel. */
+static void rnn_length_col(const rnn_real *restrict P, const rnn_real *restrict h0,
+                           rnn_real *restrict pn)
+{
+    rnn_real mx, sum = 0;
+    size_t m, j;
+    for (m = 0; m < RNN_MAX_LENGTH; m++) pn[m] = P[RNN_OFF_LEN_B + m];
+    for (j = 0; j < RNN_HIDDEN; j++) {
+        const rnn_real hj = h0[j], *col = P + RNN_OFF_LEN_W + j * RNN_MAX_LENGTH;
+        for (m = 0; m < RNN_MAX_LENGTH; m++) pn[m] = RNN_FMA(col[m], hj, pn[m]);
+    }
+    for (m = 1, mx = pn[0]; m < RNN_MAX_LENGTH; m++) mx = pn[m] > mx ? pn[m] : mx;
+    for (m = 0; m < RNN_MAX_LENGTH; m++) {
+        pn[m] = RNN_EXP(pn[m] - mx);
+        sum += pn[m];
+    }
+    for (m = 0; m < RNN_MAX_LENGTH; m++) pn[m] /= sum;
+}
+#endif
+
 /*@ KERNELS_EPILOGUE @*/
 /* stub: uses the kernels, so this file also compiles alone under -Wall -Werror */
 void rnn_kernels_stub(const rnn_real *P, const rnn_input *x, rnn_real *h, rnn_real *out);
 void rnn_kernels_stub(const rnn_real *P, const rnn_input *x, rnn_real *h, rnn_real *out)
 {
-    rnn_hidden_col(P, x, h, out, h + RNN_HIDDEN);
+    rnn_hidden_col(P, x, 0, h, out, h + RNN_HIDDEN);
     (void)rnn_output_col(P, h, 0, out);
 }
 /*@ end @*/

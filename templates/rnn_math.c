@@ -7,8 +7,10 @@
 #define RNN_ACT_TANH 0
 #define RNN_ACT_RELU 1
 #define RNN_LOSS_NLL 0
+#define RNN_END_NONE 0
 #define RNN_ACT RNN_ACT_TANH
 #define RNN_LOSS RNN_LOSS_NLL
+#define RNN_END RNN_END_NONE
 /*@ end @*/
 /* exp and tanh in plain C for float: glibc's expf and tanhf are scalar calls that gcc does
  * not vectorize without -ffast-math, and in a training step they cost more than the matrix
@@ -18,8 +20,8 @@
  * same bits, and are accurate to a few units in the last place (tests/unit/test_math.c). */
 
 /* Only what the model uses is compiled (unused static functions draw warnings): exp for
- * softmax, tanh and sigmoid; tanh for tanh. */
-#if RNN_LOSS == RNN_LOSS_NLL || RNN_ACT != RNN_ACT_RELU
+ * softmax, tanh, sigmoid and the end outputs of section 10.2.3; tanh for tanh. */
+#if RNN_LOSS == RNN_LOSS_NLL || RNN_ACT != RNN_ACT_RELU || RNN_END != RNN_END_NONE
 /* exp(x) = 2^n exp(r) with n = round(x / ln 2) and r = x - n ln 2 (ln 2 in two parts, so r
  * is exact), exp(r) by its Taylor polynomial of degree 7 (|r| <= 0.347: truncation below
  * 6e-9 relative).  0 below -87 (no denormals), capped at exp(88) above; NaN stays NaN. */

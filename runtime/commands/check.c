@@ -43,7 +43,8 @@ void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_bu
     const double scale[RNNC_NTENSORS] = {
         s->onehot ? 0.5 : 1 / sqrt((double)s->n_in), 1 / sqrt((double)s->hidden),
         1 / sqrt((double)s->hidden), 0.1, 0.1,
-        rnnc_losses[s->loss].class_targets ? 0.5 : 1 / sqrt((double)s->n_out)};
+        rnnc_losses[s->loss].class_targets ? 0.5 : 1 / sqrt((double)s->n_out),
+        1 / sqrt((double)s->hidden), 0.1, 1 / sqrt((double)s->hidden), 0.1, 0.5};
     for (int k = 0; k < RNNC_NTENSORS; k++)
         for (size_t i = 0; i < ta[k].rows * ta[k].cols; i++) {
             double v = draw(&st, -scale[k], scale[k], s->dtype);
@@ -74,6 +75,22 @@ void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_bu
         double v = draw(&st, -0.5, 0.5, s->dtype);
         rnnc_set(a->s0, s->dtype, i, v);
         if (b) rnnc_set(b->s0, RNNC_DOUBLE, i, v);
+    }
+    /* Records (section 10.2.3): where each column's record ends (none for a quarter), whether
+     * step 1 starts it, its length; and the remaining steps r(t) of --end length. */
+    for (size_t col = 0; col < s->batch; col++) {
+        double v[3] = {(double)rand_below(&st, s->tau + 1), (double)rand_below(&st, 2),
+                       s->max_length ? (double)(1 + rand_below(&st, s->max_length)) : 0};
+        if (rand_below(&st, 4) == 0) v[0] = 0;
+        for (size_t k = 0; k < 3; k++) {
+            rnnc_set(a->ws, s->dtype, l->ws_seq + 3 * col + k, v[k]);
+            if (b) rnnc_set(b->ws, RNNC_DOUBLE, ld->ws_seq + 3 * col + k, v[k]);
+        }
+    }
+    for (size_t i = 0; rnnc_ends[s->end].has_length && i < s->tau * s->batch; i++) {
+        double v = draw(&st, 0, 1, s->dtype);
+        rnnc_set(a->ws, s->dtype, l->ws_rem + i, v);
+        if (b) rnnc_set(b->ws, RNNC_DOUBLE, ld->ws_rem + i, v);
     }
     if (!(rnnc_recurrences[s->rec].has_R && rnnc_feedbacks[s->fb].needs_ctl)) return;
     for (size_t i = 0; i < s->tau * s->batch; i++) {

@@ -20,7 +20,12 @@ static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
     }
     int ok = d->dtype == (uint32_t)s->dtype && d->onehot == (uint32_t)s->onehot &&
              d->act == (uint32_t)s->act && d->loss == (uint32_t)s->loss &&
-             d->rec == (uint32_t)s->rec && d->fb == (uint32_t)s->fb &&
+             d->rec == (uint32_t)s->rec && d->fb == (uint32_t)s->fb && d->end == (uint32_t)s->end &&
+             d->max_length == s->max_length && d->off_halt_w == l->off_halt_w &&
+             d->off_halt_b == l->off_halt_b && d->off_len_w == l->off_len_w &&
+             d->off_len_b == l->off_len_b && d->off_rem_u == l->off_rem_u &&
+             d->ws_seq == l->ws_seq && d->ws_rem == l->ws_rem && d->ws_q == l->ws_q &&
+             d->ws_gq == l->ws_gq && d->ws_pn == l->ws_pn && d->ws_gn == l->ws_gn &&
              d->n_in == s->n_in && d->hidden == s->hidden && d->n_out == s->n_out &&
              d->tau == s->tau && d->batch == s->batch && d->off_U == l->off_U &&
              d->off_W == l->off_W && d->off_V == l->off_V && d->off_b == l->off_b &&
@@ -222,6 +227,13 @@ void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor ou
     out[RNNC_T_B] = (rnnc_tensor){"b", l->off_b, s->hidden, 1};
     out[RNNC_T_C] = (rnnc_tensor){"c", l->off_c, s->n_out, 1};
     out[RNNC_T_R] = (rnnc_tensor){"R", l->off_R, rec->has_R ? s->hidden : 0, rec->has_R ? s->n_out : 0};
+    const rnnc_end_info *end = &rnnc_ends[s->end];
+    const size_t halt = end->has_halt ? 1 : 0, M = end->has_length ? s->max_length : 0;
+    out[RNNC_T_HALT_W] = (rnnc_tensor){"halt_w", l->off_halt_w, halt, halt * s->hidden};
+    out[RNNC_T_HALT_B] = (rnnc_tensor){"halt_b", l->off_halt_b, halt, halt};
+    out[RNNC_T_LEN_W] = (rnnc_tensor){"len_w", l->off_len_w, M, M ? s->hidden : 0};
+    out[RNNC_T_LEN_B] = (rnnc_tensor){"len_b", l->off_len_b, M, M ? 1 : 0};
+    out[RNNC_T_REM_U] = (rnnc_tensor){"rem_u", l->off_rem_u, M ? s->hidden : 0, M ? 1 : 0};
 }
 
 double rnnc_get(const void *buf, rnnc_dtype dt, size_t i)

@@ -70,14 +70,18 @@ typedef struct rnnc_buffers {
 int rnnc_buffers_alloc(rnnc_buffers *b, const rnnc_layout *l);   /* 0 or -1 (out of memory) */
 void rnnc_buffers_free(rnnc_buffers *b);
 
-/* Named views of the parameter (and gradient) layout, in the order U, W, V, b, c, R (the
- * slots RNNC_T_*).  A tensor the model does not have (W without a hidden recurrence, R
- * without an output recurrence) has rows = cols = 0. */
+/* Named views of the parameter (and gradient) layout, in the order U, W, V, b, c, R, halt_w,
+ * halt_b, len_w, len_b, rem_u (the slots RNNC_T_*).  A tensor the model does not have (W
+ * without a hidden recurrence, R without an output recurrence, the end outputs of section
+ * 10.2.3 without --end halt / length) has rows = cols = 0. */
 typedef struct rnnc_tensor {
     const char *name;
     size_t offset, rows, cols;   /* elements; column-major rows x cols */
 } rnnc_tensor;
-enum { RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_B, RNNC_T_C, RNNC_T_R, RNNC_NTENSORS };
+enum {
+    RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_B, RNNC_T_C, RNNC_T_R, RNNC_T_HALT_W, RNNC_T_HALT_B,
+    RNNC_T_LEN_W, RNNC_T_LEN_B, RNNC_T_REM_U, RNNC_NTENSORS
+};
 void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor out[RNNC_NTENSORS]);
 
 /* Element i of a buffer of reals of type dt, as double; and the reverse. */

@@ -100,7 +100,9 @@ void tl_fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *mb,
     const double scale[RNNC_NTENSORS] = {s->onehot ? 0.5 : 1 / sqrt((double)s->n_in),
                                          1 / sqrt((double)s->hidden), 1 / sqrt((double)s->hidden),
                                          0.5, 0.5,
-                                         rnnc_losses[s->loss].class_targets ? 0.5 : 1 / sqrt((double)s->n_out)};
+                                         rnnc_losses[s->loss].class_targets ? 0.5 : 1 / sqrt((double)s->n_out),
+                                         1 / sqrt((double)s->hidden), 0.5, 1 / sqrt((double)s->hidden), 0.5,
+                                         0.5};
     for (int k = 0; k < RNNC_NTENSORS; k++)
         for (size_t i = 0; i < t[k].rows * t[k].cols; i++) {
             double v = draw(&st, -scale[k], scale[k], s->dtype);
