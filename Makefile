@@ -30,7 +30,8 @@ COMMANDS_SRC = runtime/commands/check.c runtime/commands/sample.c runtime/comman
                runtime/commands/cli.c
 RT_SRC = $(JIT_SRC) $(MODEL_SRC) $(FORMATS_SRC) $(COMMANDS_SRC)
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(BASE_SRC) $(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o
-TEMPLATES = templates/rnn.h templates/rnn_abi.h templates/rnn.c templates/rnn_update.c templates/rnnc_hand.h \
+TEMPLATES = templates/rnn.h templates/rnn_abi.h templates/rnn.c templates/rnn_update.c templates/rnn_segment.c \
+            templates/rnnc_hand.h \
             templates/rnn_kernels.c templates/rnn_math.c \
             templates/embed.h templates/embed.c
 

@@ -143,6 +143,13 @@ static void fill_model(rnnc_emit *e, const void *vctx)
               offsetof(rnnc_end_info, upper), s->end, rnnc_ends[s->end].what);
     rnnc_emit_line(e, "#define %s_MAX_LENGTH %zu /* --end length: lengths 1..%s_MAX_LENGTH */", U,
                    s->max_length, U);
+    if (!g->embed) {
+        rnnc_emit_line(e, "#define %s_SEG %zu /* steps per segment of the generated loop */", U, g->l.seg);
+        rnnc_emit_line(e, "#define %s_NSEG %zu /* segments */", U, g->l.nseg);
+        rnnc_emit_line(e, "#define %s_SEG_LAST %zu /* steps of the last segment */", U, g->l.seg_last);
+        rnnc_emit_line(e, "#define %s_RECOMPUTE %d /* 1: h kept only at segment starts (--memory) */", U,
+                       s->recompute);
+    }
     rnnc_emit_line(e, "#define %s_HAS_W %d /* a(t) has W h(t-1) */", U, rec->has_W);
     rnnc_emit_line(e, "#define %s_HAS_R %d /* a(t) has R fb(t-1) */", U, rec->has_R);
     rnnc_emit_line(e, "#define %s_FAST %d", U, s->fast);
@@ -188,6 +195,8 @@ static void fill_layout(rnnc_emit *e, const void *vctx)
         {"WS_GQ", l->ws_gq, "--end halt: g_q(t), tau x B"},
         {"WS_PN", l->ws_pn, "--end length: p_n, B x M"},
         {"WS_GN", l->ws_gn, "--end length: g_n, B x M"},
+        {"WS_HCK", l->ws_hck, "--memory: h at each segment's start, NSEG x B x H"},
+        {"WS_DN", l->ws_dn, "--memory: d(t0+1) carried to the segment before, B x H"},
         {"WS_LOSS", l->ws_loss, "the loss of each batch part, PARTS doubles"},
         {"WS_COUNT", l->ws_count, NULL}, {"X_COUNT", l->x_count, NULL},
         {"Y_COUNT", l->y_count, NULL},
@@ -418,12 +427,47 @@ static void fill_nothing(rnnc_emit *e, const void *ctx)
     (void)ctx;
 }
 
-/* The shared inference kernels (templates/rnn_kernels.c), copied in whole. */
+/* The holes of the segment functions and of the chunk's start and end. */
 static void fill_forward(rnnc_emit *e, const void *ctx) { fill_steps(e, ctx, RNNC_HOLE_FORWARD); }
 static void fill_backward(rnnc_emit *e, const void *ctx) { fill_steps(e, ctx, RNNC_HOLE_BACKWARD); }
 static void fill_param_grads(rnnc_emit *e, const void *ctx)
 {
     fill_steps(e, ctx, RNNC_HOLE_PARAM_GRADS);
+}
+static void fill_forward_begin(rnnc_emit *e, const void *ctx) { fill_steps(e, ctx, RNNC_HOLE_FORWARD_BEGIN); }
+static void fill_forward_end(rnnc_emit *e, const void *ctx) { fill_steps(e, ctx, RNNC_HOLE_FORWARD_END); }
+static void fill_backward_end(rnnc_emit *e, const void *ctx) { fill_steps(e, ctx, RNNC_HOLE_BACKWARD_END); }
+
+/* One copy of templates/rnn_segment.c: the functions NAME_forward_SUFFIX, NAME_backward_SUFFIX
+ * and NAME_grads_SUFFIX with `steps` steps written out. */
+static void fill_segment(rnnc_emit *e, const gen_ctx *g, const char *suffix, size_t steps)
+{
+    gen_ctx sg = *g;
+    char err[256];
+    if (rnnc_plan_make(g->s, steps, &sg.plan) != 0) {
+        e->failed = 1;
+        return;
+    }
+    rnnc_emit_line(e, "#define %s_SEG_FN(name) name##_%s", g->up, suffix);
+    rnnc_emit_line(e, "#define %s_SEG_STEPS %zu", g->up, steps);
+    const rnnc_hole holes[] = {{"SEGMENT_PRELUDE", fill_nothing}, {"SEGMENT_EPILOGUE", fill_nothing},
+                               {"FORWARD_STEPS", fill_forward}, {"BACKWARD_STEPS", fill_backward},
+                               {"PARAM_GRADS", fill_param_grads}};
+    if (rnnc_template_render(e, "templates/rnn_segment.c", rnnc_template_rnn_segment_c, holes,
+                             sizeof holes / sizeof holes[0], &sg, g->s->name, err, sizeof err) != 0)
+        e->failed = 1; /* a broken built-in template: reported as a generation failure */
+    rnnc_emit_line(e, "#undef %s_SEG_STEPS", g->up);
+    rnnc_emit_line(e, "#undef %s_SEG_FN", g->up);
+    rnnc_plan_free(&sg.plan);
+}
+
+/* The segment functions: the last segment's (the whole tau by default), and with more than
+ * one segment the others'. */
+static void fill_segments(rnnc_emit *e, const void *vctx)
+{
+    const gen_ctx *g = vctx;
+    if (g->l.nseg > 1) fill_segment(e, g, "seg", g->l.seg);
+    fill_segment(e, g, "last", g->l.seg_last);
 }
 
 /* Copy a built-in template whose only holes are its stub's prelude and epilogue (named
@@ -493,7 +537,7 @@ int rnnc_gen_source(const rnnc_spec *s, int unit, char **text, size_t *len, char
     char *header = NULL;
     if (make_ctx(&g, s, err, errlen) != 0) return -1;
     if (unit && rnnc_gen_header(s, &header, NULL, err, errlen) != 0) return -1;
-    if (rnnc_plan_make(s, &g.plan) != 0) {
+    if (rnnc_plan_make(s, g.l.seg_last, &g.plan) != 0) {
         free(header);
         return rnnc_fail(err, errlen, "out of memory generating %s.c", s->name);
     }
@@ -501,8 +545,9 @@ int rnnc_gen_source(const rnnc_spec *s, int unit, char **text, size_t *len, char
     g.header = header;
     const rnnc_hole holes[] = {
         {"BANNER", fill_banner}, {"INCLUDE", fill_include}, {"MATH", fill_math},
-        {"KERNELS", fill_kernels}, {"UPDATE", fill_update}, {"FORWARD_STEPS", fill_forward},
-        {"BACKWARD_STEPS", fill_backward}, {"PARAM_GRADS", fill_param_grads},
+        {"KERNELS", fill_kernels}, {"UPDATE", fill_update}, {"SEGMENTS", fill_segments},
+        {"FORWARD_BEGIN", fill_forward_begin}, {"FORWARD_END", fill_forward_end},
+        {"BACKWARD_END", fill_backward_end},
     };
     rnnc_emit e;
     rnnc_emit_init(&e);

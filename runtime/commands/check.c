@@ -195,11 +195,13 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
     if (rnnc_model_load(&m, s, o->backend, err, errlen) != 0) return -1;
     r->compile_ms = rnnc_jit_compile_ms(m.jit);
     r->cache_hit = rnnc_jit_cache_hit(m.jit);
-    /* Finite differences always run on an exact double-precision build of the same graph. */
-    if (s->dtype != RNNC_DOUBLE || s->fast) {
+    /* Finite differences always run on an exact double-precision build of the same graph,
+     * keeping every step's nodes (the relu kink test reads them all). */
+    if (s->dtype != RNNC_DOUBLE || s->fast || s->recompute) {
         rnnc_spec sd = *s;
         sd.dtype = RNNC_DOUBLE;
         sd.fast = 0;
+        sd.recompute = 0;
         if (rnnc_model_load(&md_own, &sd, o->backend, err, errlen) != 0) goto out;
         have_md = 1;
         md = &md_own;

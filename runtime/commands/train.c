@@ -783,7 +783,7 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
             goto out;
         }
         /* Carry h(tau) of every stream into the next chunk (truncated BPTT). */
-        memcpy(r.ck.h, (char *)r.buf.ws + (r.model->layout.ws_h + r.spec.tau * r.spec.batch * r.spec.hidden) * r.model->layout.real_size, hb);
+        memcpy(r.ck.h, (char *)r.buf.ws + r.model->layout.ws_s1 * r.model->layout.real_size, hb); /* h(tau) */
         for (size_t b = 0; b < r.spec.batch; b++) r.ck.positions[b] += r.spec.tau;
         r.ck.step++;
         double per_seq = loss / (double)r.spec.batch;
