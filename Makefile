@@ -5,6 +5,8 @@
 #   make asan       build with AddressSanitizer + UBSan and run the tests with it
 #   make demo       train on the built-in corpus for about a minute, then sample
 #   make golden     regenerate the golden files in tests/golden/ from the current generator
+#   make install    install rnnc and its manual page under $(DESTDIR)$(PREFIX) (default /usr/local);
+#                   make uninstall removes both
 
 CC ?= cc
 WARN = -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -17,7 +19,7 @@ SAN =
 
 # The Debian packages rnnc builds and tests with.
 DEB_BUILD = tcc libtcc-dev libffi-dev zlib1g-dev libjansson-dev pkg-config
-DEB_TEST = clang
+DEB_TEST = clang g++
 
 BASE_SRC = runtime/base/util.c
 GEN_SRC = gen/variants.c gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
@@ -34,7 +36,8 @@ TEMPLATES = templates/rnn.h templates/rnn_abi.h templates/rnn.c templates/rnn_up
             templates/rnn_kernels.c templates/rnn_math.c \
             templates/embed.h templates/embed.c
 
-.PHONY: all deps probe test asan tsan golden clean tests-bin demo examples bench bench-peers
+.PHONY: all deps probe test asan tsan golden clean tests-bin demo examples bench bench-peers \
+        man install uninstall
 all: rnnc
 
 # Probe for the libraries; say which package provides what is missing.
@@ -90,6 +93,25 @@ $(BUILD)/corpus.o: $(BUILD)/corpus.c
 	$(CC) $(SAN) -std=c11 $(CFLAGS) -c $< -o $@
 
 -include $(OBJ:.o=.d)
+
+# The manual page, from the binary's own usage text (rnnc --help) and the prose of
+# runtime/commands/rnnc.1.in (see runtime/commands/man.sh: one source for help and manual).
+man: $(BUILD)/rnnc.1
+$(BUILD)/rnnc.1: rnnc runtime/commands/man.sh runtime/commands/rnnc.1.in
+	@mkdir -p $(dir $@)
+	runtime/commands/man.sh ./rnnc runtime/commands/rnnc.1.in > $@.tmp && mv $@.tmp $@
+
+# Installation: the binary (the templates and the demo corpus are compiled into it, so it needs
+# nothing else of the tree) and the manual page.  DESTDIR stages it (packaging, tests).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+install: rnnc $(BUILD)/rnnc.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 rnnc $(DESTDIR)$(BINDIR)/rnnc
+	install -m 644 $(BUILD)/rnnc.1 $(DESTDIR)$(MANDIR)/man1/rnnc.1
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/rnnc $(DESTDIR)$(MANDIR)/man1/rnnc.1
 
 test: deps
 	@$(MAKE) --no-print-directory rnnc tests-bin
