@@ -36,8 +36,8 @@ TEMPLATES = templates/rnn.h templates/rnn_abi.h templates/rnn.c templates/rnn_up
             templates/rnn_kernels.c templates/rnn_math.c \
             templates/embed.h templates/embed.c
 
-.PHONY: all deps probe test asan tsan golden clean tests-bin demo examples bench bench-peers \
-        man install uninstall
+.PHONY: all deps probe test asan tsan golden clean tests-bin demo examples examples-figures bench \
+        bench-peers man install uninstall
 all: rnnc
 
 # Probe for the libraries; say which package provides what is missing.
@@ -161,22 +161,19 @@ $(BUILD)/tests/ref_selfcheck: tests/ref/selfcheck.c tests/ref/ref.c tests/ref/re
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ tests/ref/selfcheck.c tests/ref/ref.c -lm
 
-# The embedded-model example (examples/README.md): train a small model on the built-in
-# corpus once (out/examples.ckpt, a few seconds), embed it as examples/embed/demo_model.[ch],
-# build the sample program with strict C99 flags, run it, check it against `rnnc sample`,
-# and show the model's size.
-EXAMPLE_CFLAGS = -std=c99 -Wall -Wextra -pedantic -Werror -O2
+# The embedded-model example (examples/README.md), by examples/embed/build.sh: train a small
+# model on the built-in corpus once (out/examples.ckpt, a few seconds), embed it as
+# examples/embed/demo_model.[ch], build the sample program with strict C99 flags (sampling in
+# double, and in float), run it and check it against `rnnc sample`; with arm-none-eabi-gcc,
+# newlib and qemu-system-arm the same on a Cortex-M4 under QEMU; then check the figures that
+# examples/README.md quotes against this build (make examples-figures rewrites them).
 examples: rnnc
 	@mkdir -p out
-	@test -f out/examples.ckpt || ./rnnc train --hidden 64 --steps 3000 --every 1000 --sample-every 0 \
-	    --save out/examples.ckpt >/dev/null
-	./rnnc embed out/examples.ckpt -o examples/embed --name demo_model
-	$(CC) $(EXAMPLE_CFLAGS) -c examples/embed/demo_model.c -o examples/embed/demo_model.o
-	$(CC) $(EXAMPLE_CFLAGS) -o examples/embed/demo examples/embed/main.c examples/embed/demo_model.o -lm
-	examples/embed/demo 300 7 0.8 | tee out/examples-demo.txt
-	./rnnc sample out/examples.ckpt -n 300 --seed 7 --temperature 0.8 | cmp - out/examples-demo.txt
-	@echo "examples/embed/demo: the same bytes as rnnc sample"
-	size examples/embed/demo_model.o
+	examples/embed/build.sh ./rnnc out/examples.ckpt examples/embed --check examples/README.md
+	@cat examples/embed/demo.txt
+examples-figures: rnnc
+	@mkdir -p out
+	examples/embed/build.sh ./rnnc out/examples.ckpt examples/embed --update examples/README.md
 
 # The benchmark of issue 6 (never part of `make test`): rnnc's train_step on the cc and tcc
 # backends against a hand-written C step, oneDNN, PyTorch and NumPy, with the core's FMA peak and
