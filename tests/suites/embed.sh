@@ -5,7 +5,8 @@
 # the output-recurrent family of figure 10.4: output/teacher bytes, both/free double bytes,
 # output/teacher dense CSV mse), each is embedded, and:
 #   - the embedded NAME.c compiles warning-free (-std=c99 -Wall -Wextra -pedantic -Werror)
-#     with gcc and clang, with tcc (-Wall -Werror), and with gcc -ffreestanding;
+#     with gcc and clang, with tcc (-Wall -Werror), and with gcc -ffreestanding; and as C++
+#     (-x c++ -std=c++11 -Wall -Wextra -pedantic -Werror) with g++ and clang++;
 #   - its objects call no allocator and need no undefined symbol beyond NAME_MATH_FUNCTIONS
 #     (and the memcpy/memset/memmove/memcmp that GCC and Clang may emit by themselves and
 #     require of every environment, freestanding too); the gcc object has no writable data;
@@ -17,6 +18,8 @@
 #     tcc, and close with gcc -O3 -march=native -ffast-math (1e-6 of the step's largest
 #     output for double, 1e-5 for float); a --fast model (plain a * b + c, which compilers
 #     may contract) is only asked to be close, with every compiler;
+#   - the same, bit for bit, for the model and driver compiled as C++ (g++, clang++) and for
+#     the C++ driver calling the object gcc compiled (c++-calls-c);
 #   - with an output recurrence, NAME_step runs free (the reference feeds back the step's own
 #     output too), and NAME_step_forced (teacher-forced inference: e_y_prev or y_prev fed back)
 #     is bit-identical to the reference run with `forced` over 400 steps, with gcc, clang and
@@ -26,6 +29,7 @@
 #     ones feeding back each sampled symbol as e_s in both, and with --prime for the bytes
 #     models (the prime read teacher-forced: NAME_step_forced) (and examples/embed/main.c
 #     does too);
+#   - float-only sampling (NAME_SAMPLE_FLOAT=1, float models): see its section below;
 #   - bad inputs (missing or corrupt checkpoint, --name that is not a C identifier) exit 2
 #     with one line and write nothing.
 # Prints "ok embed/CASE", "FAIL embed/CASE: why" or "skip embed/CASE: why"; exits 1 if any
