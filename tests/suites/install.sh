@@ -58,10 +58,11 @@ fi
 want=$("$RNNC" --version 2>&1)
 for arg in --version -V version; do
     got=$("$bin" $arg 2>&1)
+    case $arg in --version) what=long-option ;; -V) what=short-option ;; *) what=command ;; esac
     if [ "$got" = "$want" ] && [[ $got == "rnnc "* ]]; then
-        ok "binary-version-${arg#--} (rnnc $arg: $got)"
+        ok "binary-version-$what (rnnc $arg: $got)"
     else
-        fail "binary-version-${arg#--}" "'$bin $arg' printed '$got', the tree's rnnc '$want'"
+        fail "binary-version-$what" "'$bin $arg' printed '$got', the tree's rnnc '$want'"
     fi
 done
 # From an empty directory outside the tree, with a minimal environment.
