@@ -23,11 +23,21 @@ typedef struct gen_ctx {
     unsigned long pair_hash;      /* NAME_PAIR_HASH: what the pair was generated from */
 } gen_ctx;
 
+/* Does the model have templates/rnn_math.c's float exp, NAME_expf?  (Float, not --fast, and
+ * the condition under which that file compiles it.) */
+static int own_expf(const rnnc_spec *s)
+{
+    return s->dtype != RNNC_DOUBLE && !s->fast &&
+           (s->loss == RNNC_LOSS_NLL || s->act != RNNC_ACT_RELU || s->end != RNNC_END_NONE);
+}
+
 /* sizeof(struct NAME_state) of templates/embed.h on the usual ABIs: h and the scratch
- * (H each), fb (K, with an output recurrence), padded to the double temperature's 8 bytes. */
-static size_t embed_state_bytes(const rnnc_spec *s, const rnnc_layout *l)
+ * (H each), fb (K, with an output recurrence), padded to the temperature's alignment, and the
+ * temperature: a double, or a float with NAME_SAMPLE_FLOAT (float_sample). */
+static size_t embed_state_bytes(const rnnc_spec *s, const rnnc_layout *l, int float_sample)
 {
     size_t reals = 2 * s->hidden + (rnnc_recurrences[s->rec].has_R ? s->n_out : 0);
+    if (float_sample) return (reals * l->real_size + 4 + l->real_size - 1) / l->real_size * l->real_size;
     return (reals * l->real_size + 7) / 8 * 8 + 8;
 }
 
@@ -71,8 +81,8 @@ static void fill_banner(rnnc_emit *e, const void *vctx)
         rnnc_emit_line(e, " * Spec: %s", canon);
         rnnc_emit_line(e, " * Dimensions: n_in=%zu%s, H=%zu, K=%zu", s->n_in, s->onehot ? " (one-hot)" : "",
                        s->hidden, s->n_out);
-        rnnc_emit_line(e, " * Memory (bytes): weights %zu (read-only), state %zu per stream (caller's)",
-                       l->params_bytes, embed_state_bytes(s, l));
+        rnnc_emit_line(e, " * Memory (bytes): weights %zu (read-only), state %zu per stream (caller's; %zu with %s_SAMPLE_FLOAT)",
+                       l->params_bytes, embed_state_bytes(s, l, 0), embed_state_bytes(s, l, 1), g->up);
         rnnc_emit_line(e, " * Equation labels are those of gen/EQUATIONS.md in rnnc's sources (Deep Learning, ch. 10). */");
         return;
     }
@@ -227,16 +237,35 @@ static void fill_embed_layout(rnnc_emit *e, const void *vctx)
     rnnc_emit_line(e, "#define %s_VOCAB_SIZE %zu", U, s->onehot ? g->embed->vocab_size : (size_t)0);
     rnnc_emit_line(e, "#define %s_VOCAB_UTF8 %d /* 1: symbols are Unicode code points; 0: bytes */", U,
                    g->embed->utf8);
-    /* The model's own math, then double exp and log for NAME_sample (once for double models). */
+    /* The model's own math, then NAME_sample's exp and log: double (once for double models),
+     * or with NAME_SAMPLE_FLOAT logf (once for float models) and expf unless the model has
+     * its own. */
     const int own = s->dtype != RNNC_DOUBLE && !s->fast; /* rnn_math.c's expf and tanhf */
-    rnnc_emit_line(e, "#define %s_MATH_FUNCTIONS \"%s%slog%s%s%s%s\" /* from libm */", U,
-                   own ? "" : "exp", own ? "" : (s->dtype == RNNC_DOUBLE ? " " : "f "), f,
-                   s->fast ? "" : (s->dtype == RNNC_DOUBLE ? " fma" : " fmaf"),
-                   s->act == RNNC_ACT_TANH && !own ? (s->dtype == RNNC_DOUBLE ? " tanh" : " tanhf") : "",
-                   s->dtype == RNNC_DOUBLE ? "" : " exp log");
+    const int dbl = s->dtype == RNNC_DOUBLE;
+    char model[64];
+    snprintf(model, sizeof model, "%s%slog%s%s%s", own ? "" : "exp", own ? "" : (dbl ? " " : "f "), f,
+             s->fast ? "" : (dbl ? " fma" : " fmaf"),
+             s->act == RNNC_ACT_TANH && !own ? (dbl ? " tanh" : " tanhf") : "");
+    rnnc_emit_line(e, "#if %s_SAMPLE_FLOAT", U);
+    rnnc_emit_line(e, "#define %s_MATH_FUNCTIONS \"%s%s%s\" /* from libm */", U, model,
+                   own_expf(s) ? "" : " expf", dbl ? " logf" : "");
+    rnnc_emit_line(e, "#else");
+    rnnc_emit_line(e, "#define %s_MATH_FUNCTIONS \"%s%s\" /* from libm */", U, model, dbl ? "" : " exp log");
+    rnnc_emit_line(e, "#endif");
 }
 
-/* The weights, exactly: C99 hexadecimal floating constants, eight to a line. */
+/* One weight as a decimal floating constant with 9 (float) or 17 (double) significant digits,
+ * which a correctly rounding compiler converts back to exactly the same value (C99 F.5 and
+ * 7.20.1.3; gcc, clang, tcc, g++ and clang++ do).  Decimal, not hexadecimal (%a): C++ has
+ * hexadecimal floating constants only since C++17, and the pair must compile as C++11.
+ * Returns 0 when the text reads back as v (rnnc_gen_embed checks every weight). */
+static int format_weight(char *buf, size_t n, double v, int dbl)
+{
+    snprintf(buf, n, dbl ? "%.16e" : "%.8ef", v);
+    return dbl ? strtod(buf, NULL) == v : strtof(buf, NULL) == (float)v;
+}
+
+/* The weights, exactly (format_weight), eight to a line. */
 static void fill_weights(rnnc_emit *e, const void *vctx)
 {
     const gen_ctx *g = vctx;
@@ -245,11 +274,12 @@ static void fill_weights(rnnc_emit *e, const void *vctx)
     int dbl = s->dtype == RNNC_DOUBLE;
     rnnc_emit_line(e, "static const %s_real %s_params[%s_PARAMS_COUNT] = {", s->name, s->name, g->up);
     rnnc_emit_indent(e, 1);
-    char line[8 * 32 + 8];
+    char line[8 * 32 + 8], w[32];
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         double v = dbl ? ((const double *)g->embed->params)[i] : (double)((const float *)g->embed->params)[i];
-        int k = snprintf(line + o, sizeof line - o, "%s%a%s,", o ? " " : "", v, dbl ? "" : "f");
+        (void)format_weight(w, sizeof w, v, dbl);
+        int k = snprintf(line + o, sizeof line - o, "%s%s,", o ? " " : "", w);
         if (k > 0) o += (size_t)k;
         if (i % 8 == 7 || i + 1 == n) {
             rnnc_emit_line(e, "%s", line);
@@ -362,6 +392,10 @@ static void fill_math(rnnc_emit *e, const void *vctx)
     }
     emit_prefixed(e, U, "#define RNN_F(a) ", rnnc_acts[s->act].c_f);
     emit_prefixed(e, U, "#define RNN_DF(h) ", rnnc_acts[s->act].c_df);
+    /* The float exp of NAME_sample under NAME_SAMPLE_FLOAT: the model's own when rnn_math.c
+     * compiles it (its condition there), else libm's expf. */
+    if (g->embed)
+        rnnc_emit_line(e, "#define %s_SAMPLE_EXPF %s", U, own_expf(s) ? expf_name : "expf");
 }
 
 
@@ -587,6 +621,11 @@ int rnnc_gen_embed(const rnnc_spec *s, const rnnc_embed_input *in, char **header
         double v = s->dtype == RNNC_DOUBLE ? ((const double *)in->params)[i] : (double)((const float *)in->params)[i];
         if (!(v - v == 0)) {
             snprintf(err, errlen, "embed: parameter %zu is not finite; the checkpoint is damaged or diverged", i);
+            return -1;
+        }
+        char w[32];
+        if (!format_weight(w, sizeof w, v, s->dtype == RNNC_DOUBLE)) {
+            snprintf(err, errlen, "embed: parameter %zu (%a) does not read back from '%s' (the C library's printf or strtod is not correctly rounded)", i, v, w);
             return -1;
         }
     }

@@ -19,12 +19,16 @@ double fma(double, double, double);
 #else
 #include <math.h>
 #endif
+#ifdef __cplusplus
+#include <string.h> /* memcpy: C++ reads a float's bits by copying them (rnn_math.c) */
+#endif
 
 /*@ MATH @*/
 #define RNN_EXP expf
 #define RNN_LOG logf
 #define RNN_FMA(a, b, c) fmaf(a, b, c)
 #define RNN_F(a) tanhf(a)
+#define RNN_SAMPLE_EXPF expf
 /*@ end @*/
 
 /* The trained parameters: U, W, V, b, c, R at the RNN_OFF_* offsets (column-major), printed
@@ -94,17 +98,31 @@ void rnn_run(struct rnn_state *state, const rnn_input *inputs, size_t n, rnn_rea
         rnn_step(state, inputs + t * (RNN_ONEHOT ? 1 : RNN_N_IN), outs + t * RNN_N_OUT);
 }
 
-int32_t rnn_sample(struct rnn_state *state, const rnn_real *probs, double u)
+/* q = exp(log(x) / T) in the sampling precision: double, as `rnnc sample`; or float only
+ * (RNN_SAMPLE_FLOAT), with logf and RNN_SAMPLE_EXPF, the model's own float exp if it has one. */
+#if RNN_SAMPLE_FLOAT
+#define RNN_SAMPLE_Q(x, t) RNN_SAMPLE_EXPF(logf(x) / (t))
+#else
+#define RNN_SAMPLE_Q(x, t) exp(log(x) / (t))
+#endif
+
+int32_t rnn_sample(struct rnn_state *state, const rnn_real *probs, rnn_sample_real u)
 {
-    double maxp = 0, sum = 0, acc = 0, target;
+    rnn_sample_real maxp = 0, sum = 0, acc = 0, target, p;
     int32_t i, pick = -1, last = 0;
-    for (i = 0; i < RNN_N_OUT; i++) maxp = probs[i] > maxp ? probs[i] : maxp;
-    for (i = 0; i < RNN_N_OUT; i++)
-        if (probs[i] > 0 && maxp > 0) sum += exp(log(probs[i] / maxp) / state->temperature);
+    for (i = 0; i < RNN_N_OUT; i++) {
+        p = (rnn_sample_real)probs[i];
+        maxp = p > maxp ? p : maxp;
+    }
+    for (i = 0; i < RNN_N_OUT; i++) {
+        p = (rnn_sample_real)probs[i];
+        if (p > 0 && maxp > 0) sum += RNN_SAMPLE_Q(p / maxp, state->temperature);
+    }
     target = u * sum;
     for (i = 0; i < RNN_N_OUT && pick < 0; i++) {
-        if (!(probs[i] > 0 && maxp > 0)) continue;
-        acc += exp(log(probs[i] / maxp) / state->temperature);
+        p = (rnn_sample_real)probs[i];
+        if (!(p > 0 && maxp > 0)) continue;
+        acc += RNN_SAMPLE_Q(p / maxp, state->temperature);
         last = i;
         if (target < acc) pick = i;
     }

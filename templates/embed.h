@@ -13,6 +13,24 @@
 extern "C" {
 #endif
 
+/* Sampling precision of rnn_sample: double by default, exactly as `rnnc sample`.  Define
+ * RNN_SAMPLE_FLOAT to 1 when compiling the model's .c file and every file that includes
+ * this header (on the compiler's command line, for the whole program) to sample in float only,
+ * with no double arithmetic: for microcontrollers whose FPU has single precision only,
+ * where double means software routines.  It then names rnn_sample and rnn_reset
+ * rnn_sample_f and rnn_reset_f, so that a program built half one way and half the other
+ * fails to link instead of mixing the two layouts of the state. */
+#ifndef RNN_SAMPLE_FLOAT
+#define RNN_SAMPLE_FLOAT 0
+#endif
+#if RNN_SAMPLE_FLOAT
+typedef float rnn_sample_real;
+#define rnn_sample rnn_sample_f
+#define rnn_reset rnn_reset_f
+#else
+typedef double rnn_sample_real;
+#endif
+
 /* The model (fixed when the code was generated).  No allocation, no mutable globals, no
  * training code.  Math functions it calls (link with -lm): see RNN_MATH_FUNCTIONS. */
 /*@ MODEL @*/
@@ -47,7 +65,11 @@ typedef int32_t rnn_target;
 #define RNN_PARAMS_COUNT 132
 #define RNN_VOCAB_SIZE 5
 #define RNN_VOCAB_UTF8 0
-#define RNN_MATH_FUNCTIONS "expf logf fmaf tanhf exp log"
+#if RNN_SAMPLE_FLOAT
+#define RNN_MATH_FUNCTIONS "logf fmaf" /* from libm */
+#else
+#define RNN_MATH_FUNCTIONS "logf fmaf exp log" /* from libm */
+#endif
 /*@ end @*/
 
 /* Memory: the weights (read-only data) and the caller's state, in bytes. */
@@ -64,7 +86,8 @@ struct rnn_state {
     rnn_real fb[RNN_N_OUT];     /* fb(t): fed back into the next step */
 #endif
     rnn_real next[RNN_HIDDEN];  /* scratch for the step */
-    double temperature;         /* sampling temperature, 1 after rnn_reset */
+    rnn_sample_real temperature; /* sampling temperature, 1 after rnn_reset (double, or
+                                  * float with RNN_SAMPLE_FLOAT) */
 };
 
 #if RNN_ONEHOT
@@ -100,11 +123,19 @@ void rnn_run(struct rnn_state *state, const rnn_input *inputs, size_t n, rnn_rea
 
 /* Pick the next class from probabilities probs (RNN_N_OUT values, as from rnn_step) and a
  * uniform random number u in [0, 1) that the caller supplies, applying
- * state->temperature: q_i = (p_i / max p)^(1/T), then the first i whose cumulative q
+ * state->temperature: q_i = exp(log(p_i / max p) / T), then the first i whose cumulative q
  * exceeds u * sum q.  With an output recurrence and nll the pick is also what the model
  * feeds back: state->fb becomes e_i (free running on its own samples).  Same rule, same
- * result as `rnnc sample` for the same u. */
-int32_t rnn_sample(struct rnn_state *state, const rnn_real *probs, double u);
+ * arithmetic (double), same result as `rnnc sample` for the same u.
+ * With RNN_SAMPLE_FLOAT the same rule runs in float: u and the temperature are floats,
+ * log is logf and exp the model's own float exp (or expf).  For a float model its pick can
+ * differ from the double pick (and `rnnc sample`'s) only when the double u lies close to a
+ * boundary of the tempered distribution: |u - C_k / S| < |u - u_f| + (5 K + 2 / T + 8) 2^-24
+ * for some k, where C_k is the sum of q_0..q_k, S the sum of all q, K = RNN_N_OUT, T the
+ * temperature and u_f the float u passed here (the top 24 bits of the same 53, say, for
+ * which |u - u_f| < 2^-24); a bound on float rounding (2^-24 relative per operation, logf
+ * within 1 and the exp within 2 units in the last place).  Else the picks are the same. */
+int32_t rnn_sample(struct rnn_state *state, const rnn_real *probs, rnn_sample_real u);
 
 #ifdef __cplusplus
 }

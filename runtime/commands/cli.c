@@ -56,7 +56,7 @@ static const char usage_text[] =
     "                                   multiply-add of the matrix products, one-hot input free)\n"
     "  equations [SPEC] [--format text|latex|markdown] [--expand NODE]\n"
     "                                   the unrolled graph's equations; NODE: h0..hT, W, U, V, b, c\n"
-    "  version\n"
+    "  version                          print rnnc's version (also -V, --version)\n"
     "\n"
     "model (as options, or as 'key = value' lines in a SPEC file / --spec FILE):\n"
     "  --vocab V | --in N --out K       one-hot input and softmax over V classes, or dense\n"
@@ -770,7 +770,7 @@ int main(int argc, char **argv)
             show_notices();
             return rc;
         }
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("rnnc %s\n", RNNC_VERSION);
         return 0;
     }
