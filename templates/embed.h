@@ -46,6 +46,12 @@ typedef double rnn_sample_real;
 #define RNN_LOSS_NLL 0
 #define RNN_LOSS_MSE 1
 #define RNN_LOSS RNN_LOSS_NLL
+#define RNN_END_NONE 0
+#define RNN_END_EOS 1
+#define RNN_END_HALT 2
+#define RNN_END_LENGTH 3
+#define RNN_END RNN_END_NONE
+#define RNN_MAX_LENGTH 0
 #define RNN_HAS_W 1
 #define RNN_HAS_R 1
 #define RNN_FAST 0
