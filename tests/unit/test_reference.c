@@ -22,7 +22,9 @@
  * gradient of the initial state (grad_h(0), grad_fb(0)) and the final state s1 (h(tau),
  * fb(tau)), the choices scheduled sampling leaves in fb(t)'s slots, all
  * read from the workspace at the layout's offsets (tests/ref/LAYOUT.md), and every parameter
- * gradient U W V b c R.  The workspace and the gradients are filled with NaN before the calls,
+ * gradient U W V b c R; then the same gradients, the loss and s1 from a training step
+ * (NAME_train_step, whose stages and batch parts are another code path) with plain SGD at
+ * learning rate 0, scale 1, no clipping and no decay.  The workspace and the gradients are filled with NaN before the calls,
  * so an entry the generated code forgets to write fails.
  *
  * Tolerance, per entry (r = reference, a = generated):
@@ -334,6 +336,36 @@ static int run_spec(const tl_case *tc, rnnc_backend be, uint64_t seed, stats *st
                           gref[k][j * tn[k].rows + i], 'g', gname, 0, i, j);
     }
 
+    /* The training step's own path (NAME_train_step: forward, sweep and parameter gradients
+     * in the stages and batch parts of NAME_train_part): plain SGD with lr 0, scale 1 and no
+     * clipping or decay leaves the parameters as they are and the raw gradient in grads. */
+    {
+        rnnc_hparams hp;
+        memset(&hp, 0, sizeof hp);
+        hp.optim = RNNC_OPTIM_SGD;
+        hp.grad_scale = 1;
+        tl_poison(&s, l, &mb);
+        tl_fill_sched(&s, l, mb.ws, seed + (uint64_t)tries, NULL, NULL, NULL);
+        double Ls = rnnc_model_train_step(&m, mb.params, mb.grads, mb.opt, mb.x, mb.y, mb.s0, mb.ws, &hp);
+        cmp_entry(&c, Ls, L_ref, 'l', "train_step loss", 0, 0, 0);
+        for (size_t bi = 0; bi < B; bi++) {
+            for (size_t i = 0; i < H; i++)
+                cmp_entry(&c, rnnc_get(mb.ws, s.dtype, l->ws_s1 + l->s0_h + bi * H + i),
+                          r.n.s1[bi * H + i], 'h', "train_step s1.h(tau)", 0, bi, i);
+            for (size_t i = 0; hasR && i < K; i++)
+                cmp_entry(&c, rnnc_get(mb.ws, s.dtype, l->ws_s1 + l->s0_fb + bi * K + i),
+                          r.n.s1[B * H + bi * K + i], 'h', "train_step s1.fb(tau)", 0, bi, i);
+        }
+        for (int k = 0; k < RNNC_NTENSORS; k++) {
+            char gname[32];
+            snprintf(gname, sizeof gname, "train_step grad_%s", tn[k].name);
+            for (size_t j = 0; j < tn[k].cols; j++)
+                for (size_t i = 0; i < tn[k].rows; i++)
+                    cmp_entry(&c, rnnc_get(mb.grads, s.dtype, tn[k].offset + j * tn[k].rows + i),
+                              gref[k][j * tn[k].rows + i], 'g', gname, 0, i, j);
+        }
+    }
+
     int d = (int)s.dtype;
     size_t *ns = &stt->specs[s.rec][s.fb][d];
     (*ns)++;
@@ -447,6 +479,86 @@ out:
     return pass;
 }
 
+/* Scheduled sampling's draw at its edges, where rounding cannot blur the answer: V = 0, so
+ * o(t) = c and p(t) is exact, with c = (-big, 0 x 7, -big): p = (0, 1/7 x 7, 0), the 1/7 as
+ * rounded (exactly the same on both sides).  Draws per column: u = 0 (class 0 has p = 0 and
+ * is skipped: class 1), u = 1/7 as rounded (a tie: cum(1) = u is not above it: class 2),
+ * u = 0.5 (class 4), and the largest u below 1: in double the sum of seven 1/7 is
+ * 0.9999999999999998 < u, so no class exceeds u and the draw is the last class with p > 0,
+ * 7, not 8; in float the sum exceeds u at class 7.  Both steps, every column, the generated
+ * choices against the reference's and the expected classes. */
+static int run_draw_edges(rnnc_backend be, rnnc_dtype dt)
+{
+    char err[4096], name[200];
+    const char *bn = rnnc_backend_name(be);
+    tl_case tc = {RNNC_ACT_TANH, RNNC_LOSS_NLL, dt, 1, 9, 2, 9, 2, 4, RNNC_REC_OUTPUT, RNNC_FB_SCHEDULED};
+    rnnc_spec s;
+    rnnc_model m;
+    rnnc_buffers mb = {0};
+    refbufs r = {0};
+    int pass = 0, loaded = 0;
+    if (tl_build_spec(&tc, 0, &s, err, sizeof err) != 0) {
+        tl_one_line(err);
+        printf("FAIL reference/%s/draw-edges/spec: %s\n", bn, err);
+        return 0;
+    }
+    tl_summary(&s, name, sizeof name);
+    if (rnnc_model_load(&m, &s, be, err, sizeof err) != 0) {
+        tl_one_line(err);
+        printf("FAIL reference/%s/draw-edges/%s: load: %s\n", bn, name, err);
+        return 0;
+    }
+    loaded = 1;
+    const rnnc_layout *l = &m.layout;
+    if (rnnc_buffers_alloc(&mb, l) != 0 || refbufs_alloc(&r, &s, l) != 0) {
+        printf("FAIL reference/%s/draw-edges/%s: out of memory\n", bn, name);
+        goto out;
+    }
+    tl_poison(&s, l, &mb);
+    memset(mb.params, 0, l->params_bytes);
+    memset(mb.s0, 0, l->s0_bytes);
+    memset(mb.x, 0, l->x_bytes);
+    memset(mb.y, 0, l->y_bytes);
+    const double big = 1000;   /* exp(-big) is 0 in float and in double */
+    for (size_t i = 0; i < 9; i++) {
+        double c = i == 0 || i == 8 ? -big : 0;
+        rnnc_set(mb.params, dt, l->off_c + i, c);
+        r.c[i] = c;
+    }
+    double p7 = dt == RNNC_DOUBLE ? 1.0 / 7 : (double)(1.0f / 7);
+    double top = dt == RNNC_DOUBLE ? nextafter(1.0, 0.0) : (double)nextafterf(1.0f, 0.0f);
+    const double us[4] = {0.0, p7, 0.5, top};
+    const int32_t want[2][4] = {{1, 2, 4, 7}, {1, 2, 4, 7}};   /* [dtype float, double] */
+    for (size_t t = 1; t <= 2; t++)
+        for (size_t bi = 0; bi < 4; bi++) {
+            rnnc_set(mb.ws, dt, l->ws_ctl + (t - 1) * 4 + bi, us[bi]);
+            r.ctl[(t - 1) * 4 + bi] = us[bi];
+        }
+    ref_spec rs = to_ref_spec(&s);
+    ref_params P = {r.U, r.W, r.V, r.b, r.c, r.R};
+    ref_inputs in = inputs_of(&r);
+    (void)ref_forward(&rs, P, &in, &r.n);
+    (void)rnnc_model_forward(&m, mb.params, mb.x, mb.y, mb.s0, mb.ws);
+    for (size_t t = 1; t <= 2; t++)
+        for (size_t bi = 0; bi < 4; bi++) {
+            double got = rnnc_get(mb.ws, dt, l->ws_fb + (t - 1) * 4 + bi);
+            int32_t ref = r.n.fbc[(t - 1) * 4 + bi], exp = want[dt == RNNC_DOUBLE][bi];
+            if (!(got == (double)ref && ref == exp)) {
+                printf("FAIL reference/%s/draw-edges/%s: step %zu, u = %.17g: the generated code "
+                       "feeds back class %.17g, the reference %d, expected %d\n",
+                       bn, name, t, us[bi], got, ref, exp);
+                goto out;
+            }
+        }
+    printf("ok reference/%s/draw-edges/%s\n", bn, name);
+    pass = 1;
+out:
+    refbufs_free(&r);
+    rnnc_buffers_free(&mb);
+    if (loaded) rnnc_model_unload(&m);
+    return pass;
+}
+
 /* The variants: hidden (teacher is its only feedback), then output and both with each feedback. */
 static const struct { rnnc_recurrence rec; rnnc_feedback fb; } variants[] = {
     {RNNC_REC_HIDDEN, RNNC_FB_TEACHER},
@@ -528,6 +640,9 @@ int main(int argc, char **argv)
         failed += !run_step(&c, be, SEED_BASE + 7 + i);
         n++;
     }
+    failed += !run_draw_edges(be, RNNC_FLOAT);
+    failed += !run_draw_edges(be, RNNC_DOUBLE);
+    n += 2;
     const char *bn = rnnc_backend_name(be);
     for (size_t v = 0; v < NVARIANTS; v++)
         for (int d = RNNC_FLOAT; d <= RNNC_DOUBLE; d++) {
