@@ -334,6 +334,7 @@ typedef struct run_state {
     int log_errno;             /* why the log stopped (0: it did not) */
     uint64_t log_stop;         /* the step of the first row that could not be written */
     int lock_fd;               /* the lock of --save, or -1 */
+    int threads;               /* threads of the training step (rnnc_model_set_threads) */
 } run_state;
 
 static double bits_per_symbol(const run_state *r)
@@ -558,281 +559,340 @@ static int same_spec(const rnnc_spec *a, const rnnc_spec *b)
     return strcmp(x, y) == 0;
 }
 
+/* ---- the phases of a run: each returns RUN_GO to go on, or the run's status ---- */
+
+enum { RUN_GO = -1 };
+
+/* Phase 1, validate the inputs: load the checkpoint to resume (into *resumed, setting
+ * *have_resumed), check and lock the --save path (r->lock_fd), check the data files against
+ * each other and against the checkpoint, and load the data into r->data (its vocabulary the
+ * checkpoint's when resuming; a CSV's sizes into *n_in, *n_out).  RUN_GO, or 2 (bad input, err
+ * set), 1 (failure, err set), 130 / 143 (a signal came). */
+static int phase_validate(run_state *r, rnnc_ckpt *resumed, int *have_resumed, size_t *n_in,
+                          size_t *n_out, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    int rc;
+    if (o->resume) {
+        if (rnnc_ckpt_load(resumed, o->resume, err, errlen) != 0) return 2;
+        *have_resumed = 1;
+    }
+    if (o->save && (rc = check_save_dir(o->save, err, errlen)) != 0) return rc;
+    /* One writer per checkpoint: a second trainer with the same --save is refused here. */
+    if (o->save && (r->lock_fd = rnnc_lock_output(o->save, err, errlen)) < 0) {
+        rnnc_fail(err, errlen, "--save: %s", err);
+        return 2;
+    }
+    int csv = o->ndata > 0 && is_csv(o->data[0]);
+    if (o->targets && !csv)
+        return rnnc_fail(err, errlen, "--target: names columns of a CSV data file; this data is text"), 2;
+    for (size_t i = 1; i < o->ndata; i++)
+        if (is_csv(o->data[i]) != csv)
+            return rnnc_fail(err, errlen, "%s: mixing CSV and text data files", o->data[i]), 2;
+    if (*have_resumed && resumed->spec.onehot == csv) {
+        rnnc_fail(err, errlen, "%s: the checkpoint is a %s model; the data is %s", o->resume,
+                  resumed->spec.onehot ? "one-hot (text)" : "dense (CSV)", csv ? "CSV" : "text");
+        return 2;
+    }
+    if (*have_resumed && o->chars_set && resumed->spec.onehot && o->chars != resumed->vocab.mode) {
+        rnnc_fail(err, errlen, "--chars: the checkpoint was trained with --chars %s",
+                  resumed->vocab.mode == RNNC_CHARS_UTF8 ? "utf8" : "bytes");
+        return 2;
+    }
+    rc = csv ? load_csv(o, &r->data, n_in, n_out, err, errlen)
+             : load_text(o, *have_resumed ? &resumed->vocab : NULL, &r->data, err, errlen);
+    if (rc != 0) return rc;
+    return stop_signal ? stopped_before_start(o) : RUN_GO;
+}
+
+/* Phase 2a, the spec (r->spec): the checkpoint's when resuming (options the user gave must
+ * describe the same model, and the data must fit it), else the options settled with the
+ * data's sizes; the data must hold at least one chunk.  RUN_GO or 2 with err set. */
+static int phase_spec(run_state *r, const rnnc_ckpt *resumed, int have_resumed, size_t n_in,
+                      size_t n_out, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    if (have_resumed) {
+        rnnc_spec want;
+        r->spec = resumed->spec;
+        if (o->spec.set) {
+            /* Options the user gave must agree with the checkpoint. */
+            if (settle_spec(o, &r->data, n_in, n_out, &want, err, errlen) != 0) return 2;
+            if (!same_spec(&want, &r->spec)) {
+                char have[512];
+                rnnc_spec_format(&r->spec, have, sizeof have);
+                rnnc_fail(err, errlen, "--resume: the options describe a different model than "
+                          "the checkpoint's (%s)", have);
+                return 2;
+            }
+        } else if (r->data.text && r->spec.n_in != r->data.vocab.size) {
+            rnnc_fail(err, errlen, "%s: corrupt vocabulary", o->resume);
+            return 2;
+        } else if (!r->data.text && (r->spec.n_in != n_in || r->spec.n_out != n_out)) {
+            rnnc_fail(err, errlen,
+                      "DATA: the CSV gives %zu inputs and %zu outputs; "
+                      "the checkpoint's model has %zu and %zu",
+                      n_in, n_out, r->spec.n_in, r->spec.n_out);
+            return 2;
+        }
+    } else if (settle_spec(o, &r->data, n_in, n_out, &r->spec, err, errlen) != 0) {
+        return 2;
+    }
+    if (r->data.len < r->spec.tau + r->data.look) {
+        rnnc_fail(err, errlen, "DATA: %zu %s, but --tau %zu needs at least %zu", r->data.len,
+                  r->data.text ? "symbols" : "rows", r->spec.tau, r->spec.tau + r->data.look);
+        return 2;
+    }
+    return RUN_GO;
+}
+
+/* Phase 2b, the training state r->ck: the resumed checkpoint (taken over from *resumed, which
+ * is cleared and *have_resumed reset; its streams restart when the data changed), or a fresh
+ * one (initial weights from the seed).  The optimiser settings are settled, the vocabulary is a
+ * view of the data's.  RUN_GO; 0 when the run is already at --steps (nothing to do); 1 with
+ * err set when memory runs out. */
+static int phase_state(run_state *r, rnnc_ckpt *resumed, int *have_resumed, char *err,
+                       size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    if (*have_resumed) {
+        r->ck = *resumed;
+        *have_resumed = 0; /* owned by r->ck now; its vocabulary is the data's from here on */
+        memset(resumed, 0, sizeof *resumed);
+        rnnc_vocab_free(&r->ck.vocab);
+        settle_hparams(o, &r->ck, &r->ck.hp);
+        if (r->ck.data_len != r->data.len || r->ck.data_hash != r->data.hash) {
+            fprintf(o->out, "note: the data differs from the checkpoint's; streams restart at evenly spaced offsets\n");
+            reset_positions(&r->spec, r->data.len, r->ck.positions);
+            memset(r->ck.h, 0, r->spec.batch * r->spec.hidden * r->ck.layout.real_size);
+            r->ck.data_len = r->data.len;
+            r->ck.data_hash = r->data.hash;
+        }
+    } else {
+        r->ck.spec = r->spec;
+        if (rnnc_ckpt_alloc(&r->ck, err, errlen) != 0) return 1;
+        settle_hparams(o, NULL, &r->ck.hp);
+        r->ck.seed = o->seed;
+        r->ck.rng = o->seed;
+        init_params(&r->spec, &r->ck.layout, r->ck.params, &r->ck.rng);
+        r->ck.smooth_loss = r->spec.loss == RNNC_LOSS_NLL ? -log(1.0 / (double)r->spec.n_out) * (double)r->spec.tau : NAN;
+        r->ck.data_len = r->data.len;
+        r->ck.data_hash = r->data.hash;
+        reset_positions(&r->spec, r->data.len, r->ck.positions);
+    }
+    /* The checkpoint keeps the vocabulary (a view of the data's; not freed through ck). */
+    r->ck.vocab = r->data.vocab;
+    r->ck.hp.grad_scale = 1.0 / (double)r->spec.batch;
+    if (r->ck.step >= o->steps) {
+        fprintf(o->out, "already at step %llu of %llu; nothing to do\n",
+                (unsigned long long)r->ck.step, (unsigned long long)o->steps);
+        return 0;
+    }
+    return RUN_GO;
+}
+
+/* Phase 3, start the backends: the model on tcc at once (cc with --backend cc) in r->tcc
+ * (r->model points at it) with its threads (r->threads), with --backend auto the cc compile in
+ * the background (r->job; none if the thread cannot start: tcc stays), and the training
+ * buffers.  RUN_GO, or 1 with err set, or 130 / 143 when a signal cancelled the compile. */
+static int phase_backends(run_state *r, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    rnnc_backend first = o->backend == RNNC_RUN_CC ? RNNC_BACKEND_CC : RNNC_BACKEND_TCC;
+    if (rnnc_model_load(&r->tcc, &r->spec, first, err, errlen) != 0)
+        return stop_signal ? stopped_before_start(o) : 1;
+    show_cc_notices(o);
+    r->have_tcc = 1;
+    r->model = &r->tcc;
+    r->threads = rnnc_model_set_threads(r->model, o->threads, err, errlen);
+    if (r->threads < 0) return 1;
+    if (o->backend == RNNC_RUN_AUTO) {
+        r->job = calloc(1, sizeof *r->job);
+        if (r->job) {
+            r->job->spec = r->spec;
+            pthread_mutex_init(&r->job->lock, NULL);
+            if (pthread_create(&r->job->thread, NULL, cc_job_run, r->job) != 0) {
+                pthread_mutex_destroy(&r->job->lock);
+                free(r->job);
+                r->job = NULL;
+            }
+        }
+    }
+    if (rnnc_buffers_alloc(&r->buf, &r->model->layout) != 0) {
+        rnnc_fail(err, errlen, "out of memory for the training buffers");
+        return 1;
+    }
+    return RUN_GO;
+}
+
+/* Phase 4, open the --log file (r->log_fd; its header when new).  RUN_GO, 2 with err set
+ * (a path that cannot be a log), or 130 / 143 when a signal came before the first step. */
+static int phase_log(run_state *r, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    if (o->log && (r->log_fd = rnnc_log_open(o->log, "step,loss,bpc,lr,seconds\n", err, errlen)) < 0)
+        return 2;
+    return stop_signal ? stopped_before_start(o) : RUN_GO;
+}
+
+/* Between steps: when the background cc compile has finished, join it and move training to
+ * its model (same threads; one if they cannot start), or say why tcc stays. */
+static void switch_backend_if_ready(run_state *r)
+{
+    const rnnc_train_opts *o = r->o;
+    if (!r->job || r->job->joined || !cc_job_done(r->job)) return;
+    pthread_join(r->job->thread, NULL);
+    r->job->joined = 1;
+    /* Same threads on cc (the pool is per model); if they cannot start, one. */
+    if (r->job->ok && rnnc_model_set_threads(&r->job->model, r->threads, r->job->err, sizeof r->job->err) < 0)
+        fprintf(o->out, "%scc backend: %s; one thread\n", o->tty ? "\r\033[K" : "", r->job->err);
+    if (r->job->ok) {
+        r->model = &r->job->model;
+        fprintf(o->out, "%sswitched to the cc backend at step %llu (compiled in %.2f s)\n",
+                o->tty ? "\r\033[K" : "", (unsigned long long)r->ck.step, r->job->seconds);
+    } else {
+        fprintf(o->out, "%scc backend unavailable, staying on tcc: %s\n",
+                o->tty ? "\r\033[K" : "", r->job->err);
+    }
+    show_cc_notices(o);
+}
+
+/* One training step: fill the batch, call the generated train step, carry the final state
+ * of every stream into the next chunk, advance the positions, the step and the losses.
+ * RUN_GO, or 1 with err set when the loss is not finite (nothing is updated then). */
+static int train_one_step(run_state *r, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    fill_batch(r);
+    r->ck.hp.bias1 = 1 - pow(r->ck.hp.beta1, (double)(r->ck.step + 1));
+    r->ck.hp.bias2 = 1 - pow(r->ck.hp.beta2, (double)(r->ck.step + 1));
+    double loss = rnnc_model_train_step(r->model, r->ck.params, r->buf.grads, r->ck.opt, r->buf.x,
+                                        r->buf.y, r->ck.h, r->buf.ws, &r->ck.hp);
+    if (!isfinite(loss)) {
+        if (o->tty) fputc('\n', o->out);
+        rnnc_fail(err, errlen, "the loss became %s at step %llu; stopping (lower --lr, or "
+                  "clip with --clip / --clip-norm)%s", isnan(loss) ? "NaN" : "infinite",
+                  (unsigned long long)r->ck.step + 1,
+                  o->save ? "; the last good checkpoint is kept" : "");
+        return 1;
+    }
+    /* Carry h(tau) of every stream into the next chunk (truncated BPTT). */
+    size_t hb = r->spec.batch * r->spec.hidden * r->model->layout.real_size;
+    memcpy(r->ck.h, (char *)r->buf.ws + (r->model->layout.ws_h + r->spec.tau * r->spec.batch * r->spec.hidden) * r->model->layout.real_size, hb);
+    for (size_t b = 0; b < r->spec.batch; b++) r->ck.positions[b] += r->spec.tau;
+    r->ck.step++;
+    double per_seq = loss / (double)r->spec.batch;
+    r->ck.last_loss = per_seq;
+    r->ck.smooth_loss = isnan(r->ck.smooth_loss) ? per_seq : r->ck.smooth_loss * 0.999 + per_seq * 0.001;
+    return RUN_GO;
+}
+
+/* After a step: the log row and progress line, a sample, the checkpoint (every --every steps
+ * and at the last), and on SIGINT / SIGTERM a save and the stop.  RUN_GO, or 1 with err set
+ * (a save failed), or 130 / 143 after a signal. */
+static int after_step(run_state *r, double *last_draw, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    int rc, report = r->ck.step % o->every == 0 || r->ck.step == o->steps;
+    if (report) log_row(r);
+    if (o->tty) {
+        double t = now_s();
+        if (t - *last_draw > 0.1 || report) {
+            progress(r, 0);
+            *last_draw = t;
+        }
+    } else if (report) {
+        progress(r, 0);
+    }
+    if (o->sample_every && r->ck.step % o->sample_every == 0) print_sample(r);
+    if (report && (rc = save(r, err, errlen)) != 0) return rc;
+    if (stop_signal) {
+        if (!report && (rc = save(r, err, errlen)) != 0) return rc;
+        if (o->tty) fputc('\n', o->out);
+        fprintf(o->out, "stopped by %s at step %llu%s%s\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
+                (unsigned long long)r->ck.step, o->save ? "; saved " : "", o->save ? o->save : "");
+        return stop_signal == SIGINT ? 130 : 143;
+    }
+    return RUN_GO;
+}
+
+/* Phase 5, the loop: the "training ..." line, then steps until --steps (switching to cc when
+ * it is ready), then the final progress line and sample.  0 when done, or the status of the
+ * step that stopped it (err set for 1). */
+static int phase_loop(run_state *r, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    char canon[512];
+    rnnc_spec_format(&r->spec, canon, sizeof canon);
+    fprintf(o->out, "training %s on %zu %s; %s lr %g, backend %s%s, %d thread%s\n", canon,
+            r->data.len, r->data.text ? "symbols" : "rows", rnnc_optim_name(r->ck.hp.optim), r->ck.hp.lr,
+            rnnc_backend_name(r->model->backend), r->job ? " (cc compiling in the background)" : "",
+            r->threads, r->threads == 1 ? "" : "s");
+    fflush(o->out);
+    r->t0 = now_s();
+    r->step0 = r->ck.step;
+    double last_draw = 0;
+    int rc;
+    while (r->ck.step < o->steps) {
+        switch_backend_if_ready(r);
+        if ((rc = train_one_step(r, err, errlen)) != RUN_GO) return rc;
+        if ((rc = after_step(r, &last_draw, err, errlen)) != RUN_GO) return rc;
+    }
+    if (o->tty) progress(r, 1);
+    if (r->data.text && !(o->sample_every && r->ck.step % o->sample_every == 0)) print_sample(r);
+    return 0;
+}
+
+/* Release everything a run holds, whatever phase it reached: the log (an incomplete one turns
+ * a successful status into 1, with err set), the background compile (waited for), the models,
+ * buffers, state, data, the --save lock and the signal handlers.  Returns the final status. */
+static int run_cleanup(run_state *r, int rc, rnnc_ckpt *resumed, int have_resumed,
+                       const saved_handlers *handlers, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    if (r->log_fd >= 0) {
+        if (r->log_errno) rc = log_incomplete(r, rc, err, errlen);
+        close(r->log_fd);
+    }
+    if (r->job) {
+        /* Wait for a compile still under way: the thread owns its model until it ends. */
+        if (!r->job->joined) pthread_join(r->job->thread, NULL);
+        if (r->job->ok) rnnc_model_unload(&r->job->model);
+        pthread_mutex_destroy(&r->job->lock);
+        free(r->job);
+    }
+    if (r->have_tcc) rnnc_model_unload(&r->tcc);
+    rnnc_buffers_free(&r->buf);
+    r->ck.vocab.symbols = NULL;
+    r->ck.vocab.size = 0;
+    rnnc_ckpt_free(&r->ck);
+    dataset_free(&r->data);
+    if (have_resumed) rnnc_ckpt_free(resumed);
+    rnnc_unlock_output(o->save, r->lock_fd);
+    signals_restore(handlers);
+    return rc;
+}
+
 int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
 {
     run_state r;
-    memset(&r, 0, sizeof r);
-    r.o = o;
     rnnc_ckpt resumed;
-    int have_resumed = 0, rc = 1;
+    int have_resumed = 0, rc;
     size_t n_in = 0, n_out = 0;
+    memset(&r, 0, sizeof r);
     memset(&resumed, 0, sizeof resumed);
+    r.o = o;
     r.log_fd = -1;
     r.lock_fd = -1;
     /* Signals first of all, so that one during anything slow below is seen (and cancels a cc
      * compile under way). */
     saved_handlers handlers;
     signals_install(&handlers);
-
-    /* 1. The checkpoint to resume, then the data (its vocabulary fixed by the checkpoint). */
-    if (o->resume) {
-        if (rnnc_ckpt_load(&resumed, o->resume, err, errlen) != 0) {
-            rc = 2;
-            goto out;
-        }
-        have_resumed = 1;
-    }
-    if (o->save && (rc = check_save_dir(o->save, err, errlen)) != 0) goto out;
-    /* One writer per checkpoint: a second trainer with the same --save is refused here. */
-    if (o->save && (r.lock_fd = rnnc_lock_output(o->save, err, errlen)) < 0) {
-        rnnc_fail(err, errlen, "--save: %s", err);
-        rc = 2;
-        goto out;
-    }
-    int csv = o->ndata > 0 && is_csv(o->data[0]);
-    if (o->targets && !csv) {
-        rnnc_fail(err, errlen, "--target: names columns of a CSV data file; this data is text");
-        rc = 2;
-        goto out;
-    }
-    for (size_t i = 1; i < o->ndata; i++)
-        if (is_csv(o->data[i]) != csv) {
-            rnnc_fail(err, errlen, "%s: mixing CSV and text data files", o->data[i]);
-            rc = 2;
-            goto out;
-        }
-    if (have_resumed && resumed.spec.onehot == csv) {
-        rnnc_fail(err, errlen, "%s: the checkpoint is a %s model; the data is %s", o->resume,
-                  resumed.spec.onehot ? "one-hot (text)" : "dense (CSV)", csv ? "CSV" : "text");
-        rc = 2;
-        goto out;
-    }
-    if (have_resumed && o->chars_set && resumed.spec.onehot && o->chars != resumed.vocab.mode) {
-        rnnc_fail(err, errlen, "--chars: the checkpoint was trained with --chars %s",
-                  resumed.vocab.mode == RNNC_CHARS_UTF8 ? "utf8" : "bytes");
-        rc = 2;
-        goto out;
-    }
-    rc = csv ? load_csv(o, &r.data, &n_in, &n_out, err, errlen)
-             : load_text(o, have_resumed ? &resumed.vocab : NULL, &r.data, err, errlen);
-    if (rc != 0) goto out;
-    if (stop_signal) {
-        rc = stopped_before_start(o);
-        goto out;
-    }
-    rc = 2;
-
-    /* 2. The spec; a resumed run must match its checkpoint. */
-    if (have_resumed) {
-        rnnc_spec want;
-        r.spec = resumed.spec;
-        if (o->spec.set) {
-            /* Options the user gave must agree with the checkpoint. */
-            if (settle_spec(o, &r.data, n_in, n_out, &want, err, errlen) != 0) goto out;
-            if (!same_spec(&want, &r.spec)) {
-                char have[512];
-                rnnc_spec_format(&r.spec, have, sizeof have);
-                rnnc_fail(err, errlen, "--resume: the options describe a different model than "
-                          "the checkpoint's (%s)", have);
-                rc = 2;
-                goto out;
-            }
-        } else if (!csv && r.spec.n_in != r.data.vocab.size) {
-            rnnc_fail(err, errlen, "%s: corrupt vocabulary", o->resume);
-            rc = 2;
-            goto out;
-        } else if (csv && (r.spec.n_in != n_in || r.spec.n_out != n_out)) {
-            rnnc_fail(err, errlen,
-                      "DATA: the CSV gives %zu inputs and %zu outputs; "
-                      "the checkpoint's model has %zu and %zu",
-                      n_in, n_out, r.spec.n_in, r.spec.n_out);
-            rc = 2;
-            goto out;
-        }
-    } else if (settle_spec(o, &r.data, n_in, n_out, &r.spec, err, errlen) != 0) {
-        goto out;
-    }
-    if (r.data.len < r.spec.tau + r.data.look) {
-        rnnc_fail(err, errlen, "DATA: %zu %s, but --tau %zu needs at least %zu", r.data.len,
-                  r.data.text ? "symbols" : "rows", r.spec.tau, r.spec.tau + r.data.look);
-        rc = 2;
-        goto out;
-    }
-
-    /* 3. The training state: resumed, or fresh. */
-    if (have_resumed) {
-        r.ck = resumed;
-        have_resumed = 0; /* owned by r.ck now; its vocabulary is the data's from here on */
-        memset(&resumed, 0, sizeof resumed);
-        rnnc_vocab_free(&r.ck.vocab);
-        settle_hparams(o, &r.ck, &r.ck.hp);
-        if (r.ck.data_len != r.data.len || r.ck.data_hash != r.data.hash) {
-            fprintf(o->out, "note: the data differs from the checkpoint's; streams restart at evenly spaced offsets\n");
-            reset_positions(&r.spec, r.data.len, r.ck.positions);
-            memset(r.ck.h, 0, r.spec.batch * r.spec.hidden * r.ck.layout.real_size);
-            r.ck.data_len = r.data.len;
-            r.ck.data_hash = r.data.hash;
-        }
-    } else {
-        r.ck.spec = r.spec;
-        if (rnnc_ckpt_alloc(&r.ck, err, errlen) != 0) {
-            rc = 1;
-            goto out;
-        }
-        settle_hparams(o, NULL, &r.ck.hp);
-        r.ck.seed = o->seed;
-        r.ck.rng = o->seed;
-        init_params(&r.spec, &r.ck.layout, r.ck.params, &r.ck.rng);
-        r.ck.smooth_loss = r.spec.loss == RNNC_LOSS_NLL ? -log(1.0 / (double)r.spec.n_out) * (double)r.spec.tau : NAN;
-        r.ck.data_len = r.data.len;
-        r.ck.data_hash = r.data.hash;
-        reset_positions(&r.spec, r.data.len, r.ck.positions);
-    }
-    /* The checkpoint keeps the vocabulary (a view of the data's; not freed through ck). */
-    r.ck.vocab = r.data.vocab;
-    r.ck.hp.grad_scale = 1.0 / (double)r.spec.batch;
-    if (r.ck.step >= o->steps) {
-        fprintf(o->out, "already at step %llu of %llu; nothing to do\n",
-                (unsigned long long)r.ck.step, (unsigned long long)o->steps);
-        rc = 0;
-        goto out;
-    }
-
-    /* 4. The model: tcc at once; with auto, cc in the background. */
-    rnnc_backend first = o->backend == RNNC_RUN_CC ? RNNC_BACKEND_CC : RNNC_BACKEND_TCC;
-    if (rnnc_model_load(&r.tcc, &r.spec, first, err, errlen) != 0) {
-        rc = stop_signal ? stopped_before_start(o) : 1;
-        goto out;
-    }
-    show_cc_notices(o);
-    r.have_tcc = 1;
-    r.model = &r.tcc;
-    int threads = rnnc_model_set_threads(r.model, o->threads, err, errlen);
-    if (threads < 0) {
-        rc = 1;
-        goto out;
-    }
-    if (o->backend == RNNC_RUN_AUTO) {
-        r.job = calloc(1, sizeof *r.job);
-        if (r.job) {
-            r.job->spec = r.spec;
-            pthread_mutex_init(&r.job->lock, NULL);
-            if (pthread_create(&r.job->thread, NULL, cc_job_run, r.job) != 0) {
-                pthread_mutex_destroy(&r.job->lock);
-                free(r.job);
-                r.job = NULL;
-            }
-        }
-    }
-    if (rnnc_buffers_alloc(&r.buf, &r.model->layout) != 0) {
-        rnnc_fail(err, errlen, "out of memory for the training buffers");
-        rc = 1;
-        goto out;
-    }
-    if (o->log && (r.log_fd = rnnc_log_open(o->log, "step,loss,bpc,lr,seconds\n", err, errlen)) < 0) {
-        rc = 2;
-        goto out;
-    }
-    if (stop_signal) {
-        rc = stopped_before_start(o);
-        goto out;
-    }
-
-    /* 5. Train. */
-    char canon[512];
-    rnnc_spec_format(&r.spec, canon, sizeof canon);
-    fprintf(o->out, "training %s on %zu %s; %s lr %g, backend %s%s, %d thread%s\n", canon,
-            r.data.len, r.data.text ? "symbols" : "rows", rnnc_optim_name(r.ck.hp.optim), r.ck.hp.lr,
-            rnnc_backend_name(r.model->backend), r.job ? " (cc compiling in the background)" : "",
-            threads, threads == 1 ? "" : "s");
-    fflush(o->out);
-    r.t0 = now_s();
-    r.step0 = r.ck.step;
-    size_t hb = r.spec.batch * r.spec.hidden * r.model->layout.real_size;
-    double last_draw = 0;
-    rc = 0;
-    while (r.ck.step < o->steps) {
-        if (r.job && !r.job->joined && cc_job_done(r.job)) {
-            pthread_join(r.job->thread, NULL);
-            r.job->joined = 1;
-            /* Same threads on cc (the pool is per model); if they cannot start, one. */
-            if (r.job->ok && rnnc_model_set_threads(&r.job->model, threads, r.job->err, sizeof r.job->err) < 0)
-                fprintf(o->out, "%scc backend: %s; one thread\n", o->tty ? "\r\033[K" : "", r.job->err);
-            if (r.job->ok) {
-                r.model = &r.job->model;
-                fprintf(o->out, "%sswitched to the cc backend at step %llu (compiled in %.2f s)\n",
-                        o->tty ? "\r\033[K" : "", (unsigned long long)r.ck.step, r.job->seconds);
-            } else {
-                fprintf(o->out, "%scc backend unavailable, staying on tcc: %s\n",
-                        o->tty ? "\r\033[K" : "", r.job->err);
-            }
-            show_cc_notices(o);
-        }
-        fill_batch(&r);
-        r.ck.hp.bias1 = 1 - pow(r.ck.hp.beta1, (double)(r.ck.step + 1));
-        r.ck.hp.bias2 = 1 - pow(r.ck.hp.beta2, (double)(r.ck.step + 1));
-        double loss = rnnc_model_train_step(r.model, r.ck.params, r.buf.grads, r.ck.opt, r.buf.x,
-                                            r.buf.y, r.ck.h, r.buf.ws, &r.ck.hp);
-        if (!isfinite(loss)) {
-            if (o->tty) fputc('\n', o->out);
-            rnnc_fail(err, errlen, "the loss became %s at step %llu; stopping (lower --lr, or "
-                      "clip with --clip / --clip-norm)%s", isnan(loss) ? "NaN" : "infinite",
-                      (unsigned long long)r.ck.step + 1,
-                      o->save ? "; the last good checkpoint is kept" : "");
-            rc = 1;
-            goto out;
-        }
-        /* Carry h(tau) of every stream into the next chunk (truncated BPTT). */
-        memcpy(r.ck.h, (char *)r.buf.ws + (r.model->layout.ws_h + r.spec.tau * r.spec.batch * r.spec.hidden) * r.model->layout.real_size, hb);
-        for (size_t b = 0; b < r.spec.batch; b++) r.ck.positions[b] += r.spec.tau;
-        r.ck.step++;
-        double per_seq = loss / (double)r.spec.batch;
-        r.ck.last_loss = per_seq;
-        r.ck.smooth_loss = isnan(r.ck.smooth_loss) ? per_seq : r.ck.smooth_loss * 0.999 + per_seq * 0.001;
-        int report = r.ck.step % o->every == 0 || r.ck.step == o->steps;
-        if (report) log_row(&r);
-        if (o->tty) {
-            double t = now_s();
-            if (t - last_draw > 0.1 || report) {
-                progress(&r, 0);
-                last_draw = t;
-            }
-        } else if (report) {
-            progress(&r, 0);
-        }
-        if (o->sample_every && r.ck.step % o->sample_every == 0) print_sample(&r);
-        if ((r.ck.step % o->every == 0 || r.ck.step == o->steps) && (rc = save(&r, err, errlen)) != 0) goto out;
-        if (stop_signal) {
-            if (r.ck.step % o->every != 0 && r.ck.step != o->steps && (rc = save(&r, err, errlen)) != 0) goto out;
-            if (o->tty) fputc('\n', o->out);
-            fprintf(o->out, "stopped by %s at step %llu%s%s\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
-                    (unsigned long long)r.ck.step, o->save ? "; saved " : "", o->save ? o->save : "");
-            rc = stop_signal == SIGINT ? 130 : 143;
-            goto out;
-        }
-    }
-    if (o->tty) progress(&r, 1);
-    if (r.data.text && !(o->sample_every && r.ck.step % o->sample_every == 0)) print_sample(&r);
-out:
-    if (r.log_fd >= 0) {
-        if (r.log_errno) rc = log_incomplete(&r, rc, err, errlen);
-        close(r.log_fd);
-    }
-    if (r.job) {
-        /* Wait for a compile still under way: the thread owns its model until it ends. */
-        if (!r.job->joined) pthread_join(r.job->thread, NULL);
-        if (r.job->ok) rnnc_model_unload(&r.job->model);
-        pthread_mutex_destroy(&r.job->lock);
-        free(r.job);
-    }
-    if (r.have_tcc) rnnc_model_unload(&r.tcc);
-    rnnc_buffers_free(&r.buf);
-    r.ck.vocab.symbols = NULL;
-    r.ck.vocab.size = 0;
-    rnnc_ckpt_free(&r.ck);
-    dataset_free(&r.data);
-    if (have_resumed) rnnc_ckpt_free(&resumed);
-    rnnc_unlock_output(o->save, r.lock_fd);
-    signals_restore(&handlers);
-    return rc;
+    if ((rc = phase_validate(&r, &resumed, &have_resumed, &n_in, &n_out, err, errlen)) == RUN_GO &&
+        (rc = phase_spec(&r, &resumed, have_resumed, n_in, n_out, err, errlen)) == RUN_GO &&
+        (rc = phase_state(&r, &resumed, &have_resumed, err, errlen)) == RUN_GO &&
+        (rc = phase_backends(&r, err, errlen)) == RUN_GO &&
+        (rc = phase_log(&r, err, errlen)) == RUN_GO)
+        rc = phase_loop(&r, err, errlen);
+    return run_cleanup(&r, rc, &resumed, have_resumed, &handlers, err, errlen);
 }
