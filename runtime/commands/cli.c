@@ -422,7 +422,7 @@ static int cmd_train(int argc, char **argv)
     char err[8192];
     parse(argc, argv, "train",
           "backend threads optim lr beta1 beta2 eps weight-decay clip clip-norm steps seed every "
-          "sample-every save resume log chars target",
+          "sample-every save resume log chars target schedule schedule-k schedule-end",
           "", 1, &a);
     rnnc_train_defaults(&o);
     /* Positionals: a *.spec file, then data files. */
@@ -464,6 +464,20 @@ static int cmd_train(int argc, char **argv)
             *reals[i].dst = parse_real(reals[i].name, v, reals[i].lo, reals[i].hi, reals[i].open);
             o.set |= reals[i].bit;
         }
+    if ((v = get(&a, "schedule"))) {
+        int k = rnnc_schedule_parse(v);
+        if (k < 0) die(2, "--schedule: expected linear, exp or sigmoid, got '%s'", v);
+        o.schedule.kind = (rnnc_sched_kind)k;
+        o.set |= RNNC_SET_SCHEDULE;
+    }
+    if ((v = get(&a, "schedule-k"))) {
+        o.schedule.k = parse_real("schedule-k", v, 0, 1e300, 1);
+        o.set |= RNNC_SET_SCHEDULE_K;
+    }
+    if ((v = get(&a, "schedule-end"))) {
+        o.schedule.end = parse_real("schedule-end", v, 0, 1, 0);
+        o.set |= RNNC_SET_SCHEDULE_END;
+    }
     if ((v = get(&a, "beta1")) && o.beta1 >= 1) die(2, "--beta1: expected a number in [0, 1), got '%s'", v);
     if ((v = get(&a, "beta2")) && o.beta2 >= 1) die(2, "--beta2: expected a number in [0, 1), got '%s'", v);
     if ((v = get(&a, "steps"))) o.steps = parse_u64("steps", v, 1);
@@ -539,6 +553,43 @@ static int cmd_sample(int argc, char **argv)
     return 0;
 }
 
+/* A symbol as rnnc info shows it: printable characters as they are, others escaped. */
+static void print_symbol(rnnc_chars mode, uint32_t sym)
+{
+    if (sym == '\n') fputs("\\n", stdout);
+    else if (sym == '\t') fputs("\\t", stdout);
+    else if (sym < 0x20 || sym == 0x7f || (mode == RNNC_CHARS_BYTES && sym > 0x7f))
+        printf("\\x%02x", (unsigned)sym);
+    else if (mode == RNNC_CHARS_UTF8 && sym > 0x10FFFF)
+        printf("\\u{%x}", (unsigned)sym);
+    else {
+        char bytes[4];
+        fwrite(bytes, 1, rnnc_symbol_bytes(mode, sym, bytes), stdout);
+    }
+}
+
+/* rnnc info's lines on the model's family (section 10.2.1) and its ends (10.2.3): recurrence,
+ * feedback, schedule, end, records, learned h(0). */
+static void print_family(const rnnc_ckpt *c)
+{
+    const rnnc_spec *s = &c->spec;
+    printf("recurrence: %s (%s)\n", rnnc_recurrences[s->rec].name, rnnc_recurrences[s->rec].what);
+    if (rnnc_recurrences[s->rec].has_R)
+        printf("feedback: %s (%s)\n", rnnc_feedbacks[s->fb].name, rnnc_feedbacks[s->fb].what);
+    if (c->sched.kind != RNNC_SCHED_NONE)
+        printf("schedule: %s k %g end %g (eps = %.4g at step %llu)\n", rnnc_schedule_name(c->sched.kind),
+               c->sched.k, c->sched.end, rnnc_schedule_eps(&c->sched, c->step), (unsigned long long)c->step);
+    printf("end: %s (%s)", rnnc_ends[s->end].name, rnnc_ends[s->end].what);
+    if (rnnc_ends[s->end].has_length) printf(", lengths 1..%zu", s->max_length);
+    fputc('\n', stdout);
+    static const char *const rec_names[] = {"none (one stream)", "lines", "paragraphs", "CSV sequence column"};
+    if (c->records != RNNC_RECORDS_NONE) {
+        printf("records: %s", rec_names[c->records]);
+        if (c->records == RNNC_RECORDS_CSV) printf(" '%s'", c->seq_column);
+        printf("; initial state h(0): %s\n", c->learn_h0 ? "learned (--learn-h0)" : "zeros");
+    }
+}
+
 static int cmd_info(int argc, char **argv)
 {
     cli_args a;
@@ -552,19 +603,16 @@ static int cmd_info(int argc, char **argv)
     if (c.spec.onehot) {
         printf("vocabulary: %zu symbols (%s): ", c.vocab.size,
                c.vocab.mode == RNNC_CHARS_UTF8 ? "UTF-8 characters" : "bytes");
-        for (size_t i = 0; i < c.vocab.size && i < 96; i++) {
-            uint32_t sym = c.vocab.symbols[i];
-            if (sym == '\n') fputs("\\n", stdout);
-            else if (sym == '\t') fputs("\\t", stdout);
-            else if (sym < 0x20 || sym == 0x7f || (c.vocab.mode == RNNC_CHARS_BYTES && sym > 0x7f))
-                printf("\\x%02x", (unsigned)sym);
-            else {
-                char bytes[4];
-                fwrite(bytes, 1, rnnc_symbol_bytes(c.vocab.mode, sym, bytes), stdout);
-            }
-        }
+        for (size_t i = 0; i < c.vocab.size && i < 96; i++) print_symbol(c.vocab.mode, c.vocab.symbols[i]);
         printf("%s\n", c.vocab.size > 96 ? " ..." : "");
+        if (c.has_end_symbol) {
+            printf("%s symbol: class %zu, value ", c.spec.end == RNNC_END_EOS ? "end" : "start", c.vocab.size);
+            print_symbol(c.vocab.mode, c.end_symbol);
+            printf(" (%s)\n", c.spec.end == RNNC_END_EOS ? "the input of a record's first step and the target after its last"
+                                                           : "the input of a record's first step");
+        }
     }
+    print_family(&c);
     printf("step: %llu\n", (unsigned long long)c.step);
     if (c.spec.loss == RNNC_LOSS_NLL)
         printf("loss: %.4f smoothed per sequence of %zu (%.3f bits per symbol), last %.4f\n",
@@ -577,8 +625,10 @@ static int cmd_info(int argc, char **argv)
     printf("data: %llu %s, seed %llu\n", (unsigned long long)c.data_len,
            c.spec.onehot ? "symbols" : "rows", (unsigned long long)c.seed);
     printf("bytes: parameters %zu, optimiser state %zu, workspace %zu, carried state %zu\n",
-           c.layout.params_bytes, c.layout.opt_bytes, c.layout.ws_bytes,
-           c.spec.batch * c.spec.hidden * c.layout.real_size);
+           c.layout.params_bytes, c.layout.opt_bytes, c.layout.ws_bytes, c.layout.s0_bytes);
+    printf("carried state: %zu values: h(tau) of %zu x %zu", c.layout.s0_count, c.spec.batch, c.spec.hidden);
+    if (rnnc_recurrences[c.spec.rec].has_R) printf(" and fb(tau) of %zu x %zu", c.spec.batch, c.spec.n_out);
+    printf(" (batch x size)\n");
     rnnc_ckpt_free(&c);
     return 0;
 }

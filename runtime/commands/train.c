@@ -51,6 +51,73 @@ void rnnc_train_defaults(rnnc_train_opts *o)
     o->diag = stderr;
 }
 
+/* ---- scheduled sampling (10.11s) ---- */
+
+static const char *const sched_names[] = {"none", "linear", "exp", "sigmoid"};
+
+const char *rnnc_schedule_name(rnnc_sched_kind k)
+{
+    return (unsigned)k < RNNC_SCHED_COUNT ? sched_names[k] : "?";
+}
+
+int rnnc_schedule_parse(const char *name)
+{
+    for (int i = RNNC_SCHED_LINEAR; i < RNNC_SCHED_COUNT; i++)
+        if (strcmp(name, sched_names[i]) == 0) return i;
+    return -1;
+}
+
+double rnnc_schedule_eps(const rnnc_schedule *s, uint64_t i)
+{
+    double x = (double)i, e;
+    switch (s->kind) {
+    case RNNC_SCHED_LINEAR: e = 1 - x / s->k; break;
+    case RNNC_SCHED_EXP: e = pow(s->k, x); break;
+    case RNNC_SCHED_SIGMOID: e = s->k / (s->k + exp(x / s->k)); break;
+    default: return 1;
+    }
+    return e > s->end ? e : s->end;
+}
+
+/* The sigmoid's default k: the root of k ln k = half (>= 1), by Newton's method from above. */
+static double sigmoid_k(double half)
+{
+    double k = half > 2 ? half : 2;
+    for (int i = 0; i < 100; i++) {
+        double f = k * log(k) - half, next = k - f / (log(k) + 1);
+        if (next < 1) next = 1;
+        if (fabs(next - k) < 1e-12 * k) return next;
+        k = next;
+    }
+    return k;
+}
+
+int rnnc_schedule_settle(const rnnc_schedule *user, unsigned set, const rnnc_schedule *from,
+                         uint64_t steps, rnnc_schedule *out, char *err, size_t errlen)
+{
+    rnnc_schedule s = {RNNC_SCHED_LINEAR, 0, 0};
+    int have = from && from->kind != RNNC_SCHED_NONE;
+    if (have) s = *from;
+    if (set & RNNC_SET_SCHEDULE) s.kind = user->kind;
+    if (set & RNNC_SET_SCHEDULE_END) s.end = user->end;
+    if (set & RNNC_SET_SCHEDULE_K) s.k = user->k;
+    else if (!have || (set & RNNC_SET_SCHEDULE)) {
+        double n = (double)(steps ? steps : 1);
+        s.k = s.kind == RNNC_SCHED_LINEAR ? n : s.kind == RNNC_SCHED_EXP ? pow(0.01, 1 / n) : sigmoid_k(n / 2);
+    }
+    if (!(s.end >= 0 && s.end <= 1))
+        return rnnc_fail(err, errlen, "--schedule-end: expected a probability in [0, 1], got %g", s.end), 2;
+    if (s.kind == RNNC_SCHED_EXP && !(s.k > 0 && s.k < 1))
+        return rnnc_fail(err, errlen, "--schedule-k: the exp schedule (eps_i = k^i) needs 0 < k < 1, got %g", s.k), 2;
+    if (s.kind != RNNC_SCHED_EXP && !(s.k >= 1 && isfinite(s.k)))
+        return rnnc_fail(err, errlen, "--schedule-k: the %s schedule needs k >= 1 (%s), got %g",
+                         rnnc_schedule_name(s.kind),
+                         s.kind == RNNC_SCHED_LINEAR ? "the steps over which eps falls from 1 to 0"
+                                                     : "eps_i = k / (k + exp(i / k))", s.k), 2;
+    *out = s;
+    return 0;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -398,17 +465,33 @@ static int log_incomplete(const run_state *r, int rc, char *err, size_t errlen)
     return rc;
 }
 
+/* The state of one column of s0 (layout l, batch B) into st: its h, then its fb with an output
+ * recurrence (the step API's column state, less r). */
+static void column_state(const rnnc_spec *s, const rnnc_layout *l, const void *s0, size_t b, void *st)
+{
+    size_t rs = l->real_size, K = rnnc_recurrences[s->rec].has_R ? s->n_out : 0;
+    memcpy(st, (const char *)s0 + (l->s0_h + b * s->hidden) * rs, s->hidden * rs);
+    if (K) memcpy((char *)st + s->hidden * rs, (const char *)s0 + (l->s0_fb + b * K) * rs, K * rs);
+}
+
+/* Zero column b of s0 (h and fb): the start of a sequence. */
+static void column_reset(const rnnc_spec *s, const rnnc_layout *l, void *s0, size_t b)
+{
+    size_t rs = l->real_size, K = rnnc_recurrences[s->rec].has_R ? s->n_out : 0;
+    memset((char *)s0 + (l->s0_h + b * s->hidden) * rs, 0, s->hidden * rs);
+    if (K) memset((char *)s0 + (l->s0_fb + b * K) * rs, 0, K * rs);
+}
+
 static void print_sample(run_state *r)
 {
     if (!r->data.text) return;
     const rnnc_spec *s = &r->spec;
     /* One column's state (rnnc_sample): h, then fb with an output recurrence. */
-    void *h = calloc(r->model->layout.s0_count / s->batch, r->model->layout.real_size);
+    void *h = calloc(r->model->layout.s0_count / s->batch + 1, r->model->layout.real_size);
     if (!h) return;
-    /* From stream 0's carried hidden state and its next input (fb(0) = 0: the checkpoint
-     * does not carry fb yet); a private RNG seeded by (seed, step) so that sampling never
-     * changes the training run. */
-    memcpy(h, r->ck.h, s->hidden * r->model->layout.real_size);
+    /* From stream 0's carried state and its next input; a private RNG seeded by (seed, step)
+     * so that sampling never changes the training run. */
+    column_state(s, &r->ck.layout, r->ck.s0, 0, h);
     uint64_t pos = r->ck.positions[0];
     int32_t start = r->data.ids[pos < r->data.len ? pos : 0];
     rnnc_sample_opts so = {200, 1.0, 0, r->ck.seed ^ (r->ck.step * 0x9e3779b97f4a7c15ull)};
@@ -457,11 +540,11 @@ static int check_save_dir(const char *path, char *err, size_t errlen)
 static void fill_batch(run_state *r)
 {
     const rnnc_spec *s = &r->spec;
-    size_t T = s->tau, B = s->batch, rs = r->model->layout.real_size;
+    size_t T = s->tau, B = s->batch;
     for (size_t b = 0; b < B; b++) {
         if (r->ck.positions[b] + T + r->data.look > r->data.len) {
             r->ck.positions[b] = 0;
-            memset((char *)r->ck.h + b * s->hidden * rs, 0, s->hidden * rs);
+            column_reset(s, &r->ck.layout, r->ck.s0, b);
         }
         size_t p = r->ck.positions[b];
         for (size_t t = 0; t < T; t++) {
@@ -605,6 +688,12 @@ static int phase_validate(run_state *r, rnnc_ckpt *resumed, int *have_resumed, s
     return stop_signal ? stopped_before_start(o) : RUN_GO;
 }
 
+/* The model feeds back a choice between the data and a sample (10.11s), drawn per step. */
+static int scheduled(const rnnc_spec *s)
+{
+    return rnnc_recurrences[s->rec].has_R && rnnc_feedbacks[s->fb].needs_ctl;
+}
+
 /* Phase 2a, the spec (r->spec): the checkpoint's when resuming (options the user gave must
  * describe the same model, and the data must fit it), else the options settled with the
  * data's sizes; the data must hold at least one chunk.  RUN_GO or 2 with err set. */
@@ -643,14 +732,21 @@ static int phase_spec(run_state *r, const rnnc_ckpt *resumed, int have_resumed, 
                   r->data.text ? "symbols" : "rows", r->spec.tau, r->spec.tau + r->data.look);
         return 2;
     }
+    if ((o->set & (RNNC_SET_SCHEDULE | RNNC_SET_SCHEDULE_K | RNNC_SET_SCHEDULE_END)) && !scheduled(&r->spec)) {
+        const char *opt = o->set & RNNC_SET_SCHEDULE ? "--schedule" : o->set & RNNC_SET_SCHEDULE_K ? "--schedule-k" : "--schedule-end";
+        rnnc_fail(err, errlen, "%s: only scheduled sampling has a schedule (give --recurrence output "
+                  "or both with --feedback scheduled%s, or drop %s)", opt,
+                  have_resumed ? "; the checkpoint's model is not one" : "", opt);
+        return 2;
+    }
     return RUN_GO;
 }
 
 /* Phase 2b, the training state r->ck: the resumed checkpoint (taken over from *resumed, which
  * is cleared and *have_resumed reset; its streams restart when the data changed), or a fresh
- * one (initial weights from the seed).  The optimiser settings are settled, the vocabulary is a
- * view of the data's.  RUN_GO; 0 when the run is already at --steps (nothing to do); 1 with
- * err set when memory runs out. */
+ * one (initial weights from the seed).  The optimiser settings and the schedule are settled,
+ * the vocabulary is a view of the data's.  RUN_GO; 0 when the run is already at --steps
+ * (nothing to do); 1 with err set when memory runs out; 2 for a schedule out of range. */
 static int phase_state(run_state *r, rnnc_ckpt *resumed, int *have_resumed, char *err,
                        size_t errlen)
 {
@@ -664,7 +760,7 @@ static int phase_state(run_state *r, rnnc_ckpt *resumed, int *have_resumed, char
         if (r->ck.data_len != r->data.len || r->ck.data_hash != r->data.hash) {
             fprintf(o->out, "note: the data differs from the checkpoint's; streams restart at evenly spaced offsets\n");
             reset_positions(&r->spec, r->data.len, r->ck.positions);
-            memset(r->ck.h, 0, r->spec.batch * r->spec.hidden * r->ck.layout.real_size);
+            memset(r->ck.s0, 0, r->ck.layout.s0_bytes);
             r->ck.data_len = r->data.len;
             r->ck.data_hash = r->data.hash;
         }
@@ -683,6 +779,9 @@ static int phase_state(run_state *r, rnnc_ckpt *resumed, int *have_resumed, char
     /* The checkpoint keeps the vocabulary (a view of the data's; not freed through ck). */
     r->ck.vocab = r->data.vocab;
     r->ck.hp.grad_scale = 1.0 / (double)r->spec.batch;
+    if (scheduled(&r->spec) && rnnc_schedule_settle(&o->schedule, o->set, &r->ck.sched, o->steps, &r->ck.sched,
+                                                    err, errlen) != 0)
+        return 2;
     if (r->ck.step >= o->steps) {
         fprintf(o->out, "already at step %llu of %llu; nothing to do\n",
                 (unsigned long long)r->ck.step, (unsigned long long)o->steps);
@@ -757,6 +856,22 @@ static void switch_backend_if_ready(run_state *r)
     show_cc_notices(o);
 }
 
+/* Scheduled sampling's draws of one step (10.11s), from the trainer's RNG (saved in the
+ * checkpoint, so a resumed run draws the same): for every step t and column b two uniforms
+ * u1, u2; the control value is -1 (feed the data) when u1 < eps_i, else u2 (the sample's
+ * uniform), kept below 1 in the model's precision. */
+static void fill_schedule(run_state *r)
+{
+    const rnnc_spec *s = &r->spec;
+    const rnnc_layout *l = &r->model->layout;
+    double eps = rnnc_schedule_eps(&r->ck.sched, r->ck.step);
+    for (size_t i = 0; i < s->tau * s->batch; i++) {
+        double u1 = rnnc_rand_uniform(&r->ck.rng, 0, 1), u2 = rnnc_rand_uniform(&r->ck.rng, 0, 1);
+        if (s->dtype == RNNC_FLOAT && (float)u2 >= 1.0f) u2 = 0x1.fffffep-1;
+        rnnc_set(r->buf.ws, s->dtype, l->ws_ctl + i, u1 < eps ? -1.0 : u2);
+    }
+}
+
 /* One training step: fill the batch, call the generated train step, carry the final state
  * of every stream into the next chunk, advance the positions, the step and the losses.
  * RUN_GO, or 1 with err set when the loss is not finite (nothing is updated then). */
@@ -766,8 +881,9 @@ static int train_one_step(run_state *r, char *err, size_t errlen)
     fill_batch(r);
     r->ck.hp.bias1 = 1 - pow(r->ck.hp.beta1, (double)(r->ck.step + 1));
     r->ck.hp.bias2 = 1 - pow(r->ck.hp.beta2, (double)(r->ck.step + 1));
+    if (scheduled(&r->spec)) fill_schedule(r);
     double loss = rnnc_model_train_step(r->model, r->ck.params, r->buf.grads, r->ck.opt, r->buf.x,
-                                        r->buf.y, r->ck.h, r->buf.ws, &r->ck.hp);
+                                        r->buf.y, r->ck.s0, r->buf.ws, &r->ck.hp);
     if (!isfinite(loss)) {
         if (o->tty) fputc('\n', o->out);
         rnnc_fail(err, errlen, "the loss became %s at step %llu; stopping (lower --lr, or "
@@ -776,9 +892,10 @@ static int train_one_step(run_state *r, char *err, size_t errlen)
                   o->save ? "; the last good checkpoint is kept" : "");
         return 1;
     }
-    /* Carry h(tau) of every stream into the next chunk (truncated BPTT). */
-    size_t hb = r->spec.batch * r->spec.hidden * r->model->layout.real_size;
-    memcpy(r->ck.h, (char *)r->buf.ws + (r->model->layout.ws_h + r->spec.tau * r->spec.batch * r->spec.hidden) * r->model->layout.real_size, hb);
+    /* Carry the final state (s1: h(tau), fb(tau)) of every stream into the next chunk
+     * (truncated BPTT). */
+    const rnnc_layout *l = &r->model->layout;
+    memcpy(r->ck.s0, (char *)r->buf.ws + l->ws_s1 * l->real_size, l->s0_bytes);
     for (size_t b = 0; b < r->spec.batch; b++) r->ck.positions[b] += r->spec.tau;
     r->ck.step++;
     double per_seq = loss / (double)r->spec.batch;
