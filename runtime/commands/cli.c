@@ -20,6 +20,7 @@
 #include "check.h"
 #include "../formats/ckpt.h"
 #include "diff.h"
+#include "eval.h"
 #include "../formats/interop.h"
 #include "../jit/jit.h"
 #include "plot.h"
@@ -415,6 +416,62 @@ static int cmd_diff(int argc, char **argv)
     return rc;
 }
 
+/* --end-symbol: one character (a byte in bytes mode, a UTF-8 character), or \n, \t, \r, \0,
+ * \xHH, U+XXXX. */
+static uint32_t parse_symbol(const char *v)
+{
+    unsigned long x;
+    char *end;
+    size_t n = strlen(v);
+    if (n == 2 && v[0] == '\\' && strchr("ntr0", v[1]))
+        return v[1] == 'n' ? '\n' : v[1] == 't' ? '\t' : v[1] == 'r' ? '\r' : 0;
+    if (n > 2 && (strncmp(v, "\\x", 2) == 0 || strncmp(v, "U+", 2) == 0)) {
+        errno = 0;
+        x = strtoul(v + 2, &end, 16);
+        if (!errno && !*end && x < 0x110000 && !(x >= 0xD800 && x <= 0xDFFF) && (v[0] == 'U' || x < 256))
+            return (uint32_t)x;
+    }
+    if (n == 1) return (unsigned char)v[0];
+    const unsigned char *u = (const unsigned char *)v;
+    if ((n == 2 && (u[0] & 0xE0) == 0xC0) || (n == 3 && (u[0] & 0xF0) == 0xE0) || (n == 4 && (u[0] & 0xF8) == 0xF0)) {
+        uint32_t cp = u[0] & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+        for (size_t i = 1; i < n; i++) cp = cp << 6 | (u[i] & 0x3F);
+        return cp;
+    }
+    die(2, "--end-symbol: expected one character, or \\n, \\t, \\r, \\0, \\xHH or U+XXXX, got '%s'", v);
+    return 0;
+}
+
+/* The records options of rnnc train: --records, --sequence-column, --learn-h0, --end-symbol,
+ * --max-record, --valid, --valid-every. */
+static void train_record_opts(const cli_args *a, rnnc_train_opts *o)
+{
+    const char *v;
+    if ((v = get(a, "records"))) {
+        if (strcmp(v, "lines") == 0) o->records = RNNC_RECORDS_LINES;
+        else if (strcmp(v, "paragraphs") == 0) o->records = RNNC_RECORDS_PARAGRAPHS;
+        else if (strcmp(v, "none") == 0) o->records = RNNC_RECORDS_NONE;
+        else die(2, "--records: expected lines, paragraphs or none, got '%s'", v);
+        o->records_set = 1;
+    }
+    if ((v = get(a, "sequence-column"))) {
+        if (get(a, "records")) die(2, "--sequence-column: give either --records (text) or --sequence-column (CSV)");
+        if (!*v || strlen(v) >= 128) die(2, "--sequence-column: expected a column name of 1 to 127 bytes");
+        o->records = RNNC_RECORDS_CSV;
+        o->records_set = 1;
+        o->seq_column = v;
+    }
+    o->learn_h0 = get(a, "learn-h0") != NULL;
+    if ((v = get(a, "end-symbol"))) {
+        o->end_symbol = parse_symbol(v);
+        o->has_end_symbol = 1;
+    }
+    if ((v = get(a, "max-record"))) o->max_record = (size_t)parse_u64("max-record", v, 1);
+    o->valid = get(a, "valid");
+    if (o->valid && !*o->valid) die(2, "--valid: expected the held-out data file");
+    if ((v = get(a, "valid-every"))) o->valid_every = parse_u64("valid-every", v, 1);
+}
+
 static int cmd_train(int argc, char **argv)
 {
     cli_args a;
@@ -422,8 +479,9 @@ static int cmd_train(int argc, char **argv)
     char err[8192];
     parse(argc, argv, "train",
           "backend threads optim lr beta1 beta2 eps weight-decay clip clip-norm steps seed every "
-          "sample-every save resume log chars target schedule schedule-k schedule-end",
-          "", 1, &a);
+          "sample-every save resume log chars target schedule schedule-k schedule-end records "
+          "sequence-column end-symbol max-record valid valid-every",
+          "learn-h0", 1, &a);
     rnnc_train_defaults(&o);
     /* Positionals: a *.spec file, then data files. */
     const char *spec_file = NULL, *data[256];
@@ -490,6 +548,7 @@ static int cmd_train(int argc, char **argv)
         else die(2, "--chars: expected bytes or utf8, got '%s'", v);
         o.chars_set = 1;
     }
+    train_record_opts(&a, &o);
     o.save = get(&a, "save");
     o.resume = get(&a, "resume");
     o.log = get(&a, "log");
@@ -517,9 +576,10 @@ static int cmd_sample(int argc, char **argv)
     rnnc_ckpt c;
     rnnc_model m;
     char err[8192];
-    parse(argc, argv, "sample", "n temperature top-k prime seed backend", "", 0, &a);
-    rnnc_sample_opts so = {500, 1.0, 0, 1};
+    parse(argc, argv, "sample", "n temperature top-k prime seed backend count", "", 0, &a);
+    rnnc_sample_opts so = {500, 1.0, 0, 1, 1};
     const char *v;
+    if ((v = get(&a, "count"))) so.count = (size_t)parse_u64("count", v, 1);
     if ((v = get(&a, "n"))) so.n = (size_t)parse_u64("n", v, 0);
     if ((v = get(&a, "temperature"))) so.temperature = parse_real("temperature", v, 0, 1e300, 1);
     if ((v = get(&a, "top-k"))) so.top_k = (size_t)parse_u64("top-k", v, 0);
@@ -528,6 +588,10 @@ static int cmd_sample(int argc, char **argv)
     load_ckpt(&a, "sample", &c);
     if (!c.spec.onehot) die(2, "%s: a dense model has no symbols to sample", a.pos[0]);
     const char *prime = get(&a, "prime");
+    if (c.records && prime)
+        die(2, "--prime: %s models whole records, each from its initial state (drop --prime)", a.pos[0]);
+    if (!c.records && get(&a, "count"))
+        die(2, "--count: %s was trained on one stream, not on records (it has no end to stop at)", a.pos[0]);
     int32_t *ids = NULL;
     size_t nids = 0, cap = 0;
     if (prime && *prime &&
@@ -539,8 +603,17 @@ static int cmd_sample(int argc, char **argv)
     one.batch = 1;
     one.tau = 1;
     if (rnnc_model_load(&m, &one, backend, err, sizeof err) != 0) die(1, "%s", err);
+    if (c.records) {
+        /* Whole records, each from h(0) (learned or zeros), ended as the model ends them. */
+        const char *sep = c.records == RNNC_RECORDS_PARAGRAPHS ? "\n\n" : "\n";
+        if (rnnc_sample_records(&m, c.params, c.learn_h0 ? c.h0 : NULL, &c.vocab, sep, &so, stdout) != 0)
+            die(1, "out of memory");
+        rnnc_model_unload(&m);
+        rnnc_ckpt_free(&c);
+        return 0;
+    }
     /* One column's state: h(0) = 0, and fb(0) = 0 with an output recurrence. */
-    void *h = calloc(m.layout.s0_count, m.layout.real_size);
+    void *h = calloc(m.desc->step_state, m.layout.real_size);
     if (!h) die(1, "out of memory");
     if (prime) fputs(prime, stdout);
     /* The parameter layout does not depend on batch or tau. */
@@ -629,6 +702,93 @@ static int cmd_info(int argc, char **argv)
     printf("carried state: %zu values: h(tau) of %zu x %zu", c.layout.s0_count, c.spec.batch, c.spec.hidden);
     if (rnnc_recurrences[c.spec.rec].has_R) printf(" and fb(tau) of %zu x %zu", c.spec.batch, c.spec.n_out);
     printf(" (batch x size)\n");
+    rnnc_ckpt_free(&c);
+    return 0;
+}
+
+/* rnnc eval's report: the per-record lines (--per-record), then one line per metric. */
+static void eval_report(const rnnc_ckpt *c, const rnnc_dataset_opts *dopts, const rnnc_dataset *d,
+                        const rnnc_eval_result *r, rnnc_feedback fb)
+{
+    const rnnc_spec *s = &c->spec;
+    for (size_t i = 0; r->rec_loss && i < r->nrec; i++)
+        printf("record %zu (%s:%zu, %zu steps): log p %.6f nats\n", i + 1, rnnc_dataset_file(dopts, d, i),
+               d->rec_line[i], rnnc_dataset_record_steps(d, i), -r->rec_loss[i]);
+    if (rnnc_recurrences[s->rec].has_R)
+        printf("feedback: %s (%s)\n", rnnc_feedbacks[fb].name, rnnc_feedbacks[fb].what);
+    if (r->nrec) printf("records: %zu\n", r->nrec);
+    printf("steps: %zu (%s predicted%s)\n", r->steps, d->text ? "symbols" : "rows",
+           d->text && d->eos ? ", each record's end symbol included" : "");
+    double per = r->steps ? r->loss / (double)r->steps : 0;
+    if (s->loss == RNNC_LOSS_NLL) {
+        printf("loss: %.6f nats in total (-log P of the data%s)\n", r->loss,
+               s->end == RNNC_END_HALT ? ", the halting unit's terms included" :
+               s->end == RNNC_END_LENGTH ? ", the lengths' -log p_n included" : "");
+        if (r->nrec) printf("per record: %.6f nats\n", r->loss / (double)r->nrec);
+        printf("nll: %.6f nats per symbol\n", per);
+        printf("bits: %.6f per symbol\n", per / log(2.0));
+        printf("perplexity: %.6f\n", exp(per));
+    } else {
+        printf("loss: %.6g in total (the sum of 1/2 ||o - y||^2%s)\n", r->loss,
+               s->end != RNNC_END_NONE ? " and the end's terms" : "");
+        if (r->nrec) printf("per record: %.6g\n", r->loss / (double)r->nrec);
+        printf("mse: %.6g (mean squared error per output value)\n", 2 * per / (double)s->n_out);
+    }
+}
+
+/* rnnc eval CKPT FILE...: the loss of the checkpoint's model on held-out data. */
+static int cmd_eval(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_ckpt c;
+    char err[8192];
+    parse(argc, argv, "eval", "feedback backend target", "per-record", 0, &a);
+    if (a.npos < 2) die(2, "%s: expected a checkpoint and the data (rnnc eval CKPT FILE...)", a.npos ? a.pos[0] : "eval");
+    rnnc_backend backend = RNNC_BACKEND_CC;
+    const char *v = get(&a, "backend");
+    if (v && rnnc_backend_parse(v, &backend) != 0) die(2, "--backend: expected tcc or cc, got '%s'", v);
+    if (rnnc_ckpt_load(&c, a.pos[0], err, sizeof err) != 0) die(2, "%s", err);
+    rnnc_feedback fb = RNNC_FB_TEACHER;
+    if ((v = get(&a, "feedback"))) {
+        if (!rnnc_recurrences[c.spec.rec].has_R)
+            die(2, "--feedback: %s has a hidden recurrence only; nothing is fed back (drop --feedback)", a.pos[0]);
+        if (strcmp(v, "teacher") == 0) fb = RNNC_FB_TEACHER;
+        else if (strcmp(v, "free") == 0) fb = RNNC_FB_FREE;
+        else die(2, "--feedback: expected teacher or free, got '%s'", v);
+    }
+    if (get(&a, "per-record") && !c.records)
+        die(2, "--per-record: %s was trained on one stream, not on records", a.pos[0]);
+    rnnc_dataset_opts dopts;
+    memset(&dopts, 0, sizeof dopts);
+    dopts.files = (const char *const *)a.pos + 1;
+    dopts.nfiles = (size_t)a.npos - 1;
+    dopts.vocab = c.spec.onehot ? &c.vocab : NULL;
+    dopts.targets = get(&a, "target");
+    dopts.records = c.records;
+    dopts.seq_column = c.seq_column;
+    dopts.eos = c.spec.end == RNNC_END_EOS;
+    dopts.has_end_symbol = c.has_end_symbol;
+    dopts.end_symbol = c.end_symbol;
+    dopts.max_length = rnnc_ends[c.spec.end].has_length ? c.spec.max_length : 0;
+    rnnc_dataset d;
+    int rc = rnnc_dataset_load(&dopts, &d, err, sizeof err);
+    if (rc != 0) die(rc, "%s", err);
+    if (c.spec.onehot != d.text) die(2, "%s: the checkpoint is a %s model; the data is %s", a.pos[0],
+                                     c.spec.onehot ? "one-hot (text)" : "dense (CSV)", d.text ? "text" : "CSV");
+    if (!d.text && (d.n_in != c.spec.n_in || d.n_out != c.spec.n_out))
+        die(2, "%s: gives %zu inputs and %zu outputs; the model has %zu and %zu (the same --target as in training?)",
+            a.pos[1], d.n_in, d.n_out, c.spec.n_in, c.spec.n_out);
+    if (!d.records && d.len <= d.look) die(2, "%s: too short: nothing to predict", a.pos[1]);
+    rnnc_evaluator e;
+    rnnc_eval_result r;
+    if (rnnc_eval_open(&e, &c.spec, fb, backend, err, sizeof err) != 0) die(1, "%s", err);
+    if (rnnc_eval_run(&e, c.params, c.learn_h0 ? c.h0 : NULL, &d, get(&a, "per-record") != NULL, &r, err,
+                      sizeof err) != 0)
+        die(1, "%s", err);
+    eval_report(&c, &dopts, &d, &r, fb);
+    rnnc_eval_result_free(&r);
+    rnnc_eval_close(&e);
+    rnnc_dataset_free(&d);
     rnnc_ckpt_free(&c);
     return 0;
 }
@@ -812,7 +972,7 @@ int main(int argc, char **argv)
         {"gen", cmd_gen}, {"check", cmd_check}, {"train", cmd_train}, {"sample", cmd_sample},
         {"info", cmd_info}, {"plot", cmd_plot}, {"equations", cmd_equations}, {"embed", cmd_embed},
         {"export", cmd_export}, {"import", cmd_import},
-        {"diff", cmd_diff}, {"bench", cmd_bench},
+        {"diff", cmd_diff}, {"bench", cmd_bench}, {"eval", cmd_eval},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0) {
@@ -828,6 +988,6 @@ int main(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
-    die(2, "'%s': unknown command (expected gen, check, diff, train, bench, sample, info, embed, plot, equations or version; see rnnc --help)", cmd);
+    die(2, "'%s': unknown command (expected gen, check, diff, train, bench, sample, eval, info, embed, export, import, plot, equations or version; see rnnc --help)", cmd);
     return 2;
 }

@@ -42,6 +42,15 @@ typedef struct rnnc_train_opts {
     const char *const *data;     /* files; none: the built-in corpus */
     size_t ndata;
     const char *targets;         /* CSV: comma-separated target columns (else: the next row) */
+    rnnc_records records;        /* --records lines|paragraphs, --sequence-column (records_set) */
+    int records_set;
+    const char *seq_column;      /* --sequence-column COL */
+    int learn_h0;                /* --learn-h0: records start from a learned h(0) */
+    int has_end_symbol;          /* --end-symbol C: the end (or start) symbol's value */
+    uint32_t end_symbol;
+    size_t max_record;           /* --max-record N: longer records are bad input (0: any) */
+    const char *valid;           /* --valid FILE: held-out data, evaluated every valid_every */
+    uint64_t valid_every;
     FILE *out;                   /* progress and samples */
     FILE *diag;                  /* warnings that do not stop the run, one line each: stderr */
     int tty;                     /* out is a terminal: one self-updating line */
