@@ -852,8 +852,12 @@ static int cmd_export(int argc, char **argv)
     rnnc_interop_names n = interop_names(&a);
     load_ckpt(&a, "export", &c);
     if (rnnc_export(&c, &n, out, err, sizeof err) != 0) die(1, "%s", err);
-    printf("wrote %s (%s%s: weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0; %s%s: weight, bias)\n", out,
-           "", n.rnn_prefix, "", n.lin_prefix);
+    const rnnc_spec *s = &c.spec;
+    printf("wrote %s (%s: weight_ih_l0, %sbias_ih_l0, bias_hh_l0%s; %s: weight, bias%s%s%s)\n", out,
+           n.rnn_prefix, rnnc_recurrences[s->rec].has_W ? "weight_hh_l0, " : "",
+           rnnc_recurrences[s->rec].has_R ? ", weight_oh_l0 (R)" : "", n.lin_prefix,
+           s->end == RNNC_END_HALT ? "; rnnc.: halt_w, halt_b" : s->end == RNNC_END_LENGTH ? "; rnnc.: len_w, len_b, rem_u" : "",
+           c.learn_h0 ? (s->end == RNNC_END_HALT || s->end == RNNC_END_LENGTH ? ", h0" : "; rnnc.: h0") : "", "");
     rnnc_ckpt_free(&c);
     return 0;
 }
