@@ -23,12 +23,16 @@ typedef struct gen_ctx {
     unsigned long pair_hash;      /* NAME_PAIR_HASH: what the pair was generated from */
 } gen_ctx;
 
-/* sizeof(struct NAME_state) of templates/embed.h on the usual ABIs: h and the scratch
- * (H each), fb (K, with an output recurrence), padded to the double temperature's 8 bytes. */
-static size_t embed_state_bytes(const rnnc_spec *s, const rnnc_layout *l)
+/* sizeof(struct NAME_state) of templates/embed.h on the usual (LP64) ABIs: h and the scratch
+ * (H each), fb (K, with an output recurrence), q (halt), r and p_n (length), the record
+ * sampler's K probabilities, padded to 8 bytes; then its two size_t and two int32_t, and the
+ * double temperature. */
+static size_t embed_state_bytes(const rnnc_spec *s, const rnnc_layout *l, long boundary)
 {
     size_t reals = 2 * s->hidden + (rnnc_recurrences[s->rec].has_R ? s->n_out : 0);
-    return (reals * l->real_size + 7) / 8 * 8 + 8;
+    reals += s->end == RNNC_END_HALT ? 1 : s->end == RNNC_END_LENGTH ? 1 + s->max_length : 0;
+    reals += boundary >= 0 ? s->n_out : 0;
+    return (reals * l->real_size + 7) / 8 * 8 + (boundary >= 0 ? 24 : 0) + 8;
 }
 
 /* NAME_PAIR_HASH, from the FNV-1a of what both files of a pair are generated from: the
@@ -49,6 +53,8 @@ static unsigned long pair_hash(const gen_ctx *g)
         if (in->vocab) h = rnnc_fnv1a(h, in->vocab, in->vocab_size * sizeof *in->vocab);
         h = rnnc_fnv1a(h, &utf8, sizeof utf8);
         h = rnnc_fnv1a(h, in->origin, strlen(in->origin) + 1);
+        if (in->h0) h = rnnc_fnv1a(h, in->h0, g->s->hidden * g->l.real_size);
+        if (in->boundary >= 0) h = rnnc_fnv1a(h, &in->boundary, sizeof in->boundary);
     }
     /* Ten decimal digits, 1000000000 to 4294967295: a constant of fixed width that every C99
      * preprocessor and compiler takes without a suffix (and that keeps the source size of a
@@ -72,7 +78,7 @@ static void fill_banner(rnnc_emit *e, const void *vctx)
         rnnc_emit_line(e, " * Dimensions: n_in=%zu%s, H=%zu, K=%zu", s->n_in, s->onehot ? " (one-hot)" : "",
                        s->hidden, s->n_out);
         rnnc_emit_line(e, " * Memory (bytes): weights %zu (read-only), state %zu per stream (caller's)",
-                       l->params_bytes, embed_state_bytes(s, l));
+                       l->params_bytes, embed_state_bytes(s, l, g->embed->boundary));
         rnnc_emit_line(e, " * Equation labels are those of gen/EQUATIONS.md in rnnc's sources (Deep Learning, ch. 10). */");
         return;
     }
@@ -214,7 +220,15 @@ static void fill_embed_layout(rnnc_emit *e, const void *vctx)
     rnnc_emit_line(e, "#define %s_OFF_B %zu /* b, H */", U, l->off_b);
     rnnc_emit_line(e, "#define %s_OFF_C %zu /* c, K */", U, l->off_c);
     rnnc_emit_line(e, "#define %s_OFF_R %zu /* R, H x K (output recurrence) */", U, l->off_R);
+    rnnc_emit_line(e, "#define %s_OFF_HALT_W %zu /* halt_w, 1 x H (--end halt) */", U, l->off_halt_w);
+    rnnc_emit_line(e, "#define %s_OFF_HALT_B %zu /* halt_b, 1 (--end halt) */", U, l->off_halt_b);
+    rnnc_emit_line(e, "#define %s_OFF_LEN_W %zu /* len_w, M x H (--end length) */", U, l->off_len_w);
+    rnnc_emit_line(e, "#define %s_OFF_LEN_B %zu /* len_b, M (--end length) */", U, l->off_len_b);
+    rnnc_emit_line(e, "#define %s_OFF_REM_U %zu /* rem_u, H (--end length) */", U, l->off_rem_u);
     rnnc_emit_line(e, "#define %s_PARAMS_COUNT %zu", U, l->params_count);
+    rnnc_emit_line(e, "#define %s_BOUNDARY %ld /* records: the boundary (start / end) symbol's class; -1: none */",
+                   U, g->embed->boundary);
+    rnnc_emit_line(e, "#define %s_HAS_H0 %d /* 1: h(0) is learned (%s_h0) */", U, g->embed->h0 != NULL, s->name);
     rnnc_emit_line(e, "#define %s_VOCAB_SIZE %zu", U, s->onehot ? g->embed->vocab_size : (size_t)0);
     rnnc_emit_line(e, "#define %s_VOCAB_UTF8 %d /* 1: symbols are Unicode code points; 0: bytes */", U,
                    g->embed->utf8);
@@ -243,6 +257,21 @@ static void fill_weights(rnnc_emit *e, const void *vctx)
         int k = snprintf(line + o, sizeof line - o, "%s%a%s,", o ? " " : "", v, dbl ? "" : "f");
         if (k > 0) o += (size_t)k;
         if (i % 8 == 7 || i + 1 == n) {
+            rnnc_emit_line(e, "%s", line);
+            o = 0;
+        }
+    }
+    rnnc_emit_indent(e, -1);
+    rnnc_emit_line(e, "};");
+    if (!g->embed->h0) return;
+    rnnc_emit_line(e, "static const %s_real %s_h0[%s_HIDDEN] = { /* the learned h(0) */", s->name, s->name, g->up);
+    rnnc_emit_indent(e, 1);
+    o = 0;
+    for (size_t i = 0; i < s->hidden; i++) {
+        double v = dbl ? ((const double *)g->embed->h0)[i] : (double)((const float *)g->embed->h0)[i];
+        int k = snprintf(line + o, sizeof line - o, "%s%a%s,", o ? " " : "", v, dbl ? "" : "f");
+        if (k > 0) o += (size_t)k;
+        if (i % 8 == 7 || i + 1 == s->hidden) {
             rnnc_emit_line(e, "%s", line);
             o = 0;
         }

@@ -824,8 +824,15 @@ static int cmd_embed(int argc, char **argv)
     ensure_dir("-o", outdir);
     snprintf(origin, sizeof origin, "a checkpoint at step %llu (smoothed loss %.4f)",
              (unsigned long long)c.step, c.smooth_loss);
-    rnnc_embed_input in = {c.params, c.vocab.symbols, c.vocab.size, c.vocab.mode == RNNC_CHARS_UTF8, origin};
+    /* The model's classes: the data's symbols, then the records' boundary symbol. */
+    uint32_t *syms = malloc((c.vocab.size + 1) * sizeof *syms);
+    if (!syms) die(1, "out of memory");
+    if (c.vocab.size) memcpy(syms, c.vocab.symbols, c.vocab.size * sizeof *syms);
+    if (c.has_end_symbol) syms[c.vocab.size] = c.end_symbol;
+    rnnc_embed_input in = {c.params, syms, c.vocab.size + (size_t)c.has_end_symbol, c.vocab.mode == RNNC_CHARS_UTF8,
+                           origin, c.learn_h0 ? c.h0 : NULL, c.has_end_symbol ? (long)c.vocab.size : -1};
     if (rnnc_gen_embed_write(&c.spec, &in, outdir, err, sizeof err) != 0) die(1, "%s", err);
+    free(syms);
     printf("wrote %s/%s.h and %s/%s.c (weights %zu bytes)\n", outdir, c.spec.name, outdir, c.spec.name,
            c.layout.params_bytes);
     rnnc_ckpt_free(&c);
