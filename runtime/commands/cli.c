@@ -908,7 +908,7 @@ static int cmd_bench(int argc, char **argv)
     rnnc_bench_opts o;
     rnnc_bench_result r;
     char err[8192];
-    parse(argc, argv, "bench", "backend optim reps seconds seed threads", "", 1, &a);
+    parse(argc, argv, "bench", "backend optim reps seconds seed threads", "records", 1, &a);
     rnnc_bench_defaults(&o);
     o.backend = backend_opt(&a);
     const char *v;
@@ -918,6 +918,7 @@ static int cmd_bench(int argc, char **argv)
     if ((v = get(&a, "seconds"))) o.seconds = parse_real("seconds", v, 0, 1e6, 0);
     if ((v = get(&a, "seed"))) o.seed = parse_u64("seed", v, 0);
     if ((v = get(&a, "threads"))) o.threads = parse_threads(v);
+    o.records = get(&a, "records") != NULL;
     apply_spec(&a, one_spec_file(&a, "bench"), &b);
     /* min-char-rnn's model unless the spec says otherwise. */
     if (!rnnc_spec_has(&b, "vocab") && !rnnc_spec_has(&b, "in") && !rnnc_spec_has(&b, "out") &&
