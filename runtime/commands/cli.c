@@ -771,10 +771,11 @@ static int cmd_eval(int argc, char **argv)
     dopts.end_symbol = c.end_symbol;
     dopts.max_length = rnnc_ends[c.spec.end].has_length ? c.spec.max_length : 0;
     rnnc_dataset d;
+    if (c.spec.onehot == rnnc_dataset_is_csv(a.pos[1]))
+        die(2, "%s: the checkpoint %s is a %s model; this data is %s", a.pos[1], a.pos[0],
+            c.spec.onehot ? "one-hot (text)" : "dense (CSV)", c.spec.onehot ? "CSV" : "text");
     int rc = rnnc_dataset_load(&dopts, &d, err, sizeof err);
     if (rc != 0) die(rc, "%s", err);
-    if (c.spec.onehot != d.text) die(2, "%s: the checkpoint is a %s model; the data is %s", a.pos[0],
-                                     c.spec.onehot ? "one-hot (text)" : "dense (CSV)", d.text ? "text" : "CSV");
     if (!d.text && (d.n_in != c.spec.n_in || d.n_out != c.spec.n_out))
         die(2, "%s: gives %zu inputs and %zu outputs; the model has %zu and %zu (the same --target as in training?)",
             a.pos[1], d.n_in, d.n_out, c.spec.n_in, c.spec.n_out);

@@ -6,9 +6,9 @@
 # four configurations, interleaved in rounds: the machine is noisy, so only ratios measured in
 # the same round mean much.  Two more configurations of rnnc alone, with C's sizes: E, the
 # output recurrence trained teacher-forced (figure 10.4, issue 10), and F, C's model with every
-# column a record of exactly tau steps (the masking of issue 11 on full chunks).  Also the core's FMA peak and OpenBLAS sgemm (peak.c), compile
-# times and generated source sizes.  Writes a Markdown report to
-# stdout and to out/bench.md.  Environment: ROUNDS (5), CC (cc), PYTHON (/usr/bin/python3),
+# column a record of exactly tau steps (the masking of issue 11 on full chunks).  Also the
+# core's FMA peak and OpenBLAS sgemm (peak.c), compile times and generated source sizes.
+# Writes a Markdown report to stdout and to out/bench.md.  Environment: ROUNDS (5), CC (cc), PYTHON (/usr/bin/python3),
 # BENCH_CFGS (the configurations, default "A B C D E F").
 set -u
 RNNC=${1:-./rnnc}
