@@ -43,22 +43,33 @@ static const char usage_text[] =
     "  train  [SPEC.spec] [OPTIONS] [DATA...]\n"
     "                                   train on text files (or a .csv) or the built-in corpus\n"
     "  sample CKPT [-n N] [--temperature T] [--top-k K] [--prime TEXT] [--seed S]\n"
-    "  info   CKPT                      spec, vocabulary, step, loss and sizes of a checkpoint\n"
+    "         [--count N]               models of records: N whole records, -n is a maximum\n"
+    "  eval   CKPT FILE... [--feedback teacher|free] [--per-record] [--backend tcc|cc]\n"
+    "         [--target COL[,COL]]      loss, bits per symbol and perplexity (nll) or mean\n"
+    "                                   squared error (mse) on held-out data, one line each;\n"
+    "                                   --feedback: an output recurrence teacher-forced (the\n"
+    "                                   default) or free running; --per-record: log p of each\n"
+    "                                   record, its end included\n"
+    "  info   CKPT                      spec, vocabulary, family, end, step, loss and sizes\n"
     "  embed  CKPT [-o DIR] [--name NAME]  an inference-only NAME.h/NAME.c with the weights\n"
     "  export CKPT -o FILE.safetensors  weights with PyTorch nn.RNN / nn.Linear names\n"
     "  import FILE.safetensors [-o CKPT] [--act A] [--tau T] ...  a checkpoint from them\n"
     "         (both: --rnn-prefix P (rnn.), --linear-prefix P (fc.))\n"
     "  plot   LOG.csv -o FILE.svg       draw the loss curve of a --log file\n"
     "  bench  [SPEC] [--backend tcc|cc] [--optim O] [--reps N] [--seconds S] [--seed S]\n"
-    "         [--threads N|auto] (default 1)\n"
+    "         [--threads N|auto] (default 1) [--records] (every column a record of tau steps)\n"
     "                                   time train_step calls (at least N (20) and S seconds (1));\n"
     "                                   default spec --vocab 65 --hidden 100 --tau 25; last line\n"
     "                                   median_us=N min_us=N max_us=N gflops=N (2 FLOPs per\n"
     "                                   multiply-add of the matrix products, one-hot input free)\n"
     "  equations [SPEC] [--format text|latex|markdown] [--expand NODE]\n"
     "                                   the unrolled graph's equations; NODE: h0..hT, W, U, V, b, c\n"
+    "                                   (and R, fb0 with an output recurrence)\n"
     "  version\n"
-    "\n"
+    "\n";
+
+/* The second half of the usage (each string within what C99 compilers must take). */
+static const char usage_options[] =
     "model (as options, or as 'key = value' lines in a SPEC file / --spec FILE):\n"
     "  --vocab V | --in N --out K       one-hot input and softmax over V classes, or dense\n"
     "  --hidden H  --tau T              hidden size, unrolled length (train: 100 and 25)\n"
@@ -68,16 +79,50 @@ static const char usage_text[] =
     "  --dtype float|double             (default float)\n"
     "  --name NAME                      C identifier prefix of every symbol (default rnn)\n"
     "  --fast                           fast-math code: backends may differ in the last bits\n"
+    "  --recurrence hidden|output|both  W h(t-1) (figure 10.3), R fb(t-1) (figure 10.4), or both\n"
+    "  --feedback teacher|free|scheduled  what an output recurrence feeds back: the data, the\n"
+    "                                   model's own output, or per step one of the two (default\n"
+    "                                   teacher)\n"
+    "  --end none|eos|halt|length       how a record ends: an end symbol, a halting unit, or a\n"
+    "                                   length output over 1..M with --max-length M\n"
     "\n"
     "training (defaults as min-char-rnn):\n"
     "  --steps N (10000)  --optim sgd|momentum|adagrad|rmsprop|adam (adagrad)  --lr X (0.1)\n"
     "  --beta1 X (0.9)  --beta2 X (0.999)  --eps X (1e-8)  --weight-decay X (0)\n"
-    "  --clip X (5; 0 = off)  --clip-norm X (0 = off)  --seed S (1)\n"
+    "  --clip X (5; 0 = off)  --clip-norm X (0 = off)  --seed S (1)\n";
+
+/* The third part of the usage: the rest of training's options. */
+static const char usage_training[] =
     "  --backend tcc|cc|auto (auto: start on tcc, switch to cc when it is compiled)\n"
     "  --threads N|auto (auto: one per batch part; even batches of 16 and more have two;\n"
     "                    the results are the same for any N)\n"
     "  --every N (100: progress, log row, checkpoint)  --sample-every N (1000; 0 = off)\n"
-    "  --save FILE  --resume FILE  --log FILE.csv  --chars bytes|utf8  --target COL[,COL]\n";
+    "  --save FILE  --resume FILE  --log FILE.csv  --chars bytes|utf8  --target COL[,COL]\n"
+    "scheduled sampling (--feedback scheduled): the data is fed with probability eps_i at\n"
+    "training step i, the model's sample otherwise (Bengio et al. 2015):\n"
+    "  --schedule linear|exp|sigmoid    linear: eps_i = max(end, 1 - i/k), k >= 1 (default: the\n"
+    "                                   run's --steps); exp: eps_i = max(end, k^i), 0 < k < 1\n"
+    "                                   (default 0.01^(1/steps)); sigmoid: eps_i = max(end,\n"
+    "                                   k / (k + exp(i/k))), k >= 1 (default: k ln k = steps/2)\n"
+    "  --schedule-k K  --schedule-end E (0; the floor of eps, in [0, 1])\n"
+    "                                   saved in the checkpoint: --resume continues the schedule\n"
+    "records (book section 10.2.3; each record starts from h(0)):\n"
+    "  --records lines|paragraphs       text: one record per line, or per blank-line-separated\n"
+    "                                   block (a boundary symbol, outside the data's alphabet,\n"
+    "                                   is added: the first input, and --end eos's end symbol)\n"
+    "  --sequence-column COL            CSV: rows with the same value of COL, in order, form a record\n"
+    "  --end-symbol C                   the boundary symbol (a character, \\n, \\xHH or U+XXXX)\n"
+    "  --learn-h0                       learn h(0) (kept in the checkpoint)\n"
+    "  --max-record N                   refuse records longer than N steps\n"
+    "  --valid FILE  --valid-every N    log the loss on held-out data every N steps (--every)\n";
+
+/* The whole usage text on f. */
+static void print_usage(FILE *f)
+{
+    fputs(usage_text, f);
+    fputs(usage_options, f);
+    fputs(usage_training, f);
+}
 
 /* Print the cc cache's pending notices (a refused cache directory or cached file), one line
  * each, on stderr. */
@@ -156,7 +201,7 @@ static void parse(int argc, char **argv, const char *cmd, const char *valued, co
         memcpy(nm, name, n);
         nm[n] = '\0';
         if (strcmp(nm, "h") == 0 || strcmp(nm, "help") == 0) {
-            fputs(usage_text, stdout);
+            print_usage(stdout);
             exit(0);
         }
         int is_flag = has_word(flags, nm) || (spec && strcmp(nm, "fast") == 0);
@@ -977,7 +1022,7 @@ int main(int argc, char **argv)
 {
     install_signal_handlers();
     if (argc < 2) {
-        fputs(usage_text, stderr);
+        print_usage(stderr);
         return 2;
     }
     const char *cmd = argv[1];
@@ -998,7 +1043,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        fputs(usage_text, stdout);
+        print_usage(stdout);
         return 0;
     }
     die(2, "'%s': unknown command (expected gen, check, diff, train, bench, sample, eval, info, embed, export, import, plot, equations or version; see rnnc --help)", cmd);
