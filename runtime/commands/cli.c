@@ -487,6 +487,27 @@ static uint32_t parse_symbol(const char *v)
     return 0;
 }
 
+/* Scheduled sampling's options of rnnc train: --schedule, --schedule-k, --schedule-end (their
+ * ranges per schedule are checked by rnnc_schedule_settle). */
+static void train_schedule_opts(const cli_args *a, rnnc_train_opts *o)
+{
+    const char *v;
+    if ((v = get(a, "schedule"))) {
+        int k = rnnc_schedule_parse(v);
+        if (k < 0) die(2, "--schedule: expected linear, exp or sigmoid, got '%s'", v);
+        o->schedule.kind = (rnnc_sched_kind)k;
+        o->set |= RNNC_SET_SCHEDULE;
+    }
+    if ((v = get(a, "schedule-k"))) {
+        o->schedule.k = parse_real("schedule-k", v, 0, 1e300, 1);
+        o->set |= RNNC_SET_SCHEDULE_K;
+    }
+    if ((v = get(a, "schedule-end"))) {
+        o->schedule.end = parse_real("schedule-end", v, 0, 1, 0);
+        o->set |= RNNC_SET_SCHEDULE_END;
+    }
+}
+
 /* The records options of rnnc train: --records, --sequence-column, --learn-h0, --end-symbol,
  * --max-record, --valid, --valid-every. */
 static void train_record_opts(const cli_args *a, rnnc_train_opts *o)
@@ -567,20 +588,7 @@ static int cmd_train(int argc, char **argv)
             *reals[i].dst = parse_real(reals[i].name, v, reals[i].lo, reals[i].hi, reals[i].open);
             o.set |= reals[i].bit;
         }
-    if ((v = get(&a, "schedule"))) {
-        int k = rnnc_schedule_parse(v);
-        if (k < 0) die(2, "--schedule: expected linear, exp or sigmoid, got '%s'", v);
-        o.schedule.kind = (rnnc_sched_kind)k;
-        o.set |= RNNC_SET_SCHEDULE;
-    }
-    if ((v = get(&a, "schedule-k"))) {
-        o.schedule.k = parse_real("schedule-k", v, 0, 1e300, 1);
-        o.set |= RNNC_SET_SCHEDULE_K;
-    }
-    if ((v = get(&a, "schedule-end"))) {
-        o.schedule.end = parse_real("schedule-end", v, 0, 1, 0);
-        o.set |= RNNC_SET_SCHEDULE_END;
-    }
+    train_schedule_opts(&a, &o);
     if ((v = get(&a, "beta1")) && o.beta1 >= 1) die(2, "--beta1: expected a number in [0, 1), got '%s'", v);
     if ((v = get(&a, "beta2")) && o.beta2 >= 1) die(2, "--beta2: expected a number in [0, 1), got '%s'", v);
     if ((v = get(&a, "steps"))) o.steps = parse_u64("steps", v, 1);
@@ -777,7 +785,10 @@ static void eval_report(const rnnc_ckpt *c, const rnnc_dataset_opts *dopts, cons
         printf("loss: %.6g in total (the sum of 1/2 ||o - y||^2%s)\n", r->loss,
                s->end != RNNC_END_NONE ? " and the end's terms" : "");
         if (r->nrec) printf("per record: %.6g\n", r->loss / (double)r->nrec);
-        printf("mse: %.6g (mean squared error per output value)\n", 2 * per / (double)s->n_out);
+        if (s->end == RNNC_END_NONE)
+            printf("mse: %.6g (mean squared error per output value)\n", 2 * per / (double)s->n_out);
+        else
+            printf("per step: %.6g (1/2 ||o - y||^2 and the end's terms)\n", per);
     }
 }
 

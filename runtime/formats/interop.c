@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "safetensors.h"
+#include "../base/util.h"
 
 /* Copy tensor t (rows x cols of the model, column-major in params at off) to a row-major
  * buffer of dtype dt, or the reverse. */
@@ -258,7 +259,7 @@ static int import_meta(const rnnc_st_file *f, const char *path, rnnc_ckpt *c, ch
         if (strcmp(r, rec[i]) == 0) c->records = (rnnc_records)i;
     if ((r && c->records == RNNC_RECORDS_NONE && strcmp(r, "none") != 0) ||
         (c->records == RNNC_RECORDS_CSV && (!col || strlen(col) >= sizeof c->seq_column))) {
-        snprintf(err, errlen, "%s: metadata rnnc.records must be lines, paragraphs or csv (csv with "
+        rnnc_fail(err, errlen, "%s: metadata rnnc.records must be lines, paragraphs or csv (csv with "
                  "rnnc.sequence_column)", path);
         return -1;
     }
@@ -268,7 +269,7 @@ static int import_meta(const rnnc_st_file *f, const char *path, rnnc_ckpt *c, ch
         errno = 0;
         unsigned long x = strtoul(end, &e, 10);
         if (errno || *e || e == end || x > 0x10FFFF || !c->spec.onehot) {
-            snprintf(err, errlen, "%s: metadata rnnc.end_symbol must be a symbol number of a one-hot model", path);
+            rnnc_fail(err, errlen, "%s: metadata rnnc.end_symbol must be a symbol number of a one-hot model", path);
             return -1;
         }
         c->has_end_symbol = 1;
@@ -278,13 +279,13 @@ static int import_meta(const rnnc_st_file *f, const char *path, rnnc_ckpt *c, ch
     const char *chars = rnnc_st_meta(f, "rnnc.chars"), *meta_vocab = rnnc_st_meta(f, "rnnc.vocab");
     rnnc_chars mode = chars && strcmp(chars, "utf8") == 0 ? RNNC_CHARS_UTF8 : RNNC_CHARS_BYTES;
     if (chars && strcmp(chars, "utf8") != 0 && strcmp(chars, "bytes") != 0) {
-        snprintf(err, errlen, "%s: metadata rnnc.chars must be bytes or utf8, got '%.40s'", path, chars);
+        rnnc_fail(err, errlen, "%s: metadata rnnc.chars must be bytes or utf8, got '%.40s'", path, chars);
         return -1;
     }
     size_t want = c->spec.n_in - (size_t)c->has_end_symbol;
     if (!meta_vocab || parse_vocab(meta_vocab, mode, want, &c->vocab) != 0 ||
         (c->has_end_symbol && rnnc_vocab_index(&c->vocab, c->end_symbol) >= 0)) {
-        snprintf(err, errlen, "%s: a one-hot model needs metadata rnnc.vocab: %zu ascending symbol "
+        rnnc_fail(err, errlen, "%s: a one-hot model needs metadata rnnc.vocab: %zu ascending symbol "
                  "numbers separated by commas%s", path, want, c->has_end_symbol ? ", without rnnc.end_symbol" : "");
         return -1;
     }
@@ -307,10 +308,10 @@ static int import_weights(const rnnc_st_file *f, const char *path, const rnnc_in
         uint64_t r0 = t[k].ndim == 2 ? t[k].rows : t[k].rows * t[k].cols, c0 = t[k].ndim == 2 ? t[k].cols : 1;
         if (x->shape[0] != r0 || (t[k].ndim == 2 && x->shape[1] != c0)) {
             if (t[k].ndim == 2)
-                snprintf(err, errlen, "%s: inconsistent shapes: tensor '%s%s' must be [%llu, %llu] for the "
+                rnnc_fail(err, errlen, "%s: inconsistent shapes: tensor '%s%s' must be [%llu, %llu] for the "
                          "model's spec", path, t[k].prefix, t[k].suffix, (unsigned long long)r0, (unsigned long long)c0);
             else
-                snprintf(err, errlen, "%s: inconsistent shapes: tensor '%s%s' must be [%llu] for the model's "
+                rnnc_fail(err, errlen, "%s: inconsistent shapes: tensor '%s%s' must be [%llu] for the model's "
                          "spec", path, t[k].prefix, t[k].suffix, (unsigned long long)r0);
             return -1;
         }
@@ -323,9 +324,9 @@ static int import_weights(const rnnc_st_file *f, const char *path, const rnnc_in
     if (!(bhh = need(f, path, n->rnn_prefix, "bias_hh_l0", 1, 1, err, errlen)) && err[0]) return -1;
     for (size_t i = 0; bhh && i < s->hidden && bhh->shape[0] == s->hidden; i++)
         rnnc_set(c->params, s->dtype, c->layout.off_b + i, rnnc_get(c->params, s->dtype, c->layout.off_b + i) + elem(bhh, i));
-    if (bhh && bhh->shape[0] != s->hidden) return snprintf(err, errlen, "%s: tensor '%sbias_hh_l0' must have %zu values", path, n->rnn_prefix, s->hidden), -1;
+    if (bhh && bhh->shape[0] != s->hidden) return rnnc_fail(err, errlen, "%s: tensor '%sbias_hh_l0' must have %zu values", path, n->rnn_prefix, s->hidden), -1;
     if (!(h0 = need(f, path, "rnnc.", "h0", 1, 1, err, errlen)) && err[0]) return -1;
-    if (h0 && h0->shape[0] != s->hidden) return snprintf(err, errlen, "%s: tensor 'rnnc.h0' must have %zu values", path, s->hidden), -1;
+    if (h0 && h0->shape[0] != s->hidden) return rnnc_fail(err, errlen, "%s: tensor 'rnnc.h0' must have %zu values", path, s->hidden), -1;
     for (size_t i = 0; h0 && i < s->hidden; i++) rnnc_set(c->h0, s->dtype, i, elem(h0, i));
     return 0;
 }
