@@ -234,6 +234,13 @@ int rnnc_bench_report(const rnnc_spec *s, const rnnc_bench_opts *o, const rnnc_b
             "free): forward W h, V h%s; backward V^T g_o, W^T d, grad_V, grad_W%s; times tau*B = %zu\n",
             r->flops, s->onehot ? "" : ", U x", s->onehot ? "" : ", grad_U", s->tau * s->batch);
     fprintf(out, "threads=%d (batch parts: %zu)\n", r->threads, r->parts);
+    {
+        rnnc_layout l;
+        char err[256];
+        if (rnnc_spec_layout(s, &l, err, sizeof err) == 0)
+            fprintf(out, "memory: workspace_bytes=%zu, %zu segment(s) of %zu steps%s\n", l.ws_bytes, l.nseg,
+                    l.seg, s->recompute ? ", h kept at segment starts, each segment recomputed" : "");
+    }
     fprintf(out, "train_step: %s lr 0.1 clip 5 grad_scale 1/%zu, seed %llu, fixed random inputs, h(0) = 0; "
             "%llu warm-up calls, %llu timed calls in %.3f s (mean %.3f us); loss %.6g -> %.6g\n",
             rnnc_optim_name(o->optim), s->batch, (unsigned long long)o->seed,

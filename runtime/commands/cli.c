@@ -65,7 +65,7 @@ static const char usage_text[] =
     "  equations [SPEC] [--format text|latex|markdown] [--expand NODE]\n"
     "                                   the unrolled graph's equations; NODE: h0..hT, W, U, V, b, c\n"
     "                                   (and R, fb0 with an output recurrence)\n"
-    "  version\n"
+    "  version                          print rnnc's version (also -V, --version)\n"
     "\n";
 
 /* The second half of the usage (each string within what C99 compilers must take). */
@@ -98,8 +98,8 @@ static const char usage_training[] =
     "                    the results are the same for any N)\n"
     "  --every N (100: progress, log row, checkpoint)  --sample-every N (1000; 0 = off)\n"
     "  --save FILE  --resume FILE  --log FILE.csv  --chars bytes|utf8  --target COL[,COL]\n"
-    "scheduled sampling (--feedback scheduled): the data is fed with probability eps_i at\n"
-    "training step i, the model's sample otherwise (Bengio et al. 2015):\n"
+    "scheduled sampling (--feedback scheduled; Bengio et al. 2015):\n"
+    "  step i feeds the data with probability eps_i, else a sample of the model\n"
     "  --schedule linear|exp|sigmoid    linear: eps_i = max(end, 1 - i/k), k >= 1 (default: the\n"
     "                                   run's --steps); exp: eps_i = max(end, k^i), 0 < k < 1\n"
     "                                   (default 0.01^(1/steps)); sigmoid: eps_i = max(end,\n"
@@ -1049,7 +1049,7 @@ int main(int argc, char **argv)
             show_notices();
             return rc;
         }
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("rnnc %s\n", RNNC_VERSION);
         return 0;
     }

@@ -298,6 +298,11 @@ if [ -n "${BIG_SRC[128]:-}" ] && [ -n "${BIG_SRC[256]:-}" ]; then
 fi
 echo "- cc compile times are cold (an empty RNNC_CACHE_DIR); a cached build loads in a few ms. tcc: the median over the rounds. Source: the generated translation unit (header inlined) as the backends compile it."
 } >"$TMP/report.md"
+# The long-sequence table (issue 14, part 3): LONG=0 leaves it out.
+if [ "${LONG:-1}" != 0 ]; then
+    say "long sequences (tests/bench/long.sh)"
+    { echo; ROUNDS=$ROUNDS tests/bench/long.sh "$RNNC"; } >>"$TMP/report.md"
+fi
 cp "$TMP/report.md" out/bench.md
 cat "$TMP/report.md"
 say "done; wrote out/bench.md"
