@@ -1,6 +1,8 @@
-/* train.h: training from the CLI.  Truncated BPTT over B parallel streams of the data, one
- * generated train_step call per step (forward, loss, BPTT, clipping, update), progress,
- * logs, samples and atomic checkpoints; resumable bit-exactly. */
+/* train.h: training from the CLI.  Truncated BPTT over B parallel streams of the data, or
+ * over records drawn column by column (section 10.2.3; batch.h), one generated train_step call
+ * per step (forward, loss, BPTT, clipping, update; scheduled sampling's draws filled in),
+ * the carried state s0 (h(tau), fb(tau)), a learned h(0), progress, logs, validation,
+ * samples and atomic checkpoints; resumable bit-exactly. */
 #ifndef RNNC_TRAIN_H
 #define RNNC_TRAIN_H
 
