@@ -410,9 +410,9 @@ int rnnc_spec_finish(const rnnc_spec_builder *b, rnnc_spec *out, char *err, size
     if (!(set & KEY_HIDDEN)) return rnnc_fail(err, errlen, "--hidden: missing (the hidden size H)");
     if (!(set & KEY_TAU))
         return rnnc_fail(err, errlen, "--tau: missing (the unrolled sequence length)");
-    if ((set & KEY_FB) && !rnnc_recurrences[s.rec].has_R)
+    if ((set & KEY_FB) && !rnnc_recurrences[s.rec].has_R && s.fb != RNNC_FB_TEACHER)
         return rnnc_fail(err, errlen,
-                         "--feedback: only an output recurrence feeds anything back (give "
+                         "--feedback: only an output recurrence feeds its output back (give "
                          "--recurrence output or both, or drop --feedback)");
     if ((set & KEY_MAXLEN) && !rnnc_ends[s.end].has_length)
         return rnnc_fail(err, errlen, "--max-length: only --end length predicts a length (give "
