@@ -26,8 +26,9 @@ GEN_SRC = gen/variants.c gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equation
 JIT_SRC = runtime/jit/jit.c runtime/jit/tcc.c runtime/jit/cc.c
 MODEL_SRC = runtime/model/model.c runtime/model/pool.c
 FORMATS_SRC = runtime/formats/ckpt.c runtime/formats/safetensors.c runtime/formats/interop.c \
-              runtime/formats/data.c
+              runtime/formats/data.c runtime/formats/dataset.c
 COMMANDS_SRC = runtime/commands/check.c runtime/commands/sample.c runtime/commands/train.c \
+               runtime/commands/batch.c runtime/commands/eval.c \
                runtime/commands/plot.c runtime/commands/diff.c runtime/commands/bench.c \
                runtime/commands/cli.c
 RT_SRC = $(JIT_SRC) $(MODEL_SRC) $(FORMATS_SRC) $(COMMANDS_SRC)

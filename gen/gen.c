@@ -31,14 +31,23 @@ static int own_expf(const rnnc_spec *s)
            (s->loss == RNNC_LOSS_NLL || s->act != RNNC_ACT_RELU || s->end != RNNC_END_NONE);
 }
 
-/* sizeof(struct NAME_state) of templates/embed.h on the usual ABIs: h and the scratch
- * (H each), fb (K, with an output recurrence), padded to the temperature's alignment, and the
- * temperature: a double, or a float with NAME_SAMPLE_FLOAT (float_sample). */
-static size_t embed_state_bytes(const rnnc_spec *s, const rnnc_layout *l, int float_sample)
+/* sizeof(struct NAME_state) of templates/embed.h on the usual (LP64) ABIs: h and the scratch
+ * (H each), fb (K, with an output recurrence), q (halt), r and p_n (length), the record
+ * sampler's K probabilities (a model of records: boundary >= 0) and its two size_t and two
+ * int32_t, and the temperature: a double, or a float with NAME_SAMPLE_FLOAT (float_sample);
+ * padded to the struct's alignment. */
+static size_t embed_state_bytes(const rnnc_spec *s, const rnnc_layout *l, long boundary, int float_sample)
 {
     size_t reals = 2 * s->hidden + (rnnc_recurrences[s->rec].has_R ? s->n_out : 0);
-    if (float_sample) return (reals * l->real_size + 4 + l->real_size - 1) / l->real_size * l->real_size;
-    return (reals * l->real_size + 7) / 8 * 8 + 8;
+    reals += s->end == RNNC_END_HALT ? 1 : s->end == RNNC_END_LENGTH ? 1 + s->max_length : 0;
+    reals += boundary >= 0 ? s->n_out : 0;
+    size_t off = reals * l->real_size, align = float_sample ? l->real_size : 8, ta = float_sample ? 4 : 8;
+    if (boundary >= 0) {
+        off = (off + 7) / 8 * 8 + 16 + 8;
+        align = 8;
+    }
+    off = (off + ta - 1) / ta * ta + ta;
+    return (off + align - 1) / align * align;
 }
 
 /* NAME_PAIR_HASH, from the FNV-1a of what both files of a pair are generated from: the
@@ -59,6 +68,8 @@ static unsigned long pair_hash(const gen_ctx *g)
         if (in->vocab) h = rnnc_fnv1a(h, in->vocab, in->vocab_size * sizeof *in->vocab);
         h = rnnc_fnv1a(h, &utf8, sizeof utf8);
         h = rnnc_fnv1a(h, in->origin, strlen(in->origin) + 1);
+        if (in->h0) h = rnnc_fnv1a(h, in->h0, g->s->hidden * g->l.real_size);
+        if (in->boundary >= 0) h = rnnc_fnv1a(h, &in->boundary, sizeof in->boundary);
     }
     /* Ten decimal digits, 1000000000 to 4294967295: a constant of fixed width that every C99
      * preprocessor and compiler takes without a suffix (and that keeps the source size of a
@@ -82,7 +93,8 @@ static void fill_banner(rnnc_emit *e, const void *vctx)
         rnnc_emit_line(e, " * Dimensions: n_in=%zu%s, H=%zu, K=%zu", s->n_in, s->onehot ? " (one-hot)" : "",
                        s->hidden, s->n_out);
         rnnc_emit_line(e, " * Memory (bytes): weights %zu (read-only), state %zu per stream (caller's; %zu with %s_SAMPLE_FLOAT)",
-                       l->params_bytes, embed_state_bytes(s, l, 0), embed_state_bytes(s, l, 1), g->up);
+                       l->params_bytes, embed_state_bytes(s, l, g->embed->boundary, 0),
+                       embed_state_bytes(s, l, g->embed->boundary, 1), g->up);
         rnnc_emit_line(e, " * Equation labels are those of gen/EQUATIONS.md in rnnc's sources (Deep Learning, ch. 10). */");
         return;
     }
@@ -233,7 +245,15 @@ static void fill_embed_layout(rnnc_emit *e, const void *vctx)
     rnnc_emit_line(e, "#define %s_OFF_B %zu /* b, H */", U, l->off_b);
     rnnc_emit_line(e, "#define %s_OFF_C %zu /* c, K */", U, l->off_c);
     rnnc_emit_line(e, "#define %s_OFF_R %zu /* R, H x K (output recurrence) */", U, l->off_R);
+    rnnc_emit_line(e, "#define %s_OFF_HALT_W %zu /* halt_w, 1 x H (--end halt) */", U, l->off_halt_w);
+    rnnc_emit_line(e, "#define %s_OFF_HALT_B %zu /* halt_b, 1 (--end halt) */", U, l->off_halt_b);
+    rnnc_emit_line(e, "#define %s_OFF_LEN_W %zu /* len_w, M x H (--end length) */", U, l->off_len_w);
+    rnnc_emit_line(e, "#define %s_OFF_LEN_B %zu /* len_b, M (--end length) */", U, l->off_len_b);
+    rnnc_emit_line(e, "#define %s_OFF_REM_U %zu /* rem_u, H (--end length) */", U, l->off_rem_u);
     rnnc_emit_line(e, "#define %s_PARAMS_COUNT %zu", U, l->params_count);
+    rnnc_emit_line(e, "#define %s_BOUNDARY %ld /* records: the boundary (start / end) symbol's class; -1: none */",
+                   U, g->embed->boundary);
+    rnnc_emit_line(e, "#define %s_HAS_H0 %d /* 1: h(0) is learned (%s_h0) */", U, g->embed->h0 != NULL, s->name);
     rnnc_emit_line(e, "#define %s_VOCAB_SIZE %zu", U, s->onehot ? g->embed->vocab_size : (size_t)0);
     rnnc_emit_line(e, "#define %s_VOCAB_UTF8 %d /* 1: symbols are Unicode code points; 0: bytes */", U,
                    g->embed->utf8);
@@ -265,19 +285,17 @@ static int format_weight(char *buf, size_t n, double v, int dbl)
     return dbl ? strtod(buf, NULL) == v : strtof(buf, NULL) == (float)v;
 }
 
-/* The weights, exactly (format_weight), eight to a line. */
-static void fill_weights(rnnc_emit *e, const void *vctx)
+/* The n reals at values (the spec's dtype) exactly (format_weight), eight to a line, as the
+ * initialiser of the array declared by decl (its "{" included). */
+static void emit_reals(rnnc_emit *e, const gen_ctx *g, const char *decl, const void *values, size_t n)
 {
-    const gen_ctx *g = vctx;
-    const rnnc_spec *s = g->s;
-    size_t n = g->l.params_count;
-    int dbl = s->dtype == RNNC_DOUBLE;
-    rnnc_emit_line(e, "static const %s_real %s_params[%s_PARAMS_COUNT] = {", s->name, s->name, g->up);
+    int dbl = g->s->dtype == RNNC_DOUBLE;
+    rnnc_emit_line(e, "%s", decl);
     rnnc_emit_indent(e, 1);
     char line[8 * 32 + 8], w[32];
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        double v = dbl ? ((const double *)g->embed->params)[i] : (double)((const float *)g->embed->params)[i];
+        double v = dbl ? ((const double *)values)[i] : (double)((const float *)values)[i];
         (void)format_weight(w, sizeof w, v, dbl);
         int k = snprintf(line + o, sizeof line - o, "%s%s,", o ? " " : "", w);
         if (k > 0) o += (size_t)k;
@@ -288,6 +306,20 @@ static void fill_weights(rnnc_emit *e, const void *vctx)
     }
     rnnc_emit_indent(e, -1);
     rnnc_emit_line(e, "};");
+}
+
+/* The weights, and a learned h(0) (NAME_h0), exactly. */
+static void fill_weights(rnnc_emit *e, const void *vctx)
+{
+    const gen_ctx *g = vctx;
+    const rnnc_spec *s = g->s;
+    char decl[256];
+    snprintf(decl, sizeof decl, "static const %s_real %s_params[%s_PARAMS_COUNT] = {", s->name, s->name, g->up);
+    emit_reals(e, g, decl, g->embed->params, g->l.params_count);
+    if (!g->embed->h0) return;
+    snprintf(decl, sizeof decl, "static const %s_real %s_h0[%s_HIDDEN] = { /* the learned h(0) */", s->name,
+             s->name, g->up);
+    emit_reals(e, g, decl, g->embed->h0, s->hidden);
 }
 
 static void fill_vocab(rnnc_emit *e, const void *vctx)

@@ -174,7 +174,7 @@ host_part() {
     echo "| \`text\`: the weights, \`demo_model_params\` (\`DEMO_MODEL_WEIGHTS_BYTES\`: U ${h}x${nin}, W ${h}x${h}, V ${nout}x${h}, b ${h}, c ${nout}) | $wbytes |"
     echo "| \`text\`: the vocabulary, \`demo_model_vocab\` ($nin symbols) | $vocab |"
     echo "| \`text\`: other read-only data (constants, alignment) | $other |"
-    echo "| \`text\`: code, the four functions (\`.text\`) | $code |"
+    echo "| \`text\`: code, the five functions (\`.text\`) | $code |"
     echo "| \`text\`: unwinding tables (\`.eh_frame\`) | $eh |"
     echo "| \`data\`, \`bss\` | $(size_line size "$DIR/demo_model.o" | awk '{ print $2 + $3 }') |"
     echo "| the caller's state per stream, \`DEMO_MODEL_STATE_BYTES\` (with \`DEMO_MODEL_SAMPLE_FLOAT\`) | $sbytes ($sfbytes) |"

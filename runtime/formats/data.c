@@ -600,6 +600,7 @@ void rnnc_csv_free(rnnc_csv *c)
         for (size_t j = 0; j < c->cols; j++) free(c->names[j]);
     free(c->names);
     free(c->values);
+    free(c->lines);
     memset(c, 0, sizeof *c);
 }
 
@@ -627,7 +628,7 @@ int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen)
         free(buf);
         return rnnc_fail(err, errlen, "%s: out of memory", path);
     }
-    size_t pos = 0, line = 0, cols = 0, rows = 0, vcap = 0;
+    size_t pos = 0, line = 0, cols = 0, rows = 0, vcap = 0, lcap = 0;
     int header = 0, rc = -1;
     /* A UTF-8 byte order mark is not part of the first line. */
     if (n >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) pos = 3;
@@ -743,6 +744,17 @@ int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen)
             out->values = nv;
             vcap = nc;
         }
+        if (rows + 1 > lcap) {
+            size_t nl = lcap ? lcap * 2 : 1024;
+            size_t *nlines = realloc(out->lines, nl * sizeof *nlines);
+            if (!nlines) {
+                rnnc_fail(err, errlen, "%s:%zu: out of memory for %zu rows", path, line, rows + 1);
+                goto out;
+            }
+            out->lines = nlines;
+            lcap = nl;
+        }
+        out->lines[rows] = line;
         double *row = out->values + rows * cols;
         for (size_t j = 0; j < nf; j++) {
             const field *f = &fields[j];

@@ -30,6 +30,11 @@
 #     models (the prime read teacher-forced: NAME_step_forced) (and examples/embed/main.c
 #     does too);
 #   - float-only sampling (NAME_SAMPLE_FLOAT=1, float models): see its section below;
+#   - models of records (section 10.2.3: --records lines with --end eos, halt and length, and
+#     eos with an output recurrence and --learn-h0): the embedded NAME.c compiles warning-free
+#     with gcc, clang and tcc; NAME_record_begin / NAME_record_next draw the same records as
+#     `rnnc sample --count` with the same uniforms (temperature 1 and 0.8); NAME_end_prob is a
+#     probability, and with --end length exactly 1 at each record's last symbol;
 #   - bad inputs (missing or corrupt checkpoint, --name that is not a C identifier) exit 2
 #     with one line and write nothing.
 # Prints "ok embed/CASE", "FAIL embed/CASE: why" or "skip embed/CASE: why"; exits 1 if any
@@ -801,6 +806,113 @@ if [[ " ${ready[*]} " == *" mdl_f "* ]] && have gcc; then
         fi
     fi
 fi
+
+# ---- models of records: the embedded sampler stops like rnnc sample ---------------------
+# words.txt: 300 words of a tiny grammar (1 to 4 syllables), one per line.
+awk 'BEGIN { split("ka lo mi nu te", s, " "); x = 17
+    for (i = 0; i < 300; i++) { x = (x * 16807) % 2147483647; n = 1 + x % 4; w = ""
+        for (j = 0; j < n; j++) { x = (x * 16807) % 2147483647; w = w s[1 + x % 5] }
+        print w } }' >"$tmp/words.txt"
+cat >"$tmp/rec_driver.c.in" <<'EOF'
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "NAME.h"
+static double uniform(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return (double)(z >> 11) * 0x1.0p-53;
+}
+/* COUNT SEED T N: as rnnc sample --count COUNT --seed SEED --temperature T -n N; after each
+ * call of NAME_record_next, "end P" on stderr, P = NAME_end_prob of its step (eos: that the
+ * next symbol is the end symbol; halt: q(t); length: 1 at the record's last symbol). */
+int main(int argc, char **argv)
+{
+    struct NAME_state st;
+    unsigned long count, n, r, k;
+    uint64_t rng;
+    int32_t x;
+    if (argc != 5) return 2;
+    count = strtoul(argv[1], NULL, 10);
+    rng = strtoull(argv[2], NULL, 10);
+    n = strtoul(argv[4], NULL, 10);
+    for (r = 0; r < count; r++) {
+        double u0 = UNAME_END == UNAME_END_LENGTH ? uniform(&rng) : 0;
+        NAME_record_begin(&st, u0);
+        st.temperature = strtod(argv[3], NULL);
+        for (k = 0; k < n && !st.ended; k++) {
+            double u1 = uniform(&rng), u2 = UNAME_END == UNAME_END_HALT ? uniform(&rng) : 0;
+            x = NAME_record_next(&st, u1, u2);
+            fprintf(stderr, "end %.9g\n", NAME_end_prob(&st, st.out));
+            if (x < 0) break;
+            putchar((int)NAME_vocab[x]);
+        }
+        putchar('\n');
+    }
+    return 0;
+}
+EOF
+declare -A RTRAIN=(
+    [rec_eos]="--records lines --end eos"
+    [rec_halt]="--records lines --end halt"
+    [rec_len]="--records lines --end length --max-length 12"
+    [rec_outh0]="--records lines --end eos --recurrence output --learn-h0"
+)
+for m in rec_eos rec_halt rec_len rec_outh0; do
+    d=$tmp/$m
+    mkdir -p "$d"
+    U=$(tr '[:lower:]' '[:upper:]' <<<"$m")
+    # shellcheck disable=SC2086
+    if ! rn train ${RTRAIN[$m]} --hidden 24 --tau 6 --batch 4 --steps 400 --every 400 --sample-every 0 \
+        --backend tcc --save "$d/$m.ckpt" "$tmp/words.txt" >"$d/train.out" 2>"$d/train.err" ||
+        ! rn embed "$d/$m.ckpt" -o "$d" --name "$m" >"$d/embed.out" 2>"$d/embed.err"; then
+        fail "$m/train-and-embed" "$(one_line "$d/train.err") $(one_line "$d/embed.err")"
+        continue
+    fi
+    why=()
+    for c in gcc clang tcc; do
+        have $c || continue
+        if [ $c = tcc ]; then flags=(-Wall -Werror); else flags=("${STRICT[@]}" -O2); fi
+        if ! $c "${flags[@]}" -c "$d/$m.c" -o "$d/$m.$c.o" >"$d/cc.err" 2>&1 || [ -s "$d/cc.err" ]; then
+            why+=("$c: $(one_line "$d/cc.err")")
+        fi
+    done
+    if [ ${#why[@]} -eq 0 ]; then ok "$m/compiles-gcc-clang-tcc"; else fail "$m/compiles-gcc-clang-tcc" "${why[*]}"; fi
+    sed "s/UNAME/$U/g; s/NAME/$m/g" "$tmp/rec_driver.c.in" >"$d/rec_driver.c"
+    if ! gcc "${STRICT[@]}" -O2 -I"$d" -o "$d/rec.gcc" "$d/rec_driver.c" "$d/$m.c" -lm >"$d/drv.err" 2>&1; then
+        fail "$m/driver" "$(one_line "$d/drv.err")"
+        continue
+    fi
+    for cfg in "1 1" "7 0.8"; do
+        set -- $cfg
+        name="$m/record-sampler-equals-rnnc-sample-seed$1-temperature$2"
+        if ! rn sample "$d/$m.ckpt" --count 40 --seed "$1" --temperature "$2" -n 30 >"$d/s.rnnc" 2>"$d/s.err"; then
+            fail "$name" "rnnc sample: $(one_line "$d/s.err")"
+            continue
+        fi
+        "$d/rec.gcc" 40 "$1" "$2" 30 >"$d/s.emb" 2>"$d/end.txt"
+        if cmp -s "$d/s.rnnc" "$d/s.emb"; then
+            ok "$name ($(wc -l <"$d/s.rnnc") records)"
+        else
+            fail "$name" "$(cmp "$d/s.rnnc" "$d/s.emb" 2>&1 | head -n 1)"
+        fi
+    done
+    # NAME_end_prob is a probability; with --end length it is 1 exactly at each record's last
+    # symbol (40 records; none of them cut by -n 30, since lengths are at most 12).
+    bad_p=$(awk '$1 == "end" && !($2 >= 0 && $2 <= 1)' "$d/end.txt" | head -n 1)
+    ones=$(awk '$1 == "end" && $2 == 1' "$d/end.txt" | wc -l)
+    name="$m/end-prob-is-a-probability"
+    if [ -n "$bad_p" ]; then
+        fail "$name" "$bad_p"
+    elif [ $m = rec_len ] && [ "$ones" -ne 40 ]; then
+        fail "$name" "--end length: $ones steps with end probability 1, not one per record (40)"
+    else
+        ok "$name"
+    fi
+done
 
 # ---- bad inputs: exit 2, one line, nothing written ---------------------------------------
 # bad NAME ARG...: `rnnc embed ARG... -o $tmp/bad/out` must exit 2 with one line on stderr,
