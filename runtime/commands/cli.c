@@ -739,8 +739,12 @@ static int cmd_info(int argc, char **argv)
         }
     }
     print_family(&c);
+    if (c.imported[0])
+        printf("origin: imported from %s (rnnc import)%s\n", c.imported, c.step ? ", then trained by rnnc" : "");
     printf("step: %llu\n", (unsigned long long)c.step);
-    if (c.spec.loss == RNNC_LOSS_NLL)
+    if (c.imported[0] && c.step == 0)
+        printf("loss: none (not trained by rnnc since it was imported)\n");
+    else if (c.spec.loss == RNNC_LOSS_NLL)
         printf("loss: %.4f smoothed per sequence of %zu (%.3f bits per symbol), last %.4f\n",
                c.smooth_loss, c.spec.tau, c.smooth_loss / ((double)c.spec.tau * log(2.0)), c.last_loss);
     else
@@ -748,8 +752,11 @@ static int cmd_info(int argc, char **argv)
     printf("optimiser: %s lr %g beta1 %g beta2 %g eps %g weight-decay %g clip %g clip-norm %g\n",
            rnnc_optim_name(c.hp.optim), c.hp.lr, c.hp.beta1, c.hp.beta2, c.hp.eps,
            c.hp.weight_decay, c.hp.clip, c.hp.clip_norm);
-    printf("data: %llu %s, seed %llu\n", (unsigned long long)c.data_len,
-           c.spec.onehot ? "symbols" : "rows", (unsigned long long)c.seed);
+    if (c.imported[0] && c.step == 0)
+        printf("data: none (imported from %s)\n", c.imported);
+    else
+        printf("data: %llu %s, seed %llu\n", (unsigned long long)c.data_len,
+               c.spec.onehot ? "symbols" : "rows", (unsigned long long)c.seed);
     printf("bytes: parameters %zu, optimiser state %zu, workspace %zu, carried state %zu\n",
            c.layout.params_bytes, c.layout.opt_bytes, c.layout.ws_bytes, c.layout.s0_bytes);
     printf("carried state: %zu values: h(tau) of %zu x %zu", c.layout.s0_count, c.spec.batch, c.spec.hidden);
@@ -866,7 +873,7 @@ static int cmd_embed(int argc, char **argv)
 {
     cli_args a;
     rnnc_ckpt c;
-    char err[1024], origin[160];
+    char err[1024], origin[400];
     parse(argc, argv, "embed", "o name", "", 0, &a);
     load_ckpt(&a, "embed", &c);
     const char *name = get(&a, "name");
@@ -879,8 +886,11 @@ static int cmd_embed(int argc, char **argv)
     }
     const char *outdir = get(&a, "o") ? get(&a, "o") : "out";
     ensure_dir("-o", outdir);
-    snprintf(origin, sizeof origin, "a checkpoint at step %llu (smoothed loss %.4f)",
-             (unsigned long long)c.step, c.smooth_loss);
+    if (c.imported[0] && c.step == 0)
+        snprintf(origin, sizeof origin, "a model imported from %s", c.imported);
+    else
+        snprintf(origin, sizeof origin, "a checkpoint at step %llu (smoothed loss %.4f)%s%s",
+                 (unsigned long long)c.step, c.smooth_loss, c.imported[0] ? ", imported from " : "", c.imported);
     /* The model's classes: the data's symbols, then the records' boundary symbol. */
     uint32_t *syms = malloc((c.vocab.size + 1) * sizeof *syms);
     if (!syms) die(1, "out of memory");
@@ -926,13 +936,16 @@ static int cmd_export(int argc, char **argv)
     return 0;
 }
 
+/* rnnc import FILE.safetensors [-o CKPT]: the checkpoint, and one line saying what was written
+ * and what was assumed (then the tensors left out by --ignore-unknown). */
 static int cmd_import(int argc, char **argv)
 {
     cli_args a;
     rnnc_ckpt c;
     rnnc_spec_builder b;
-    char err[1024], def[4096];
-    parse(argc, argv, "import", "o rnn-prefix linear-prefix", "", 1, &a);
+    rnnc_import_report rep;
+    char err[2048], def[4096];
+    parse(argc, argv, "import", "o rnn-prefix linear-prefix", "force ignore-unknown", 1, &a);
     if (a.npos != 1) die(2, "%s: expected one .safetensors file (rnnc import FILE [-o CKPT])", a.npos ? a.pos[1] : "import");
     rnnc_interop_names n = interop_names(&a);
     apply_spec(&a, NULL, &b);
@@ -946,11 +959,14 @@ static int cmd_import(int argc, char **argv)
         out = def;
     }
     if (!*out) die(2, "-o: expected the checkpoint file to write");
-    if (rnnc_import(a.pos[0], &n, &b, &c, err, sizeof err) != 0) die(2, "%s", err);
+    rnnc_import_opts io = {&b, get(&a, "force") != NULL, get(&a, "ignore-unknown") != NULL};
+    if (rnnc_import(a.pos[0], &n, &io, &c, &rep, err, sizeof err) != 0) die(2, "%s", err);
     char canon[512];
     rnnc_spec_format(&c.spec, canon, sizeof canon);
     if (rnnc_ckpt_save(&c, out, err, sizeof err) != 0) die(1, "%s", err);
-    printf("wrote %s: %s\n", out, canon);
+    printf("wrote %s: %s%s%s%s\n", out, canon, rep.notes[0] ? " (" : "", rep.notes, rep.notes[0] ? ")" : "");
+    if (rep.nignored)
+        printf("ignored (--ignore-unknown): %s\n", rep.ignored);
     rnnc_ckpt_free(&c);
     return 0;
 }

@@ -1,4 +1,4 @@
-/* ckpt.c: checkpoint files (see ckpt.h).  Layout of version 2, all integers and reals
+/* ckpt.c: checkpoint files (see ckpt.h).  Layout of version 3, all integers and reals
  * little-endian:
  *   "RNNCCKPT" | u32 version | u32 0 | u64 total file length
  *   u32 len + canonical spec text
@@ -9,11 +9,13 @@
  *   u32 schedule kind | f64 schedule k, end
  *   u32 records mode | u32 len + sequence column name | u32 has_end_symbol | u32 end_symbol
  *   u64 drawn | u64 record x batch | u32 learn_h0
+ *   u32 len + the name of the file it was imported from (0: none)
  *   params (params_count reals) | optimiser state (opt_count) | s0 (s0_count)
  *   [learn_h0: h0 (hidden) | its optimiser state (2 x hidden)]
  *   u32 CRC-32 of every byte before it
- * Version 1 (still read) ends after the positions with params | optimiser state | h (batch x
- * hidden: the carried hidden states, h of s0); it has no schedule and no records. */
+ * Version 2 (still read) has no imported name.  Version 1 (still read) ends after the
+ * positions with params | optimiser state | h (batch x hidden: the carried hidden states, h
+ * of s0); it has no schedule and no records. */
 #define _POSIX_C_SOURCE 200809L
 #include "ckpt.h"
 
@@ -138,6 +140,9 @@ int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errle
     put_u64(&w, c->drawn);
     for (size_t b = 0; b < c->spec.batch; b++) put_u64(&w, c->record[b]);
     put_u32(&w, (uint32_t)c->learn_h0);
+    size_t il = strnlen(c->imported, sizeof c->imported - 1);
+    put_u32(&w, (uint32_t)il);
+    put(&w, c->imported, il);
     put(&w, c->params, l->params_bytes);
     put(&w, c->opt, l->opt_bytes);
     put(&w, c->s0, l->s0_bytes);
@@ -207,7 +212,7 @@ static int parse_spec(const char *text, const char *path, rnnc_spec *out, char *
     return rnnc_spec_finish(&b, out, err, errlen);
 }
 
-/* The envelope of a checkpoint in data[0..n): magic, a version this rnnc reads (1 or 2, into
+/* The envelope of a checkpoint in data[0..n): magic, a version this rnnc reads (1 to 3, into
  * *version), the total length and the CRC-32.  On success r reads the fields after the
  * envelope's header and stops before the checksum.  0, or -1 with a message naming path. */
 static int read_envelope(const unsigned char *data, size_t n, const char *path, rbuf *r,
@@ -364,6 +369,11 @@ int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen)
         r.off += c->spec.batch * 8 <= r.len - r.off ? c->spec.batch * 8 : r.len - r.off;
         c->learn_h0 = (int)get_u32(&r);
         if (c->learn_h0 > 1) r.bad = 1;
+    }
+    if (version >= 3) {
+        uint32_t il = get_u32(&r);
+        if (il >= sizeof c->imported || memchr(r.p + r.off, '\0', il <= r.len - r.off ? il : 0)) r.bad = 1;
+        else get(&r, c->imported, il);
     }
     if (r.bad) {
         c->vocab = keep;

@@ -2,9 +2,9 @@
 """Safetensors files written from real PyTorch modules, for tests/suites/import.sh.
 
     python3 torch_files.py DIR            # write DIR/CASE.safetensors for every case below
-    python3 torch_files.py outputs FILE TEXT
-        # the probabilities of FILE's model (nn.RNN with rnnc.act's nonlinearity, or the
-        # default tanh, + nn.Linear) on TEXT, in double, one step a line
+    python3 torch_files.py outputs FILE TEXT [ACT]
+        # the probabilities of FILE's model (nn.RNN with the nonlinearity ACT, else rnnc.act's,
+        # else tanh, + nn.Linear) on TEXT, in double, one step a line
 
 Each case is a module's state_dict() as PyTorch builds it (nn.RNN, nn.LSTM, nn.GRU,
 nn.Linear, .half(), .bfloat16(), .double()), saved under the names `rnnc import` reads
@@ -118,12 +118,12 @@ def read_safetensors(path):
     return out, meta
 
 
-def outputs(path, text):
+def outputs(path, text, act=None):
     tensors, meta = read_safetensors(path)
     vocab = [int(s) for s in meta["rnnc.vocab"].split(",")]
     w = tensors["rnn.weight_ih_l0"]
     H, V = w.shape[0], len(vocab)
-    rnn = nn.RNN(V, H, nonlinearity=meta.get("rnnc.act", "tanh"), bias="rnn.bias_ih_l0" in tensors).double()
+    rnn = nn.RNN(V, H, nonlinearity=act or meta.get("rnnc.act", "tanh"), bias="rnn.bias_ih_l0" in tensors).double()
     fc = nn.Linear(H, V, bias="fc.bias" in tensors).double()
     rnn.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("rnn.")})
     fc.load_state_dict({k[3:]: v for k, v in tensors.items() if k.startswith("fc.")})
@@ -140,7 +140,7 @@ if __name__ == "__main__":
     a = sys.argv[1:]
     if len(a) == 1:
         write_all(a[0])
-    elif len(a) == 3 and a[0] == "outputs":
-        outputs(a[1], a[2])
+    elif len(a) in (3, 4) and a[0] == "outputs":
+        outputs(*a[1:])
     else:
         sys.exit(__doc__)
