@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -545,7 +546,7 @@ static int cmd_train(int argc, char **argv)
     char err[8192];
     parse(argc, argv, "train",
           "backend threads optim lr beta1 beta2 eps weight-decay clip clip-norm steps seed every "
-          "sample-every save resume log chars target schedule schedule-k schedule-end records "
+          "log-every sample-every save resume log chars target schedule schedule-k schedule-end records "
           "sequence-column end-symbol max-record valid valid-every",
           "learn-h0", 1, &a);
     rnnc_train_defaults(&o);
@@ -594,7 +595,21 @@ static int cmd_train(int argc, char **argv)
     if ((v = get(&a, "steps"))) o.steps = parse_u64("steps", v, 1);
     if ((v = get(&a, "seed"))) o.seed = parse_u64("seed", v, 0);
     if ((v = get(&a, "every"))) o.every = parse_u64("every", v, 1);
-    if ((v = get(&a, "sample-every"))) o.sample_every = parse_u64("sample-every", v, 0);
+    if ((v = get(&a, "log-every"))) o.log_every = parse_u64("log-every", v, 1);
+    if ((v = get(&a, "sample-every"))) {
+        size_t n = strlen(v);
+        char num[64];
+        if (n > 1 && n < sizeof num && v[n - 1] == 's') {   /* Ts: by time */
+            memcpy(num, v, n - 1);
+            num[n - 1] = '\0';
+            o.sample_seconds = parse_real("sample-every", num, 0, 1e9, 1);
+            o.sample_every = 0;
+        } else {
+            o.sample_every = parse_u64("sample-every", v, 0);
+            o.sample_seconds = 0;
+        }
+        o.sample_every_set = 1;
+    }
     if ((v = get(&a, "chars"))) {
         if (strcmp(v, "bytes") == 0) o.chars = RNNC_CHARS_BYTES;
         else if (strcmp(v, "utf8") == 0) o.chars = RNNC_CHARS_UTF8;
@@ -607,10 +622,16 @@ static int cmd_train(int argc, char **argv)
     o.log = get(&a, "log");
     o.targets = get(&a, "target");
     if (o.save && !*o.save) die(2, "--save: expected a file name");
+    if (o.log_every && !o.log) die(2, "--log-every: give the log file with --log FILE.csv");
     if (o.targets && ndata == 0) die(2, "--target: only for a CSV data file");
     o.data = data;
     o.ndata = ndata;
     o.tty = isatty(fileno(stdout));
+    /* COLUMNS, as the shell sets it, else the terminal's own width (asked at each draw). */
+    const char *cols = getenv("COLUMNS");
+    char *end;
+    long nc = cols ? strtol(cols, &end, 10) : 0;
+    o.columns = cols && *cols && !*end && nc > 0 && nc < 100000 ? (size_t)nc : 0;
     int rc = rnnc_train_run(&o, err, sizeof err);
     if (rc == 1 || rc == 2) die(rc, "%s", err);
     return rc;
@@ -1007,15 +1028,26 @@ static int cmd_bench(int argc, char **argv)
     return 0;
 }
 
+/* rnnc plot LOG.csv... -o FILE.svg [--bits]: one chart of the logs.  The output must be named
+ * .svg (or have no extension): rnnc writes SVG only, never under a PNG's (or any other) name. */
 static int cmd_plot(int argc, char **argv)
 {
     cli_args a;
     char err[1024];
-    parse(argc, argv, "plot", "o", "", 0, &a);
-    if (a.npos != 1) die(2, "%s: expected one log file (rnnc plot LOG.csv -o FILE.svg)", a.npos ? a.pos[1] : "plot");
+    parse(argc, argv, "plot", "o", "bits", 0, &a);
+    if (a.npos < 1) die(2, "plot: expected a log file (rnnc plot LOG.csv [LOG.csv...] -o FILE.svg)");
+    if (a.npos > RNNC_PLOT_MAX_LOGS) die(2, "%s: at most %d logs in one chart", a.pos[RNNC_PLOT_MAX_LOGS], RNNC_PLOT_MAX_LOGS);
     const char *out = get(&a, "o");
     if (!out || !*out) die(2, "-o: expected the SVG file to write");
-    if (rnnc_plot_log(a.pos[0], out, err, sizeof err) != 0) die(2, "%s", err);
+    const char *base = strrchr(out, '/'), *dot = strrchr(base ? base + 1 : out, '.');
+    if (dot && dot[1] && strcasecmp(dot, ".svg") != 0)
+        die(2, "-o %s: rnnc plot writes SVG only; name the file .svg (and convert it to %s with, e.g., rsvg-convert)", out, dot + 1);
+    for (int i = 0; i < a.npos; i++)
+        for (int j = 0; j < i; j++)
+            if (strcmp(a.pos[i], a.pos[j]) == 0) die(2, "%s: given twice", a.pos[i]);
+    if (rnnc_plot_logs((const char *const *)a.pos, (size_t)a.npos, out, get(&a, "bits") ? RNNC_PLOT_BITS : 0, err,
+                       sizeof err) != 0)
+        die(2, "%s", err);
     printf("wrote %s\n", out);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "../model/model.h"
 #include "batch.h"
 #include "eval.h"
+#include "progress.h"
 #include "sample.h"
 
 static const char *const optim_names[] = {"sgd", "momentum", "adagrad", "rmsprop", "adam"};
@@ -49,6 +51,7 @@ void rnnc_train_defaults(rnnc_train_opts *o)
     o->seed = 1;
     o->every = 100;
     o->sample_every = 1000;
+    o->sample_seconds = 20;
     o->chars = RNNC_CHARS_BYTES;
     o->out = stdout;
     o->diag = stderr;
@@ -230,17 +233,6 @@ static void init_params(const rnnc_spec *s, const rnnc_layout *l, void *params, 
 
 /* ---- progress ---- */
 
-static void format_eta(double s, char *buf, size_t n)
-{
-    if (!(s >= 0) || s > 359999) {
-        snprintf(buf, n, "--:--");
-        return;
-    }
-    long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
-}
-
 typedef struct run_state {
     const rnnc_train_opts *o;
     rnnc_spec spec;
@@ -264,52 +256,77 @@ typedef struct run_state {
     uint64_t log_stop;         /* the step of the first row that could not be written */
     int lock_fd;               /* the lock of --save, or -1 */
     int threads;               /* threads of the training step (rnnc_model_set_threads) */
+    double shown_sum;          /* the losses since the last report (progress line), and how many */
+    uint64_t shown_n;
+    double shown_mean;         /* the mean of the window the last report closed (NAN: none) */
+    double logged_sum;         /* the losses since the last --log row, and how many */
+    uint64_t logged_n;
+    double next_sample;        /* on a terminal without --sample-every: when the next sample is due */
 } run_state;
 
-static double bits_per_symbol(const run_state *r)
+/* Bits per symbol per unit of loss per sequence: 1 / (tau ln 2) for nll, 0 for mse. */
+static double bits_per_loss(const run_state *r)
 {
-    return r->spec.loss == RNNC_LOSS_NLL ? r->ck.smooth_loss / ((double)r->spec.tau * log(2.0)) : 0;
+    return r->spec.loss == RNNC_LOSS_NLL ? 1 / ((double)r->spec.tau * log(2.0)) : 0;
 }
 
-static void progress(run_state *r, int final)
+/* The terminal's width in columns: o->columns (COLUMNS), else the window's, else 0 (unknown:
+ * no limit).  Asked at every draw, so a resized window is followed. */
+static size_t terminal_width(const rnnc_train_opts *o)
+{
+    if (o->columns) return o->columns;
+    struct winsize ws;
+    if (ioctl(fileno(o->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    return 0;
+}
+
+/* The progress line (rnnc_progress_line): on a terminal it replaces the line in place, fitted
+ * to the window's width (final: then ends it); otherwise it is a line of its own.  report: the
+ * mean shown starts again after this line (a report every --every steps; a terminal's redraws
+ * in between keep accumulating it). */
+static void progress(run_state *r, int final, int report)
 {
     const rnnc_train_opts *o = r->o;
     double el = now_s() - r->t0, done = (double)(r->ck.step - r->step0);
     double rate = el > 0 ? done / el : 0;
-    double cps = rate * (double)(r->spec.tau * r->spec.batch);
-    char eta[32];
-    format_eta(rate > 0 ? (double)(o->steps - r->ck.step) / rate : -1, eta, sizeof eta);
-    char line[256];
-    if (r->spec.loss == RNNC_LOSS_NLL)
-        snprintf(line, sizeof line, "step %llu/%llu  loss %.4f  bpc %.3f  %.0f char/s  ETA %s",
-                 (unsigned long long)r->ck.step, (unsigned long long)o->steps, r->ck.smooth_loss,
-                 bits_per_symbol(r), cps, eta);
-    else
-        snprintf(line, sizeof line, "step %llu/%llu  loss %.6g  %.0f steps/s  ETA %s",
-                 (unsigned long long)r->ck.step, (unsigned long long)o->steps, r->ck.smooth_loss,
-                 rate, eta);
-    if (isfinite(r->valid_loss)) {
-        size_t k = strlen(line);
-        snprintf(line + k, sizeof line - k, "  valid %.4g", r->valid_loss);
-    }
+    rnnc_progress p = {r->ck.step, o->steps, r->spec.loss == RNNC_LOSS_NLL, r->ck.smooth_loss,
+                       r->shown_n ? r->shown_sum / (double)r->shown_n : r->shown_mean, bits_per_loss(r), rate,
+                       (double)(r->spec.tau * r->spec.batch),
+                       rate > 0 ? (double)(o->steps - r->ck.step) / rate : -1, r->valid_loss};
+    char line[512];
+    rnnc_progress_line(&p, o->tty ? terminal_width(o) : 0, line, sizeof line);
     if (o->tty) fprintf(o->out, "\r\033[K%s%s", line, final ? "\n" : "");
     else fprintf(o->out, "%s\n", line);
     fflush(o->out);
+    if (report && r->shown_n) r->shown_mean = r->shown_sum / (double)r->shown_n, r->shown_sum = 0, r->shown_n = 0;
 }
 
-/* One row of --log, written whole (never part of it); the first failure is reported once on
- * o->diag, and the log stops there while training goes on. */
+/* The header of the --log file: the columns of rnnc before the raw losses (so tools that read
+ * them by name still do), then the validation's (--valid), then the loss of the row's step and
+ * the mean since the previous row. */
+static const char *log_header(const rnnc_train_opts *o)
+{
+    return o->valid ? "step,loss,bpc,lr,seconds,valid_loss,valid_bpc,last_loss,mean_loss,mean_bpc\n"
+                    : "step,loss,bpc,lr,seconds,last_loss,mean_loss,mean_bpc\n";
+}
+
+/* One row of --log (log_header's columns), written whole (never part of it); the first
+ * failure is reported once on o->diag, and the log stops there while training goes on.  The
+ * mean since the previous row starts again. */
 static void log_row(run_state *r)
 {
+    double mean = r->logged_n ? r->logged_sum / (double)r->logged_n : r->ck.last_loss, bits = bits_per_loss(r);
+    r->logged_sum = 0;
+    r->logged_n = 0;
     if (r->log_fd < 0 || r->log_errno) return;
-    char row[320], valid[96] = "";
+    char row[400], valid[96] = "";
     if (r->o->valid && isfinite(r->valid_loss))
-        snprintf(valid, sizeof valid, ",%.9g,%.9g", r->valid_loss,
-                 r->spec.loss == RNNC_LOSS_NLL ? r->valid_loss / ((double)r->spec.tau * log(2.0)) : 0);
+        snprintf(valid, sizeof valid, ",%.9g,%.9g", r->valid_loss, r->valid_loss * bits);
     else if (r->o->valid)
         snprintf(valid, sizeof valid, ",,");
-    int n = snprintf(row, sizeof row, "%llu,%.9g,%.9g,%.9g,%.3f%s\n", (unsigned long long)r->ck.step,
-                     r->ck.smooth_loss, bits_per_symbol(r), r->ck.hp.lr, now_s() - r->t0, valid);
+    int n = snprintf(row, sizeof row, "%llu,%.9g,%.9g,%.9g,%.3f%s,%.9g,%.9g,%.9g\n", (unsigned long long)r->ck.step,
+                     r->ck.smooth_loss, r->ck.smooth_loss * bits, r->ck.hp.lr, now_s() - r->t0, valid,
+                     r->ck.last_loss, mean, mean * bits);
     errno = EOVERFLOW;
     if (n > 0 && (size_t)n < sizeof row && rnnc_append_whole(r->log_fd, row, (size_t)n) == 0) return;
     r->log_errno = errno ? errno : EIO;
@@ -654,7 +671,7 @@ static int fresh_state(run_state *r, char *err, size_t errlen)
     r->ck.seed = o->seed;
     r->ck.rng = o->seed;
     init_params(&r->spec, &r->ck.layout, r->ck.params, &r->ck.rng);
-    r->ck.smooth_loss = r->spec.loss == RNNC_LOSS_NLL ? -log(1.0 / (double)r->spec.n_out) * (double)r->spec.tau : NAN;
+    r->ck.smooth_loss = NAN;   /* the first loss starts it (rnnc_smooth_next) */
     r->ck.data_len = r->data.len;
     r->ck.data_hash = r->data.hash;
     r->ck.records = r->data.records;
@@ -791,8 +808,7 @@ static void run_valid(run_state *r)
 static int phase_log(run_state *r, char *err, size_t errlen)
 {
     const rnnc_train_opts *o = r->o;
-    const char *header = o->valid ? "step,loss,bpc,lr,seconds,valid_loss,valid_bpc\n" : "step,loss,bpc,lr,seconds\n";
-    if (o->log && (r->log_fd = rnnc_log_open(o->log, header, err, errlen)) < 0)
+    if (o->log && (r->log_fd = rnnc_log_open(o->log, log_header(o), err, errlen)) < 0)
         return 2;
     return stop_signal ? stopped_before_start(o) : RUN_GO;
 }
@@ -864,32 +880,54 @@ static int train_one_step(run_state *r, char *err, size_t errlen)
     /* The loss of a chunk of tau steps per column (records: of the steps that carry one). */
     double per_seq = r->live ? loss * (double)r->spec.tau / (double)r->live : 0;
     r->ck.last_loss = per_seq;
-    r->ck.smooth_loss = isnan(r->ck.smooth_loss) ? per_seq : r->ck.smooth_loss * 0.999 + per_seq * 0.001;
+    r->ck.smooth_loss = rnnc_smooth_next(r->ck.smooth_loss, per_seq, r->ck.step);
+    r->shown_sum += per_seq, r->shown_n++;
+    r->logged_sum += per_seq, r->logged_n++;
     return RUN_GO;
 }
 
-/* After a step: the log row and progress line, a sample, the checkpoint (every --every steps
- * and at the last), and on SIGINT / SIGTERM a save and the stop.  RUN_GO, or 1 with err set
- * (a save failed), or 130 / 143 after a signal. */
+/* Are samples drawn by time (every o->sample_seconds seconds of training: --sample-every Ts,
+ * or a terminal without --sample-every) rather than by steps? */
+static int sample_by_time(const rnnc_train_opts *o)
+{
+    return o->sample_seconds > 0 && (o->sample_every_set || o->tty);
+}
+
+/* Is a sample due after this step?  By time (next_sample), or every o->sample_every steps (0:
+ * never). */
+static int sample_due(run_state *r)
+{
+    const rnnc_train_opts *o = r->o;
+    if (!sample_by_time(o)) return o->sample_every && r->ck.step % o->sample_every == 0;
+    double t = now_s();
+    if (t < r->next_sample) return 0;
+    r->next_sample = t + o->sample_seconds;
+    return 1;
+}
+
+/* After a step: the log row (every --log-every steps, at the last, and with a validation) and
+ * the progress line (every --every steps; on a terminal redrawn at most every 0.1 s), a sample,
+ * the checkpoint (every --every steps and at the last), and on SIGINT / SIGTERM a save and the
+ * stop.  RUN_GO, or 1 with err set (a save failed), or 130 / 143 after a signal. */
 static int after_step(run_state *r, double *last_draw, char *err, size_t errlen)
 {
     const rnnc_train_opts *o = r->o;
-    int rc, report = r->ck.step % o->every == 0 || r->ck.step == o->steps;
-    uint64_t ve = o->valid_every ? o->valid_every : o->every;
-    int valid = r->have_valid && (r->ck.step % ve == 0 || r->ck.step == o->steps);
+    int rc, last = r->ck.step == o->steps, report = r->ck.step % o->every == 0 || last;
+    uint64_t ve = o->valid_every ? o->valid_every : o->every, le = o->log_every ? o->log_every : o->every;
+    int valid = r->have_valid && (r->ck.step % ve == 0 || last);
     r->valid_loss = NAN;
     if (valid) run_valid(r);
-    if (report || valid) log_row(r);
+    if (r->ck.step % le == 0 || last || valid) log_row(r);
     if (o->tty) {
         double t = now_s();
         if (t - *last_draw > 0.1 || report || valid) {
-            progress(r, 0);
+            progress(r, 0, report);
             *last_draw = t;
         }
     } else if (report || valid) {
-        progress(r, 0);
+        progress(r, 0, report);
     }
-    if (o->sample_every && r->ck.step % o->sample_every == 0) print_sample(r);
+    if (sample_due(r)) print_sample(r);
     if (report && (rc = save(r, err, errlen)) != 0) return rc;
     if (stop_signal) {
         if (!report && (rc = save(r, err, errlen)) != 0) return rc;
@@ -916,6 +954,8 @@ static int phase_loop(run_state *r, char *err, size_t errlen)
     fflush(o->out);
     r->t0 = now_s();
     r->step0 = r->ck.step;
+    r->next_sample = r->t0 + o->sample_seconds;
+    r->shown_mean = NAN;
     double last_draw = 0;
     int rc;
     while (r->ck.step < o->steps) {
@@ -923,8 +963,9 @@ static int phase_loop(run_state *r, char *err, size_t errlen)
         if ((rc = train_one_step(r, err, errlen)) != RUN_GO) return rc;
         if ((rc = after_step(r, &last_draw, err, errlen)) != RUN_GO) return rc;
     }
-    if (o->tty) progress(r, 1);
-    if (r->data.text && !(o->sample_every && r->ck.step % o->sample_every == 0)) print_sample(r);
+    if (o->tty) progress(r, 1, 1);
+    /* A last sample, unless samples are off (--sample-every 0) or one was just printed. */
+    if (r->data.text && (sample_by_time(o) || (o->sample_every && r->ck.step % o->sample_every != 0))) print_sample(r);
     return 0;
 }
 
