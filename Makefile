@@ -29,7 +29,7 @@ FORMATS_SRC = runtime/formats/ckpt.c runtime/formats/safetensors.c runtime/forma
               runtime/formats/data.c runtime/formats/dataset.c
 COMMANDS_SRC = runtime/commands/check.c runtime/commands/sample.c runtime/commands/train.c \
                runtime/commands/batch.c runtime/commands/eval.c \
-               runtime/commands/plot.c runtime/commands/progress.c runtime/commands/diff.c runtime/commands/bench.c \
+               runtime/commands/plot.c runtime/commands/progress.c runtime/commands/help.c runtime/commands/diff.c runtime/commands/bench.c \
                runtime/commands/cli.c
 RT_SRC = $(JIT_SRC) $(MODEL_SRC) $(FORMATS_SRC) $(COMMANDS_SRC)
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(BASE_SRC) $(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o

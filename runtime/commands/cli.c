@@ -22,107 +22,31 @@
 #include "../formats/ckpt.h"
 #include "diff.h"
 #include "eval.h"
+#include "help.h"
 #include "../formats/interop.h"
 #include "../jit/jit.h"
 #include "plot.h"
 #include "sample.h"
 #include "train.h"
 
-static const char usage_text[] =
-    "usage: rnnc COMMAND [ARGS]\n"
-    "\n"
-    "commands:\n"
-    "  gen    [SPEC] [-o DIR]           write DIR/NAME.h and DIR/NAME.c (default DIR: out)\n"
-    "  gen    --hand-header [-o DIR]    write DIR/rnnc_hand.h, the interface of a hand-written BPTT\n"
-    "  check  [SPEC] [--backend tcc|cc] [--seed S] [--max-entries N] [--dump FILE.safetensors]\n"
-    "                                   finite-difference check of the generated BPTT; --dump also\n"
-    "                                   writes its problem, every node and every gradient\n"
-    "  diff   HAND.c [SPEC] [--backend tcc|cc] [--seed S]\n"
-    "                                   compare a hand-written rnnc_hand_bptt with the generated\n"
-    "                                   BPTT node by node (default spec: --vocab 5 --hidden 4\n"
-    "                                   --tau 4 --dtype double); exit 1 if it differs or fails\n"
-    "  train  [SPEC.spec] [OPTIONS] [DATA...]\n"
-    "                                   train on text files (or a .csv) or the built-in corpus\n"
-    "  sample CKPT [-n N] [--temperature T] [--top-k K] [--prime TEXT] [--seed S]\n"
-    "         [--count N]               models of records: N whole records, -n is a maximum\n"
-    "  eval   CKPT FILE... [--feedback teacher|free] [--per-record] [--backend tcc|cc]\n"
-    "         [--target COL[,COL]]      loss, bits per symbol and perplexity (nll) or mean\n"
-    "                                   squared error (mse) on held-out data, one line each;\n"
-    "                                   --feedback: an output recurrence teacher-forced (the\n"
-    "                                   default) or free running; --per-record: log p of each\n"
-    "                                   record, its end included\n"
-    "  info   CKPT                      spec, vocabulary, family, end, step, loss and sizes\n"
-    "  embed  CKPT [-o DIR] [--name NAME]  an inference-only NAME.h/NAME.c with the weights\n"
-    "  export CKPT -o FILE.safetensors  weights with PyTorch nn.RNN / nn.Linear names\n"
-    "  import FILE.safetensors [-o CKPT] [--act A] [--tau T] ...  a checkpoint from them\n"
-    "         (both: --rnn-prefix P (rnn.), --linear-prefix P (fc.))\n"
-    "  plot   LOG.csv -o FILE.svg       draw the loss curve of a --log file\n"
-    "  bench  [SPEC] [--backend tcc|cc] [--optim O] [--reps N] [--seconds S] [--seed S]\n"
-    "         [--threads N|auto] (default 1) [--records] (every column a record of tau steps)\n"
-    "                                   time train_step calls (at least N (20) and S seconds (1));\n"
-    "                                   default spec --vocab 65 --hidden 100 --tau 25; last line\n"
-    "                                   median_us=N min_us=N max_us=N gflops=N (2 FLOPs per\n"
-    "                                   multiply-add of the matrix products, one-hot input free)\n"
-    "  equations [SPEC] [--format text|latex|markdown] [--expand NODE]\n"
-    "                                   the unrolled graph's equations; NODE: h0..hT, W, U, V, b, c\n"
-    "                                   (and R, fb0 with an output recurrence)\n"
-    "  version                          print rnnc's version (also -V, --version)\n"
-    "\n";
-
-/* The second half of the usage (each string within what C99 compilers must take). */
-static const char usage_options[] =
-    "model (as options, or as 'key = value' lines in a SPEC file / --spec FILE):\n"
-    "  --vocab V | --in N --out K       one-hot input and softmax over V classes, or dense\n"
-    "  --hidden H  --tau T              hidden size, unrolled length (train: 100 and 25)\n"
-    "  --batch B                        independent sequences per call (default 1)\n"
-    "  --act tanh|relu|sigmoid          hidden activation (default tanh)\n"
-    "  --loss nll|mse                   softmax + negative log-likelihood, or squared error\n"
-    "  --dtype float|double             (default float)\n"
-    "  --name NAME                      C identifier prefix of every symbol (default rnn)\n"
-    "  --fast                           fast-math code: backends may differ in the last bits\n"
-    "  --recurrence hidden|output|both  W h(t-1) (figure 10.3), R fb(t-1) (figure 10.4), or both\n"
-    "  --feedback teacher|free|scheduled  what an output recurrence feeds back: the data, the\n"
-    "                                   model's own output, or per step one of the two (default\n"
-    "                                   teacher)\n"
-    "  --end none|eos|halt|length       how a record ends: an end symbol, a halting unit, or a\n"
-    "                                   length output over 1..M with --max-length M\n"
-    "\n"
-    "training (defaults as min-char-rnn):\n"
-    "  --steps N (10000)  --optim sgd|momentum|adagrad|rmsprop|adam (adagrad)  --lr X (0.1)\n"
-    "  --beta1 X (0.9)  --beta2 X (0.999)  --eps X (1e-8)  --weight-decay X (0)\n"
-    "  --clip X (5; 0 = off)  --clip-norm X (0 = off)  --seed S (1)\n";
-
-/* The third part of the usage: the rest of training's options. */
-static const char usage_training[] =
-    "  --backend tcc|cc|auto (auto: start on tcc, switch to cc when it is compiled)\n"
-    "  --threads N|auto (auto: one per batch part; even batches of 16 and more have two;\n"
-    "                    the results are the same for any N)\n"
-    "  --every N (100: progress, log row, checkpoint)  --sample-every N (1000; 0 = off)\n"
-    "  --save FILE  --resume FILE  --log FILE.csv  --chars bytes|utf8  --target COL[,COL]\n"
-    "scheduled sampling (--feedback scheduled; Bengio et al. 2015):\n"
-    "  step i feeds the data with probability eps_i, else a sample of the model\n"
-    "  --schedule linear|exp|sigmoid    linear: eps_i = max(end, 1 - i/k), k >= 1 (default: the\n"
-    "                                   run's --steps); exp: eps_i = max(end, k^i), 0 < k < 1\n"
-    "                                   (default 0.01^(1/steps)); sigmoid: eps_i = max(end,\n"
-    "                                   k / (k + exp(i/k))), k >= 1 (default: k ln k = steps/2)\n"
-    "  --schedule-k K  --schedule-end E (0; the floor of eps, in [0, 1])\n"
-    "                                   saved in the checkpoint: --resume continues the schedule\n"
-    "records (book section 10.2.3; each record starts from h(0)):\n"
-    "  --records lines|paragraphs       text: one record per line, or per blank-line-separated\n"
-    "                                   block (a boundary symbol, outside the data's alphabet,\n"
-    "                                   is added: the first input, and --end eos's end symbol)\n"
-    "  --sequence-column COL            CSV: rows with the same value of COL, in order, form a record\n"
-    "  --end-symbol C                   the boundary symbol (a character, \\n, \\xHH or U+XXXX)\n"
-    "  --learn-h0                       learn h(0) (kept in the checkpoint)\n"
-    "  --max-record N                   refuse records longer than N steps\n"
-    "  --valid FILE  --valid-every N    log the loss on held-out data every N steps (--every)\n";
-
-/* The whole usage text on f. */
+/* The global usage on f: how to call rnnc, its commands (one line each) and the model options
+ * they share; each command's own options are its help (rnnc help COMMAND). */
 static void print_usage(FILE *f)
 {
-    fputs(usage_text, f);
-    fputs(usage_options, f);
-    fputs(usage_training, f);
+    size_t n;
+    const rnnc_cmd_help *c = rnnc_help_commands(&n);
+    fputs(rnnc_help_head, f);
+    fputs("commands:\n", f);
+    for (size_t i = 0; i < n; i++) fprintf(f, "  %-10s %s\n", c[i].name, c[i].summary);
+    fputs("\n", f);
+    fputs(rnnc_help_model, f);
+}
+
+/* A command's own help on stdout (its options, defaults and examples). */
+static void print_command_help(const rnnc_cmd_help *c)
+{
+    fputs(c->text, stdout);
+    if (c->text2) fputs(c->text2, stdout);
 }
 
 /* Print the cc cache's pending notices (a refused cache directory or cached file), one line
@@ -182,8 +106,44 @@ static int has_word(const char *list, const char *word)
     return 0;
 }
 
+/* The options of a command, for a suggestion: the words of valued and flags, and the spec
+ * keys (as options: max-length) when spec is set, into words (at most cap); the count. */
+static size_t option_words(const char *valued, const char *flags, int spec, char (*words)[32], size_t cap)
+{
+    static const char *const keys[] = {"vocab", "in", "out", "hidden", "tau", "batch", "act", "loss", "dtype",
+                                       "name", "fast", "recurrence", "feedback", "end", "max-length", "memory",
+                                       "segment", "spec"};
+    size_t n = 0;
+    const char *lists[2] = {valued, flags};
+    for (int l = 0; l < 2; l++)
+        for (const char *p = lists[l]; *p && n < cap;) {
+            size_t k = strcspn(p, " ");
+            if (k && k < 32) memcpy(words[n], p, k), words[n++][k] = '\0';
+            p += k + (p[k] == ' ');
+        }
+    for (size_t i = 0; spec && i < sizeof keys / sizeof keys[0] && n < cap; i++) snprintf(words[n++], 32, "%s", keys[i]);
+    return n;
+}
+
+/* An unknown option arg of rnnc cmd: exit 2 with one line, naming the closest option when one
+ * is close (--step: did you mean --steps?). */
+static void unknown_option(const char *arg, const char *cmd, const char *nm, const char *valued, const char *flags,
+                           int spec)
+{
+    char words[160][32];
+    const char *ptrs[160];
+    size_t n = option_words(valued, flags, spec, words, 160);
+    for (size_t i = 0; i < n; i++) ptrs[i] = words[i];
+    const char *near = rnnc_closest(nm, ptrs, n);
+    if (near)
+        die(2, "%.80s: unknown option for 'rnnc %s'; did you mean %s%s? (rnnc help %s lists its options)", arg, cmd,
+            strlen(near) == 1 ? "-" : "--", near, cmd);
+    die(2, "%.80s: unknown option for 'rnnc %s' (rnnc help %s lists its options)", arg, cmd, cmd);
+}
+
 /* Split argv[2..] into options and positionals.  valued: options taking a value; flags:
- * options without one (spec keys are valued, "fast" a flag, when spec is set). */
+ * options without one (spec keys are valued, "fast" a flag, when spec is set).  -h and --help
+ * print the command's own help and exit 0. */
 static void parse(int argc, char **argv, const char *cmd, const char *valued, const char *flags,
                   int spec, cli_args *a)
 {
@@ -198,17 +158,17 @@ static void parse(int argc, char **argv, const char *cmd, const char *valued, co
         const char *name = arg + (arg[1] == '-' ? 2 : 1), *eq = strchr(name, '='), *value = NULL;
         char nm[64];
         size_t n = eq ? (size_t)(eq - name) : strlen(name);
-        if (n >= sizeof nm) die(2, "%.80s: unknown option for 'rnnc %s' (see rnnc --help)", arg, cmd);
+        if (n >= sizeof nm) die(2, "%.80s: unknown option for 'rnnc %s' (rnnc help %s lists its options)", arg, cmd, cmd);
         memcpy(nm, name, n);
         nm[n] = '\0';
         if (strcmp(nm, "h") == 0 || strcmp(nm, "help") == 0) {
-            print_usage(stdout);
+            print_command_help(rnnc_help_find(cmd));
             exit(0);
         }
         int is_flag = has_word(flags, nm) || (spec && strcmp(nm, "fast") == 0);
         int is_valued = has_word(valued, nm) || (spec && (rnnc_spec_is_key(nm) || strcmp(nm, "spec") == 0) &&
                                                 strcmp(nm, "fast") != 0);
-        if (!is_flag && !is_valued) die(2, "%s: unknown option for 'rnnc %s' (see rnnc --help)", arg, cmd);
+        if (!is_flag && !is_valued) unknown_option(arg, cmd, nm, valued, flags, spec);
         if (eq) value = eq + 1;
         else if (is_valued) {
             if (i + 1 >= argc) die(2, "%s: expected a value", arg);
@@ -548,7 +508,7 @@ static int cmd_train(int argc, char **argv)
           "backend threads optim lr beta1 beta2 eps weight-decay clip clip-norm steps seed every "
           "log-every sample-every save resume log chars target schedule schedule-k schedule-end records "
           "sequence-column end-symbol max-record valid valid-every",
-          "learn-h0", 1, &a);
+          "learn-h0 csv", 1, &a);
     rnnc_train_defaults(&o);
     /* Positionals: a *.spec file, then data files. */
     const char *spec_file = NULL, *data[256];
@@ -626,6 +586,10 @@ static int cmd_train(int argc, char **argv)
     if (o.targets && ndata == 0) die(2, "--target: only for a CSV data file");
     o.data = data;
     o.ndata = ndata;
+    o.csv = get(&a, "csv") != NULL;
+    for (size_t i = 0; o.valid && i < ndata; i++)
+        if (strcmp(o.valid, "-") == 0 && strcmp(data[i], "-") == 0)
+            die(2, "--valid -: standard input is already the training data (it can be read once)");
     o.tty = isatty(fileno(stdout));
     /* COLUMNS, as the shell sets it, else the terminal's own width (asked at each draw). */
     const char *cols = getenv("COLUMNS");
@@ -855,9 +819,12 @@ static int cmd_eval(int argc, char **argv)
     dopts.end_symbol = c.end_symbol;
     dopts.max_length = rnnc_ends[c.spec.end].has_length ? c.spec.max_length : 0;
     rnnc_dataset d;
-    if (c.spec.onehot == rnnc_dataset_is_csv(a.pos[1]))
-        die(2, "%s: the checkpoint %s is a %s model; this data is %s", a.pos[1], a.pos[0],
-            c.spec.onehot ? "one-hot (text)" : "dense (CSV)", c.spec.onehot ? "CSV" : "text");
+    /* Named files are text or CSV by their names; standard input (-) is what the model reads. */
+    for (int i = 1; i < a.npos; i++)
+        if (strcmp(a.pos[i], "-") == 0) dopts.csv = !c.spec.onehot;
+        else if (c.spec.onehot == rnnc_dataset_is_csv(a.pos[i]))
+            die(2, "%s: the checkpoint %s is a %s model; this data is %s", a.pos[i], a.pos[0],
+                c.spec.onehot ? "one-hot (text)" : "dense (CSV)", c.spec.onehot ? "CSV" : "text");
     int rc = rnnc_dataset_load(&dopts, &d, err, sizeof err);
     if (rc != 0) die(rc, "%s", err);
     if (!d.text && (d.n_in != c.spec.n_in || d.n_out != c.spec.n_out))
@@ -1077,6 +1044,43 @@ static void install_signal_handlers(void)
     signal(SIGXFSZ, SIG_IGN);
 }
 
+/* An unknown command: exit 2 with one line listing every command and naming the closest. */
+static void unknown_command(const char *cmd)
+#if defined(__GNUC__)
+    __attribute__((noreturn))
+#endif
+    ;
+static void unknown_command(const char *cmd)
+{
+    size_t n;
+    const rnnc_cmd_help *c = rnnc_help_commands(&n);
+    const char *names[32];
+    char list[512] = "";
+    for (size_t i = 0; i < n && i < 32; i++) {
+        names[i] = c[i].name;
+        size_t k = strlen(list);
+        snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", c[i].name);
+    }
+    const char *near = rnnc_closest(cmd, names, n < 32 ? n : 32);
+    if (near) die(2, "'%s': unknown command; did you mean '%s'? (commands: %s; rnnc help COMMAND)", cmd, near, list);
+    die(2, "'%s': unknown command (commands: %s; rnnc help COMMAND)", cmd, list);
+}
+
+/* rnnc help [COMMAND]: the global usage, or COMMAND's own help. */
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 3) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (argc > 3) die(2, "%s: rnnc help takes one command", argv[3]);
+    const char *name = strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0 ? "help" : argv[2];
+    const rnnc_cmd_help *c = rnnc_help_find(name);
+    if (!c) unknown_command(argv[2]);
+    print_command_help(c);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     install_signal_handlers();
@@ -1089,7 +1093,7 @@ int main(int argc, char **argv)
         {"gen", cmd_gen}, {"check", cmd_check}, {"train", cmd_train}, {"sample", cmd_sample},
         {"info", cmd_info}, {"plot", cmd_plot}, {"equations", cmd_equations}, {"embed", cmd_embed},
         {"export", cmd_export}, {"import", cmd_import},
-        {"diff", cmd_diff}, {"bench", cmd_bench}, {"eval", cmd_eval},
+        {"diff", cmd_diff}, {"bench", cmd_bench}, {"eval", cmd_eval}, {"help", cmd_help},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0) {
@@ -1097,14 +1101,18 @@ int main(int argc, char **argv)
             show_notices();
             return rc;
         }
+    if (strcmp(cmd, "version") == 0 && argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+        print_command_help(rnnc_help_find("version"));
+        return 0;
+    }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("rnnc %s\n", RNNC_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         print_usage(stdout);
         return 0;
     }
-    die(2, "'%s': unknown command (expected gen, check, diff, train, bench, sample, eval, info, embed, export, import, plot, equations or version; see rnnc --help)", cmd);
+    unknown_command(cmd);
     return 2;
 }

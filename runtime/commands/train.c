@@ -537,6 +537,15 @@ static int check_record_options(const rnnc_train_opts *o, const rnnc_ckpt *resum
     return 0;
 }
 
+/* Are the data files read as CSV whatever their names?  With --csv; and standard input ("-")
+ * when resuming a dense model's checkpoint (its data can only be a CSV). */
+static int data_is_csv(const rnnc_train_opts *o, const rnnc_ckpt *resumed)
+{
+    int stdin_data = 0;
+    for (size_t i = 0; i < o->ndata; i++) stdin_data |= strcmp(o->data[i], "-") == 0;
+    return o->csv || (stdin_data && resumed && !resumed->spec.onehot);
+}
+
 /* The options of reading the training data (or, with valid set, the --valid file): the
  * checkpoint's vocabulary, records and end symbol when resuming, else the options'. */
 static rnnc_dataset_opts data_opts(const rnnc_train_opts *o, const rnnc_ckpt *resumed, rnnc_end end,
@@ -546,6 +555,7 @@ static rnnc_dataset_opts data_opts(const rnnc_train_opts *o, const rnnc_ckpt *re
     memset(&d, 0, sizeof d);
     d.files = valid ? valid : o->data;
     d.nfiles = valid ? 1 : o->ndata;
+    d.csv = data_is_csv(o, resumed);
     d.builtin = rnnc_corpus_corpus_txt;
     d.chars = o->chars;
     d.vocab = resumed ? &resumed->vocab : NULL;
@@ -580,7 +590,7 @@ static int phase_validate(run_state *r, rnnc_ckpt *resumed, int *have_resumed, c
         return 2;
     }
     const rnnc_ckpt *from = *have_resumed ? resumed : NULL;
-    int csv = o->ndata > 0 && rnnc_dataset_is_csv(o->data[0]);
+    int csv = o->ndata > 0 && (data_is_csv(o, from) || rnnc_dataset_is_csv(o->data[0]));
     if (from && from->spec.onehot == csv) {
         rnnc_fail(err, errlen, "%s: the checkpoint is a %s model; the data is %s", o->resume,
                   from->spec.onehot ? "one-hot (text)" : "dense (CSV)", csv ? "CSV" : "text");

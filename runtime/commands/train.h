@@ -46,7 +46,8 @@ typedef struct rnnc_train_opts {
     rnnc_chars chars;
     int chars_set;
     const char *save, *resume, *log;
-    const char *const *data;     /* files; none: the built-in corpus */
+    const char *const *data;     /* files ("-": standard input); none: the built-in corpus */
+    int csv;                     /* --csv: read them as CSV whatever their names */
     size_t ndata;
     const char *targets;         /* CSV: comma-separated target columns (else: the next row) */
     rnnc_records records;        /* --records lines|paragraphs, --sequence-column (records_set) */

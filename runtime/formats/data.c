@@ -124,15 +124,23 @@ static void locate(const unsigned char *buf, size_t off, int utf8, size_t *line,
 
 /* ---- reading files ----------------------------------------------------------------------- */
 
-int rnnc_read_file(const char *path, int allow_empty, unsigned char **buf, size_t *n, char *err,
+const char *rnnc_file_label(const char *path)
+{
+    return path && strcmp(path, "-") == 0 ? "(standard input)" : path;
+}
+
+int rnnc_read_file(const char *file, int allow_empty, unsigned char **buf, size_t *n, char *err,
                    size_t errlen)
 {
     *buf = NULL;
     *n = 0;
-    if (!path) return rnnc_fail(err, errlen, "(null): cannot open: no file name");
+    if (!file) return rnnc_fail(err, errlen, "(null): cannot open: no file name");
+    const char *path = rnnc_file_label(file);
     int fd;
-    do fd = open(path, O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
+    if (strcmp(file, "-") == 0) fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+    else
+        do fd = open(file, O_RDONLY | O_CLOEXEC);
+        while (fd < 0 && errno == EINTR);
     if (fd < 0) return rnnc_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     size_t cap = 0;
@@ -616,12 +624,13 @@ int rnnc_next_line(const unsigned char *buf, size_t n, size_t *pos, size_t *star
     return 1;
 }
 
-int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen)
+int rnnc_csv_read(const char *file, rnnc_csv *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     unsigned char *buf;
     size_t n;
-    if (rnnc_read_file(path, 0, &buf, &n, err, errlen) != 0) return -1;
+    const char *path = rnnc_file_label(file);
+    if (rnnc_read_file(file, 0, &buf, &n, err, errlen) != 0) return -1;
     field *fields = malloc(CSV_MAX_COLS * sizeof *fields);
     name_ref *refs = NULL;
     if (!fields) {

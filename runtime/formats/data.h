@@ -10,11 +10,15 @@
 
 typedef enum { RNNC_CHARS_BYTES, RNNC_CHARS_UTF8 } rnnc_chars;
 
-/* Read a whole file.  On success *buf is malloc'd (NUL-terminated for convenience, the NUL
- * not counted in *n).  Errors: "PATH: cannot open: ...", "PATH: is empty" (when
- * allow_empty is 0), "PATH: cannot read: ...". */
+/* Read a whole file ("-": standard input, to its end).  On success *buf is malloc'd
+ * (NUL-terminated for convenience, the NUL not counted in *n).  Errors: "PATH: cannot open:
+ * ...", "PATH: is empty" (when allow_empty is 0), "PATH: cannot read: ...", with PATH as
+ * rnnc_file_label gives it. */
 int rnnc_read_file(const char *path, int allow_empty, unsigned char **buf, size_t *n, char *err,
                    size_t errlen);
+
+/* A file's name in messages: "(standard input)" for "-", else path. */
+const char *rnnc_file_label(const char *path);
 
 /* The symbols of a model: byte values or Unicode code points, strictly ascending. */
 typedef struct rnnc_vocab {
@@ -58,7 +62,7 @@ typedef struct rnnc_csv {
     char **names;        /* cols names, or NULL when the file has no header; malloc'd */
     size_t *lines;       /* rows values: the line (from 1) of each row, for messages; malloc'd */
 } rnnc_csv;
-int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen);
+int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen);   /* "-": stdin */
 void rnnc_csv_free(rnnc_csv *c);
 
 /* Find column `name` (exact match) in c's header; -1 if absent or c has no header. */
