@@ -499,6 +499,39 @@ static void train_record_opts(const cli_args *a, rnnc_train_opts *o)
     if ((v = get(a, "valid-every"))) o->valid_every = parse_u64("valid-every", v, 1);
 }
 
+/* The output options of rnnc train: --every, --log, --log-every, --sample-every N|Ts, --save;
+ * and where the progress goes: a terminal (stdout) and its width (COLUMNS, as the shell sets
+ * it; else 0: the terminal is asked at each draw). */
+static void train_output_opts(const cli_args *a, rnnc_train_opts *o)
+{
+    const char *v;
+    if ((v = get(a, "every"))) o->every = parse_u64("every", v, 1);
+    if ((v = get(a, "log-every"))) o->log_every = parse_u64("log-every", v, 1);
+    if ((v = get(a, "sample-every"))) {
+        size_t n = strlen(v);
+        char num[64];
+        if (n > 1 && n < sizeof num && v[n - 1] == 's') {   /* Ts: by time */
+            memcpy(num, v, n - 1);
+            num[n - 1] = '\0';
+            o->sample_seconds = parse_real("sample-every", num, 0, 1e9, 1);
+            o->sample_every = 0;
+        } else {
+            o->sample_every = parse_u64("sample-every", v, 0);
+            o->sample_seconds = 0;
+        }
+        o->sample_every_set = 1;
+    }
+    o->save = get(a, "save");
+    o->log = get(a, "log");
+    if (o->save && !*o->save) die(2, "--save: expected a file name");
+    if (o->log_every && !o->log) die(2, "--log-every: give the log file with --log FILE.csv");
+    o->tty = isatty(fileno(stdout));
+    const char *cols = getenv("COLUMNS");
+    char *end;
+    long nc = cols ? strtol(cols, &end, 10) : 0;
+    o->columns = cols && *cols && !*end && nc > 0 && nc < 100000 ? (size_t)nc : 0;
+}
+
 static int cmd_train(int argc, char **argv)
 {
     cli_args a;
@@ -554,22 +587,7 @@ static int cmd_train(int argc, char **argv)
     if ((v = get(&a, "beta2")) && o.beta2 >= 1) die(2, "--beta2: expected a number in [0, 1), got '%s'", v);
     if ((v = get(&a, "steps"))) o.steps = parse_u64("steps", v, 1);
     if ((v = get(&a, "seed"))) o.seed = parse_u64("seed", v, 0);
-    if ((v = get(&a, "every"))) o.every = parse_u64("every", v, 1);
-    if ((v = get(&a, "log-every"))) o.log_every = parse_u64("log-every", v, 1);
-    if ((v = get(&a, "sample-every"))) {
-        size_t n = strlen(v);
-        char num[64];
-        if (n > 1 && n < sizeof num && v[n - 1] == 's') {   /* Ts: by time */
-            memcpy(num, v, n - 1);
-            num[n - 1] = '\0';
-            o.sample_seconds = parse_real("sample-every", num, 0, 1e9, 1);
-            o.sample_every = 0;
-        } else {
-            o.sample_every = parse_u64("sample-every", v, 0);
-            o.sample_seconds = 0;
-        }
-        o.sample_every_set = 1;
-    }
+    train_output_opts(&a, &o);
     if ((v = get(&a, "chars"))) {
         if (strcmp(v, "bytes") == 0) o.chars = RNNC_CHARS_BYTES;
         else if (strcmp(v, "utf8") == 0) o.chars = RNNC_CHARS_UTF8;
@@ -577,12 +595,8 @@ static int cmd_train(int argc, char **argv)
         o.chars_set = 1;
     }
     train_record_opts(&a, &o);
-    o.save = get(&a, "save");
     o.resume = get(&a, "resume");
-    o.log = get(&a, "log");
     o.targets = get(&a, "target");
-    if (o.save && !*o.save) die(2, "--save: expected a file name");
-    if (o.log_every && !o.log) die(2, "--log-every: give the log file with --log FILE.csv");
     if (o.targets && ndata == 0) die(2, "--target: only for a CSV data file");
     o.data = data;
     o.ndata = ndata;
@@ -590,12 +604,6 @@ static int cmd_train(int argc, char **argv)
     for (size_t i = 0; o.valid && i < ndata; i++)
         if (strcmp(o.valid, "-") == 0 && strcmp(data[i], "-") == 0)
             die(2, "--valid -: standard input is already the training data (it can be read once)");
-    o.tty = isatty(fileno(stdout));
-    /* COLUMNS, as the shell sets it, else the terminal's own width (asked at each draw). */
-    const char *cols = getenv("COLUMNS");
-    char *end;
-    long nc = cols ? strtol(cols, &end, 10) : 0;
-    o.columns = cols && *cols && !*end && nc > 0 && nc < 100000 ? (size_t)nc : 0;
     int rc = rnnc_train_run(&o, err, sizeof err);
     if (rc == 1 || rc == 2) die(rc, "%s", err);
     return rc;
