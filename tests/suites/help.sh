@@ -86,11 +86,11 @@ while read -r o; do
 done <"$tmp/all-options"
 check "readme-documents-every-option ($(wc -l <"$tmp/all-options") options)" "${why[@]:+README lacks ${why[*]}}"
 why=()
-# every --word of every help text (--help and --version included); --lembolex: a word of the
-# demo's sampled text, --step: the README's example of a mistyped option
+# every --word of every help text (--help and --version included); --step: the README's
+# example of a mistyped option
 cat "$tmp"/*.help "$tmp/global" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u >"$tmp/all-words"
 for o in $(grep -oE -- '--[a-z][a-z0-9-]*' "$ROOT/README.md" | sort -u); do
-    case $o in --lembolex | --step) continue ;; esac
+    case $o in --step) continue ;; esac
     grep -qxF -- "$o" "$tmp/all-words" || why+=("$o")
 done
 check "readme-names-no-option-rnnc-lacks" "${why[@]:+README names ${why[*]}, which no rnnc help has}"
