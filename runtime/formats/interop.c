@@ -301,8 +301,9 @@ static int check_layers(const import_ctx *x)
     unsigned long layers = 1;
     int reverse = 0;
     for (size_t i = 0; i < x->f->ntensors; i++) {
-        const char *nm = x->f->tensors[i].name, *at = strstr(nm, "_l");
-        if (strncmp(nm, x->n->rnn_prefix, plen) != 0 || !at || at[2] < '0' || at[2] > '9') continue;
+        const char *nm = x->f->tensors[i].name, *at = NULL;
+        if (strncmp(nm, x->n->rnn_prefix, plen) == 0) at = strstr(nm + plen, "_l");
+        if (!at || at[2] < '0' || at[2] > '9') continue;
         char *end;
         unsigned long k = strtoul(at + 2, &end, 10);
         int rev = strcmp(end, "_reverse") == 0;
