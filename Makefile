@@ -204,6 +204,17 @@ DEB_PEERS = python3-torch python3-numpy libopenblas-dev libdnnl-dev
 bench: rnnc
 	@CC="$(CC)" tests/bench/run.sh ./rnnc
 
+# The data-parallel step on MPI (issue 12; never part of `make test`): configurations C and D
+# on 1 and 2 ranks (compute, exchange and update of a step), the exchanges alone for a range
+# of sizes (tests/bench/mpi_comm.c), and the scaling model README's "More than one machine"
+# quotes.  Needs an MPI build (MPI=1, the default when mpicc is found); a few minutes.
+bench-mpi: rnnc $(BUILD)/bench/mpi_comm
+	@tests/bench/mpi.sh ./rnnc $(BUILD)/bench/mpi_comm
+$(BUILD)/bench/mpi_comm: tests/bench/mpi_comm.c $(BUILD)/runtime/model/dist.o $(BUILD)/runtime/base/util.o
+	@mkdir -p $(dir $@)
+	@if [ "$(MPI)" != 1 ]; then echo "rnnc: make bench-mpi needs an MPI build: install openmpi-bin libopenmpi-dev (Debian), or give MPI=1" >&2; exit 1; fi
+	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ $< $(BUILD)/runtime/model/dist.o $(BUILD)/runtime/base/util.o $(MPI_LIBS)
+
 # The benchmark's optional peers (as root), else say which packages to install.
 bench-peers:
 	@need=""; for p in $(DEB_PEERS); do \

@@ -63,22 +63,24 @@ double rnnc_dist_seconds(void) { return run.seconds; }
 
 void rnnc_dist_accumulate(double *acc, const void *src, size_t count, int is_double, int first)
 {
+    /* One loop per case, so that each vectorizes. */
     const double *d = src;
     const float *f = src;
-    if (first)
-        for (size_t i = 0; i < count; i++) acc[i] = is_double ? d[i] : (double)f[i];
+    if (first && is_double) memcpy(acc, d, count * sizeof *acc);
+    else if (first)
+        for (size_t i = 0; i < count; i++) acc[i] = (double)f[i];
+    else if (is_double)
+        for (size_t i = 0; i < count; i++) acc[i] += d[i];
     else
-        for (size_t i = 0; i < count; i++) acc[i] += is_double ? d[i] : (double)f[i];
+        for (size_t i = 0; i < count; i++) acc[i] += (double)f[i];
 }
 
 void rnnc_dist_round(const double *acc, void *out, size_t count, int is_double)
 {
-    double *d = out;
     float *f = out;
-    for (size_t i = 0; i < count; i++) {
-        if (is_double) d[i] = acc[i];
-        else f[i] = (float)acc[i];
-    }
+    if (is_double) memcpy(out, acc, count * sizeof *acc);
+    else
+        for (size_t i = 0; i < count; i++) f[i] = (float)acc[i];
 }
 
 #if HAVE_MPI
@@ -221,21 +223,36 @@ static int sum_share(const void *buf, size_t count, int is_double, void *recv, d
     return 0;
 }
 
+/* rnnc_dist_sum's buffers, kept from one step to the next (a step's exchange would otherwise
+ * map and fault in fresh pages every time): at least n bytes, or NULL. */
+static void *scratch(size_t which, size_t n)
+{
+    static void *p[3];
+    static size_t have[3];
+    if (n <= have[which]) return p[which];
+    free(p[which]);
+    have[which] = 0;
+    if (!(p[which] = malloc(n))) return NULL;
+    have[which] = n;
+    return p[which];
+}
+
 int rnnc_dist_sum(void *buf, size_t count, int is_double, char *err, size_t errlen)
 {
     if (!run.active || run.size == 1 || count == 0) return 0;
     if (run.broken) return rnnc_fail(err, errlen, "MPI: the run is broken");
     if (count > INT_MAX) return rnnc_fail(err, errlen, "MPI: %zu values are too many for one exchange", count);
     double t0 = now_s();
-    int N = run.size;
+    int N = run.size, rc;
     size_t es = is_double ? 8 : 4, lo = share_begin(count, run.rank), mine = share_begin(count, run.rank + 1) - lo;
-    void *recv = malloc((size_t)N * mine * es + 1);
-    double *acc = malloc(mine * sizeof *acc + 1);
-    int *cn = malloc(2 * (size_t)N * sizeof *cn), rc = -1;
+    void *recv = scratch(0, (size_t)N * mine * es + 1);
+    double *acc = scratch(1, mine * sizeof *acc + 1);
+    int *cn = scratch(2, 2 * (size_t)N * sizeof *cn);
     if (!recv || !acc || !cn) {
         run.broken = 1;
-        rnnc_fail(err, errlen, "out of memory on rank %d", run.rank);
-    } else if (sum_share(buf, count, is_double, recv, acc, err, errlen) == 0) {
+        return rnnc_fail(err, errlen, "out of memory on rank %d", run.rank);
+    }
+    if ((rc = sum_share(buf, count, is_double, recv, acc, err, errlen)) == 0) {
         /* The share's sums, rounded, then every share to every rank. */
         rnnc_dist_round(acc, recv, mine, is_double);
         for (int j = 0; j < N; j++) {
@@ -246,9 +263,6 @@ int rnnc_dist_sum(void *buf, size_t count, int is_double, char *err, size_t errl
         int e = MPI_Allgatherv(recv, (int)mine, t, buf, cn, cn + N, t, run.comm);
         rc = e == MPI_SUCCESS ? 0 : mpi_fail(e, "MPI_Allgatherv", err, errlen);
     }
-    free(recv);
-    free(acc);
-    free(cn);
     run.seconds += now_s() - t0;
     return rc;
 }
