@@ -1,7 +1,8 @@
 /* shards.c: the data-parallel training step (see shards.h).
  *
- * A share's message, the same size for every share: three doubles (the share's loss, its
- * steps that carry a loss, its stop request), its final state s1 (the s0 layout of the
+ * A share's message, the same size for every share: four doubles (the share's loss, its
+ * steps that carry a loss, its stop request, the seconds its gradient stages took: timing
+ * only, never part of the training state), its final state s1 (the s0 layout of the
  * share's columns: h of each, then fb) and, with --learn-h0, the gradient of h(0) of each of
  * its columns (NAME_WS_GS0's h part), all in the model's real type. */
 #define _POSIX_C_SOURCE 200809L
@@ -15,6 +16,9 @@
 
 #include "../base/util.h"
 #include "../model/dist.h"
+
+/* The doubles at the head of a share's message. */
+enum { HEAD_LOSS, HEAD_LIVE, HEAD_STOP, HEAD_SECONDS, HEAD_COUNT };
 
 static double now_s(void)
 {
@@ -115,7 +119,7 @@ int rnnc_shards_plan(rnnc_shards *sh, const rnnc_spec *s, int shards, int learn_
     rnnc_layout l, run;
     if (rnnc_spec_layout(&sh->spec, &l, err, errlen) != 0 || rnnc_spec_layout(s, &run, err, errlen) != 0) return 2;
     size_t rs = l.real_size, H = s->hidden;
-    sh->msg_bytes = 3 * sizeof(double) + l.s0_count * rs + (learn_h0 ? sh->cols * H * rs : 0);
+    sh->msg_bytes = HEAD_COUNT * sizeof(double) + l.s0_count * rs + (learn_h0 ? sh->cols * H * rs : 0);
     sh->msgs = calloc((size_t)count, sh->msg_bytes);
     if (sh->local > 1) sh->acc = malloc(l.params_count * sizeof *sh->acc + 1);
     if (learn_h0) sh->gs0 = calloc(1, run.s0_bytes);
@@ -153,28 +157,30 @@ static void share_controls(const rnnc_shards *sh, const rnnc_layout *l, void *ws
 
 /* Write share k's message from its workspace ws (layout l) after the gradient stages. */
 static void pack(rnnc_shards *sh, int k, const rnnc_layout *l, const void *ws, double loss, size_t live,
-                 int stop)
+                 int stop, double seconds)
 {
     unsigned char *m = sh->msgs + (size_t)k * sh->msg_bytes;
-    double head[3] = {loss, (double)live, (double)stop};
+    double head[HEAD_COUNT] = {loss, (double)live, (double)stop, seconds};
     size_t rs = l->real_size, s1 = l->s0_count * rs;
     memcpy(m, head, sizeof head);
     memcpy(m + sizeof head, (const char *)ws + l->ws_s1 * rs, s1);
     if (sh->gs0) memcpy(m + sizeof head + s1, (const char *)ws + (l->ws_gs0 + l->s0_h) * rs, sh->cols * sh->spec.hidden * rs);
 }
 
-/* The batch's loss and live steps and the lowest share's stop request, from every message in
- * share order. */
-static double sum_messages(const rnnc_shards *sh, size_t *live, int *stop)
+/* The batch's loss and live steps, the lowest share's stop request and the longest gradient
+ * stages of a share (seconds), from every message in share order. */
+static double sum_messages(const rnnc_shards *sh, size_t *live, int *stop, double *slowest)
 {
-    double loss = 0, head[3];
+    double loss = 0, head[HEAD_COUNT];
     *live = 0;
     *stop = 0;
+    *slowest = 0;
     for (int k = 0; k < sh->count; k++) {
         memcpy(head, sh->msgs + (size_t)k * sh->msg_bytes, sizeof head);
-        loss += head[0];
-        *live += (size_t)head[1];
-        if (!*stop && head[2] != 0) *stop = (int)head[2];
+        loss += head[HEAD_LOSS];
+        *live += (size_t)head[HEAD_LIVE];
+        if (!*stop && head[HEAD_STOP] != 0) *stop = (int)head[HEAD_STOP];
+        if (head[HEAD_SECONDS] > *slowest) *slowest = head[HEAD_SECONDS];
     }
     return loss;
 }
@@ -184,9 +190,9 @@ static double sum_messages(const rnnc_shards *sh, size_t *live, int *stop)
 static void carry_messages(rnnc_shards *sh, rnnc_batcher *b)
 {
     size_t rs = b->ck->layout.real_size, H = sh->spec.hidden;
-    size_t s1 = (sh->msg_bytes - 3 * sizeof(double)) - (sh->gs0 ? sh->cols * H * rs : 0);
+    size_t s1 = (sh->msg_bytes - HEAD_COUNT * sizeof(double)) - (sh->gs0 ? sh->cols * H * rs : 0);
     for (int k = 0; k < sh->count; k++) {
-        const unsigned char *m = sh->msgs + (size_t)k * sh->msg_bytes + 3 * sizeof(double);
+        const unsigned char *m = sh->msgs + (size_t)k * sh->msg_bytes + HEAD_COUNT * sizeof(double);
         rnnc_batch_carry(b, (size_t)k * sh->cols, sh->cols, m);
         if (sh->gs0)
             memcpy((char *)sh->gs0 + (b->ck->layout.s0_h + (size_t)k * sh->cols * H) * rs, m + s1, sh->cols * H * rs);
@@ -204,12 +210,13 @@ double rnnc_shards_step(rnnc_shards *sh, rnnc_batcher *b, rnnc_model *m, rnnc_bu
     *status = 0;
     rnnc_batch_wrap(b);
     for (int k = sh->first; k < sh->first + sh->local; k++) {
+        double tk = now_s();
         size_t c0 = (size_t)k * sh->cols;
         size_t n = rnnc_batch_fill_share(b, c0, &sh->spec, l, buf->x, buf->y, buf->ws, buf->s0);
         if (sh->ctl) share_controls(sh, l, buf->ws, c0, ck->spec.batch);
         double loss = rnnc_model_train_stages(m, 0, last - 1, ck->params, buf->grads, ck->opt, buf->x, buf->y,
                                               buf->s0, buf->ws, &ck->hp);
-        pack(sh, k, l, buf->ws, loss, n, *stop);
+        pack(sh, k, l, buf->ws, loss, n, *stop, now_s() - tk);
         if (sh->local > 1) rnnc_dist_accumulate(sh->acc, buf->grads, P, dbl, k == sh->first);
     }
     if (sh->local > 1) rnnc_dist_round(sh->acc, buf->grads, P, dbl);
@@ -219,7 +226,7 @@ double rnnc_shards_step(rnnc_shards *sh, rnnc_batcher *b, rnnc_model *m, rnnc_bu
         *status = 1;
         return NAN;
     }
-    double t2 = now_s(), loss = sum_messages(sh, live, stop);
+    double t2 = now_s(), slowest, loss = sum_messages(sh, live, stop, &slowest);
     if (isfinite(loss)) {
         /* The update (every rank the same), the carried state, h(0), the columns moved on. */
         rnnc_model_train_stages(m, last, last, ck->params, buf->grads, ck->opt, buf->x, buf->y, buf->s0,
@@ -231,6 +238,8 @@ double rnnc_shards_step(rnnc_shards *sh, rnnc_batcher *b, rnnc_model *m, rnnc_bu
     sh->steps++;
     sh->t_compute += t1 - t0;
     sh->t_exchange += t2 - t1;
+    /* Of the exchange, the time spent waiting for a slower rank's gradient stages. */
+    if (sh->ranks > 1 && slowest > t1 - t0) sh->t_wait += slowest - (t1 - t0) < t2 - t1 ? slowest - (t1 - t0) : t2 - t1;
     sh->t_update += now_s() - t2;
     return loss;
 }
@@ -251,8 +260,8 @@ void rnnc_shards_report(const rnnc_shards *sh, FILE *out)
 {
     if (!sh->steps) return;
     double n = (double)sh->steps, c = sh->t_compute / n * 1e3, e = sh->t_exchange / n * 1e3;
-    double u = sh->t_update / n * 1e3, all = c + e + u;
-    fprintf(out, "data parallel: per step (mean of %llu): compute %.3f ms, exchange %.3f ms (%.1f%%), "
-            "update %.3f ms; total %.3f ms\n", (unsigned long long)sh->steps, c, e, all > 0 ? 100 * e / all : 0,
-            u, all);
+    double u = sh->t_update / n * 1e3, w = sh->t_wait / n * 1e3, all = c + e + u;
+    fprintf(out, "data parallel: per step (mean of %llu): compute %.3f ms, exchange %.3f ms (%.1f%%; of it "
+            "waiting for a slower rank %.3f ms), update %.3f ms; total %.3f ms\n", (unsigned long long)sh->steps, c,
+            e, all > 0 ? 100 * e / all : 0, w, u, all);
 }

@@ -40,6 +40,7 @@ typedef struct rnnc_shards {
     double *ctl;                 /* scheduled sampling: the run's control values (tau x B) */
     uint64_t steps;              /* steps timed, and their seconds: */
     double t_compute, t_exchange, t_update;
+    double t_wait;               /* of t_exchange: waiting for a slower rank's gradient stages */
 } rnnc_shards;
 
 /* Fingerprints that every rank must share (collective; nothing without MPI): the training
@@ -73,7 +74,8 @@ double rnnc_shards_step(rnnc_shards *sh, rnnc_batcher *b, rnnc_model *m, rnnc_bu
                         size_t *live, int *status, char *err, size_t errlen);
 
 /* One line on out describing the split ("data parallel: ..."), and one with the mean time of
- * a step's compute, exchange and update so far. */
+ * a step's compute, exchange (and of it the wait for a slower rank: the longest gradient
+ * stages of any share, from the messages, less this rank's) and update so far. */
 void rnnc_shards_describe(const rnnc_shards *sh, FILE *out);
 void rnnc_shards_report(const rnnc_shards *sh, FILE *out);
 
