@@ -49,15 +49,16 @@ static uint64_t ckpt_hash(const rnnc_ckpt *c)
 }
 
 /* The message of a rank whose fingerprint differs from rank 0's in value `which`. */
-static int differ(int who, size_t which, const uint64_t *r0, const uint64_t *rk, char *err, size_t errlen)
+static int differ(int who, size_t which, const uint64_t *r0, const uint64_t *rk, const char *unit, char *err,
+                  size_t errlen)
 {
     static const char *const opt[FP_COUNT] = {
         [FP_STEPS] = "--steps", [FP_EVERY] = "--every", [FP_SEED] = "--seed", [FP_SAVE] = "--save",
         [FP_LEARN_H0] = "--learn-h0"};
     if (which <= FP_DATA_HASH)
-        return rnnc_fail(err, errlen, "DATA: rank %d read different training data than rank 0 (%llu elements, "
+        return rnnc_fail(err, errlen, "DATA: rank %d read different training data than rank 0 (%llu %s, "
                          "hash %016llx, against %llu, %016llx): every rank must be given the same files with the "
-                         "same contents", who, (unsigned long long)rk[FP_DATA_LEN], (unsigned long long)rk[FP_DATA_HASH],
+                         "same contents", who, (unsigned long long)rk[FP_DATA_LEN], unit, (unsigned long long)rk[FP_DATA_HASH],
                          (unsigned long long)r0[FP_DATA_LEN], (unsigned long long)r0[FP_DATA_HASH]), 2;
     if (which <= FP_RESUME_HASH)
         return rnnc_fail(err, errlen, "--resume: rank %d read a different checkpoint than rank 0 (%s): every "
@@ -93,7 +94,7 @@ int rnnc_shards_check(const rnnc_train_opts *o, const rnnc_dataset *d, const rnn
     size_t which = 0;
     int who = rnnc_dist_compare(fp, FP_COUNT, &which, r0, rk, err, errlen);
     if (who == -2) return 1;
-    return who < 0 ? 0 : differ(who, which, r0, rk, err, errlen);
+    return who < 0 ? 0 : differ(who, which, r0, rk, d->text ? "symbols" : "rows", err, errlen);
 }
 
 int rnnc_shards_plan(rnnc_shards *sh, const rnnc_spec *s, int shards, int learn_h0, int scheduled,

@@ -148,7 +148,7 @@ int rnnc_dist_agree(int status, int go, char *err, size_t errlen)
             return mpi_fail(rc, "MPI_Bcast", err, errlen), 1;
         msg[sizeof msg - 1] = '\0';
         if (who != 0 && msg[0]) rnnc_fail(err, errlen, "rank %d: %s", who, msg);
-        else if (err && errlen) snprintf(err, errlen, "%s", msg);
+        else rnnc_fail(err, errlen, "%s", msg);
     }
     run.seconds += now_s() - t0;
     return agreed;
