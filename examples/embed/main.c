@@ -21,7 +21,7 @@
 #error "demo_model is a dense model: it has no symbols to sample"
 #endif
 
-/* splitmix64, as rnnc_rand_uniform(state, 0, 1) in runtime/commands/check.c: a double in [0, 1)
+/* splitmix64, as rnnc_rand_uniform(state, 0, 1) in runtime/base/rng.c: a double in [0, 1)
  * from the top 53 bits. */
 static double uniform(uint64_t *state)
 {

@@ -6,22 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/rng.h"
 #include "../model/model.h"
-
-uint64_t rnnc_rand_next(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-double rnnc_rand_uniform(uint64_t *state, double lo, double hi)
-{
-    return lo + (hi - lo) * (double)(rnnc_rand_next(state) >> 11) * 0x1.0p-53;
-}
-
-static size_t rand_below(uint64_t *st, size_t n) { return (size_t)(rnnc_rand_next(st) % n); }
 
 /* A value drawn in double, rounded to the model's type, so that the double-precision
  * reference sees exactly the numbers the model under test sees. */
@@ -53,7 +39,7 @@ void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_bu
         }
     for (size_t i = 0; i < l->x_count; i++) {
         if (s->onehot) {
-            ((int32_t *)a->x)[i] = (int32_t)rand_below(&st, s->n_in);
+            ((int32_t *)a->x)[i] = (int32_t)rnnc_rand_below(&st, s->n_in);
             if (b) ((int32_t *)b->x)[i] = ((int32_t *)a->x)[i];
         } else {
             double v = draw(&st, -1, 1, s->dtype);
@@ -63,7 +49,7 @@ void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_bu
     }
     for (size_t i = 0; i < l->y_count; i++) {
         if (s->loss == RNNC_LOSS_NLL) {
-            ((int32_t *)a->y)[i] = (int32_t)rand_below(&st, s->n_out);
+            ((int32_t *)a->y)[i] = (int32_t)rnnc_rand_below(&st, s->n_out);
             if (b) ((int32_t *)b->y)[i] = ((int32_t *)a->y)[i];
         } else {
             double v = draw(&st, -1, 1, s->dtype);
@@ -79,9 +65,9 @@ void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_bu
     /* Records (section 10.2.3): where each column's record ends (none for a quarter), whether
      * step 1 starts it, its length; and the remaining steps r(t) of --end length. */
     for (size_t col = 0; col < s->batch; col++) {
-        double v[3] = {(double)rand_below(&st, s->tau + 1), (double)rand_below(&st, 2),
-                       s->max_length ? (double)(1 + rand_below(&st, s->max_length)) : 0};
-        if (rand_below(&st, 4) == 0) v[0] = 0;
+        double v[3] = {(double)rnnc_rand_below(&st, s->tau + 1), (double)rnnc_rand_below(&st, 2),
+                       s->max_length ? (double)(1 + rnnc_rand_below(&st, s->max_length)) : 0};
+        if (rnnc_rand_below(&st, 4) == 0) v[0] = 0;
         for (size_t k = 0; k < 3; k++) {
             rnnc_set(a->ws, s->dtype, l->ws_seq + 3 * col + k, v[k]);
             if (b) rnnc_set(b->ws, RNNC_DOUBLE, ld->ws_seq + 3 * col + k, v[k]);
@@ -167,7 +153,7 @@ static size_t pick_entries(size_t n, size_t max, uint64_t *st, size_t *idx)
         for (size_t i = 0; i < n; i++) idx[i] = i;
         return n;
     }
-    for (size_t i = 0; i < max; i++) idx[i] = rand_below(st, n);
+    for (size_t i = 0; i < max; i++) idx[i] = rnnc_rand_below(st, n);
     qsort(idx, max, sizeof *idx, cmp_size);
     size_t k = 0;
     for (size_t i = 0; i < max; i++)

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/rng.h"
 #include "../base/util.h"
-#include "check.h"
 #include "../formats/ckpt.h"
 #include "../model/model.h"
 #include "sample.h"
@@ -286,19 +286,10 @@ static int cc_job_done(cc_job *j)
 
 /* ---- parameters ---- */
 
-/* min-char-rnn's initialisation: weights N(0, 0.01^2), biases zero. */
+/* min-char-rnn's initialisation: weights N(0, 0.01^2), biases zero (rnnc_init_weights). */
 static void init_params(const rnnc_spec *s, const rnnc_layout *l, void *params, uint64_t *rng)
 {
-    rnnc_tensor t[RNNC_NTENSORS];
-    rnnc_param_tensors(s, l, t);
-    /* The matrices U, W, V, R (a model has W, R or both); the biases start at zero. */
-    static const int mats[] = {RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_R};
-    for (size_t m = 0; m < sizeof mats / sizeof mats[0]; m++)
-        for (size_t i = 0, k = (size_t)mats[m]; i < t[k].rows * t[k].cols; i++) {
-            double u1 = rnnc_rand_uniform(rng, 0, 1), u2 = rnnc_rand_uniform(rng, 0, 1);
-            double z = sqrt(-2 * log(1 - u1)) * cos(6.283185307179586 * u2);
-            rnnc_set(params, s->dtype, t[k].offset + i, 0.01 * z);
-        }
+    rnnc_init_weights(s, l, params, rng);
 }
 
 static void reset_positions(const rnnc_spec *s, size_t len, uint64_t *pos)

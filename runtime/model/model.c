@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../../gen/gen.h"
+#include "../base/rng.h"
 
 static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
 {
@@ -234,6 +235,16 @@ void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor ou
     out[RNNC_T_LEN_W] = (rnnc_tensor){"len_w", l->off_len_w, M, M ? s->hidden : 0};
     out[RNNC_T_LEN_B] = (rnnc_tensor){"len_b", l->off_len_b, M, M ? 1 : 0};
     out[RNNC_T_REM_U] = (rnnc_tensor){"rem_u", l->off_rem_u, M ? s->hidden : 0, M ? 1 : 0};
+}
+
+void rnnc_init_weights(const rnnc_spec *s, const rnnc_layout *l, void *params, uint64_t *rng)
+{
+    rnnc_tensor t[RNNC_NTENSORS];
+    rnnc_param_tensors(s, l, t);
+    static const int mats[] = {RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_R};
+    for (size_t m = 0; m < sizeof mats / sizeof mats[0]; m++)
+        for (size_t i = 0, k = (size_t)mats[m]; i < t[k].rows * t[k].cols; i++)
+            rnnc_set(params, s->dtype, t[k].offset + i, 0.01 * rnnc_rand_normal(rng));
 }
 
 double rnnc_get(const void *buf, rnnc_dtype dt, size_t i)

@@ -84,6 +84,12 @@ enum {
 };
 void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor out[RNNC_NTENSORS]);
 
+/* min-char-rnn's initialisation, used by rnnc train and rnnc bench: every entry of the
+ * matrices U, W, V, R the model has, in that order, set to 0.01 z with z ~ N(0, 1) drawn from
+ * *rng (rnnc_rand_normal); the other parameters (the biases) are left as they are, zero in a
+ * fresh buffer. */
+void rnnc_init_weights(const rnnc_spec *s, const rnnc_layout *l, void *params, uint64_t *rng);
+
 /* Element i of a buffer of reals of type dt, as double; and the reverse. */
 double rnnc_get(const void *buf, rnnc_dtype dt, size_t i);
 void rnnc_set(void *buf, rnnc_dtype dt, size_t i, double v);

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "../../runtime/commands/check.h"
+#include "../../runtime/base/rng.h"
 
 void tl_pick_dims(tl_case *c)
 {
@@ -14,13 +14,13 @@ void tl_pick_dims(tl_case *c)
                   ((uint64_t)c->dtype << 16) ^ ((uint64_t)c->onehot << 20) ^
                   ((uint64_t)c->batch << 24) ^ ((uint64_t)c->tau << 32);
     static const size_t outs[] = {2, 3, 5, 7, 11, 17, 20};
-    c->hidden = 3 + (size_t)(rnnc_rand_next(&st) % 6);
-    size_t k = outs[rnnc_rand_next(&st) % (sizeof outs / sizeof outs[0])];
+    c->hidden = 3 + rnnc_rand_below(&st, 6);
+    size_t k = outs[rnnc_rand_below(&st, sizeof outs / sizeof outs[0])];
     if (c->onehot) {
         c->n_in = c->n_out = k;
     } else {
-        c->n_out = (c->loss == RNNC_LOSS_MSE && rnnc_rand_next(&st) % 4 == 0) ? 1 : k;
-        c->n_in = 1 + (size_t)(rnnc_rand_next(&st) % 7);
+        c->n_out = (c->loss == RNNC_LOSS_MSE && rnnc_rand_below(&st, 4) == 0) ? 1 : k;
+        c->n_in = 1 + rnnc_rand_below(&st, 7);
         if (c->n_in == c->n_out) c->n_in++;
     }
 }
@@ -111,7 +111,7 @@ void tl_fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *mb,
         }
     for (size_t i = 0; i < l->x_count; i++) {
         if (s->onehot) {
-            int32_t v = (int32_t)(rnnc_rand_next(&st) % s->n_in);
+            int32_t v = (int32_t)rnnc_rand_below(&st, s->n_in);
             ((int32_t *)mb->x)[i] = v;
             if (r->xi) r->xi[i] = v;
         } else {
@@ -122,7 +122,7 @@ void tl_fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *mb,
     }
     for (size_t i = 0; i < l->y_count; i++) {
         if (s->loss == RNNC_LOSS_NLL) {
-            int32_t v = (int32_t)(rnnc_rand_next(&st) % s->n_out);
+            int32_t v = (int32_t)rnnc_rand_below(&st, s->n_out);
             ((int32_t *)mb->y)[i] = v;
             if (r->yi) r->yi[i] = v;
         } else {
