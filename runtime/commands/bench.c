@@ -11,7 +11,6 @@
 #include "../base/rng.h"
 #include "../base/util.h"
 #include "../model/model.h"
-#include "train.h"
 
 void rnnc_bench_defaults(rnnc_bench_opts *o)
 {

@@ -22,6 +22,7 @@
 #include "diff.h"
 #include "../formats/interop.h"
 #include "../jit/jit.h"
+#include "../model/model.h"
 #include "plot.h"
 #include "sample.h"
 #include "train.h"

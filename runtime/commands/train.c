@@ -17,20 +17,6 @@
 #include "../model/model.h"
 #include "sample.h"
 
-static const char *const optim_names[] = {"sgd", "momentum", "adagrad", "rmsprop", "adam"};
-
-int rnnc_optim_parse(const char *name)
-{
-    for (int i = 0; i < 5; i++)
-        if (strcmp(name, optim_names[i]) == 0) return i;
-    return -1;
-}
-
-const char *rnnc_optim_name(int optim)
-{
-    return optim >= 0 && optim < 5 ? optim_names[optim] : "?";
-}
-
 void rnnc_train_defaults(rnnc_train_opts *o)
 {
     memset(o, 0, sizeof *o);

@@ -53,10 +53,6 @@ void rnnc_train_defaults(rnnc_train_opts *o);
  * Holds the lock of the --save path (rnnc_lock_output) for the whole run. */
 int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen);
 
-/* Parse an optimiser name: sgd momentum adagrad rmsprop adam.  -1 if unknown. */
-int rnnc_optim_parse(const char *name);
-const char *rnnc_optim_name(int optim);
-
 /* The built-in default corpus: the project's own sources, compiled into the binary. */
 extern const char rnnc_corpus_corpus_txt[];
 

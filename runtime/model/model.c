@@ -237,6 +237,23 @@ void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor ou
     out[RNNC_T_REM_U] = (rnnc_tensor){"rem_u", l->off_rem_u, M ? s->hidden : 0, M ? 1 : 0};
 }
 
+static const char *const optim_names[] = {
+    [RNNC_OPTIM_SGD] = "sgd", [RNNC_OPTIM_MOMENTUM] = "momentum", [RNNC_OPTIM_ADAGRAD] = "adagrad",
+    [RNNC_OPTIM_RMSPROP] = "rmsprop", [RNNC_OPTIM_ADAM] = "adam"};
+enum { NOPTIM = (int)(sizeof optim_names / sizeof optim_names[0]) };
+
+int rnnc_optim_parse(const char *name)
+{
+    for (int i = 0; i < NOPTIM; i++)
+        if (optim_names[i] && strcmp(name, optim_names[i]) == 0) return i;
+    return -1;
+}
+
+const char *rnnc_optim_name(int optim)
+{
+    return optim >= 0 && optim < NOPTIM && optim_names[optim] ? optim_names[optim] : "?";
+}
+
 void rnnc_init_weights(const rnnc_spec *s, const rnnc_layout *l, void *params, uint64_t *rng)
 {
     rnnc_tensor t[RNNC_NTENSORS];

@@ -25,6 +25,13 @@ enum {
     RNNC_OPTIM_ADAM = RNN_OPTIM_ADAM
 };
 
+/* The optimiser named name (sgd momentum adagrad rmsprop adam): its RNNC_OPTIM_* value, or -1
+ * if there is none of that name. */
+int rnnc_optim_parse(const char *name);
+
+/* The name of optimiser RNNC_OPTIM_* optim, or "?" for a value that names none. */
+const char *rnnc_optim_name(int optim);
+
 typedef struct rnnc_model {
     rnnc_spec spec;
     rnnc_layout layout;
