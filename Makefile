@@ -19,7 +19,7 @@ SAN =
 DEB_BUILD = tcc libtcc-dev libffi-dev zlib1g-dev libjansson-dev pkg-config
 DEB_TEST = clang
 
-BASE_SRC = runtime/base/util.c runtime/base/rng.c
+BASE_SRC = runtime/base/util.c runtime/base/rng.c runtime/base/buf.c runtime/base/text.c
 GEN_SRC = gen/variants.c gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
 JIT_SRC = runtime/jit/jit.c runtime/jit/tcc.c runtime/jit/cc.c
 MODEL_SRC = runtime/model/model.c runtime/model/pool.c

@@ -15,27 +15,14 @@ void rnnc_emit_init(rnnc_emit *e)
 
 void rnnc_emit_free(rnnc_emit *e)
 {
-    free(e->buf);
+    rnnc_buf_free(&e->out);
     rnnc_emit_init(e);
 }
 
 static void put(rnnc_emit *e, const char *s, size_t n)
 {
     if (e->failed) return;
-    if (e->len + n + 1 > e->cap) {
-        size_t cap = e->cap ? e->cap : 4096;
-        while (cap < e->len + n + 1) cap *= 2;
-        char *p = realloc(e->buf, cap);
-        if (!p) {
-            e->failed = 1;
-            return;
-        }
-        e->buf = p;
-        e->cap = cap;
-    }
-    memcpy(e->buf + e->len, s, n);
-    e->len += n;
-    e->buf[e->len] = '\0';
+    rnnc_buf_put(&e->out, s, n);
 }
 
 /* One physical line: indentation, text without trailing blanks, newline. */
@@ -103,16 +90,9 @@ void rnnc_emit_line_directive(rnnc_emit *e, long n, const char *file)
 
 char *rnnc_emit_take(rnnc_emit *e, size_t *len)
 {
-    if (e->failed) {
-        rnnc_emit_free(e);
-        return NULL;
-    }
-    if (!e->buf) put(e, "", 0);
-    char *b = e->buf;
-    if (len) *len = e->len;
-    e->buf = NULL;
+    char *text = e->failed ? NULL : rnnc_buf_take(&e->out, len);
     rnnc_emit_free(e);
-    return b;
+    return text;
 }
 
 /* ---- templates ---- */
@@ -240,7 +220,7 @@ int rnnc_template_render(rnnc_emit *e, const char *tmpl_name, const char *tmpl,
                      holes[h].name);
             return -1;
         }
-    if (e->failed) {
+    if (e->failed || e->out.oom) {
         snprintf(err, errlen, "%s: out of memory (or a line over 1023 characters)", tmpl_name);
         return -1;
     }

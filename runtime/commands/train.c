@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../base/rng.h"
+#include "../base/text.h"
 #include "../base/util.h"
 #include "../formats/ckpt.h"
 #include "../model/model.h"
@@ -111,11 +112,7 @@ static void dataset_free(dataset *d)
     memset(d, 0, sizeof *d);
 }
 
-static int is_csv(const char *path)
-{
-    size_t n = strlen(path);
-    return n > 4 && strcmp(path + n - 4, ".csv") == 0;
-}
+static int is_csv(const char *path) { return rnnc_ends_with(path, ".csv"); }
 
 /* Text: the vocabulary comes from the data, or from the checkpoint when resuming. */
 static int load_text(const rnnc_train_opts *o, const rnnc_vocab *fixed, dataset *d, char *err,

@@ -15,17 +15,10 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "../base/buf.h"
 #include "../base/util.h"
 
 static const char magic[8] = {'R', 'N', 'N', 'C', 'C', 'K', 'P', 'T'};
-
-static int host_is_little_endian(void)
-{
-    const uint16_t one = 1;
-    unsigned char b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
 
 int rnnc_ckpt_alloc(rnnc_ckpt *c, char *err, size_t errlen)
 {
@@ -54,47 +47,28 @@ void rnnc_ckpt_free(rnnc_ckpt *c)
     c->params = c->opt = c->h = NULL;
 }
 
-/* ---- serialisation into a growing buffer ---- */
+/* ---- serialisation into a growing buffer (rnnc_buf; the host is little-endian) ---- */
 
-typedef struct { unsigned char *p; size_t len, cap; int oom; } wbuf;
-
-static void put(wbuf *w, const void *src, size_t n)
-{
-    if (w->oom) return;
-    if (w->len + n > w->cap) {
-        size_t cap = w->cap ? w->cap : 4096;
-        while (cap < w->len + n) cap *= 2;
-        unsigned char *q = realloc(w->p, cap);
-        if (!q) {
-            w->oom = 1;
-            return;
-        }
-        w->p = q;
-        w->cap = cap;
-    }
-    memcpy(w->p + w->len, src, n);
-    w->len += n;
-}
-static void put_u32(wbuf *w, uint32_t v) { put(w, &v, 4); }
-static void put_u64(wbuf *w, uint64_t v) { put(w, &v, 8); }
-static void put_f64(wbuf *w, double v) { put(w, &v, 8); }
+static void put_u32(rnnc_buf *w, uint32_t v) { rnnc_buf_put(w, &v, 4); }
+static void put_u64(rnnc_buf *w, uint64_t v) { rnnc_buf_put(w, &v, 8); }
+static void put_f64(rnnc_buf *w, double v) { rnnc_buf_put(w, &v, 8); }
 
 int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errlen)
 {
-    if (!host_is_little_endian()) {
+    if (!rnnc_host_is_little_endian()) {
         snprintf(err, errlen, "%s: checkpoints are little-endian; this host is not", path);
         return -1;
     }
     const rnnc_layout *l = &c->layout;
     char spec[512];
     size_t sl = rnnc_spec_format(&c->spec, spec, sizeof spec);
-    wbuf w = {0};
-    put(&w, magic, 8);
+    rnnc_buf w = RNNC_BUF_INIT;
+    rnnc_buf_put(&w, magic, 8);
     put_u32(&w, RNNC_CKPT_VERSION);
     put_u32(&w, 0);
     put_u64(&w, 0); /* total length, patched below */
     put_u32(&w, (uint32_t)sl);
-    put(&w, spec, sl);
+    rnnc_buf_put(&w, spec, sl);
     put_u32(&w, (uint32_t)c->vocab.mode);
     put_u64(&w, c->vocab.size);
     for (size_t i = 0; i < c->vocab.size; i++) put_u32(&w, c->vocab.symbols[i]);
@@ -110,14 +84,14 @@ int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errle
     put_u64(&w, c->data_len);
     put_u64(&w, c->data_hash);
     for (size_t b = 0; b < c->spec.batch; b++) put_u64(&w, c->positions[b]);
-    put(&w, c->params, l->params_bytes);
-    put(&w, c->opt, l->opt_bytes);
-    put(&w, c->h, c->spec.batch * c->spec.hidden * l->real_size);
+    rnnc_buf_put(&w, c->params, l->params_bytes);
+    rnnc_buf_put(&w, c->opt, l->opt_bytes);
+    rnnc_buf_put(&w, c->h, c->spec.batch * c->spec.hidden * l->real_size);
     uint64_t total = w.len + 4;
-    if (!w.oom) memcpy(w.p + 16, &total, 8);
+    if (!w.oom) memcpy(w.data + 16, &total, 8);
     put_u32(&w, 0); /* the checksum, filled in below */
     if (w.oom) {
-        free(w.p);
+        rnnc_buf_free(&w);
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
@@ -126,13 +100,13 @@ int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errle
     for (size_t off = 0; off < w.len - 4;) {
         size_t k = w.len - 4 - off;
         if (k > 1u << 30) k = 1u << 30;
-        crc = crc32(crc, w.p + off, (uInt)k);
+        crc = crc32(crc, (const Bytef *)w.data + off, (uInt)k);
         off += k;
     }
     uint32_t crc32v = (uint32_t)crc;
-    memcpy(w.p + w.len - 4, &crc32v, 4);
-    int rc = rnnc_write_atomic(path, w.p, w.len, err, errlen);
-    free(w.p);
+    memcpy(w.data + w.len - 4, &crc32v, 4);
+    int rc = rnnc_write_atomic(path, w.data, w.len, err, errlen);
+    rnnc_buf_free(&w);
     return rc;
 }
 
@@ -158,20 +132,15 @@ static double get_f64(rbuf *r) { double v; get(r, &v, 8); return v; }
 static int parse_spec(const char *text, const char *path, rnnc_spec *out, char *err, size_t errlen)
 {
     rnnc_spec_builder b;
-    char buf[512], where[600];
-    snprintf(buf, sizeof buf, "%s", text);
+    char where[600];
     snprintf(where, sizeof where, "%s: spec", path);
     rnnc_spec_begin(&b);
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        char *eq = strchr(tok, '=');
-        if (!eq) {
-            snprintf(err, errlen, "%s: corrupt spec in the checkpoint", path);
-            return -1;
-        }
-        *eq = '\0';
-        if (rnnc_spec_set(&b, tok, eq + 1, where, err, errlen) != 0) return -1;
+    int rc = rnnc_spec_set_text(&b, text, 0, NULL, where, err, errlen);
+    if (rc > 0) {
+        snprintf(err, errlen, "%s: corrupt spec in the checkpoint", path);
+        return -1;
     }
+    if (rc != 0) return -1;
     return rnnc_spec_finish(&b, out, err, errlen);
 }
 

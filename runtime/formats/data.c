@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +22,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../base/text.h"
 #include "../base/util.h"
 
 #define UNICODE_LIMIT 0x110000u      /* code points are < this */
 #define CSV_MAX_COLS 4096
-#define CSV_MAX_NUMBER 400           /* longest number text accepted, in bytes */
 #define QUOTE_MAX 40                 /* characters of input quoted in a message */
 
 /* ---- messages ---------------------------------------------------------------------------- */
@@ -507,48 +506,6 @@ static size_t column_of(const unsigned char *buf, size_t a, size_t b)
     return c;
 }
 
-typedef enum { NUM_OK, NUM_EMPTY, NUM_BAD, NUM_RANGE } numstat;
-
-/* Parse s[0..n) (already trimmed) as a decimal number: [+-] digits [. digits] [e [+-] digits],
- * with at least one digit before the exponent.  No nan, inf, hex, or anything after it. */
-static numstat parse_number(const unsigned char *s, size_t n, double *out)
-{
-    if (n == 0) return NUM_EMPTY;
-    if (n > CSV_MAX_NUMBER) return NUM_BAD;
-    size_t i = 0, digits = 0;
-    if (s[i] == '+' || s[i] == '-') i++;
-    while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
-    if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
-    }
-    if (digits == 0) return NUM_BAD;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        size_t ed = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++, ed++;
-        if (ed == 0) return NUM_BAD;
-    }
-    if (i != n) return NUM_BAD;
-    /* strtod follows LC_NUMERIC: use its decimal point in place of '.'. */
-    char tmp[CSV_MAX_NUMBER + 8];
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    const char *dp = localeconv()->decimal_point;
-    if (dp && dp[0] && dp[0] != '.' && !dp[1]) {
-        char *p = strchr(tmp, '.');
-        if (p) *p = dp[0];
-    }
-    char *end;
-    errno = 0;
-    double d = strtod(tmp, &end);
-    if (end != tmp + n) return NUM_BAD;
-    if (!isfinite(d)) return NUM_RANGE;
-    *out = d;
-    return NUM_OK;
-}
-
 /* One field of a line: [a, b) as written, [ta, tb) trimmed of spaces and tabs. */
 typedef struct field {
     size_t a, b, ta, tb;
@@ -576,17 +533,17 @@ static int cmp_name_ref(const void *pa, const void *pb)
     return a->index < b->index ? -1 : a->index > b->index;
 }
 
-static int number_error(numstat st, const unsigned char *buf, size_t ls, const field *f,
+static int number_error(rnnc_numstat st, const unsigned char *buf, size_t ls, const field *f,
                         const char *path, size_t line, char *err, size_t errlen)
 {
-    size_t col = column_of(buf, ls, st == NUM_EMPTY ? f->a : f->ta);
-    if (st == NUM_EMPTY)
+    size_t col = column_of(buf, ls, st == RNNC_NUM_EMPTY ? f->a : f->ta);
+    if (st == RNNC_NUM_EMPTY)
         return rnnc_fail(err, errlen,
                          "%s:%zu:%zu: expected a number, got an empty field", path, line,
                          col);
     char q[QUOTE_MAX * 8 + 8];
     quote_text(q, sizeof q, buf + f->ta, f->tb - f->ta);
-    if (st == NUM_RANGE)
+    if (st == RNNC_NUM_RANGE)
         return rnnc_fail(err, errlen,
                          "%s:%zu:%zu: expected a number in the range of a double, got '%s'",
                          path, line, col, q);
@@ -663,7 +620,7 @@ int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen)
                 double d;
                 /* Empty fields and out-of-range numbers do not make a header: they are
                  * reported as errors of a data row. */
-                if (parse_number(buf + fields[j].ta, fields[j].tb - fields[j].ta, &d) == NUM_BAD)
+                if (rnnc_parse_decimal(buf + fields[j].ta, fields[j].tb - fields[j].ta, 0, &d) == RNNC_NUM_BAD)
                     header = 1;
             }
             if (header) {
@@ -746,8 +703,8 @@ int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen)
         double *row = out->values + rows * cols;
         for (size_t j = 0; j < nf; j++) {
             const field *f = &fields[j];
-            numstat st = parse_number(buf + f->ta, f->tb - f->ta, &row[j]);
-            if (st != NUM_OK) {
+            rnnc_numstat st = rnnc_parse_decimal(buf + f->ta, f->tb - f->ta, 0, &row[j]);
+            if (st != RNNC_NUM_OK) {
                 number_error(st, buf, ls, f, path, line, err, errlen);
                 goto out;
             }

@@ -185,18 +185,10 @@ int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_spec_b
     snprintf(where, sizeof where, "%s: metadata rnnc.spec", path);
     const char *meta_spec = rnnc_st_meta(&f, "rnnc.spec"), *meta_vocab = rnnc_st_meta(&f, "rnnc.vocab");
     if (meta_spec) {
-        char buf[512], *save = NULL;
-        snprintf(buf, sizeof buf, "%s", meta_spec);
-        for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-            char *eq = strchr(tok, '=');
-            if (!eq) {
-                snprintf(err, errlen, "%s: metadata rnnc.spec is not 'key=value ...'", path);
-                goto out;
-            }
-            *eq = '\0';
-            if (strcmp(tok, "dtype") == 0) continue; /* the tensors' dtype decides, below */
-            if (fill_key(&b, tok, eq + 1, where, err, errlen) != 0) goto out;
-        }
+        /* the user's options win; the tensors' dtype decides, below */
+        int bad = rnnc_spec_set_text(&b, meta_spec, RNNC_SPEC_TEXT_KEEP_SET, "dtype", where, err, errlen);
+        if (bad > 0) snprintf(err, errlen, "%s: metadata rnnc.spec is not 'key=value ...'", path);
+        if (bad != 0) goto out;
     }
     snprintf(where, sizeof where, "%s: tensor shapes", path);
     int onehot = meta_vocab != NULL;
