@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/base/util.h"
+
 void rnnc_emit_init(rnnc_emit *e)
 {
     memset(e, 0, sizeof *e);
@@ -158,13 +160,13 @@ int rnnc_template_render(rnnc_emit *e, const char *tmpl_name, const char *tmpl,
     char upper[64], word[64];
     size_t pl = strlen(prefix);
     if (pl >= sizeof upper) {
-        snprintf(err, errlen, "%s: name too long", tmpl_name);
+        rnnc_fail(err, errlen, "%s: name too long", tmpl_name);
         return -1;
     }
     for (size_t i = 0; i <= pl; i++) upper[i] = (char)toupper((unsigned char)prefix[i]);
     unsigned char used[64] = {0};
     if (nholes > sizeof used) {
-        snprintf(err, errlen, "%s: too many holes", tmpl_name);
+        rnnc_fail(err, errlen, "%s: too many holes", tmpl_name);
         return -1;
     }
     const char *p = tmpl;
@@ -177,8 +179,8 @@ int rnnc_template_render(rnnc_emit *e, const char *tmpl_name, const char *tmpl,
         if (marker(p, n, word, sizeof word)) {
             if (open < nholes) {
                 if (strcmp(word, "end") != 0) {
-                    snprintf(err, errlen, "%s:%ld: hole %s opened at line %ld is not closed",
-                             tmpl_name, lineno, holes[open].name, hole_line);
+                    rnnc_fail(err, errlen, "%s:%ld: hole %s opened at line %ld is not closed",
+                              tmpl_name, lineno, holes[open].name, hole_line);
                     return -1;
                 }
                 open = nholes;
@@ -186,11 +188,11 @@ int rnnc_template_render(rnnc_emit *e, const char *tmpl_name, const char *tmpl,
                 size_t h;
                 for (h = 0; h < nholes && strcmp(holes[h].name, word) != 0; h++) {}
                 if (h == nholes) {
-                    snprintf(err, errlen, "%s:%ld: no filler for hole %s", tmpl_name, lineno, word);
+                    rnnc_fail(err, errlen, "%s:%ld: no filler for hole %s", tmpl_name, lineno, word);
                     return -1;
                 }
                 if (used[h]) {
-                    snprintf(err, errlen, "%s:%ld: hole %s appears twice", tmpl_name, lineno, word);
+                    rnnc_fail(err, errlen, "%s:%ld: hole %s appears twice", tmpl_name, lineno, word);
                     return -1;
                 }
                 used[h] = 1;
@@ -210,18 +212,18 @@ int rnnc_template_render(rnnc_emit *e, const char *tmpl_name, const char *tmpl,
         p = nl ? nl + 1 : p + n;
     }
     if (open < nholes) {
-        snprintf(err, errlen, "%s:%ld: hole %s is not closed by an end marker", tmpl_name,
-                 hole_line, holes[open].name);
+        rnnc_fail(err, errlen, "%s:%ld: hole %s is not closed by an end marker", tmpl_name,
+                  hole_line, holes[open].name);
         return -1;
     }
     for (size_t h = 0; h < nholes; h++)
         if (!used[h]) {
-            snprintf(err, errlen, "%s: hole %s is missing from the template", tmpl_name,
-                     holes[h].name);
+            rnnc_fail(err, errlen, "%s: hole %s is missing from the template", tmpl_name,
+                      holes[h].name);
             return -1;
         }
     if (e->failed || e->out.oom) {
-        snprintf(err, errlen, "%s: out of memory (or a line over 1023 characters)", tmpl_name);
+        rnnc_fail(err, errlen, "%s: out of memory (or a line over 1023 characters)", tmpl_name);
         return -1;
     }
     return 0;

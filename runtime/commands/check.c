@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../base/rng.h"
+#include "../base/util.h"
 #include "../model/model.h"
 
 /* A value drawn in double, rounded to the model's type, so that the double-precision
@@ -184,7 +185,7 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
         bd = &bd_own;
     }
     if (rnnc_buffers_alloc(&bm, &m.layout) != 0 || (bd != &bm && rnnc_buffers_alloc(bd, &md->layout) != 0)) {
-        snprintf(err, errlen, "out of memory for the check's buffers");
+        rnnc_fail(err, errlen, "out of memory for the check's buffers");
         goto out;
     }
     rnnc_check_random_problem(s, &m.layout, &bm, &md->layout, bd, o->seed);
@@ -200,7 +201,7 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
     size_t max = o->max_entries ? o->max_entries : 2000;
     idx = malloc(max * sizeof *idx);
     if (!base || !idx) {
-        snprintf(err, errlen, "out of memory for the check's buffers");
+        rnnc_fail(err, errlen, "out of memory for the check's buffers");
         goto out;
     }
     double *wsd = bd->ws;

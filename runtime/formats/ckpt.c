@@ -30,7 +30,7 @@ int rnnc_ckpt_alloc(rnnc_ckpt *c, char *err, size_t errlen)
     c->h = calloc(hb ? hb : 1, rs);
     if (!c->positions || !c->params || !c->opt || !c->h) {
         rnnc_ckpt_free(c);
-        snprintf(err, errlen, "out of memory for the checkpoint");
+        rnnc_fail(err, errlen, "out of memory for the checkpoint");
         return -1;
     }
     return 0;
@@ -56,7 +56,7 @@ static void put_f64(rnnc_buf *w, double v) { rnnc_buf_put(w, &v, 8); }
 int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errlen)
 {
     if (!rnnc_host_is_little_endian()) {
-        snprintf(err, errlen, "%s: checkpoints are little-endian; this host is not", path);
+        rnnc_fail(err, errlen, "%s: checkpoints are little-endian; this host is not", path);
         return -1;
     }
     const rnnc_layout *l = &c->layout;
@@ -92,7 +92,7 @@ int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errle
     put_u32(&w, 0); /* the checksum, filled in below */
     if (w.oom) {
         rnnc_buf_free(&w);
-        snprintf(err, errlen, "%s: out of memory", path);
+        rnnc_fail(err, errlen, "%s: out of memory", path);
         return -1;
     }
     /* CRC over everything before the checksum itself (zlib's crc32 takes uInt lengths). */
@@ -137,7 +137,7 @@ static int parse_spec(const char *text, const char *path, rnnc_spec *out, char *
     rnnc_spec_begin(&b);
     int rc = rnnc_spec_set_text(&b, text, 0, NULL, where, err, errlen);
     if (rc > 0) {
-        snprintf(err, errlen, "%s: corrupt spec in the checkpoint", path);
+        rnnc_fail(err, errlen, "%s: corrupt spec in the checkpoint", path);
         return -1;
     }
     if (rc != 0) return -1;
@@ -154,25 +154,25 @@ int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen)
     rbuf r = {data, n, 0, 0};
     char m[8];
     if (n < 24) {
-        snprintf(err, errlen, "%s: not an rnnc checkpoint (too short: %zu bytes)", path, n);
+        rnnc_fail(err, errlen, "%s: not an rnnc checkpoint (too short: %zu bytes)", path, n);
         goto out;
     }
     get(&r, m, 8);
     if (memcmp(m, magic, 8) != 0) {
-        snprintf(err, errlen, "%s: not an rnnc checkpoint (bad magic number)", path);
+        rnnc_fail(err, errlen, "%s: not an rnnc checkpoint (bad magic number)", path);
         goto out;
     }
     uint32_t version = get_u32(&r);
     (void)get_u32(&r);
     if (version != RNNC_CKPT_VERSION) {
-        snprintf(err, errlen, "%s: checkpoint format version %u, this rnnc reads version %d",
-                 path, version, RNNC_CKPT_VERSION);
+        rnnc_fail(err, errlen, "%s: checkpoint format version %u, this rnnc reads version %d",
+                  path, version, RNNC_CKPT_VERSION);
         goto out;
     }
     uint64_t total = get_u64(&r);
     if (total != n) {
-        snprintf(err, errlen, "%s: truncated or damaged checkpoint (%zu bytes, header says %llu)",
-                 path, n, (unsigned long long)total);
+        rnnc_fail(err, errlen, "%s: truncated or damaged checkpoint (%zu bytes, header says %llu)",
+                  path, n, (unsigned long long)total);
         goto out;
     }
     uLong crc = crc32(0L, Z_NULL, 0);
@@ -185,14 +185,14 @@ int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen)
     uint32_t stored;
     memcpy(&stored, data + n - 4, 4);
     if ((uint32_t)crc != stored) {
-        snprintf(err, errlen, "%s: corrupted checkpoint (checksum mismatch)", path);
+        rnnc_fail(err, errlen, "%s: corrupted checkpoint (checksum mismatch)", path);
         goto out;
     }
     r.len = n - 4;
     uint32_t sl = get_u32(&r);
     char spec[512];
     if (sl >= sizeof spec || sl > r.len - r.off) {
-        snprintf(err, errlen, "%s: corrupt checkpoint (spec length %u)", path, sl);
+        rnnc_fail(err, errlen, "%s: corrupt checkpoint (spec length %u)", path, sl);
         goto out;
     }
     get(&r, spec, sl);
@@ -202,14 +202,14 @@ int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen)
     uint64_t vs = get_u64(&r);
     if (c->vocab.mode != RNNC_CHARS_BYTES && c->vocab.mode != RNNC_CHARS_UTF8) r.bad = 1;
     if (c->spec.onehot ? vs != c->spec.n_in : vs != 0) {
-        snprintf(err, errlen, "%s: corrupt checkpoint (vocabulary of %llu symbols for %s)", path,
-                 (unsigned long long)vs, spec);
+        rnnc_fail(err, errlen, "%s: corrupt checkpoint (vocabulary of %llu symbols for %s)", path,
+                  (unsigned long long)vs, spec);
         goto out;
     }
     if (vs) {
         c->vocab.symbols = malloc(vs * sizeof *c->vocab.symbols);
         if (!c->vocab.symbols) {
-            snprintf(err, errlen, "%s: out of memory", path);
+            rnnc_fail(err, errlen, "%s: out of memory", path);
             goto out;
         }
         c->vocab.size = vs;
@@ -232,7 +232,7 @@ int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen)
     c->data_len = get_u64(&r);
     c->data_hash = get_u64(&r);
     if (r.bad) {
-        snprintf(err, errlen, "%s: corrupt checkpoint (bad header fields)", path);
+        rnnc_fail(err, errlen, "%s: corrupt checkpoint (bad header fields)", path);
         goto out;
     }
     rnnc_vocab keep = c->vocab;
@@ -250,7 +250,7 @@ int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen)
     get(&r, c->opt, c->layout.opt_bytes);
     get(&r, c->h, c->spec.batch * c->spec.hidden * c->layout.real_size);
     if (r.bad || r.off != r.len) {
-        snprintf(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
+        rnnc_fail(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
         goto out;
     }
     rc = 0;

@@ -8,6 +8,7 @@
 
 #include "../../gen/gen.h"
 #include "../base/rng.h"
+#include "../base/util.h"
 
 static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
 {
@@ -15,8 +16,8 @@ static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
     const rnnc_spec *s = &m->spec;
     const rnnc_layout *l = &m->layout;
     if (d->abi_version != RNNC_ABI_VERSION || d->descriptor_size != sizeof *d) {
-        snprintf(err, errlen, "%s_descriptor: ABI version %u (size %u), expected %d (size %zu)",
-                 s->name, d->abi_version, d->descriptor_size, RNNC_ABI_VERSION, sizeof *d);
+        rnnc_fail(err, errlen, "%s_descriptor: ABI version %u (size %u), expected %d (size %zu)",
+                  s->name, d->abi_version, d->descriptor_size, RNNC_ABI_VERSION, sizeof *d);
         return -1;
     }
     int ok = d->dtype == (uint32_t)s->dtype && d->onehot == (uint32_t)s->onehot &&
@@ -40,8 +41,8 @@ static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
              d->parts == l->parts && d->stages >= 1 && d->stages <= 16 &&
              d->x_count == l->x_count && d->y_count == l->y_count && d->opt_count == l->opt_count;
     if (!ok) {
-        snprintf(err, errlen, "%s_descriptor: does not match the spec it was generated from (%s)",
-                 s->name, d->spec ? d->spec : "?");
+        rnnc_fail(err, errlen, "%s_descriptor: does not match the spec it was generated from (%s)",
+                  s->name, d->spec ? d->spec : "?");
         return -1;
     }
     return 0;
@@ -50,7 +51,7 @@ static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
 static void *symbol(rnnc_model *m, const char *sym, char *err, size_t errlen)
 {
     void *p = rnnc_jit_symbol(m->jit, sym);
-    if (!p) snprintf(err, errlen, "%s: symbol %s not found in the compiled code", m->spec.name, sym);
+    if (!p) rnnc_fail(err, errlen, "%s: symbol %s not found in the compiled code", m->spec.name, sym);
     return p;
 }
 
@@ -89,7 +90,7 @@ int rnnc_model_load(rnnc_model *m, const rnnc_spec *s, rnnc_backend b, char *err
         ffi_prep_cif(&m->cif_step, FFI_DEFAULT_ABI, 5, &ffi_type_void, m->args) != FFI_OK ||
         ffi_prep_cif(&m->cif_train_step, FFI_DEFAULT_ABI, 8, real, m->args) != FFI_OK ||
         ffi_prep_cif(&m->cif_train_part, FFI_DEFAULT_ABI, 10, real, m->args) != FFI_OK) {
-        snprintf(err, errlen, "libffi: ffi_prep_cif failed");
+        rnnc_fail(err, errlen, "libffi: ffi_prep_cif failed");
         goto fail;
     }
     return 0;
@@ -111,7 +112,7 @@ int rnnc_model_set_threads(rnnc_model *m, int n, char *err, size_t errlen)
 {
     int parts = (int)m->desc->parts;
     if (n < 0) {
-        snprintf(err, errlen, "--threads: %d is negative", n);
+        rnnc_fail(err, errlen, "--threads: %d is negative", n);
         return -1;
     }
     if (n == 0) {
