@@ -26,7 +26,8 @@ MODEL_SRC = runtime/model/model.c runtime/model/pool.c
 FORMATS_SRC = runtime/formats/ckpt.c runtime/formats/safetensors.c runtime/formats/interop.c \
               runtime/formats/data.c
 COMMANDS_SRC = runtime/commands/check.c runtime/commands/sample.c runtime/commands/train.c \
-               runtime/commands/plot.c runtime/commands/diff.c runtime/commands/bench.c \
+               runtime/commands/plot.c runtime/commands/diff.c runtime/commands/problem.c \
+               runtime/commands/dump.c runtime/commands/hand_header.c runtime/commands/bench.c \
                runtime/commands/cli.c
 RT_SRC = $(JIT_SRC) $(MODEL_SRC) $(FORMATS_SRC) $(COMMANDS_SRC)
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(BASE_SRC) $(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o

@@ -21,6 +21,7 @@
 #include "check.h"
 #include "../formats/ckpt.h"
 #include "diff.h"
+#include "dump.h"
 #include "../formats/interop.h"
 #include "../jit/jit.h"
 #include "../model/model.h"
@@ -335,7 +336,7 @@ static int cmd_check(int argc, char **argv)
                "are skipped\n");
     printf("%s\n", r.pass ? "all gradients agree" : "GRADIENT CHECK FAILED");
     if (dump) {
-        if (rnnc_diff_dump(&s, o.backend, o.seed, dump, err, sizeof err) != 0) die(1, "--dump: %s", err);
+        if (rnnc_check_dump(&s, o.backend, o.seed, dump, err, sizeof err) != 0) die(1, "--dump: %s", err);
         printf("wrote %s: the problem of seed %llu, every node and every gradient (row-major, %s)\n",
                dump, (unsigned long long)o.seed, rnnc_dtype_name(s.dtype));
     }

@@ -270,6 +270,11 @@ double rnnc_get(const void *buf, rnnc_dtype dt, size_t i)
     return dt == RNNC_DOUBLE ? ((const double *)buf)[i] : (double)((const float *)buf)[i];
 }
 
+void rnnc_get_range(const void *buf, rnnc_dtype dt, size_t off, size_t n, double *out)
+{
+    for (size_t i = 0; i < n; i++) out[i] = rnnc_get(buf, dt, off + i);
+}
+
 void rnnc_set(void *buf, rnnc_dtype dt, size_t i, double v)
 {
     if (dt == RNNC_DOUBLE) ((double *)buf)[i] = v;

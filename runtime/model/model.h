@@ -101,4 +101,7 @@ void rnnc_init_weights(const rnnc_spec *s, const rnnc_layout *l, void *params, u
 double rnnc_get(const void *buf, rnnc_dtype dt, size_t i);
 void rnnc_set(void *buf, rnnc_dtype dt, size_t i, double v);
 
+/* Elements off .. off+n-1 of a buffer of reals of type dt, as doubles into out[0..n). */
+void rnnc_get_range(const void *buf, rnnc_dtype dt, size_t off, size_t n, double *out);
+
 #endif

@@ -5,7 +5,7 @@
  * For each file (written by rnnc check --dump): read it with rnnc_st_read; take the spec,
  * seed and backend from its metadata (spec, seed, backend; layout must be "row-major"; every
  * tensor must have a description); check that exactly the expected tensors are there with
- * their dtypes and shapes; then recompute, independently of runtime/commands/diff.c:
+ * their dtypes and shapes; then recompute, independently of runtime/commands/dump.c:
  *   - the problem (x, y, h0, U W V b c) from rnnc_check_random_problem with the seed: equal
  *     bit for bit, with the column-major -> row-major transposition done here;
  *   - the nodes (h, p, g_o, grad_h, d, grad_h0), the gradients and the loss with the model
