@@ -104,10 +104,11 @@ enum { RNNC_SPEC_TEXT_KEEP_SET = 1 };
 
 /* Apply the canonical spec text (rnnc_spec_format's "key=value key=value ...", as checkpoints
  * and safetensors metadata store it; cut at 511 bytes) to b, word by word in order, through
- * rnnc_spec_set with where in its messages.  The key skip (none when NULL) is passed over, and
- * with RNNC_SPEC_TEXT_KEEP_SET so is every key b already has.  Returns 0; 1 when a word is not
- * key=value (err untouched: the caller says whose text it was); -1 with rnnc_spec_set's
- * message. */
+ * rnnc_spec_set with where in its messages (where NULL: each key names itself, "hidden: ...").
+ * The key skip (none when NULL) is passed over, and with RNNC_SPEC_TEXT_KEEP_SET so is every
+ * key b already has.  Stops at the first word that fails.  Returns 0; 1 when a word is not
+ * key=value, with "WHERE: 'WORD' is not key=value" in err (a caller may say it its own way);
+ * -1 with rnnc_spec_set's message. */
 int rnnc_spec_set_text(rnnc_spec_builder *b, const char *text, unsigned flags, const char *skip,
                        const char *where, char *err, size_t errlen);
 
