@@ -66,8 +66,12 @@ void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_bu
     /* Records (section 10.2.3): where each column's record ends (none for a quarter), whether
      * step 1 starts it, its length; and the remaining steps r(t) of --end length. */
     for (size_t col = 0; col < s->batch; col++) {
-        double v[3] = {(double)rnnc_rand_below(&st, s->tau + 1), (double)rnnc_rand_below(&st, 2),
-                       s->max_length ? (double)(1 + rnnc_rand_below(&st, s->max_length)) : 0};
+        /* One draw after the other, in this order: in an initializer list the order of the
+         * calls is the compiler's choice (gcc chose differently for check and for --dump). */
+        double v[3];
+        v[0] = (double)rnnc_rand_below(&st, s->tau + 1);
+        v[1] = (double)rnnc_rand_below(&st, 2);
+        v[2] = s->max_length ? (double)(1 + rnnc_rand_below(&st, s->max_length)) : 0;
         if (rnnc_rand_below(&st, 4) == 0) v[0] = 0;
         for (size_t k = 0; k < 3; k++) {
             rnnc_set(a->ws, s->dtype, l->ws_seq + 3 * col + k, v[k]);
