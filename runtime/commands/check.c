@@ -166,6 +166,59 @@ static size_t pick_entries(size_t n, size_t max, uint64_t *st, size_t *idx)
     return k;
 }
 
+/* One run's finite differences: the double-precision model and its buffers (perturbed in
+ * place and restored), the relu activation pattern of the unperturbed run, the gradients of
+ * the model under test, and the step and tolerances (r->eps, rtol, atol). */
+typedef struct fd_run {
+    const rnnc_spec *s;
+    rnnc_model *md;
+    rnnc_buffers *bd;
+    const rnnc_buffers *bm;
+    const unsigned char *base;
+    const rnnc_check_result *r;
+} fd_run;
+
+/* Check entries idx[0..n) of target tg: a central difference of the double-precision loss
+ * against the model's gradient for each (relu entries whose perturbation crosses a kink are
+ * skipped and counted), filling row's checked, skipped, max_abs, max_rel (a NaN difference
+ * sticks) and pass (0 when any entry is outside the tolerance, or every entry was skipped). */
+static void check_entries(const fd_run *f, const check_target *tg, const size_t *idx, size_t n,
+                          rnnc_check_row *row)
+{
+    const rnnc_spec *s = f->s;
+    const rnnc_check_result *r = f->r;
+    rnnc_buffers *bd = f->bd;
+    const double *wsd = bd->ws;
+    double *target = (double *)(tg->in_s0 ? bd->s0 : bd->params) + tg->off_double;
+    int relu = s->act == RNNC_ACT_RELU;
+    row->pass = 1;
+    for (size_t e = 0; e < n; e++) {
+        size_t i = idx[e];
+        double v = target[i];
+        target[i] = v + r->eps;
+        double lp = rnnc_model_forward(f->md, bd->params, bd->x, bd->y, bd->s0, bd->ws);
+        int kink = relu && pattern_changed(s, &f->md->layout, wsd, f->base);
+        target[i] = v - r->eps;
+        double lm = rnnc_model_forward(f->md, bd->params, bd->x, bd->y, bd->s0, bd->ws);
+        kink = kink || (relu && pattern_changed(s, &f->md->layout, wsd, f->base));
+        target[i] = v;
+        if (kink) {
+            row->skipped++;
+            continue;
+        }
+        double num = (lp - lm) / (2 * r->eps);
+        double ana = rnnc_get(tg->in_s0 ? f->bm->ws : f->bm->grads, s->dtype, tg->grad_off + i);
+        double diff = fabs(ana - num), mag = fmax(fabs(ana), fabs(num));
+        row->checked++;
+        if (!(diff <= r->rtol * mag + r->atol)) row->pass = 0; /* NaN fails too */
+        /* A NaN difference sticks (it must show in the row, not be replaced later). */
+        if (!isnan(row->max_abs) && !(diff <= row->max_abs)) row->max_abs = diff;
+        if (!isnan(row->max_rel) && (isnan(diff) || (mag > r->atol && !(diff / mag <= row->max_rel))))
+            row->max_rel = isnan(diff) ? diff : diff / mag;
+    }
+    if (row->checked == 0 && n > 0) row->pass = 0; /* every entry skipped: nothing proven */
+}
+
 int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_result *r,
                    char *err, size_t errlen)
 {
@@ -219,38 +272,12 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
     r->nrows = check_targets(s, &m.layout, &md->layout, tg);
     uint64_t st = o->seed ^ 0x5eed5eed5eedull;
     r->pass = 1;
+    const fd_run f = {s, md, bd, &bm, base, r};
     for (int k = 0; k < r->nrows; k++) {
         rnnc_check_row *row = &r->rows[k];
-        double *target = (double *)(tg[k].in_s0 ? bd->s0 : bd->params) + tg[k].off_double;
         row->tensor = tg[k].name;
         row->count = tg[k].count;
-        size_t n = pick_entries(row->count, max, &st, idx);
-        row->pass = 1;
-        for (size_t e = 0; e < n; e++) {
-            size_t i = idx[e];
-            double v = target[i];
-            target[i] = v + r->eps;
-            double lp = rnnc_model_forward(md, bd->params, bd->x, bd->y, bd->s0, bd->ws);
-            int kink = s->act == RNNC_ACT_RELU && pattern_changed(s, &md->layout, wsd, base);
-            target[i] = v - r->eps;
-            double lm = rnnc_model_forward(md, bd->params, bd->x, bd->y, bd->s0, bd->ws);
-            kink = kink || (s->act == RNNC_ACT_RELU && pattern_changed(s, &md->layout, wsd, base));
-            target[i] = v;
-            if (kink) {
-                row->skipped++;
-                continue;
-            }
-            double num = (lp - lm) / (2 * r->eps);
-            double ana = rnnc_get(tg[k].in_s0 ? bm.ws : bm.grads, s->dtype, tg[k].grad_off + i);
-            double diff = fabs(ana - num), mag = fmax(fabs(ana), fabs(num));
-            row->checked++;
-            if (!(diff <= r->rtol * mag + r->atol)) row->pass = 0; /* NaN fails too */
-            /* A NaN difference sticks (it must show in the row, not be replaced later). */
-            if (!isnan(row->max_abs) && !(diff <= row->max_abs)) row->max_abs = diff;
-            if (!isnan(row->max_rel) && (isnan(diff) || (mag > r->atol && !(diff / mag <= row->max_rel))))
-                row->max_rel = isnan(diff) ? diff : diff / mag;
-        }
-        if (row->checked == 0 && n > 0) row->pass = 0; /* every entry skipped: nothing proven */
+        check_entries(&f, &tg[k], idx, pick_entries(row->count, max, &st, idx), row);
         r->pass = r->pass && row->pass;
     }
     rc = 0;
