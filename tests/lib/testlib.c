@@ -2,11 +2,118 @@
 #define _POSIX_C_SOURCE 200809L
 #include "testlib.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../../runtime/base/rng.h"
+
+/* ---- the reporter ---- */
+
+static const char *suite_name = "test";
+static int n_pass, n_fail;
+
+void tl_suite(const char *suite)
+{
+    suite_name = suite;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+/* Print "WORD SUITE/" and the text of fmt, ap as one line. */
+static void put_result(const char *word, const char *fmt, va_list ap)
+{
+    char text[4096];
+    vsnprintf(text, sizeof text, fmt, ap);
+    tl_one_line(text);
+    printf("%s %s/%s\n", word, suite_name, text);
+}
+
+void tl_ok(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    put_result("ok", fmt, ap);
+    va_end(ap);
+    n_pass++;
+}
+
+void tl_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    put_result("FAIL", fmt, ap);
+    va_end(ap);
+    n_fail++;
+}
+
+int tl_expect(int cond, const char *name, const char *fmt, ...)
+{
+    if (cond) {
+        tl_ok("%s", name);
+        return 1;
+    }
+    char why[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    tl_fail("%s: %s", name, why);
+    return 0;
+}
+
+int tl_passes(void) { return n_pass; }
+int tl_failures(void) { return n_fail; }
+int tl_status(void) { return n_fail ? 1 : 0; }
+
+/* ---- files ---- */
+
+static char work_dir[2048];
+
+const char *tl_workdir(const char *name)
+{
+    const char *base = getenv("TESTS_TMP");
+    if (base && *base) {
+        snprintf(work_dir, sizeof work_dir, "%s/%s", base, name);
+        if (mkdir(work_dir, 0755) != 0 && errno != EEXIST) {
+            tl_fail("setup: cannot create %s: %s", work_dir, strerror(errno));
+            exit(1);
+        }
+    } else {
+        snprintf(work_dir, sizeof work_dir, "/tmp/rnnc-%s.XXXXXX", name);
+        if (!mkdtemp(work_dir)) {
+            tl_fail("setup: cannot create a directory under /tmp: %s", strerror(errno));
+            exit(1);
+        }
+        printf("# files in %s\n", work_dir);
+    }
+    return work_dir;
+}
+
+const char *tl_path(const char *name)
+{
+    static char bufs[16][2304];
+    static int next;
+    char *p = bufs[next++ % 16];
+    snprintf(p, sizeof bufs[0], "%s/%s", work_dir, name);
+    return p;
+}
+
+const char *tl_write(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || (n && fwrite(data, 1, n, f) != n) || fclose(f) != 0) {
+        tl_fail("setup: cannot write %s: %s", path, strerror(errno));
+        exit(1);
+    }
+    return path;
+}
+
+/* ---- model tests ---- */
 
 void tl_pick_dims(tl_case *c)
 {

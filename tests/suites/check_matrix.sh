@@ -3,8 +3,8 @@
 # {1,3} x tau {1,2,9} x backend {tcc,cc}: the generated BPTT against central finite
 # differences in double.  Tolerances are rnnc check's own (printed by it): double
 # 1e-7 relative (+1e-8 absolute), float 1e-3 relative (+1e-5 absolute).
-set -u
-cases=$TESTS_TMP/check-cases
+. "$(dirname "$0")/../lib/suite.sh" check
+cases=$tmp/check-cases
 : >"$cases"
 seed=1
 for backend in tcc cc; do
@@ -42,8 +42,8 @@ run_case() {
 }
 export -f run_case
 # Two at a time: the machine has two cores and the cc cases spend their time in the compiler.
-tr '\n' '\0' <"$cases" | xargs -0 -P 2 -I{} bash -c 'run_case "$1"' _ {} >"$TESTS_TMP/check.out"
-cat "$TESTS_TMP/check.out"
+tr '\n' '\0' <"$cases" | xargs -0 -P 2 -I{} bash -c 'run_case "$1"' _ {} >"$tmp/check.out"
+cat "$tmp/check.out"
 
 # The tiled kernel gives the same bits on both backends (the loss is printed to 17 digits).
 same_loss() {
@@ -58,4 +58,4 @@ rc=0
 same_loss --vocab 7 --hidden 40 --tau 3 --batch 9 --max-entries 1 || rc=1
 same_loss --in 5 --out 3 --hidden 37 --tau 2 --batch 17 --act sigmoid --loss mse --dtype double --max-entries 1 || rc=1
 same_loss --vocab 9 --hidden 33 --tau 3 --batch 18 --max-entries 1 || rc=1
-[ $rc = 0 ] && ! grep -q '^FAIL' "$TESTS_TMP/check.out"
+[ $rc = 0 ] && ! grep -q '^FAIL' "$tmp/check.out"

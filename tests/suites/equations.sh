@@ -2,9 +2,8 @@
 # `rnnc equations` agrees with the generated code: every equation comment in `rnnc gen`
 # output appears in `rnnc equations` output for the same spec, and the reverse; --expand
 # refuses what it cannot print.  (Golden files of both are in tests/golden/.)
-set -u
-t=$TESTS_TMP/equations
-mkdir -p "$t"
+. "$(dirname "$0")/../lib/suite.sh" ""
+t=$tmp
 fail=0
 specs=(
     "--vocab 4 --hidden 3 --tau 1"

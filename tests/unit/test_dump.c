@@ -27,6 +27,7 @@
 #include "../../runtime/jit/jit.h"
 #include "../../runtime/model/model.h"
 #include "../../runtime/formats/safetensors.h"
+#include "../lib/testlib.h"
 #include "../ref/ref.h"
 
 #define FLOOR 1e-3
@@ -313,21 +314,15 @@ out:
 
 int main(int argc, char **argv)
 {
-    int failed = 0;
     if (argc < 2) {
         fprintf(stderr, "usage: test_dump FILE.safetensors...\n");
         return 2;
     }
+    tl_suite("dump");
     for (int i = 1; i < argc; i++) {
         char label[600];
-        if (check_file(argv[i], label, sizeof label) == 0) {
-            printf("ok dump/%s\n", label);
-        } else {
-            for (char *c = why; *c; c++)
-                if (*c == '\n') *c = '|';
-            printf("FAIL dump/%s: %s\n", label, why);
-            failed = 1;
-        }
+        if (check_file(argv[i], label, sizeof label) == 0) tl_ok("%s", label);
+        else tl_fail("%s: %s", label, why);
     }
-    return failed;
+    return tl_status();
 }
