@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "testlib.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -111,6 +112,18 @@ const char *tl_write(const char *path, const void *data, size_t n)
         exit(1);
     }
     return path;
+}
+
+int tl_no_temp_files(void)
+{
+    DIR *d = opendir(work_dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int ok = 1;
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, ".tmp.")) ok = 0;
+    closedir(d);
+    return ok;
 }
 
 /* ---- model tests ---- */

@@ -64,6 +64,10 @@ const char *tl_path(const char *name);
 /* Write data[0..n) to the file path (created or truncated); returns path. */
 const char *tl_write(const char *path, const void *data, size_t n);
 
+/* 1 when no file in tl_workdir's directory has ".tmp." in its name (no temporary of an atomic
+ * write was left behind), 0 when one has or the directory cannot be read. */
+int tl_no_temp_files(void);
+
 /* ---- model tests ---------------------------------------------------------------------- */
 
 /* relu: problems with some |pre-activation| below the kink bound of their dtype are redrawn

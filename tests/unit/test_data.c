@@ -13,7 +13,6 @@
  * Inputs are written under $TESTS_TMP/test_data (or a fresh directory under /tmp).
  * Output: "ok data/NAME" or "FAIL data/NAME: why"; exit status 1 if anything failed. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -455,18 +454,6 @@ static const char *svg_problem(const char *s, size_t n)
     return NULL;
 }
 
-static int no_temp_files(void)
-{
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    struct dirent *e;
-    int ok = 1;
-    while ((e = readdir(d)))
-        if (strstr(e->d_name, ".tmp.")) ok = 0;
-    closedir(d);
-    return ok;
-}
-
 static void plot_error(const char *name, const char *text, size_t n, const char *want_tail)
 {
     char fname[160], sname[160], err[1024], want[2600], tname[200];
@@ -514,7 +501,7 @@ static void test_plot(void)
     /* Overwriting an existing SVG, and no temporary file left behind. */
     rc2 = rnnc_plot_log(lp, s1, err, sizeof err);
     b = rc2 == 0 ? slurp(s1, &n2) : NULL;
-    tl_expect(a && b && n1 == n2 && memcmp(a, b, n1) == 0 && no_temp_files(), "plot/overwrite",
+    tl_expect(a && b && n1 == n2 && memcmp(a, b, n1) == 0 && tl_no_temp_files(), "plot/overwrite",
               "rc %d: %s", rc2, rc2 ? err : "different bytes or a temporary file left");
     struct stat st;
     tl_expect(stat(s1, &st) == 0 && (st.st_mode & 0444) == 0444, "plot/svg-readable", "mode %o",

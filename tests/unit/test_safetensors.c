@@ -18,7 +18,6 @@
  * Files are written under $TESTS_TMP/test_safetensors (or a fresh directory under /tmp).
  * Output: "ok st/NAME" or "FAIL st/NAME: why"; exit status 1 if anything failed. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -167,18 +166,6 @@ static int fill_writer(rnnc_st_writer *w, const size_t *tperm, const size_t *mpe
     return 0;
 }
 
-static int no_temp_files(void)
-{
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    struct dirent *e;
-    int ok = 1;
-    while ((e = readdir(d)))
-        if (strstr(e->d_name, ".tmp.")) ok = 0;
-    closedir(d);
-    return ok;
-}
-
 static void test_round_trip(void)
 {
     for (size_t i = 0; i < 12; i++) {
@@ -283,7 +270,7 @@ static void test_round_trip(void)
               "rc %d (%s), %zu vs %zu bytes or contents differ", rc, rc ? err : "", n1, n2);
     free(b1);
     free(b2);
-    tl_expect(no_temp_files(), "rt/no-temp-left", "a .tmp. file was left in %s", dir);
+    tl_expect(tl_no_temp_files(), "rt/no-temp-left", "a .tmp. file was left in %s", dir);
 
     /* Replacing a metadata value. */
     w = rnnc_st_writer_new();
