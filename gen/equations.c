@@ -150,7 +150,7 @@ static section section_of(rnnc_op op, int k)
     (void)k;
     if (op.kind == RNNC_OP_LOSS_SUM) return SEC_LOSS;
     if (op.kind == RNNC_OP_PARAM_GRADS) return SEC_PARAMS;
-    return rnnc_op_hole(op) == RNNC_HOLE_BACKWARD ? SEC_BACKWARD : SEC_FORWARD;
+    return op.kind >= RNNC_OP_BACKWARD_BEGIN ? SEC_BACKWARD : SEC_FORWARD;
 }
 
 static void emit_eq(rnnc_emit *e, rnnc_eq_format f, const char *eq)
@@ -212,7 +212,7 @@ int rnnc_equations(const rnnc_spec *s, rnnc_eq_format f, char **text, char *err,
         break;
     }
     rnnc_plan plan;
-    if (rnnc_plan_make(s, &plan) != 0) {
+    if (rnnc_plan_make(s, s->tau, &plan) != 0) {
         rnnc_emit_free(&e);
         rnnc_fail(err, errlen, "out of memory");
         return -1;

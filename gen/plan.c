@@ -13,6 +13,7 @@ typedef struct builder {
     size_t count, cap;
     int failed;
     size_t B, H, K, ycol, fbcol;   /* sizes of one step's slices */
+    size_t T;                      /* steps of the segment */
 } builder;
 
 /* Element offsets of step t's slices, relative to the step functions' base pointers (which
@@ -86,16 +87,18 @@ static void forward(builder *b)
     const rnnc_feedback_info *fb = &rnnc_feedbacks[s->fb];
     const int model_fb = rec->has_R && fb->from_model, teacher = rec->has_R && !fb->from_model;
     const rnnc_end_info *end = &rnnc_ends[s->end];
-    const size_t T = s->tau, BH = b->B * b->H;
-    if (end->has_length) ADD(b, RNNC_OP_LENGTH_OUT, 1, "length_out", P("params"), P("h"), P("seq"), P("pn"));
-    ADD(b, RNNC_OP_INPUTS, 1, "inputs", P("params"), P("x"), A("h", BH));
-    if (end->has_length) ADD(b, RNNC_OP_REMAINING_INPUTS, 1, "remaining_inputs", P("params"), P("rem"), A("h", BH));
+    const size_t T = b->T, BH = b->B * b->H;
+    if (end->has_length)
+        ADD(b, RNNC_OP_LENGTH_OUT, 1, "length_out", P("params"), P("h"), P("seq"), P("pn"), P("gn"));
+    ADD(b, RNNC_OP_INPUTS, 1, "inputs", P("params"), P("x"), A("h", BH), I(T));
+    if (end->has_length)
+        ADD(b, RNNC_OP_REMAINING_INPUTS, 1, "remaining_inputs", P("params"), P("rem"), A("h", BH), I(T));
     if (teacher) ADD(b, RNNC_OP_TEACHER_INPUTS, 1, "teacher_inputs", P("params"), P("y"), P("fb0"), A("h", BH));
-    if (teacher && !rec->has_W) ADD(b, RNNC_OP_ACTIVATE_ALL, 1, "activate_all", A("h", BH));
+    if (teacher && !rec->has_W) ADD(b, RNNC_OP_ACTIVATE_ALL, 1, "activate_all", A("h", BH), I(T));
     if (!model_fb) {
         for (size_t t = 1; t <= T && rec->has_W; t++)
             ADD(b, RNNC_OP_HIDDEN, t, "hidden_step", P("params"), A("h", off_h(b, t - 1)), A("h", off_h(b, t)));
-        ADD(b, RNNC_OP_OUTPUTS, 1, "outputs", P("params"), A("h", BH), P("p"));
+        ADD(b, RNNC_OP_OUTPUTS, 1, "outputs", P("params"), A("h", BH), P("p"), I(T));
     }
     for (size_t t = 1; t <= T; t++) {
         if (model_fb) {
@@ -105,20 +108,20 @@ static void forward(builder *b)
             else ADD(b, RNNC_OP_ACTIVATE, t, "activate", A("h", off_h(b, t)));
             ADD(b, RNNC_OP_OUTPUT, t, "output_step", P("params"), A("h", off_h(b, t)), A("p", off_k(b, t)));
         }
-        ADD(b, RNNC_OP_LOSS, t, "step_loss", A("y", off_y(b, t)), A("p", off_k(b, t)), P("seq"), I(t));
+        ADD(b, RNNC_OP_LOSS, t, "step_loss", A("y", off_y(b, t)), A("p", off_k(b, t)), P("seq"), A("t0", t));
         if (model_fb && fb->needs_ctl)
             ADD(b, RNNC_OP_FEEDBACK_OUT, t, "schedule", A("y", off_y(b, t)), A("p", off_k(b, t)),
                 A("ctl", off_ctl(b, t)), A("fb", off_fb(b, t)));
         else if (model_fb) add(b, RNNC_OP_FEEDBACK_OUT, t, NULL, 0, NULL);
     }
-    if (end->has_halt) ADD(b, RNNC_OP_HALT_OUT, 1, "halt", P("params"), A("h", BH), P("seq"), P("q"));
+    if (end->has_halt)
+        ADD(b, RNNC_OP_HALT_OUT, 1, "halt", P("params"), A("h", BH), P("seq"), P("q"), P("t0"), I(T));
     add(b, RNNC_OP_LOSS_SUM, 1, NULL, 0, NULL);
-    ADD(b, RNNC_OP_FINAL_STATE, T, "final_state", A("h", off_h(b, T)), P("s1h"));
+    ADD(b, RNNC_OP_FINAL_STATE, s->tau, "final_state", P("hT"), P("s1h"));
     if (!rec->has_R) return;
     /* fb(tau), from where it is: free running's p(tau), the teacher's y(tau), the choice */
-    rnnc_arg src = fb->differentiable ? A("p", off_k(b, T)) : fb->needs_ctl ? A("fb", off_fb(b, T))
-                                                                             : A("y", off_y(b, T));
-    ADD(b, RNNC_OP_FINAL_FEEDBACK, T, "final_feedback", src, P("s1fb"));
+    rnnc_arg src = fb->differentiable ? P("pT") : fb->needs_ctl ? P("fbT") : P("yT");
+    ADD(b, RNNC_OP_FINAL_FEEDBACK, s->tau, "final_feedback", src, P("s1fb"));
 }
 
 /* The backward sweep of a batch part, t = tau down to 1, and the initial state's gradient. */
@@ -127,14 +130,15 @@ static void backward(builder *b)
     const rnnc_spec *s = b->s;
     const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
     const int free_fb = rec->has_R && rnnc_feedbacks[s->fb].differentiable;
-    const size_t T = s->tau;
+    const size_t T = b->T;
     add(b, RNNC_OP_BACKWARD_BEGIN, 1, NULL, 0, NULL);
     const int halt = rnnc_ends[s->end].has_halt;
     for (size_t t = T; t >= 1; t--)
         ADD(b, RNNC_OP_OUTPUT_GRAD, t, "output_grad", A("p", off_k(b, t)), A("y", off_y(b, t)),
-            A("go", off_k(b, t)), P("seq"), I(t));
-    if (!free_fb) ADD(b, RNNC_OP_OUTPUT_BACK, 1, "output_back", P("VT"), P("go"), P("gh"));
-    if (halt) ADD(b, RNNC_OP_HALT_GRAD, 1, "halt_grad", P("params"), P("q"), P("seq"), P("gq"), P("gh"));
+            A("go", off_k(b, t)), P("seq"), A("t0", t));
+    if (!free_fb) ADD(b, RNNC_OP_OUTPUT_BACK, 1, "output_back", P("VT"), P("go"), P("gh"), I(T));
+    if (halt)
+        ADD(b, RNNC_OP_HALT_GRAD, 1, "halt_grad", P("params"), P("q"), P("seq"), P("gq"), P("gh"), P("t0"), I(T));
     for (size_t t = T; t >= 1 && (rec->has_W || free_fb); t--) {
         if (free_fb && t < T)
             ADD(b, RNNC_OP_FEEDBACK_GRAD, t, "feedback_grad", P("RT"), A("d", off_n(b, t + 1)),
@@ -142,22 +146,24 @@ static void backward(builder *b)
         if (free_fb)
             ADD(b, RNNC_OP_OUTPUT_BACK_STEP, t, "output_back_step", P("VT"), A("go", off_k(b, t)),
                 A("gh", off_n(b, t)), P("params"), A("gq", off_ctl(b, t)));
-        ADD(b, RNNC_OP_HIDDEN_GRAD, t, "hidden_grad", P("WT"),
-            rec->has_W && t < T ? A("d", off_n(b, t + 1)) : NUL, A("h", off_h(b, t)),
+        /* d(t+1) at the segment's last step is the next segment's d(1) (dn: null after tau) */
+        rnnc_arg dnext = !rec->has_W ? NUL : t < T ? A("d", off_n(b, t + 1)) : T < s->tau ? P("dn") : NUL;
+        ADD(b, RNNC_OP_HIDDEN_GRAD, t, "hidden_grad", P("WT"), dnext, A("h", off_h(b, t)),
             A("gh", off_n(b, t)), A("d", off_n(b, t)));
     }
     if (!rec->has_W && !free_fb)
-        ADD(b, RNNC_OP_HIDDEN_GRAD_ALL, 1, "hidden_grad_all", A("h", off_h(b, 1)), P("gh"), P("d"));
+        ADD(b, RNNC_OP_HIDDEN_GRAD_ALL, 1, "hidden_grad_all", A("h", off_h(b, 1)), P("gh"), P("d"), I(T));
     ADD(b, RNNC_OP_STATE_GRAD, 1, "state_grad", P("ws"), P("d"), P("gh0"), P("gfb0"));
     if (rnnc_ends[s->end].has_length)
-        ADD(b, RNNC_OP_LENGTH_GRAD, 1, "length_grad", P("params"), P("pn"), P("seq"), P("gn"), P("gh0"));
+        ADD(b, RNNC_OP_LENGTH_GRAD, 1, "length_grad", P("params"), P("gn"), P("gh0"));
 }
 
-int rnnc_plan_make(const rnnc_spec *s, rnnc_plan *p)
+int rnnc_plan_make(const rnnc_spec *s, size_t steps, rnnc_plan *p)
 {
     builder b;
     memset(&b, 0, sizeof b);
     b.s = s;
+    b.T = steps;
     b.B = s->batch;
     b.H = s->hidden;
     b.K = s->n_out;
@@ -166,7 +172,7 @@ int rnnc_plan_make(const rnnc_spec *s, rnnc_plan *p)
     forward(&b);
     backward(&b);
     ADD(&b, RNNC_OP_PARAM_GRADS, 1, "param_grads", P("grads"), P("go"), P("d"), P("h"), P("x"),
-        P("fb0"), P("fb"), P("idx"), P("ws"), P("part"));
+        P("fb0"), P("fb"), P("idx"), P("ws"), P("part"), P("t0"), I(steps));
     if (b.failed) {
         free(b.ops);
         return -1;
@@ -185,9 +191,16 @@ void rnnc_plan_free(rnnc_plan *p)
 
 rnnc_hole_kind rnnc_op_hole(rnnc_op op)
 {
-    return op.kind == RNNC_OP_PARAM_GRADS ? RNNC_HOLE_PARAM_GRADS
-         : op.kind >= RNNC_OP_BACKWARD_BEGIN ? RNNC_HOLE_BACKWARD
-                                             : RNNC_HOLE_FORWARD;
+    switch (op.kind) {
+    case RNNC_OP_LENGTH_OUT: return RNNC_HOLE_FORWARD_BEGIN;
+    case RNNC_OP_LOSS_SUM:
+    case RNNC_OP_FINAL_STATE:
+    case RNNC_OP_FINAL_FEEDBACK: return RNNC_HOLE_FORWARD_END;
+    case RNNC_OP_STATE_GRAD:
+    case RNNC_OP_LENGTH_GRAD: return RNNC_HOLE_BACKWARD_END;
+    case RNNC_OP_PARAM_GRADS: return RNNC_HOLE_PARAM_GRADS;
+    default: return op.kind >= RNNC_OP_BACKWARD_BEGIN ? RNNC_HOLE_BACKWARD : RNNC_HOLE_FORWARD;
+    }
 }
 
 /* ---- equations ---- */
@@ -212,7 +225,7 @@ static int forward_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, si
     switch (op.kind) {
     case RNNC_OP_LENGTH_OUT:
         if (k != 0) return 0;
-        snprintf(buf, n, "(10.33n) p_n = softmax(len_b + len_w h(0)), L_n = -log p_n(n) at a record's first step");
+        snprintf(buf, n, "(10.33n) p_n = softmax(len_b + len_w h(0)), L_n = -log p_n(n), g_n = p_n - e_n at a record's first step");
         return 1;
     case RNNC_OP_REMAINING_INPUTS:
         if (k != 0) return 0;
@@ -275,8 +288,8 @@ static int forward_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, si
     }
     case RNNC_OP_FINAL_STATE:
         if (k != 0) return 0;
-        snprintf(buf, n, "(s1) s1 = h(%zu)%s: the state the next chunk starts from", T,
-                 rec->has_R ? ", fb(tau)" : "");
+        if (rec->has_R) snprintf(buf, n, "(s1) s1 = h(%zu), fb(%zu): the state the next chunk starts from", T, T);
+        else snprintf(buf, n, "(s1) s1 = h(%zu): the state the next chunk starts from", T);
         return 1;
     case RNNC_OP_FINAL_FEEDBACK:
         if (k != 0) return 0;
@@ -337,7 +350,7 @@ static int backward_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, s
         return 1;
     case RNNC_OP_LENGTH_GRAD:
         if (k != 0) return 0;
-        snprintf(buf, n, "(10.33n) g_n = p_n - e_n, grad_h(0) += len_w^T g_n");
+        snprintf(buf, n, "(10.33n) grad_h(0) += len_w^T g_n");
         return 1;
     case RNNC_OP_FEEDBACK_GRAD:
         if (k != 0) return 0;
@@ -346,7 +359,7 @@ static int backward_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, s
         return 1;
     case RNNC_OP_OUTPUT_BACK_STEP:
         if (k != 0) return 0;
-        snprintf(buf, n, "(10.21f) V^T g_o(%zu), a term of grad_h(%zu)", t, t);
+        snprintf(buf, n, "%s V^T g_o(%zu), a term of grad_h(%zu)", rec->has_W ? "(10.21)" : "(10.21f)", t, t);
         return 1;
     case RNNC_OP_HIDDEN_GRAD:
         return hidden_grad_equation(s, t, k, buf, n);
@@ -398,7 +411,7 @@ static int param_equation(const rnnc_spec *s, int k, char *buf, size_t n)
 int rnnc_plan_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, size_t n)
 {
     if (op.kind == RNNC_OP_PARAM_GRADS) return param_equation(s, k, buf, n);
-    if (rnnc_op_hole(op) == RNNC_HOLE_BACKWARD) return backward_equation(s, op, k, buf, n);
+    if (op.kind >= RNNC_OP_BACKWARD_BEGIN) return backward_equation(s, op, k, buf, n);
     return forward_equation(s, op, k, buf, n);
 }
 

@@ -51,7 +51,7 @@ typedef struct rnnc_arg {
     int literal;
 } rnnc_arg;
 
-#define RNNC_OP_MAX_ARGS 10
+#define RNNC_OP_MAX_ARGS 12
 
 typedef struct rnnc_op {
     rnnc_op_kind kind;
@@ -67,13 +67,19 @@ typedef struct rnnc_plan {
     size_t count;
 } rnnc_plan;
 
-/* The plan of s.  Returns 0, or -1 when out of memory.  Free with rnnc_plan_free. */
-int rnnc_plan_make(const rnnc_spec *s, rnnc_plan *p);
+/* The plan of s for a segment of `steps` steps (s->tau: the whole chunk, as `rnnc equations`
+ * prints it; the layout's seg or seg_last for the generated segment functions, whose step j
+ * is step t0 + j of the chunk), with the chunk's operations before and after the segments.
+ * Returns 0, or -1 when out of memory.  Free with rnnc_plan_free. */
+int rnnc_plan_make(const rnnc_spec *s, size_t steps, rnnc_plan *p);
 void rnnc_plan_free(rnnc_plan *p);
 
-/* Which template hole op belongs to: the forward pass, the backward sweep of a batch part,
- * or the parameter gradients (summed over every part). */
-typedef enum { RNNC_HOLE_FORWARD, RNNC_HOLE_BACKWARD, RNNC_HOLE_PARAM_GRADS } rnnc_hole_kind;
+/* Which template hole op belongs to: the chunk's start, a segment's forward pass, the chunk's
+ * end, a segment's backward sweep, the end of the sweep, or a segment's parameter gradients. */
+typedef enum {
+    RNNC_HOLE_FORWARD_BEGIN, RNNC_HOLE_FORWARD, RNNC_HOLE_FORWARD_END, RNNC_HOLE_BACKWARD,
+    RNNC_HOLE_BACKWARD_END, RNNC_HOLE_PARAM_GRADS
+} rnnc_hole_kind;
 rnnc_hole_kind rnnc_op_hole(rnnc_op op);
 
 /* The equation lines operation op implements (only its kind and t are read), e.g.

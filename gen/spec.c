@@ -14,14 +14,16 @@ enum {
     KEY_VOCAB = 1u << 0, KEY_IN = 1u << 1, KEY_OUT = 1u << 2, KEY_HIDDEN = 1u << 3,
     KEY_TAU = 1u << 4, KEY_BATCH = 1u << 5, KEY_ACT = 1u << 6, KEY_LOSS = 1u << 7,
     KEY_DTYPE = 1u << 8, KEY_NAME = 1u << 9, KEY_FAST = 1u << 10, KEY_REC = 1u << 11,
-    KEY_FB = 1u << 12, KEY_END = 1u << 13, KEY_MAXLEN = 1u << 14
+    KEY_FB = 1u << 12, KEY_END = 1u << 13, KEY_MAXLEN = 1u << 14, KEY_MEMORY = 1u << 15,
+    KEY_SEGMENT = 1u << 16
 };
 
 static const struct { const char *name; unsigned bit; } spec_keys[] = {
     {"vocab", KEY_VOCAB}, {"in", KEY_IN}, {"out", KEY_OUT}, {"hidden", KEY_HIDDEN},
     {"tau", KEY_TAU}, {"batch", KEY_BATCH}, {"act", KEY_ACT}, {"loss", KEY_LOSS},
     {"dtype", KEY_DTYPE}, {"name", KEY_NAME}, {"fast", KEY_FAST}, {"recurrence", KEY_REC},
-    {"feedback", KEY_FB}, {"end", KEY_END}, {"max_length", KEY_MAXLEN},
+    {"feedback", KEY_FB}, {"end", KEY_END}, {"max_length", KEY_MAXLEN}, {"memory", KEY_MEMORY},
+    {"segment", KEY_SEGMENT},
 };
 
 void rnnc_spec_begin(rnnc_spec_builder *b)
@@ -261,7 +263,7 @@ int rnnc_spec_set(rnnc_spec_builder *b, const char *key, const char *value, cons
     if (!bit)
         return rnnc_fail(err, errlen,
                          "%s: unknown key '%s' (expected vocab, in, out, hidden, tau, batch, act, "
-                         "loss, recurrence, feedback, end, max_length, dtype, name or fast)",
+                         "loss, recurrence, feedback, end, max_length, memory, segment, dtype, name or fast)",
                          where, key);
     if (b->set & bit) return rnnc_fail(err, errlen, "%s: '%s' is given twice", where, key);
     int rc = 0, k = 0;
@@ -291,6 +293,15 @@ int rnnc_spec_set(rnnc_spec_builder *b, const char *key, const char *value, cons
         if (rc == 0) s->end = (rnnc_end)k;
         break;
     case KEY_MAXLEN: rc = parse_size(value, RNNC_MAX_LENGTH, &s->max_length, where, err, errlen); break;
+    case KEY_MEMORY:
+        /* full; sqrt: segments of ceil(sqrt(tau)) steps, known at finish; N: segments of N */
+        if (strcmp(value, "full") == 0) s->recompute = 0;
+        else if (strcmp(value, "sqrt") == 0) s->recompute = 1, s->segment = 0;
+        else if (parse_size(value, RNNC_MAX_UNROLL, &s->segment, where, err, errlen) == 0) s->recompute = 1;
+        else rc = rnnc_fail(err, errlen, "%s: expected full, sqrt or a number of steps from 1 to %d, got '%.60s'",
+                            where, RNNC_MAX_UNROLL, value);
+        break;
+    case KEY_SEGMENT: rc = parse_size(value, RNNC_MAX_UNROLL, &s->segment, where, err, errlen); break;
     case KEY_DTYPE:
         if (strcmp(value, "float") == 0) s->dtype = RNNC_FLOAT;
         else if (strcmp(value, "double") == 0) s->dtype = RNNC_DOUBLE;
@@ -380,6 +391,28 @@ int rnnc_spec_read_file(rnnc_spec_builder *b, const char *path, char *err, size_
     return rc;
 }
 
+/* The segments of the generated loop (--memory, --segment): sqrt's length from tau, the
+ * combinations that make sense, the unrolled length within its limit. */
+static int segments_finish(rnnc_spec *s, unsigned set, char *err, size_t errlen)
+{
+    if ((set & KEY_SEGMENT) && (set & KEY_MEMORY) && s->recompute)
+        return rnnc_fail(err, errlen, "--segment: --memory sqrt|N sets the segments already (give one of them)");
+    if (s->recompute && s->segment == 0) {
+        size_t r = 1;
+        while (r * r < s->tau) r++;
+        s->segment = r;
+    }
+    if (s->segment >= s->tau) s->segment = 0; /* one segment: the whole tau written out */
+    if (s->segment && rnnc_recurrences[s->rec].has_R)
+        return rnnc_fail(err, errlen, "--memory: segments need a hidden recurrence (an output "
+                         "recurrence is written out over the whole tau)");
+    if (!s->segment && s->tau > RNNC_MAX_UNROLL)
+        return rnnc_fail(err, errlen, "--tau: %zu steps written out exceed %d; give --memory sqrt "
+                         "(or --segment S) to loop over segments", s->tau, RNNC_MAX_UNROLL);
+    if (!s->segment) s->recompute = 0;
+    return 0;
+}
+
 int rnnc_spec_finish(const rnnc_spec_builder *b, rnnc_spec *out, char *err, size_t errlen)
 {
     rnnc_spec s = b->spec;
@@ -402,9 +435,9 @@ int rnnc_spec_finish(const rnnc_spec_builder *b, rnnc_spec *out, char *err, size
     if (!(set & KEY_HIDDEN)) return rnnc_fail(err, errlen, "--hidden: missing (the hidden size H)");
     if (!(set & KEY_TAU))
         return rnnc_fail(err, errlen, "--tau: missing (the unrolled sequence length)");
-    if ((set & KEY_FB) && !rnnc_recurrences[s.rec].has_R)
+    if ((set & KEY_FB) && !rnnc_recurrences[s.rec].has_R && s.fb != RNNC_FB_TEACHER)
         return rnnc_fail(err, errlen,
-                         "--feedback: only an output recurrence feeds anything back (give "
+                         "--feedback: only an output recurrence feeds its output back (give "
                          "--recurrence output or both, or drop --feedback)");
     if ((set & KEY_MAXLEN) && !rnnc_ends[s.end].has_length)
         return rnnc_fail(err, errlen, "--max-length: only --end length predicts a length (give "
@@ -415,6 +448,7 @@ int rnnc_spec_finish(const rnnc_spec_builder *b, rnnc_spec *out, char *err, size
     if (rnnc_ends[s.end].needs_classes && !s.onehot)
         return rnnc_fail(err, errlen, "--end: an end symbol (eos) needs a vocabulary (--vocab); "
                          "dense models can use --end halt or --end length");
+    if (segments_finish(&s, set, err, errlen) != 0) return -1;
     if (s.loss == RNNC_LOSS_NLL && s.n_out < 2)
         return rnnc_fail(err, errlen,
                          "--loss: nll needs at least 2 output classes, got %zu", s.n_out);
@@ -486,12 +520,20 @@ static int layout_params(const rnnc_spec *s, carver *c, rnnc_layout *l)
 /* The workspace: the nodes of every step, the transposed copies, the states. */
 static int layout_workspace(const rnnc_spec *s, carver *c, rnnc_layout *l)
 {
+    /* Segments: the generated loop runs nseg segments of seg steps, the last of seg_last. */
+    l->seg = s->segment ? s->segment : s->tau;
+    l->nseg = (s->tau + l->seg - 1) / l->seg;
+    l->seg_last = s->tau - (l->nseg - 1) * l->seg;
     size_t H = s->hidden, K = s->n_out, T = s->tau, B = s->batch, nh, nk, nhb, nW, nV, nR, nfb0,
            nfb, nctl;
     const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
     const rnnc_feedback_info *fb = &rnnc_feedbacks[s->fb];
     const int sched = rec->has_R && fb->needs_ctl, scratch = rec->has_R && fb->differentiable;
-    if (!(product(&nh, T + 1, B, H) && product(&nk, T, B, K) && product(&nhb, T, B, H) &&
+    /* recompute keeps one segment's nodes (and h at every segment's start) */
+    const size_t TK = s->recompute ? l->seg : T;
+    size_t nck = 0, ndn = 0;
+    if (s->recompute && !(product(&nck, l->nseg, B, H) && product(&ndn, B, H, 1))) return 0;
+    if (!(product(&nh, TK + 1, B, H) && product(&nk, TK, B, K) && product(&nhb, TK, B, H) &&
           product(&nW, H, rec->has_W ? H : 0, 1) && product(&nV, K, H, 1) &&
           product(&nR, H, rec->has_R ? K : 0, 1) && product(&nfb0, B, rec->has_R ? K : 0, 1) &&
           product(&nfb, sched ? T : scratch ? 1 : 0, B,
@@ -521,9 +563,11 @@ static int layout_workspace(const rnnc_spec *s, carver *c, rnnc_layout *l)
     l->ws_gq = carve(c, end->has_halt ? ntb : 0);
     l->ws_pn = carve(c, nbm);
     l->ws_gn = carve(c, nbm);
+    l->ws_hck = carve(c, nck);
+    l->ws_dn = carve(c, ndn);
     /* Two parts (halves of the batch, one per core) once each half fills a register
      * tile's columns (8); otherwise splitting would only slow the single thread. */
-    l->parts = B % 2 == 0 && B >= 16 ? 2 : 1;
+    l->parts = B % 2 == 0 && B >= 16 && !s->recompute ? 2 : 1;
     l->ws_loss = carve(c, l->parts * (8 / l->real_size));
     l->ws_count = carve(c, 0);
     return c->ok;
@@ -586,8 +630,11 @@ static size_t format_with(const rnnc_spec *s, char *buf, size_t n, const char *p
     if (s->end != RNNC_END_NONE && r < sizeof rec)
         r += (size_t)snprintf(rec + r, sizeof rec - r, " %send%s%s", pre, sep, rnnc_ends[s->end].name);
     if (rnnc_ends[s->end].has_length && r < sizeof rec)
-        snprintf(rec + r, sizeof rec - r, " %s%s%s%zu", pre, *pre ? "max-length" : "max_length", sep,
-                 s->max_length);
+        r += (size_t)snprintf(rec + r, sizeof rec - r, " %s%s%s%zu", pre, *pre ? "max-length" : "max_length",
+                              sep, s->max_length);
+    if (s->segment && r < sizeof rec)
+        snprintf(rec + r, sizeof rec - r, " %s%s%s%zu", pre, s->recompute ? "memory" : "segment", sep,
+                 s->segment);
     int more = snprintf(buf + len, n - (size_t)len,
                         " %shidden%s%zu %stau%s%zu %sbatch%s%zu %sact%s%s %sloss%s%s%s %sdtype%s%s "
                         "%sname%s%s%s",

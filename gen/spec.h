@@ -17,7 +17,8 @@
  * RNNC_MAX_BUFFER_BYTES, so every offset fits comfortably in size_t and in the generated
  * code's index arithmetic. */
 #define RNNC_MAX_DIM 65536
-#define RNNC_MAX_TAU 10000
+#define RNNC_MAX_TAU 1000000      /* steps of a chunk; in segments of at most RNNC_MAX_UNROLL */
+#define RNNC_MAX_UNROLL 10000     /* steps written out: one segment (the whole tau by default) */
 #define RNNC_MAX_BATCH 4096
 #define RNNC_MAX_BUFFER_BYTES ((size_t)1 << 32)
 #define RNNC_MAX_NAME 48
@@ -38,6 +39,10 @@ typedef struct rnnc_spec {
     rnnc_feedback fb;      /* what an output recurrence feeds back (teacher for hidden) */
     rnnc_end end;          /* how a sequence ends (section 10.2.3) */
     size_t max_length;     /* --end length: lengths 1..max_length (else 0) */
+    size_t segment;        /* steps per segment of the generated loop (--memory N, --segment S);
+                              0: the whole tau, written out in one */
+    int recompute;         /* --memory sqrt|N: keep h only at segment starts, recompute each
+                              segment before its backward sweep */
     rnnc_dtype dtype;
     int fast;        /* 1: --fast, plain a*b+c and fast-math; results may differ by backend */
     char name[RNNC_MAX_NAME + 1];
@@ -66,6 +71,8 @@ typedef struct rnnc_layout {
     size_t ws_rem;                  /* --end length: the caller's r(t), tau x B */
     size_t ws_q, ws_gq;             /* --end halt: q(t) and g_q(t), tau x B each */
     size_t ws_pn, ws_gn;            /* --end length: p_n and g_n, B x M each */
+    size_t ws_hck, ws_dn;           /* --memory sqrt|N: h at each segment's start; d(t0+1) */
+    size_t seg, nseg, seg_last;     /* steps per segment, segments, steps of the last one */
     size_t ws_loss, ws_count;                                 /* one double per batch part */
     size_t parts;        /* batch parts of a training step (threads may run them at once) */
     size_t x_count, y_count;                                  /* inputs, targets */

@@ -64,12 +64,12 @@ double sqrt(double);
 #endif
 
 /* Batch parts (see rnn_train_part in the header): part q is columns
- * [q RNN_PART_BATCH, (q+1) RNN_PART_BATCH) of every step.  The products over every step of
- * a part run over RNN_CHUNKS chunks of RNN_CHUNK_COLS contiguous columns, RNN_BATCH columns
- * apart (one chunk of all tau x B columns when there is one part). */
+ * [q RNN_PART_BATCH, (q+1) RNN_PART_BATCH) of every step.  The products over the n steps of a
+ * segment of a part run over RNN_CHUNKS(n) chunks of RNN_CHUNK_COLS(n) contiguous columns,
+ * RNN_BATCH columns apart (one chunk of all n x B columns when there is one part). */
 #define RNN_PART_BATCH (RNN_BATCH / RNN_PARTS)
-#define RNN_CHUNKS (RNN_PARTS == 1 ? 1 : RNN_TAU)
-#define RNN_CHUNK_COLS (RNN_PARTS == 1 ? RNN_TAU * RNN_BATCH : RNN_PART_BATCH)
+#define RNN_CHUNKS(n) (RNN_PARTS == 1 ? 1 : (n))
+#define RNN_CHUNK_COLS(n) (RNN_PARTS == 1 ? (n) * RNN_BATCH : RNN_PART_BATCH)
 #define RNN_X_COL (RNN_ONEHOT ? 1 : RNN_N_IN)   /* inputs per column */
 #define RNN_Y_COL (RNN_LOSS == RNN_LOSS_NLL ? 1 : RNN_N_OUT) /* targets per column */
 /* Values per column of the fb(t) slots at RNN_WS_FB: scheduled sampling keeps a class index
@@ -211,14 +211,16 @@ static void rnn_transpose_weights(const rnn_real *restrict P, rnn_real *restrict
  * order b + U x(t), R fb(t-1), W h(t-1), the order of the inference kernel rnn_hidden_col, so
  * the two give the same bits. ---- */
 
-/* The terms of (10.8) that do not depend on the past, for every step and column of a part:
- * a(t) starts as b + U x(t) (one-hot: b + column x(t) of U) in h(t), h = h(1) of the part. */
-static void rnn_inputs(const rnn_real *restrict P, const rnn_input *restrict x, rnn_real *restrict h)
+/* The terms of (10.8) that do not depend on the past, for the n steps of a segment, every
+ * column of a part: a(t) starts as b + U x(t) (one-hot: b + column x(t) of U) in h(t),
+ * h = h(1) of the segment's part. */
+static void rnn_inputs(const rnn_real *restrict P, const rnn_input *restrict x, rnn_real *restrict h,
+                       size_t n)
 {
     const rnn_real *b = P + RNN_OFF_B;
     size_t ch, k, i;
-    for (ch = 0; ch < RNN_CHUNKS; ch++)
-        for (k = ch * RNN_BATCH; k < ch * RNN_BATCH + RNN_CHUNK_COLS; k++) {
+    for (ch = 0; ch < RNN_CHUNKS(n); ch++)
+        for (k = ch * RNN_BATCH; k < ch * RNN_BATCH + RNN_CHUNK_COLS(n); k++) {
             rnn_real *hk = h + k * RNN_HIDDEN;
 #if RNN_ONEHOT
             const rnn_real *u = P + RNN_OFF_U + (size_t)x[k] * RNN_HIDDEN;
@@ -228,22 +230,22 @@ static void rnn_inputs(const rnn_real *restrict P, const rnn_input *restrict x, 
 #endif
         }
 #if !RNN_ONEHOT
-    for (ch = 0; ch < RNN_CHUNKS; ch++)
+    for (ch = 0; ch < RNN_CHUNKS(n); ch++)
         rnn_gemm_acc(h + ch * RNN_BATCH * RNN_HIDDEN, RNN_HIDDEN, P + RNN_OFF_U, RNN_HIDDEN,
-                     RNN_N_IN, x + ch * RNN_BATCH * RNN_N_IN, RNN_N_IN, RNN_CHUNK_COLS);
+                     RNN_N_IN, x + ch * RNN_BATCH * RNN_N_IN, RNN_N_IN, RNN_CHUNK_COLS(n));
 #endif
 }
 
 #if RNN_HAS_LENGTH
 /* (10.33r) a(t) += rem_u r(t) for every step and column of a part: r(t), the record's
  * remaining steps scaled by 1/RNN_MAX_LENGTH, from the caller (rem = r(1) of the part,
- * RNN_BATCH apart per step).  h = a(1) of the part. */
+ * RNN_BATCH apart per step), for the n steps of a segment.  h = a(1) of the part. */
 static void rnn_remaining_inputs(const rnn_real *restrict P, const rnn_real *restrict rem,
-                                 rnn_real *restrict h)
+                                 rnn_real *restrict h, size_t n)
 {
     const rnn_real *u = P + RNN_OFF_REM_U;
     size_t t, bi, i;
-    for (t = 0; t < RNN_TAU; t++)
+    for (t = 0; t < n; t++)
         for (bi = 0; bi < RNN_PART_BATCH; bi++) {
             rnn_real *hb = h + (t * RNN_BATCH + bi) * RNN_HIDDEN;
             const rnn_real r = rem[t * RNN_BATCH + bi];
@@ -319,12 +321,12 @@ static void rnn_activate(rnn_real *h)
 
 #if RNN_HAS_R && !RNN_MODEL_FB && !RNN_HAS_W
 /* h(t) = f(a(t)) (10.9) for every step and column of a part: nothing is sequential. */
-static void rnn_activate_all(rnn_real *h)
+static void rnn_activate_all(rnn_real *h, size_t n)
 {
     size_t ch, i;
-    for (ch = 0; ch < RNN_CHUNKS; ch++) {
+    for (ch = 0; ch < RNN_CHUNKS(n); ch++) {
         rnn_real *hc = h + ch * RNN_BATCH * RNN_HIDDEN;
-        for (i = 0; i < RNN_CHUNK_COLS * RNN_HIDDEN; i++) hc[i] = RNN_F(hc[i]);
+        for (i = 0; i < RNN_CHUNK_COLS(n) * RNN_HIDDEN; i++) hc[i] = RNN_F(hc[i]);
     }
 }
 #endif
@@ -341,17 +343,19 @@ static void rnn_hidden_step(const rnn_real *restrict P, const rnn_real *h_prev, 
 #endif
 
 #if !RNN_MODEL_FB
-/* The outputs (10.10) of every step and column of a part: o(t) = c + V h(t) into p, from
- * h = h(1) of the part (the outputs are not fed back, so they wait for the sweep's end). */
-static void rnn_outputs(const rnn_real *restrict P, const rnn_real *restrict h, rnn_real *restrict p)
+/* The outputs (10.10) of the n steps of a segment, every column of a part: o(t) = c + V h(t)
+ * into p, from h = h(1) of the part (the outputs are not fed back, so they wait for the
+ * sweep's end). */
+static void rnn_outputs(const rnn_real *restrict P, const rnn_real *restrict h, rnn_real *restrict p,
+                        size_t n)
 {
     const rnn_real *c = P + RNN_OFF_C;
     size_t ch, k, i;
-    for (ch = 0; ch < RNN_CHUNKS; ch++) {
-        for (k = ch * RNN_BATCH; k < ch * RNN_BATCH + RNN_CHUNK_COLS; k++)
+    for (ch = 0; ch < RNN_CHUNKS(n); ch++) {
+        for (k = ch * RNN_BATCH; k < ch * RNN_BATCH + RNN_CHUNK_COLS(n); k++)
             for (i = 0; i < RNN_N_OUT; i++) p[k * RNN_N_OUT + i] = c[i];
         rnn_gemm_acc(p + ch * RNN_BATCH * RNN_N_OUT, RNN_N_OUT, P + RNN_OFF_V, RNN_N_OUT,
-                     RNN_HIDDEN, h + ch * RNN_BATCH * RNN_HIDDEN, RNN_HIDDEN, RNN_CHUNK_COLS);
+                     RNN_HIDDEN, h + ch * RNN_BATCH * RNN_HIDDEN, RNN_HIDDEN, RNN_CHUNK_COLS(n));
     }
 }
 
@@ -467,24 +471,24 @@ static double rnn_softplus(double x)
 #endif
 
 #if RNN_HAS_HALT
-/* (10.33h) The halting unit for every step and column of a part: q(t) = sigmoid(halt_b +
- * halt_w h(t)) into q (RNN_BATCH apart per step), and the sum of its cross-entropy L_q(t)
- * with z(t) = [t = n] over the steps t <= n (10.32m), computed from the logit s as
- * z softplus(-s) + (1 - z) softplus(s).  h = h(1) of the part. */
+/* (10.33h) The halting unit for the n steps t0+1 .. t0+n of a segment, every column of a
+ * part: q(t) = sigmoid(halt_b + halt_w h(t)) into q (RNN_BATCH apart per step), and the sum of
+ * its cross-entropy L_q(t) with z(t) = [t = n] over the steps t <= n (10.32m), computed from
+ * the logit s as z softplus(-s) + (1 - z) softplus(s).  h, q: at the segment's first step. */
 static double rnn_halt(const rnn_real *restrict P, const rnn_real *restrict h,
-                       const rnn_real *restrict seq, rnn_real *restrict q)
+                       const rnn_real *restrict seq, rnn_real *restrict q, size_t t0, size_t n)
 {
     const rnn_real *w = P + RNN_OFF_HALT_W;
     double loss = 0;
     size_t t, bi, i;
-    for (t = 1; t <= RNN_TAU; t++)
+    for (t = 1; t <= n; t++)
         for (bi = 0; bi < RNN_PART_BATCH; bi++) {
             const rnn_real *hb = h + ((t - 1) * RNN_BATCH + bi) * RNN_HIDDEN;
             rnn_real sl = P[RNN_OFF_HALT_B];
             for (i = 0; i < RNN_HIDDEN; i++) sl = RNN_FMA(w[i], hb[i], sl);
             q[(t - 1) * RNN_BATCH + bi] = 1 / (1 + RNN_EXP(-sl));
-            if (!RNN_MASKED(seq, bi, t))
-                loss += RNN_SEQ_END(seq, bi) == t ? rnn_softplus(-(double)sl) : rnn_softplus((double)sl);
+            if (!RNN_MASKED(seq, bi, t0 + t))
+                loss += RNN_SEQ_END(seq, bi) == t0 + t ? rnn_softplus(-(double)sl) : rnn_softplus((double)sl);
         }
     return loss;
 }
@@ -492,10 +496,12 @@ static double rnn_halt(const rnn_real *restrict P, const rnn_real *restrict h,
 
 #if RNN_HAS_LENGTH
 /* (10.33n) The length output of every column of a part, from h(0): p_n = softmax(len_b +
- * len_w h(0)) into pn (RNN_MAX_LENGTH values per column); returns the sum of
- * L_n = -log p_n(n) over the columns whose step 1 starts a record. */
+ * len_w h(0)) into pn (RNN_MAX_LENGTH values per column) and its gradient at the logits
+ * g_n = p_n - e_n into gn (0 for the columns whose step 1 does not start a record); returns
+ * the sum of L_n = -log p_n(n) over the columns whose step 1 starts a record. */
 static double rnn_length_out(const rnn_real *restrict P, const rnn_real *restrict h0,
-                             const rnn_real *restrict seq, rnn_real *restrict pn)
+                             const rnn_real *restrict seq, rnn_real *restrict pn,
+                             rnn_real *restrict gn)
 {
     double loss = 0;
     size_t bi, m;
@@ -504,15 +510,20 @@ static double rnn_length_out(const rnn_real *restrict P, const rnn_real *restric
     rnn_gemm_acc(pn, RNN_MAX_LENGTH, P + RNN_OFF_LEN_W, RNN_MAX_LENGTH, RNN_HIDDEN, h0, RNN_HIDDEN,
                  RNN_PART_BATCH);
     for (bi = 0; bi < RNN_PART_BATCH; bi++) {
-        rnn_real *o = pn + bi * RNN_MAX_LENGTH, mx = o[0], sum = 0;
+        rnn_real *o = pn + bi * RNN_MAX_LENGTH, *g = gn + bi * RNN_MAX_LENGTH, mx = o[0], sum = 0;
+        const int first = RNN_SEQ_FIRST(seq, bi);
         for (m = 1; m < RNN_MAX_LENGTH; m++) mx = o[m] > mx ? o[m] : mx;
-        if (RNN_SEQ_FIRST(seq, bi)) loss += (double)mx - (double)o[RNN_SEQ_LENGTH(seq, bi) - 1];
+        if (first) loss += (double)mx - (double)o[RNN_SEQ_LENGTH(seq, bi) - 1];
         for (m = 0; m < RNN_MAX_LENGTH; m++) {
             o[m] = RNN_EXP(o[m] - mx);
             sum += o[m];
         }
-        if (RNN_SEQ_FIRST(seq, bi)) loss += (double)RNN_LOG(sum);
-        for (m = 0; m < RNN_MAX_LENGTH; m++) o[m] /= sum;
+        if (first) loss += (double)RNN_LOG(sum);
+        for (m = 0; m < RNN_MAX_LENGTH; m++) {
+            o[m] /= sum;
+            g[m] = first ? o[m] : 0;
+        }
+        if (first) g[RNN_SEQ_LENGTH(seq, bi) - 1] -= 1;
     }
     return loss;
 }
@@ -528,17 +539,16 @@ static void rnn_output_grad(const rnn_real *restrict p, const rnn_target *restri
     for (size_t bi = 0; bi < RNN_PART_BATCH; bi++) {
         const rnn_real *pb = p + bi * RNN_N_OUT;
         rnn_real *gb = go + bi * RNN_N_OUT;
+        /* 0 after the column's record has ended: a multiplier, not a branch (gcc 12's
+         * AVX-512 vectorizer got the branch wrong) */
+        const rnn_real keep = RNN_MASKED(seq, bi, t) ? 0 : 1;
         size_t i;
-        if (RNN_MASKED(seq, bi, t)) {
-            for (i = 0; i < RNN_N_OUT; i++) gb[i] = 0;
-            continue;
-        }
 #if RNN_LOSS == RNN_LOSS_NLL
-        for (i = 0; i < RNN_N_OUT; i++) gb[i] = pb[i];
-        gb[y[bi]] -= 1;
+        for (i = 0; i < RNN_N_OUT; i++) gb[i] = keep * pb[i];
+        gb[y[bi]] -= keep;
 #else
         const rnn_target *yb = y + bi * RNN_N_OUT;
-        for (i = 0; i < RNN_N_OUT; i++) gb[i] = pb[i] - yb[i];
+        for (i = 0; i < RNN_N_OUT; i++) gb[i] = keep * (pb[i] - yb[i]);
 #endif
     }
 }
@@ -591,17 +601,17 @@ static void rnn_output_back_step(const rnn_real *restrict VT, const rnn_real *re
 #endif
 }
 #else
-/* The V^T g_o(t) term of (10.19)/(10.21) for every step and column of a part:
- * gh(t) = V^T g_o(t).  VT: the copy made by rnn_transpose_weights. */
+/* The V^T g_o(t) term of (10.19)/(10.21) for the n steps of a segment, every column of a
+ * part: gh(t) = V^T g_o(t).  VT: the copy made by rnn_transpose_weights. */
 static void rnn_output_back(const rnn_real *restrict VT, const rnn_real *restrict go,
-                            rnn_real *restrict gh)
+                            rnn_real *restrict gh, size_t n)
 {
     size_t ch, i;
-    for (ch = 0; ch < RNN_CHUNKS; ch++) {
+    for (ch = 0; ch < RNN_CHUNKS(n); ch++) {
         rnn_real *g = gh + ch * RNN_BATCH * RNN_HIDDEN;
-        for (i = 0; i < RNN_CHUNK_COLS * RNN_HIDDEN; i++) g[i] = 0;
+        for (i = 0; i < RNN_CHUNK_COLS(n) * RNN_HIDDEN; i++) g[i] = 0;
         rnn_gemm_acc(g, RNN_HIDDEN, VT, RNN_HIDDEN, RNN_N_OUT, go + ch * RNN_BATCH * RNN_N_OUT,
-                     RNN_N_OUT, RNN_CHUNK_COLS);
+                     RNN_N_OUT, RNN_CHUNK_COLS(n));
     }
 }
 #endif
@@ -626,12 +636,12 @@ static void rnn_hidden_grad(const rnn_real *restrict WT, const rnn_real *restric
 /* (10.21o) for every step and column of a part: d(t) = f'(a(t)) (.) V^T g_o(t), as nothing of
  * step t+1 depends on h(t).  h = h(1), gh = grad_h(1), d = d(1) of the part. */
 static void rnn_hidden_grad_all(const rnn_real *restrict h, const rnn_real *restrict gh,
-                                rnn_real *restrict d)
+                                rnn_real *restrict d, size_t n)
 {
     size_t ch, i;
-    for (ch = 0; ch < RNN_CHUNKS; ch++) {
+    for (ch = 0; ch < RNN_CHUNKS(n); ch++) {
         const size_t o = ch * RNN_BATCH * RNN_HIDDEN;
-        for (i = 0; i < RNN_CHUNK_COLS * RNN_HIDDEN; i++) d[o + i] = RNN_DF(h[o + i]) * gh[o + i];
+        for (i = 0; i < RNN_CHUNK_COLS(n) * RNN_HIDDEN; i++) d[o + i] = RNN_DF(h[o + i]) * gh[o + i];
     }
 }
 #endif
@@ -657,18 +667,20 @@ static void rnn_state_grad(const rnn_real *restrict ws, const rnn_real *restrict
 }
 
 #if RNN_HAS_HALT
-/* (10.33h) g_q(t) = q(t) - z(t) (0 after the end, 10.32m) for every step and column of a part,
- * into gq; without free running also grad_h(t) += halt_w^T g_q(t) into gh (which holds
- * V^T g_o(t) already); free running adds it in rnn_output_back_step. */
+/* (10.33h) g_q(t) = q(t) - z(t) (0 after the end, 10.32m) for the n steps t0+1 .. t0+n of a
+ * segment, every column of a part, into gq; without free running also grad_h(t) +=
+ * halt_w^T g_q(t) into gh (which holds V^T g_o(t) already); free running adds it in
+ * rnn_output_back_step. */
 static void rnn_halt_grad(const rnn_real *restrict P, const rnn_real *restrict q,
-                          const rnn_real *restrict seq, rnn_real *restrict gq, rnn_real *restrict gh)
+                          const rnn_real *restrict seq, rnn_real *restrict gq, rnn_real *restrict gh,
+                          size_t t0, size_t n)
 {
     const rnn_real *w = P + RNN_OFF_HALT_W;
     size_t t, bi, i;
-    for (t = 1; t <= RNN_TAU; t++)
+    for (t = 1; t <= n; t++)
         for (bi = 0; bi < RNN_PART_BATCH; bi++) {
             const size_t k = (t - 1) * RNN_BATCH + bi;
-            const rnn_real g = RNN_MASKED(seq, bi, t) ? 0 : q[k] - (RNN_SEQ_END(seq, bi) == t ? 1 : 0);
+            const rnn_real g = RNN_MASKED(seq, bi, t0 + t) ? 0 : q[k] - (RNN_SEQ_END(seq, bi) == t0 + t ? 1 : 0);
             rnn_real *ghb = gh + k * RNN_HIDDEN;
             gq[k] = g;
             for (i = 0; i < RNN_HIDDEN && !RNN_DIFF_FB; i++) ghb[i] = RNN_FMA(w[i], g, ghb[i]);
@@ -677,19 +689,15 @@ static void rnn_halt_grad(const rnn_real *restrict P, const rnn_real *restrict q
 #endif
 
 #if RNN_HAS_LENGTH
-/* (10.33n) g_n = p_n - e_n for the columns of a part whose step 1 starts a record (else 0),
- * into gn, and grad_h(0) += len_w^T g_n into gh0 (after rnn_state_grad). */
-static void rnn_length_grad(const rnn_real *restrict P, const rnn_real *restrict pn,
-                            const rnn_real *restrict seq, rnn_real *restrict gn,
+/* (10.33n) grad_h(0) += len_w^T g_n for the columns of a part, into gh0 (after rnn_state_grad;
+ * g_n from rnn_length_out). */
+static void rnn_length_grad(const rnn_real *restrict P, const rnn_real *restrict gn,
                             rnn_real *restrict gh0)
 {
     const rnn_real *lw = P + RNN_OFF_LEN_W;
     size_t bi, m, j;
     for (bi = 0; bi < RNN_PART_BATCH; bi++) {
-        rnn_real *g = gn + bi * RNN_MAX_LENGTH;
-        const int first = RNN_SEQ_FIRST(seq, bi);
-        for (m = 0; m < RNN_MAX_LENGTH; m++) g[m] = first ? pn[bi * RNN_MAX_LENGTH + m] : 0;
-        if (first) g[RNN_SEQ_LENGTH(seq, bi) - 1] -= 1;
+        const rnn_real *g = gn + bi * RNN_MAX_LENGTH;
         for (j = 0; j < RNN_HIDDEN; j++) {
             rnn_real acc = gh0[bi * RNN_HIDDEN + j];
             for (m = 0; m < RNN_MAX_LENGTH; m++) acc = RNN_FMA(lw[j * RNN_MAX_LENGTH + m], g[m], acc);
@@ -744,16 +752,18 @@ RNN_INLINE void rnn_grad_R(rnn_real *restrict gR, const rnn_real *restrict d,
  * rows [c0, c1) of grad_c (and columns of dense grad_R), columns [u0, u1) of dense grad_U.
  * Those elements of G must be zero.  grad_c = sum g_o(t), grad_b = sum d(t),
  * grad_V = sum g_o(t) h(t)^T, grad_W = sum d(t) h(t-1)^T, grad_U = sum d(t) x(t)^T,
- * grad_R = sum d(t) fb(t-1)^T.  h = h(0); fb0, fb, idx: the feedback (rnn_grad_R). */
+ * grad_R = sum d(t) fb(t-1)^T, over the given steps of a segment (every step with an output
+ * recurrence: one segment).  h = h(0) of the segment; fb0, fb, idx: the feedback
+ * (rnn_grad_R). */
 RNN_INLINE void rnn_param_grads_share(rnn_real *restrict G, const rnn_real *restrict go,
                                       const rnn_real *restrict d, const rnn_real *restrict h,
                                       const rnn_input *restrict x, const rnn_real *fb0,
-                                      const rnn_real *fb, const int32_t *idx, size_t j0,
-                                      size_t j1, size_t i0, size_t i1, size_t c0, size_t c1,
-                                      size_t u0, size_t u1)
+                                      const rnn_real *fb, const int32_t *idx, size_t steps,
+                                      size_t j0, size_t j1, size_t i0, size_t i1, size_t c0,
+                                      size_t c1, size_t u0, size_t u1)
 {
     rnn_real *gU = G + RNN_OFF_U, *gb = G + RNN_OFF_B, *gc = G + RNN_OFF_C;
-    const size_t n = RNN_TAU * RNN_BATCH;
+    const size_t n = steps * RNN_BATCH;
     size_t k, i;
     for (k = 0; k < n; k++) {
         const rnn_real *gok = go + k * RNN_N_OUT, *dk = d + k * RNN_HIDDEN;
@@ -790,19 +800,21 @@ RNN_INLINE void rnn_param_grads_share(rnn_real *restrict G, const rnn_real *rest
 #if RNN_HAS_HALT || RNN_HAS_LENGTH
 /* The end outputs' gradients (section 10.2.3) for part's share of their elements (columns
  * [j0, j1) of H, rows [m0, m1) of len_b; halt_b in the part whose share of H ends at H),
- * each summed over the steps and columns k = (t-1) B + b in order:
+ * each summed over the steps and columns k = (t-1) B + b of the segment starting after step t0
+ * in order (the length output's with the first segment):
  * (10.33h) grad_halt_w = sum g_q(t) h(t)^T, grad_halt_b = sum g_q(t);
  * (10.33n) grad_len_w = sum_b g_n h(0)^T, grad_len_b = sum_b g_n;
  * (10.33r) grad_rem_u = sum d(t) r(t).  h = h(0) of the whole workspace. */
 static void rnn_end_grads(rnn_real *restrict G, const rnn_real *restrict d,
-                          const rnn_real *restrict h, const rnn_real *restrict ws, size_t part)
+                          const rnn_real *restrict h, const rnn_real *restrict ws, size_t part,
+                          size_t t0, size_t steps)
 {
     const size_t j0 = RNN_SHARE_BEGIN(RNN_HIDDEN, part), j1 = RNN_SHARE_BEGIN(RNN_HIDDEN, part + 1);
-    const size_t n = RNN_TAU * RNN_BATCH;
+    const size_t n = steps * RNN_BATCH;
     size_t k, i;
     (void)d;
 #if RNN_HAS_HALT
-    const rnn_real *gq = ws + RNN_WS_GQ;
+    const rnn_real *gq = ws + RNN_WS_GQ + t0 * RNN_BATCH;
     for (k = 0; k < n; k++) {
         const rnn_real *hk = h + (RNN_BATCH + k) * RNN_HIDDEN;
         for (i = j0; i < j1; i++) G[RNN_OFF_HALT_W + i] = RNN_FMA(gq[k], hk[i], G[RNN_OFF_HALT_W + i]);
@@ -810,10 +822,10 @@ static void rnn_end_grads(rnn_real *restrict G, const rnn_real *restrict d,
     }
 #endif
 #if RNN_HAS_LENGTH
-    const rnn_real *gn = ws + RNN_WS_GN, *rem = ws + RNN_WS_REM;
+    const rnn_real *gn = ws + RNN_WS_GN, *rem = ws + RNN_WS_REM + t0 * RNN_BATCH;
     const size_t m0 = RNN_SHARE_BEGIN(RNN_MAX_LENGTH, part), m1 = RNN_SHARE_BEGIN(RNN_MAX_LENGTH, part + 1);
     size_t m;
-    for (k = 0; k < RNN_BATCH; k++) {
+    for (k = 0; k < RNN_BATCH && t0 == 0; k++) { /* the length output: once, with the first segment */
         const rnn_real *g = gn + k * RNN_MAX_LENGTH, *h0 = h + k * RNN_HIDDEN;
         for (i = j0; i < j1; i++)
             for (m = 0; m < RNN_MAX_LENGTH; m++)
@@ -833,24 +845,26 @@ static void rnn_end_grads(rnn_real *restrict G, const rnn_real *restrict d,
 static void rnn_param_grads(rnn_real *restrict G, const rnn_real *restrict go,
                             const rnn_real *restrict d, const rnn_real *restrict h,
                             const rnn_input *restrict x, const rnn_real *fb0, const rnn_real *fb,
-                            const int32_t *idx, const rnn_real *restrict ws, size_t part)
+                            const int32_t *idx, const rnn_real *restrict ws, size_t part,
+                            size_t t0, size_t steps)
 {
 #if RNN_HAS_HALT || RNN_HAS_LENGTH
-    rnn_end_grads(G, d, h, ws, part);
+    rnn_end_grads(G, d, h, ws, part, t0, steps);
 #else
     (void)ws;
+    (void)t0;
 #endif
     /* Constant ranges in each call, so every product is specialised. */
 #if RNN_PARTS == 2
     if (part) {
-        rnn_param_grads_share(G, go, d, h, x, fb0, fb, idx, RNN_SHARE(RNN_HIDDEN, 1),
+        rnn_param_grads_share(G, go, d, h, x, fb0, fb, idx, steps, RNN_SHARE(RNN_HIDDEN, 1),
                               RNN_SHARE(RNN_HIDDEN, 1), RNN_SHARE(RNN_N_OUT, 1),
                               RNN_SHARE(RNN_N_IN, 1));
         return;
     }
 #endif
     (void)part;
-    rnn_param_grads_share(G, go, d, h, x, fb0, fb, idx, RNN_SHARE(RNN_HIDDEN, 0),
+    rnn_param_grads_share(G, go, d, h, x, fb0, fb, idx, steps, RNN_SHARE(RNN_HIDDEN, 0),
                           RNN_SHARE(RNN_HIDDEN, 0), RNN_SHARE(RNN_N_OUT, 0), RNN_SHARE(RNN_N_IN, 0));
 }
 
@@ -858,92 +872,184 @@ static void rnn_param_grads(rnn_real *restrict G, const rnn_real *restrict go,
 #include "rnn_update.c"
 /*@ end @*/
 
-/* ---- The unrolled graph: one block per time step, each citing its equations.  Each
- * function below runs one batch part (see rnn_train_part in the header); pointers are moved
- * to the part's first column, and the constants step over whole steps of RNN_BATCH
- * columns.  The names the step holes use are the pointers declared here (gen/plan.c's table
- * of operands). ---- */
+/* ---- The unrolled graph: one block per time step, each citing its equations.  The steps
+ * are written out in segment functions (templates/rnn_segment.c), one block per step: the
+ * whole tau in one segment by default, or RNN_NSEG segments of RNN_SEG steps (the last of
+ * RNN_SEG_LAST) that the part functions below loop over (--memory, --segment).  Each part
+ * function runs one batch part (see rnn_train_part in the header); pointers are moved to the
+ * part's first column, and the segment's constants step over whole steps of RNN_BATCH
+ * columns.  The names the step holes use are the pointers declared in the segment
+ * functions (gen/plan.c's table of operands). ---- */
+
+/*@ SEGMENTS @*/
+/* stub (the generator writes the segment functions of templates/rnn_segment.c here): one
+ * segment of RNN_TAU steps, using the kernels, so this file compiles on its own */
+static double rnn_forward_last(const rnn_real *params, const rnn_input *x, const rnn_target *y,
+                               rnn_real *h, rnn_real *p, const rnn_real *fb0, rnn_real *fb,
+                               const rnn_real *ctl, const rnn_real *seq, const rnn_real *rem,
+                               rnn_real *q, size_t t0)
+{
+    double loss = 0;
+    rnn_inputs(params, x, h + RNN_BATCH * RNN_HIDDEN, RNN_TAU);
+    rnn_hidden_step(params, h, h + RNN_BATCH * RNN_HIDDEN);
+    rnn_outputs(params, h + RNN_BATCH * RNN_HIDDEN, p, RNN_TAU);
+    loss += rnn_step_loss(y, p, seq, t0 + 1);
+    (void)fb0, (void)fb, (void)ctl, (void)rem, (void)q;
+    return loss;
+}
+static void rnn_backward_last(const rnn_real *params, const rnn_target *y, const rnn_real *h,
+                              const rnn_real *p, rnn_real *go, rnn_real *gh, rnn_real *d,
+                              const rnn_real *dn, rnn_real *r, const rnn_real *WT,
+                              const rnn_real *VT, const rnn_real *RT, const rnn_real *seq,
+                              const rnn_real *q, rnn_real *gq, size_t t0)
+{
+    rnn_output_grad(p, y, go, seq, t0 + 1);
+    rnn_output_back(VT, go, gh, RNN_TAU);
+    rnn_hidden_grad(WT, dn, h + RNN_BATCH * RNN_HIDDEN, gh, d);
+    (void)params, (void)r, (void)RT, (void)q, (void)gq;
+}
+static void rnn_grads_last(rnn_real *grads, const rnn_real *go, const rnn_real *d, const rnn_real *h,
+                           const rnn_input *x, const rnn_real *fb0, const rnn_real *fb,
+                           const int32_t *idx, const rnn_real *ws, size_t part, size_t t0)
+{
+    rnn_param_grads(grads, go, d, h, x, fb0, fb, idx, ws, part, t0, RNN_TAU);
+}
+/*@ end @*/
+
+/* The node buffers of a part and the segment starting after step t0: in the whole
+ * workspace, or (recompute) in the one segment's buffers. */
+typedef struct {
+    rnn_real *h, *p, *go, *gh, *d;
+} rnn_nodes;
+
+static rnn_nodes rnn_nodes_at(rnn_real *ws, size_t col, size_t t0)
+{
+    rnn_nodes n;
+    const size_t s = RNN_RECOMPUTE ? 0 : t0 * RNN_BATCH;  /* columns before the segment */
+    n.h = ws + RNN_WS_H + (s + col) * RNN_HIDDEN;
+    n.p = ws + RNN_WS_P + (s + col) * RNN_N_OUT;
+    n.go = ws + RNN_WS_GO + (s + col) * RNN_N_OUT;
+    n.gh = ws + RNN_WS_GH + (s + col) * RNN_HIDDEN;
+    n.d = ws + RNN_WS_D + (s + col) * RNN_HIDDEN;
+    return n;
+}
+
+/* The forward pass of segment seg (steps t0+1 .. t0+n) of a part; its h(0) is in place. */
+static double rnn_forward_segment(const rnn_real *params, const rnn_input *x, const rnn_target *y,
+                                  rnn_real *ws, size_t part, size_t seg)
+{
+    const size_t col = part * RNN_PART_BATCH, t0 = seg * RNN_SEG;
+    const rnn_nodes n = rnn_nodes_at(ws, col, t0);
+    const rnn_input *xs = x + (t0 * RNN_BATCH + col) * RNN_X_COL;
+    const rnn_target *ys = y + (t0 * RNN_BATCH + col) * RNN_Y_COL;
+    rnn_real *fb0 = ws + RNN_WS_FB0 + col * RNN_N_OUT;
+    rnn_real *fb = ws + RNN_WS_FB + col * RNN_FB_COL;
+    const rnn_real *ctl = ws + RNN_WS_CTL + col, *seq = ws + RNN_WS_SEQ + 3 * col;
+    const rnn_real *rem = ws + RNN_WS_REM + t0 * RNN_BATCH + col;
+    rnn_real *q = ws + RNN_WS_Q + t0 * RNN_BATCH + col;
+    if (seg + 1 == RNN_NSEG) return rnn_forward_last(params, xs, ys, n.h, n.p, fb0, fb, ctl, seq, rem, q, t0);
+#if RNN_NSEG > 1
+    return rnn_forward_seg(params, xs, ys, n.h, n.p, fb0, fb, ctl, seq, rem, q, t0);
+#else
+    return 0;
+#endif
+}
 
 static double rnn_forward_part(const rnn_real *params, const rnn_input *x, const rnn_target *y,
                                const rnn_real *s0, rnn_real *ws, size_t part)
 {
     const size_t col = part * RNN_PART_BATCH; /* the part's first column */
+    const rnn_real *seq = ws + RNN_WS_SEQ + 3 * col;     /* the records' ends */
     rnn_real *h = ws + RNN_WS_H + col * RNN_HIDDEN;       /* h(0) */
-    rnn_real *p = ws + RNN_WS_P + col * RNN_N_OUT;        /* p(1) */
     rnn_real *fb0 = ws + RNN_WS_FB0 + col * RNN_N_OUT;    /* fb(0) */
-    rnn_real *fb = ws + RNN_WS_FB + col * RNN_FB_COL;     /* the fb(1) slots */
-    const rnn_real *ctl = ws + RNN_WS_CTL + col;          /* the draws of step 1 */
+    rnn_real *pn = ws + RNN_WS_PN + col * RNN_MAX_LENGTH; /* --end length: p_n, g_n */
+    rnn_real *gn = ws + RNN_WS_GN + col * RNN_MAX_LENGTH;
     rnn_real *s1h = ws + RNN_WS_S1 + col * RNN_HIDDEN;    /* the final state */
     rnn_real *s1fb = ws + RNN_WS_S1 + RNN_S0_FB + col * RNN_N_OUT;
-    const rnn_real *seq = ws + RNN_WS_SEQ + 3 * col;     /* the records' ends */
-    const rnn_real *rem = ws + RNN_WS_REM + col;         /* --end length: r(1) */
-    rnn_real *q = ws + RNN_WS_Q + col;                   /* --end halt: q(1) */
-    rnn_real *pn = ws + RNN_WS_PN + col * RNN_MAX_LENGTH; /* --end length: p_n */
     double loss = 0;
-    size_t i;
-    x += col * RNN_X_COL;
-    y += col * RNN_Y_COL;
+    size_t i, seg;
     for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) h[i] = s0[col * RNN_HIDDEN + i];
 #if RNN_HAS_R
     for (i = 0; i < RNN_PART_BATCH * RNN_N_OUT; i++) fb0[i] = s0[RNN_S0_FB + col * RNN_N_OUT + i];
 #endif
-    /*@ FORWARD_STEPS @*/
-    rnn_inputs(params, x, h + RNN_BATCH * RNN_HIDDEN);
-    rnn_hidden_step(params, h, h + RNN_BATCH * RNN_HIDDEN);
-    rnn_outputs(params, h + RNN_BATCH * RNN_HIDDEN, p);
-    loss += rnn_step_loss(y, p, seq, 1);
-    rnn_final_state(h + RNN_BATCH * RNN_HIDDEN, s1h);
+    /*@ FORWARD_BEGIN @*/
     /*@ end @*/
+    for (seg = 0; seg < RNN_NSEG; seg++) {
+#if RNN_RECOMPUTE
+        /* keep the segment's h(0), then run it in the segment buffer from there */
+        rnn_real *ck = ws + RNN_WS_HCK + (seg * RNN_BATCH + col) * RNN_HIDDEN;
+        if (seg > 0)
+            for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) h[i] = h[RNN_SEG * RNN_BATCH * RNN_HIDDEN + i];
+        for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) ck[i] = h[i];
+#endif
+        loss += rnn_forward_segment(params, x, y, ws, part, seg);
+    }
+    {
+        /* the last step's slices, for the final state */
+        const size_t tl = RNN_TAU - RNN_SEG_LAST; /* steps before the last segment */
+        const rnn_nodes n = rnn_nodes_at(ws, col, tl);
+        const rnn_real *hT = n.h + RNN_SEG_LAST * RNN_BATCH * RNN_HIDDEN;
+        const rnn_real *pT = n.p + (RNN_SEG_LAST - 1) * RNN_BATCH * RNN_N_OUT;
+        const rnn_target *yT = y + ((RNN_TAU - 1) * RNN_BATCH + col) * RNN_Y_COL;
+        const rnn_real *fbT = ws + RNN_WS_FB + ((RNN_TAU - 1) * RNN_BATCH + col) * RNN_FB_COL;
+        /*@ FORWARD_END @*/
+        rnn_final_state(hT, s1h);
+        /*@ end @*/
+        (void)pT;
+        (void)yT;
+        (void)fbT;
+    }
+    (void)seq;
     (void)fb0;
-    (void)fb;
-    (void)ctl;
-    (void)s1fb;
-    (void)rem;
-    (void)q;
     (void)pn;
+    (void)gn;
+    (void)s1fb;
     return loss;
 }
 
-static void rnn_backward_part(const rnn_real *params, const rnn_target *y, rnn_real *ws, size_t part)
+/* The backward sweep of segment seg of a part, from d(t0+n+1) in dn (null after the last
+ * step); with recompute, the segment's forward pass is run again first, from its h(0). */
+static void rnn_backward_segment(const rnn_real *params, const rnn_input *x, const rnn_target *y,
+                                 rnn_real *ws, size_t part, size_t seg, const rnn_real *dn)
 {
-    const size_t col = part * RNN_PART_BATCH;
-    const rnn_real *h = ws + RNN_WS_H + col * RNN_HIDDEN;
-    const rnn_real *p = ws + RNN_WS_P + col * RNN_N_OUT;
-    rnn_real *go = ws + RNN_WS_GO + col * RNN_N_OUT;
-    rnn_real *gh = ws + RNN_WS_GH + col * RNN_HIDDEN;
-    rnn_real *d = ws + RNN_WS_D + col * RNN_HIDDEN;
-    rnn_real *gh0 = ws + RNN_WS_GS0 + col * RNN_HIDDEN;
-    rnn_real *gfb0 = ws + RNN_WS_GS0 + RNN_S0_FB + col * RNN_N_OUT;
+    const size_t col = part * RNN_PART_BATCH, t0 = seg * RNN_SEG;
+    const rnn_nodes n = rnn_nodes_at(ws, col, t0);
+    const rnn_target *ys = y + (t0 * RNN_BATCH + col) * RNN_Y_COL;
     rnn_real *r = ws + RNN_WS_FB + col * RNN_FB_COL;      /* free running's scratch */
     const rnn_real *WT = ws + RNN_WS_WT, *VT = ws + RNN_WS_VT, *RT = ws + RNN_WS_RT;
-    const rnn_real *seq = ws + RNN_WS_SEQ + 3 * col;      /* the records' ends */
-    const rnn_real *q = ws + RNN_WS_Q + col, *pn = ws + RNN_WS_PN + col * RNN_MAX_LENGTH;
-    rnn_real *gq = ws + RNN_WS_GQ + col, *gn = ws + RNN_WS_GN + col * RNN_MAX_LENGTH;
-    y += col * RNN_Y_COL;
-    /*@ BACKWARD_STEPS @*/
-    rnn_output_grad(p, y, go, seq, 1);
-    rnn_output_back(VT, go, gh);
-    rnn_hidden_grad(WT, 0, h + RNN_BATCH * RNN_HIDDEN, gh, d);
-    rnn_state_grad(ws, d, gh0, gfb0);
-    /*@ end @*/
-    (void)params;
-    (void)p;
-    (void)r;
-    (void)WT;
-    (void)RT;
-    (void)q;
-    (void)pn;
-    (void)gq;
-    (void)gn;
+    const rnn_real *seq = ws + RNN_WS_SEQ + 3 * col;
+    const rnn_real *q = ws + RNN_WS_Q + t0 * RNN_BATCH + col;
+    rnn_real *gq = ws + RNN_WS_GQ + t0 * RNN_BATCH + col;
+#if RNN_RECOMPUTE
+    if (seg + 1 < RNN_NSEG) { /* the last segment is still in the buffers after the forward pass */
+        size_t i;
+        const rnn_real *ck = ws + RNN_WS_HCK + (seg * RNN_BATCH + col) * RNN_HIDDEN;
+        for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) n.h[i] = ck[i];
+        (void)rnn_forward_segment(params, x, y, ws, part, seg);
+    }
+#else
+    (void)x;
+#endif
+    if (seg + 1 == RNN_NSEG) {
+        rnn_backward_last(params, ys, n.h, n.p, n.go, n.gh, n.d, dn, r, WT, VT, RT, seq, q, gq, t0);
+        return;
+    }
+#if RNN_NSEG > 1
+    rnn_backward_seg(params, ys, n.h, n.p, n.go, n.gh, n.d, dn, r, WT, VT, RT, seq, q, gq, t0);
+#endif
 }
 
-/* Part `part`'s share of the parameter gradients, from the whole workspace.  The feedback
- * of grad_R (10.26r): fb(0) kept by the forward pass, then fb(t-1) as the teacher's y(t-1),
- * free running's p(t-1) or the scheduled slots; as indices when one-hot (nll). */
-static void rnn_grads_part(const rnn_input *x, const rnn_target *y, const rnn_real *ws,
-                           rnn_real *grads, size_t part)
+/* Part `part`'s share of the parameter gradients of segment seg, from the workspace (with
+ * recompute, right after the segment's backward sweep, while its nodes are there).  The
+ * feedback of grad_R (10.26r): fb(0) kept by the forward pass, then fb(t-1) as the teacher's
+ * y(t-1), free running's p(t-1) or the scheduled slots; as indices when one-hot (nll). */
+static void rnn_grads_segment(const rnn_input *x, const rnn_target *y, const rnn_real *ws,
+                              rnn_real *grads, size_t part, size_t seg)
 {
-    const rnn_real *h = ws + RNN_WS_H, *go = ws + RNN_WS_GO, *d = ws + RNN_WS_D;
+    const size_t t0 = seg * RNN_SEG, s = RNN_RECOMPUTE ? 0 : t0 * RNN_BATCH;
+    const rnn_real *h = ws + RNN_WS_H + s * RNN_HIDDEN, *go = ws + RNN_WS_GO + s * RNN_N_OUT;
+    const rnn_real *d = ws + RNN_WS_D + s * RNN_HIDDEN;
+    const rnn_input *xs = x + t0 * RNN_BATCH * RNN_X_COL;
     const rnn_real *fb0 = ws + RNN_WS_FB0, *fb = 0;
     const int32_t *idx = 0;
 #if RNN_HAS_R && RNN_FB == RNN_FB_TEACHER && RNN_LOSS == RNN_LOSS_NLL
@@ -956,9 +1062,57 @@ static void rnn_grads_part(const rnn_input *x, const rnn_target *y, const rnn_re
     fb = ws + RNN_WS_FB; /* scheduled: indices (nll) or vectors (mse) */
 #endif
     (void)y;
-    /*@ PARAM_GRADS @*/
-    rnn_param_grads(grads, go, d, h, x, fb0, fb, idx, ws, part);
+    if (seg + 1 == RNN_NSEG)
+        rnn_grads_last(grads, go, d, h, xs, fb0, fb, idx, ws, part, t0);
+#if RNN_NSEG > 1
+    else rnn_grads_seg(grads, go, d, h, xs, fb0, fb, idx, ws, part, t0);
+#endif
+}
+
+static void rnn_backward_part(const rnn_real *params, const rnn_input *x, const rnn_target *y,
+                              rnn_real *ws, rnn_real *grads, size_t part)
+{
+    const size_t col = part * RNN_PART_BATCH;
+    rnn_real *gh0 = ws + RNN_WS_GS0 + col * RNN_HIDDEN;
+    rnn_real *gfb0 = ws + RNN_WS_GS0 + RNN_S0_FB + col * RNN_N_OUT;
+    const rnn_real *gn = ws + RNN_WS_GN + col * RNN_MAX_LENGTH;
+    const rnn_real *dn = 0, *d;
+    size_t seg = RNN_NSEG;
+    while (seg-- > 0) {
+        rnn_backward_segment(params, x, y, ws, part, seg, dn);
+        d = rnn_nodes_at(ws, col, seg * RNN_SEG).d;     /* d(t0+1) of the segment */
+#if RNN_RECOMPUTE
+        {
+            /* the segment buffer is reused: keep d(t0+1) for the segment before, and take this
+             * segment's share of the parameter gradients while its nodes are there */
+            rnn_real *carry = ws + RNN_WS_DN + col * RNN_HIDDEN;
+            size_t i;
+            if (seg > 0)
+                for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) carry[i] = d[i];
+            rnn_grads_segment(x, y, ws, grads, part, seg);
+            dn = carry;
+        }
+#else
+        (void)grads;
+        dn = d;
+#endif
+    }
+    d = rnn_nodes_at(ws, col, 0).d;                      /* d(1) */
+    /*@ BACKWARD_END @*/
+    rnn_state_grad(ws, d, gh0, gfb0);
     /*@ end @*/
+    (void)gn;
+}
+
+/* Part `part`'s share of the parameter gradients, segment by segment from the last (the
+ * order of recompute's, so both give the same bits); with recompute they were taken during
+ * the backward sweep. */
+static void rnn_grads_part(const rnn_input *x, const rnn_target *y, const rnn_real *ws,
+                           rnn_real *grads, size_t part)
+{
+    size_t seg = RNN_NSEG;
+    if (RNN_RECOMPUTE) return;
+    while (seg-- > 0) rnn_grads_segment(x, y, ws, grads, part, seg);
 }
 
 /* Stage 0's preparation of the backward pass: part q's share of the W^T, V^T, R^T copies
@@ -985,7 +1139,7 @@ void rnn_backward(const rnn_real *params, const rnn_input *x, const rnn_target *
 {
     size_t q;
     for (q = 0; q < RNN_PARTS; q++) rnn_backward_prepare(params, ws, grads, q);
-    for (q = 0; q < RNN_PARTS; q++) rnn_backward_part(params, y, ws, q);
+    for (q = 0; q < RNN_PARTS; q++) rnn_backward_part(params, x, y, ws, grads, q);
     for (q = 0; q < RNN_PARTS; q++) rnn_grads_part(x, y, ws, grads, q);
 }
 
@@ -1034,7 +1188,7 @@ rnn_real rnn_train_part(rnn_real *params, rnn_real *grads, rnn_real *opt, const 
     for (i = 0; i < RNN_PARTS; i++) sum += part_loss[i];
     loss = (rnn_real)sum;
     if (!(loss - loss == 0)) return loss; /* NaN or infinite: leave the parameters alone */
-    if (stage == 1) rnn_backward_part(params, y, ws, q);
+    if (stage == 1) rnn_backward_part(params, x, y, ws, grads, q);
     else if (stage == 2) rnn_grads_part(x, y, ws, grads, q);
     else if (stage == 3 && q == 0) rnn_update(params, grads, opt, opt + RNN_PARAMS_COUNT, hp);
     return loss;

@@ -47,6 +47,10 @@ extern "C" {
 #define RNN_END_LENGTH 3
 #define RNN_END RNN_END_NONE
 #define RNN_MAX_LENGTH 0 /* --end length: lengths 1..RNN_MAX_LENGTH */
+#define RNN_SEG 3       /* steps per segment of the generated loop (the whole tau: one) */
+#define RNN_NSEG 1      /* segments */
+#define RNN_SEG_LAST 3  /* steps of the last segment */
+#define RNN_RECOMPUTE 0 /* 1: --memory sqrt|N keeps h only at segment starts */
 #define RNN_HAS_W 1     /* a(t) has W h(t-1) */
 #define RNN_HAS_R 0     /* a(t) has R fb(t-1) */
 #define RNN_FAST 0      /* 1: plain a*b+c for speed; backends may differ in the last bits */
@@ -95,6 +99,8 @@ typedef int32_t rnn_target;
 #define RNN_WS_GQ 256
 #define RNN_WS_PN 256
 #define RNN_WS_GN 256
+#define RNN_WS_HCK 256
+#define RNN_WS_DN 256
 #define RNN_WS_LOSS 256
 #define RNN_WS_COUNT 272
 #define RNN_X_COUNT 6

@@ -33,9 +33,16 @@ static double now_s(void)
 double rnnc_bench_flops(const rnnc_spec *s)
 {
     double H = (double)s->hidden, K = (double)s->n_out, N = (double)s->n_in;
-    /* forward W h, V h; backward V^T g_o, W^T d, grad_V, grad_W: 3 H*H + 3 K*H. */
-    double macs = 3 * H * H + 3 * K * H;
+    const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
+    /* forward V h; backward V^T g_o, grad_V: 3 K*H; with W, W h, W^T d, grad_W: 3 H*H. */
+    double macs = 3 * K * H + (rec->has_W ? 3 * H * H : 0);
     if (!s->onehot) macs += 2 * H * N;   /* U x and grad_U */
+    if (rec->has_R) {
+        /* R fb(t-1) and grad_R: column reads and updates when fb is one-hot (teacher forcing
+         * or scheduled sampling with nll), else products; R^T d(t+1) when running free. */
+        int onehot_fb = s->loss == RNNC_LOSS_NLL && s->fb != RNNC_FB_FREE;
+        macs += (onehot_fb ? 0 : 2 * H * K) + (s->fb == RNNC_FB_FREE ? H * K : 0);
+    }
     return 2 * macs * (double)s->tau * (double)s->batch;
 }
 
@@ -121,6 +128,11 @@ int rnnc_bench_run(const rnnc_spec *s, const rnnc_bench_opts *o, rnnc_bench_resu
         return rnnc_fail(err, errlen, "out of memory for the benchmark's buffers");
     }
     fill_problem(s, &m.layout, &b, o->seed);
+    for (size_t c = 0; o->records && c < s->batch; c++) {
+        rnnc_set(b.ws, s->dtype, m.layout.ws_seq + 3 * c, (double)s->tau);
+        rnnc_set(b.ws, s->dtype, m.layout.ws_seq + 3 * c + 1, 1);
+        rnnc_set(b.ws, s->dtype, m.layout.ws_seq + 3 * c + 2, (double)s->tau);
+    }
 
     /* rnnc train's defaults (min-char-rnn's): lr 0.1, clip 5, eps 1e-8; grad_scale 1/B. */
     rnnc_hparams hp;
@@ -212,6 +224,13 @@ int rnnc_bench_report(const rnnc_spec *s, const rnnc_bench_opts *o, const rnnc_b
             "free): forward W h, V h%s; backward V^T g_o, W^T d, grad_V, grad_W%s; times tau*B = %zu\n",
             r->flops, s->onehot ? "" : ", U x", s->onehot ? "" : ", grad_U", s->tau * s->batch);
     fprintf(out, "threads=%d (batch parts: %zu)\n", r->threads, r->parts);
+    {
+        rnnc_layout l;
+        char err[256];
+        if (rnnc_spec_layout(s, &l, err, sizeof err) == 0)
+            fprintf(out, "memory: workspace_bytes=%zu, %zu segment(s) of %zu steps%s\n", l.ws_bytes, l.nseg,
+                    l.seg, s->recompute ? ", h kept at segment starts, each segment recomputed" : "");
+    }
     fprintf(out, "train_step: %s lr 0.1 clip 5 grad_scale 1/%zu, seed %llu, fixed random inputs, h(0) = 0; "
             "%llu warm-up calls, %llu timed calls in %.3f s (mean %.3f us); loss %.6g -> %.6g\n",
             rnnc_optim_name(o->optim), s->batch, (unsigned long long)o->seed,

@@ -63,11 +63,26 @@ void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_bu
         rnnc_set(a->s0, s->dtype, i, v);
         if (b) rnnc_set(b->s0, RNNC_DOUBLE, i, v);
     }
-    /* Records (section 10.2.3): where each column's record ends (none for a quarter), whether
-     * step 1 starts it, its length; and the remaining steps r(t) of --end length. */
+    if (!(rnnc_recurrences[s->rec].has_R && rnnc_feedbacks[s->fb].needs_ctl)) return;
+    for (size_t i = 0; i < s->tau * s->batch; i++) {
+        double u = rnnc_rand_uniform(&st, 0, 1) < 0.5 ? -1 : draw(&st, 0, 1, s->dtype);
+        if (u >= 1) u = 0; /* rounded up to 1 in float: still a draw */
+        rnnc_set(a->ws, s->dtype, l->ws_ctl + i, u);
+        if (b) rnnc_set(b->ws, RNNC_DOUBLE, ld->ws_ctl + i, u);
+    }
+}
+
+/* The check's records (section 10.2.3), drawn from their own stream of seed: where each
+ * column's record ends (none for a quarter), whether step 1 starts it, its length; and the
+ * remaining steps r(t) of --end length.  Only the check masks: the problem of
+ * rnnc_check_random_problem (diff, dumps) is a stream. */
+static void random_records(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *a,
+                           const rnnc_layout *ld, rnnc_buffers *b, uint64_t seed)
+{
+    uint64_t st = seed ^ 0x7ec07d5ull;
     for (size_t col = 0; col < s->batch; col++) {
         /* One draw after the other, in this order: in an initializer list the order of the
-         * calls is the compiler's choice (gcc chose differently for check and for --dump). */
+         * calls is the compiler's choice. */
         double v[3];
         v[0] = (double)rnnc_rand_below(&st, s->tau + 1);
         v[1] = (double)rnnc_rand_below(&st, 2);
@@ -75,20 +90,13 @@ void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_bu
         if (rnnc_rand_below(&st, 4) == 0) v[0] = 0;
         for (size_t k = 0; k < 3; k++) {
             rnnc_set(a->ws, s->dtype, l->ws_seq + 3 * col + k, v[k]);
-            if (b) rnnc_set(b->ws, RNNC_DOUBLE, ld->ws_seq + 3 * col + k, v[k]);
+            rnnc_set(b->ws, RNNC_DOUBLE, ld->ws_seq + 3 * col + k, v[k]);
         }
     }
     for (size_t i = 0; rnnc_ends[s->end].has_length && i < s->tau * s->batch; i++) {
         double v = draw(&st, 0, 1, s->dtype);
         rnnc_set(a->ws, s->dtype, l->ws_rem + i, v);
-        if (b) rnnc_set(b->ws, RNNC_DOUBLE, ld->ws_rem + i, v);
-    }
-    if (!(rnnc_recurrences[s->rec].has_R && rnnc_feedbacks[s->fb].needs_ctl)) return;
-    for (size_t i = 0; i < s->tau * s->batch; i++) {
-        double u = rnnc_rand_uniform(&st, 0, 1) < 0.5 ? -1 : draw(&st, 0, 1, s->dtype);
-        if (u >= 1) u = 0; /* rounded up to 1 in float: still a draw */
-        rnnc_set(a->ws, s->dtype, l->ws_ctl + i, u);
-        if (b) rnnc_set(b->ws, RNNC_DOUBLE, ld->ws_ctl + i, u);
+        rnnc_set(b->ws, RNNC_DOUBLE, ld->ws_rem + i, v);
     }
 }
 
@@ -231,11 +239,13 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
     if (rnnc_model_load(&m, s, o->backend, err, errlen) != 0) return -1;
     r->compile_ms = rnnc_jit_compile_ms(m.jit);
     r->cache_hit = rnnc_jit_cache_hit(m.jit);
-    /* Finite differences always run on an exact double-precision build of the same graph. */
-    if (s->dtype != RNNC_DOUBLE || s->fast) {
+    /* Finite differences always run on an exact double-precision build of the same graph,
+     * keeping every step's nodes (the relu kink test reads them all). */
+    if (s->dtype != RNNC_DOUBLE || s->fast || s->recompute) {
         rnnc_spec sd = *s;
         sd.dtype = RNNC_DOUBLE;
         sd.fast = 0;
+        sd.recompute = 0;
         if (rnnc_model_load(&md_own, &sd, o->backend, err, errlen) != 0) goto out;
         have_md = 1;
         md = &md_own;
@@ -246,6 +256,7 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
         goto out;
     }
     rnnc_check_random_problem(s, &m.layout, &bm, &md->layout, bd, o->seed);
+    random_records(s, &m.layout, &bm, &md->layout, bd, o->seed);
 
     r->loss = rnnc_model_forward(&m, bm.params, bm.x, bm.y, bm.s0, bm.ws);
     if (rnnc_recurrences[s->rec].has_R && rnnc_feedbacks[s->fb].needs_ctl)

@@ -1,7 +1,9 @@
 /* plot.c: a training log as an SVG line chart of loss against step (see plot.h).
  *
  * The log: the header line "step,loss,bpc,lr,seconds" (a trailing '\r' and a leading UTF-8
- * byte order mark are tolerated), then rows of 5 numbers; blank lines are skipped.  step must
+ * byte order mark are tolerated), then rows of 5 numbers; blank lines are skipped.  A log of a
+ * run with --valid has two more columns, "valid_loss,valid_bpc", empty in the rows where the
+ * held-out data was not evaluated; the validation loss is drawn as a second line.  step must
  * be a finite number; the other columns may also be nan or inf (as printf writes a diverged
  * run's loss): such losses are not drawn, they break the line.
  *
@@ -28,7 +30,9 @@
 #include "../formats/data.h"
 
 #define LOG_HEADER "step,loss,bpc,lr,seconds"
+#define LOG_HEADER_VALID "step,loss,bpc,lr,seconds,valid_loss,valid_bpc"
 #define LOG_COLS 5
+#define LOG_COLS_VALID 7
 #define DECIMATE_ROWS 2000
 #define QUOTE_MAX 60
 
@@ -82,7 +86,11 @@ static int parse_number(const unsigned char *s, size_t n, int nonfinite_ok, doub
 typedef struct log_data {
     size_t rows;
     double *step, *loss;
-    double last[LOG_COLS];   /* the last row */
+    double *valid;           /* the validation loss of each row (NAN: not evaluated there) */
+    int has_valid;           /* the log has the validation columns */
+    size_t nvalid;           /* rows with a validation loss */
+    double last_valid;       /* the last validation loss */
+    double last[LOG_COLS_VALID];   /* the last row */
     size_t nonfinite;        /* rows whose loss is nan or inf */
 } log_data;
 
@@ -90,7 +98,44 @@ static void log_free(log_data *d)
 {
     free(d->step);
     free(d->loss);
+    free(d->valid);
     memset(d, 0, sizeof *d);
+}
+
+/* Grow the row arrays of d to hold one more row.  0, or -1 (out of memory). */
+static int log_grow(log_data *d, size_t *cap)
+{
+    if (d->rows < *cap) return 0;
+    size_t nc = *cap ? *cap * 2 : 1024;
+    if (*cap > SIZE_MAX / 2 / sizeof(double)) return -1;
+    double *s2 = realloc(d->step, nc * sizeof *s2);
+    if (s2) d->step = s2;
+    double *l2 = s2 ? realloc(d->loss, nc * sizeof *l2) : NULL;
+    if (l2) d->loss = l2;
+    double *v2 = l2 ? realloc(d->valid, nc * sizeof *v2) : NULL;
+    if (!v2) return -1;
+    d->valid = v2;
+    *cap = nc;
+    return 0;
+}
+
+/* Parse the fields of one row buf[ls..le) into v (ncols numbers; the validation columns may
+ * be empty: NAN).  0, or -1 when the row is not ncols numbers. */
+static int parse_row(const unsigned char *buf, size_t ls, size_t le, size_t ncols, double *v)
+{
+    size_t nf = 0, a = ls;
+    int bad = 0;
+    for (;;) {
+        const unsigned char *comma = memchr(buf + a, ',', le - a);
+        size_t b = comma ? (size_t)(comma - buf) : le, k = a;
+        while (k < b && (buf[k] == ' ' || buf[k] == '\t')) k++;
+        if (nf >= LOG_COLS && nf < ncols && k == b) v[nf] = NAN;
+        else if (nf < ncols && parse_number(buf + a, b - a, nf != 0, &v[nf]) != 0) bad = 1;
+        nf++;
+        if (!comma) break;
+        a = b + 1;
+    }
+    return bad || nf != ncols ? -1 : 0;
 }
 
 static int read_log(const char *path, log_data *d, char *err, size_t errlen)
@@ -99,18 +144,21 @@ static int read_log(const char *path, log_data *d, char *err, size_t errlen)
     unsigned char *buf;
     size_t n;
     if (rnnc_read_file(path, 0, &buf, &n, err, errlen) != 0) return -1;
-    size_t pos = 0, line = 0, cap = 0;
+    size_t pos = 0, line = 0, cap = 0, ncols = LOG_COLS;
     int rc = -1;
     if (n >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) pos = 3;
     size_t ls, le;
+    d->last_valid = NAN;
     while (rnnc_next_line(buf, n, &pos, &ls, &le)) {
         line++;
         char q[QUOTE_MAX * 4 + 8];
         if (line == 1) {
-            if (le - ls != strlen(LOG_HEADER) || memcmp(buf + ls, LOG_HEADER, le - ls) != 0) {
+            d->has_valid = le - ls == strlen(LOG_HEADER_VALID) && memcmp(buf + ls, LOG_HEADER_VALID, le - ls) == 0;
+            ncols = d->has_valid ? LOG_COLS_VALID : LOG_COLS;
+            if (!d->has_valid && (le - ls != strlen(LOG_HEADER) || memcmp(buf + ls, LOG_HEADER, le - ls) != 0)) {
                 quote(q, sizeof q, buf + ls, le - ls);
-                rnnc_fail(err, errlen,
-                          "%s:1: expected the header '%s', got '%s'", path, LOG_HEADER, q);
+                rnnc_fail(err, errlen, "%s:1: expected the header '%s' (or '%s'), got '%s'", path,
+                          LOG_HEADER, LOG_HEADER_VALID, q);
                 goto out;
             }
             continue;
@@ -118,41 +166,23 @@ static int read_log(const char *path, log_data *d, char *err, size_t errlen)
         size_t p = ls;
         while (p < le && (buf[p] == ' ' || buf[p] == '\t')) p++;
         if (p == le) continue;
-        double v[LOG_COLS];
-        size_t nf = 0, a = ls;
-        int bad = 0;
-        for (;;) {
-            const unsigned char *comma = memchr(buf + a, ',', le - a);
-            size_t b = comma ? (size_t)(comma - buf) : le;
-            if (nf < LOG_COLS && parse_number(buf + a, b - a, nf != 0, &v[nf]) != 0) bad = 1;
-            nf++;
-            if (!comma) break;
-            a = b + 1;
-        }
-        if (bad || nf != LOG_COLS) {
+        double v[LOG_COLS_VALID];
+        if (parse_row(buf, ls, le, ncols, v) != 0) {
             quote(q, sizeof q, buf + ls, le - ls);
-            rnnc_fail(err, errlen,
-                      "%s:%zu: expected %d numbers (%s), got '%s'", path, line, LOG_COLS,
-                      LOG_HEADER, q);
+            rnnc_fail(err, errlen, "%s:%zu: expected %zu numbers (%s), got '%s'", path, line, ncols,
+                      d->has_valid ? LOG_HEADER_VALID : LOG_HEADER, q);
             goto out;
         }
-        if (d->rows == cap) {
-            size_t nc = cap ? cap * 2 : 1024;
-            if (cap > SIZE_MAX / 2 / sizeof(double)) nc = 0;
-            double *s2 = nc ? realloc(d->step, nc * sizeof *s2) : NULL;
-            if (s2) d->step = s2;
-            double *l2 = s2 ? realloc(d->loss, nc * sizeof *l2) : NULL;
-            if (l2) d->loss = l2;
-            if (!s2 || !l2) {
-                rnnc_fail(err, errlen, "%s:%zu: out of memory", path, line);
-                goto out;
-            }
-            cap = nc;
+        if (log_grow(d, &cap) != 0) {
+            rnnc_fail(err, errlen, "%s:%zu: out of memory", path, line);
+            goto out;
         }
         d->step[d->rows] = v[0];
         d->loss[d->rows] = v[1];
+        d->valid[d->rows] = d->has_valid ? v[5] : NAN;
         if (!isfinite(v[1])) d->nonfinite++;
-        memcpy(d->last, v, sizeof v);
+        if (isfinite(d->valid[d->rows])) d->nvalid++, d->last_valid = d->valid[d->rows];
+        memcpy(d->last, v, ncols * sizeof *v);
         d->rows++;
     }
     if (line == 0) {
@@ -352,12 +382,37 @@ static size_t run_points(const log_data *d, size_t a, size_t b, int decimate, co
     return np;
 }
 
+/* The validation loss (--valid): one polyline through the rows that have one, a dot on each
+ * (they are few), and a legend naming both lines. */
+static void draw_valid(const log_data *d, const axis *ax, const axis *ay, rnnc_buf *sb)
+{
+    sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\" stroke=\"#1f77b4\" stroke-width=\"2\"/>\n",
+           PLOT_R - 170, PLOT_T + 14, PLOT_R - 150, PLOT_T + 14);
+    sb_tpl(sb, "<text x=\"@\" y=\"@\" fill=\"#222222\">training (smoothed)</text>\n", PLOT_R - 144, PLOT_T + 18);
+    sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\" stroke=\"#ff7f0e\" stroke-width=\"2\"/>\n",
+           PLOT_R - 170, PLOT_T + 32, PLOT_R - 150, PLOT_T + 32);
+    sb_tpl(sb, "<text x=\"@\" y=\"@\" fill=\"#222222\">validation</text>\n", PLOT_R - 144, PLOT_T + 36);
+    if (!d->nvalid) return;
+    rnnc_buf_str(sb, "<polyline fill=\"none\" stroke=\"#ff7f0e\" stroke-width=\"1.5\" "
+               "stroke-linejoin=\"round\" points=\"");
+    size_t k = 0;
+    for (size_t i = 0; i < d->rows; i++)
+        if (isfinite(d->valid[i])) sb_tpl(sb, k++ ? " @,@" : "@,@", map_x(ax, d->step[i]), map_y(ay, d->valid[i]));
+    rnnc_buf_str(sb, "\"/>\n");
+    for (size_t i = 0; i < d->rows && d->nvalid <= 200; i++)
+        if (isfinite(d->valid[i]))
+            sb_tpl(sb, "<circle cx=\"@\" cy=\"@\" r=\"2.5\" fill=\"#ff7f0e\"/>\n", map_x(ax, d->step[i]),
+                   map_y(ay, d->valid[i]));
+}
+
 static void draw_chart(const log_data *d, const char *name, rnnc_buf *sb)
 {
     double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
     for (size_t i = 0; i < d->rows; i++) {
         if (d->step[i] < xmin) xmin = d->step[i];
         if (d->step[i] > xmax) xmax = d->step[i];
+        if (isfinite(d->valid[i]) && d->valid[i] < ymin) ymin = d->valid[i];
+        if (isfinite(d->valid[i]) && d->valid[i] > ymax) ymax = d->valid[i];
         if (!isfinite(d->loss[i])) continue;
         if (d->loss[i] < ymin) ymin = d->loss[i];
         if (d->loss[i] > ymax) ymax = d->loss[i];
@@ -393,6 +448,10 @@ static void draw_chart(const log_data *d, const char *name, rnnc_buf *sb)
     if (d->nonfinite)
         rnnc_buf_printf(sb, "; %zu non-finite loss%s not drawn", d->nonfinite,
                   d->nonfinite == 1 ? "" : "es");
+    if (d->nvalid) {
+        fmt_value(s2, d->last_valid, 4);
+        rnnc_buf_printf(sb, "; last validation loss %s", s2);
+    }
     if (d->rows > DECIMATE_ROWS) rnnc_buf_str(sb, "; drawn as min/max per pixel");
     rnnc_buf_str(sb, "</text>\n");
 
@@ -464,6 +523,7 @@ static void draw_chart(const log_data *d, const char *name, rnnc_buf *sb)
         a = b;
     }
     free(pts);
+    if (d->has_valid) draw_valid(d, &ax, &ay, sb);
     rnnc_buf_str(sb, "</svg>\n");
 }
 

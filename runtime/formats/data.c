@@ -557,6 +557,7 @@ void rnnc_csv_free(rnnc_csv *c)
         for (size_t j = 0; j < c->cols; j++) free(c->names[j]);
     free(c->names);
     free(c->values);
+    free(c->lines);
     memset(c, 0, sizeof *c);
 }
 
@@ -582,6 +583,7 @@ typedef struct csv_reader {
     size_t nf;
     size_t cols, rows;       /* columns (0 before the first row), data rows read */
     size_t vcap;             /* values out->values has room for */
+    size_t lcap;             /* line numbers out->lines has room for */
     int header;              /* the first row was a header */
     rnnc_csv *out;
     char *err;
@@ -704,6 +706,16 @@ static int add_row(csv_reader *r)
         r->out->values = nv;
         r->vcap = nc;
     }
+    if (rows + 1 > r->lcap) {
+        size_t nl = r->lcap ? r->lcap * 2 : 1024;
+        size_t *nlines = realloc(r->out->lines, nl * sizeof *nlines);
+        if (!nlines)
+            return rnnc_fail(r->err, r->errlen, "%s:%zu: out of memory for %zu rows", r->path, r->line,
+                             rows + 1);
+        r->out->lines = nlines;
+        r->lcap = nl;
+    }
+    r->out->lines[rows] = r->line;
     double *row = r->out->values + rows * cols;
     for (size_t j = 0; j < r->nf; j++) {
         const field *f = &r->fields[j];

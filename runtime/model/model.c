@@ -82,6 +82,11 @@ int rnnc_model_load(rnnc_model *m, const rnnc_spec *s, rnnc_backend b, char *err
     memcpy(&m->fn_step, &st, sizeof st);
     memcpy(&m->fn_train_step, &ts, sizeof ts);
     memcpy(&m->fn_train_part, &tp, sizeof tp);
+    if (m->desc->length) {
+        void *ln = symbol(m, m->desc->length, err, errlen);
+        if (!ln) goto fail;
+        memcpy(&m->fn_length, &ln, sizeof ln);
+    }
     for (int i = 0; i < 8; i++) m->args[i] = &ffi_type_pointer;
     m->args[8] = m->args[9] = &ffi_type_sint32;
     ffi_type *real = s->dtype == RNNC_DOUBLE ? &ffi_type_double : &ffi_type_float;
@@ -89,7 +94,8 @@ int rnnc_model_load(rnnc_model *m, const rnnc_spec *s, rnnc_backend b, char *err
         ffi_prep_cif(&m->cif_backward, FFI_DEFAULT_ABI, 5, &ffi_type_void, m->args) != FFI_OK ||
         ffi_prep_cif(&m->cif_step, FFI_DEFAULT_ABI, 5, &ffi_type_void, m->args) != FFI_OK ||
         ffi_prep_cif(&m->cif_train_step, FFI_DEFAULT_ABI, 8, real, m->args) != FFI_OK ||
-        ffi_prep_cif(&m->cif_train_part, FFI_DEFAULT_ABI, 10, real, m->args) != FFI_OK) {
+        ffi_prep_cif(&m->cif_train_part, FFI_DEFAULT_ABI, 10, real, m->args) != FFI_OK ||
+        ffi_prep_cif(&m->cif_length, FFI_DEFAULT_ABI, 3, &ffi_type_void, m->args) != FFI_OK) {
         rnnc_fail(err, errlen, "libffi: ffi_prep_cif failed");
         goto fail;
     }
@@ -193,6 +199,12 @@ void rnnc_model_step(rnnc_model *m, const void *params, const void *x, const voi
     ffi_call(&m->cif_step, m->fn_step, NULL, argv);
 }
 
+void rnnc_model_length(rnnc_model *m, const void *params, const void *h0, void *pn)
+{
+    void *argv[3] = {&params, &h0, &pn};
+    ffi_call(&m->cif_length, m->fn_length, NULL, argv);
+}
+
 static size_t round64(size_t n) { return (n + 63) / 64 * 64; }
 
 int rnnc_buffers_alloc(rnnc_buffers *b, const rnnc_layout *l)
@@ -259,7 +271,8 @@ void rnnc_init_weights(const rnnc_spec *s, const rnnc_layout *l, void *params, u
 {
     rnnc_tensor t[RNNC_NTENSORS];
     rnnc_param_tensors(s, l, t);
-    static const int mats[] = {RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_R};
+    static const int mats[] = {RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_R, RNNC_T_HALT_W, RNNC_T_LEN_W,
+                               RNNC_T_REM_U};
     for (size_t m = 0; m < sizeof mats / sizeof mats[0]; m++)
         for (size_t i = 0, k = (size_t)mats[m]; i < t[k].rows * t[k].cols; i++)
             rnnc_set(params, s->dtype, t[k].offset + i, 0.01 * rnnc_rand_normal(rng));

@@ -40,7 +40,8 @@ typedef struct rnnc_model {
     const rnnc_abi_descriptor *desc;
     void (*fn_forward)(void), (*fn_backward)(void), (*fn_step)(void), (*fn_train_step)(void);
     void (*fn_train_part)(void);
-    ffi_cif cif_forward, cif_backward, cif_step, cif_train_step, cif_train_part;
+    void (*fn_length)(void);   /* --end length: NAME_length, else NULL */
+    ffi_cif cif_forward, cif_backward, cif_step, cif_train_step, cif_train_part, cif_length;
     ffi_type *args[10];        /* 8 pointers, then train_part's stage and part (int32) */
     rnnc_pool *pool;           /* threads for train_step, or NULL (rnnc_model_set_threads) */
 } rnnc_model;
@@ -68,6 +69,9 @@ double rnnc_model_train_step(rnnc_model *m, void *params, void *grads, void *opt
                              const void *y, const void *s0, void *ws, const rnnc_hparams *hp);
 void rnnc_model_step(rnnc_model *m, const void *params, const void *x, const void *s_in,
                      void *s_out, void *out);
+/* --end length only (m->fn_length): the length distribution p_n (max_length values) of a
+ * record starting from h0 (hidden values), NAME_length (10.33n). */
+void rnnc_model_length(rnnc_model *m, const void *params, const void *h0, void *pn);
 
 /* One aligned allocation carved into every buffer an entry point needs. */
 typedef struct rnnc_buffers {
@@ -92,7 +96,8 @@ enum {
 void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor out[RNNC_NTENSORS]);
 
 /* min-char-rnn's initialisation, used by rnnc train and rnnc bench: every entry of the
- * matrices U, W, V, R the model has, in that order, set to 0.01 z with z ~ N(0, 1) drawn from
+ * matrices U, W, V, R, halt_w, len_w, rem_u the model has, in that order, set to 0.01 z with
+ * z ~ N(0, 1) drawn from
  * *rng (rnnc_rand_normal); the other parameters (the biases) are left as they are, zero in a
  * fresh buffer. */
 void rnnc_init_weights(const rnnc_spec *s, const rnnc_layout *l, void *params, uint64_t *rng);

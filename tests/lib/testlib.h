@@ -76,21 +76,26 @@ int tl_no_temp_files(void);
 #define TL_KINK_FLOAT 1e-4
 #define TL_MAX_REDRAWS 100
 
-/* One test case: a point of the matrix with its dimensions. */
+/* One test case: a point of the matrix with its dimensions.  rec and fb come last, so a
+ * positional initialiser that stops at batch is the hidden recurrence (teacher: the default). */
 typedef struct tl_case {
     rnnc_act act;
     rnnc_loss loss;
     rnnc_dtype dtype;
     int onehot;
     size_t n_in, hidden, n_out, tau, batch;
+    rnnc_recurrence rec;
+    rnnc_feedback fb;
 } tl_case;
 
-/* Optional double copies of the problem (any pointer may be NULL): param in U W V b c order,
- * LAYOUT.md order inside each tensor; xi/yi for one-hot inputs / nll targets, xd/yd else. */
+/* Optional double copies of the problem (any pointer may be NULL): param in U W V b c R order
+ * (RNNC_T_*), LAYOUT.md order inside each tensor; xi/yi for one-hot inputs / nll targets,
+ * xd/yd else; s0 the initial state (s0_count values: h(0), then fb(0) with an output
+ * recurrence). */
 typedef struct tl_mirror {
     double *param[RNNC_NTENSORS];
     int32_t *xi, *yi;
-    double *xd, *yd, *h0;
+    double *xd, *yd, *s0;
 } tl_mirror;
 
 /* Sets n_in, hidden, n_out from the other fields only (a pure function of the variant), so a
@@ -102,7 +107,8 @@ void tl_pick_dims(tl_case *c);
  * --fast yes if fast).  Returns 0, or nonzero with a message in err. */
 int tl_build_spec(const tl_case *c, int fast, rnnc_spec *s, char *err, size_t errlen);
 
-/* Writes the spec's one-line name ("vocab=..,hidden=..,...,tanh,nll,float") into buf. */
+/* Writes the spec's one-line name ("vocab=..,hidden=..,...,tanh,nll,float", then
+ * ",output,free" for a recurrence other than hidden) into buf. */
 void tl_summary(const rnnc_spec *s, char *buf, size_t n);
 
 /* Replaces every newline / carriage return in s by '|' (a result line must stay one line). */
@@ -119,6 +125,22 @@ void tl_fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *mb,
 
 /* Sets every workspace and gradient entry of mb to NaN, so an entry never written shows. */
 void tl_poison(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *mb);
+
+/* Scheduled sampling (s->fb == RNNC_FB_SCHEDULED with an output recurrence; else nothing):
+ * writes the control values into the workspace ws (RNN_WS_CTL, one per step and column), a
+ * mix drawn from seed of the data (below 0), draws (in [0, 1)) and fixed choices (1 or
+ * more; exactly 1.0 now and then), and for the fixed ones the choice in fb(t)'s slot
+ * (RNN_WS_FB: a class index for nll, K values for mse).  Call it after tl_poison: the other
+ * slots stay as they were, for the forward pass to fill.  The same values, in double, go to
+ * the non-NULL ctl (tau x B), fix_i (tau x B, nll) and fix_d (tau x B x K, mse). */
+void tl_fill_sched(const rnnc_spec *s, const rnnc_layout *l, void *ws, uint64_t seed,
+                   double *ctl, int32_t *fix_i, double *fix_d);
+
+/* min |a_i(t)| over every pre-activation, recomputed in double from the model's buffers
+ * after a forward pass: b + W h(t-1) + R fb(t-1) + U x(t), with fb(t-1) taken from s0 (t = 1)
+ * or as the model fed it back (teacher: the data; free: p(t-1), or o(t-1); scheduled: the
+ * choice in its slot). */
+double tl_min_abs_preact(const rnnc_spec *s, const rnnc_layout *l, const rnnc_buffers *mb);
 
 /* The relu kink bound for dtype dt: TL_KINK_FLOAT or TL_KINK_DOUBLE. */
 double tl_kink(rnnc_dtype dt);

@@ -541,6 +541,19 @@ static void test_plot(void)
               "plot/non-finite-losses", "%s", why ? why : "not two polylines and a note");
     free(a);
 
+    /* A log with the validation columns (--valid): a second line through the rows that have
+     * one, and a legend; rows without one leave them empty. */
+    lp = WRITE_STR("valid.csv", "step,loss,bpc,lr,seconds,valid_loss,valid_bpc\n10,3,4,0.1,0,,\n20,2.5,3.5,0.1,1,2.9,4.1\n"
+                                 "30,2,3,0.1,2,,\n40,1.8,2.6,0.1,3,2.4,3.4\n");
+    s1 = path_of("valid.svg");
+    rc1 = rnnc_plot_log(lp, s1, err, sizeof err);
+    a = rc1 == 0 ? slurp(s1, &n1) : NULL;
+    why = a ? svg_problem(a, n1) : err;
+    expect(!why && count(a, "<polyline") == 2 && strstr(a, "stroke=\"#ff7f0e\"") && strstr(a, ">validation<") &&
+               strstr(a, "last validation loss 2.4"),
+           "plot/validation-line-and-legend", "%s", why ? why : "not two polylines, the orange one and its legend");
+    free(a);
+
     /* A long noisy log: decimated, small, still deterministic. */
     size_t rows = 50000, cap = rows * 64 + 64, o = 0;
     char *big = malloc(cap);
@@ -571,9 +584,15 @@ static void test_plot(void)
     free(b);
 
     PLOT_ERROR("wrong-header", "step,loss\n1,2\n",
-               ":1: expected the header 'step,loss,bpc,lr,seconds', got 'step,loss'");
+               ":1: expected the header 'step,loss,bpc,lr,seconds' (or "
+               "'step,loss,bpc,lr,seconds,valid_loss,valid_bpc'), got 'step,loss'");
     PLOT_ERROR("no-header", "0,4.1,6,0.1,0\n",
-               ":1: expected the header 'step,loss,bpc,lr,seconds', got '0,4.1,6,0.1,0'");
+               ":1: expected the header 'step,loss,bpc,lr,seconds' (or "
+               "'step,loss,bpc,lr,seconds,valid_loss,valid_bpc'), got '0,4.1,6,0.1,0'");
+    PLOT_ERROR("valid-five-numbers", "step,loss,bpc,lr,seconds,valid_loss,valid_bpc\n0,4,6,0.1,0\n",
+               ":2: expected 7 numbers (step,loss,bpc,lr,seconds,valid_loss,valid_bpc), got '0,4,6,0.1,0'");
+    PLOT_ERROR("valid-empty-loss", "step,loss,bpc,lr,seconds,valid_loss,valid_bpc\n0,,6,0.1,0,,\n",
+               ":2: expected 7 numbers (step,loss,bpc,lr,seconds,valid_loss,valid_bpc), got '0,,6,0.1,0,,'");
     PLOT_ERROR("four-numbers", "step,loss,bpc,lr,seconds\n0,4,6,0.1,0\n1,3,5,0.1\n",
                ":3: expected 5 numbers (step,loss,bpc,lr,seconds), got '1,3,5,0.1'");
     PLOT_ERROR("six-numbers", "step,loss,bpc,lr,seconds\n0,4,6,0.1,0,9\n",

@@ -5,7 +5,8 @@
  *
  * For specs whose batch is split in two parts (even batches of 16 and more; odd sizes so the
  * parts' shares of every gradient are uneven), over act x loss x dtype x input and every
- * optimiser, with clip-by-norm and weight decay on: two copies of one seeded problem, one
+ * optimiser (and the output recurrence: output and both x teacher, free, scheduled x nll, mse;
+ * scheduled sampling with a mix of the data, draws and fixed choices per step and column), with clip-by-norm and weight decay on: two copies of one seeded problem, one
  * trained for STEPS steps on one thread, the other on two; after every step the losses and
  * the whole parameter, optimiser-state, gradient and workspace buffers are compared with
  * memcmp.  Also: a step whose loss is not finite leaves the parameters alone on both; a
@@ -106,6 +107,7 @@ static void same_results(const tl_case *cc, rnnc_backend be, int optim, uint64_t
         sd[k].allocated = 1;
         tl_fill_problem(&s, &sd[k].m.layout, &sd[k].b, seed, NULL);
         tl_poison(&s, &sd[k].m.layout, &sd[k].b);
+        tl_fill_sched(&s, &sd[k].m.layout, sd[k].b.ws, seed, NULL, NULL, NULL);
     }
     for (int step = 1; ok && step <= STEPS; step++) {
         rnnc_hparams hp;
@@ -133,7 +135,7 @@ static void nan_step(rnnc_backend be)
 {
     char err[4096], why[256] = "";
     rnnc_spec s;
-    tl_case c = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 2, 16};
+    tl_case c = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 2, 16, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
     tl_pick_dims(&c);
     side sd;
     memset(&sd, 0, sizeof sd);
@@ -171,7 +173,7 @@ static void one_part(void)
 {
     char err[4096], why[256] = "";
     rnnc_spec s;
-    tl_case c = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 2, 15};
+    tl_case c = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 2, 15, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
     tl_pick_dims(&c);
     rnnc_model m;
     int ok = tl_build_spec(&c, 0, &s, err, sizeof err) == 0 &&
@@ -243,14 +245,28 @@ int main(void)
         for (int loss = 0; loss < 2; loss++)
             for (int onehot = 1; onehot >= 0; onehot--, i++) {
                 tl_case c = {(rnnc_act)act, (rnnc_loss)loss, i % 2 ? RNNC_DOUBLE : RNNC_FLOAT,
-                             onehot, 0, 0, 0, 3, i % 3 ? 18 : 16};
+                             onehot, 0, 0, 0, 3, i % 3 ? 18 : 16, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
+                same_results(&c, RNNC_BACKEND_TCC, i % 5, seed += 17);
+            }
+    /* The output recurrence (output, both) with each feedback: one-hot nll and dense mse,
+     * acts and optimisers in turn; scheduled sampling with a mix of draws and fixed choices. */
+    for (int rec = RNNC_REC_OUTPUT; rec <= RNNC_REC_BOTH; rec++)
+        for (int fb = 0; fb < RNNC_FB_COUNT; fb++)
+            for (int loss = 0; loss < 2; loss++, i++) {
+                tl_case c = {(rnnc_act)(i % 3), (rnnc_loss)loss, i % 2 ? RNNC_DOUBLE : RNNC_FLOAT,
+                             loss == RNNC_LOSS_NLL, 0, 0, 0, 3, i % 3 ? 18 : 16, (rnnc_recurrence)rec,
+                             (rnnc_feedback)fb};
                 same_results(&c, RNNC_BACKEND_TCC, i % 5, seed += 17);
             }
     /* The optimised build too (gcc's register tiles and vector loops). */
-    tl_case c = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 4, 34};
+    tl_case c = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 4, 34, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
     same_results(&c, RNNC_BACKEND_CC, RNNC_OPTIM_ADAGRAD, seed += 17);
-    tl_case d = {RNNC_ACT_RELU, RNNC_LOSS_MSE, RNNC_DOUBLE, 0, 0, 0, 0, 3, 16};
+    tl_case d = {RNNC_ACT_RELU, RNNC_LOSS_MSE, RNNC_DOUBLE, 0, 0, 0, 0, 3, 16, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
     same_results(&d, RNNC_BACKEND_CC, RNNC_OPTIM_ADAM, seed += 17);
+    tl_case e = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 4, 32, RNNC_REC_OUTPUT, RNNC_FB_FREE};
+    same_results(&e, RNNC_BACKEND_CC, RNNC_OPTIM_ADAM, seed += 17);
+    tl_case f = {RNNC_ACT_SIGMOID, RNNC_LOSS_MSE, RNNC_DOUBLE, 0, 0, 0, 0, 3, 16, RNNC_REC_BOTH, RNNC_FB_SCHEDULED};
+    same_results(&f, RNNC_BACKEND_CC, RNNC_OPTIM_ADAGRAD, seed += 17);
     nan_step(RNNC_BACKEND_TCC);
     one_part();
     pool_stages();

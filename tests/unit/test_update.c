@@ -152,7 +152,7 @@ int main(void)
             /* variants: plain; clip-norm; clip + wd; all three (the last with two parts) */
             int cn = variant == 1 || variant == 3, cl = variant >= 2, wd = variant >= 2;
             tl_case c = {RNNC_ACT_TANH, RNNC_LOSS_NLL, (optim + variant) % 2 ? RNNC_DOUBLE : RNNC_FLOAT,
-                         variant % 2, 0, 0, 0, 3, variant == 3 ? 16 : 2};
+                         variant % 2, 0, 0, 0, 3, variant == 3 ? 16 : 2, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
             check_case(&c, optim, cn, cl, wd, seed += 13);
         }
     printf("# update: %d failed\n", tl_failures());
