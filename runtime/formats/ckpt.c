@@ -133,7 +133,7 @@ int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errle
     for (size_t off = 0; off < w.len - 4;) {
         size_t k = w.len - 4 - off;
         if (k > 1u << 30) k = 1u << 30;
-        crc = crc32(crc, w.data + off, (uInt)k);
+        crc = crc32(crc, (const Bytef *)w.data + off, (uInt)k);
         off += k;
     }
     uint32_t crc32v = (uint32_t)crc;

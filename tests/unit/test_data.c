@@ -545,11 +545,11 @@ static void test_plot(void)
      * one, and a legend; rows without one leave them empty. */
     lp = WRITE_STR("valid.csv", "step,loss,bpc,lr,seconds,valid_loss,valid_bpc\n10,3,4,0.1,0,,\n20,2.5,3.5,0.1,1,2.9,4.1\n"
                                  "30,2,3,0.1,2,,\n40,1.8,2.6,0.1,3,2.4,3.4\n");
-    s1 = path_of("valid.svg");
+    s1 = tl_path("valid.svg");
     rc1 = rnnc_plot_log(lp, s1, err, sizeof err);
     a = rc1 == 0 ? slurp(s1, &n1) : NULL;
     why = a ? svg_problem(a, n1) : err;
-    expect(!why && count(a, "<polyline") == 2 && strstr(a, "stroke=\"#ff7f0e\"") && strstr(a, ">validation<") &&
+    tl_expect(!why && count(a, "<polyline") == 2 && strstr(a, "stroke=\"#ff7f0e\"") && strstr(a, ">validation<") &&
                strstr(a, "last validation loss 2.4"),
            "plot/validation-line-and-legend", "%s", why ? why : "not two polylines, the orange one and its legend");
     free(a);
