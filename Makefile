@@ -33,7 +33,7 @@ endif
 DEB_BUILD = tcc libtcc-dev libffi-dev zlib1g-dev libjansson-dev pkg-config
 DEB_TEST = clang g++
 
-BASE_SRC = runtime/base/util.c
+BASE_SRC = runtime/base/util.c runtime/base/rng.c runtime/base/buf.c runtime/base/text.c
 GEN_SRC = gen/variants.c gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
 JIT_SRC = runtime/jit/jit.c runtime/jit/tcc.c runtime/jit/cc.c
 MODEL_SRC = runtime/model/model.c runtime/model/pool.c runtime/model/dist.c
@@ -41,7 +41,8 @@ FORMATS_SRC = runtime/formats/ckpt.c runtime/formats/safetensors.c runtime/forma
               runtime/formats/data.c runtime/formats/dataset.c
 COMMANDS_SRC = runtime/commands/check.c runtime/commands/sample.c runtime/commands/train.c \
                runtime/commands/batch.c runtime/commands/shards.c runtime/commands/eval.c \
-               runtime/commands/plot.c runtime/commands/diff.c runtime/commands/bench.c \
+               runtime/commands/plot.c runtime/commands/diff.c runtime/commands/problem.c \
+               runtime/commands/dump.c runtime/commands/hand_header.c runtime/commands/bench.c \
                runtime/commands/cli.c
 RT_SRC = $(JIT_SRC) $(MODEL_SRC) $(FORMATS_SRC) $(COMMANDS_SRC)
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(BASE_SRC) $(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o

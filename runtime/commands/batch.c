@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../base/rng.h"
 #include "eval.h"
 
 int rnnc_batch_init(rnnc_batcher *b, const rnnc_dataset *d, rnnc_ckpt *ck)

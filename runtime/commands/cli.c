@@ -16,13 +16,16 @@
 #include "../../gen/equations.h"
 #include "../../gen/gen.h"
 #include "../../gen/spec.h"
+#include "../base/text.h"
 #include "bench.h"
 #include "check.h"
 #include "../formats/ckpt.h"
 #include "diff.h"
+#include "dump.h"
 #include "eval.h"
 #include "../formats/interop.h"
 #include "../jit/jit.h"
+#include "../model/model.h"
 #include "plot.h"
 #include "sample.h"
 #include "train.h"
@@ -383,7 +386,7 @@ static int cmd_check(int argc, char **argv)
                "are skipped\n");
     printf("%s\n", r.pass ? "all gradients agree" : "GRADIENT CHECK FAILED");
     if (dump) {
-        if (rnnc_diff_dump(&s, o.backend, o.seed, dump, err, sizeof err) != 0) die(1, "--dump: %s", err);
+        if (rnnc_check_dump(&s, o.backend, o.seed, dump, err, sizeof err) != 0) die(1, "--dump: %s", err);
         printf("wrote %s: the problem of seed %llu, every node and every gradient (row-major, %s)\n",
                dump, (unsigned long long)o.seed, rnnc_dtype_name(s.dtype));
     }
@@ -416,12 +419,6 @@ static int cmd_equations(int argc, char **argv)
     return 0;
 }
 
-static size_t ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n > k && strcmp(s + n - k, suffix) == 0;
-}
-
 /* rnnc diff HAND.c [SPEC]: 0 when HAND.c agrees on every node; 1 when it differs, does not
  * compile (the compiler's messages follow a first line naming HAND.c), crashes or times out;
  * 2 for bad usage or an unreadable HAND.c. */
@@ -434,7 +431,7 @@ static int cmd_diff(int argc, char **argv)
     parse(argc, argv, "diff", "backend seed", "", 1, &a);
     const char *hand = NULL, *spec_file = NULL;
     for (int i = 0; i < a.npos; i++) {
-        const char **slot = ends_with(a.pos[i], ".c") ? &hand : &spec_file;
+        const char **slot = rnnc_ends_with(a.pos[i], ".c") ? &hand : &spec_file;
         if (*slot)
             die(2, "%s: more than one %s for 'rnnc diff' ('%s' and '%s')", a.pos[i],
                 slot == &hand ? "HAND.c" : "spec file", *slot, a.pos[i]);
@@ -557,7 +554,7 @@ static int cmd_train(int argc, char **argv)
     const char *spec_file = NULL, *data[256];
     size_t ndata = 0;
     for (int i = 0; i < a.npos; i++) {
-        if (ends_with(a.pos[i], ".spec")) {
+        if (rnnc_ends_with(a.pos[i], ".spec")) {
             if (spec_file) die(2, "%s: more than one spec file", a.pos[i]);
             spec_file = a.pos[i];
         } else {

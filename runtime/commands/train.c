@@ -11,8 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/rng.h"
+#include "../base/text.h"
 #include "../base/util.h"
-#include "check.h"
 #include "../formats/ckpt.h"
 #include "../formats/dataset.h"
 #include "../model/dist.h"
@@ -21,20 +22,6 @@
 #include "eval.h"
 #include "sample.h"
 #include "shards.h"
-
-static const char *const optim_names[] = {"sgd", "momentum", "adagrad", "rmsprop", "adam"};
-
-int rnnc_optim_parse(const char *name)
-{
-    for (int i = 0; i < 5; i++)
-        if (strcmp(name, optim_names[i]) == 0) return i;
-    return -1;
-}
-
-const char *rnnc_optim_name(int optim)
-{
-    return optim >= 0 && optim < 5 ? optim_names[optim] : "?";
-}
 
 void rnnc_train_defaults(rnnc_train_opts *o)
 {
@@ -213,22 +200,6 @@ static int cc_job_done(cc_job *j)
 }
 
 /* ---- parameters ---- */
-
-/* min-char-rnn's initialisation: weights N(0, 0.01^2), biases zero. */
-static void init_params(const rnnc_spec *s, const rnnc_layout *l, void *params, uint64_t *rng)
-{
-    rnnc_tensor t[RNNC_NTENSORS];
-    rnnc_param_tensors(s, l, t);
-    /* The matrices U, W, V, R (a model has W, R or both) and the end outputs' weights
-     * (10.33h, 10.33n, 10.33r: the tensors a model has); the biases start at zero. */
-    static const int mats[] = {RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_R, RNNC_T_HALT_W, RNNC_T_LEN_W, RNNC_T_REM_U};
-    for (size_t m = 0; m < sizeof mats / sizeof mats[0]; m++)
-        for (size_t i = 0, k = (size_t)mats[m]; i < t[k].rows * t[k].cols; i++) {
-            double u1 = rnnc_rand_uniform(rng, 0, 1), u2 = rnnc_rand_uniform(rng, 0, 1);
-            double z = sqrt(-2 * log(1 - u1)) * cos(6.283185307179586 * u2);
-            rnnc_set(params, s->dtype, t[k].offset + i, 0.01 * z);
-        }
-}
 
 /* ---- progress ---- */
 
@@ -683,7 +654,7 @@ static int fresh_state(run_state *r, char *err, size_t errlen)
     settle_hparams(o, NULL, &r->ck.hp);
     r->ck.seed = o->seed;
     r->ck.rng = o->seed;
-    init_params(&r->spec, &r->ck.layout, r->ck.params, &r->ck.rng);
+    rnnc_init_weights(&r->spec, &r->ck.layout, r->ck.params, &r->ck.rng);
     r->ck.smooth_loss = r->spec.loss == RNNC_LOSS_NLL ? -log(1.0 / (double)r->spec.n_out) * (double)r->spec.tau : NAN;
     r->ck.data_len = r->data.len;
     r->ck.data_hash = r->data.hash;

@@ -87,10 +87,6 @@ double rnnc_schedule_eps(const rnnc_schedule *s, uint64_t i);
 const char *rnnc_schedule_name(rnnc_sched_kind k);
 int rnnc_schedule_parse(const char *name);   /* linear exp sigmoid; -1 if unknown */
 
-/* Parse an optimiser name: sgd momentum adagrad rmsprop adam.  -1 if unknown. */
-int rnnc_optim_parse(const char *name);
-const char *rnnc_optim_name(int optim);
-
 /* The built-in default corpus: the project's own sources, compiled into the binary. */
 extern const char rnnc_corpus_corpus_txt[];
 

@@ -8,14 +8,11 @@
 
 #include "../base/util.h"
 #include "../model/model.h"
+#include "../base/text.h"
 
 static const char builtin_name[] = "(built-in corpus)";
 
-int rnnc_dataset_is_csv(const char *path)
-{
-    size_t n = strlen(path);
-    return n > 4 && strcmp(path + n - 4, ".csv") == 0;
-}
+int rnnc_dataset_is_csv(const char *path) { return rnnc_ends_with(path, ".csv"); }
 
 void rnnc_dataset_free(rnnc_dataset *d)
 {

@@ -102,7 +102,7 @@ int rnnc_export(const rnnc_ckpt *c, const rnnc_interop_names *n, const char *pat
     char name[256];
     int rc = -1;
     if (!buf || !zeros || !w) {
-        snprintf(err, errlen, "%s: out of memory", path);
+        rnnc_fail(err, errlen, "%s: out of memory", path);
         goto out;
     }
     for (size_t k = 0; k < nt; k++) {
@@ -110,18 +110,18 @@ int rnnc_export(const rnnc_ckpt *c, const rnnc_interop_names *n, const char *pat
         snprintf(name, sizeof name, "%s%s", t[k].prefix, t[k].suffix);
         to_row_major(t[k].src ? t[k].src : c->params, s->dtype, t[k].off, t[k].rows, t[k].cols, buf);
         if (rnnc_st_add(w, name, st, (size_t)t[k].ndim, shape, buf) != 0) {
-            snprintf(err, errlen, "%s: cannot add tensor '%s'", path, name);
+            rnnc_fail(err, errlen, "%s: cannot add tensor '%s'", path, name);
             goto out;
         }
     }
     uint64_t hshape[1] = {H};
     snprintf(name, sizeof name, "%sbias_hh_l0", n->rnn_prefix);
     if (rnnc_st_add(w, name, st, 1, hshape, zeros) != 0) {
-        snprintf(err, errlen, "%s: cannot add tensor '%s'", path, name);
+        rnnc_fail(err, errlen, "%s: cannot add tensor '%s'", path, name);
         goto out;
     }
     if (export_meta(c, w) != 0) {
-        snprintf(err, errlen, "%s: out of memory", path);
+        rnnc_fail(err, errlen, "%s: out of memory", path);
         goto out;
     }
     rc = rnnc_st_write(w, path, err, errlen);
@@ -142,12 +142,12 @@ static const rnnc_st_tensor *need(const rnnc_st_file *f, const char *path, const
     const rnnc_st_tensor *t = rnnc_st_find(f, name);
     if (!t) {
         if (!optional)
-            snprintf(err, errlen, "%s: no tensor '%s' (nn.RNN / nn.Linear names under the prefixes "
+            rnnc_fail(err, errlen, "%s: no tensor '%s' (nn.RNN / nn.Linear names under the prefixes "
                      "given by --rnn-prefix and --linear-prefix)", path, name);
         return NULL;
     }
     if (t->ndim != ndim || (t->dtype != RNNC_ST_F32 && t->dtype != RNNC_ST_F64)) {
-        snprintf(err, errlen, "%s: tensor '%s' must be a %zu-dimensional F32 or F64 tensor", path, name, ndim);
+        rnnc_fail(err, errlen, "%s: tensor '%s' must be a %zu-dimensional F32 or F64 tensor", path, name, ndim);
         return NULL;
     }
     return t;
@@ -215,7 +215,7 @@ static int import_spec(const rnnc_st_file *f, const char *path, const rnnc_spec_
         for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
             char *eq = strchr(tok, '=');
             if (!eq) {
-                snprintf(err, errlen, "%s: metadata rnnc.spec is not 'key=value ...'", path);
+                rnnc_fail(err, errlen, "%s: metadata rnnc.spec is not 'key=value ...'", path);
                 return -1;
             }
             *eq = '\0';
@@ -241,7 +241,7 @@ static int import_spec(const rnnc_st_file *f, const char *path, const rnnc_spec_
         return -1;
     if (rnnc_spec_finish(&b, out, err, errlen) != 0) return -1;
     if (out->n_in != N || out->hidden != H || out->n_out != K) {
-        snprintf(err, errlen, "%s: the tensors give N=%llu H=%llu K=%llu; the spec says in=%zu hidden=%zu out=%zu",
+        rnnc_fail(err, errlen, "%s: the tensors give N=%llu H=%llu K=%llu; the spec says in=%zu hidden=%zu out=%zu",
                  path, (unsigned long long)N, (unsigned long long)H, (unsigned long long)K, out->n_in,
                  out->hidden, out->n_out);
         return -1;
@@ -355,7 +355,7 @@ int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_spec_b
     if (import_weights(&f, path, n, c, err, errlen) != 0) goto out;
     for (size_t i = 0; i < c->layout.params_count; i++)
         if (!isfinite(rnnc_get(c->params, c->spec.dtype, i))) {
-            snprintf(err, errlen, "%s: the weights hold a NaN or infinite value", path);
+            rnnc_fail(err, errlen, "%s: the weights hold a NaN or infinite value", path);
             goto out;
         }
     if (c->spec.fb == RNNC_FB_SCHEDULED && rnnc_recurrences[c->spec.rec].has_R) c->sched = (rnnc_schedule){RNNC_SCHED_LINEAR, 1, 0};
