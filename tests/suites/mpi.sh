@@ -11,46 +11,21 @@
 # MPI cases are skipped and say why (the --shards cases still run).
 # Prints "ok mpi/CASE", "FAIL mpi/CASE: why" or "skip mpi/CASE: why"; exits 1 if any failed.
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory), RNNC_CACHE_DIR.
-set -u
-RNNC=${RNNC:-$(cd "$(dirname "$0")/../.." && pwd)/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_mpi.XXXXXX") || exit 1
-trap '[ "$BASHPID" = "$$" ] && rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../lib/suite.sh" mpi
 export RNNC_CACHE_DIR=${RNNC_CACHE_DIR:-$tmp/cache}
 # Open MPI: its notices off (-q); as root it needs --allow-run-as-root; this 2-core machine
 # runs up to 4 ranks (--oversubscribe); no single-copy (CMA) transfers, which containers that
 # restrict ptrace refuse; sanitizer builds: no leak report of MPI's own allocations.
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-failed=0
 
-ok() { echo "ok mpi/$1"; }
-fail() {
-    echo "FAIL mpi/$1: $2"
-    failed=1
-}
-skip() { echo "skip mpi/$1: $2"; }
-check() {
-    local name=$1
-    shift
-    if [ $# -eq 0 ]; then
-        ok "$name"
-    else
-        local r
-        r=$(printf '%s; ' "$@")
-        fail "$name" "${r%; }"
-    fi
-}
-# rn ARG...: rnnc on one process; mr N ARG...: rnnc on N ranks.  Both with a time limit (a
-# hang is a failure, not a stuck suite).
-rn() { timeout -k 5 120 "$RNNC" "$@"; }
+# mr N ARG...: rnnc on N ranks, with a time limit (as rn: a hang is a failure).
 MPIRUN=(mpirun -q --allow-run-as-root --oversubscribe -x RNNC_CACHE_DIR -x OMPI_MCA_btl_vader_single_copy_mechanism)
 mr() {
     local n=$1
     shift
     timeout -k 5 120 "${MPIRUN[@]}" -np "$n" "$RNNC" "$@"
 }
-one_line() { head -c 300 "$1" | tr '\n' '~' | sed 's/~$//; s/~/\\n/g'; }
 info_step() { rn info "$1" 2>/dev/null | sed -n 's/^step: //p'; }
 # same NAME A B: the two checkpoints exist and are equal byte for byte, else a reason.
 same() {
@@ -132,7 +107,7 @@ check "shards/bad-three-shares-of-batch-4-one-line-exit-2-nothing-written" "${wh
 # ---- MPI ----
 if ! command -v mpirun >/dev/null 2>&1; then
     skip "mpirun" "mpirun not found: install Open MPI (Debian: apt-get install openmpi-bin libopenmpi-dev) and build rnnc with MPI (make MPI=1, the default when mpicc is found)"
-    exit $failed
+    suite_end
 fi
 if ! ldd "$RNNC" 2>/dev/null | grep -q 'libmpi'; then
     # mpirun is there but this rnnc is not an MPI build: it refuses to run as N copies.
@@ -144,7 +119,7 @@ if ! ldd "$RNNC" 2>/dev/null | grep -q 'libmpi'; then
         fail "built-without-mpi-refuses-to-run-as-two-copies" "status $rc, stderr: $(one_line "$tmp/nompi.err")"
     fi
     skip "mpirun" "$RNNC was built without MPI (make MPI=1 with Open MPI installed)"
-    exit $failed
+    suite_end
 fi
 
 # Determinism: -np 1 is the plain step; -np 2 gives the bits of --shards 2, twice.
@@ -339,4 +314,4 @@ bad "shards-under-mpirun-one-line-exit-nonzero-nothing-written" '--shards: only 
     -np 2 "$RNNC" "${B[@]}" --batch 4 --shards 2 "$T"
 bad "unknown-option-under-mpirun-one-line" '--nonsense: unknown option' \
     -np 2 "$RNNC" "${B[@]}" --nonsense "$T"
-exit $failed
+suite_end
