@@ -590,7 +590,7 @@ int rnnc_gen_header(const rnnc_spec *s, char **text, size_t *len, char *err, siz
     }
     *text = rnnc_emit_take(&e, len);
     if (!*text) {
-        snprintf(err, errlen, "out of memory generating %s.h", s->name);
+        rnnc_fail(err, errlen, "out of memory generating %s.h", s->name);
         return -1;
     }
     return 0;
@@ -633,7 +633,7 @@ int rnnc_gen_source(const rnnc_spec *s, int unit, char **text, size_t *len, char
     }
     *text = rnnc_emit_take(&e, len);
     if (!*text) {
-        snprintf(err, errlen, "out of memory generating %s.c", s->name);
+        rnnc_fail(err, errlen, "out of memory generating %s.c", s->name);
         return -1;
     }
     return 0;
@@ -645,14 +645,14 @@ int rnnc_gen_embed(const rnnc_spec *s, const rnnc_embed_input *in, char **header
     gen_ctx g;
     if (make_ctx(&g, s, err, errlen) != 0) return -1;
     if (s->onehot && in->vocab_size != s->n_in) {
-        snprintf(err, errlen, "embed: the vocabulary has %zu symbols, the model %zu classes", in->vocab_size, s->n_in);
+        rnnc_fail(err, errlen, "embed: the vocabulary has %zu symbols, the model %zu classes", in->vocab_size, s->n_in);
         return -1;
     }
     size_t n = g.l.params_count;
     for (size_t i = 0; i < n; i++) {
         double v = s->dtype == RNNC_DOUBLE ? ((const double *)in->params)[i] : (double)((const float *)in->params)[i];
         if (!(v - v == 0)) {
-            snprintf(err, errlen, "embed: parameter %zu is not finite; the checkpoint is damaged or diverged", i);
+            rnnc_fail(err, errlen, "embed: parameter %zu is not finite; the checkpoint is damaged or diverged", i);
             return -1;
         }
         char w[32];
@@ -679,13 +679,13 @@ int rnnc_gen_embed(const rnnc_spec *s, const rnnc_embed_input *in, char **header
     if (!*header || rnnc_template_render(&e, "templates/embed.c", rnnc_template_embed_c, ch, 6, &g, s->name, err, errlen) != 0) {
         rnnc_emit_free(&e);
         free(*header);
-        if (!err[0]) snprintf(err, errlen, "out of memory");
+        if (!err[0]) rnnc_fail(err, errlen, "out of memory");
         return -1;
     }
     *source = rnnc_emit_take(&e, NULL);
     if (!*source) {
         free(*header);
-        snprintf(err, errlen, "out of memory");
+        rnnc_fail(err, errlen, "out of memory");
         return -1;
     }
     return 0;

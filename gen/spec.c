@@ -329,6 +329,31 @@ static char *trim(char *p)
     return p;
 }
 
+int rnnc_spec_set_text(rnnc_spec_builder *b, const char *text, unsigned flags, const char *skip,
+                       const char *where, char *err, size_t errlen)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *p = buf; *p;) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        char *end = p + strcspn(p, " ");
+        if (*end) *end++ = '\0';
+        char *eq = strchr(p, '=');
+        if (!eq) {
+            if (where) rnnc_fail(err, errlen, "%s: '%s' is not key=value", where, p);
+            else rnnc_fail(err, errlen, "'%s' is not key=value", p);
+            return 1;
+        }
+        *eq = '\0';
+        int pass = (skip && strcmp(p, skip) == 0) ||
+                   ((flags & RNNC_SPEC_TEXT_KEEP_SET) && rnnc_spec_has(b, p));
+        if (!pass && rnnc_spec_set(b, p, eq + 1, where ? where : p, err, errlen) != 0) return -1;
+        p = end;
+    }
+    return 0;
+}
+
 int rnnc_spec_read_file(rnnc_spec_builder *b, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");

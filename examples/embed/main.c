@@ -27,7 +27,7 @@
 #error "demo_model is a dense model: it has no symbols to sample"
 #endif
 
-/* splitmix64, as rnnc_rand_uniform(state, 0, 1) in runtime/commands/check.c: a double in [0, 1)
+/* splitmix64, as rnnc_rand_uniform(state, 0, 1) in runtime/base/rng.c: a double in [0, 1)
  * from the top 53 bits (with DEMO_MODEL_SAMPLE_FLOAT, a float from the top 24 of them). */
 static demo_model_sample_real uniform(uint64_t *state)
 {

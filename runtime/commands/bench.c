@@ -8,10 +8,9 @@
 #include <time.h>
 
 #include "../../gen/gen.h"
+#include "../base/rng.h"
 #include "../base/util.h"
-#include "check.h"
 #include "../model/model.h"
-#include "train.h"
 
 void rnnc_bench_defaults(rnnc_bench_opts *o)
 {
@@ -82,22 +81,13 @@ static int cmp_double(const void *a, const void *b)
 static void fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *b, uint64_t seed)
 {
     uint64_t rng = seed;
-    rnnc_tensor t[RNNC_NTENSORS];
-    rnnc_param_tensors(s, l, t);
-    /* The matrices U, W, V, R (a model has W, R or both); the biases start at zero. */
-    static const int mats[] = {RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_R};
-    for (size_t m = 0; m < sizeof mats / sizeof mats[0]; m++)
-        for (size_t i = 0, k = (size_t)mats[m]; i < t[k].rows * t[k].cols; i++) {
-            double u1 = rnnc_rand_uniform(&rng, 0, 1), u2 = rnnc_rand_uniform(&rng, 0, 1);
-            double z = sqrt(-2 * log(1 - u1)) * cos(6.283185307179586 * u2);
-            rnnc_set(b->params, s->dtype, t[k].offset + i, 0.01 * z);
-        }
+    rnnc_init_weights(s, l, b->params, &rng);
     for (size_t i = 0; i < l->x_count; i++) {
-        if (s->onehot) ((int32_t *)b->x)[i] = (int32_t)(rnnc_rand_next(&rng) % s->n_in);
+        if (s->onehot) ((int32_t *)b->x)[i] = (int32_t)rnnc_rand_below(&rng, s->n_in);
         else rnnc_set(b->x, s->dtype, i, rnnc_rand_uniform(&rng, -1, 1));
     }
     for (size_t i = 0; i < l->y_count; i++) {
-        if (s->loss == RNNC_LOSS_NLL) ((int32_t *)b->y)[i] = (int32_t)(rnnc_rand_next(&rng) % s->n_out);
+        if (s->loss == RNNC_LOSS_NLL) ((int32_t *)b->y)[i] = (int32_t)rnnc_rand_below(&rng, s->n_out);
         else rnnc_set(b->y, s->dtype, i, rnnc_rand_uniform(&rng, -1, 1));
     }
 }

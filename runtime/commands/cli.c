@@ -17,17 +17,21 @@
 #include "../../gen/equations.h"
 #include "../../gen/gen.h"
 #include "../../gen/spec.h"
+#include "../base/text.h"
 #include "bench.h"
 #include "check.h"
 #include "../formats/ckpt.h"
 #include "diff.h"
+#include "dump.h"
 #include "eval.h"
 #include "help.h"
 #include "../formats/interop.h"
 #include "../jit/jit.h"
+#include "../model/model.h"
 #include "plot.h"
 #include "sample.h"
 #include "train.h"
+#include "../model/dist.h"
 
 /* The global usage on f: how to call rnnc, its commands (one line each) and the model options
  * they share; each command's own options are its help (rnnc help COMMAND). */
@@ -72,6 +76,7 @@ static void die(int code, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     show_notices();
+    if (rnnc_dist_env_rank() > 0) exit(code); /* under mpirun, rank 0 alone says why */
     fputs("rnnc: ", stderr);
     for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
         if (*p == '\n') fputs("\\n", stderr);
@@ -340,7 +345,7 @@ static int cmd_check(int argc, char **argv)
                "are skipped\n");
     printf("%s\n", r.pass ? "all gradients agree" : "GRADIENT CHECK FAILED");
     if (dump) {
-        if (rnnc_diff_dump(&s, o.backend, o.seed, dump, err, sizeof err) != 0) die(1, "--dump: %s", err);
+        if (rnnc_check_dump(&s, o.backend, o.seed, dump, err, sizeof err) != 0) die(1, "--dump: %s", err);
         printf("wrote %s: the problem of seed %llu, every node and every gradient (row-major, %s)\n",
                dump, (unsigned long long)o.seed, rnnc_dtype_name(s.dtype));
     }
@@ -373,12 +378,6 @@ static int cmd_equations(int argc, char **argv)
     return 0;
 }
 
-static size_t ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n > k && strcmp(s + n - k, suffix) == 0;
-}
-
 /* rnnc diff HAND.c [SPEC]: 0 when HAND.c agrees on every node; 1 when it differs, does not
  * compile (the compiler's messages follow a first line naming HAND.c), crashes or times out;
  * 2 for bad usage or an unreadable HAND.c. */
@@ -391,7 +390,7 @@ static int cmd_diff(int argc, char **argv)
     parse(argc, argv, "diff", "backend seed", "", 1, &a);
     const char *hand = NULL, *spec_file = NULL;
     for (int i = 0; i < a.npos; i++) {
-        const char **slot = ends_with(a.pos[i], ".c") ? &hand : &spec_file;
+        const char **slot = rnnc_ends_with(a.pos[i], ".c") ? &hand : &spec_file;
         if (*slot)
             die(2, "%s: more than one %s for 'rnnc diff' ('%s' and '%s')", a.pos[i],
                 slot == &hand ? "HAND.c" : "spec file", *slot, a.pos[i]);
@@ -525,7 +524,8 @@ static void train_output_opts(const cli_args *a, rnnc_train_opts *o)
     o->log = get(a, "log");
     if (o->save && !*o->save) die(2, "--save: expected a file name");
     if (o->log_every && !o->log) die(2, "--log-every: give the log file with --log FILE.csv");
-    o->tty = isatty(fileno(stdout));
+    /* Under mpirun a rank's stdout is a pseudo-terminal whatever mpirun's own is: lines. */
+    o->tty = isatty(fileno(stdout)) && rnnc_dist_env_size() == 0;
     const char *cols = getenv("COLUMNS");
     char *end;
     long nc = cols ? strtol(cols, &end, 10) : 0;
@@ -540,14 +540,14 @@ static int cmd_train(int argc, char **argv)
     parse(argc, argv, "train",
           "backend threads optim lr beta1 beta2 eps weight-decay clip clip-norm steps seed every "
           "log-every sample-every save resume log chars target schedule schedule-k schedule-end records "
-          "sequence-column end-symbol max-record valid valid-every",
+          "sequence-column end-symbol max-record valid valid-every shards",
           "learn-h0 csv", 1, &a);
     rnnc_train_defaults(&o);
     /* Positionals: a *.spec file, then data files. */
     const char *spec_file = NULL, *data[256];
     size_t ndata = 0;
     for (int i = 0; i < a.npos; i++) {
-        if (ends_with(a.pos[i], ".spec")) {
+        if (rnnc_ends_with(a.pos[i], ".spec")) {
             if (spec_file) die(2, "%s: more than one spec file", a.pos[i]);
             spec_file = a.pos[i];
         } else {
@@ -563,6 +563,8 @@ static int cmd_train(int argc, char **argv)
         else die(2, "--backend: expected tcc, cc or auto, got '%s'", v);
     }
     if ((v = get(&a, "threads"))) o.threads = parse_threads(v);
+    if ((v = get(&a, "shards"))) o.shards = (int)parse_u64("shards", v, 1);
+    if (o.shards > 4096) die(2, "--shards: expected a number of shares 1..4096, got '%s'", v);
     if ((v = get(&a, "optim"))) {
         o.optim = rnnc_optim_parse(v);
         if (o.optim < 0) die(2, "--optim: expected sgd, momentum, adagrad, rmsprop or adam, got '%s'", v);
@@ -604,7 +606,13 @@ static int cmd_train(int argc, char **argv)
     for (size_t i = 0; o.valid && i < ndata; i++)
         if (strcmp(o.valid, "-") == 0 && strcmp(data[i], "-") == 0)
             die(2, "--valid -: standard input is already the training data (it can be read once)");
+    /* Under mpirun: join the ranks (dist.h), and leave them through rnnc_dist_end whatever
+     * the outcome: MPI_Finalize when the ranks stopped together (rnnc_train_run sees to it),
+     * MPI_Abort of the whole job when MPI itself failed. */
+    if (rnnc_dist_start(err, sizeof err) != 0) die(2, "%s", err);
     int rc = rnnc_train_run(&o, err, sizeof err);
+    if (rnnc_dist_broken()) fprintf(stderr, "rnnc: %s\n", err); /* any rank: the job aborts next */
+    rc = rnnc_dist_end(rc);
     if (rc == 1 || rc == 2) die(rc, "%s", err);
     return rc;
 }

@@ -126,6 +126,11 @@ static const char train_text[] =
     "  --threads N|auto                 auto: one per batch part; even batches of 16\n"
     "                                   and more have two; the results are the same\n"
     "                                   for any N\n"
+    "  --shards N                       the batch in N shares computed in turn,\n"
+    "                                   their gradients added in share order: the\n"
+    "                                   bits of mpirun -np N rnnc train (data\n"
+    "                                   parallel; under mpirun rank 0 alone prints\n"
+    "                                   progress, samples and the log)\n"
     "output:\n"
     "  --every N                        progress line and checkpoint every N steps\n"
     "                                   (100)\n"
@@ -174,6 +179,7 @@ static const char train_text2[] =
     "  rnnc train --hidden 256 --tau 64 --batch 32 --optim adam --lr 0.002 b.txt\n"
     "  rnnc train --steps 50000 --save model.ckpt --log train.csv b1.txt b2.txt\n"
     "  rnnc train --steps 100000 --resume model.ckpt --save model.ckpt b1.txt\n"
+    "  mpirun -np 4 rnnc train --batch 64 --save model.ckpt b1.txt\n"
     "  zcat notes.txt.gz | rnnc train --save notes.ckpt -\n";
 
 static const char sample_text[] =

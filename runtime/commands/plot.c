@@ -24,7 +24,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "plot.h"
 
-#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -32,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/buf.h"
+#include "../base/text.h"
 #include "../base/util.h"
 #include "../formats/data.h"
 
@@ -81,64 +82,15 @@ static void quote(char *dst, size_t cap, const unsigned char *s, size_t n)
 
 /* ---- parsing the log --------------------------------------------------------------------- */
 
-/* s[0..n) trimmed of spaces and tabs as a number: decimal ([+-] digits [. digits] [e [+-]
- * digits]) or, when nonfinite_ok, nan / inf / infinity in any case with an optional sign (and
- * glibc's "-nan").  Returns 0 and *out, or -1. */
+/* s[0..n) trimmed of spaces and tabs as a number (rnnc_parse_decimal): decimal, or, when
+ * nonfinite_ok, also nan / inf / infinity in any case with an optional sign (and glibc's
+ * "-nan").  Returns 0 and *out, or -1. */
 static int parse_number(const unsigned char *s, size_t n, int nonfinite_ok, double *out)
 {
     while (n > 0 && (s[0] == ' ' || s[0] == '\t')) s++, n--;
     while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
-    if (n == 0 || n > 400) return -1;
-    size_t i = 0, digits = 0;
-    int neg = 0;
-    if (s[i] == '+' || s[i] == '-') neg = s[i++] == '-';
-    if (nonfinite_ok) {
-        char w[16];
-        size_t k = n - i;
-        if (k < sizeof w) {
-            for (size_t j = 0; j < k; j++) {
-                unsigned char c = s[i + j];
-                w[j] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-            }
-            w[k] = '\0';
-            if (strcmp(w, "nan") == 0) {
-                *out = NAN;
-                return 0;
-            }
-            if (strcmp(w, "inf") == 0 || strcmp(w, "infinity") == 0) {
-                *out = neg ? -INFINITY : INFINITY;
-                return 0;
-            }
-        }
-    }
-    while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
-    if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
-    }
-    if (digits == 0) return -1;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        size_t ed = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++, ed++;
-        if (ed == 0) return -1;
-    }
-    if (i != n) return -1;
-    char tmp[408];
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    const char *dp = localeconv()->decimal_point;   /* strtod follows LC_NUMERIC */
-    if (dp && dp[0] && dp[0] != '.' && !dp[1]) {
-        char *p = strchr(tmp, '.');
-        if (p) *p = dp[0];
-    }
-    char *end;
-    double d = strtod(tmp, &end);
-    if (end != tmp + n) return -1;
-    if (!isfinite(d) && !nonfinite_ok) return -1;
-    *out = d;
-    return 0;
+    int flags = nonfinite_ok ? RNNC_NUM_NONFINITE : 0;
+    return rnnc_parse_decimal(s, n, flags, out) == RNNC_NUM_OK ? 0 : -1;
 }
 
 typedef struct log_data {
@@ -289,76 +241,28 @@ out:
     return rc;
 }
 
-/* ---- output buffer ----------------------------------------------------------------------- */
+/* ---- output: an rnnc_buf (runtime/base/buf.h) ------------------------------------------- */
 
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t k)
-{
-    if (b->oom) return;
-    if (b->len + k + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 16384;
-        while (nc < b->len + k + 1) {
-            if (nc > SIZE_MAX / 2) {
-                b->oom = 1;
-                return;
-            }
-            nc *= 2;
-        }
-        char *p = realloc(b->s, nc);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = nc;
-    }
-    memcpy(b->s + b->len, s, k);
-    b->len += k;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-/* Integers and text only: numbers with a fraction go through sb_tpl (locale-independent). */
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    char tmp[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (k < 0) {
-        b->oom = 1;
-        return;
-    }
-    sb_put(b, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
-}
+/* rnnc_buf_printf is for integers and text only: numbers with a fraction go through sb_tpl
+ * (locale-independent). */
 
 /* Append tpl with each '@' replaced by the next argument (a double) with one decimal: a pixel
  * coordinate.  Rounded through integer tenths, so no locale can change the decimal point. */
-static void sb_tpl(sbuf *b, const char *tpl, ...)
+static void sb_tpl(rnnc_buf *b, const char *tpl, ...)
 {
     va_list ap;
     va_start(ap, tpl);
     for (const char *p = tpl; *p;) {
         const char *at = strchr(p, '@');
         size_t k = at ? (size_t)(at - p) : strlen(p);
-        sb_put(b, p, k);
+        rnnc_buf_put(b, p, k);
         if (!at) break;
         double v = va_arg(ap, double);
         if (!(fabs(v) < 1e12)) v = 0;   /* cannot happen for points on the canvas */
         long long t = llround(v * 10);
         char num[32];
         int m = snprintf(num, sizeof num, "%s%lld.%lld", t < 0 ? "-" : "", llabs(t) / 10, llabs(t) % 10);
-        sb_put(b, num, (size_t)m);
+        rnnc_buf_put(b, num, (size_t)m);
         p = at + 1;
     }
     va_end(ap);
@@ -387,20 +291,20 @@ static void fmt_value(char out[48], double v, int decimals)
 
 /* Text for XML character data / attributes: markup characters as entities, valid UTF-8
  * copied, control characters and invalid bytes as '?'. */
-static void sb_xml(sbuf *b, const char *text, size_t maxbytes)
+static void sb_xml(rnnc_buf *b, const char *text, size_t maxbytes)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t n = strlen(text);
     if (n > maxbytes) n = maxbytes;
     for (size_t i = 0; i < n;) {
         unsigned c = s[i];
-        if (c == '&') sb_put(b, "&amp;", 5);
-        else if (c == '<') sb_put(b, "&lt;", 4);
-        else if (c == '>') sb_put(b, "&gt;", 4);
-        else if (c == '"') sb_put(b, "&quot;", 6);
-        else if (c == '\'') sb_put(b, "&apos;", 6);
-        else if (c < 0x20 || c == 0x7f) sb_put(b, "?", 1);
-        else if (c < 0x80) sb_put(b, (const char *)s + i, 1);
+        if (c == '&') rnnc_buf_put(b, "&amp;", 5);
+        else if (c == '<') rnnc_buf_put(b, "&lt;", 4);
+        else if (c == '>') rnnc_buf_put(b, "&gt;", 4);
+        else if (c == '"') rnnc_buf_put(b, "&quot;", 6);
+        else if (c == '\'') rnnc_buf_put(b, "&apos;", 6);
+        else if (c < 0x20 || c == 0x7f) rnnc_buf_put(b, "?", 1);
+        else if (c < 0x80) rnnc_buf_put(b, (const char *)s + i, 1);
         else {
             size_t need = c >= 0xF0 && c < 0xF5 ? 3 : c >= 0xE0 && c < 0xF0 ? 2 : c >= 0xC2 && c < 0xE0 ? 1 : 0;
             int ok = need > 0 && need < n - i;
@@ -414,11 +318,11 @@ static void sb_xml(sbuf *b, const char *text, size_t maxbytes)
                        cp == 0xFFFE || cp == 0xFFFF))
                 ok = 0;
             if (ok) {
-                sb_put(b, (const char *)s + i, need + 1);
+                rnnc_buf_put(b, (const char *)s + i, need + 1);
                 i += need + 1;
                 continue;
             }
-            sb_put(b, "?", 1);
+            rnnc_buf_put(b, "?", 1);
         }
         i++;
     }
@@ -537,7 +441,7 @@ typedef struct style {
 } style;
 
 /* Draw s as one <polyline> per run of finite values (pts: room for s->n points). */
-static void draw_series(const series *s, const style *st, const axis *ax, const axis *ay, pt *pts, sbuf *sb)
+static void draw_series(const series *s, const style *st, const axis *ax, const axis *ay, pt *pts, rnnc_buf *sb)
 {
     int decimate = s->n > DECIMATE_ROWS;
     for (size_t a = 0; a < s->n;) {
@@ -549,16 +453,16 @@ static void draw_series(const series *s, const style *st, const axis *ax, const 
         while (b < s->n && isfinite(series_y(s, b))) b++;
         size_t np = run_points(s, a, b, decimate, ax, ay, pts);
         if (np >= 2) {
-            sb_printf(sb, "<polyline fill=\"none\" stroke=\"%s\"%s%s stroke-width=\"", st->color,
+            rnnc_buf_printf(sb, "<polyline fill=\"none\" stroke=\"%s\"%s%s stroke-width=\"", st->color,
                       st->faint ? " stroke-opacity=\"0.45\"" : "", st->dashed ? " stroke-dasharray=\"6 3\"" : "");
             sb_tpl(sb, "@\" stroke-linejoin=\"round\" points=\"", st->width);
             for (size_t k = 0; k < np; k++) sb_tpl(sb, k ? " @,@" : "@,@", pts[k].x, pts[k].y);
-            sb_str(sb, "\"/>\n");
+            rnnc_buf_str(sb, "\"/>\n");
         }
         if (np == 1 || st->markers)
             for (size_t k = 0; k < np; k++) {
                 sb_tpl(sb, np == 1 ? "<circle cx=\"@\" cy=\"@\" r=\"3\"" : "<circle cx=\"@\" cy=\"@\" r=\"2\"", pts[k].x, pts[k].y);
-                sb_printf(sb, " fill=\"%s\"/>\n", st->color);
+                rnnc_buf_printf(sb, " fill=\"%s\"/>\n", st->color);
             }
         a = b;
     }
@@ -603,7 +507,7 @@ static void chart_axes(chart *c)
 }
 
 /* The title (the logs' file names) and the one-line summary. */
-static void chart_heading(const chart *c, sbuf *sb)
+static void chart_heading(const chart *c, rnnc_buf *sb)
 {
     const char *what = c->bits ? "Bits per symbol: " : "Training loss: ";
     char names[400] = "";
@@ -612,15 +516,15 @@ static void chart_heading(const chart *c, sbuf *sb)
         size_t k = strlen(names);
         snprintf(names + k, sizeof names - k, "%s%s", l ? ", " : "", nm ? nm + 1 : c->logs[l].path);
     }
-    sb_str(sb, "<title>");
-    sb_str(sb, what);
+    rnnc_buf_str(sb, "<title>");
+    rnnc_buf_str(sb, what);
     sb_xml(sb, names, 200);
-    sb_str(sb, "</title>\n");
-    sb_printf(sb, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", SVG_W, SVG_H);
+    rnnc_buf_str(sb, "</title>\n");
+    rnnc_buf_printf(sb, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", SVG_W, SVG_H);
     sb_tpl(sb, "<text x=\"@\" y=\"26\" font-size=\"16\" font-weight=\"bold\" fill=\"#222222\">", PLOT_L);
-    sb_str(sb, what);
+    rnnc_buf_str(sb, what);
     sb_xml(sb, names, 200);
-    sb_str(sb, "</text>\n");
+    rnnc_buf_str(sb, "</text>\n");
     const log_data *d = &c->logs[0];
     char s0[48], s1[48], s2[48], s3[48];
     fmt_value(s0, c->ax.lo, 0);
@@ -629,41 +533,41 @@ static void chart_heading(const chart *c, sbuf *sb)
     size_t rows = 0, nonfinite = 0;
     for (size_t l = 0; l < c->nlogs; l++) rows += c->logs[l].rows, nonfinite += c->logs[l].nonfinite;
     if (c->nlogs > 1) {
-        sb_printf(sb, "%zu logs, %zu rows", c->nlogs, rows);
+        rnnc_buf_printf(sb, "%zu logs, %zu rows", c->nlogs, rows);
     } else {
         double xmin = d->step[0], xmax = d->step[0];
         for (size_t i = 1; i < d->rows; i++) xmin = d->step[i] < xmin ? d->step[i] : xmin, xmax = d->step[i] > xmax ? d->step[i] : xmax;
         fmt_value(s0, xmin, 0);
         fmt_value(s1, xmax, 0);
-        if (xmin == xmax) sb_printf(sb, "%zu row%s at step %s", d->rows, d->rows == 1 ? "" : "s", s0);
-        else sb_printf(sb, "%zu rows, steps %s to %s", d->rows, s0, s1);
+        if (xmin == xmax) rnnc_buf_printf(sb, "%zu row%s at step %s", d->rows, d->rows == 1 ? "" : "s", s0);
+        else rnnc_buf_printf(sb, "%zu rows, steps %s to %s", d->rows, s0, s1);
         fmt_value(s2, d->last[1], 4);
         fmt_value(s3, d->last[2], 4);
-        sb_printf(sb, "; last smoothed loss %s (bpc %s)", s2, s3);
+        rnnc_buf_printf(sb, "; last smoothed loss %s (bpc %s)", s2, s3);
         if (d->has_mean) {
             fmt_value(s2, d->mean[d->rows - 1], 4);
-            sb_printf(sb, ", mean since the previous row %s", s2);
+            rnnc_buf_printf(sb, ", mean since the previous row %s", s2);
         }
         if (d->nvalid) {
             fmt_value(s2, d->last_valid, 4);
-            sb_printf(sb, "; last validation loss %s", s2);
+            rnnc_buf_printf(sb, "; last validation loss %s", s2);
         }
     }
-    if (nonfinite) sb_printf(sb, "; %zu non-finite loss%s not drawn", nonfinite, nonfinite == 1 ? "" : "es");
+    if (nonfinite) rnnc_buf_printf(sb, "; %zu non-finite loss%s not drawn", nonfinite, nonfinite == 1 ? "" : "es");
     int all_bits = 1;
     for (size_t l = 0; l < c->nlogs; l++) all_bits &= c->logs[l].bits > 0;
     if (c->nlogs > 1 && !c->bits && !(c->right > 0) && all_bits)
-        sb_str(sb, "; no bits axis: the logs' tau differ (--bits draws bits per symbol)");
-    if (rows > DECIMATE_ROWS) sb_str(sb, "; drawn as min/max per pixel");
-    sb_str(sb, "</text>\n");
+        rnnc_buf_str(sb, "; no bits axis: the logs' tau differ (--bits draws bits per symbol)");
+    if (rows > DECIMATE_ROWS) rnnc_buf_str(sb, "; drawn as min/max per pixel");
+    rnnc_buf_str(sb, "</text>\n");
 }
 
 /* Grid, tick labels, the axes and their names; the right axis of bits per symbol when the
  * chart has one. */
-static void chart_frame(const chart *c, sbuf *sb)
+static void chart_frame(const chart *c, rnnc_buf *sb)
 {
     const axis *ax = &c->ax, *ay = &c->ay;
-    sb_str(sb, "<g stroke=\"#e0e0e0\" stroke-width=\"1\">\n");
+    rnnc_buf_str(sb, "<g stroke=\"#e0e0e0\" stroke-width=\"1\">\n");
     for (int i = 0; i < ax->ticks; i++) {
         double x = map_x(ax, axis_value(ax, i));
         sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\"/>\n", x, PLOT_T, x, PLOT_B);
@@ -672,31 +576,31 @@ static void chart_frame(const chart *c, sbuf *sb)
         double y = map_y(ay, axis_value(ay, i));
         sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\"/>\n", PLOT_L, y, PLOT_R, y);
     }
-    sb_str(sb, "</g>\n<g fill=\"#333333\" text-anchor=\"middle\">\n");
+    rnnc_buf_str(sb, "</g>\n<g fill=\"#333333\" text-anchor=\"middle\">\n");
     char lab[48];
     for (int i = 0; i < ax->ticks; i++) {
         double v = axis_value(ax, i);
         fmt_value(lab, v, ax->decimals);
         sb_tpl(sb, "<text x=\"@\" y=\"@\">", map_x(ax, v), PLOT_B + 18);
-        sb_str(sb, lab);
-        sb_str(sb, "</text>\n");
+        rnnc_buf_str(sb, lab);
+        rnnc_buf_str(sb, "</text>\n");
     }
-    sb_str(sb, "</g>\n<g fill=\"#333333\" text-anchor=\"end\">\n");
+    rnnc_buf_str(sb, "</g>\n<g fill=\"#333333\" text-anchor=\"end\">\n");
     for (int i = 0; i < ay->ticks; i++) {
         double v = axis_value(ay, i);
         fmt_value(lab, v, ay->decimals);
         sb_tpl(sb, "<text x=\"@\" y=\"@\">", PLOT_L - 8, map_y(ay, v) + 4);
-        sb_str(sb, lab);
-        sb_str(sb, "</text>\n");
+        rnnc_buf_str(sb, lab);
+        rnnc_buf_str(sb, "</text>\n");
     }
-    sb_str(sb, "</g>\n");
+    rnnc_buf_str(sb, "</g>\n");
     sb_tpl(sb, "<path d=\"M@ @V@H@\" fill=\"none\" stroke=\"#333333\" stroke-width=\"1\"/>\n", PLOT_L,
            PLOT_T, PLOT_B, PLOT_R);
     sb_tpl(sb, "<text x=\"@\" y=\"@\" text-anchor=\"middle\" fill=\"#222222\" font-size=\"13\">step</text>\n",
            (PLOT_L + PLOT_R) / 2, PLOT_B + 44);
     sb_tpl(sb, "<text x=\"18\" y=\"@\" text-anchor=\"middle\" fill=\"#222222\" font-size=\"13\" transform=\"rotate(-90 18 @)\">",
            (PLOT_T + PLOT_B) / 2, (PLOT_T + PLOT_B) / 2);
-    sb_str(sb, c->bits ? "bits per symbol</text>\n" : "loss</text>\n");
+    rnnc_buf_str(sb, c->bits ? "bits per symbol</text>\n" : "loss</text>\n");
     if (!(c->right > 0)) return;
     axis ab;
     nice_axis(ay->lo * c->right, ay->hi * c->right, &ab);
@@ -708,8 +612,8 @@ static void chart_frame(const chart *c, sbuf *sb)
         fmt_value(lab, v, ab.decimals);
         sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\" stroke=\"#333333\"/><text x=\"@\" y=\"@\">", PLOT_R, y,
                PLOT_R + 4, y, PLOT_R + 7, y + 4);
-        sb_str(sb, lab);
-        sb_str(sb, "</text>\n");
+        rnnc_buf_str(sb, lab);
+        rnnc_buf_str(sb, "</text>\n");
     }
     sb_tpl(sb, "</g>\n<text x=\"@\" y=\"@\" text-anchor=\"middle\" fill=\"#222222\" font-size=\"13\" "
                "transform=\"rotate(90 @ @)\">bits per symbol</text>\n",
@@ -717,20 +621,20 @@ static void chart_frame(const chart *c, sbuf *sb)
 }
 
 /* One entry of the legend at row k: a short line in style st, then text. */
-static void legend_entry(int k, const style *st, const char *text, sbuf *sb)
+static void legend_entry(int k, const style *st, const char *text, rnnc_buf *sb)
 {
     double y = PLOT_T + 14 + 18 * k;
     sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\"", PLOT_R - 272, y, PLOT_R - 248, y);
-    sb_printf(sb, " stroke=\"%s\"%s%s stroke-width=\"", st->color, st->faint ? " stroke-opacity=\"0.45\"" : "",
+    rnnc_buf_printf(sb, " stroke=\"%s\"%s%s stroke-width=\"", st->color, st->faint ? " stroke-opacity=\"0.45\"" : "",
               st->dashed ? " stroke-dasharray=\"6 3\"" : "");
     sb_tpl(sb, "@\"/>\n<text x=\"@\" y=\"@\" fill=\"#222222\">", st->width + 0.5, PLOT_R - 242, y + 4);
     sb_xml(sb, text, 60);
-    sb_str(sb, "</text>\n");
+    rnnc_buf_str(sb, "</text>\n");
 }
 
 /* The legend: for one log, its lines (when it has more than one); for several, each log's
  * name in its colour, then what thin and dashed lines are. */
-static void chart_legend(const chart *c, sbuf *sb)
+static void chart_legend(const chart *c, rnnc_buf *sb)
 {
     int any_mean = 0, any_valid = 0, k = 0;
     for (size_t l = 0; l < c->nlogs; l++) any_mean |= c->logs[l].has_mean, any_valid |= c->logs[l].has_valid;
@@ -753,10 +657,10 @@ static void chart_legend(const chart *c, sbuf *sb)
     if (any_valid) legend_entry(k++, &(style){gray, 1.5, 0, 1, 0}, "dashed: validation", sb);
 }
 
-static void draw_chart(chart *c, sbuf *sb)
+static void draw_chart(chart *c, rnnc_buf *sb)
 {
     chart_axes(c);
-    sb_printf(sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    rnnc_buf_printf(sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                   "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
               SVG_W, SVG_H, SVG_W, SVG_H);
@@ -792,7 +696,7 @@ static void draw_chart(chart *c, sbuf *sb)
     free(vx);
     free(vy);
     chart_legend(c, sb);
-    sb_str(sb, "</svg>\n");
+    rnnc_buf_str(sb, "</svg>\n");
 }
 
 /* The right axis's bits per unit of loss: every log's (when they agree within 1e-6 and are
@@ -829,11 +733,13 @@ int rnnc_plot_logs(const char *const *log_paths, size_t nlogs, const char *svg_p
             goto out;
         }
     if (!c.bits) c.right = common_bits(logs, nlogs);
-    sbuf sb = {NULL, 0, 0, 0};
+    rnnc_buf sb = RNNC_BUF_INIT;
     draw_chart(&c, &sb);
-    if (sb.oom || !sb.s) rnnc_fail(err, errlen, "%s: out of memory drawing the chart", svg_path);
-    else rc = rnnc_write_atomic(svg_path, sb.s, sb.len, err, errlen);
-    free(sb.s);
+    size_t len;
+    char *svg = rnnc_buf_take(&sb, &len);
+    if (!svg) rnnc_fail(err, errlen, "%s: out of memory drawing the chart", svg_path);
+    else rc = rnnc_write_atomic(svg_path, svg, len, err, errlen);
+    free(svg);
 out:
     for (size_t l = 0; l < nread; l++) log_free(&logs[l]);
     return rc;

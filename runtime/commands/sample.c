@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../base/rng.h"
 
 size_t rnnc_sample_pick(const double *p, size_t k, double temperature, size_t top_k, double u,
                         double *q, size_t *order)

@@ -28,6 +28,9 @@ typedef struct rnnc_train_opts {
     rnnc_spec_builder spec;      /* the user's spec options; hidden 100, tau 25 by default */
     rnnc_run_backend backend;
     int threads;                 /* rnnc_model_set_threads: 0 (default) = one per batch part */
+    int shards;                  /* --shards N: the batch in N shares computed in turn and their
+                                    gradients added in share order, as N MPI ranks do (shards.h);
+                                    0: not given */
     int optim;                   /* RNNC_OPTIM_* */
     double lr, beta1, beta2, eps, weight_decay, clip, clip_norm;
     unsigned set;                /* RNNC_SET_* bits */
@@ -69,7 +72,8 @@ typedef struct rnnc_train_opts {
  * every 1000 steps (on a terminal every 20 s). */
 void rnnc_train_defaults(rnnc_train_opts *o);
 
-/* Run training.  Returns 0 when done, 130 / 143 when stopped by SIGINT / SIGTERM (after
+/* Run training (under mpirun: data parallel, see shards.h; rank 0 alone prints, writes the
+ * log and the checkpoint, and the ranks return the same status).  Returns 0 when done, 130 / 143 when stopped by SIGINT / SIGTERM (after
  * saving, once training has started; the handlers are installed first of all, and a signal
  * during a cc compile cancels it), 2 for bad input (data, options, checkpoint, a --save path
  * another process is writing; message in err), 1 for a runtime failure (compile error,
@@ -90,10 +94,6 @@ int rnnc_schedule_settle(const rnnc_schedule *user, unsigned set, const rnnc_sch
 double rnnc_schedule_eps(const rnnc_schedule *s, uint64_t i);
 const char *rnnc_schedule_name(rnnc_sched_kind k);
 int rnnc_schedule_parse(const char *name);   /* linear exp sigmoid; -1 if unknown */
-
-/* Parse an optimiser name: sgd momentum adagrad rmsprop adam.  -1 if unknown. */
-int rnnc_optim_parse(const char *name);
-const char *rnnc_optim_name(int optim);
 
 /* The built-in default corpus: the project's own sources, compiled into the binary. */
 extern const char rnnc_corpus_corpus_txt[];

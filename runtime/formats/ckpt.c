@@ -24,17 +24,11 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "../base/buf.h"
 #include "../base/util.h"
 
 static const char magic[8] = {'R', 'N', 'N', 'C', 'C', 'K', 'P', 'T'};
 
-static int host_is_little_endian(void)
-{
-    const uint16_t one = 1;
-    unsigned char b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
 
 int rnnc_ckpt_alloc(rnnc_ckpt *c, char *err, size_t errlen)
 {
@@ -52,7 +46,7 @@ int rnnc_ckpt_alloc(rnnc_ckpt *c, char *err, size_t errlen)
     if (!c->positions || !c->record || !c->params || !c->opt || !c->s0 ||
         (c->learn_h0 && (!c->h0 || !c->h0_opt))) {
         rnnc_ckpt_free(c);
-        snprintf(err, errlen, "out of memory for the checkpoint");
+        rnnc_fail(err, errlen, "out of memory for the checkpoint");
         return -1;
     }
     return 0;
@@ -74,45 +68,26 @@ void rnnc_ckpt_free(rnnc_ckpt *c)
 
 /* ---- serialisation into a growing buffer ---- */
 
-typedef struct { unsigned char *p; size_t len, cap; int oom; } wbuf;
-
-static void put(wbuf *w, const void *src, size_t n)
-{
-    if (w->oom) return;
-    if (w->len + n > w->cap) {
-        size_t cap = w->cap ? w->cap : 4096;
-        while (cap < w->len + n) cap *= 2;
-        unsigned char *q = realloc(w->p, cap);
-        if (!q) {
-            w->oom = 1;
-            return;
-        }
-        w->p = q;
-        w->cap = cap;
-    }
-    memcpy(w->p + w->len, src, n);
-    w->len += n;
-}
-static void put_u32(wbuf *w, uint32_t v) { put(w, &v, 4); }
-static void put_u64(wbuf *w, uint64_t v) { put(w, &v, 8); }
-static void put_f64(wbuf *w, double v) { put(w, &v, 8); }
+static void put_u32(rnnc_buf *w, uint32_t v) { rnnc_buf_put(w, &v, 4); }
+static void put_u64(rnnc_buf *w, uint64_t v) { rnnc_buf_put(w, &v, 8); }
+static void put_f64(rnnc_buf *w, double v) { rnnc_buf_put(w, &v, 8); }
 
 int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errlen)
 {
-    if (!host_is_little_endian()) {
-        snprintf(err, errlen, "%s: checkpoints are little-endian; this host is not", path);
+    if (!rnnc_host_is_little_endian()) {
+        rnnc_fail(err, errlen, "%s: checkpoints are little-endian; this host is not", path);
         return -1;
     }
     const rnnc_layout *l = &c->layout;
     char spec[512];
     size_t sl = rnnc_spec_format(&c->spec, spec, sizeof spec);
-    wbuf w = {0};
-    put(&w, magic, 8);
+    rnnc_buf w = {0};
+    rnnc_buf_put(&w, magic, 8);
     put_u32(&w, RNNC_CKPT_VERSION);
     put_u32(&w, 0);
     put_u64(&w, 0); /* total length, patched below */
     put_u32(&w, (uint32_t)sl);
-    put(&w, spec, sl);
+    rnnc_buf_put(&w, spec, sl);
     put_u32(&w, (uint32_t)c->vocab.mode);
     put_u64(&w, c->vocab.size);
     for (size_t i = 0; i < c->vocab.size; i++) put_u32(&w, c->vocab.symbols[i]);
@@ -134,7 +109,7 @@ int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errle
     put_u32(&w, (uint32_t)c->records);
     size_t cl = strnlen(c->seq_column, sizeof c->seq_column - 1);
     put_u32(&w, (uint32_t)cl);
-    put(&w, c->seq_column, cl);
+    rnnc_buf_put(&w, c->seq_column, cl);
     put_u32(&w, (uint32_t)c->has_end_symbol);
     put_u32(&w, c->end_symbol);
     put_u64(&w, c->drawn);
@@ -142,20 +117,20 @@ int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errle
     put_u32(&w, (uint32_t)c->learn_h0);
     size_t il = strnlen(c->imported, sizeof c->imported - 1);
     put_u32(&w, (uint32_t)il);
-    put(&w, c->imported, il);
-    put(&w, c->params, l->params_bytes);
-    put(&w, c->opt, l->opt_bytes);
-    put(&w, c->s0, l->s0_bytes);
+    rnnc_buf_put(&w, c->imported, il);
+    rnnc_buf_put(&w, c->params, l->params_bytes);
+    rnnc_buf_put(&w, c->opt, l->opt_bytes);
+    rnnc_buf_put(&w, c->s0, l->s0_bytes);
     if (c->learn_h0) {
-        put(&w, c->h0, c->spec.hidden * l->real_size);
-        put(&w, c->h0_opt, 2 * c->spec.hidden * l->real_size);
+        rnnc_buf_put(&w, c->h0, c->spec.hidden * l->real_size);
+        rnnc_buf_put(&w, c->h0_opt, 2 * c->spec.hidden * l->real_size);
     }
     uint64_t total = w.len + 4;
-    if (!w.oom) memcpy(w.p + 16, &total, 8);
+    if (!w.oom) memcpy(w.data + 16, &total, 8);
     put_u32(&w, 0); /* the checksum, filled in below */
     if (w.oom) {
-        free(w.p);
-        snprintf(err, errlen, "%s: out of memory", path);
+        rnnc_buf_free(&w);
+        rnnc_fail(err, errlen, "%s: out of memory", path);
         return -1;
     }
     /* CRC over everything before the checksum itself (zlib's crc32 takes uInt lengths). */
@@ -163,13 +138,13 @@ int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errle
     for (size_t off = 0; off < w.len - 4;) {
         size_t k = w.len - 4 - off;
         if (k > 1u << 30) k = 1u << 30;
-        crc = crc32(crc, w.p + off, (uInt)k);
+        crc = crc32(crc, (const Bytef *)w.data + off, (uInt)k);
         off += k;
     }
     uint32_t crc32v = (uint32_t)crc;
-    memcpy(w.p + w.len - 4, &crc32v, 4);
-    int rc = rnnc_write_atomic(path, w.p, w.len, err, errlen);
-    free(w.p);
+    memcpy(w.data + w.len - 4, &crc32v, 4);
+    int rc = rnnc_write_atomic(path, w.data, w.len, err, errlen);
+    rnnc_buf_free(&w);
     return rc;
 }
 
@@ -203,7 +178,7 @@ static int parse_spec(const char *text, const char *path, rnnc_spec *out, char *
     for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
         char *eq = strchr(tok, '=');
         if (!eq) {
-            snprintf(err, errlen, "%s: corrupt spec in the checkpoint", path);
+            rnnc_fail(err, errlen, "%s: corrupt spec in the checkpoint", path);
             return -1;
         }
         *eq = '\0';
@@ -220,24 +195,24 @@ static int read_envelope(const unsigned char *data, size_t n, const char *path, 
 {
     char m[8];
     if (n < 24) {
-        snprintf(err, errlen, "%s: not an rnnc checkpoint (too short: %zu bytes)", path, n);
+        rnnc_fail(err, errlen, "%s: not an rnnc checkpoint (too short: %zu bytes)", path, n);
         return -1;
     }
     get(r, m, 8);
     if (memcmp(m, magic, 8) != 0) {
-        snprintf(err, errlen, "%s: not an rnnc checkpoint (bad magic number)", path);
+        rnnc_fail(err, errlen, "%s: not an rnnc checkpoint (bad magic number)", path);
         return -1;
     }
     *version = get_u32(r);
     (void)get_u32(r);
     if (*version < 1 || *version > RNNC_CKPT_VERSION) {
-        snprintf(err, errlen, "%s: checkpoint format version %u, this rnnc reads versions 1 to %d",
+        rnnc_fail(err, errlen, "%s: checkpoint format version %u, this rnnc reads versions 1 to %d",
                  path, *version, RNNC_CKPT_VERSION);
         return -1;
     }
     uint64_t total = get_u64(r);
     if (total != n) {
-        snprintf(err, errlen, "%s: truncated or damaged checkpoint (%zu bytes, header says %llu)",
+        rnnc_fail(err, errlen, "%s: truncated or damaged checkpoint (%zu bytes, header says %llu)",
                  path, n, (unsigned long long)total);
         return -1;
     }
@@ -251,7 +226,7 @@ static int read_envelope(const unsigned char *data, size_t n, const char *path, 
     uint32_t stored;
     memcpy(&stored, data + n - 4, 4);
     if ((uint32_t)crc != stored) {
-        snprintf(err, errlen, "%s: corrupted checkpoint (checksum mismatch)", path);
+        rnnc_fail(err, errlen, "%s: corrupted checkpoint (checksum mismatch)", path);
         return -1;
     }
     r->len = n - 4;
@@ -266,7 +241,7 @@ static int read_spec_vocab(rbuf *r, const char *path, rnnc_ckpt *c, char *err, s
     uint32_t sl = get_u32(r);
     char spec[512];
     if (sl >= sizeof spec || sl > r->len - r->off) {
-        snprintf(err, errlen, "%s: corrupt checkpoint (spec length %u)", path, sl);
+        rnnc_fail(err, errlen, "%s: corrupt checkpoint (spec length %u)", path, sl);
         return -1;
     }
     get(r, spec, sl);
@@ -276,14 +251,14 @@ static int read_spec_vocab(rbuf *r, const char *path, rnnc_ckpt *c, char *err, s
     uint64_t vs = get_u64(r);
     if (c->vocab.mode != RNNC_CHARS_BYTES && c->vocab.mode != RNNC_CHARS_UTF8) r->bad = 1;
     if (c->spec.onehot ? vs != c->spec.n_in && vs + 1 != c->spec.n_in : vs != 0) {
-        snprintf(err, errlen, "%s: corrupt checkpoint (vocabulary of %llu symbols for %s)", path,
+        rnnc_fail(err, errlen, "%s: corrupt checkpoint (vocabulary of %llu symbols for %s)", path,
                  (unsigned long long)vs, spec);
         return -1;
     }
     if (vs) {
         c->vocab.symbols = malloc(vs * sizeof *c->vocab.symbols);
         if (!c->vocab.symbols) {
-            snprintf(err, errlen, "%s: out of memory", path);
+            rnnc_fail(err, errlen, "%s: out of memory", path);
             return -1;
         }
         c->vocab.size = vs;
@@ -353,7 +328,7 @@ int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen)
     read_counters(&r, c);
     if (version == 1 && c->spec.onehot && c->vocab.size != c->spec.n_in) r.bad = 1;
     if (r.bad) {
-        snprintf(err, errlen, "%s: corrupt checkpoint (bad header fields)", path);
+        rnnc_fail(err, errlen, "%s: corrupt checkpoint (bad header fields)", path);
         goto out;
     }
     /* The positions come before version 2's settings, which say how much to allocate. */
@@ -377,7 +352,7 @@ int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen)
     }
     if (r.bad) {
         c->vocab = keep;
-        snprintf(err, errlen, "%s: corrupt checkpoint (bad settings)", path);
+        rnnc_fail(err, errlen, "%s: corrupt checkpoint (bad settings)", path);
         goto out;
     }
     if (rnnc_ckpt_alloc(c, err, errlen) != 0) {
@@ -405,7 +380,7 @@ int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen)
         get(&r, c->h0_opt, 2 * c->spec.hidden * c->layout.real_size);
     }
     if (r.bad || r.off != r.len) {
-        snprintf(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
+        rnnc_fail(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
         goto out;
     }
     rc = 0;

@@ -8,6 +8,7 @@
 
 #include "../base/util.h"
 #include "../model/model.h"
+#include "../base/text.h"
 
 static const char builtin_name[] = "(built-in corpus)";
 
@@ -18,11 +19,7 @@ static const char *file_name(const rnnc_dataset_opts *o, size_t i)
     return o->nfiles ? rnnc_file_label(o->files[i]) : builtin_name;
 }
 
-int rnnc_dataset_is_csv(const char *path)
-{
-    size_t n = strlen(path);
-    return n > 4 && strcmp(path + n - 4, ".csv") == 0;
-}
+int rnnc_dataset_is_csv(const char *path) { return rnnc_ends_with(path, ".csv"); }
 
 void rnnc_dataset_free(rnnc_dataset *d)
 {

@@ -104,7 +104,7 @@ int rnnc_export(const rnnc_ckpt *c, const rnnc_interop_names *n, const char *pat
     char name[256];
     int rc = -1;
     if (!buf || !zeros || !w) {
-        snprintf(err, errlen, "%s: out of memory", path);
+        rnnc_fail(err, errlen, "%s: out of memory", path);
         goto out;
     }
     for (size_t k = 0; k < nt; k++) {
@@ -112,18 +112,18 @@ int rnnc_export(const rnnc_ckpt *c, const rnnc_interop_names *n, const char *pat
         snprintf(name, sizeof name, "%s%s", t[k].prefix, t[k].suffix);
         to_row_major(t[k].src ? t[k].src : c->params, s->dtype, t[k].off, t[k].rows, t[k].cols, buf);
         if (rnnc_st_add(w, name, st, (size_t)t[k].ndim, shape, buf) != 0) {
-            snprintf(err, errlen, "%s: cannot add tensor '%s'", path, name);
+            rnnc_fail(err, errlen, "%s: cannot add tensor '%s'", path, name);
             goto out;
         }
     }
     uint64_t hshape[1] = {H};
     snprintf(name, sizeof name, "%sbias_hh_l0", n->rnn_prefix);
     if (rnnc_st_add(w, name, st, 1, hshape, zeros) != 0) {
-        snprintf(err, errlen, "%s: cannot add tensor '%s'", path, name);
+        rnnc_fail(err, errlen, "%s: cannot add tensor '%s'", path, name);
         goto out;
     }
     if (export_meta(c, w) != 0) {
-        snprintf(err, errlen, "%s: out of memory", path);
+        rnnc_fail(err, errlen, "%s: out of memory", path);
         goto out;
     }
     rc = rnnc_st_write(w, path, err, errlen);

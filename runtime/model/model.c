@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "../../gen/gen.h"
+#include "../base/rng.h"
+#include "../base/util.h"
 
 static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
 {
@@ -14,8 +16,8 @@ static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
     const rnnc_spec *s = &m->spec;
     const rnnc_layout *l = &m->layout;
     if (d->abi_version != RNNC_ABI_VERSION || d->descriptor_size != sizeof *d) {
-        snprintf(err, errlen, "%s_descriptor: ABI version %u (size %u), expected %d (size %zu)",
-                 s->name, d->abi_version, d->descriptor_size, RNNC_ABI_VERSION, sizeof *d);
+        rnnc_fail(err, errlen, "%s_descriptor: ABI version %u (size %u), expected %d (size %zu)",
+                  s->name, d->abi_version, d->descriptor_size, RNNC_ABI_VERSION, sizeof *d);
         return -1;
     }
     int ok = d->dtype == (uint32_t)s->dtype && d->onehot == (uint32_t)s->onehot &&
@@ -39,8 +41,8 @@ static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
              d->parts == l->parts && d->stages >= 1 && d->stages <= 16 &&
              d->x_count == l->x_count && d->y_count == l->y_count && d->opt_count == l->opt_count;
     if (!ok) {
-        snprintf(err, errlen, "%s_descriptor: does not match the spec it was generated from (%s)",
-                 s->name, d->spec ? d->spec : "?");
+        rnnc_fail(err, errlen, "%s_descriptor: does not match the spec it was generated from (%s)",
+                  s->name, d->spec ? d->spec : "?");
         return -1;
     }
     return 0;
@@ -49,7 +51,7 @@ static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
 static void *symbol(rnnc_model *m, const char *sym, char *err, size_t errlen)
 {
     void *p = rnnc_jit_symbol(m->jit, sym);
-    if (!p) snprintf(err, errlen, "%s: symbol %s not found in the compiled code", m->spec.name, sym);
+    if (!p) rnnc_fail(err, errlen, "%s: symbol %s not found in the compiled code", m->spec.name, sym);
     return p;
 }
 
@@ -94,7 +96,7 @@ int rnnc_model_load(rnnc_model *m, const rnnc_spec *s, rnnc_backend b, char *err
         ffi_prep_cif(&m->cif_train_step, FFI_DEFAULT_ABI, 8, real, m->args) != FFI_OK ||
         ffi_prep_cif(&m->cif_train_part, FFI_DEFAULT_ABI, 10, real, m->args) != FFI_OK ||
         ffi_prep_cif(&m->cif_length, FFI_DEFAULT_ABI, 3, &ffi_type_void, m->args) != FFI_OK) {
-        snprintf(err, errlen, "libffi: ffi_prep_cif failed");
+        rnnc_fail(err, errlen, "libffi: ffi_prep_cif failed");
         goto fail;
     }
     return 0;
@@ -116,7 +118,7 @@ int rnnc_model_set_threads(rnnc_model *m, int n, char *err, size_t errlen)
 {
     int parts = (int)m->desc->parts;
     if (n < 0) {
-        snprintf(err, errlen, "--threads: %d is negative", n);
+        rnnc_fail(err, errlen, "--threads: %d is negative", n);
         return -1;
     }
     if (n == 0) {
@@ -177,17 +179,25 @@ double rnnc_model_train_step(rnnc_model *m, void *params, void *grads, void *opt
                              const void *y, const void *s0, void *ws, const rnnc_hparams *hp)
 {
     real_ret r;
-    if (m->pool) {
-        /* The stages of NAME_train_part, each stage's parts at once on the pool. */
-        stage_ctx c = {m, {&params, &grads, &opt, &x, &y, &s0, &ws, &hp}, 0, {0}};
-        for (c.stage = 0; c.stage < (int32_t)m->desc->stages; c.stage++)
-            rnnc_pool_run(m->pool, run_part, &c);
-        r = c.part0;
-    } else {
-        void *argv[8] = {&params, &grads, &opt, &x, &y, &s0, &ws, &hp};
-        ffi_call(&m->cif_train_step, m->fn_train_step, &r, argv);
-    }
+    if (m->pool) return rnnc_model_train_stages(m, 0, (int)m->desc->stages - 1, params, grads, opt, x, y, s0, ws, hp);
+    void *argv[8] = {&params, &grads, &opt, &x, &y, &s0, &ws, &hp};
+    ffi_call(&m->cif_train_step, m->fn_train_step, &r, argv);
     return m->spec.dtype == RNNC_DOUBLE ? r.d : (double)r.f;
+}
+
+double rnnc_model_train_stages(rnnc_model *m, int first, int last, void *params, void *grads, void *opt,
+                               const void *x, const void *y, const void *s0, void *ws,
+                               const rnnc_hparams *hp)
+{
+    /* The stages of NAME_train_part, each stage's parts at once on the pool (in order on
+     * this thread without one). */
+    stage_ctx c = {m, {&params, &grads, &opt, &x, &y, &s0, &ws, &hp}, 0, {0}};
+    for (c.stage = first; c.stage <= last && c.stage < (int32_t)m->desc->stages; c.stage++) {
+        if (m->pool) rnnc_pool_run(m->pool, run_part, &c);
+        else
+            for (int part = 0; part < (int)m->desc->parts; part++) run_part(&c, part);
+    }
+    return m->spec.dtype == RNNC_DOUBLE ? c.part0.d : (double)c.part0.f;
 }
 
 void rnnc_model_step(rnnc_model *m, const void *params, const void *x, const void *s_in,
@@ -248,9 +258,42 @@ void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor ou
     out[RNNC_T_REM_U] = (rnnc_tensor){"rem_u", l->off_rem_u, M ? s->hidden : 0, M ? 1 : 0};
 }
 
+static const char *const optim_names[] = {
+    [RNNC_OPTIM_SGD] = "sgd", [RNNC_OPTIM_MOMENTUM] = "momentum", [RNNC_OPTIM_ADAGRAD] = "adagrad",
+    [RNNC_OPTIM_RMSPROP] = "rmsprop", [RNNC_OPTIM_ADAM] = "adam"};
+enum { NOPTIM = (int)(sizeof optim_names / sizeof optim_names[0]) };
+
+int rnnc_optim_parse(const char *name)
+{
+    for (int i = 0; i < NOPTIM; i++)
+        if (optim_names[i] && strcmp(name, optim_names[i]) == 0) return i;
+    return -1;
+}
+
+const char *rnnc_optim_name(int optim)
+{
+    return optim >= 0 && optim < NOPTIM && optim_names[optim] ? optim_names[optim] : "?";
+}
+
+void rnnc_init_weights(const rnnc_spec *s, const rnnc_layout *l, void *params, uint64_t *rng)
+{
+    rnnc_tensor t[RNNC_NTENSORS];
+    rnnc_param_tensors(s, l, t);
+    static const int mats[] = {RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_R, RNNC_T_HALT_W, RNNC_T_LEN_W,
+                               RNNC_T_REM_U};
+    for (size_t m = 0; m < sizeof mats / sizeof mats[0]; m++)
+        for (size_t i = 0, k = (size_t)mats[m]; i < t[k].rows * t[k].cols; i++)
+            rnnc_set(params, s->dtype, t[k].offset + i, 0.01 * rnnc_rand_normal(rng));
+}
+
 double rnnc_get(const void *buf, rnnc_dtype dt, size_t i)
 {
     return dt == RNNC_DOUBLE ? ((const double *)buf)[i] : (double)((const float *)buf)[i];
+}
+
+void rnnc_get_range(const void *buf, rnnc_dtype dt, size_t off, size_t n, double *out)
+{
+    for (size_t i = 0; i < n; i++) out[i] = rnnc_get(buf, dt, off + i);
 }
 
 void rnnc_set(void *buf, rnnc_dtype dt, size_t i, double v)

@@ -25,6 +25,13 @@ enum {
     RNNC_OPTIM_ADAM = RNN_OPTIM_ADAM
 };
 
+/* The optimiser named name (sgd momentum adagrad rmsprop adam): its RNNC_OPTIM_* value, or -1
+ * if there is none of that name. */
+int rnnc_optim_parse(const char *name);
+
+/* The name of optimiser RNNC_OPTIM_* optim, or "?" for a value that names none. */
+const char *rnnc_optim_name(int optim);
+
 typedef struct rnnc_model {
     rnnc_spec spec;
     rnnc_layout layout;
@@ -60,6 +67,15 @@ void rnnc_model_backward(rnnc_model *m, const void *params, const void *x, const
                          void *ws, void *grads);
 double rnnc_model_train_step(rnnc_model *m, void *params, void *grads, void *opt, const void *x,
                              const void *y, const void *s0, void *ws, const rnnc_hparams *hp);
+/* Stages first .. last of NAME_train_part (each stage's parts at once on the threads of
+ * rnnc_model_set_threads), as a data-parallel step runs them: the gradient stages (0 ..
+ * stages - 2) on each share of the batch, then, with the gradients of every share summed,
+ * the update (stages - 1).  Returns part 0's value of the last stage run: the loss of the
+ * batch from stage 1 on (0 after stage 0 alone).  rnnc_model_train_step is stages 0 ..
+ * stages - 1, bit for bit. */
+double rnnc_model_train_stages(rnnc_model *m, int first, int last, void *params, void *grads, void *opt,
+                               const void *x, const void *y, const void *s0, void *ws,
+                               const rnnc_hparams *hp);
 void rnnc_model_step(rnnc_model *m, const void *params, const void *x, const void *s_in,
                      void *s_out, void *out);
 /* --end length only (m->fn_length): the length distribution p_n (max_length values) of a
@@ -88,8 +104,18 @@ enum {
 };
 void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor out[RNNC_NTENSORS]);
 
+/* min-char-rnn's initialisation, used by rnnc train and rnnc bench: every entry of the
+ * matrices U, W, V, R, halt_w, len_w, rem_u the model has, in that order, set to 0.01 z with
+ * z ~ N(0, 1) drawn from
+ * *rng (rnnc_rand_normal); the other parameters (the biases) are left as they are, zero in a
+ * fresh buffer. */
+void rnnc_init_weights(const rnnc_spec *s, const rnnc_layout *l, void *params, uint64_t *rng);
+
 /* Element i of a buffer of reals of type dt, as double; and the reverse. */
 double rnnc_get(const void *buf, rnnc_dtype dt, size_t i);
 void rnnc_set(void *buf, rnnc_dtype dt, size_t i, double v);
+
+/* Elements off .. off+n-1 of a buffer of reals of type dt, as doubles into out[0..n). */
+void rnnc_get_range(const void *buf, rnnc_dtype dt, size_t off, size_t n, double *out);
 
 #endif

@@ -2,11 +2,131 @@
 #define _POSIX_C_SOURCE 200809L
 #include "testlib.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
-#include "../../runtime/commands/check.h"
+#include "../../runtime/base/rng.h"
+
+/* ---- the reporter ---- */
+
+static const char *suite_name = "test";
+static int n_pass, n_fail;
+
+void tl_suite(const char *suite)
+{
+    suite_name = suite;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+/* Print "WORD SUITE/" and the text of fmt, ap as one line. */
+static void put_result(const char *word, const char *fmt, va_list ap)
+{
+    char text[4096];
+    vsnprintf(text, sizeof text, fmt, ap);
+    tl_one_line(text);
+    printf("%s %s/%s\n", word, suite_name, text);
+}
+
+void tl_ok(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    put_result("ok", fmt, ap);
+    va_end(ap);
+    n_pass++;
+}
+
+void tl_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    put_result("FAIL", fmt, ap);
+    va_end(ap);
+    n_fail++;
+}
+
+int tl_expect(int cond, const char *name, const char *fmt, ...)
+{
+    if (cond) {
+        tl_ok("%s", name);
+        return 1;
+    }
+    char why[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    tl_fail("%s: %s", name, why);
+    return 0;
+}
+
+int tl_passes(void) { return n_pass; }
+int tl_failures(void) { return n_fail; }
+int tl_status(void) { return n_fail ? 1 : 0; }
+
+/* ---- files ---- */
+
+static char work_dir[2048];
+
+const char *tl_workdir(const char *name)
+{
+    const char *base = getenv("TESTS_TMP");
+    if (base && *base) {
+        snprintf(work_dir, sizeof work_dir, "%s/%s", base, name);
+        if (mkdir(work_dir, 0755) != 0 && errno != EEXIST) {
+            tl_fail("setup: cannot create %s: %s", work_dir, strerror(errno));
+            exit(1);
+        }
+    } else {
+        snprintf(work_dir, sizeof work_dir, "/tmp/rnnc-%s.XXXXXX", name);
+        if (!mkdtemp(work_dir)) {
+            tl_fail("setup: cannot create a directory under /tmp: %s", strerror(errno));
+            exit(1);
+        }
+        printf("# files in %s\n", work_dir);
+    }
+    return work_dir;
+}
+
+const char *tl_path(const char *name)
+{
+    static char bufs[16][2304];
+    static int next;
+    char *p = bufs[next++ % 16];
+    snprintf(p, sizeof bufs[0], "%s/%s", work_dir, name);
+    return p;
+}
+
+const char *tl_write(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || (n && fwrite(data, 1, n, f) != n) || fclose(f) != 0) {
+        tl_fail("setup: cannot write %s: %s", path, strerror(errno));
+        exit(1);
+    }
+    return path;
+}
+
+int tl_no_temp_files(void)
+{
+    DIR *d = opendir(work_dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int ok = 1;
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, ".tmp.")) ok = 0;
+    closedir(d);
+    return ok;
+}
+
+/* ---- model tests ---- */
 
 void tl_pick_dims(tl_case *c)
 {
@@ -15,13 +135,13 @@ void tl_pick_dims(tl_case *c)
                   ((uint64_t)c->batch << 24) ^ ((uint64_t)c->tau << 32) ^
                   ((uint64_t)c->rec << 40) ^ ((uint64_t)c->fb << 44);
     static const size_t outs[] = {2, 3, 5, 7, 11, 17, 20};
-    c->hidden = 3 + (size_t)(rnnc_rand_next(&st) % 6);
-    size_t k = outs[rnnc_rand_next(&st) % (sizeof outs / sizeof outs[0])];
+    c->hidden = 3 + rnnc_rand_below(&st, 6);
+    size_t k = outs[rnnc_rand_below(&st, sizeof outs / sizeof outs[0])];
     if (c->onehot) {
         c->n_in = c->n_out = k;
     } else {
-        c->n_out = (c->loss == RNNC_LOSS_MSE && rnnc_rand_next(&st) % 4 == 0) ? 1 : k;
-        c->n_in = 1 + (size_t)(rnnc_rand_next(&st) % 7);
+        c->n_out = (c->loss == RNNC_LOSS_MSE && rnnc_rand_below(&st, 4) == 0) ? 1 : k;
+        c->n_in = 1 + rnnc_rand_below(&st, 7);
         if (c->n_in == c->n_out) c->n_in++;
     }
 }
@@ -118,7 +238,7 @@ void tl_fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *mb,
         }
     for (size_t i = 0; i < l->x_count; i++) {
         if (s->onehot) {
-            int32_t v = (int32_t)(rnnc_rand_next(&st) % s->n_in);
+            int32_t v = (int32_t)rnnc_rand_below(&st, s->n_in);
             ((int32_t *)mb->x)[i] = v;
             if (r->xi) r->xi[i] = v;
         } else {
@@ -129,7 +249,7 @@ void tl_fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *mb,
     }
     for (size_t i = 0; i < l->y_count; i++) {
         if (s->loss == RNNC_LOSS_NLL) {
-            int32_t v = (int32_t)(rnnc_rand_next(&st) % s->n_out);
+            int32_t v = (int32_t)rnnc_rand_below(&st, s->n_out);
             ((int32_t *)mb->y)[i] = v;
             if (r->yi) r->yi[i] = v;
         } else {

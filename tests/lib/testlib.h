@@ -1,5 +1,7 @@
-/* testlib.h: helpers shared by test_reference.c and test_backends.c (case dimensions, the
- * spec built as the CLI builds it, the seeded random problem, result-line formatting). */
+/* testlib.h: what the test programs (tests/unit/test_*.c) share: the reporter of their result
+ * lines, a directory for their files, and for the model tests (test_reference.c,
+ * test_backends.c, ...) the case dimensions, the spec built as the CLI builds it and the
+ * seeded random problem. */
 #ifndef RNNC_TESTLIB_H
 #define RNNC_TESTLIB_H
 
@@ -8,6 +10,65 @@
 
 #include "../../gen/spec.h"
 #include "../../runtime/model/model.h"
+
+/* ---- the reporter ------------------------------------------------------------------------
+ * Every test program prints one line per case on stdout, counted by tests/run.sh:
+ *     ok SUITE/NAME              (NAME may be followed by a note: "ok update/adam (worst 1e-16)")
+ *     FAIL SUITE/NAME: WHY
+ * SUITE is set once, first, by tl_suite.  A line is always one line: '\n' and '\r' in what is
+ * printed become '|'.  stdout is line-buffered, so the lines of a crashed program are not lost.
+ * A program's exit status is tl_status(): 1 when a case failed, else 0. */
+
+/* Name the suite ("data", "st", "update", ...) that prefixes every line. */
+void tl_suite(const char *suite);
+
+/* Print "ok SUITE/" followed by the formatted text (the case's name, maybe with a note). */
+void tl_ok(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* Print "FAIL SUITE/" followed by the formatted text ("NAME: why"), and count a failure. */
+void tl_fail(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* tl_ok("%s", name) when cond, else "FAIL SUITE/NAME: " and the formatted why.  Returns cond. */
+int tl_expect(int cond, const char *name, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Cases passed and failed so far. */
+int tl_passes(void);
+int tl_failures(void);
+
+/* The exit status of a test program: 1 when any case failed, else 0. */
+int tl_status(void);
+
+/* ---- files -------------------------------------------------------------------------------
+ * Set-up failures (a directory or file that cannot be made) end the program: a line
+ * "FAIL SUITE/setup: why" and exit status 1. */
+
+/* The program's directory for its files: $TESTS_TMP/name (created if missing), or without
+ * TESTS_TMP a new /tmp/rnnc-name.XXXXXX (said in a "# files in DIR" line). */
+const char *tl_workdir(const char *name);
+
+/* DIR/name in tl_workdir's directory (in one of 16 rotating static buffers). */
+const char *tl_path(const char *name);
+
+/* Write data[0..n) to the file path (created or truncated); returns path. */
+const char *tl_write(const char *path, const void *data, size_t n);
+
+/* 1 when no file in tl_workdir's directory has ".tmp." in its name (no temporary of an atomic
+ * write was left behind), 0 when one has or the directory cannot be read. */
+int tl_no_temp_files(void);
+
+/* ---- model tests ---------------------------------------------------------------------- */
 
 /* relu: problems with some |pre-activation| below the kink bound of their dtype are redrawn
  * with the next seed, at most TL_MAX_REDRAWS times. */

@@ -5,12 +5,7 @@
 #   directory (a fresh empty one per case) nor in the working directory (also fresh).
 # Prints "ok bad-input/CASE" or "FAIL bad-input/CASE: got status N, stderr: ...".
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory).
-set -u
-RNNC=${RNNC:-$(cd "$(dirname "$0")/../.." && pwd)/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_bad_inputs.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failed=0
+. "$(dirname "$0")/../lib/suite.sh" bad-input
 ncases=0
 
 # bad CASE EXPECT ARG...: run rnnc ARG... and check the rejection.  EXPECT lists what the

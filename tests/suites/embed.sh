@@ -41,29 +41,12 @@
 # case failed.
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory), RNNC_CACHE_DIR (compile
 # cache), TEST_BIN (the built test programs: test_embed_ref).
-set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-RNNC=${RNNC:-$ROOT/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-TEST_BIN=${TEST_BIN:-$ROOT/out/obj/tests}
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_embed.XXXXXX") || exit 1
-trap '[ "$BASHPID" = "$$" ] && rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../lib/suite.sh" embed
 export RNNC_CACHE_DIR=${RNNC_CACHE_DIR:-$tmp/cache}
-failed=0
 STRICT=(-std=c99 -Wall -Wextra -pedantic -Werror)
 CXXSTRICT=(-x c++ -std=c++11 -Wall -Wextra -pedantic -Werror)
 STEPS=400
 
-ok() { echo "ok embed/$1"; }
-fail() {
-    echo "FAIL embed/$1: $2"
-    failed=1
-}
-skip() { echo "skip embed/$1: $2"; }
-# rn ARG...: rnnc with a time limit (a hang is a failure, not a stuck suite).
-rn() { timeout -k 5 120 "$RNNC" "$@"; }
-# one_line FILE: the file's content on one line, shortened, for messages.
-one_line() { head -c 400 "$1" | tr '\n' '~' | sed 's/~$//; s/~/\\n/g'; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
 # ---- data, generated here -------------------------------------------------------------
@@ -967,4 +950,4 @@ if [[ " ${ready[*]} " == *" mdl_f "* ]]; then
     bad name-with-newline "$good" --name "$(printf 'a\nb')"
 fi
 
-exit $failed
+suite_end

@@ -16,27 +16,7 @@
 # Prints "ok help/CASE" or "FAIL help/CASE: why".
 # Env: RNNC (absolute path of rnnc).
 set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-RNNC=${RNNC:-$ROOT/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_help.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok help/$1"; }
-fail() {
-    echo "FAIL help/$1: $2"
-    failed=1
-}
-check() {
-    local name=$1
-    shift
-    if [ $# -eq 0 ]; then ok "$name"; else
-        local r
-        r=$(printf '%s; ' "$@")
-        fail "$name" "${r%; }"
-    fi
-}
-one_line() { head -c 300 "$1" | tr '\n' '~' | sed 's/~$//; s/~/\\n/g'; }
+. "$(dirname "$0")/../lib/suite.sh" help
 # options FILE: the options a help text's entries name (-o, --opt), one a line
 options() { grep -E '^  -' "$1" | grep -oE -- '(^| )--?[a-zA-Z][a-zA-Z0-9-]*' | sed 's/^ *//' | sort -u; }
 
@@ -116,4 +96,4 @@ refused "unknown-command-far-from-all-lists-them" "'zzzz': unknown command (|$al
 refused "help-of-an-unknown-command" "'smaple': unknown command; did you mean 'sample'?" help smaple
 refused "unknown-option-suggests-steps" "--step: unknown option for 'rnnc train'; did you mean --steps? (rnnc help train" train --step 5
 refused "unknown-option-suggests-spec-key" "--hiden: unknown option for 'rnnc gen'; did you mean --hidden?" gen --hiden 5
-exit $failed
+suite_end

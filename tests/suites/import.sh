@@ -21,29 +21,9 @@
 # Prints "ok import/CASE", "FAIL import/CASE: why" or "skip import/CASE: why".
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory), RNNC_CACHE_DIR.
 set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-RNNC=${RNNC:-$ROOT/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_import.XXXXXX") || exit 1
-trap '[ "$BASHPID" = "$$" ] && rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../lib/suite.sh" import
 export RNNC_CACHE_DIR=${RNNC_CACHE_DIR:-$tmp/cache}
-failed=0
-ok() { echo "ok import/$1"; }
-fail() {
-    echo "FAIL import/$1: $2"
-    failed=1
-}
-check() {
-    local name=$1
-    shift
-    if [ $# -eq 0 ]; then ok "$name"; else
-        local r
-        r=$(printf '%s; ' "$@")
-        fail "$name" "${r%; }"
-    fi
-}
 rn() { timeout -k 5 180 "$RNNC" "$@"; }
-one_line() { head -c 400 "$1" | tr '\n' '~' | sed 's/~$//; s/~/\\n/g'; }
 # model_lines CKPT: the lines of `rnnc info` that describe the model (not its training).
 model_lines() { rn info "$1" 2>&1 | grep -E '^(spec|vocabulary|end symbol|start symbol|recurrence|feedback|end|records):'; }
 
@@ -248,4 +228,4 @@ grep -qx 'ignored (--ignore-unknown): emb.weight' "$tmp/ig.out" || why+=("extra 
 rn import "$P/unknown_meta.safetensors" -o "$tmp/um.ck" --ignore-unknown >"$tmp/ig.out" 2>"$tmp/ig.err" || why+=("exit $?: $(one_line "$tmp/ig.err")")
 grep -qx 'ignored (--ignore-unknown): rnnc.tokenizer' "$tmp/ig.out" || why+=("unknown key: $(one_line "$tmp/ig.out")")
 check "pytorch/--ignore-unknown-imports-the-rest-and-lists-what-it-left-out" "${why[@]}"
-exit $failed
+suite_end

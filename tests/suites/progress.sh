@@ -17,29 +17,9 @@
 # Prints "ok progress/CASE", "FAIL progress/CASE: why" or "skip progress/CASE: why".
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory), RNNC_CACHE_DIR.
 set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-RNNC=${RNNC:-$ROOT/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_progress.XXXXXX") || exit 1
-trap '[ "$BASHPID" = "$$" ] && rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../lib/suite.sh" progress
 export RNNC_CACHE_DIR=${RNNC_CACHE_DIR:-$tmp/cache}
-failed=0
-ok() { echo "ok progress/$1"; }
-fail() {
-    echo "FAIL progress/$1: $2"
-    failed=1
-}
-check() {
-    local name=$1
-    shift
-    if [ $# -eq 0 ]; then ok "$name"; else
-        local r
-        r=$(printf '%s; ' "$@")
-        fail "$name" "${r%; }"
-    fi
-}
 rn() { timeout -k 5 180 "$RNNC" "$@"; }
-one_line() { head -c 300 "$1" | tr '\n' '~' | sed 's/~$//; s/~/\\n/g'; }
 
 for i in $(seq 1 40); do echo "the quick brown fox $i jumps over the lazy dog"; done >"$tmp/t.txt"
 M=(--hidden 16 --tau 8 --backend tcc --seed 3)
@@ -155,4 +135,4 @@ printf 'a,b\n' >"$tmp/w.csv"
 awk 'BEGIN { for (i = 0; i < 300; i++) printf "%.4f,%.4f\n", sin(i / 9), cos(i / 9) }' >>"$tmp/w.csv"
 rn train --hidden 8 --tau 8 --backend tcc --steps 100 --every 50 --log "$tmp/mse.csv" "$tmp/w.csv" >/dev/null 2>&1
 plot_refused "bits-on-an-mse-log-refused" "mse.csv: --bits: this log has no bits per symbol" "$tmp/mse.csv" --bits -o "$tmp/x.svg"
-exit $failed
+suite_end

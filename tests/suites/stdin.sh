@@ -11,29 +11,8 @@
 # Prints "ok stdin/CASE" or "FAIL stdin/CASE: why".
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory), RNNC_CACHE_DIR.
 set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-RNNC=${RNNC:-$ROOT/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_stdin.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../lib/suite.sh" stdin
 export RNNC_CACHE_DIR=${RNNC_CACHE_DIR:-$tmp/cache}
-failed=0
-ok() { echo "ok stdin/$1"; }
-fail() {
-    echo "FAIL stdin/$1: $2"
-    failed=1
-}
-check() {
-    local name=$1
-    shift
-    if [ $# -eq 0 ]; then ok "$name"; else
-        local r
-        r=$(printf '%s; ' "$@")
-        fail "$name" "${r%; }"
-    fi
-}
-rn() { timeout -k 5 120 "$RNNC" "$@"; }
-one_line() { head -c 300 "$1" | tr '\n' '~' | sed 's/~$//; s/~/\\n/g'; }
 
 for i in $(seq 1 40); do echo "the quick brown fox $i jumps over the lazy dog"; done >"$tmp/t.txt"
 for i in $(seq 1 10); do echo "a lazy dog $i"; done >"$tmp/u.txt"
@@ -92,4 +71,4 @@ refused csv-target-as-text "--target: names columns of a CSV data file; this dat
 refused empty "(standard input): is empty" "$tmp/empty" train "${M[@]}" --save "$tmp/no.ck" -
 refused invalid-utf8 "(standard input):1:3: invalid UTF-8" "$tmp/bad.txt" train "${M[@]}" --chars utf8 --save "$tmp/no.ck" -
 refused eval-symbol-not-in-vocabulary "(standard input):1:" "$tmp/bad.txt" eval "$tmp/file.ck" -
-exit $failed
+suite_end

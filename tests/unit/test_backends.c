@@ -113,12 +113,12 @@ static int run_both(const rnnc_spec *s, const char *label, uint64_t seed, side s
     for (int k = 0; k < 2; k++) {
         if (rnnc_model_load(&sd[k].m, s, be[k], err, sizeof err) != 0) {
             tl_one_line(err);
-            printf("FAIL backends/%s: load with %s: %s\n", label, rnnc_backend_name(be[k]), err);
+            tl_fail("%s: load with %s: %s", label, rnnc_backend_name(be[k]), err);
             return -1;
         }
         sd[k].loaded = 1;
         if (rnnc_buffers_alloc(&sd[k].b, &sd[k].m.layout) != 0) {
-            printf("FAIL backends/%s: out of memory\n", label);
+            tl_fail("%s: out of memory", label);
             return -1;
         }
     }
@@ -133,8 +133,8 @@ static int run_both(const rnnc_spec *s, const char *label, uint64_t seed, side s
         double kink = tl_kink(s->dtype);
         if (tl_min_abs_preact(s, l, &sd[0].b) >= kink) break;
         if (tries == TL_MAX_REDRAWS) {
-            printf("FAIL backends/%s: every problem drawn has a relu pre-activation within %g "
-                   "of 0\n", label, kink);
+            tl_fail("%s: every problem drawn has a relu pre-activation within %g "
+                    "of 0", label, kink);
             return -1;
         }
     }
@@ -190,7 +190,7 @@ static int run_exact(const tl_case *tc, uint64_t seed)
     memset(sd, 0, sizeof sd);
     if (tl_build_spec(tc, 0, &s, err, sizeof err) != 0) {
         tl_one_line(err);
-        printf("FAIL backends/spec: %s\n", err);
+        tl_fail("spec: %s", err);
         return 0;
     }
     tl_summary(&s, name, sizeof name);
@@ -199,41 +199,41 @@ static int run_exact(const tl_case *tc, uint64_t seed)
     size_t rs = l->real_size;
     long k;
     if (memcmp(&sd[0].loss, &sd[1].loss, sizeof(double)) != 0) {
-        printf("FAIL backends/%s: loss: tcc %.17g, cc %.17g\n", name, sd[0].loss, sd[1].loss);
+        tl_fail("%s: loss: tcc %.17g, cc %.17g", name, sd[0].loss, sd[1].loss);
         goto out;
     }
     if ((k = first_diff(sd[0].b.ws, sd[1].b.ws, l->ws_count, rs)) >= 0) {
         name_ws(&s, l, (size_t)k, where, sizeof where);
-        printf("FAIL backends/%s: workspace %s: tcc %.17g, cc %.17g\n", name, where,
-               rnnc_get(sd[0].b.ws, s.dtype, (size_t)k), rnnc_get(sd[1].b.ws, s.dtype, (size_t)k));
+        tl_fail("%s: workspace %s: tcc %.17g, cc %.17g", name, where,
+                rnnc_get(sd[0].b.ws, s.dtype, (size_t)k), rnnc_get(sd[1].b.ws, s.dtype, (size_t)k));
         goto out;
     }
     if ((k = first_diff(sd[0].b.grads, sd[1].b.grads, l->params_count, rs)) >= 0) {
         name_grad(&s, l, (size_t)k, where, sizeof where);
-        printf("FAIL backends/%s: %s: tcc %.17g, cc %.17g\n", name, where,
-               rnnc_get(sd[0].b.grads, s.dtype, (size_t)k), rnnc_get(sd[1].b.grads, s.dtype, (size_t)k));
+        tl_fail("%s: %s: tcc %.17g, cc %.17g", name, where,
+                rnnc_get(sd[0].b.grads, s.dtype, (size_t)k), rnnc_get(sd[1].b.grads, s.dtype, (size_t)k));
         goto out;
     }
     /* Belt and braces: the whole buffers, padding included, byte for byte. */
     if (memcmp(sd[0].b.ws, sd[1].b.ws, l->ws_bytes) || memcmp(sd[0].b.grads, sd[1].b.grads, l->params_bytes)) {
-        printf("FAIL backends/%s: buffers differ outside every element\n", name);
+        tl_fail("%s: buffers differ outside every element", name);
         goto out;
     }
     size_t per = (s.hidden + s.n_out) * rs, n = s.tau * per;
     st[0] = malloc(n);
     st[1] = malloc(n);
     if (!st[0] || !st[1] || step_chain(&sd[0], st[0]) != 0 || step_chain(&sd[1], st[1]) != 0) {
-        printf("FAIL backends/%s: out of memory\n", name);
+        tl_fail("%s: out of memory", name);
         goto out;
     }
     if ((k = first_diff(st[0], st[1], n / rs, rs)) >= 0) {
         size_t t = (size_t)k / (s.hidden + s.n_out) + 1, e = (size_t)k % (s.hidden + s.n_out);
-        printf("FAIL backends/%s: step %s(t=%zu)[b=0,i=%zu]: tcc %.17g, cc %.17g\n", name,
-               e < s.hidden ? "h" : "out", t, e < s.hidden ? e : e - s.hidden,
-               rnnc_get(st[0], s.dtype, (size_t)k), rnnc_get(st[1], s.dtype, (size_t)k));
+        tl_fail("%s: step %s(t=%zu)[b=0,i=%zu]: tcc %.17g, cc %.17g", name,
+                e < s.hidden ? "h" : "out", t, e < s.hidden ? e : e - s.hidden,
+                rnnc_get(st[0], s.dtype, (size_t)k), rnnc_get(st[1], s.dtype, (size_t)k));
         goto out;
     }
-    printf("ok backends/%s\n", name);
+    tl_ok("%s", name);
     pass = 1;
 out:
     free(st[0]);
@@ -254,7 +254,7 @@ static int run_fast(const tl_case *tc, uint64_t seed, double *worst, char *worst
     memset(sd, 0, sizeof sd);
     if (tl_build_spec(tc, 1, &s, err, sizeof err) != 0) {
         tl_one_line(err);
-        printf("FAIL backends/fast/spec: %s\n", err);
+        tl_fail("fast/spec: %s", err);
         return 0;
     }
     tl_summary(&s, name, sizeof name);
@@ -309,11 +309,11 @@ static int run_fast(const tl_case *tc, uint64_t seed, double *worst, char *worst
         }
     }
     if (bad) {
-        printf("FAIL backends/%s: %s: max |cc - tcc| / max(%g, max |tcc|) = %.3g > %g\n", label,
-               bad, FAST_FLOOR, bad_ratio, FAST_RTOL);
+        tl_fail("%s: %s: max |cc - tcc| / max(%g, max |tcc|) = %.3g > %g", label,
+                bad, FAST_FLOOR, bad_ratio, FAST_RTOL);
         goto out;
     }
-    printf("ok backends/%s\n", label);
+    tl_ok("%s", label);
     pass = 1;
 out:
     side_free(&sd[0]);
@@ -328,7 +328,7 @@ int main(int argc, char **argv)
         printf("FAIL backends: usage: test_backends\n");
         return 2;
     }
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    tl_suite("backends");
     static const size_t batches[] = {1, 3}, taus[] = {1, 9};
     static const rnnc_dtype dtypes[] = {RNNC_FLOAT, RNNC_DOUBLE};
     int failed = 0, n = 0;

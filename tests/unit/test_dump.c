@@ -5,7 +5,7 @@
  * For each file (written by rnnc check --dump): read it with rnnc_st_read; take the spec,
  * seed and backend from its metadata (spec, seed, backend; layout must be "row-major"; every
  * tensor must have a description); check that exactly the expected tensors are there with
- * their dtypes and shapes; then recompute, independently of runtime/commands/diff.c:
+ * their dtypes and shapes; then recompute, independently of runtime/commands/dump.c:
  *   - the problem (x, y, h0, U W V b c) from rnnc_check_random_problem with the seed: equal
  *     bit for bit, with the column-major -> row-major transposition done here;
  *   - the nodes (h, p, g_o, grad_h, d, grad_h0), the gradients and the loss with the model
@@ -29,6 +29,7 @@
 #include "../../runtime/jit/jit.h"
 #include "../../runtime/model/model.h"
 #include "../../runtime/formats/safetensors.h"
+#include "../lib/testlib.h"
 #include "../ref/ref.h"
 
 #define FLOOR 1e-3
@@ -329,21 +330,15 @@ out:
 
 int main(int argc, char **argv)
 {
-    int failed = 0;
     if (argc < 2) {
         fprintf(stderr, "usage: test_dump FILE.safetensors...\n");
         return 2;
     }
+    tl_suite("dump");
     for (int i = 1; i < argc; i++) {
         char label[600];
-        if (check_file(argv[i], label, sizeof label) == 0) {
-            printf("ok dump/%s\n", label);
-        } else {
-            for (char *c = why; *c; c++)
-                if (*c == '\n') *c = '|';
-            printf("FAIL dump/%s: %s\n", label, why);
-            failed = 1;
-        }
+        if (check_file(argv[i], label, sizeof label) == 0) tl_ok("%s", label);
+        else tl_fail("%s: %s", label, why);
     }
-    return failed;
+    return tl_status();
 }

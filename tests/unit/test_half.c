@@ -8,7 +8,7 @@
  *   - rnnc_st_bf16_to_double: every bit pattern is the binary32 with those 16 high bits;
  *   - a file written with F16 and BF16 tensors reads back with dtype, shape, size and bytes
  *     intact, and names the dtypes "F16", "BF16".
- * Output: "ok half/NAME" or "FAIL half/NAME: why"; exit status 1 if anything failed. */
+ * Output: testlib's reporter (tests/lib/testlib.h), suite "half". */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdint.h>
@@ -18,18 +18,10 @@
 #include <unistd.h>
 
 #include "../../runtime/formats/safetensors.h"
-
-static int failures;
+#include "../lib/testlib.h"
 
 /* Report one case: ok when cond, else FAIL with why. */
-static void report(int cond, const char *name, const char *why)
-{
-    if (cond) printf("ok half/%s\n", name);
-    else {
-        printf("FAIL half/%s: %s\n", name, why);
-        failures++;
-    }
-}
+static void report(int cond, const char *name, const char *why) { tl_expect(cond, name, "%s", why); }
 
 /* binary16 bits as IEEE 754 defines them, computed with pow() (not ldexp, as the library). */
 static double f16_reference(unsigned bits)
@@ -83,10 +75,8 @@ static void test_bf16_all(void)
 /* A file with an F16 and a BF16 tensor, written by the writer and read back. */
 static void test_file(void)
 {
-    char dir[1024], path[1100], err[512];
-    const char *tmp = getenv("TESTS_TMP");
-    snprintf(dir, sizeof dir, "%s", tmp && *tmp ? tmp : "/tmp");
-    snprintf(path, sizeof path, "%s/test_half.%ld.safetensors", dir, (long)getpid());
+    char err[512];
+    const char *path = tl_path("half.safetensors");
     const uint16_t h[3] = {0x3c00, 0xc000, 0x0001}, bf[2] = {0x3f80, 0xc040};
     const uint64_t sh[1] = {3}, sb[2] = {1, 2};
     rnnc_st_writer *w = rnnc_st_writer_new();
@@ -119,8 +109,10 @@ static void test_file(void)
 
 int main(void)
 {
+    tl_suite("half");
+    tl_workdir("test_half");
     test_f16_all();
     test_bf16_all();
     test_file();
-    return failures ? 1 : 0;
+    return tl_status();
 }

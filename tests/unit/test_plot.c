@@ -11,49 +11,23 @@
  *   - the header with --valid and the means: the validation line runs through the rows that
  *     have one (empty elsewhere), a row with too few numbers names the header;
  *   - more than RNNC_PLOT_MAX_LOGS logs are refused.
- * Files under $TESTS_TMP/test_plot.  Output: "ok plot2/NAME" or "FAIL plot2/NAME: why". */
+ * Files under $TESTS_TMP/test_plot.  Output: testlib's reporter (tests/lib/testlib.h), suite "plot2". */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../runtime/commands/plot.h"
+#include "../lib/testlib.h"
 
-static int failures;
-static char dir[1024];
+/* Report one case: ok when cond, else FAIL with why. */
+static void report(int cond, const char *name, const char *why) { tl_expect(cond, name, "%s", why); }
 
-static void report(int cond, const char *name, const char *why)
-{
-    if (cond) printf("ok plot2/%s\n", name);
-    else {
-        printf("FAIL plot2/%s: %s\n", name, why);
-        failures++;
-    }
-}
+/* name in the program's directory (tl_path). */
+static const char *path_of(const char *name) { return tl_path(name); }
 
-/* dir/name, in a static buffer (one of four, so a few may be alive at once). */
-static const char *path_of(const char *name)
-{
-    static char bufs[4][1200];
-    static int k;
-    char *b = bufs[k++ % 4];
-    snprintf(b, sizeof bufs[0], "%s/%s", dir, name);
-    return b;
-}
-
-static const char *write_log(const char *name, const char *text)
-{
-    const char *p = path_of(name);
-    FILE *f = fopen(p, "w");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-    return p;
-}
+static const char *write_log(const char *name, const char *text) { return tl_write(tl_path(name), text, strlen(text)); }
 
 /* The whole file (NUL-terminated, malloc'd), or NULL. */
 static char *slurp(const char *p)
@@ -171,14 +145,10 @@ static void test_new_header(void)
 
 int main(void)
 {
-    const char *base = getenv("TESTS_TMP");
-    snprintf(dir, sizeof dir, "%s/test_plot", base && *base ? base : "/tmp");
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        printf("FAIL plot2/setup: cannot create %s: %s\n", dir, strerror(errno));
-        return 1;
-    }
+    tl_suite("plot2");
+    tl_workdir("test_plot");
     test_overlay();
     test_bits();
     test_new_header();
-    return failures ? 1 : 0;
+    return tl_status();
 }

@@ -8,23 +8,16 @@
  *   - rnnc_progress_line: in full at width 0; at every width from 1 to 160 no longer than
  *     width - 1 columns; the fields go in the documented order (speed, then double spaces, the
  *     means, ETA, valid, the loss), the step always kept while it fits; an mse line has no bpc.
- * Output: "ok progress/NAME" or "FAIL progress/NAME: why". */
+ * Output: testlib's reporter (tests/lib/testlib.h), suite "progress". */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../../runtime/commands/progress.h"
+#include "../lib/testlib.h"
 
-static int failures;
-
-static void report(int cond, const char *name, const char *why)
-{
-    if (cond) printf("ok progress/%s\n", name);
-    else {
-        printf("FAIL progress/%s: %s\n", name, why);
-        failures++;
-    }
-}
+/* Report one case: ok when cond, else FAIL with why. */
+static void report(int cond, const char *name, const char *why) { tl_expect(cond, name, "%s", why); }
 
 static void test_smoothing(void)
 {
@@ -88,7 +81,8 @@ static void test_line(void)
 
 int main(void)
 {
+    tl_suite("progress");
     test_smoothing();
     test_line();
-    return failures ? 1 : 0;
+    return tl_status();
 }

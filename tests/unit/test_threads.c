@@ -28,15 +28,6 @@
 
 #define STEPS 3
 
-static int failures;
-
-static void result(int ok, const char *name, const char *why)
-{
-    if (ok) printf("ok threads/%s\n", name);
-    else printf("FAIL threads/%s: %s\n", name, why);
-    failures += !ok;
-}
-
 static void hparams(rnnc_hparams *hp, int optim, size_t batch, int step)
 {
     memset(hp, 0, sizeof *hp);
@@ -86,7 +77,7 @@ static void same_results(const tl_case *cc, rnnc_backend be, int optim, uint64_t
     else c.n_in = 5, c.n_out = 3;
     c.hidden = 13;
     if (tl_build_spec(&c, 0, &s, err, sizeof err) != 0) {
-        result(0, "spec", err);
+        tl_expect(0, "spec", "%s", err);
         return;
     }
     tl_summary(&s, name, sizeof name);
@@ -134,7 +125,7 @@ static void same_results(const tl_case *cc, rnnc_backend be, int optim, uint64_t
             ok = 0;
         }
     }
-    result(ok, name, why);
+    tl_expect(ok, name, "%s", why);
     side_free(&sd[0]);
     side_free(&sd[1]);
 }
@@ -173,7 +164,7 @@ static void nan_step(rnnc_backend be)
         free(p0);
         free(o0);
     }
-    result(ok, "nan-step-leaves-params", why);
+    tl_expect(ok, "nan-step-leaves-params", "%s", why);
     side_free(&sd);
 }
 
@@ -188,13 +179,13 @@ static void one_part(void)
     int ok = tl_build_spec(&c, 0, &s, err, sizeof err) == 0 &&
              rnnc_model_load(&m, &s, RNNC_BACKEND_TCC, err, sizeof err) == 0;
     if (!ok) {
-        result(0, "odd-batch-one-thread", err);
+        tl_expect(0, "odd-batch-one-thread", "%s", err);
         return;
     }
     int got = rnnc_model_set_threads(&m, 2, err, sizeof err), got0 = rnnc_model_set_threads(&m, 0, err, sizeof err);
     if (m.layout.parts != 1 || got != 1 || got0 != 1)
         snprintf(why, sizeof why, "parts %zu, threads %d and %d (expected 1, 1, 1)", m.layout.parts, got, got0), ok = 0;
-    result(ok, "odd-batch-one-thread", why);
+    tl_expect(ok, "odd-batch-one-thread", "%s", why);
     rnnc_model_unload(&m);
 }
 
@@ -241,12 +232,12 @@ static void pool_stages(void)
         snprintf(why, sizeof why, "start(0) message: %.200s", err);
         ok = 0;
     }
-    result(ok, "pool-runs-each-part-once", why);
+    tl_expect(ok, "pool-runs-each-part-once", "%s", why);
 }
 
 int main(void)
 {
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    tl_suite("threads");
     double t0 = tl_now_s();
     uint64_t seed = 4242;
     int i = 0;
@@ -279,6 +270,6 @@ int main(void)
     nan_step(RNNC_BACKEND_TCC);
     one_part();
     pool_stages();
-    printf("# threads: %d failed, %.2f s\n", failures, tl_now_s() - t0);
-    return failures ? 1 : 0;
+    printf("# threads: %d failed, %.2f s\n", tl_failures(), tl_now_s() - t0);
+    return tl_status();
 }
