@@ -61,8 +61,25 @@ static void show_notices(void)
     while (rnnc_cc_take_notice(msg, sizeof msg)) fprintf(stderr, "rnnc: %s\n", msg);
 }
 
-/* Print "rnnc: MESSAGE" as exactly one line and exit.  Messages quote user input, so any
- * control character in it is shown escaped (\n, \xHH) rather than breaking the line. */
+/* Print "rnnc: MSG" as exactly one line on stderr (after the cc cache's notices); under
+ * mpirun only on rank 0 (the others stay silent).  Messages quote user input, so any control
+ * character in it is shown escaped (\n, \xHH) rather than breaking the line. */
+static void say_error(const char *msg)
+{
+    show_notices();
+    if (rnnc_dist_env_rank() > 0) return; /* under mpirun, rank 0 alone says why */
+    fputs("rnnc: ", stderr);
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p == '\n') fputs("\\n", stderr);
+        else if (*p == '\t') fputs("\\t", stderr);
+        else if (*p < 0x20 || *p == 0x7f) fprintf(stderr, "\\x%02x", *p);
+        else fputc(*p, stderr);
+    }
+    fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* Print "rnnc: MESSAGE" as exactly one line (say_error) and exit. */
 static void die(int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3), noreturn))
@@ -75,16 +92,7 @@ static void die(int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    show_notices();
-    if (rnnc_dist_env_rank() > 0) exit(code); /* under mpirun, rank 0 alone says why */
-    fputs("rnnc: ", stderr);
-    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-        if (*p == '\n') fputs("\\n", stderr);
-        else if (*p == '\t') fputs("\\t", stderr);
-        else if (*p < 0x20 || *p == 0x7f) fprintf(stderr, "\\x%02x", *p);
-        else fputc(*p, stderr);
-    }
-    fputc('\n', stderr);
+    say_error(msg);
     exit(code);
 }
 
@@ -532,6 +540,36 @@ static void train_output_opts(const cli_args *a, rnnc_train_opts *o)
     o->columns = cols && *cols && !*end && nc > 0 && nc < 100000 ? (size_t)nc : 0;
 }
 
+/* How rnnc train runs: --backend, --threads, --shards. */
+static void train_run_opts(const cli_args *a, rnnc_train_opts *o)
+{
+    const char *v;
+    if ((v = get(a, "backend"))) {
+        if (strcmp(v, "tcc") == 0) o->backend = RNNC_RUN_TCC;
+        else if (strcmp(v, "cc") == 0) o->backend = RNNC_RUN_CC;
+        else if (strcmp(v, "auto") == 0) o->backend = RNNC_RUN_AUTO;
+        else die(2, "--backend: expected tcc, cc or auto, got '%s'", v);
+    }
+    if ((v = get(a, "threads"))) o->threads = parse_threads(v);
+    if ((v = get(a, "shards"))) o->shards = (int)parse_u64("shards", v, 1);
+    if (o->shards > 4096) die(2, "--shards: expected a number of shares 1..4096, got '%s'", v);
+}
+
+/* --csv, and standard input ("-") read at most once: not both the data and --valid; and not
+ * as the data under mpirun with more than one rank, since mpirun gives it to rank 0 alone
+ * (--valid - is fine: rank 0 alone evaluates it). */
+static void train_data_opts(const cli_args *a, rnnc_train_opts *o)
+{
+    o->csv = get(a, "csv") != NULL;
+    int data_stdin = 0;
+    for (size_t i = 0; i < o->ndata; i++) data_stdin |= strcmp(o->data[i], "-") == 0;
+    int valid_stdin = o->valid && strcmp(o->valid, "-") == 0;
+    if (data_stdin && valid_stdin)
+        die(2, "--valid -: standard input is already the training data (it can be read once)");
+    if (data_stdin && rnnc_dist_env_size() > 1)
+        die(2, "-: standard input reaches rank 0 alone under mpirun; give every rank the data as a file");
+}
+
 static int cmd_train(int argc, char **argv)
 {
     cli_args a;
@@ -556,15 +594,7 @@ static int cmd_train(int argc, char **argv)
     }
     apply_spec(&a, spec_file, &o.spec);
     const char *v;
-    if ((v = get(&a, "backend"))) {
-        if (strcmp(v, "tcc") == 0) o.backend = RNNC_RUN_TCC;
-        else if (strcmp(v, "cc") == 0) o.backend = RNNC_RUN_CC;
-        else if (strcmp(v, "auto") == 0) o.backend = RNNC_RUN_AUTO;
-        else die(2, "--backend: expected tcc, cc or auto, got '%s'", v);
-    }
-    if ((v = get(&a, "threads"))) o.threads = parse_threads(v);
-    if ((v = get(&a, "shards"))) o.shards = (int)parse_u64("shards", v, 1);
-    if (o.shards > 4096) die(2, "--shards: expected a number of shares 1..4096, got '%s'", v);
+    train_run_opts(&a, &o);
     if ((v = get(&a, "optim"))) {
         o.optim = rnnc_optim_parse(v);
         if (o.optim < 0) die(2, "--optim: expected sgd, momentum, adagrad, rmsprop or adam, got '%s'", v);
@@ -602,19 +632,17 @@ static int cmd_train(int argc, char **argv)
     if (o.targets && ndata == 0) die(2, "--target: only for a CSV data file");
     o.data = data;
     o.ndata = ndata;
-    o.csv = get(&a, "csv") != NULL;
-    for (size_t i = 0; o.valid && i < ndata; i++)
-        if (strcmp(o.valid, "-") == 0 && strcmp(data[i], "-") == 0)
-            die(2, "--valid -: standard input is already the training data (it can be read once)");
+    train_data_opts(&a, &o);
     /* Under mpirun: join the ranks (dist.h), and leave them through rnnc_dist_end whatever
      * the outcome: MPI_Finalize when the ranks stopped together (rnnc_train_run sees to it),
      * MPI_Abort of the whole job when MPI itself failed. */
     if (rnnc_dist_start(err, sizeof err) != 0) die(2, "%s", err);
     int rc = rnnc_train_run(&o, err, sizeof err);
     if (rnnc_dist_broken()) fprintf(stderr, "rnnc: %s\n", err); /* any rank: the job aborts next */
-    rc = rnnc_dist_end(rc);
-    if (rc == 1 || rc == 2) die(rc, "%s", err);
-    return rc;
+    /* Rank 0 says why before the ranks finalize together: a rank that exits first with the
+     * same status must not let mpirun end rank 0 before its line is out. */
+    else if (rc == 1 || rc == 2) say_error(err);
+    return rnnc_dist_end(rc);
 }
 
 static void load_ckpt(const cli_args *a, const char *cmd, rnnc_ckpt *c)
