@@ -71,16 +71,17 @@ int rnnc_buffers_alloc(rnnc_buffers *b, const rnnc_layout *l);   /* 0 or -1 (out
 void rnnc_buffers_free(rnnc_buffers *b);
 
 /* Named views of the parameter (and gradient) layout, in the order U, W, V, b, c, R, halt_w,
- * halt_b, len_w, len_b, rem_u (the slots RNNC_T_*).  A tensor the model does not have (W
+ * halt_b, len_w, len_b, rem_u, b_h (the slots RNNC_T_*).  A tensor the model does not have (W
  * without a hidden recurrence, R without an output recurrence, the end outputs of section
- * 10.2.3 without --end halt / length) has rows = cols = 0. */
+ * 10.2.3 without --end halt / length, b_h without a gated cell) has rows = cols = 0.  A gated
+ * cell's U, W, b and b_h have G H rows (its gates stacked in PyTorch's order). */
 typedef struct rnnc_tensor {
     const char *name;
     size_t offset, rows, cols;   /* elements; column-major rows x cols */
 } rnnc_tensor;
 enum {
     RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_B, RNNC_T_C, RNNC_T_R, RNNC_T_HALT_W, RNNC_T_HALT_B,
-    RNNC_T_LEN_W, RNNC_T_LEN_B, RNNC_T_REM_U, RNNC_NTENSORS
+    RNNC_T_LEN_W, RNNC_T_LEN_B, RNNC_T_REM_U, RNNC_T_BH, RNNC_NTENSORS
 };
 void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor out[RNNC_NTENSORS]);
 

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "../../runtime/commands/check.h"
@@ -42,6 +43,12 @@ static int set_size(rnnc_spec_builder *b, const char *key, size_t v, char *err, 
 
 int tl_build_spec(const tl_case *c, int fast, rnnc_spec *s, char *err, size_t errlen)
 {
+    return tl_build_spec_cell(c, RNNC_CELL_RNN, fast, s, err, errlen);
+}
+
+int tl_build_spec_cell(const tl_case *c, rnnc_cell cell, int fast, rnnc_spec *s, char *err,
+                       size_t errlen)
+{
     rnnc_spec_builder b;
     rnnc_spec_begin(&b);
     int rc = c->onehot ? set_size(&b, "vocab", c->n_in, err, errlen)
@@ -52,13 +59,15 @@ int tl_build_spec(const tl_case *c, int fast, rnnc_spec *s, char *err, size_t er
          set_key(&b, "act", rnnc_act_name(c->act), err, errlen) ||
          set_key(&b, "loss", rnnc_loss_name(c->loss), err, errlen) ||
          set_key(&b, "dtype", rnnc_dtype_name(c->dtype), err, errlen) ||
-         (fast && set_key(&b, "fast", "yes", err, errlen));
+         (fast && set_key(&b, "fast", "yes", err, errlen)) ||
+         (cell != RNNC_CELL_RNN && set_key(&b, "cell", rnnc_cells[cell].name, err, errlen));
     if (rc) return -1;
     return rnnc_spec_finish(&b, s, err, errlen);
 }
 
 void tl_summary(const rnnc_spec *s, char *buf, size_t n)
 {
+    int k;
     if (s->onehot)
         snprintf(buf, n, "vocab=%zu,hidden=%zu,tau=%zu,batch=%zu,%s,%s,%s", s->n_in, s->hidden,
                  s->tau, s->batch, rnnc_act_name(s->act), rnnc_loss_name(s->loss),
@@ -67,6 +76,8 @@ void tl_summary(const rnnc_spec *s, char *buf, size_t n)
         snprintf(buf, n, "in=%zu,out=%zu,hidden=%zu,tau=%zu,batch=%zu,%s,%s,%s", s->n_in,
                  s->n_out, s->hidden, s->tau, s->batch, rnnc_act_name(s->act),
                  rnnc_loss_name(s->loss), rnnc_dtype_name(s->dtype));
+    k = (int)strlen(buf);
+    if (s->cell != RNNC_CELL_RNN && (size_t)k < n) snprintf(buf + k, n - (size_t)k, ",%s", rnnc_cells[s->cell].name);
 }
 
 void tl_one_line(char *s)
@@ -102,7 +113,7 @@ void tl_fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *mb,
                                          0.5, 0.5,
                                          rnnc_losses[s->loss].class_targets ? 0.5 : 1 / sqrt((double)s->n_out),
                                          1 / sqrt((double)s->hidden), 0.5, 1 / sqrt((double)s->hidden), 0.5,
-                                         0.5};
+                                         0.5, 0.5};
     for (int k = 0; k < RNNC_NTENSORS; k++)
         for (size_t i = 0; i < t[k].rows * t[k].cols; i++) {
             double v = draw(&st, -scale[k], scale[k], s->dtype);

@@ -12,6 +12,8 @@ specs=(
     "--vocab 7 --hidden 5 --tau 6 --batch 2 --act relu"
     "--in 3 --out 2 --hidden 4 --tau 4 --act sigmoid --loss mse"
     "--in 3 --out 4 --hidden 2 --tau 9 --loss nll --dtype double"
+    "--vocab 4 --hidden 3 --tau 3 --cell lstm"
+    "--in 3 --out 2 --hidden 4 --tau 4 --loss mse --cell gru --batch 2"
 )
 for spec in "${specs[@]}"; do
     name="equations-agree/${spec// /_}"
@@ -58,6 +60,8 @@ expect_refusal expand/refuses-node-past-tau --vocab 4 --hidden 3 --tau 3 --expan
 expect_refusal expand/refuses-W-without-hidden-recurrence --vocab 4 --hidden 3 --tau 3 --recurrence output --expand W
 expect_refusal expand/refuses-R-without-output-recurrence --vocab 4 --hidden 3 --tau 3 --expand R
 expect_refusal expand/refuses-fb0-without-output-recurrence --vocab 4 --hidden 3 --tau 3 --expand fb0
+expect_refusal expand/refuses-lstm --vocab 4 --hidden 3 --tau 3 --cell lstm --expand h1
+expect_refusal expand/refuses-gru --vocab 4 --hidden 3 --tau 3 --cell gru --expand W
 
 # Each expansion term is one line, and grad_h(t) has tau - t + 1 terms.
 "$RNNC" equations --vocab 4 --hidden 3 --tau 6 --expand h2 >"$t/x" 2>&1

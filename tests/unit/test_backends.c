@@ -6,7 +6,8 @@
  * Default flags (exact: explicit fma, no contraction, fixed summation trees): results must
  * be bit-identical.  Over the matrix act (tanh relu sigmoid) x loss (nll mse) x dtype
  * (float double) x input (one-hot, dense) x batch {1,3} x tau {1,9}, plus the min-char-rnn
- * size (vocab 65, hidden 100, tau 25, float), the loss, the whole workspace and the whole
+ * size (vocab 65, hidden 100, tau 25, float), and the gated cells (gru, lstm) x loss x dtype
+ * x batch {1,3} x tau {1,9} and at batch 16, the loss, the whole workspace and the whole
  * gradient buffer are compared with memcmp after forward + backward, and rnnc_model_step
  * chained over batch column 0 must give the same bytes too.  Workspace and gradients start
  * as NaN in both, so padding compares equal and a missed write shows as a NaN.
@@ -161,19 +162,21 @@ static int run_both(const rnnc_spec *s, const char *label, uint64_t seed, side s
     return 0;
 }
 
-/* rnnc_model_step chained over column 0 from h(0): writes tau x (H + K) values into out. */
+/* rnnc_model_step chained over column 0 from h(0) (and the LSTM's c(0), which follows h in
+ * the step's state): writes tau x (H + K) values into out. */
 static int step_chain(side *sd, void *out)
 {
     const rnnc_spec *s = &sd->m.spec;
     const rnnc_layout *l = &sd->m.layout;
-    size_t rs = l->real_size, H = s->hidden, K = s->n_out, B = s->batch;
-    char *h[2] = {malloc(H * rs), malloc(H * rs)};
+    size_t rs = l->real_size, H = s->hidden, K = s->n_out, B = s->batch, ns = l->s0_count / B;
+    char *h[2] = {calloc(ns, rs), calloc(ns, rs)};
     if (!h[0] || !h[1]) {
         free(h[0]);
         free(h[1]);
         return -1;
     }
     memcpy(h[0], sd->b.s0, H * rs);
+    if (s->cell == RNNC_CELL_LSTM) memcpy(h[0] + H * rs, (char *)sd->b.s0 + l->s0_c * rs, H * rs);
     for (size_t t = 1; t <= s->tau; t++) {
         const char *x = (const char *)sd->b.x + (t - 1) * B * (s->onehot ? 1 : s->n_in) * l->x_elem_size;
         char *o = (char *)out + (t - 1) * (H + K) * rs;
@@ -185,8 +188,8 @@ static int step_chain(side *sd, void *out)
     return 0;
 }
 
-/* Default flags: everything bit-identical.  Returns 1 if it passed. */
-static int run_exact(const tl_case *tc, uint64_t seed)
+/* Default flags: everything bit-identical, for the given cell.  Returns 1 if it passed. */
+static int run_exact_cell(const tl_case *tc, rnnc_cell cell, uint64_t seed)
 {
     char err[1024], name[160], where[96];
     rnnc_spec s;
@@ -194,7 +197,7 @@ static int run_exact(const tl_case *tc, uint64_t seed)
     void *st[2] = {NULL, NULL};
     int pass = 0;
     memset(sd, 0, sizeof sd);
-    if (tl_build_spec(tc, 0, &s, err, sizeof err) != 0) {
+    if (tl_build_spec_cell(tc, cell, 0, &s, err, sizeof err) != 0) {
         tl_one_line(err);
         printf("FAIL backends/spec: %s\n", err);
         return 0;
@@ -247,6 +250,12 @@ out:
     side_free(&sd[0]);
     side_free(&sd[1]);
     return pass;
+}
+
+/* run_exact_cell for the rnn cell. */
+static int run_exact(const tl_case *tc, uint64_t seed)
+{
+    return run_exact_cell(tc, RNNC_CELL_RNN, seed);
 }
 
 /* --fast: normwise relative difference per tensor within FAST_RTOL.  Returns 1 if it passed;
@@ -351,6 +360,25 @@ int main(int argc, char **argv)
                             seed += 1000;
                             n++;
                         }
+    /* The gated cells (section 10.10.1): cell x loss (nll one-hot, mse dense) x dtype x
+     * batch x tau, and a larger LSTM and GRU (batch 16: two parts). */
+    for (int cell = RNNC_CELL_GRU; cell <= RNNC_CELL_LSTM; cell++)
+        for (int loss = 0; loss < 2; loss++)
+            for (int di = 0; di < 2; di++)
+                for (int bi = 0; bi < 2; bi++)
+                    for (int ti = 0; ti < 2; ti++) {
+                        tl_case c = {RNNC_ACT_TANH, (rnnc_loss)loss, dtypes[di], loss == RNNC_LOSS_NLL,
+                                     0, 0, 0, taus[ti], batches[bi]};
+                        tl_pick_dims(&c);
+                        failed += !run_exact_cell(&c, (rnnc_cell)cell, seed);
+                        seed += 1000;
+                        n++;
+                    }
+    for (int cell = RNNC_CELL_GRU; cell <= RNNC_CELL_LSTM; cell++) {
+        const tl_case big = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 65, 40, 65, 7, 16};
+        failed += !run_exact_cell(&big, (rnnc_cell)cell, 44);
+        n++;
+    }
     /* min-char-rnn: vocab 65, hidden 100, tau 25, float (tanh, softmax + nll, batch 1). */
     const tl_case charrnn = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 65, 100, 65, 25, 1};
     failed += !run_exact(&charrnn, 42);
