@@ -24,10 +24,12 @@ typedef struct gen_ctx {
 } gen_ctx;
 
 /* sizeof(struct NAME_state) of templates/embed.h on the usual ABIs: h and the scratch
- * (H each), fb (K, with an output recurrence), padded to the double temperature's 8 bytes. */
+ * (H each), fb (K, with an output recurrence), c (H, LSTM), padded to the double
+ * temperature's 8 bytes. */
 static size_t embed_state_bytes(const rnnc_spec *s, const rnnc_layout *l)
 {
-    size_t reals = 2 * s->hidden + (rnnc_recurrences[s->rec].has_R ? s->n_out : 0);
+    size_t reals = 2 * s->hidden + (rnnc_recurrences[s->rec].has_R ? s->n_out : 0) +
+                   (rnnc_cells[s->cell].has_c ? s->hidden : 0);
     return (reals * l->real_size + 7) / 8 * 8 + 8;
 }
 

@@ -30,6 +30,11 @@ extern "C" {
 #define RNN_LOSS RNN_LOSS_NLL
 #define RNN_HAS_W 1
 #define RNN_HAS_R 1
+#define RNN_CELL_RNN 0
+#define RNN_CELL_GRU 1
+#define RNN_CELL_LSTM 2
+#define RNN_CELL RNN_CELL_RNN
+#define RNN_GATES 1
 #define RNN_FAST 0
 typedef float rnn_real;
 typedef int32_t rnn_input;
@@ -44,11 +49,15 @@ typedef int32_t rnn_target;
 #define RNN_OFF_B 80
 #define RNN_OFF_C 96
 #define RNN_OFF_R 112
+#define RNN_OFF_BH 132
 #define RNN_PARAMS_COUNT 132
 #define RNN_VOCAB_SIZE 5
 #define RNN_VOCAB_UTF8 0
 #define RNN_MATH_FUNCTIONS "expf logf fmaf tanhf exp log"
 /*@ end @*/
+
+/* Rows of U and W: the G gates of a gated cell stacked in PyTorch's order (G = 1: rnn). */
+#define RNN_GH (RNN_GATES * RNN_HIDDEN)
 
 /* Memory: the weights (read-only data) and the caller's state, in bytes. */
 #define RNN_WEIGHTS_BYTES (RNN_PARAMS_COUNT * sizeof(rnn_real))
@@ -57,11 +66,15 @@ typedef int32_t rnn_target;
 /* The state of one stream, owned by the caller.  temperature is used by rnn_sample.
  * With an output recurrence (RNN_HAS_R, figure 10.4 of Deep Learning), fb is the output of
  * the last step that the next step feeds back through R: (10.8o) a(t) = b + R fb(t-1) + U x(t)
- * (and + W h(t-1) too when RNN_HAS_W: (10.8b)). */
+ * (and + W h(t-1) too when RNN_HAS_W: (10.8b)).  An LSTM (RNN_CELL == RNN_CELL_LSTM, section
+ * 10.10.1) also carries its cell state c(t). */
 struct rnn_state {
     rnn_real h[RNN_HIDDEN];     /* the hidden state h(t) */
 #if RNN_HAS_R
     rnn_real fb[RNN_N_OUT];     /* fb(t): fed back into the next step */
+#endif
+#if RNN_CELL == RNN_CELL_LSTM
+    rnn_real c[RNN_HIDDEN];     /* the LSTM's cell state c(t) (10.41) */
 #endif
     rnn_real next[RNN_HIDDEN];  /* scratch for the step */
     double temperature;         /* sampling temperature, 1 after rnn_reset */
@@ -72,10 +85,10 @@ struct rnn_state {
 extern const uint32_t rnn_vocab[RNN_VOCAB_SIZE];
 #endif
 
-/* h(0) = 0 (and fb(0) = 0, as at the start of a training sequence), temperature = 1. */
+/* h(0) = 0 (and fb(0) = 0, c(0) = 0, as at the start of a training sequence), temperature = 1. */
 void rnn_reset(struct rnn_state *state);
 
-/* One time step (10.8)-(10.11): input is a class index (one-hot models, pointing at one
+/* One time step (10.8)-(10.11), or (10.40)-(10.42) / (10.45)-(10.46) for a gated cell: input is a class index (one-hot models, pointing at one
  * rnn_input) or RNN_N_IN values; out receives RNN_N_OUT probabilities (nll) or outputs
  * (mse).  The hidden state advances.  With an output recurrence the step runs free: it
  * feeds back what it was left in state->fb (fb(0) = 0 after rnn_reset) and leaves its own

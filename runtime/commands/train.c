@@ -286,7 +286,9 @@ static int cc_job_done(cc_job *j)
 
 /* ---- parameters ---- */
 
-/* min-char-rnn's initialisation: weights N(0, 0.01^2), biases zero. */
+/* min-char-rnn's initialisation: weights N(0, 0.01^2), biases zero; the LSTM's forget gate
+ * starts open: rows H..2H of b (PyTorch's bias_ih_l0) at 1, b_h at 0, so its bias totals 1
+ * (Jozefowicz, Zaremba and Sutskever 2015; Keras's unit_forget_bias). */
 static void init_params(const rnnc_spec *s, const rnnc_layout *l, void *params, uint64_t *rng)
 {
     rnnc_tensor t[RNNC_NTENSORS];
@@ -299,6 +301,8 @@ static void init_params(const rnnc_spec *s, const rnnc_layout *l, void *params, 
             double z = sqrt(-2 * log(1 - u1)) * cos(6.283185307179586 * u2);
             rnnc_set(params, s->dtype, t[k].offset + i, 0.01 * z);
         }
+    for (size_t i = 0; rnnc_cells[s->cell].has_c && i < s->hidden; i++)
+        rnnc_set(params, s->dtype, l->off_b + s->hidden + i, 1.0);
 }
 
 static void reset_positions(const rnnc_spec *s, size_t len, uint64_t *pos)
@@ -408,6 +412,10 @@ static void print_sample(run_state *r)
      * does not carry fb yet); a private RNG seeded by (seed, step) so that sampling never
      * changes the training run. */
     memcpy(h, r->ck.h, s->hidden * r->model->layout.real_size);
+    if (rnnc_cells[s->cell].has_c) /* the LSTM's c follows h in a column's state */
+        memcpy((char *)h + s->hidden * r->model->layout.real_size,
+               (char *)r->ck.h + s->batch * s->hidden * r->model->layout.real_size,
+               s->hidden * r->model->layout.real_size);
     uint64_t pos = r->ck.positions[0];
     int32_t start = r->data.ids[pos < r->data.len ? pos : 0];
     rnnc_sample_opts so = {200, 1.0, 0, r->ck.seed ^ (r->ck.step * 0x9e3779b97f4a7c15ull)};
@@ -461,6 +469,8 @@ static void fill_batch(run_state *r)
         if (r->ck.positions[b] + T + r->data.look > r->data.len) {
             r->ck.positions[b] = 0;
             memset((char *)r->ck.h + b * s->hidden * rs, 0, s->hidden * rs);
+            if (rnnc_cells[s->cell].has_c) /* the LSTM's c(tau) follows every stream's h */
+                memset((char *)r->ck.h + (B + b) * s->hidden * rs, 0, s->hidden * rs);
         }
         size_t p = r->ck.positions[b];
         for (size_t t = 0; t < T; t++) {
@@ -669,7 +679,7 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
         if (r.ck.data_len != r.data.len || r.ck.data_hash != r.data.hash) {
             fprintf(o->out, "note: the data differs from the checkpoint's; streams restart at evenly spaced offsets\n");
             reset_positions(&r.spec, r.data.len, r.ck.positions);
-            memset(r.ck.h, 0, r.spec.batch * r.spec.hidden * r.ck.layout.real_size);
+            memset(r.ck.h, 0, rnnc_ckpt_state_count(&r.spec) * r.ck.layout.real_size);
             r.ck.data_len = r.data.len;
             r.ck.data_hash = r.data.hash;
         }
@@ -748,7 +758,7 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
     fflush(o->out);
     r.t0 = now_s();
     r.step0 = r.ck.step;
-    size_t hb = r.spec.batch * r.spec.hidden * r.model->layout.real_size;
+    size_t hb = rnnc_ckpt_state_count(&r.spec) * r.model->layout.real_size; /* h (and c) */
     double last_draw = 0;
     rc = 0;
     while (r.ck.step < o->steps) {
@@ -783,7 +793,7 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
             goto out;
         }
         /* Carry h(tau) of every stream into the next chunk (truncated BPTT). */
-        memcpy(r.ck.h, (char *)r.buf.ws + r.model->layout.ws_s1 * r.model->layout.real_size, hb); /* h(tau) */
+        memcpy(r.ck.h, (char *)r.buf.ws + r.model->layout.ws_s1 * r.model->layout.real_size, hb); /* h(tau), c(tau) */
         for (size_t b = 0; b < r.spec.batch; b++) r.ck.positions[b] += r.spec.tau;
         r.ck.step++;
         double per_seq = loss / (double)r.spec.batch;

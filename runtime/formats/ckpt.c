@@ -6,6 +6,7 @@
  *   u64 step seed rng | f64 smooth_loss last_loss | u64 data_len data_hash
  *   u64 position x batch
  *   params (params_count reals) | optimiser state (opt_count) | h (batch x hidden)
+ *   [| c (batch x hidden): the LSTM's cell state, version 2]
  *   u32 CRC-32 of every byte before it */
 #define _POSIX_C_SOURCE 200809L
 #include "ckpt.h"
@@ -27,10 +28,15 @@ static int host_is_little_endian(void)
     return b == 1;
 }
 
+size_t rnnc_ckpt_state_count(const rnnc_spec *s)
+{
+    return s->batch * s->hidden * (rnnc_cells[s->cell].has_c ? 2 : 1);
+}
+
 int rnnc_ckpt_alloc(rnnc_ckpt *c, char *err, size_t errlen)
 {
     if (rnnc_spec_layout(&c->spec, &c->layout, err, errlen) != 0) return -1;
-    size_t rs = c->layout.real_size, hb = c->spec.batch * c->spec.hidden;
+    size_t rs = c->layout.real_size, hb = rnnc_ckpt_state_count(&c->spec);
     c->positions = calloc(c->spec.batch, sizeof *c->positions);
     c->params = calloc(c->layout.params_count ? c->layout.params_count : 1, rs);
     c->opt = calloc(c->layout.opt_count ? c->layout.opt_count : 1, rs);
@@ -112,7 +118,7 @@ int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errle
     for (size_t b = 0; b < c->spec.batch; b++) put_u64(&w, c->positions[b]);
     put(&w, c->params, l->params_bytes);
     put(&w, c->opt, l->opt_bytes);
-    put(&w, c->h, c->spec.batch * c->spec.hidden * l->real_size);
+    put(&w, c->h, rnnc_ckpt_state_count(&c->spec) * l->real_size);
     uint64_t total = w.len + 4;
     if (!w.oom) memcpy(w.p + 16, &total, 8);
     put_u32(&w, 0); /* the checksum, filled in below */
@@ -195,9 +201,9 @@ int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen)
     }
     uint32_t version = get_u32(&r);
     (void)get_u32(&r);
-    if (version != RNNC_CKPT_VERSION) {
-        snprintf(err, errlen, "%s: checkpoint format version %u, this rnnc reads version %d",
-                 path, version, RNNC_CKPT_VERSION);
+    if (version < RNNC_CKPT_VERSION_MIN || version > RNNC_CKPT_VERSION) {
+        snprintf(err, errlen, "%s: checkpoint format version %u, this rnnc reads versions %d to %d",
+                 path, version, RNNC_CKPT_VERSION_MIN, RNNC_CKPT_VERSION);
         goto out;
     }
     uint64_t total = get_u64(&r);
@@ -279,7 +285,7 @@ int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen)
     }
     get(&r, c->params, c->layout.params_bytes);
     get(&r, c->opt, c->layout.opt_bytes);
-    get(&r, c->h, c->spec.batch * c->spec.hidden * c->layout.real_size);
+    get(&r, c->h, rnnc_ckpt_state_count(&c->spec) * c->layout.real_size);
     if (r.bad || r.off != r.len) {
         snprintf(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
         goto out;

@@ -15,7 +15,10 @@
 #include "data.h"
 #include "../model/model.h"
 
-#define RNNC_CKPT_VERSION 1
+/* Version 2 (issue 17): the carried state of an LSTM holds c(tau) after h(tau); version 1
+ * files (every model then had the rnn cell) read as they always have. */
+#define RNNC_CKPT_VERSION 2
+#define RNNC_CKPT_VERSION_MIN 1
 
 typedef struct rnnc_ckpt {
     rnnc_spec spec;
@@ -28,8 +31,13 @@ typedef struct rnnc_ckpt {
     double smooth_loss, last_loss;
     uint64_t data_len, data_hash; /* the encoded training data: length and FNV-1a hash */
     uint64_t *positions;          /* batch stream positions */
-    void *params, *opt, *h;       /* params_count, opt_count, batch x hidden reals */
+    void *params, *opt, *h;       /* params_count, opt_count, and the carried state:
+                                     rnnc_ckpt_state_count reals */
 } rnnc_ckpt;
+
+/* Reals of the state a checkpoint carries: h(tau) of every stream (batch x hidden), then the
+ * LSTM's c(tau) (batch x hidden more), the layout of a gated model's s0. */
+size_t rnnc_ckpt_state_count(const rnnc_spec *s);
 
 /* Allocate the arrays of c for c->spec (positions, params, opt, h, zeroed); fills layout. */
 int rnnc_ckpt_alloc(rnnc_ckpt *c, char *err, size_t errlen);

@@ -24,9 +24,10 @@ int rnnc_export(const rnnc_ckpt *c, const rnnc_interop_names *n, const char *pat
                 size_t errlen)
 {
     const rnnc_spec *s = &c->spec;
-    size_t H = s->hidden, N = s->n_in, K = s->n_out, rs = c->layout.real_size;
+    const int gated = rnnc_cells[s->cell].gates > 1;
+    size_t H = s->hidden, N = s->n_in, K = s->n_out, rs = c->layout.real_size, GH = c->layout.gh;
     rnnc_st_dtype st = s->dtype == RNNC_DOUBLE ? RNNC_ST_F64 : RNNC_ST_F32;
-    size_t biggest = H * N > H * H ? H * N : H * H;
+    size_t biggest = GH * N > GH * H ? GH * N : GH * H;
     if (K * H > biggest) biggest = K * H;
     void *buf = calloc(biggest ? biggest : 1, rs), *zeros = calloc(H ? H : 1, rs);
     rnnc_st_writer *w = rnnc_st_writer_new();
@@ -37,14 +38,17 @@ int rnnc_export(const rnnc_ckpt *c, const rnnc_interop_names *n, const char *pat
         goto out;
     }
     const struct { const char *prefix, *suffix; size_t off, rows, cols; int matrix; } t[] = {
-        {n->rnn_prefix, "weight_ih_l0", c->layout.off_U, H, N, 1},
-        {n->rnn_prefix, "weight_hh_l0", c->layout.off_W, H, H, 1},
-        {n->rnn_prefix, "bias_ih_l0", c->layout.off_b, H, 1, 0},
+        {n->rnn_prefix, "weight_ih_l0", c->layout.off_U, GH, N, 1},
+        {n->rnn_prefix, "weight_hh_l0", c->layout.off_W, GH, H, 1},
+        {n->rnn_prefix, "bias_ih_l0", c->layout.off_b, GH, 1, 0},
         {n->lin_prefix, "weight", c->layout.off_V, K, H, 1},
         {n->lin_prefix, "bias", c->layout.off_c, K, 1, 0},
+        /* a gated cell's recurrent bias b_h (the rnn cell has one bias: zeros below) */
+        {n->rnn_prefix, "bias_hh_l0", c->layout.off_bh, gated ? GH : 0, 1, 0},
     };
     for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
         uint64_t shape[2] = {t[k].rows, t[k].cols};
+        if (t[k].rows == 0) continue;
         snprintf(name, sizeof name, "%s%s", t[k].prefix, t[k].suffix);
         to_row_major(c->params, s->dtype, t[k].off, t[k].rows, t[k].cols, buf);
         if (rnnc_st_add(w, name, st, t[k].matrix ? 2 : 1, shape, buf) != 0) {
@@ -54,7 +58,7 @@ int rnnc_export(const rnnc_ckpt *c, const rnnc_interop_names *n, const char *pat
     }
     uint64_t hshape[1] = {H};
     snprintf(name, sizeof name, "%sbias_hh_l0", n->rnn_prefix);
-    if (rnnc_st_add(w, name, st, 1, hshape, zeros) != 0) {
+    if (!gated && rnnc_st_add(w, name, st, 1, hshape, zeros) != 0) {
         snprintf(err, errlen, "%s: cannot add tensor '%s'", path, name);
         goto out;
     }
@@ -95,8 +99,8 @@ static const rnnc_st_tensor *need(const rnnc_st_file *f, const char *path, const
     const rnnc_st_tensor *t = rnnc_st_find(f, name);
     if (!t) {
         if (!optional)
-            snprintf(err, errlen, "%s: no tensor '%s' (nn.RNN / nn.Linear names under the prefixes "
-                     "given by --rnn-prefix and --linear-prefix)", path, name);
+            snprintf(err, errlen, "%s: no tensor '%s' (nn.RNN, nn.GRU or nn.LSTM and nn.Linear names "
+                     "under the prefixes given by --rnn-prefix and --linear-prefix)", path, name);
         return NULL;
     }
     if (t->ndim != ndim || (t->dtype != RNNC_ST_F32 && t->dtype != RNNC_ST_F64)) {
@@ -152,6 +156,29 @@ static int fill_key(rnnc_spec_builder *b, const char *key, const char *value, co
     return rnnc_spec_set(b, key, value, where, err, errlen);
 }
 
+/* The tensors into c's parameters: row-major to column-major; the rnn cell's one bias b is
+ * bias_ih + bias_hh, a gated cell keeps both (b = bias_ih, b_h = bias_hh, zero if absent). */
+static void import_weights(rnnc_ckpt *c, const rnnc_st_tensor *ih, const rnnc_st_tensor *hh,
+                           const rnnc_st_tensor *bih, const rnnc_st_tensor *bhh,
+                           const rnnc_st_tensor *lw, const rnnc_st_tensor *lb)
+{
+    const rnnc_spec *s = &c->spec;
+    const rnnc_layout *l = &c->layout;
+    const size_t H = s->hidden, N = s->n_in, K = s->n_out, GH = l->gh;
+    const int gated = rnnc_cells[s->cell].gates > 1;
+    const struct { const rnnc_st_tensor *t; size_t off, rows, cols; } m[] = {
+        {ih, l->off_U, GH, N}, {hh, l->off_W, GH, H}, {lw, l->off_V, K, H}, {lb, l->off_c, K, 1},
+    };
+    for (size_t k = 0; k < sizeof m / sizeof m[0]; k++)
+        for (size_t i = 0; i < m[k].rows; i++)
+            for (size_t j = 0; j < m[k].cols; j++)
+                rnnc_set(c->params, s->dtype, m[k].off + j * m[k].rows + i, elem(m[k].t, i * m[k].cols + j));
+    for (size_t i = 0; i < GH; i++) {
+        rnnc_set(c->params, s->dtype, l->off_b + i, elem(bih, i) + (bhh && !gated ? elem(bhh, i) : 0));
+        if (gated) rnnc_set(c->params, s->dtype, l->off_bh + i, bhh ? elem(bhh, i) : 0);
+    }
+}
+
 int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_spec_builder *base,
                 rnnc_ckpt *c, char *err, size_t errlen)
 {
@@ -169,12 +196,14 @@ int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_spec_b
     err[0] = '\0';
     bhh = need(&f, path, n->rnn_prefix, "bias_hh_l0", 1, 1, err, errlen);
     if (!bhh && err[0]) goto out;
-    uint64_t H = ih->shape[0], N = ih->shape[1], K = lw->shape[0];
-    if (hh->shape[0] != H || hh->shape[1] != H || bih->shape[0] != H || (bhh && bhh->shape[0] != H) ||
-        lw->shape[1] != H || lb->shape[0] != K) {
+    /* G stacked gates: 1 (nn.RNN), 3 (nn.GRU: r, z, n) or 4 (nn.LSTM: i, f, g, o) */
+    uint64_t GH = ih->shape[0], N = ih->shape[1], H = hh->shape[1], K = lw->shape[0], G = H ? GH / H : 0;
+    if (!(G == 1 || G == 3 || G == 4) || GH != G * H || hh->shape[0] != GH || bih->shape[0] != GH ||
+        (bhh && bhh->shape[0] != GH) || lw->shape[1] != H || lb->shape[0] != K) {
         snprintf(err, errlen, "%s: inconsistent shapes: weight_ih [%llu, %llu], weight_hh [%llu, %llu], "
-                 "bias_ih [%llu], weight [%llu, %llu], bias [%llu] (expected [H, N], [H, H], [H], [K, H], [K])",
-                 path, (unsigned long long)H, (unsigned long long)N, (unsigned long long)hh->shape[0],
+                 "bias_ih [%llu], weight [%llu, %llu], bias [%llu] (expected [G H, N], [G H, H], [G H], "
+                 "[K, H], [K] with G = 1 (nn.RNN), 3 (nn.GRU) or 4 (nn.LSTM))",
+                 path, (unsigned long long)GH, (unsigned long long)N, (unsigned long long)hh->shape[0],
                  (unsigned long long)hh->shape[1], (unsigned long long)bih->shape[0],
                  (unsigned long long)K, (unsigned long long)lw->shape[1], (unsigned long long)lb->shape[0]);
         goto out;
@@ -211,15 +240,17 @@ int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_spec_b
         if (fill_key(&b, "loss", "mse", where, err, errlen) != 0) goto out;
     }
     snprintf(v, sizeof v, "%llu", (unsigned long long)H);
-    if (fill_key(&b, "hidden", v, where, err, errlen) != 0 || fill_key(&b, "tau", "25", where, err, errlen) != 0 ||
+    if (fill_key(&b, "cell", G == 4 ? "lstm" : G == 3 ? "gru" : "rnn", where, err, errlen) != 0 ||
+        fill_key(&b, "hidden", v, where, err, errlen) != 0 || fill_key(&b, "tau", "25", where, err, errlen) != 0 ||
         fill_key(&b, "dtype", ih->dtype == RNNC_ST_F64 ? "double" : "float", where, err, errlen) != 0)
         goto out;
     if (rnnc_spec_finish(&b, &c->spec, err, errlen) != 0) goto out;
     rnnc_spec *s = &c->spec;
-    if (s->n_in != N || s->hidden != H || s->n_out != K) {
-        snprintf(err, errlen, "%s: the tensors give N=%llu H=%llu K=%llu; the spec says in=%zu hidden=%zu out=%zu",
-                 path, (unsigned long long)N, (unsigned long long)H, (unsigned long long)K, s->n_in,
-                 s->hidden, s->n_out);
+    if (s->n_in != N || s->hidden != H || s->n_out != K || (uint64_t)rnnc_cells[s->cell].gates != G) {
+        snprintf(err, errlen, "%s: the tensors give N=%llu H=%llu K=%llu and %llu stacked gates; the spec "
+                 "says in=%zu hidden=%zu out=%zu cell=%s", path, (unsigned long long)N, (unsigned long long)H,
+                 (unsigned long long)K, (unsigned long long)G, s->n_in, s->hidden, s->n_out,
+                 rnnc_cells[s->cell].name);
         goto out;
     }
     if (s->onehot) {
@@ -242,16 +273,8 @@ int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_spec_b
         goto out;
     }
     c->vocab = keep;
+    import_weights(c, ih, hh, bih, bhh, lw, lb);
     const rnnc_layout *l = &c->layout;
-    const struct { const rnnc_st_tensor *t; size_t off, rows, cols; } m[] = {
-        {ih, l->off_U, H, N}, {hh, l->off_W, H, H}, {lw, l->off_V, K, H}, {lb, l->off_c, K, 1},
-    };
-    for (size_t k = 0; k < sizeof m / sizeof m[0]; k++)
-        for (size_t i = 0; i < m[k].rows; i++)
-            for (size_t j = 0; j < m[k].cols; j++)
-                rnnc_set(c->params, s->dtype, m[k].off + j * m[k].rows + i, elem(m[k].t, i * m[k].cols + j));
-    for (size_t i = 0; i < H; i++)
-        rnnc_set(c->params, s->dtype, l->off_b + i, elem(bih, i) + (bhh ? elem(bhh, i) : 0));
     for (size_t i = 0; i < l->params_count; i++)
         if (!isfinite(rnnc_get(c->params, s->dtype, i))) {
             snprintf(err, errlen, "%s: the weights hold a NaN or infinite value", path);

@@ -1,8 +1,12 @@
 /* interop.h: checkpoints to and from safetensors files with the tensor names of PyTorch's
- * nn.RNN and nn.Linear, so weights move between rnnc and PyTorch:
- *   PREFIX_RNN weight_ih_l0 = U (H x N), weight_hh_l0 = W (H x H),
- *              bias_ih_l0 + bias_hh_l0 = b (H)   (export writes b and zeros)
+ * nn.RNN, nn.GRU, nn.LSTM and nn.Linear, so weights move between rnnc and PyTorch:
+ *   PREFIX_RNN weight_ih_l0 = U (G H x N), weight_hh_l0 = W (G H x H),
+ *              rnn cell (G = 1): bias_ih_l0 + bias_hh_l0 = b (H)   (export writes b and zeros)
+ *              gated cells: bias_ih_l0 = b, bias_hh_l0 = b_h (G H), gates stacked in PyTorch's
+ *              order (nn.GRU: G = 3, r z n; nn.LSTM: G = 4, i f g o), which is rnnc's
  *   PREFIX_LIN weight = V (K x H), bias = c (K)
+ * Import reads the cell from the rnnc.spec metadata or the user's --cell, else from the
+ * shapes (G = weight_hh rows / columns), and checks that they agree.
  * Default prefixes "rnn." and "fc." (a module with attributes `rnn` and `fc`).  Metadata:
  * rnnc.spec (canonical spec), rnnc.chars (bytes or utf8) and rnnc.vocab (the symbols as
  * comma-separated decimal numbers) for one-hot models.  Library code: status + message. */
