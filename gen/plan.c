@@ -515,6 +515,11 @@ int rnnc_plan_node_equation(const rnnc_spec *s, const char *node, size_t t, char
     memset(&op, 0, sizeof op);
     op.t = t;
     const int is_go = strcmp(node, "g_o") == 0;
+    if (strcmp(node, "grad_cell") == 0) { /* the LSTM's grad_c(t) (10.41b) */
+        if (t < 1 || t > s->tau || !rnnc_cells[s->cell].has_c) return 0;
+        op.kind = RNNC_OP_HIDDEN_GRAD;
+        return rnnc_plan_equation(s, op, 1, buf, n);
+    }
     if (is_go || strcmp(node, "grad_h") == 0) {
         if (t < 1 || t > s->tau) return 0;
         if (is_go && free_fb && t < s->tau) {
