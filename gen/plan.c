@@ -26,6 +26,7 @@ static size_t off_k(const builder *b, size_t t) { return (t - 1) * b->B * b->K; 
 static size_t off_n(const builder *b, size_t t) { return (t - 1) * b->B * b->H; } /* grad_h, d */
 static size_t off_fb(const builder *b, size_t t) { return (t - 1) * b->B * b->fbcol; }
 static size_t off_d(const builder *b, size_t t) { return (t - 1) * b->B * b->DC; }  /* d(t) */
+static size_t off_x(const builder *b, size_t t) { return (t - 1) * b->B * (b->s->onehot ? 1 : b->s->n_in); }
 static size_t off_g(const builder *b, size_t t) { return (t - 1) * b->B * b->GC; }  /* gates */
 static size_t off_ctl(const builder *b, size_t t) { return (t - 1) * b->B; }
 
@@ -85,11 +86,13 @@ static void feedback_in(builder *b, size_t t)
 /* A gated cell's step t (section 10.10.1): the gates' recurrent product and the cell. */
 static void gated_step(builder *b, size_t t)
 {
+    /* one-hot x(t): the step gathers b + a column of U + b_h itself (no product to batch) */
+    rnnc_arg x = b->s->onehot ? A("x", off_x(b, t)) : NUL;
     if (b->cell->has_c)
-        ADD(b, RNNC_OP_HIDDEN, t, b->cell->step_fn, P("params"), A("h", off_h(b, t - 1)), A("g", off_g(b, t)),
+        ADD(b, RNNC_OP_HIDDEN, t, b->cell->step_fn, P("params"), x, A("h", off_h(b, t - 1)), A("g", off_g(b, t)),
             A("cs", off_h(b, t - 1)), A("cs", off_h(b, t)), A("h", off_h(b, t)));
     else
-        ADD(b, RNNC_OP_HIDDEN, t, b->cell->step_fn, P("params"), A("h", off_h(b, t - 1)), A("g", off_g(b, t)),
+        ADD(b, RNNC_OP_HIDDEN, t, b->cell->step_fn, P("params"), x, A("h", off_h(b, t - 1)), A("g", off_g(b, t)),
             A("h", off_h(b, t)));
 }
 
@@ -122,8 +125,8 @@ static void forward(builder *b)
     if (end->has_length)
         ADD(b, RNNC_OP_LENGTH_OUT, 1, "length_out", P("params"), P("h"), P("seq"), P("pn"), P("gn"));
     const int gated = b->cell->gates > 1;
-    if (gated) ADD(b, RNNC_OP_INPUTS, 1, "gated_inputs", P("params"), P("x"), P("g"), I(T));
-    else ADD(b, RNNC_OP_INPUTS, 1, "inputs", P("params"), P("x"), A("h", BH), I(T));
+    if (!gated) ADD(b, RNNC_OP_INPUTS, 1, "inputs", P("params"), P("x"), A("h", BH), I(T));
+    else if (!s->onehot) ADD(b, RNNC_OP_INPUTS, 1, "gated_inputs", P("params"), P("x"), P("g"), I(T));
     if (end->has_length)
         ADD(b, RNNC_OP_REMAINING_INPUTS, 1, "remaining_inputs", P("params"), P("rem"), A("h", BH), I(T));
     if (teacher) ADD(b, RNNC_OP_TEACHER_INPUTS, 1, "teacher_inputs", P("params"), P("y"), P("fb0"), A("h", BH));

@@ -34,9 +34,11 @@ static double now_s(void)
 double rnnc_bench_flops(const rnnc_spec *s)
 {
     double H = (double)s->hidden, K = (double)s->n_out, N = (double)s->n_in;
-    /* forward W h, V h; backward V^T g_o, W^T d, grad_V, grad_W: 3 H*H + 3 K*H. */
-    double macs = 3 * H * H + 3 * K * H;
-    if (!s->onehot) macs += 2 * H * N;   /* U x and grad_U */
+    double G = (double)rnnc_cells[s->cell].gates;
+    /* forward W h, V h; backward V^T g_o, W^T d, grad_V, grad_W: 3 G H*H + 3 K*H (G gates
+     * stacked: 1, or 3 and 4 for the GRU and LSTM). */
+    double macs = 3 * G * H * H + 3 * K * H;
+    if (!s->onehot) macs += 2 * G * H * N;   /* U x and grad_U */
     return 2 * macs * (double)s->tau * (double)s->batch;
 }
 

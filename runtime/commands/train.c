@@ -286,9 +286,11 @@ static int cc_job_done(cc_job *j)
 
 /* ---- parameters ---- */
 
-/* min-char-rnn's initialisation: weights N(0, 0.01^2), biases zero; the LSTM's forget gate
- * starts open: rows H..2H of b (PyTorch's bias_ih_l0) at 1, b_h at 0, so its bias totals 1
- * (Jozefowicz, Zaremba and Sutskever 2015; Keras's unit_forget_bias). */
+/* min-char-rnn's initialisation: weights N(0, 0.01^2), biases zero; a gated cell starts
+ * remembering: rows H..2H of b (PyTorch's bias_ih_l0), the LSTM's forget gate and the GRU's
+ * update gate, at 1, b_h at 0, so that bias totals 1 (Jozefowicz, Zaremba and Sutskever 2015;
+ * Keras's unit_forget_bias).  With 0 a GRU keeps half of h per step at first, and learns no
+ * 50-step dependency (tests/unit/test_long_range.c). */
 static void init_params(const rnnc_spec *s, const rnnc_layout *l, void *params, uint64_t *rng)
 {
     rnnc_tensor t[RNNC_NTENSORS];
@@ -301,7 +303,7 @@ static void init_params(const rnnc_spec *s, const rnnc_layout *l, void *params, 
             double z = sqrt(-2 * log(1 - u1)) * cos(6.283185307179586 * u2);
             rnnc_set(params, s->dtype, t[k].offset + i, 0.01 * z);
         }
-    for (size_t i = 0; rnnc_cells[s->cell].has_c && i < s->hidden; i++)
+    for (size_t i = 0; rnnc_cells[s->cell].gates > 1 && i < s->hidden; i++)
         rnnc_set(params, s->dtype, l->off_b + s->hidden + i, 1.0);
 }
 

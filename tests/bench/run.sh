@@ -27,18 +27,23 @@ export RNNC_CACHE_DIR=$TMP/cache
 mkdir -p out "$RNNC_CACHE_DIR"
 say() { echo "[bench $(( $(date +%s) - T0 ))s] $*" >&2; }
 
-# Configurations: name vocab hidden tau batch, and reps / seconds per timed run.
-CFGS="A B C D"
-declare -A DIM=([A]="65 100 25 1" [B]="65 256 64 1" [C]="65 256 64 32" [D]="256 512 32 64")
-declare -A REPS=([A]=20 [B]=20 [C]=5 [D]=3)
-declare -A SECS=([A]=0.5 [B]=0.5 [C]=0.5 [D]=0.5)
+# Configurations: name vocab hidden tau batch, and reps / seconds per timed run.  F is C's
+# size with the gated cells (issue 17): rnnc --cell gru|lstm against nn.GRU / nn.LSTM.
+CFGS=${CFGS:-"A B C D F-gru F-lstm"}
+declare -A DIM=([A]="65 100 25 1" [B]="65 256 64 1" [C]="65 256 64 32" [D]="256 512 32 64"
+                [F-gru]="65 256 64 32" [F-lstm]="65 256 64 32")
+declare -A CELL=([A]=rnn [B]=rnn [C]=rnn [D]=rnn [F-gru]=gru [F-lstm]=lstm)
+declare -A REPS=([A]=20 [B]=20 [C]=5 [D]=3 [F-gru]=5 [F-lstm]=5)
+declare -A SECS=([A]=0.5 [B]=0.5 [C]=0.5 [D]=0.5 [F-gru]=0.5 [F-lstm]=0.5)
 IMPLS="cc cc2 ccfast tcc hand onednn torch numpy"
 declare -A IMPL_NAME=([cc]="rnnc cc" [cc2]="rnnc cc, 2 threads" [ccfast]="rnnc cc --fast" [tcc]="rnnc tcc" [hand]="hand C" [onednn]="oneDNN" [torch]="PyTorch" [numpy]="NumPy")
 TCC_MAX_S=2          # skip tcc where one step takes longer than this
 declare -A NOTE=()   # per "cfg impl": why it was skipped or failed
 
-flops_of() {   # V H T B -> FLOPs of one step (rnnc bench's formula)
-    awk -v V="$1" -v H="$2" -v T="$3" -v B="$4" 'BEGIN { printf "%.0f", 2 * (3*H*H + 3*V*H) * T * B }'
+flops_of() {   # V H T B [CELL] -> FLOPs of one step (rnnc bench's formula; G gates of the cell)
+    local G=1
+    case ${5:-rnn} in gru) G=3 ;; lstm) G=4 ;; esac
+    awk -v V="$1" -v H="$2" -v T="$3" -v B="$4" -v G="$G" 'BEGIN { printf "%.0f", 2 * (3*G*H*H + 3*V*H) * T * B }'
 }
 lastline_ok() { tail -n 1 "$1" 2>/dev/null | grep -Eq '^median_us=[0-9.]+ min_us=[0-9.]+ max_us=[0-9.]+ gflops=[0-9.]+$'; }
 field() {      # FILE KEY -> the value of KEY=value (first match)
@@ -85,17 +90,17 @@ run_one() {
     local r=$1 cfg=$2 impl=$3 reps=${4:-${REPS[$2]}} secs=${5:-${SECS[$2]}}
     local out=$TMP/r${r}_${cfg}_${impl}.txt
     set -- ${DIM[$cfg]}
-    local V=$1 H=$2 T=$3 B=$4
+    local V=$1 H=$2 T=$3 B=$4 C=${CELL[$cfg]}
     case $impl in
-        cc|tcc) "$RNNC" bench --backend "$impl" --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
+        cc|tcc) "$RNNC" bench --backend "$impl" --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" --cell "$C" \
                     --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
-        cc2) "$RNNC" bench --backend cc --threads 2 --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
+        cc2) "$RNNC" bench --backend cc --threads 2 --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" --cell "$C" \
                     --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
-        ccfast) "$RNNC" bench --backend cc --fast --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
+        ccfast) "$RNNC" bench --backend cc --fast --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" --cell "$C" \
                     --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
         hand) "$HAND" "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
-        onednn) "$ONEDNN" "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
-        torch) "$PY" tests/bench/torch_bench.py "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
+        onednn) "$ONEDNN" "$V" "$H" "$T" "$B" "$reps" "$secs" "$C" >"$out" 2>&1 ;;
+        torch) "$PY" tests/bench/torch_bench.py "$V" "$H" "$T" "$B" "$reps" "$secs" "$C" >"$out" 2>&1 ;;
         numpy) "$PY" tests/bench/numpy_bench.py "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
     esac
     if lastline_ok "$out"; then
@@ -113,9 +118,15 @@ TCC_RATE=""      # FLOP/s of tcc on the largest configuration measured so far
 for r in $(seq 1 "$ROUNDS"); do
     for cfg in $CFGS; do
         set -- ${DIM[$cfg]}
-        fl=$(flops_of "$@")
+        fl=$(flops_of "$@" "${CELL[$cfg]}")
         say "round $r/$ROUNDS config $cfg"
         for impl in $IMPLS; do
+            case "${CELL[$cfg]} $impl" in
+                "gru hand"|"lstm hand"|"gru numpy"|"lstm numpy")
+                    NOTE["$cfg $impl"]="not run: a vanilla-RNN peer only"; continue ;;
+                "gru onednn"|"lstm onednn")
+                    NOTE["$cfg $impl"]="not run: tests/bench/onednn.c times oneDNN's vanilla RNN primitive only (its LSTM/GRU primitives are not wired in)"; continue ;;
+            esac
             case $impl in
                 hand) [ -n "$HAND" ] || { NOTE["$cfg hand"]="skipped: hand.c does not build"; continue; } ;;
                 onednn) [ -n "$ONEDNN" ] || { NOTE["$cfg onednn"]=$ONEDNN_WHY; continue; } ;;
@@ -129,7 +140,7 @@ for r in $(seq 1 "$ROUNDS"); do
                 numpy) [ $HAVE_NUMPY = 1 ] || { NOTE["$cfg numpy"]=$NUMPY_WHY; continue; } ;;
                 tcc)
                     [ -z "${TCC_SKIP[$cfg]:-}" ] || continue
-                    if [ "$r" = 1 ] && [ "$cfg" = C -o "$cfg" = D ]; then
+                    if [ "$r" = 1 ] && [ "$4" -gt 1 ]; then
                         # tcc is slow on the batched configurations: estimate from the last
                         # tcc rate, then probe with a single timed step.
                         if [ -n "$TCC_RATE" ]; then
@@ -152,7 +163,7 @@ for r in $(seq 1 "$ROUNDS"); do
                         fi
                         continue
                     fi
-                    if [ "$cfg" = C -o "$cfg" = D ]; then run_one "$r" "$cfg" tcc 1 0; continue; fi ;;
+                    if [ "$4" -gt 1 ]; then run_one "$r" "$cfg" tcc 1 0; continue; fi ;;
             esac
             run_one "$r" "$cfg" "$impl"
             if [ "$impl" = tcc ]; then
@@ -221,25 +232,25 @@ echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- compilers: $ccver; ${tccver:-tcc ?}; rnnc $("$RNNC" version | sed 's/^rnnc //')"
 echo "- peers: hand.c built with \`$CC -O3 -march=native\` (no fast-math)${dnnlver:+; onednn.c (oneDNN $dnnlver: vanilla RNN forward_training + backward, inner product, own softmax + NLL and Adagrad; one-hot input fed densely, whose extra 6 V H tau B FLOPs are not counted) built the same way}; Python $pyver${torchver:+, PyTorch $torchver}${numpyver:+, NumPy $numpyver}${obver:+, OpenBLAS $obver}; every peer on one thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1, OMP_NUM_THREADS=1 and omp_set_num_threads(1) for oneDNN)"
 echo "- command: \`$CMDLINE\` (\`make bench\`), ROUNDS=$ROUNDS; $(( $(date +%s) - T0 )) s in all"
-echo "- FLOPs per step: 2 per multiply-add of the matrix products only, one-hot input free; per time step and batch column W h (H*H) + V h (K*H) forward, V^T g_o (K*H) + W^T d (H*H) + grad_V (K*H) + grad_W (H*H) backward; times tau*B (vocab 65, hidden 100, tau 25, B 1: 2.475 MFLOP)"
+echo "- FLOPs per step: 2 per multiply-add of the matrix products only, one-hot input free; per time step and batch column W h (H*H) + V h (K*H) forward, V^T g_o (K*H) + W^T d (H*H) + grad_V (K*H) + grad_W (H*H) backward; times tau*B (vocab 65, hidden 100, tau 25, B 1: 2.475 MFLOP); the gated cells' W is G H x H (G = 3 GRU, 4 LSTM), so their three W terms count G H*H each; PyTorch's F peers are nn.GRU / nn.LSTM + nn.Linear"
 if [ -n "$SGEMM" ]; then sg="$SGEMM GFLOP/s, the best of"
 else sg="not measured ($(grep '^sgemm:' "$TMP/peak.out" 2>/dev/null | sed 's/^sgemm: //'))"; fi
 echo "- one core's fp32 FMA peak (peak.c): ${PEAK:-?} GFLOP/s ($PEAK_HOW, vector FMAs only); OpenBLAS sgemm, 1 thread: $sg"
 [ -n "$SGEMM_LINES" ] && echo "$SGEMM_LINES" | sed 's/^/  - /'
 echo "- timing: each run times single steps (CLOCK_MONOTONIC) after a warm-up, until both N steps and S seconds have passed (A, B: 20 and 0.5 s; C: 5 and 0.5 s; D: 3 and 0.5 s; rnnc tcc on C and D: 1 step); rounds interleave every implementation and configuration. median: the median over the rounds of each run's median; min / max: over every timed step; peer / rnnc cc (and / rnnc cc, 2 threads): the median (and the range) over the rounds of the peer's median / rnnc cc's median in the same round (> 1: rnnc is faster); % of FMA peak: GFLOP/s over the FMA peak below (over twice it for 2 threads). rnnc cc --fast: fast-math code (\`-ffast-math\`, contraction; not bit-identical across backends), one thread; rnnc cc, 2 threads: \`rnnc bench --threads 2\`, the two batch parts of each step at once (bit-identical to one thread); the peers stay on one thread (PyTorch with 2 threads was slower than with 1 here)"
 echo
-echo "| config | vocab | hidden | tau | batch | MFLOP/step |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| config | cell | vocab | hidden | tau | batch | MFLOP/step |"
+echo "|---|---|---:|---:|---:|---:|---:|"
 for cfg in $CFGS; do
     set -- ${DIM[$cfg]}
-    echo "| $cfg | $1 | $2 | $3 | $4 | $(awk -v f="$(flops_of "$@")" 'BEGIN { printf "%.3f", f / 1e6 }') |"
+    echo "| $cfg | ${CELL[$cfg]} | $1 | $2 | $3 | $4 | $(awk -v f="$(flops_of "$@" "${CELL[$cfg]}")" 'BEGIN { printf "%.3f", f / 1e6 }') |"
 done
 echo
 echo "| config | implementation | median µs | min µs | max µs | GFLOP/s | % of FMA peak | peer / rnnc cc | peer / rnnc cc, 2 threads |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 for cfg in $CFGS; do
     set -- ${DIM[$cfg]}
-    fl=$(flops_of "$@")
+    fl=$(flops_of "$@" "${CELL[$cfg]}")
     for impl in $IMPLS; do
         rows=$(awk -v c="$cfg" -v i="$impl" '$2 == c && $3 == i' "$TMP/results")
         if [ -z "$rows" ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/suites/gated.sh: the gated cells (--cell gru|lstm, section 10.10.1) through the
 # runtime: training (resume bit-exact, tcc = cc = auto byte for byte, 1 = 2 threads), the
-# carried cell state in checkpoints, the LSTM's forget-gate bias at 1, old (version 1)
+# carried cell state in checkpoints, the LSTM's forget and the GRU's update gate bias at 1, old (version 1)
 # checkpoints still loading, export -> import round trips, and against PyTorch when
 # python3-torch is installed: an nn.LSTM / nn.GRU saved by examples/pytorch/gated_to_rnnc.py,
 # imported and embedded, gives PyTorch's probabilities (within 1e-5), and so does an rnnc
@@ -86,12 +86,13 @@ PY
     if [ ${#a} -ge 80 ] && [ "$a" = "$b" ]; then ok version-1-checkpoint-loads; else bad version-1-checkpoint-loads "'$b'"; fi
 fi
 
-# ---- 3. the LSTM's forget gate starts open: b's rows H..2H at 1, b_h at 0 ----
-# (read from the export after one step at a tiny learning rate)
-if [ -n "$PY" ] && rn train --cell lstm --hidden 6 --tau 4 --steps 1 --every 1 --sample-every 0 --optim sgd --lr 1e-6 \
+# ---- 3. a gated cell starts remembering: b's rows H..2H (the LSTM's forget gate, the GRU's
+# update gate) at 1, b_h at 0 (read from the export after one step at a tiny learning rate) ----
+for cell in lstm gru; do
+if [ -n "$PY" ] && rn train --cell $cell --hidden 6 --tau 4 --steps 1 --every 1 --sample-every 0 --optim sgd --lr 1e-6 \
     --backend tcc --save "$t/fg.ckpt" "$t/text.txt" >/dev/null 2>"$t/fg.err" &&
     rn export "$t/fg.ckpt" -o "$t/fg.safetensors" >/dev/null 2>>"$t/fg.err"; then
-    if "$PY" - "$t/fg.safetensors" <<'PY'
+    if "$PY" - "$t/fg.safetensors" "$cell" <<'PY'
 import json, struct, sys
 raw = open(sys.argv[1], "rb").read()
 n = struct.unpack("<Q", raw[:8])[0]
@@ -100,14 +101,15 @@ def vals(name):
     a, b = hdr[name]["data_offsets"]
     return struct.unpack("<%df" % ((b - a) // 4), raw[8 + n + a:8 + n + b])
 bi, bh = vals("rnn.bias_ih_l0"), vals("rnn.bias_hh_l0")
-H = len(bi) // 4
+H = len(bi) // (4 if sys.argv[2] == "lstm" else 3)
 assert all(abs(v - 1) < 1e-3 for v in bi[H:2 * H]), bi
 assert all(abs(v) < 1e-3 for v in bi[:H] + bi[2 * H:] + bh), (bi, bh)
 PY
-    then ok lstm-forget-bias-starts-at-1; else bad lstm-forget-bias-starts-at-1 "bias_ih_l0[H:2H] is not 1 (or others not 0)"; fi
+    then ok $cell-forget-or-update-bias-starts-at-1; else bad $cell-forget-or-update-bias-starts-at-1 "bias_ih_l0[H:2H] is not 1 (or others not 0)"; fi
 else
-    bad lstm-forget-bias-starts-at-1 "$(one_line "$t/fg.err")"
+    bad $cell-forget-or-update-bias-starts-at-1 "$(one_line "$t/fg.err")"
 fi
+done
 
 # ---- 4. export -> import -> export is exact ----
 for cell in lstm gru; do
