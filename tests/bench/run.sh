@@ -124,8 +124,6 @@ for r in $(seq 1 "$ROUNDS"); do
             case "${CELL[$cfg]} $impl" in
                 "gru hand"|"lstm hand"|"gru numpy"|"lstm numpy")
                     NOTE["$cfg $impl"]="not run: a vanilla-RNN peer only"; continue ;;
-                "gru onednn"|"lstm onednn")
-                    NOTE["$cfg $impl"]="not run: tests/bench/onednn.c times oneDNN's vanilla RNN primitive only (its LSTM/GRU primitives are not wired in)"; continue ;;
             esac
             case $impl in
                 hand) [ -n "$HAND" ] || { NOTE["$cfg hand"]="skipped: hand.c does not build"; continue; } ;;
@@ -230,7 +228,7 @@ echo
 echo "- machine: $cpu, $NCPU CPUs (cpu cores: ${cores:-?}, ${mhz:-?} MHz; $isa)"
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- compilers: $ccver; ${tccver:-tcc ?}; rnnc $("$RNNC" version | sed 's/^rnnc //')"
-echo "- peers: hand.c built with \`$CC -O3 -march=native\` (no fast-math)${dnnlver:+; onednn.c (oneDNN $dnnlver: vanilla RNN forward_training + backward, inner product, own softmax + NLL and Adagrad; one-hot input fed densely, whose extra 6 V H tau B FLOPs are not counted) built the same way}; Python $pyver${torchver:+, PyTorch $torchver}${numpyver:+, NumPy $numpyver}${obver:+, OpenBLAS $obver}; every peer on one thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1, OMP_NUM_THREADS=1 and omp_set_num_threads(1) for oneDNN)"
+echo "- peers: hand.c built with \`$CC -O3 -march=native\` (no fast-math)${dnnlver:+; onednn.c (oneDNN $dnnlver: vanilla RNN (F: LSTM, linear-before-reset GRU) forward_training + backward, inner product, own softmax + NLL and Adagrad; one-hot input fed densely, whose extra 6 V G H tau B FLOPs are not counted) built the same way}; Python $pyver${torchver:+, PyTorch $torchver}${numpyver:+, NumPy $numpyver}${obver:+, OpenBLAS $obver}; every peer on one thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1, OMP_NUM_THREADS=1 and omp_set_num_threads(1) for oneDNN)"
 echo "- command: \`$CMDLINE\` (\`make bench\`), ROUNDS=$ROUNDS; $(( $(date +%s) - T0 )) s in all"
 echo "- FLOPs per step: 2 per multiply-add of the matrix products only, one-hot input free; per time step and batch column W h (H*H) + V h (K*H) forward, V^T g_o (K*H) + W^T d (H*H) + grad_V (K*H) + grad_W (H*H) backward; times tau*B (vocab 65, hidden 100, tau 25, B 1: 2.475 MFLOP); the gated cells' W is G H x H (G = 3 GRU, 4 LSTM), so their three W terms count G H*H each; PyTorch's F peers are nn.GRU / nn.LSTM + nn.Linear"
 if [ -n "$SGEMM" ]; then sg="$SGEMM GFLOP/s, the best of"
