@@ -263,11 +263,26 @@ static int line(char *buf, size_t n, const char *label, const char *tmpl, size_t
     return 1;
 }
 
+/* A gated cell's input terms (dense x) and step lines (the cell's table). */
+static int gated_forward_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, size_t n)
+{
+    const rnnc_cell_info *cell = &rnnc_cells[s->cell];
+    if (op.kind == RNNC_OP_HIDDEN)
+        return k >= 0 && k < 4 && cell->fwd_eq[k] ? line(buf, n, "", cell->fwd_eq[k], op.t) : 0;
+    if (k != 0) return 0;
+    snprintf(buf, n, "%s b + U x(t)%s, t = 1..%zu: the terms of a(t)%s without h(t-1)",
+             cell->has_c ? "(10.40)" : "(10.46)", cell->has_c ? " + b_h" : ", b_h", s->tau,
+             cell->has_c ? "" : " and w(t)");
+    return 1;
+}
+
 /* The forward operations' lines. */
 static int forward_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, size_t n)
 {
     const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
     const rnnc_cell_info *cell = &rnnc_cells[s->cell];
+    if (cell->gates > 1 && (op.kind == RNNC_OP_INPUTS || op.kind == RNNC_OP_HIDDEN))
+        return gated_forward_equation(s, op, k, buf, n);
     const rnnc_loss_info *loss = &rnnc_losses[s->loss];
     const rnnc_act_info *act = &rnnc_acts[s->act];
     size_t t = op.t, T = s->tau;
@@ -287,11 +302,7 @@ static int forward_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, si
         return 1;
     case RNNC_OP_INPUTS:
         if (k != 0) return 0;
-        if (cell->gates > 1)
-            snprintf(buf, n, "%s b + U x(t)%s, t = 1..%zu: the terms of a(t)%s without h(t-1)",
-                     cell->has_c ? "(10.40)" : "(10.46)", cell->has_c ? " + b_h" : ", b_h",
-                     T, cell->has_c ? "" : " and w(t)");
-        else if (!rec->has_R)
+        if (!rec->has_R)
             snprintf(buf, n, "(10.8) b + U x(t), t = 1..%zu: the terms of a(t) without h(t-1)", T);
         else
             snprintf(buf, n, "%s b + U x(t), t = 1..%zu: the terms of a(t) that do not depend on the past",
@@ -313,10 +324,6 @@ static int forward_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, si
         return 1;
     case RNNC_OP_HIDDEN:
     case RNNC_OP_ACTIVATE:
-        if (cell->gates > 1) {
-            if (k < 0 || k >= 4 || !cell->fwd_eq[k]) return 0;
-            return line(buf, n, "", cell->fwd_eq[k], t);
-        }
         if (k == 0) return line(buf, n, rec->label, rec->a_eq, t);
         if (k != 1) return 0;
         snprintf(buf, n, "(10.9) h(%zu) = %s(a(%zu))", t, act->name, t);
