@@ -5,6 +5,8 @@
 #   make asan       build with AddressSanitizer + UBSan and run the tests with it
 #   make demo       train on the built-in corpus for about a minute, then sample
 #   make golden     regenerate the golden files in tests/golden/ from the current generator
+#   make install    install rnnc and its manual page under $(DESTDIR)$(PREFIX) (default /usr/local);
+#                   make uninstall removes both
 
 CC ?= cc
 WARN = -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -17,16 +19,18 @@ SAN =
 
 # The Debian packages rnnc builds and tests with.
 DEB_BUILD = tcc libtcc-dev libffi-dev zlib1g-dev libjansson-dev pkg-config
-DEB_TEST = clang
+DEB_TEST = clang g++
 
-BASE_SRC = runtime/base/util.c
+BASE_SRC = runtime/base/util.c runtime/base/rng.c runtime/base/buf.c runtime/base/text.c
 GEN_SRC = gen/variants.c gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
 JIT_SRC = runtime/jit/jit.c runtime/jit/tcc.c runtime/jit/cc.c
 MODEL_SRC = runtime/model/model.c runtime/model/pool.c
 FORMATS_SRC = runtime/formats/ckpt.c runtime/formats/safetensors.c runtime/formats/interop.c \
-              runtime/formats/data.c
+              runtime/formats/data.c runtime/formats/dataset.c
 COMMANDS_SRC = runtime/commands/check.c runtime/commands/sample.c runtime/commands/train.c \
-               runtime/commands/plot.c runtime/commands/diff.c runtime/commands/bench.c \
+               runtime/commands/batch.c runtime/commands/eval.c runtime/commands/plot.c \
+               runtime/commands/diff.c runtime/commands/problem.c runtime/commands/dump.c \
+               runtime/commands/hand_header.c runtime/commands/bench.c \
                runtime/commands/cli.c
 RT_SRC = $(JIT_SRC) $(MODEL_SRC) $(FORMATS_SRC) $(COMMANDS_SRC)
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(BASE_SRC) $(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o
@@ -35,7 +39,8 @@ TEMPLATES = templates/rnn.h templates/rnn_abi.h templates/rnn.c templates/rnn_up
             templates/rnn_kernels.c templates/rnn_gated_kernels.c templates/rnn_gated.c templates/rnn_math.c \
             templates/embed.h templates/embed.c
 
-.PHONY: all deps probe test asan tsan golden clean tests-bin demo examples bench bench-peers
+.PHONY: all deps probe test asan tsan golden clean tests-bin demo examples examples-figures bench \
+        bench-peers man install uninstall
 all: rnnc
 
 # Probe for the libraries; say which package provides what is missing.
@@ -92,6 +97,25 @@ $(BUILD)/corpus.o: $(BUILD)/corpus.c
 
 -include $(OBJ:.o=.d)
 
+# The manual page, from the binary's own usage text (rnnc --help) and the prose of
+# runtime/commands/rnnc.1.in (see runtime/commands/man.sh: one source for help and manual).
+man: $(BUILD)/rnnc.1
+$(BUILD)/rnnc.1: rnnc runtime/commands/man.sh runtime/commands/rnnc.1.in
+	@mkdir -p $(dir $@)
+	runtime/commands/man.sh ./rnnc runtime/commands/rnnc.1.in > $@.tmp && mv $@.tmp $@
+
+# Installation: the binary (the templates and the demo corpus are compiled into it, so it needs
+# nothing else of the tree) and the manual page.  DESTDIR stages it (packaging, tests).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+install: rnnc $(BUILD)/rnnc.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 rnnc $(DESTDIR)$(BINDIR)/rnnc
+	install -m 644 $(BUILD)/rnnc.1 $(DESTDIR)$(MANDIR)/man1/rnnc.1
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/rnnc $(DESTDIR)$(MANDIR)/man1/rnnc.1
+
 test: deps
 	@$(MAKE) --no-print-directory rnnc tests-bin
 	@TEST_BIN=$(CURDIR)/$(BUILD)/tests tests/run.sh ./rnnc
@@ -143,22 +167,19 @@ $(BUILD)/tests/ref_selfcheck_gated: tests/ref/selfcheck_gated.c tests/ref/ref_ga
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ tests/ref/selfcheck_gated.c tests/ref/ref_gated.c -lm
 
-# The embedded-model example (examples/README.md): train a small model on the built-in
-# corpus once (out/examples.ckpt, a few seconds), embed it as examples/embed/demo_model.[ch],
-# build the sample program with strict C99 flags, run it, check it against `rnnc sample`,
-# and show the model's size.
-EXAMPLE_CFLAGS = -std=c99 -Wall -Wextra -pedantic -Werror -O2
+# The embedded-model example (examples/README.md), by examples/embed/build.sh: train a small
+# model on the built-in corpus once (out/examples.ckpt, a few seconds), embed it as
+# examples/embed/demo_model.[ch], build the sample program with strict C99 flags (sampling in
+# double, and in float), run it and check it against `rnnc sample`; with arm-none-eabi-gcc,
+# newlib and qemu-system-arm the same on a Cortex-M4 under QEMU; then check the figures that
+# examples/README.md quotes against this build (make examples-figures rewrites them).
 examples: rnnc
 	@mkdir -p out
-	@test -f out/examples.ckpt || ./rnnc train --hidden 64 --steps 3000 --every 1000 --sample-every 0 \
-	    --save out/examples.ckpt >/dev/null
-	./rnnc embed out/examples.ckpt -o examples/embed --name demo_model
-	$(CC) $(EXAMPLE_CFLAGS) -c examples/embed/demo_model.c -o examples/embed/demo_model.o
-	$(CC) $(EXAMPLE_CFLAGS) -o examples/embed/demo examples/embed/main.c examples/embed/demo_model.o -lm
-	examples/embed/demo 300 7 0.8 | tee out/examples-demo.txt
-	./rnnc sample out/examples.ckpt -n 300 --seed 7 --temperature 0.8 | cmp - out/examples-demo.txt
-	@echo "examples/embed/demo: the same bytes as rnnc sample"
-	size examples/embed/demo_model.o
+	examples/embed/build.sh ./rnnc out/examples.ckpt examples/embed --check examples/README.md
+	@cat examples/embed/demo.txt
+examples-figures: rnnc
+	@mkdir -p out
+	examples/embed/build.sh ./rnnc out/examples.ckpt examples/embed --update examples/README.md
 
 # The benchmark of issue 6 (never part of `make test`): rnnc's train_step on the cc and tcc
 # backends against a hand-written C step, oneDNN, PyTorch and NumPy, with the core's FMA peak and

@@ -186,7 +186,7 @@ static int finish(rnnc_emit *e, char **text, char *err, size_t errlen)
 {
     *text = rnnc_emit_take(e, NULL);
     if (!*text) {
-        snprintf(err, errlen, "out of memory");
+        rnnc_fail(err, errlen, "out of memory");
         return -1;
     }
     return 0;
@@ -222,7 +222,7 @@ int rnnc_equations(const rnnc_spec *s, rnnc_eq_format f, char **text, char *err,
     rnnc_plan plan;
     if (rnnc_plan_make(s, s->tau, &plan) != 0) {
         rnnc_emit_free(&e);
-        snprintf(err, errlen, "out of memory");
+        rnnc_fail(err, errlen, "out of memory");
         return -1;
     }
     for (int sec = 0; sec < SEC_COUNT; sec++) {
@@ -489,9 +489,9 @@ int rnnc_expand(const rnnc_spec *s, const char *node, rnnc_eq_format f, char **t
         return -1;
     }
     if (T > RNNC_EXPAND_MAX_TAU) {
-        snprintf(err, errlen, "--expand: tau %zu would print about %zu terms; expansions are "
-                 "printed for tau up to %d (give a smaller --tau)", T, T * (T + 1) / 2,
-                 RNNC_EXPAND_MAX_TAU);
+        rnnc_fail(err, errlen, "--expand: tau %zu would print about %zu terms; expansions are "
+                  "printed for tau up to %d (give a smaller --tau)", T, T * (T + 1) / 2,
+                  RNNC_EXPAND_MAX_TAU);
         return -1;
     }
     if (expand_node(s, node, &kind, &t0, lhs, sizeof lhs, err, errlen) != 0) return -1;

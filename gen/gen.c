@@ -23,14 +23,32 @@ typedef struct gen_ctx {
     unsigned long pair_hash;      /* NAME_PAIR_HASH: what the pair was generated from */
 } gen_ctx;
 
-/* sizeof(struct NAME_state) of templates/embed.h on the usual ABIs: h and the scratch
- * (H each), fb (K, with an output recurrence), c (H, LSTM), padded to the double
- * temperature's 8 bytes. */
-static size_t embed_state_bytes(const rnnc_spec *s, const rnnc_layout *l)
+/* Does the model have templates/rnn_math.c's float exp, NAME_expf?  (Float, not --fast, and
+ * the condition under which that file compiles it.) */
+static int own_expf(const rnnc_spec *s)
+{
+    return s->dtype != RNNC_DOUBLE && !s->fast &&
+           (s->loss == RNNC_LOSS_NLL || s->act != RNNC_ACT_RELU || s->end != RNNC_END_NONE);
+}
+
+/* sizeof(struct NAME_state) of templates/embed.h on the usual (LP64) ABIs: h and the scratch
+ * (H each), fb (K, with an output recurrence), c (H, LSTM), q (halt), r and p_n (length), the record
+ * sampler's K probabilities (a model of records: boundary >= 0) and its two size_t and two
+ * int32_t, and the temperature: a double, or a float with NAME_SAMPLE_FLOAT (float_sample);
+ * padded to the struct's alignment. */
+static size_t embed_state_bytes(const rnnc_spec *s, const rnnc_layout *l, long boundary, int float_sample)
 {
     size_t reals = 2 * s->hidden + (rnnc_recurrences[s->rec].has_R ? s->n_out : 0) +
                    (rnnc_cells[s->cell].has_c ? s->hidden : 0);
-    return (reals * l->real_size + 7) / 8 * 8 + 8;
+    reals += s->end == RNNC_END_HALT ? 1 : s->end == RNNC_END_LENGTH ? 1 + s->max_length : 0;
+    reals += boundary >= 0 ? s->n_out : 0;
+    size_t off = reals * l->real_size, align = float_sample ? l->real_size : 8, ta = float_sample ? 4 : 8;
+    if (boundary >= 0) {
+        off = (off + 7) / 8 * 8 + 16 + 8;
+        align = 8;
+    }
+    off = (off + ta - 1) / ta * ta + ta;
+    return (off + align - 1) / align * align;
 }
 
 /* NAME_PAIR_HASH, from the FNV-1a of what both files of a pair are generated from: the
@@ -51,6 +69,8 @@ static unsigned long pair_hash(const gen_ctx *g)
         if (in->vocab) h = rnnc_fnv1a(h, in->vocab, in->vocab_size * sizeof *in->vocab);
         h = rnnc_fnv1a(h, &utf8, sizeof utf8);
         h = rnnc_fnv1a(h, in->origin, strlen(in->origin) + 1);
+        if (in->h0) h = rnnc_fnv1a(h, in->h0, g->s->hidden * g->l.real_size);
+        if (in->boundary >= 0) h = rnnc_fnv1a(h, &in->boundary, sizeof in->boundary);
     }
     /* Ten decimal digits, 1000000000 to 4294967295: a constant of fixed width that every C99
      * preprocessor and compiler takes without a suffix (and that keeps the source size of a
@@ -73,8 +93,9 @@ static void fill_banner(rnnc_emit *e, const void *vctx)
         rnnc_emit_line(e, " * Spec: %s", canon);
         rnnc_emit_line(e, " * Dimensions: n_in=%zu%s, H=%zu, K=%zu", s->n_in, s->onehot ? " (one-hot)" : "",
                        s->hidden, s->n_out);
-        rnnc_emit_line(e, " * Memory (bytes): weights %zu (read-only), state %zu per stream (caller's)",
-                       l->params_bytes, embed_state_bytes(s, l));
+        rnnc_emit_line(e, " * Memory (bytes): weights %zu (read-only), state %zu per stream (caller's; %zu with %s_SAMPLE_FLOAT)",
+                       l->params_bytes, embed_state_bytes(s, l, g->embed->boundary, 0),
+                       embed_state_bytes(s, l, g->embed->boundary, 1), g->up);
         rnnc_emit_line(e, " * Equation labels are those of gen/EQUATIONS.md in rnnc's sources (Deep Learning, ch. 10). */");
         return;
     }
@@ -234,34 +255,60 @@ static void fill_embed_layout(rnnc_emit *e, const void *vctx)
     rnnc_emit_line(e, "#define %s_OFF_B %zu /* b, H */", U, l->off_b);
     rnnc_emit_line(e, "#define %s_OFF_C %zu /* c, K */", U, l->off_c);
     rnnc_emit_line(e, "#define %s_OFF_R %zu /* R, H x K (output recurrence) */", U, l->off_R);
+    rnnc_emit_line(e, "#define %s_OFF_HALT_W %zu /* halt_w, 1 x H (--end halt) */", U, l->off_halt_w);
+    rnnc_emit_line(e, "#define %s_OFF_HALT_B %zu /* halt_b, 1 (--end halt) */", U, l->off_halt_b);
+    rnnc_emit_line(e, "#define %s_OFF_LEN_W %zu /* len_w, M x H (--end length) */", U, l->off_len_w);
+    rnnc_emit_line(e, "#define %s_OFF_LEN_B %zu /* len_b, M (--end length) */", U, l->off_len_b);
+    rnnc_emit_line(e, "#define %s_OFF_REM_U %zu /* rem_u, H (--end length) */", U, l->off_rem_u);
     rnnc_emit_line(e, "#define %s_OFF_BH %zu /* b_h, G H (gated cells) */", U, l->off_bh);
     rnnc_emit_line(e, "#define %s_PARAMS_COUNT %zu", U, l->params_count);
+    rnnc_emit_line(e, "#define %s_BOUNDARY %ld /* records: the boundary (start / end) symbol's class; -1: none */",
+                   U, g->embed->boundary);
+    rnnc_emit_line(e, "#define %s_HAS_H0 %d /* 1: h(0) is learned (%s_h0) */", U, g->embed->h0 != NULL, s->name);
     rnnc_emit_line(e, "#define %s_VOCAB_SIZE %zu", U, s->onehot ? g->embed->vocab_size : (size_t)0);
     rnnc_emit_line(e, "#define %s_VOCAB_UTF8 %d /* 1: symbols are Unicode code points; 0: bytes */", U,
                    g->embed->utf8);
-    /* The model's own math, then double exp and log for NAME_sample (once for double models). */
+    /* The model's own math, then NAME_sample's exp and log: double (once for double models),
+     * or with NAME_SAMPLE_FLOAT logf (once for float models) and expf unless the model has
+     * its own. */
     const int own = s->dtype != RNNC_DOUBLE && !s->fast; /* rnn_math.c's expf and tanhf */
-    rnnc_emit_line(e, "#define %s_MATH_FUNCTIONS \"%s%slog%s%s%s%s\" /* from libm */", U,
-                   own ? "" : "exp", own ? "" : (s->dtype == RNNC_DOUBLE ? " " : "f "), f,
-                   s->fast ? "" : (s->dtype == RNNC_DOUBLE ? " fma" : " fmaf"),
-                   s->act == RNNC_ACT_TANH && !own ? (s->dtype == RNNC_DOUBLE ? " tanh" : " tanhf") : "",
-                   s->dtype == RNNC_DOUBLE ? "" : " exp log");
+    const int dbl = s->dtype == RNNC_DOUBLE;
+    char model[64];
+    snprintf(model, sizeof model, "%s%slog%s%s%s", own ? "" : "exp", own ? "" : (dbl ? " " : "f "), f,
+             s->fast ? "" : (dbl ? " fma" : " fmaf"),
+             s->act == RNNC_ACT_TANH && !own ? (dbl ? " tanh" : " tanhf") : "");
+    rnnc_emit_line(e, "#if %s_SAMPLE_FLOAT", U);
+    rnnc_emit_line(e, "#define %s_MATH_FUNCTIONS \"%s%s%s\" /* from libm */", U, model,
+                   own_expf(s) ? "" : " expf", dbl ? " logf" : "");
+    rnnc_emit_line(e, "#else");
+    rnnc_emit_line(e, "#define %s_MATH_FUNCTIONS \"%s%s\" /* from libm */", U, model, dbl ? "" : " exp log");
+    rnnc_emit_line(e, "#endif");
 }
 
-/* The weights, exactly: C99 hexadecimal floating constants, eight to a line. */
-static void fill_weights(rnnc_emit *e, const void *vctx)
+/* One weight as a decimal floating constant with 9 (float) or 17 (double) significant digits,
+ * which a correctly rounding compiler converts back to exactly the same value (C99 F.5 and
+ * 7.20.1.3; gcc, clang, tcc, g++ and clang++ do).  Decimal, not hexadecimal (%a): C++ has
+ * hexadecimal floating constants only since C++17, and the pair must compile as C++11.
+ * Returns 0 when the text reads back as v (rnnc_gen_embed checks every weight). */
+static int format_weight(char *buf, size_t n, double v, int dbl)
 {
-    const gen_ctx *g = vctx;
-    const rnnc_spec *s = g->s;
-    size_t n = g->l.params_count;
-    int dbl = s->dtype == RNNC_DOUBLE;
-    rnnc_emit_line(e, "static const %s_real %s_params[%s_PARAMS_COUNT] = {", s->name, s->name, g->up);
+    snprintf(buf, n, dbl ? "%.16e" : "%.8ef", v);
+    return dbl ? strtod(buf, NULL) == v : strtof(buf, NULL) == (float)v;
+}
+
+/* The n reals at values (the spec's dtype) exactly (format_weight), eight to a line, as the
+ * initialiser of the array declared by decl (its "{" included). */
+static void emit_reals(rnnc_emit *e, const gen_ctx *g, const char *decl, const void *values, size_t n)
+{
+    int dbl = g->s->dtype == RNNC_DOUBLE;
+    rnnc_emit_line(e, "%s", decl);
     rnnc_emit_indent(e, 1);
-    char line[8 * 32 + 8];
+    char line[8 * 32 + 8], w[32];
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        double v = dbl ? ((const double *)g->embed->params)[i] : (double)((const float *)g->embed->params)[i];
-        int k = snprintf(line + o, sizeof line - o, "%s%a%s,", o ? " " : "", v, dbl ? "" : "f");
+        double v = dbl ? ((const double *)values)[i] : (double)((const float *)values)[i];
+        (void)format_weight(w, sizeof w, v, dbl);
+        int k = snprintf(line + o, sizeof line - o, "%s%s,", o ? " " : "", w);
         if (k > 0) o += (size_t)k;
         if (i % 8 == 7 || i + 1 == n) {
             rnnc_emit_line(e, "%s", line);
@@ -270,6 +317,20 @@ static void fill_weights(rnnc_emit *e, const void *vctx)
     }
     rnnc_emit_indent(e, -1);
     rnnc_emit_line(e, "};");
+}
+
+/* The weights, and a learned h(0) (NAME_h0), exactly. */
+static void fill_weights(rnnc_emit *e, const void *vctx)
+{
+    const gen_ctx *g = vctx;
+    const rnnc_spec *s = g->s;
+    char decl[256];
+    snprintf(decl, sizeof decl, "static const %s_real %s_params[%s_PARAMS_COUNT] = {", s->name, s->name, g->up);
+    emit_reals(e, g, decl, g->embed->params, g->l.params_count);
+    if (!g->embed->h0) return;
+    snprintf(decl, sizeof decl, "static const %s_real %s_h0[%s_HIDDEN] = { /* the learned h(0) */", s->name,
+             s->name, g->up);
+    emit_reals(e, g, decl, g->embed->h0, s->hidden);
 }
 
 static void fill_vocab(rnnc_emit *e, const void *vctx)
@@ -374,6 +435,10 @@ static void fill_math(rnnc_emit *e, const void *vctx)
     }
     emit_prefixed(e, U, "#define RNN_F(a) ", rnnc_acts[s->act].c_f);
     emit_prefixed(e, U, "#define RNN_DF(h) ", rnnc_acts[s->act].c_df);
+    /* The float exp of NAME_sample under NAME_SAMPLE_FLOAT: the model's own when rnn_math.c
+     * compiles it (its condition there), else libm's expf. */
+    if (g->embed)
+        rnnc_emit_line(e, "#define %s_SAMPLE_EXPF %s", U, own_expf(s) ? expf_name : "expf");
 }
 
 
@@ -544,7 +609,7 @@ int rnnc_gen_header(const rnnc_spec *s, char **text, size_t *len, char *err, siz
     }
     *text = rnnc_emit_take(&e, len);
     if (!*text) {
-        snprintf(err, errlen, "out of memory generating %s.h", s->name);
+        rnnc_fail(err, errlen, "out of memory generating %s.h", s->name);
         return -1;
     }
     return 0;
@@ -587,7 +652,7 @@ int rnnc_gen_source(const rnnc_spec *s, int unit, char **text, size_t *len, char
     }
     *text = rnnc_emit_take(&e, len);
     if (!*text) {
-        snprintf(err, errlen, "out of memory generating %s.c", s->name);
+        rnnc_fail(err, errlen, "out of memory generating %s.c", s->name);
         return -1;
     }
     return 0;
@@ -599,14 +664,19 @@ int rnnc_gen_embed(const rnnc_spec *s, const rnnc_embed_input *in, char **header
     gen_ctx g;
     if (make_ctx(&g, s, err, errlen) != 0) return -1;
     if (s->onehot && in->vocab_size != s->n_in) {
-        snprintf(err, errlen, "embed: the vocabulary has %zu symbols, the model %zu classes", in->vocab_size, s->n_in);
+        rnnc_fail(err, errlen, "embed: the vocabulary has %zu symbols, the model %zu classes", in->vocab_size, s->n_in);
         return -1;
     }
     size_t n = g.l.params_count;
     for (size_t i = 0; i < n; i++) {
         double v = s->dtype == RNNC_DOUBLE ? ((const double *)in->params)[i] : (double)((const float *)in->params)[i];
         if (!(v - v == 0)) {
-            snprintf(err, errlen, "embed: parameter %zu is not finite; the checkpoint is damaged or diverged", i);
+            rnnc_fail(err, errlen, "embed: parameter %zu is not finite; the checkpoint is damaged or diverged", i);
+            return -1;
+        }
+        char w[32];
+        if (!format_weight(w, sizeof w, v, s->dtype == RNNC_DOUBLE)) {
+            snprintf(err, errlen, "embed: parameter %zu (%a) does not read back from '%s' (the C library's printf or strtod is not correctly rounded)", i, v, w);
             return -1;
         }
     }
@@ -628,13 +698,13 @@ int rnnc_gen_embed(const rnnc_spec *s, const rnnc_embed_input *in, char **header
     if (!*header || rnnc_template_render(&e, "templates/embed.c", rnnc_template_embed_c, ch, 6, &g, s->name, err, errlen) != 0) {
         rnnc_emit_free(&e);
         free(*header);
-        if (!err[0]) snprintf(err, errlen, "out of memory");
+        if (!err[0]) rnnc_fail(err, errlen, "out of memory");
         return -1;
     }
     *source = rnnc_emit_take(&e, NULL);
     if (!*source) {
         free(*header);
-        snprintf(err, errlen, "out of memory");
+        rnnc_fail(err, errlen, "out of memory");
         return -1;
     }
     return 0;

@@ -30,6 +30,8 @@ typedef struct rnnc_embed_input {
     size_t vocab_size;
     int utf8;                  /* symbols are Unicode code points (else bytes) */
     const char *origin;        /* one line for the banner, e.g. "checkpoint at step 1000" */
+    const void *h0;            /* a learned initial state (hidden reals), or NULL: zeros */
+    long boundary;             /* records of text: the boundary symbol's class, else -1 */
 } rnnc_embed_input;
 
 /* The embedded model's NAME.h and NAME.c: the weights as constant arrays printed exactly

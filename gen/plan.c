@@ -354,8 +354,8 @@ static int forward_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, si
     case RNNC_OP_FINAL_STATE:
         if (k != 0) return 0;
         if (cell->has_c) snprintf(buf, n, "(s1) s1 = h(%zu), c(%zu): the state the next chunk starts from", T, T);
-        else snprintf(buf, n, "(s1) s1 = h(%zu)%s: the state the next chunk starts from", T,
-                      rec->has_R ? ", fb(tau)" : "");
+        else if (rec->has_R) snprintf(buf, n, "(s1) s1 = h(%zu), fb(%zu): the state the next chunk starts from", T, T);
+        else snprintf(buf, n, "(s1) s1 = h(%zu): the state the next chunk starts from", T);
         return 1;
     case RNNC_OP_FINAL_FEEDBACK:
         if (k != 0) return 0;
@@ -440,7 +440,7 @@ static int backward_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, s
         return 1;
     case RNNC_OP_OUTPUT_BACK_STEP:
         if (k != 0) return 0;
-        snprintf(buf, n, "(10.21f) V^T g_o(%zu), a term of grad_h(%zu)", t, t);
+        snprintf(buf, n, "%s V^T g_o(%zu), a term of grad_h(%zu)", rec->has_W ? "(10.21)" : "(10.21f)", t, t);
         return 1;
     case RNNC_OP_HIDDEN_GRAD:
         return hidden_grad_equation(s, t, k, buf, n);

@@ -333,6 +333,31 @@ static char *trim(char *p)
     return p;
 }
 
+int rnnc_spec_set_text(rnnc_spec_builder *b, const char *text, unsigned flags, const char *skip,
+                       const char *where, char *err, size_t errlen)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *p = buf; *p;) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        char *end = p + strcspn(p, " ");
+        if (*end) *end++ = '\0';
+        char *eq = strchr(p, '=');
+        if (!eq) {
+            if (where) rnnc_fail(err, errlen, "%s: '%s' is not key=value", where, p);
+            else rnnc_fail(err, errlen, "'%s' is not key=value", p);
+            return 1;
+        }
+        *eq = '\0';
+        int pass = (skip && strcmp(p, skip) == 0) ||
+                   ((flags & RNNC_SPEC_TEXT_KEEP_SET) && rnnc_spec_has(b, p));
+        if (!pass && rnnc_spec_set(b, p, eq + 1, where ? where : p, err, errlen) != 0) return -1;
+        p = end;
+    }
+    return 0;
+}
+
 int rnnc_spec_read_file(rnnc_spec_builder *b, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -438,9 +463,9 @@ int rnnc_spec_finish(const rnnc_spec_builder *b, rnnc_spec *out, char *err, size
     if (!(set & KEY_HIDDEN)) return rnnc_fail(err, errlen, "--hidden: missing (the hidden size H)");
     if (!(set & KEY_TAU))
         return rnnc_fail(err, errlen, "--tau: missing (the unrolled sequence length)");
-    if ((set & KEY_FB) && !rnnc_recurrences[s.rec].has_R)
+    if ((set & KEY_FB) && !rnnc_recurrences[s.rec].has_R && s.fb != RNNC_FB_TEACHER)
         return rnnc_fail(err, errlen,
-                         "--feedback: only an output recurrence feeds anything back (give "
+                         "--feedback: only an output recurrence feeds its output back (give "
                          "--recurrence output or both, or drop --feedback)");
     if ((set & KEY_MAXLEN) && !rnnc_ends[s.end].has_length)
         return rnnc_fail(err, errlen, "--max-length: only --end length predicts a length (give "

@@ -112,6 +112,20 @@ int rnnc_spec_set(rnnc_spec_builder *b, const char *key, const char *value, cons
  * Returns 0, or -1 with "FILE:LINE: message" in err. */
 int rnnc_spec_read_file(rnnc_spec_builder *b, const char *path, char *err, size_t errlen);
 
+/* rnnc_spec_set_text's flags: a key b already has keeps its value (the user's options win
+ * over a file's own spec). */
+enum { RNNC_SPEC_TEXT_KEEP_SET = 1 };
+
+/* Apply the canonical spec text (rnnc_spec_format's "key=value key=value ...", as checkpoints
+ * and safetensors metadata store it; cut at 511 bytes) to b, word by word in order, through
+ * rnnc_spec_set with where in its messages (where NULL: each key names itself, "hidden: ...").
+ * The key skip (none when NULL) is passed over, and with RNNC_SPEC_TEXT_KEEP_SET so is every
+ * key b already has.  Stops at the first word that fails.  Returns 0; 1 when a word is not
+ * key=value, with "WHERE: 'WORD' is not key=value" in err (a caller may say it its own way);
+ * -1 with rnnc_spec_set's message. */
+int rnnc_spec_set_text(rnnc_spec_builder *b, const char *text, unsigned flags, const char *skip,
+                       const char *where, char *err, size_t errlen);
+
 /* Check the spec as a whole (required keys, combinations, limits) and fill *out.
  * Returns 0, or -1 with a message naming the option. */
 int rnnc_spec_finish(const rnnc_spec_builder *b, rnnc_spec *out, char *err, size_t errlen);

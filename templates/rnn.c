@@ -560,17 +560,16 @@ static void rnn_output_grad(const rnn_real *restrict p, const rnn_target *restri
     for (size_t bi = 0; bi < RNN_PART_BATCH; bi++) {
         const rnn_real *pb = p + bi * RNN_N_OUT;
         rnn_real *gb = go + bi * RNN_N_OUT;
+        /* 0 after the column's record has ended: a multiplier, not a branch (gcc 12's
+         * AVX-512 vectorizer got the branch wrong) */
+        const rnn_real keep = RNN_MASKED(seq, bi, t) ? 0 : 1;
         size_t i;
-        if (RNN_MASKED(seq, bi, t)) {
-            for (i = 0; i < RNN_N_OUT; i++) gb[i] = 0;
-            continue;
-        }
 #if RNN_LOSS == RNN_LOSS_NLL
-        for (i = 0; i < RNN_N_OUT; i++) gb[i] = pb[i];
-        gb[y[bi]] -= 1;
+        for (i = 0; i < RNN_N_OUT; i++) gb[i] = keep * pb[i];
+        gb[y[bi]] -= keep;
 #else
         const rnn_target *yb = y + bi * RNN_N_OUT;
-        for (i = 0; i < RNN_N_OUT; i++) gb[i] = pb[i] - yb[i];
+        for (i = 0; i < RNN_N_OUT; i++) gb[i] = keep * (pb[i] - yb[i]);
 #endif
     }
 }

@@ -9,6 +9,18 @@
 #define RNN_FMA(a, b, c) fmaf(a, b, c)
 #define RNN_F(a) tanhf(a)
 /*@ end @*/
+/* restrict is C99's; C++ has none, but g++, clang++ and MSVC take __restrict (the embedded
+ * model compiles as C++ as well as C99). */
+#ifndef RNN_RESTRICT
+#if !defined(__cplusplus)
+#define RNN_RESTRICT restrict
+#elif defined(__GNUC__) || defined(_MSC_VER)
+#define RNN_RESTRICT __restrict
+#else
+#define RNN_RESTRICT
+#endif
+#endif
+
 /* ---- Shared fixed-size kernels.  Every loop bound is a compile-time constant, and the
  * inner loops are axpy forms or independent per-lane sums, so they vectorize without
  * -ffast-math.  Matrices are column-major (see the header). ---- */
@@ -18,9 +30,9 @@
  * where the model has it ((10.8), (10.8o), (10.8b); (10.33r) with --end length, r the
  * remaining steps), added in that order (the order of the training kernels).  h must not
  * overlap h_prev or fb_prev. */
-static void rnn_hidden_col(const rnn_real *restrict P, const rnn_input *restrict x, rnn_real r,
-                           const rnn_real *restrict h_prev, const rnn_real *restrict fb_prev,
-                           rnn_real *restrict h)
+static void rnn_hidden_col(const rnn_real *RNN_RESTRICT P, const rnn_input *RNN_RESTRICT x, rnn_real r,
+                           const rnn_real *RNN_RESTRICT h_prev, const rnn_real *RNN_RESTRICT fb_prev,
+                           rnn_real *RNN_RESTRICT h)
 {
     const rnn_real *b = P + RNN_OFF_B;
     size_t i, j;
@@ -64,7 +76,7 @@ static void rnn_hidden_col(const rnn_real *restrict P, const rnn_input *restrict
 /* (10.11) and (10.14) for one column whose out holds o = c + V h: out becomes
  * p = softmax(o) (nll) or stays o (mse).  With a target y, returns L(t) of (10.14)
  * (or 1/2 ||o - y||^2). */
-static double rnn_output_finish(const rnn_target *restrict y, rnn_real *restrict out)
+static double rnn_output_finish(const rnn_target *RNN_RESTRICT y, rnn_real *RNN_RESTRICT out)
 {
     size_t i;
     double loss = 0;
@@ -93,8 +105,8 @@ static double rnn_output_finish(const rnn_target *restrict y, rnn_real *restrict
 
 /* (10.10)-(10.11) for one column: o = c + V h, then p = softmax(o) (nll) or o itself
  * (mse) into out.  With a target y, returns L(t) of (10.14) (or 1/2 ||o - y||^2). */
-static double rnn_output_col(const rnn_real *restrict P, const rnn_real *restrict h,
-                             const rnn_target *restrict y, rnn_real *restrict out)
+static double rnn_output_col(const rnn_real *RNN_RESTRICT P, const rnn_real *RNN_RESTRICT h,
+                             const rnn_target *RNN_RESTRICT y, rnn_real *RNN_RESTRICT out)
 {
     const rnn_real *c = P + RNN_OFF_C, *V = P + RNN_OFF_V;
     size_t i, j;
@@ -109,7 +121,7 @@ static double rnn_output_col(const rnn_real *restrict P, const rnn_real *restric
 #if RNN_END == RNN_END_HALT
 /* (10.33h) The halting unit for one column: q = sigmoid(halt_b + halt_w h), the arithmetic
  * of the training kernel. */
-static rnn_real rnn_halt_col(const rnn_real *restrict P, const rnn_real *restrict h)
+static rnn_real rnn_halt_col(const rnn_real *RNN_RESTRICT P, const rnn_real *RNN_RESTRICT h)
 {
     rnn_real s = P[RNN_OFF_HALT_B];
     size_t i;
@@ -121,8 +133,8 @@ static rnn_real rnn_halt_col(const rnn_real *restrict P, const rnn_real *restric
 #if RNN_END == RNN_END_LENGTH
 /* (10.33n) The length output for one column, from the state h0 the record starts from:
  * pn[m] = p_n(m + 1) = softmax(len_b + len_w h0), the arithmetic of the training kernel. */
-static void rnn_length_col(const rnn_real *restrict P, const rnn_real *restrict h0,
-                           rnn_real *restrict pn)
+static void rnn_length_col(const rnn_real *RNN_RESTRICT P, const rnn_real *RNN_RESTRICT h0,
+                           rnn_real *RNN_RESTRICT pn)
 {
     rnn_real mx, sum = 0;
     size_t m, j;

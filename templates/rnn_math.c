@@ -3,6 +3,7 @@
  * training source and the embedded model (unless --fast).  The stub here lets this file
  * compile on its own. */
 #include <stdint.h>
+#include <string.h>
 #include <math.h>
 #define RNN_ACT_TANH 0
 #define RNN_ACT_RELU 1
@@ -22,6 +23,30 @@
 /* Only what the model uses is compiled (unused static functions draw warnings): exp for
  * softmax, tanh, sigmoid and the end outputs of section 10.2.3; tanh for tanh. */
 #if RNN_LOSS == RNN_LOSS_NLL || RNN_ACT != RNN_ACT_RELU || RNN_END != RNN_END_NONE
+/* The bits of a float and the float of bits: C reads them through a union; C++ (the
+ * embedded model compiles as C++ too) allows reading only the union member last written,
+ * so there they are copied (a memcpy of 4 bytes is a register move). */
+#ifdef __cplusplus
+static inline uint32_t rnn_float_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+static inline float rnn_bits_float(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+#define RNN_FLOAT_BITS(x) rnn_float_bits(x)
+#define RNN_BITS_FLOAT(x) rnn_bits_float(x)
+#else
+union rnn_bits { float f; uint32_t u; };
+#define RNN_FLOAT_BITS(x) (((union rnn_bits){.f = (x)}).u)
+#define RNN_BITS_FLOAT(x) (((union rnn_bits){.u = (x)}).f)
+#endif
+
 /* exp(x) = 2^n exp(r) with n = round(x / ln 2) and r = x - n ln 2 (ln 2 in two parts, so r
  * is exact), exp(r) by its Taylor polynomial of degree 7 (|r| <= 0.347: truncation below
  * 6e-9 relative).  0 below -87 (no denormals), capped at exp(88) above; NaN stays NaN. */
@@ -31,11 +56,9 @@ static inline float rnn_expf(float x)
     /* n = round(x / ln 2), read from the bits of x / ln 2 + 1.5 * 2^23 (no float-to-int
      * conversion, which keeps the loop vectorizable; and no subtraction of 1.5 * 2^23,
      * which -ffast-math would fold away in a user's build of an embedded model). */
-    union { float f; uint32_t u; } t, scale;
     int32_t ni;
     float n, r, p = 1.98412698e-4f;
-    t.f = xc * 1.44269504f + 12582912.0f;
-    ni = (int32_t)t.u - 0x4B400000;
+    ni = (int32_t)RNN_FLOAT_BITS(xc * 1.44269504f + 12582912.0f) - 0x4B400000;
     n = (float)ni;
     r = fmaf(n, -0.693145751953125f, xc);
     r = fmaf(n, -1.42860677e-06f, r);
@@ -46,8 +69,7 @@ static inline float rnn_expf(float x)
     p = fmaf(p, r, 0.5f);
     p = fmaf(p, r, 1.0f);
     p = fmaf(p, r, 1.0f);
-    scale.u = (uint32_t)(ni + 127) << 23;
-    p *= scale.f;
+    p *= RNN_BITS_FLOAT((uint32_t)(ni + 127) << 23);
     return x != x ? x : (x < -87.0f ? 0.0f : p);
 }
 #endif

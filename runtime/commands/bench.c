@@ -8,10 +8,9 @@
 #include <time.h>
 
 #include "../../gen/gen.h"
+#include "../base/rng.h"
 #include "../base/util.h"
-#include "check.h"
 #include "../model/model.h"
-#include "train.h"
 
 void rnnc_bench_defaults(rnnc_bench_opts *o)
 {
@@ -34,11 +33,18 @@ static double now_s(void)
 double rnnc_bench_flops(const rnnc_spec *s)
 {
     double H = (double)s->hidden, K = (double)s->n_out, N = (double)s->n_in;
+    const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
     double G = (double)rnnc_cells[s->cell].gates;
-    /* forward W h, V h; backward V^T g_o, W^T d, grad_V, grad_W: 3 G H*H + 3 K*H (G gates
-     * stacked: 1, or 3 and 4 for the GRU and LSTM). */
-    double macs = 3 * G * H * H + 3 * K * H;
+    /* forward V h; backward V^T g_o, grad_V: 3 K*H; with W, W h, W^T d, grad_W: 3 G H*H (G
+     * gates stacked: 1, or 3 and 4 for the GRU and LSTM). */
+    double macs = 3 * K * H + (rec->has_W ? 3 * G * H * H : 0);
     if (!s->onehot) macs += 2 * G * H * N;   /* U x and grad_U */
+    if (rec->has_R) {
+        /* R fb(t-1) and grad_R: column reads and updates when fb is one-hot (teacher forcing
+         * or scheduled sampling with nll), else products; R^T d(t+1) when running free. */
+        int onehot_fb = s->loss == RNNC_LOSS_NLL && s->fb != RNNC_FB_FREE;
+        macs += (onehot_fb ? 0 : 2 * H * K) + (s->fb == RNNC_FB_FREE ? H * K : 0);
+    }
     return 2 * macs * (double)s->tau * (double)s->batch;
 }
 
@@ -77,22 +83,13 @@ static int cmp_double(const void *a, const void *b)
 static void fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *b, uint64_t seed)
 {
     uint64_t rng = seed;
-    rnnc_tensor t[RNNC_NTENSORS];
-    rnnc_param_tensors(s, l, t);
-    /* The matrices U, W, V, R (a model has W, R or both); the biases start at zero. */
-    static const int mats[] = {RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_R};
-    for (size_t m = 0; m < sizeof mats / sizeof mats[0]; m++)
-        for (size_t i = 0, k = (size_t)mats[m]; i < t[k].rows * t[k].cols; i++) {
-            double u1 = rnnc_rand_uniform(&rng, 0, 1), u2 = rnnc_rand_uniform(&rng, 0, 1);
-            double z = sqrt(-2 * log(1 - u1)) * cos(6.283185307179586 * u2);
-            rnnc_set(b->params, s->dtype, t[k].offset + i, 0.01 * z);
-        }
+    rnnc_init_weights(s, l, b->params, &rng);
     for (size_t i = 0; i < l->x_count; i++) {
-        if (s->onehot) ((int32_t *)b->x)[i] = (int32_t)(rnnc_rand_next(&rng) % s->n_in);
+        if (s->onehot) ((int32_t *)b->x)[i] = (int32_t)rnnc_rand_below(&rng, s->n_in);
         else rnnc_set(b->x, s->dtype, i, rnnc_rand_uniform(&rng, -1, 1));
     }
     for (size_t i = 0; i < l->y_count; i++) {
-        if (s->loss == RNNC_LOSS_NLL) ((int32_t *)b->y)[i] = (int32_t)(rnnc_rand_next(&rng) % s->n_out);
+        if (s->loss == RNNC_LOSS_NLL) ((int32_t *)b->y)[i] = (int32_t)rnnc_rand_below(&rng, s->n_out);
         else rnnc_set(b->y, s->dtype, i, rnnc_rand_uniform(&rng, -1, 1));
     }
 }
@@ -133,6 +130,11 @@ int rnnc_bench_run(const rnnc_spec *s, const rnnc_bench_opts *o, rnnc_bench_resu
         return rnnc_fail(err, errlen, "out of memory for the benchmark's buffers");
     }
     fill_problem(s, &m.layout, &b, o->seed);
+    for (size_t c = 0; o->records && c < s->batch; c++) {
+        rnnc_set(b.ws, s->dtype, m.layout.ws_seq + 3 * c, (double)s->tau);
+        rnnc_set(b.ws, s->dtype, m.layout.ws_seq + 3 * c + 1, 1);
+        rnnc_set(b.ws, s->dtype, m.layout.ws_seq + 3 * c + 2, (double)s->tau);
+    }
 
     /* rnnc train's defaults (min-char-rnn's): lr 0.1, clip 5, eps 1e-8; grad_scale 1/B. */
     rnnc_hparams hp;

@@ -6,22 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/rng.h"
+#include "../base/util.h"
 #include "../model/model.h"
-
-uint64_t rnnc_rand_next(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-double rnnc_rand_uniform(uint64_t *state, double lo, double hi)
-{
-    return lo + (hi - lo) * (double)(rnnc_rand_next(state) >> 11) * 0x1.0p-53;
-}
-
-static size_t rand_below(uint64_t *st, size_t n) { return (size_t)(rnnc_rand_next(st) % n); }
 
 /* A value drawn in double, rounded to the model's type, so that the double-precision
  * reference sees exactly the numbers the model under test sees. */
@@ -53,7 +40,7 @@ void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_bu
         }
     for (size_t i = 0; i < l->x_count; i++) {
         if (s->onehot) {
-            ((int32_t *)a->x)[i] = (int32_t)rand_below(&st, s->n_in);
+            ((int32_t *)a->x)[i] = (int32_t)rnnc_rand_below(&st, s->n_in);
             if (b) ((int32_t *)b->x)[i] = ((int32_t *)a->x)[i];
         } else {
             double v = draw(&st, -1, 1, s->dtype);
@@ -63,7 +50,7 @@ void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_bu
     }
     for (size_t i = 0; i < l->y_count; i++) {
         if (s->loss == RNNC_LOSS_NLL) {
-            ((int32_t *)a->y)[i] = (int32_t)rand_below(&st, s->n_out);
+            ((int32_t *)a->y)[i] = (int32_t)rnnc_rand_below(&st, s->n_out);
             if (b) ((int32_t *)b->y)[i] = ((int32_t *)a->y)[i];
         } else {
             double v = draw(&st, -1, 1, s->dtype);
@@ -94,9 +81,13 @@ static void random_records(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffer
 {
     uint64_t st = seed ^ 0x7ec07d5ull;
     for (size_t col = 0; col < s->batch; col++) {
-        double v[3] = {(double)rand_below(&st, s->tau + 1), (double)rand_below(&st, 2),
-                       s->max_length ? (double)(1 + rand_below(&st, s->max_length)) : 0};
-        if (rand_below(&st, 4) == 0) v[0] = 0;
+        /* One draw after the other, in this order: in an initializer list the order of the
+         * calls is the compiler's choice. */
+        double v[3];
+        v[0] = (double)rnnc_rand_below(&st, s->tau + 1);
+        v[1] = (double)rnnc_rand_below(&st, 2);
+        v[2] = s->max_length ? (double)(1 + rnnc_rand_below(&st, s->max_length)) : 0;
+        if (rnnc_rand_below(&st, 4) == 0) v[0] = 0;
         for (size_t k = 0; k < 3; k++) {
             rnnc_set(a->ws, s->dtype, l->ws_seq + 3 * col + k, v[k]);
             rnnc_set(b->ws, RNNC_DOUBLE, ld->ws_seq + 3 * col + k, v[k]);
@@ -177,12 +168,65 @@ static size_t pick_entries(size_t n, size_t max, uint64_t *st, size_t *idx)
         for (size_t i = 0; i < n; i++) idx[i] = i;
         return n;
     }
-    for (size_t i = 0; i < max; i++) idx[i] = rand_below(st, n);
+    for (size_t i = 0; i < max; i++) idx[i] = rnnc_rand_below(st, n);
     qsort(idx, max, sizeof *idx, cmp_size);
     size_t k = 0;
     for (size_t i = 0; i < max; i++)
         if (k == 0 || idx[i] != idx[k - 1]) idx[k++] = idx[i];
     return k;
+}
+
+/* One run's finite differences: the double-precision model and its buffers (perturbed in
+ * place and restored), the relu activation pattern of the unperturbed run, the gradients of
+ * the model under test, and the step and tolerances (r->eps, rtol, atol). */
+typedef struct fd_run {
+    const rnnc_spec *s;
+    rnnc_model *md;
+    rnnc_buffers *bd;
+    const rnnc_buffers *bm;
+    const unsigned char *base;
+    const rnnc_check_result *r;
+} fd_run;
+
+/* Check entries idx[0..n) of target tg: a central difference of the double-precision loss
+ * against the model's gradient for each (relu entries whose perturbation crosses a kink are
+ * skipped and counted), filling row's checked, skipped, max_abs, max_rel (a NaN difference
+ * sticks) and pass (0 when any entry is outside the tolerance, or every entry was skipped). */
+static void check_entries(const fd_run *f, const check_target *tg, const size_t *idx, size_t n,
+                          rnnc_check_row *row)
+{
+    const rnnc_spec *s = f->s;
+    const rnnc_check_result *r = f->r;
+    rnnc_buffers *bd = f->bd;
+    const double *wsd = bd->ws;
+    double *target = (double *)(tg->in_s0 ? bd->s0 : bd->params) + tg->off_double;
+    int relu = s->act == RNNC_ACT_RELU;
+    row->pass = 1;
+    for (size_t e = 0; e < n; e++) {
+        size_t i = idx[e];
+        double v = target[i];
+        target[i] = v + r->eps;
+        double lp = rnnc_model_forward(f->md, bd->params, bd->x, bd->y, bd->s0, bd->ws);
+        int kink = relu && pattern_changed(s, &f->md->layout, wsd, f->base);
+        target[i] = v - r->eps;
+        double lm = rnnc_model_forward(f->md, bd->params, bd->x, bd->y, bd->s0, bd->ws);
+        kink = kink || (relu && pattern_changed(s, &f->md->layout, wsd, f->base));
+        target[i] = v;
+        if (kink) {
+            row->skipped++;
+            continue;
+        }
+        double num = (lp - lm) / (2 * r->eps);
+        double ana = rnnc_get(tg->in_s0 ? f->bm->ws : f->bm->grads, s->dtype, tg->grad_off + i);
+        double diff = fabs(ana - num), mag = fmax(fabs(ana), fabs(num));
+        row->checked++;
+        if (!(diff <= r->rtol * mag + r->atol)) row->pass = 0; /* NaN fails too */
+        /* A NaN difference sticks (it must show in the row, not be replaced later). */
+        if (!isnan(row->max_abs) && !(diff <= row->max_abs)) row->max_abs = diff;
+        if (!isnan(row->max_rel) && (isnan(diff) || (mag > r->atol && !(diff / mag <= row->max_rel))))
+            row->max_rel = isnan(diff) ? diff : diff / mag;
+    }
+    if (row->checked == 0 && n > 0) row->pass = 0; /* every entry skipped: nothing proven */
 }
 
 int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_result *r,
@@ -210,7 +254,7 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
         bd = &bd_own;
     }
     if (rnnc_buffers_alloc(&bm, &m.layout) != 0 || (bd != &bm && rnnc_buffers_alloc(bd, &md->layout) != 0)) {
-        snprintf(err, errlen, "out of memory for the check's buffers");
+        rnnc_fail(err, errlen, "out of memory for the check's buffers");
         goto out;
     }
     rnnc_check_random_problem(s, &m.layout, &bm, &md->layout, bd, o->seed);
@@ -227,7 +271,7 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
     size_t max = o->max_entries ? o->max_entries : 2000;
     idx = malloc(max * sizeof *idx);
     if (!base || !idx) {
-        snprintf(err, errlen, "out of memory for the check's buffers");
+        rnnc_fail(err, errlen, "out of memory for the check's buffers");
         goto out;
     }
     double *wsd = bd->ws;
@@ -241,38 +285,12 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
     r->nrows = check_targets(s, &m.layout, &md->layout, tg);
     uint64_t st = o->seed ^ 0x5eed5eed5eedull;
     r->pass = 1;
+    const fd_run f = {s, md, bd, &bm, base, r};
     for (int k = 0; k < r->nrows; k++) {
         rnnc_check_row *row = &r->rows[k];
-        double *target = (double *)(tg[k].in_s0 ? bd->s0 : bd->params) + tg[k].off_double;
         row->tensor = tg[k].name;
         row->count = tg[k].count;
-        size_t n = pick_entries(row->count, max, &st, idx);
-        row->pass = 1;
-        for (size_t e = 0; e < n; e++) {
-            size_t i = idx[e];
-            double v = target[i];
-            target[i] = v + r->eps;
-            double lp = rnnc_model_forward(md, bd->params, bd->x, bd->y, bd->s0, bd->ws);
-            int kink = s->act == RNNC_ACT_RELU && pattern_changed(s, &md->layout, wsd, base);
-            target[i] = v - r->eps;
-            double lm = rnnc_model_forward(md, bd->params, bd->x, bd->y, bd->s0, bd->ws);
-            kink = kink || (s->act == RNNC_ACT_RELU && pattern_changed(s, &md->layout, wsd, base));
-            target[i] = v;
-            if (kink) {
-                row->skipped++;
-                continue;
-            }
-            double num = (lp - lm) / (2 * r->eps);
-            double ana = rnnc_get(tg[k].in_s0 ? bm.ws : bm.grads, s->dtype, tg[k].grad_off + i);
-            double diff = fabs(ana - num), mag = fmax(fabs(ana), fabs(num));
-            row->checked++;
-            if (!(diff <= r->rtol * mag + r->atol)) row->pass = 0; /* NaN fails too */
-            /* A NaN difference sticks (it must show in the row, not be replaced later). */
-            if (!isnan(row->max_abs) && !(diff <= row->max_abs)) row->max_abs = diff;
-            if (!isnan(row->max_rel) && (isnan(diff) || (mag > r->atol && !(diff / mag <= row->max_rel))))
-                row->max_rel = isnan(diff) ? diff : diff / mag;
-        }
-        if (row->checked == 0 && n > 0) row->pass = 0; /* every entry skipped: nothing proven */
+        check_entries(&f, &tg[k], idx, pick_entries(row->count, max, &st, idx), row);
         r->pass = r->pass && row->pass;
     }
     rc = 0;

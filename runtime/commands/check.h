@@ -51,8 +51,4 @@ int rnnc_check_run(const rnnc_spec *s, const rnnc_check_opts *o, rnnc_check_resu
 void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *a,
                                const rnnc_layout *ld, rnnc_buffers *b, uint64_t seed);
 
-/* Seeded random numbers (splitmix64), shared by the runtime's tools. */
-uint64_t rnnc_rand_next(uint64_t *state);
-double rnnc_rand_uniform(uint64_t *state, double lo, double hi);
-
 #endif

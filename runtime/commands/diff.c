@@ -1,4 +1,4 @@
-/* diff.c: a hand-written BPTT against the generated one, and the problem's dump (see diff.h).
+/* diff.c: a hand-written BPTT against the generated one (see diff.h).
  *
  * The hand code gets the problem in its own convention (templates/rnnc_hand.h: row-major
  * doubles) and writes into a MAP_SHARED anonymous mapping from a child process, so whatever
@@ -23,9 +23,8 @@
 #include "../../gen/templates.h"
 #include "../base/util.h"
 #include "../../templates/rnnc_hand.h"
-#include "check.h"
 #include "../model/model.h"
-#include "../formats/safetensors.h"
+#include "problem.h"
 
 #define HAND_MAX_BYTES ((size_t)16 << 20)
 
@@ -161,42 +160,7 @@ static char *hand_unit(const char *text, size_t len, const char *hand)
     return buf;
 }
 
-/* ---- the generated side ---- */
-
-typedef struct gen_run {
-    rnnc_model m;
-    rnnc_buffers buf;
-    double loss;
-    int loaded;
-} gen_run;
-
-/* Build s with backend b, draw the random problem of seed (rnnc check's), run forward and
- * backward.  Returns 0, or -1 with a message; free with gen_run_free either way. */
-static int gen_run_start(gen_run *g, const rnnc_spec *s, rnnc_backend b, uint64_t seed,
-                         char *err, size_t errlen)
-{
-    /* every step's nodes are compared or dumped: keep them (--memory's recomputing build
-     * gives the same bits with the same segments, test_memory.c) */
-    rnnc_spec keep = *s;
-    keep.recompute = 0;
-    s = &keep;
-    memset(g, 0, sizeof *g);
-    if (rnnc_model_load(&g->m, s, b, err, errlen) != 0) return -1;
-    g->loaded = 1;
-    if (rnnc_buffers_alloc(&g->buf, &g->m.layout) != 0)
-        return rnnc_fail(err, errlen, "out of memory for the model's buffers");
-    rnnc_check_random_problem(s, &g->m.layout, &g->buf, NULL, NULL, seed);
-    g->loss = rnnc_model_forward(&g->m, g->buf.params, g->buf.x, g->buf.y, g->buf.s0, g->buf.ws);
-    rnnc_model_backward(&g->m, g->buf.params, g->buf.x, g->buf.y, g->buf.ws, g->buf.grads);
-    return 0;
-}
-
-static void gen_run_free(gen_run *g)
-{
-    rnnc_buffers_free(&g->buf);
-    if (g->loaded) rnnc_model_unload(&g->m);
-    g->loaded = 0;
-}
+/* ---- the generated side (its run: problem.h) ---- */
 
 /* Tensor t of buf (column-major, type dt) as row-major doubles. */
 static void row_major_double(const void *buf, rnnc_dtype dt, const rnnc_tensor *t, double *out)
@@ -204,12 +168,6 @@ static void row_major_double(const void *buf, rnnc_dtype dt, const rnnc_tensor *
     for (size_t i = 0; i < t->rows; i++)
         for (size_t j = 0; j < t->cols; j++)
             out[i * t->cols + j] = rnnc_get(buf, dt, t->offset + j * t->rows + i);
-}
-
-/* n values of buf (type dt) from element off, as doubles. */
-static void copy_double(const void *buf, rnnc_dtype dt, size_t off, size_t n, double *out)
-{
-    for (size_t i = 0; i < n; i++) out[i] = rnnc_get(buf, dt, off + i);
 }
 
 /* ---- the hand side's buffers ---- */
@@ -249,19 +207,19 @@ static void carve_grads(double *base, const grad_sizes *z, rnnc_hand_grads *g)
 }
 
 /* The generated run's gradients and nodes in rnnc_hand_grads's layout. */
-static void gen_grads(const rnnc_spec *s, const gen_run *r, const grad_sizes *z,
+static void gen_grads(const rnnc_spec *s, const rnnc_problem *r, const grad_sizes *z,
                       rnnc_hand_grads *g)
 {
     const rnnc_layout *l = &r->m.layout;
     rnnc_tensor t[RNNC_NTENSORS];
     rnnc_param_tensors(s, l, t);
-    copy_double(r->buf.ws, s->dtype, l->ws_go, z->n[G_GO], g->g_o);
-    copy_double(r->buf.ws, s->dtype, l->ws_gh, z->n[G_GH], g->grad_h);
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_go, z->n[G_GO], g->g_o);
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_gh, z->n[G_GH], g->grad_h);
     /* the gradient of the initial state has s0's layout: h(0), then fb(0) */
-    copy_double(r->buf.ws, s->dtype, l->ws_gs0 + l->s0_h, z->n[G_H0], g->grad_h0);
-    copy_double(r->buf.ws, s->dtype, l->ws_gs0 + l->s0_fb, z->n[G_FB0], g->grad_fb0);
-    copy_double(r->buf.ws, s->dtype, l->ws_gs0 + l->s0_c, z->n[G_C0], g->grad_c0);  /* lstm */
-    copy_double(r->buf.ws, s->dtype, l->ws_gc, z->n[G_CS], g->grad_cs);
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_gs0 + l->s0_h, z->n[G_H0], g->grad_h0);
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_gs0 + l->s0_fb, z->n[G_FB0], g->grad_fb0);
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_gs0 + l->s0_c, z->n[G_C0], g->grad_c0);  /* lstm */
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_gc, z->n[G_CS], g->grad_cs);
     double *dst[RNNC_NTENSORS] = {[RNNC_T_U] = g->grad_U, [RNNC_T_W] = g->grad_W, [RNNC_T_V] = g->grad_V,
                                   [RNNC_T_B] = g->grad_b, [RNNC_T_C] = g->grad_c, [RNNC_T_R] = g->grad_R,
                                   [RNNC_T_BH] = g->grad_b_h};
@@ -281,27 +239,6 @@ static void hand_inputs_free(hand_inputs *hi)
     free(hi->block);
     free(hi->idx);
     memset(hi, 0, sizeof *hi);
-}
-
-/* fb(t), t = 1..tau, of the generated run r as K values per step and column (rnnc_hand.h's
- * p->fb): the data (teacher forcing), the model's output (free running), or scheduled
- * sampling's choices, which the forward pass left in the fb slots (class indices for nll). */
-static void fed_back(const rnnc_spec *s, const gen_run *r, double *fb)
-{
-    const rnnc_layout *l = &r->m.layout;
-    size_t K = s->n_out, TB = s->tau * s->batch;
-    int nll = rnnc_losses[s->loss].class_targets;
-    for (size_t i = 0; i < TB; i++) {
-        double *f = fb + i * K;
-        if (s->fb == RNNC_FB_FREE) copy_double(r->buf.ws, s->dtype, l->ws_p + i * K, K, f);
-        else if (s->fb == RNNC_FB_SCHEDULED && !nll) copy_double(r->buf.ws, s->dtype, l->ws_fb + i * K, K, f);
-        else if (!nll) copy_double(r->buf.y, s->dtype, i * K, K, f);
-        else {
-            size_t cls = s->fb == RNNC_FB_SCHEDULED ? (size_t)rnnc_get(r->buf.ws, s->dtype, l->ws_fb + i)
-                                                    : (size_t)((const int32_t *)r->buf.y)[i];
-            for (size_t k = 0; k < K; k++) f[k] = k == cls ? 1 : 0;
-        }
-    }
 }
 
 /* The variant fields of the problem, as rnnc_hand.h's constants. */
@@ -329,7 +266,7 @@ static size_t gated_count(const rnnc_spec *s)
 /* A gated cell's part of the problem from the run r, into q (gated_count doubles): the
  * activated gates in PyTorch's order from the gate buffer's slots (the GRU keeps w_n in slot
  * 2 and n in slot 3), c(t) and c(0) (LSTM) or w_n(t) (GRU). */
-static void hand_gated_inputs(const rnnc_spec *s, const gen_run *r, rnnc_hand_problem *p, double *q)
+static void hand_gated_inputs(const rnnc_spec *s, const rnnc_problem *r, rnnc_hand_problem *p, double *q)
 {
     const rnnc_layout *l = &r->m.layout;
     const rnnc_cell_info *cell = &rnnc_cells[s->cell];
@@ -340,23 +277,23 @@ static void hand_gated_inputs(const rnnc_spec *s, const gen_run *r, rnnc_hand_pr
     for (size_t k = 0; k < TB; k++)
         for (size_t g = 0; g < G; g++) {
             size_t slot = cell->has_c || g < 2 ? g : 3;
-            copy_double(r->buf.ws, s->dtype, l->ws_g + k * l->gcol + slot * H, H, q + (k * G + g) * H);
+            rnnc_get_range(r->buf.ws, s->dtype, l->ws_g + k * l->gcol + slot * H, H, q + (k * G + g) * H);
         }
     q += TB * G * H;
     if (cell->has_c) {
-        copy_double(r->buf.ws, s->dtype, l->ws_c, TB * H + B * H, q);
+        rnnc_get_range(r->buf.ws, s->dtype, l->ws_c, TB * H + B * H, q);
         p->cs = q;
-        copy_double(r->buf.s0, s->dtype, l->s0_c, B * H, q + TB * H + B * H);
+        rnnc_get_range(r->buf.s0, s->dtype, l->s0_c, B * H, q + TB * H + B * H);
         p->c0 = q + TB * H + B * H;
         return;
     }
-    for (size_t k = 0; k < TB; k++) copy_double(r->buf.ws, s->dtype, l->ws_g + k * l->gcol + 2 * H, H, q + k * H);
+    for (size_t k = 0; k < TB; k++) rnnc_get_range(r->buf.ws, s->dtype, l->ws_g + k * l->gcol + 2 * H, H, q + k * H);
     p->w_n = q;
 }
 
 /* Fill hi from the generated run r (its problem and its forward pass).  Returns 0, or -1
  * (out of memory). */
-static int hand_inputs_build(const rnnc_spec *s, const gen_run *r, hand_inputs *hi)
+static int hand_inputs_build(const rnnc_spec *s, const rnnc_problem *r, hand_inputs *hi)
 {
     const rnnc_layout *l = &r->m.layout;
     int has_R = rnnc_recurrences[s->rec].has_R;
@@ -391,7 +328,7 @@ static int hand_inputs_build(const rnnc_spec *s, const gen_run *r, hand_inputs *
         for (size_t i = 0; i < T * B; i++) hi->idx[i] = ((const int32_t *)r->buf.x)[i];
         p->x_index = hi->idx;
     } else {
-        copy_double(r->buf.x, s->dtype, 0, nx, q);
+        rnnc_get_range(r->buf.x, s->dtype, 0, nx, q);
         p->x = q;
         q += nx;
     }
@@ -399,23 +336,23 @@ static int hand_inputs_build(const rnnc_spec *s, const gen_run *r, hand_inputs *
         for (size_t i = 0; i < T * B; i++) hi->idx[T * B + i] = ((const int32_t *)r->buf.y)[i];
         p->y_index = hi->idx + T * B;
     } else {
-        copy_double(r->buf.y, s->dtype, 0, ny, q);
+        rnnc_get_range(r->buf.y, s->dtype, 0, ny, q);
         p->y = q;
         q += ny;
     }
-    copy_double(r->buf.s0, s->dtype, l->s0_h, B * H, q);
+    rnnc_get_range(r->buf.s0, s->dtype, l->s0_h, B * H, q);
     p->h0 = q;
     q += B * H;
-    copy_double(r->buf.ws, s->dtype, l->ws_h, nh, q);
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_h, nh, q);
     p->h = q;
     q += nh;
-    copy_double(r->buf.ws, s->dtype, l->ws_p, np, q);
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_p, np, q);
     p->p = q;
     q += np;
     if (has_R) {
-        copy_double(r->buf.s0, s->dtype, l->s0_fb, B * K, q);
+        rnnc_get_range(r->buf.s0, s->dtype, l->s0_fb, B * K, q);
         p->fb0 = q;
-        fed_back(s, r, q + B * K);
+        rnnc_problem_fed_back(s, r, q + B * K);
         p->fb = q + B * K;
         q += nfb;
     }
@@ -688,7 +625,7 @@ rnnc_diff_status rnnc_diff_run(const rnnc_spec *s, const rnnc_diff_opts *o, rnnc
     unsigned limit = o->time_limit ? o->time_limit : RNNC_DIFF_TIME_LIMIT;
     rnnc_jit *jit = NULL;
     hand_fn fn = NULL;
-    gen_run gr;
+    rnnc_problem gr;
     hand_inputs hi;
     memset(&gr, 0, sizeof gr);
     memset(&hi, 0, sizeof hi);
@@ -698,7 +635,7 @@ rnnc_diff_status rnnc_diff_run(const rnnc_spec *s, const rnnc_diff_opts *o, rnnc
     rnnc_diff_status st = compile_hand(o, &jit, &fn, err, errlen);
     if (st != RNNC_DIFF_RAN) return st;
     st = RNNC_DIFF_FAILED;
-    if (gen_run_start(&gr, s, o->backend, o->seed, err, errlen) != 0) goto out;
+    if (rnnc_problem_run(&gr, s, o->backend, o->seed, err, errlen) != 0) goto out;
     if (hand_inputs_build(s, &gr, &hi) != 0 || !(gen = malloc(z.total * sizeof *gen))) {
         rnnc_fail(err, errlen, "out of memory for the problem's buffers");
         goto out;
@@ -734,7 +671,7 @@ out:
     if (shared != MAP_FAILED) munmap(shared, map_bytes);
     free(gen);
     hand_inputs_free(&hi);
-    gen_run_free(&gr);
+    rnnc_problem_free(&gr);
     rnnc_jit_free(jit);
     return st;
 }
@@ -824,191 +761,4 @@ int rnnc_diff_report(const rnnc_spec *s, const rnnc_diff_opts *o, const rnnc_dif
         return -1;
     }
     return 0;
-}
-
-/* ---- rnnc gen --hand-header ---- */
-
-int rnnc_diff_write_header(const char *dir, char *err, size_t errlen)
-{
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/rnnc_hand.h", dir) >= (int)sizeof path)
-        return rnnc_fail(err, errlen, "-o: directory path too long");
-    return rnnc_write_atomic(path, rnnc_template_rnnc_hand_h, strlen(rnnc_template_rnnc_hand_h),
-                             err, errlen);
-}
-
-/* ---- rnnc check --dump ---- */
-
-/* Add n elements of es bytes from src as tensor name; with t, src is the column-major
- * matrix t (offset included) and is written row-major.  Returns 0 or -1 (out of memory). */
-static int add_tensor(rnnc_st_writer *w, const char *name, rnnc_st_dtype dt, size_t es,
-                      size_t ndim, const uint64_t *shape, const void *src, const rnnc_tensor *t)
-{
-    if (!t) return rnnc_st_add(w, name, dt, ndim, shape, src);
-    unsigned char *buf = malloc(t->rows * t->cols * es + 1);
-    if (!buf) return -1;
-    const unsigned char *from = (const unsigned char *)src + t->offset * es;
-    for (size_t i = 0; i < t->rows; i++)
-        for (size_t j = 0; j < t->cols; j++)
-            memcpy(buf + (i * t->cols + j) * es, from + (j * t->rows + i) * es, es);
-    int rc = rnnc_st_add(w, name, dt, ndim, shape, buf);
-    free(buf);
-    return rc;
-}
-
-/* Every tensor of the dump with its description (its metadata entry): those of every model,
- * W, grad_W and grad_h0 with a hidden recurrence, R, grad_R, fb0, fb and grad_fb0 with an
- * output recurrence.  fb is a copy in the model's dtype of what each step fed back (fed_back). */
-static int add_dump_tensors(rnnc_st_writer *w, const rnnc_spec *s, const gen_run *g, const void *fb)
-{
-    const rnnc_layout *l = &g->m.layout;
-    const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
-    const rnnc_cell_info *cell = &rnnc_cells[s->cell];
-    uint64_t H = s->hidden, N = s->n_in, K = s->n_out, T = s->tau, B = s->batch, GH = l->gh;
-    uint64_t DC = l->dcol, GC = l->gcol;
-    size_t es = l->real_size;
-    rnnc_st_dtype real = s->dtype == RNNC_DOUBLE ? RNNC_ST_F64 : RNNC_ST_F32;
-    int nll = s->loss == RNNC_LOSS_NLL;
-    const unsigned char *ws = g->buf.ws, *s0 = g->buf.s0;
-    rnnc_tensor pt[RNNC_NTENSORS];
-    rnnc_param_tensors(s, l, pt);
-    const struct {
-        int when;             /* 0: always; 'W': with a hidden recurrence; 'R': with an output one;
-                                 'G': a gated cell; 'L': the LSTM */
-        const char *name, *desc;
-        rnnc_st_dtype dt;
-        size_t ndim;
-        uint64_t shape[3];
-        const void *src;
-        const rnnc_tensor *t;
-    } list[] = {
-        {0, "x", s->onehot ? "inputs x(t), t = 1..tau, as class indices: [tau, B], x(t) of column b at [t-1, b]"
-                           : "inputs x(t), t = 1..tau: [tau, B, N], x(t) of column b at [t-1, b, :]",
-         s->onehot ? RNNC_ST_I32 : real, s->onehot ? 2u : 3u, {T, B, N}, g->buf.x, NULL},
-        {0, "y", nll ? "targets y(t), t = 1..tau, as class indices: [tau, B]"
-                     : "targets y(t), t = 1..tau: [tau, B, K]",
-         nll ? RNNC_ST_I32 : real, nll ? 2u : 3u, {T, B, K}, g->buf.y, NULL},
-        {0, "h0", "initial state h(0): [B, H]", real, 2, {B, H}, s0 + l->s0_h * es, NULL},
-        {'R', "fb0", "initial fed-back output fb(0): [B, K]", real, 2, {B, K}, s0 + l->s0_fb * es, NULL},
-        {'L', "c0", "the LSTM's initial cell state c(0): [B, H]", real, 2, {B, H}, s0 + l->s0_c * es, NULL},
-        {0, "U", "input-to-hidden weights U: [H, N] (gated: [G H, N], gates stacked in PyTorch's order)",
-         real, 2, {GH, N}, g->buf.params, &pt[RNNC_T_U]},
-        {'W', "W", "hidden-to-hidden weights W: [H, H] (gated: [G H, H])", real, 2, {GH, H}, g->buf.params,
-         &pt[RNNC_T_W]},
-        {0, "V", "hidden-to-output weights V: [K, H]", real, 2, {K, H}, g->buf.params, &pt[RNNC_T_V]},
-        {0, "b", "hidden bias b: [H] (gated: [G H])", real, 1, {GH}, g->buf.params, &pt[RNNC_T_B]},
-        {'G', "b_h", "the gated cell's recurrent bias b_h (PyTorch's bias_hh): [G H]", real, 1, {GH},
-         g->buf.params, &pt[RNNC_T_BH]},
-        {0, "c", "output bias c: [K]", real, 1, {K}, g->buf.params, &pt[RNNC_T_C]},
-        {'R', "R", "output-to-hidden weights R (figure 10.4): [H, K]", real, 2, {H, K}, g->buf.params, &pt[RNNC_T_R]},
-        {0, "h", "hidden states h(t) = f(a(t)) (10.9), t = 0..tau (h(0) = h0): [tau+1, B, H], h(t) at [t]",
-         real, 3, {T + 1, B, H}, ws + l->ws_h * es, NULL},
-        {0, "p", nll ? "p(t) = softmax(o(t)) (10.11), t = 1..tau: [tau, B, K], p(t) at [t-1]"
-                     : "o(t) = c + V h(t) (10.10), t = 1..tau: [tau, B, K], o(t) at [t-1]",
-         real, 3, {T, B, K}, ws + l->ws_p * es, NULL},
-        {'R', "fb", "fb(t), what step t fed back (10.11t/f/s), t = 1..tau: [tau, B, K], at [t-1]",
-         real, 3, {T, B, K}, fb, NULL},
-        {0, "g_o", "g_o(t) = grad_o(t) L (10.18, 10.18f), t = 1..tau: [tau, B, K], at [t-1]", real, 3,
-         {T, B, K}, ws + l->ws_go * es, NULL},
-        {0, "grad_h", "grad_h(t) L (10.19, 10.21, 10.21o/f), t = 1..tau: [tau, B, H], at [t-1]", real, 3,
-         {T, B, H}, ws + l->ws_gh * es, NULL},
-        {0, "d", cell->gates > 1 ? "d(t), the gradient at the gates' pre-activations (10.40b, 10.45b), t = 1..tau: "
-                                  "[tau, B, 4 H], at [t-1]: lstm d_i d_f d_g d_o; gru d_r d_z dw_n d_n"
-                                : "d(t) = f'(a(t)) (.) grad_h(t) L (10.21), t = 1..tau: [tau, B, H], at [t-1]",
-         real, 3, {T, B, DC}, ws + l->ws_d * es, NULL},
-        {'G', "gates", "the gates of step t = 1..tau (10.40, 10.46): [tau, B, slots H], at [t-1]: lstm i f g o "
-                       "tanh(c(t)); gru r z w_n n", real, 3, {T, B, GC}, ws + l->ws_g * es, NULL},
-        {'L', "cell", "the LSTM's cell state c(t) (10.41), t = 0..tau (c(0) = c0): [tau+1, B, H], c(t) at [t]",
-         real, 3, {T + 1, B, H}, ws + l->ws_c * es, NULL},
-        {'L', "grad_cell", "grad_c(t) L, the LSTM's cell state's gradient (10.41b), t = 1..tau: [tau, B, H], "
-                           "at [t-1]", real, 3, {T, B, H}, ws + l->ws_gc * es, NULL},
-        {'L', "grad_c0", "grad_c(0) L = f(1) (.) grad_c(1) (c0): [B, H]", real, 2, {B, H},
-         ws + (l->ws_gs0 + l->s0_c) * es, NULL},
-        {'W', "grad_h0", "grad_h(0) L = W^T d(1): [B, H]", real, 2, {B, H}, ws + (l->ws_gs0 + l->s0_h) * es, NULL},
-        {'R', "grad_fb0", "grad_fb(0) L = R^T d(1) (fb0): [B, K]", real, 2, {B, K},
-         ws + (l->ws_gs0 + l->s0_fb) * es, NULL},
-        {0, "grad_U", "grad_U L = sum_t d(t) x(t)^T (10.28), summed over the batch: [H, N] (gated: [G H, N])",
-         real, 2, {GH, N}, g->buf.grads, &pt[RNNC_T_U]},
-        {'W', "grad_W", "grad_W L = sum_t d(t) h(t-1)^T (10.26; gru: dw(t)), summed over the batch: [H, H] "
-                        "(gated: [G H, H])", real, 2, {GH, H}, g->buf.grads, &pt[RNNC_T_W]},
-        {0, "grad_V", "grad_V L = sum_t g_o(t) h(t)^T (10.24), summed over the batch: [K, H]", real,
-         2, {K, H}, g->buf.grads, &pt[RNNC_T_V]},
-        {0, "grad_b", "grad_b L = sum_t d(t) (10.23), summed over the batch: [H] (gated: [G H])", real, 1,
-         {GH}, g->buf.grads, &pt[RNNC_T_B]},
-        {'G', "grad_b_h", "grad_b_h L = sum_t dw(t) (10.23; lstm: d(t)), summed over the batch: [G H]", real, 1,
-         {GH}, g->buf.grads, &pt[RNNC_T_BH]},
-        {0, "grad_c", "grad_c L = sum_t g_o(t) (10.22), summed over the batch: [K]", real, 1, {K},
-         g->buf.grads, &pt[RNNC_T_C]},
-        {'R', "grad_R", "grad_R L = sum_t d(t) fb(t-1)^T (10.26r), summed over the batch: [H, K]", real,
-         2, {H, K}, g->buf.grads, &pt[RNNC_T_R]},
-    };
-    for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
-        size_t esz = list[i].dt == RNNC_ST_I32 ? 4 : es;
-        if ((list[i].when == 'W' && !rec->has_W) || (list[i].when == 'R' && !rec->has_R) ||
-            (list[i].when == 'G' && cell->gates == 1) || (list[i].when == 'L' && !cell->has_c))
-            continue;
-        if (add_tensor(w, list[i].name, list[i].dt, esz, list[i].ndim, list[i].shape, list[i].src,
-                       list[i].t) != 0 ||
-            rnnc_st_set_meta(w, list[i].name, list[i].desc) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* fb(t) of the run g as the model's reals (tau x B x K, malloc'd), or NULL without an output
- * recurrence or memory. */
-static void *dump_fed_back(const rnnc_spec *s, const gen_run *g)
-{
-    size_t n = s->tau * s->batch * s->n_out;
-    if (!rnnc_recurrences[s->rec].has_R) return NULL;
-    double *d = malloc(n * sizeof *d);
-    void *out = malloc(n * g->m.layout.real_size);
-    if (d && out) {
-        fed_back(s, g, d);
-        for (size_t i = 0; i < n; i++) rnnc_set(out, s->dtype, i, d[i]);
-    } else {
-        free(out);
-        out = NULL;
-    }
-    free(d);
-    return out;
-}
-
-int rnnc_diff_dump(const rnnc_spec *s, rnnc_backend b, uint64_t seed, const char *path,
-                   char *err, size_t errlen)
-{
-    gen_run g;
-    char canon[512], num[64];
-    int rc = -1;
-    rnnc_st_writer *w = NULL;
-    void *fb = NULL;
-    if (gen_run_start(&g, s, b, seed, err, errlen) != 0) goto out;
-    w = rnnc_st_writer_new();
-    if (!w) {
-        rnnc_fail(err, errlen, "%s: out of memory", path);
-        goto out;
-    }
-    rnnc_spec_format(s, canon, sizeof canon);
-    snprintf(num, sizeof num, "%llu", (unsigned long long)seed);
-    fb = dump_fed_back(s, &g);
-    if ((rnnc_recurrences[s->rec].has_R && !fb) || add_dump_tensors(w, s, &g, fb) != 0 ||
-        rnnc_st_add(w, "loss", RNNC_ST_F64, 0, NULL, &g.loss) != 0 ||
-        rnnc_st_set_meta(w, "loss", "L = sum over t and the batch of L(t) (10.13), as F64") != 0 ||
-        rnnc_st_set_meta(w, "spec", canon) != 0 || rnnc_st_set_meta(w, "layout", "row-major") != 0 ||
-        rnnc_st_set_meta(w, "seed", num) != 0 ||
-        rnnc_st_set_meta(w, "backend", rnnc_backend_name(b)) != 0 ||
-        rnnc_st_set_meta(w, "rnnc_version", RNNC_VERSION) != 0 ||
-        rnnc_st_set_meta(w, "format", "rnnc check --dump: the random problem of rnnc check --seed, "
-                                      "the generated forward and backward pass on it; tensors in "
-                                      "the model's dtype, row-major; dimensions N (input), H "
-                                      "(hidden), K (output), B (batch), tau") != 0) {
-        rnnc_fail(err, errlen, "%s: out of memory collecting the tensors", path);
-        goto out;
-    }
-    rc = rnnc_st_write(w, path, err, errlen);
-out:
-    free(fb);
-    rnnc_st_writer_free(w);
-    gen_run_free(&g);
-    return rc;
 }

@@ -2,7 +2,7 @@
  * generated one, node by node in backward order, on the seeded random problem of
  * `rnnc check`.  HAND.c is compiled by a backend (jit.h) and run in a child process with a
  * time limit, so a crash or an endless loop in it is reported, never suffered.  Also the
- * same problem with every node and gradient written as safetensors (`rnnc check --dump`).
+ * writer of that interface, rnnc_hand.h (`rnnc gen --hand-header`, hand_header.c).
  * Library code: returns a status with a message; never prints or exits. */
 #ifndef RNNC_DIFF_H
 #define RNNC_DIFF_H
@@ -89,18 +89,9 @@ void rnnc_diff_free(rnnc_diff_result *r);
 int rnnc_diff_report(const rnnc_spec *s, const rnnc_diff_opts *o, const rnnc_diff_result *r,
                      char **text);
 
-/* Write DIR/rnnc_hand.h (templates/rnnc_hand.h, built into the binary) atomically
- * (rnnc_write_atomic).  Returns 0, or -1 with a message naming the file. */
+/* `rnnc gen --hand-header` (hand_header.c): write DIR/rnnc_hand.h (templates/rnnc_hand.h, built
+ * into the binary) atomically (rnnc_write_atomic).  Returns 0, or -1 with a message naming
+ * the file. */
 int rnnc_diff_write_header(const char *dir, char *err, size_t errlen);
-
-/* Run the generated forward and backward pass of s (backend b) on the random problem of
- * seed and write, as safetensors at path: the inputs x, y, h0; the parameters U W V b c;
- * the loss (F64 scalar); every node h, p, g_o, grad_h, d, grad_h0; every gradient
- * grad_U .. grad_c; with an output recurrence also fb0, R, the fed-back fb(t), grad_fb0 and
- * grad_R (and without a hidden one no W, grad_W, grad_h0).  Row-major, in the model's dtype
- * (class indices as I32), with metadata spec, layout, seed, backend and a description of
- * each tensor under its own name.  Returns 0, or -1 with a message. */
-int rnnc_diff_dump(const rnnc_spec *s, rnnc_backend b, uint64_t seed, const char *path,
-                   char *err, size_t errlen);
 
 #endif

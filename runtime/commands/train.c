@@ -11,25 +11,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/rng.h"
+#include "../base/text.h"
 #include "../base/util.h"
-#include "check.h"
 #include "../formats/ckpt.h"
+#include "../formats/dataset.h"
 #include "../model/model.h"
+#include "batch.h"
+#include "eval.h"
 #include "sample.h"
-
-static const char *const optim_names[] = {"sgd", "momentum", "adagrad", "rmsprop", "adam"};
-
-int rnnc_optim_parse(const char *name)
-{
-    for (int i = 0; i < 5; i++)
-        if (strcmp(name, optim_names[i]) == 0) return i;
-    return -1;
-}
-
-const char *rnnc_optim_name(int optim)
-{
-    return optim >= 0 && optim < 5 ? optim_names[optim] : "?";
-}
 
 void rnnc_train_defaults(rnnc_train_opts *o)
 {
@@ -49,6 +39,73 @@ void rnnc_train_defaults(rnnc_train_opts *o)
     o->chars = RNNC_CHARS_BYTES;
     o->out = stdout;
     o->diag = stderr;
+}
+
+/* ---- scheduled sampling (10.11s) ---- */
+
+static const char *const sched_names[] = {"none", "linear", "exp", "sigmoid"};
+
+const char *rnnc_schedule_name(rnnc_sched_kind k)
+{
+    return (unsigned)k < RNNC_SCHED_COUNT ? sched_names[k] : "?";
+}
+
+int rnnc_schedule_parse(const char *name)
+{
+    for (int i = RNNC_SCHED_LINEAR; i < RNNC_SCHED_COUNT; i++)
+        if (strcmp(name, sched_names[i]) == 0) return i;
+    return -1;
+}
+
+double rnnc_schedule_eps(const rnnc_schedule *s, uint64_t i)
+{
+    double x = (double)i, e;
+    switch (s->kind) {
+    case RNNC_SCHED_LINEAR: e = 1 - x / s->k; break;
+    case RNNC_SCHED_EXP: e = pow(s->k, x); break;
+    case RNNC_SCHED_SIGMOID: e = s->k / (s->k + exp(x / s->k)); break;
+    default: return 1;
+    }
+    return e > s->end ? e : s->end;
+}
+
+/* The sigmoid's default k: the root of k ln k = half (>= 1), by Newton's method from above. */
+static double sigmoid_k(double half)
+{
+    double k = half > 2 ? half : 2;
+    for (int i = 0; i < 100; i++) {
+        double f = k * log(k) - half, next = k - f / (log(k) + 1);
+        if (next < 1) next = 1;
+        if (fabs(next - k) < 1e-12 * k) return next;
+        k = next;
+    }
+    return k;
+}
+
+int rnnc_schedule_settle(const rnnc_schedule *user, unsigned set, const rnnc_schedule *from,
+                         uint64_t steps, rnnc_schedule *out, char *err, size_t errlen)
+{
+    rnnc_schedule s = {RNNC_SCHED_LINEAR, 0, 0};
+    int have = from && from->kind != RNNC_SCHED_NONE;
+    if (have) s = *from;
+    if (set & RNNC_SET_SCHEDULE) s.kind = user->kind;
+    if (set & RNNC_SET_SCHEDULE_END) s.end = user->end;
+    if (set & RNNC_SET_SCHEDULE_K) s.k = user->k;
+    else if (!have || (set & RNNC_SET_SCHEDULE)) {
+        double n = (double)(steps ? steps : 1);
+        s.k = s.kind == RNNC_SCHED_LINEAR ? n : s.kind == RNNC_SCHED_EXP ? pow(0.01, 1 / n) : sigmoid_k(n / 2);
+    }
+    if (!(s.end >= 0 && s.end <= 1))
+        return rnnc_fail(err, errlen, "--schedule-end: expected a probability in [0, 1], got %g", s.end), 2;
+    if (s.kind == RNNC_SCHED_EXP && !(s.k > 0 && s.k < 1))
+        return rnnc_fail(err, errlen, "--schedule-k: the exp schedule (eps_i = k^i) needs 0 < k < 1, got %g", s.k), 2;
+    if (s.kind != RNNC_SCHED_EXP && !(s.k >= 1 && isfinite(s.k)))
+        return rnnc_fail(err, errlen, "--schedule-k: the %s schedule needs k >= 1 (%s), got %g",
+                         rnnc_schedule_name(s.kind),
+                         s.kind == RNNC_SCHED_LINEAR ? "the steps over which eps falls from 1 to 0"
+                                                     : "eps_i = k / (k + exp(i / k))", s.k), 2;
+    *out = s;
+    return 0;
 }
 
 static double now_s(void)
@@ -105,150 +162,6 @@ static void show_cc_notices(const rnnc_train_opts *o)
     fflush(o->diag);
 }
 
-/* ---- the data, as the model sees it ---- */
-
-typedef struct dataset {
-    int text;                 /* 1: class ids; 0: CSV rows */
-    rnnc_vocab vocab;
-    int32_t *ids;             /* text: len ids */
-    double *xrows, *yrows;    /* CSV: len rows of n_in / n_out values */
-    size_t len, look;         /* look: 1 when the target is the next symbol / row */
-    uint64_t hash;
-} dataset;
-
-static void dataset_free(dataset *d)
-{
-    rnnc_vocab_free(&d->vocab);
-    free(d->ids);
-    free(d->xrows);
-    free(d->yrows);
-    memset(d, 0, sizeof *d);
-}
-
-static int is_csv(const char *path)
-{
-    size_t n = strlen(path);
-    return n > 4 && strcmp(path + n - 4, ".csv") == 0;
-}
-
-/* Text: the vocabulary comes from the data, or from the checkpoint when resuming. */
-static int load_text(const rnnc_train_opts *o, const rnnc_vocab *fixed, dataset *d, char *err,
-                     size_t errlen)
-{
-    size_t nfiles = o->ndata ? o->ndata : 1;
-    unsigned char **bufs = calloc(nfiles, sizeof *bufs);
-    size_t *lens = calloc(nfiles, sizeof *lens), cap = 0;
-    int rc = 2;
-    if (!bufs || !lens) {
-        rnnc_fail(err, errlen, "out of memory reading the data");
-        rc = 1;
-        goto out;
-    }
-    for (size_t i = 0; i < nfiles; i++) {
-        if (o->ndata) {
-            if (rnnc_read_file(o->data[i], 0, &bufs[i], &lens[i], err, errlen) != 0) goto out;
-        } else {
-            lens[i] = strlen(rnnc_corpus_corpus_txt);
-            bufs[i] = malloc(lens[i] + 1);
-            if (!bufs[i]) goto out;
-            memcpy(bufs[i], rnnc_corpus_corpus_txt, lens[i] + 1);
-        }
-    }
-    const char *name0 = o->ndata ? NULL : "(built-in corpus)";
-    if (fixed) {
-        d->vocab.mode = fixed->mode;
-        d->vocab.size = fixed->size;
-        d->vocab.symbols = malloc(fixed->size * sizeof *fixed->symbols);
-        if (!d->vocab.symbols) goto out;
-        memcpy(d->vocab.symbols, fixed->symbols, fixed->size * sizeof *fixed->symbols);
-    } else {
-        d->vocab.mode = o->chars;
-        for (size_t i = 0; i < nfiles; i++)
-            if (rnnc_vocab_add(&d->vocab, bufs[i], lens[i], name0 ? name0 : o->data[i], err, errlen) != 0)
-                goto out;
-    }
-    for (size_t i = 0; i < nfiles; i++)
-        if (rnnc_text_encode(&d->vocab, bufs[i], lens[i], name0 ? name0 : o->data[i], &d->ids,
-                             &d->len, &cap, err, errlen) != 0)
-            goto out;
-    d->text = 1;
-    d->look = 1;
-    d->hash = rnnc_fnv1a(RNNC_FNV_OFFSET, d->ids, d->len * sizeof *d->ids);
-    rc = 0;
-out:
-    for (size_t i = 0; bufs && i < nfiles; i++) free(bufs[i]);
-    free(bufs);
-    free(lens);
-    return rc;
-}
-
-/* CSV: one time step per row; targets are the named columns, or the next row. */
-static int load_csv(const rnnc_train_opts *o, dataset *d, size_t *n_in, size_t *n_out, char *err,
-                    size_t errlen)
-{
-    rnnc_csv c = {0};
-    if (o->ndata != 1) {
-        rnnc_fail(err, errlen, "DATA: give exactly one CSV file for a dense model");
-        return 2;
-    }
-    if (rnnc_csv_read(o->data[0], &c, err, errlen) != 0) return 2;
-    int rc = 2;
-    unsigned char *is_target = calloc(c.cols, 1);
-    if (!is_target) {
-        rnnc_fail(err, errlen, "out of memory");
-        rc = 1;
-        goto out;
-    }
-    size_t nt = 0;
-    if (o->targets) {
-        char buf[4096];
-        snprintf(buf, sizeof buf, "%s", o->targets);
-        char *save = NULL;
-        for (char *name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-            long col = rnnc_csv_column(&c, name);
-            if (col < 0) {
-                rnnc_fail(err, errlen, "--target: %s has no column '%s'%s", o->data[0], name,
-                          c.names ? "" : " (it has no header row)");
-                rc = 2;
-                goto out;
-            }
-            if (!is_target[col]) nt++;
-            is_target[col] = 1;
-        }
-        if (nt == c.cols) {
-            rnnc_fail(err, errlen, "--target: every column is a target; no input columns are left");
-            rc = 2;
-            goto out;
-        }
-    }
-    d->look = nt ? 0 : 1;
-    *n_in = nt ? c.cols - nt : c.cols;
-    *n_out = nt ? nt : c.cols;
-    d->len = c.rows;
-    d->xrows = malloc(c.rows * *n_in * sizeof *d->xrows);
-    d->yrows = malloc(c.rows * *n_out * sizeof *d->yrows);
-    if (!d->xrows || !d->yrows) {
-        rnnc_fail(err, errlen, "out of memory");
-        rc = 1;
-        goto out;
-    }
-    for (size_t r = 0; r < c.rows; r++) {
-        size_t xi = 0, yi = 0;
-        for (size_t k = 0; k < c.cols; k++) {
-            double v = c.values[r * c.cols + k];
-            if (!nt || !is_target[k]) d->xrows[r * *n_in + xi++] = v;
-            if (!nt || is_target[k]) d->yrows[r * *n_out + yi++] = v;
-        }
-    }
-    d->hash = rnnc_fnv1a(rnnc_fnv1a(RNNC_FNV_OFFSET, d->xrows, c.rows * *n_in * sizeof(double)),
-                  d->yrows, c.rows * *n_out * sizeof(double));
-    rc = 0;
-out:
-    free(is_target);
-    rnnc_csv_free(&c);
-    return rc;
-}
-
 /* ---- the background cc compile of --backend auto ---- */
 
 typedef struct cc_job {
@@ -286,32 +199,6 @@ static int cc_job_done(cc_job *j)
 
 /* ---- parameters ---- */
 
-/* min-char-rnn's initialisation: weights N(0, 0.01^2), biases zero; a gated cell starts
- * remembering: rows H..2H of b (PyTorch's bias_ih_l0), the LSTM's forget gate and the GRU's
- * update gate, at 1, b_h at 0, so that bias totals 1 (Jozefowicz, Zaremba and Sutskever 2015;
- * Keras's unit_forget_bias).  With 0 a GRU keeps half of h per step at first, and learns no
- * 50-step dependency (tests/unit/test_long_range.c). */
-static void init_params(const rnnc_spec *s, const rnnc_layout *l, void *params, uint64_t *rng)
-{
-    rnnc_tensor t[RNNC_NTENSORS];
-    rnnc_param_tensors(s, l, t);
-    /* The matrices U, W, V, R (a model has W, R or both); the biases start at zero. */
-    static const int mats[] = {RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_R};
-    for (size_t m = 0; m < sizeof mats / sizeof mats[0]; m++)
-        for (size_t i = 0, k = (size_t)mats[m]; i < t[k].rows * t[k].cols; i++) {
-            double u1 = rnnc_rand_uniform(rng, 0, 1), u2 = rnnc_rand_uniform(rng, 0, 1);
-            double z = sqrt(-2 * log(1 - u1)) * cos(6.283185307179586 * u2);
-            rnnc_set(params, s->dtype, t[k].offset + i, 0.01 * z);
-        }
-    for (size_t i = 0; rnnc_cells[s->cell].gates > 1 && i < s->hidden; i++)
-        rnnc_set(params, s->dtype, l->off_b + s->hidden + i, 1.0);
-}
-
-static void reset_positions(const rnnc_spec *s, size_t len, uint64_t *pos)
-{
-    for (size_t b = 0; b < s->batch; b++) pos[b] = (uint64_t)b * (len / s->batch);
-}
-
 /* ---- progress ---- */
 
 static void format_eta(double s, char *buf, size_t n)
@@ -329,7 +216,14 @@ typedef struct run_state {
     const rnnc_train_opts *o;
     rnnc_spec spec;
     rnnc_ckpt ck;              /* the whole training state, as saved */
-    dataset data;
+    rnnc_dataset_opts dopts;   /* how the data was read (messages name its files) */
+    rnnc_dataset data;
+    rnnc_batcher batch;        /* the columns of a step */
+    size_t live;               /* steps of the last step that carried a loss */
+    rnnc_dataset valid;        /* --valid: the held-out data, and its model */
+    rnnc_evaluator veval;
+    int have_valid;
+    double valid_loss;         /* the last validation loss per step (NAN: none yet) */
     rnnc_model tcc, *model;
     int have_tcc;
     cc_job *job;
@@ -340,6 +234,7 @@ typedef struct run_state {
     int log_errno;             /* why the log stopped (0: it did not) */
     uint64_t log_stop;         /* the step of the first row that could not be written */
     int lock_fd;               /* the lock of --save, or -1 */
+    int threads;               /* threads of the training step (rnnc_model_set_threads) */
 } run_state;
 
 static double bits_per_symbol(const run_state *r)
@@ -364,6 +259,10 @@ static void progress(run_state *r, int final)
         snprintf(line, sizeof line, "step %llu/%llu  loss %.6g  %.0f steps/s  ETA %s",
                  (unsigned long long)r->ck.step, (unsigned long long)o->steps, r->ck.smooth_loss,
                  rate, eta);
+    if (isfinite(r->valid_loss)) {
+        size_t k = strlen(line);
+        snprintf(line + k, sizeof line - k, "  valid %.4g", r->valid_loss);
+    }
     if (o->tty) fprintf(o->out, "\r\033[K%s%s", line, final ? "\n" : "");
     else fprintf(o->out, "%s\n", line);
     fflush(o->out);
@@ -374,9 +273,14 @@ static void progress(run_state *r, int final)
 static void log_row(run_state *r)
 {
     if (r->log_fd < 0 || r->log_errno) return;
-    char row[256];
-    int n = snprintf(row, sizeof row, "%llu,%.9g,%.9g,%.9g,%.3f\n", (unsigned long long)r->ck.step,
-                     r->ck.smooth_loss, bits_per_symbol(r), r->ck.hp.lr, now_s() - r->t0);
+    char row[320], valid[96] = "";
+    if (r->o->valid && isfinite(r->valid_loss))
+        snprintf(valid, sizeof valid, ",%.9g,%.9g", r->valid_loss,
+                 r->spec.loss == RNNC_LOSS_NLL ? r->valid_loss / ((double)r->spec.tau * log(2.0)) : 0);
+    else if (r->o->valid)
+        snprintf(valid, sizeof valid, ",,");
+    int n = snprintf(row, sizeof row, "%llu,%.9g,%.9g,%.9g,%.3f%s\n", (unsigned long long)r->ck.step,
+                     r->ck.smooth_loss, bits_per_symbol(r), r->ck.hp.lr, now_s() - r->t0, valid);
     errno = EOVERFLOW;
     if (n > 0 && (size_t)n < sizeof row && rnnc_append_whole(r->log_fd, row, (size_t)n) == 0) return;
     r->log_errno = errno ? errno : EIO;
@@ -403,29 +307,42 @@ static int log_incomplete(const run_state *r, int rc, char *err, size_t errlen)
     return rc;
 }
 
+/* The state of one column of s0 (layout l, batch B) into st: its h, then its fb with an output
+ * recurrence (the step API's column state, less r). */
+static void column_state(const rnnc_spec *s, const rnnc_layout *l, const void *s0, size_t b, void *st)
+{
+    size_t rs = l->real_size, K = rnnc_recurrences[s->rec].has_R ? s->n_out : 0, H = s->hidden;
+    memcpy(st, (const char *)s0 + (l->s0_h + b * H) * rs, H * rs);
+    if (K) memcpy((char *)st + H * rs, (const char *)s0 + (l->s0_fb + b * K) * rs, K * rs);
+    if (rnnc_cells[s->cell].has_c) /* the LSTM's c follows h (and fb) in a column's state */
+        memcpy((char *)st + (H + K) * rs, (const char *)s0 + (l->s0_c + b * H) * rs, H * rs);
+}
+
+/* A 200-symbol sample from stream 0's carried state and its next input, or three records
+ * from the initial state (--records), between "----" lines; a private RNG seeded by (seed,
+ * step), so that sampling never changes the training run. */
 static void print_sample(run_state *r)
 {
     if (!r->data.text) return;
     const rnnc_spec *s = &r->spec;
-    /* One column's state (rnnc_sample): h, then fb with an output recurrence. */
-    void *h = calloc(r->model->layout.s0_count / s->batch, r->model->layout.real_size);
+    /* One column's state (rnnc_sample): h, then fb with an output recurrence, then r. */
+    void *h = calloc(r->model->layout.s0_count / s->batch + 1, r->model->layout.real_size);
     if (!h) return;
-    /* From stream 0's carried hidden state and its next input (fb(0) = 0: the checkpoint
-     * does not carry fb yet); a private RNG seeded by (seed, step) so that sampling never
-     * changes the training run. */
-    memcpy(h, r->ck.h, s->hidden * r->model->layout.real_size);
-    if (rnnc_cells[s->cell].has_c) /* the LSTM's c follows h in a column's state */
-        memcpy((char *)h + s->hidden * r->model->layout.real_size,
-               (char *)r->ck.h + s->batch * s->hidden * r->model->layout.real_size,
-               s->hidden * r->model->layout.real_size);
-    uint64_t pos = r->ck.positions[0];
-    int32_t start = r->data.ids[pos < r->data.len ? pos : 0];
-    rnnc_sample_opts so = {200, 1.0, 0, r->ck.seed ^ (r->ck.step * 0x9e3779b97f4a7c15ull)};
+    rnnc_sample_opts so = {200, 1.0, 0, r->ck.seed ^ (r->ck.step * 0x9e3779b97f4a7c15ull), 3};
     FILE *out = r->o->out;
     if (r->o->tty) fputs("\r\033[K", out);
     fputs("----\n", out);
-    rnnc_sample(r->model, r->ck.params, &r->data.vocab, h, NULL, 0, start, &so, out);
-    fputs("\n----\n", out);
+    if (r->data.records) {
+        rnnc_sample_records(r->model, r->ck.params, r->ck.learn_h0 ? r->ck.h0 : NULL, &r->data.vocab,
+                            r->data.records == RNNC_RECORDS_PARAGRAPHS ? "\n\n" : "\n", &so, out);
+    } else {
+        column_state(s, &r->ck.layout, r->ck.s0, 0, h);
+        uint64_t pos = r->ck.positions[0];
+        int32_t start = r->data.ids[pos < r->data.len ? pos : 0];
+        rnnc_sample(r->model, r->ck.params, &r->data.vocab, h, NULL, 0, start, &so, out);
+        fputs("\n", out);
+    }
+    fputs("----\n", out);
     fflush(out);
     free(h);
 }
@@ -461,41 +378,12 @@ static int check_save_dir(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-/* Fill x, y of one step from each stream's position (streams that would run off the end of
- * the data wrap to the start, with their hidden state reset). */
-static void fill_batch(run_state *r)
+/* Settle the spec: the user's options, training defaults, and the data's sizes (text: its
+ * symbols and the records' boundary symbol; CSV: its inputs and targets). */
+static int settle_spec(const rnnc_train_opts *o, const rnnc_dataset *d, rnnc_spec *s, char *err,
+                       size_t errlen)
 {
-    const rnnc_spec *s = &r->spec;
-    size_t T = s->tau, B = s->batch, rs = r->model->layout.real_size;
-    for (size_t b = 0; b < B; b++) {
-        if (r->ck.positions[b] + T + r->data.look > r->data.len) {
-            r->ck.positions[b] = 0;
-            memset((char *)r->ck.h + b * s->hidden * rs, 0, s->hidden * rs);
-            if (rnnc_cells[s->cell].has_c) /* the LSTM's c(tau) follows every stream's h */
-                memset((char *)r->ck.h + (B + b) * s->hidden * rs, 0, s->hidden * rs);
-        }
-        size_t p = r->ck.positions[b];
-        for (size_t t = 0; t < T; t++) {
-            size_t i = t * B + b;
-            if (r->data.text) {
-                ((int32_t *)r->buf.x)[i] = r->data.ids[p + t];
-                ((int32_t *)r->buf.y)[i] = r->data.ids[p + t + 1];
-            } else {
-                size_t row = p + t;
-                for (size_t k = 0; k < s->n_in; k++)
-                    rnnc_set(r->buf.x, s->dtype, i * s->n_in + k, r->data.xrows[row * s->n_in + k]);
-                for (size_t k = 0; k < s->n_out; k++)
-                    rnnc_set(r->buf.y, s->dtype, i * s->n_out + k,
-                             r->data.yrows[(row + r->data.look) * s->n_out + k]);
-            }
-        }
-    }
-}
-
-/* Settle the spec: the user's options, training defaults, and the data's sizes. */
-static int settle_spec(const rnnc_train_opts *o, const dataset *d, size_t n_in, size_t n_out,
-                       rnnc_spec *s, char *err, size_t errlen)
-{
+    size_t n_in = d->n_in, n_out = d->n_out, classes = d->vocab.size + (size_t)d->has_end_symbol;
     rnnc_spec_builder b = o->spec;
     char v[32];
     if (!rnnc_spec_has(&b, "hidden") && rnnc_spec_set(&b, "hidden", "100", "--hidden", err, errlen) != 0) return 2;
@@ -506,11 +394,11 @@ static int settle_spec(const rnnc_train_opts *o, const dataset *d, size_t n_in, 
                       "--in: text data makes a one-hot model; use --vocab or a .csv file");
             return 2;
         }
-        snprintf(v, sizeof v, "%zu", d->vocab.size);
+        snprintf(v, sizeof v, "%zu", classes);
         if (rnnc_spec_has(&b, "vocab")) {
-            if (b.spec.n_in != d->vocab.size) {
-                rnnc_fail(err, errlen, "--vocab: the data has %zu distinct symbols, not %zu",
-                          d->vocab.size, b.spec.n_in);
+            if (b.spec.n_in != classes) {
+                rnnc_fail(err, errlen, "--vocab: the data has %zu distinct symbols%s, not %zu",
+                          d->vocab.size, d->has_end_symbol ? " and the records' boundary symbol" : "", b.spec.n_in);
                 return 2;
             }
         } else if (rnnc_spec_set(&b, "vocab", v, "DATA", err, errlen) != 0) {
@@ -570,281 +458,502 @@ static int same_spec(const rnnc_spec *a, const rnnc_spec *b)
     return strcmp(x, y) == 0;
 }
 
+/* ---- the phases of a run: each returns RUN_GO to go on, or the run's status ---- */
+
+enum { RUN_GO = -1 };
+
+/* The options that need records (--end, --learn-h0, --end-symbol, --max-record) and the
+ * records of a resumed run (the checkpoint's): 0, or 2 with a message naming the option.
+ * end: the run's --end (the options' or the checkpoint's). */
+static int check_record_options(const rnnc_train_opts *o, const rnnc_ckpt *resumed, rnnc_end end,
+                                char *err, size_t errlen)
+{
+    static const char *const how[] = {"none", "--records lines", "--records paragraphs", "--sequence-column"};
+    rnnc_records rec = resumed ? resumed->records : o->records;
+    if (resumed && o->records_set && (o->records != resumed->records ||
+                                      (o->seq_column && strcmp(o->seq_column, resumed->seq_column) != 0)))
+        return rnnc_fail(err, errlen, "%s: the checkpoint was trained %s%s%s", o->records == RNNC_RECORDS_CSV ?
+                         "--sequence-column" : "--records", resumed->records ? "on records, " : "on one stream",
+                         resumed->records ? how[resumed->records] : "", resumed->records == RNNC_RECORDS_CSV ?
+                         resumed->seq_column : ""), 2;
+    if (resumed && o->learn_h0 && !resumed->learn_h0)
+        return rnnc_fail(err, errlen, "--learn-h0: the checkpoint was trained without it"), 2;
+    if (rec == RNNC_RECORDS_NONE) {
+        const char *opt = end != RNNC_END_NONE ? "--end" : o->learn_h0 ? "--learn-h0" :
+                          o->has_end_symbol ? "--end-symbol" : o->max_record ? "--max-record" : NULL;
+        if (opt)
+            return rnnc_fail(err, errlen, "%s: only for data cut into records (give --records lines|"
+                             "paragraphs for text, --sequence-column COL for a CSV file)", opt), 2;
+    }
+    if (o->has_end_symbol && (rec == RNNC_RECORDS_CSV || resumed))
+        return rnnc_fail(err, errlen, "--end-symbol: %s", resumed ? "the checkpoint has its own" :
+                         "a CSV file's records have no symbols"), 2;
+    if (o->valid_every && !o->valid)
+        return rnnc_fail(err, errlen, "--valid-every: give the held-out data with --valid FILE"), 2;
+    return 0;
+}
+
+/* The options of reading the training data (or, with valid set, the --valid file): the
+ * checkpoint's vocabulary, records and end symbol when resuming, else the options'. */
+static rnnc_dataset_opts data_opts(const rnnc_train_opts *o, const rnnc_ckpt *resumed, rnnc_end end,
+                                   size_t max_length, const char *const *valid)
+{
+    rnnc_dataset_opts d;
+    memset(&d, 0, sizeof d);
+    d.files = valid ? valid : o->data;
+    d.nfiles = valid ? 1 : o->ndata;
+    d.builtin = rnnc_corpus_corpus_txt;
+    d.chars = o->chars;
+    d.vocab = resumed ? &resumed->vocab : NULL;
+    d.targets = o->targets;
+    d.records = resumed ? resumed->records : o->records;
+    d.seq_column = resumed ? resumed->seq_column : o->seq_column;
+    d.eos = end == RNNC_END_EOS;
+    d.has_end_symbol = resumed ? resumed->has_end_symbol : o->has_end_symbol;
+    d.end_symbol = resumed ? resumed->end_symbol : o->end_symbol;
+    d.max_record = o->max_record;
+    d.max_length = rnnc_ends[end].has_length ? max_length : 0;
+    return d;
+}
+
+/* Phase 1, validate the inputs: load the checkpoint to resume (into *resumed, setting
+ * *have_resumed), check and lock the --save path (r->lock_fd), check the options and the data
+ * files against each other and against the checkpoint, and load the data into r->data (with
+ * the checkpoint's vocabulary and records when resuming).  RUN_GO, or 2 (bad input, err
+ * set), 1 (failure, err set), 130 / 143 (a signal came). */
+static int phase_validate(run_state *r, rnnc_ckpt *resumed, int *have_resumed, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    int rc;
+    if (o->resume) {
+        if (rnnc_ckpt_load(resumed, o->resume, err, errlen) != 0) return 2;
+        *have_resumed = 1;
+    }
+    if (o->save && (rc = check_save_dir(o->save, err, errlen)) != 0) return rc;
+    /* One writer per checkpoint: a second trainer with the same --save is refused here. */
+    if (o->save && (r->lock_fd = rnnc_lock_output(o->save, err, errlen)) < 0) {
+        rnnc_fail(err, errlen, "--save: %s", err);
+        return 2;
+    }
+    const rnnc_ckpt *from = *have_resumed ? resumed : NULL;
+    int csv = o->ndata > 0 && rnnc_dataset_is_csv(o->data[0]);
+    if (from && from->spec.onehot == csv) {
+        rnnc_fail(err, errlen, "%s: the checkpoint is a %s model; the data is %s", o->resume,
+                  from->spec.onehot ? "one-hot (text)" : "dense (CSV)", csv ? "CSV" : "text");
+        return 2;
+    }
+    if (from && o->chars_set && from->spec.onehot && o->chars != from->vocab.mode) {
+        rnnc_fail(err, errlen, "--chars: the checkpoint was trained with --chars %s",
+                  from->vocab.mode == RNNC_CHARS_UTF8 ? "utf8" : "bytes");
+        return 2;
+    }
+    rnnc_end end = from ? from->spec.end : o->spec.spec.end;
+    size_t maxlen = from ? from->spec.max_length : o->spec.spec.max_length;
+    if ((rc = check_record_options(o, from, end, err, errlen)) != 0) return rc;
+    r->dopts = data_opts(o, from, end, maxlen, NULL);
+    if ((rc = rnnc_dataset_load(&r->dopts, &r->data, err, errlen)) != 0) return rc;
+    return stop_signal ? stopped_before_start(o) : RUN_GO;
+}
+
+/* The model feeds back a choice between the data and a sample (10.11s), drawn per step. */
+static int scheduled(const rnnc_spec *s)
+{
+    return rnnc_recurrences[s->rec].has_R && rnnc_feedbacks[s->fb].needs_ctl;
+}
+
+/* A resumed run's data must fit the checkpoint's model: RUN_GO, or 2 with a message. */
+static int check_resumed_data(const run_state *r, char *err, size_t errlen)
+{
+    const rnnc_spec *s = &r->spec;
+    if (r->data.text && s->n_in != r->data.vocab.size + (size_t)r->data.has_end_symbol)
+        return rnnc_fail(err, errlen, "%s: corrupt vocabulary", r->o->resume), 2;
+    if (!r->data.text && (s->n_in != r->data.n_in || s->n_out != r->data.n_out))
+        return rnnc_fail(err, errlen, "DATA: the CSV gives %zu inputs and %zu outputs; the checkpoint's "
+                         "model has %zu and %zu", r->data.n_in, r->data.n_out, s->n_in, s->n_out), 2;
+    return RUN_GO;
+}
+
+/* Phase 2a, the spec (r->spec): the checkpoint's when resuming (options the user gave must
+ * describe the same model, and the data must fit it), else the options settled with the
+ * data's sizes; a stream must hold at least one chunk; only scheduled sampling has a
+ * schedule.  RUN_GO or 2 with err set. */
+static int phase_spec(run_state *r, const rnnc_ckpt *resumed, int have_resumed, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    if (have_resumed) {
+        rnnc_spec want;
+        r->spec = resumed->spec;
+        if (o->spec.set) {
+            /* Options the user gave must agree with the checkpoint. */
+            if (settle_spec(o, &r->data, &want, err, errlen) != 0) return 2;
+            if (!same_spec(&want, &r->spec)) {
+                char have[512];
+                rnnc_spec_format(&r->spec, have, sizeof have);
+                rnnc_fail(err, errlen, "--resume: the options describe a different model than "
+                          "the checkpoint's (%s)", have);
+                return 2;
+            }
+        } else if (check_resumed_data(r, err, errlen) != RUN_GO) {
+            return 2;
+        }
+    } else if (settle_spec(o, &r->data, &r->spec, err, errlen) != 0) {
+        return 2;
+    }
+    if (!r->data.records && r->data.len < r->spec.tau + r->data.look) {
+        rnnc_fail(err, errlen, "DATA: %zu %s, but --tau %zu needs at least %zu", r->data.len,
+                  r->data.text ? "symbols" : "rows", r->spec.tau, r->spec.tau + r->data.look);
+        return 2;
+    }
+    if ((o->set & (RNNC_SET_SCHEDULE | RNNC_SET_SCHEDULE_K | RNNC_SET_SCHEDULE_END)) && !scheduled(&r->spec)) {
+        const char *opt = o->set & RNNC_SET_SCHEDULE ? "--schedule" : o->set & RNNC_SET_SCHEDULE_K ? "--schedule-k" : "--schedule-end";
+        rnnc_fail(err, errlen, "%s: only scheduled sampling has a schedule (give --recurrence output "
+                  "or both with --feedback scheduled%s, or drop %s)", opt,
+                  have_resumed ? "; the checkpoint's model is not one" : "", opt);
+        return 2;
+    }
+    return RUN_GO;
+}
+
+/* A fresh training state for r->spec in r->ck: weights from the seed, the data's records
+ * settings, h(0) zero (learned from there with --learn-h0), every column at its start.
+ * RUN_GO, or 1 with err set (out of memory). */
+static int fresh_state(run_state *r, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    r->ck.spec = r->spec;
+    r->ck.learn_h0 = o->learn_h0;
+    if (rnnc_ckpt_alloc(&r->ck, err, errlen) != 0) return 1;
+    settle_hparams(o, NULL, &r->ck.hp);
+    r->ck.seed = o->seed;
+    r->ck.rng = o->seed;
+    rnnc_init_weights(&r->spec, &r->ck.layout, r->ck.params, &r->ck.rng);
+    r->ck.smooth_loss = r->spec.loss == RNNC_LOSS_NLL ? -log(1.0 / (double)r->spec.n_out) * (double)r->spec.tau : NAN;
+    r->ck.data_len = r->data.len;
+    r->ck.data_hash = r->data.hash;
+    r->ck.records = r->data.records;
+    snprintf(r->ck.seq_column, sizeof r->ck.seq_column, "%s", o->seq_column ? o->seq_column : "");
+    r->ck.has_end_symbol = r->data.has_end_symbol;
+    r->ck.end_symbol = r->data.end_symbol;
+    rnnc_batch_restart(&r->batch);
+    return RUN_GO;
+}
+
+/* Phase 2b, the training state r->ck: the resumed checkpoint (taken over from *resumed, which
+ * is cleared and *have_resumed reset; its columns restart when the data changed), or a fresh
+ * one.  The optimiser settings and the schedule are settled, the vocabulary is a view of the
+ * data's.  RUN_GO; 0 when the run is already at --steps (nothing to do); 1 with err set when
+ * memory runs out; 2 for a schedule out of range. */
+static int phase_state(run_state *r, rnnc_ckpt *resumed, int *have_resumed, char *err,
+                       size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    if (rnnc_batch_init(&r->batch, &r->data, &r->ck) != 0) return rnnc_fail(err, errlen, "out of memory"), 1;
+    if (*have_resumed) {
+        r->ck = *resumed;
+        *have_resumed = 0; /* owned by r->ck now; its vocabulary is the data's from here on */
+        memset(resumed, 0, sizeof *resumed);
+        rnnc_vocab_free(&r->ck.vocab);
+        settle_hparams(o, &r->ck, &r->ck.hp);
+        if (r->ck.data_len != r->data.len || r->ck.data_hash != r->data.hash) {
+            fprintf(o->out, "note: the data differs from the checkpoint's; %s\n", r->data.records ?
+                    "the columns restart with the first records drawn" : "streams restart at evenly spaced offsets");
+            rnnc_batch_restart(&r->batch);
+            r->ck.data_len = r->data.len;
+            r->ck.data_hash = r->data.hash;
+        }
+    } else if (fresh_state(r, err, errlen) != RUN_GO) {
+        return 1;
+    }
+    /* The checkpoint keeps the vocabulary (a view of the data's; not freed through ck). */
+    r->ck.vocab = r->data.vocab;
+    r->ck.hp.grad_scale = 1.0 / (double)r->spec.batch;
+    if (scheduled(&r->spec) && rnnc_schedule_settle(&o->schedule, o->set, &r->ck.sched, o->steps, &r->ck.sched,
+                                                    err, errlen) != 0)
+        return 2;
+    if (r->ck.step >= o->steps) {
+        fprintf(o->out, "already at step %llu of %llu; nothing to do\n",
+                (unsigned long long)r->ck.step, (unsigned long long)o->steps);
+        return 0;
+    }
+    return RUN_GO;
+}
+
+/* Phase 3, start the backends: the model on tcc at once (cc with --backend cc) in r->tcc
+ * (r->model points at it) with its threads (r->threads), with --backend auto the cc compile in
+ * the background (r->job; none if the thread cannot start: tcc stays), and the training
+ * buffers.  RUN_GO, or 1 with err set, or 130 / 143 when a signal cancelled the compile. */
+static int phase_backends(run_state *r, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    rnnc_backend first = o->backend == RNNC_RUN_CC ? RNNC_BACKEND_CC : RNNC_BACKEND_TCC;
+    if (rnnc_model_load(&r->tcc, &r->spec, first, err, errlen) != 0)
+        return stop_signal ? stopped_before_start(o) : 1;
+    show_cc_notices(o);
+    r->have_tcc = 1;
+    r->model = &r->tcc;
+    r->threads = rnnc_model_set_threads(r->model, o->threads, err, errlen);
+    if (r->threads < 0) return 1;
+    if (o->backend == RNNC_RUN_AUTO) {
+        r->job = calloc(1, sizeof *r->job);
+        if (r->job) {
+            r->job->spec = r->spec;
+            pthread_mutex_init(&r->job->lock, NULL);
+            if (pthread_create(&r->job->thread, NULL, cc_job_run, r->job) != 0) {
+                pthread_mutex_destroy(&r->job->lock);
+                free(r->job);
+                r->job = NULL;
+            }
+        }
+    }
+    if (rnnc_buffers_alloc(&r->buf, &r->model->layout) != 0) {
+        rnnc_fail(err, errlen, "out of memory for the training buffers");
+        return 1;
+    }
+    return RUN_GO;
+}
+
+/* Phase 3b, --valid: read the held-out data as the training data is read (its vocabulary,
+ * records and end symbol) and build its evaluation model (batch 1; an output recurrence runs
+ * free when it was trained free or with scheduled sampling, teacher-forced when it was
+ * trained so; on cc with --backend cc, else on tcc).  RUN_GO, 2 (bad data), 1 (compile). */
+static int phase_valid(run_state *r, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    r->valid_loss = NAN;
+    if (!o->valid) return RUN_GO;
+    rnnc_dataset_opts v = r->dopts;
+    const char *files[1] = {o->valid};
+    v.files = files;
+    v.nfiles = 1;
+    v.vocab = r->data.text ? &r->data.vocab : NULL;
+    v.has_end_symbol = r->data.has_end_symbol;
+    v.end_symbol = r->data.end_symbol;
+    v.seq_column = r->data.records == RNNC_RECORDS_CSV ? r->ck.seq_column : NULL;
+    int rc = rnnc_dataset_load(&v, &r->valid, err, errlen);
+    if (rc != 0) return rc;
+    if (!r->valid.text && (r->valid.n_in != r->spec.n_in || r->valid.n_out != r->spec.n_out))
+        return rnnc_fail(err, errlen, "--valid: %s gives %zu inputs and %zu outputs; the model has %zu and %zu",
+                         o->valid, r->valid.n_in, r->valid.n_out, r->spec.n_in, r->spec.n_out), 2;
+    if (!r->valid.records && r->valid.len <= r->valid.look)
+        return rnnc_fail(err, errlen, "--valid: %s is too short to predict anything", o->valid), 2;
+    rnnc_feedback fb = r->spec.fb == RNNC_FB_TEACHER ? RNNC_FB_TEACHER : RNNC_FB_FREE;
+    if (rnnc_eval_open(&r->veval, &r->spec, fb, o->backend == RNNC_RUN_CC ? RNNC_BACKEND_CC : RNNC_BACKEND_TCC,
+                       err, errlen) != 0)
+        return stop_signal ? stopped_before_start(o) : 1;
+    r->have_valid = 1;
+    return RUN_GO;
+}
+
+/* The loss of the --valid data now, per chunk of tau steps (as the training loss is shown)
+ * into r->valid_loss. */
+static void run_valid(run_state *r)
+{
+    rnnc_eval_result res;
+    char err[256];
+    if (rnnc_eval_run(&r->veval, r->ck.params, r->ck.learn_h0 ? r->ck.h0 : NULL, &r->valid, 0, &res, err,
+                      sizeof err) != 0 || res.steps == 0) {
+        r->valid_loss = NAN;
+        return;
+    }
+    r->valid_loss = res.loss / (double)res.steps * (double)r->spec.tau;
+    rnnc_eval_result_free(&res);
+}
+
+/* Phase 4, open the --log file (r->log_fd; its header when new).  RUN_GO, 2 with err set
+ * (a path that cannot be a log), or 130 / 143 when a signal came before the first step. */
+static int phase_log(run_state *r, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    const char *header = o->valid ? "step,loss,bpc,lr,seconds,valid_loss,valid_bpc\n" : "step,loss,bpc,lr,seconds\n";
+    if (o->log && (r->log_fd = rnnc_log_open(o->log, header, err, errlen)) < 0)
+        return 2;
+    return stop_signal ? stopped_before_start(o) : RUN_GO;
+}
+
+/* Between steps: when the background cc compile has finished, join it and move training to
+ * its model (same threads; one if they cannot start), or say why tcc stays. */
+static void switch_backend_if_ready(run_state *r)
+{
+    const rnnc_train_opts *o = r->o;
+    if (!r->job || r->job->joined || !cc_job_done(r->job)) return;
+    pthread_join(r->job->thread, NULL);
+    r->job->joined = 1;
+    /* Same threads on cc (the pool is per model); if they cannot start, one. */
+    if (r->job->ok && rnnc_model_set_threads(&r->job->model, r->threads, r->job->err, sizeof r->job->err) < 0)
+        fprintf(o->out, "%scc backend: %s; one thread\n", o->tty ? "\r\033[K" : "", r->job->err);
+    if (r->job->ok) {
+        r->model = &r->job->model;
+        fprintf(o->out, "%sswitched to the cc backend at step %llu (compiled in %.2f s)\n",
+                o->tty ? "\r\033[K" : "", (unsigned long long)r->ck.step, r->job->seconds);
+    } else {
+        fprintf(o->out, "%scc backend unavailable, staying on tcc: %s\n",
+                o->tty ? "\r\033[K" : "", r->job->err);
+    }
+    show_cc_notices(o);
+}
+
+/* Scheduled sampling's draws of one step (10.11s), from the trainer's RNG (saved in the
+ * checkpoint, so a resumed run draws the same): for every step t and column b two uniforms
+ * u1, u2; the control value is -1 (feed the data) when u1 < eps_i, else u2 (the sample's
+ * uniform), kept below 1 in the model's precision. */
+static void fill_schedule(run_state *r)
+{
+    const rnnc_spec *s = &r->spec;
+    const rnnc_layout *l = &r->model->layout;
+    double eps = rnnc_schedule_eps(&r->ck.sched, r->ck.step);
+    for (size_t i = 0; i < s->tau * s->batch; i++) {
+        double u1 = rnnc_rand_uniform(&r->ck.rng, 0, 1), u2 = rnnc_rand_uniform(&r->ck.rng, 0, 1);
+        if (s->dtype == RNNC_FLOAT && (float)u2 >= 1.0f) u2 = 0x1.fffffep-1;
+        rnnc_set(r->buf.ws, s->dtype, l->ws_ctl + i, u1 < eps ? -1.0 : u2);
+    }
+}
+
+/* One training step: fill the batch, call the generated train step, update a learned h(0),
+ * carry the final state of every column into the next chunk, advance the columns, the step
+ * and the losses.
+ * RUN_GO, or 1 with err set when the loss is not finite (nothing is updated then). */
+static int train_one_step(run_state *r, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    r->live = rnnc_batch_fill(&r->batch, r->buf.x, r->buf.y, r->buf.ws);
+    r->ck.hp.bias1 = 1 - pow(r->ck.hp.beta1, (double)(r->ck.step + 1));
+    r->ck.hp.bias2 = 1 - pow(r->ck.hp.beta2, (double)(r->ck.step + 1));
+    if (scheduled(&r->spec)) fill_schedule(r);
+    double loss = rnnc_model_train_step(r->model, r->ck.params, r->buf.grads, r->ck.opt, r->buf.x,
+                                        r->buf.y, r->ck.s0, r->buf.ws, &r->ck.hp);
+    if (!isfinite(loss)) {
+        if (o->tty) fputc('\n', o->out);
+        rnnc_fail(err, errlen, "the loss became %s at step %llu; stopping (lower --lr, or "
+                  "clip with --clip / --clip-norm)%s", isnan(loss) ? "NaN" : "infinite",
+                  (unsigned long long)r->ck.step + 1,
+                  o->save ? "; the last good checkpoint is kept" : "");
+        return 1;
+    }
+    /* The learned h(0), then the final state (s1: h(tau), fb(tau)) of every column carried
+     * into the next chunk (truncated BPTT), the columns moved on. */
+    rnnc_batch_update_h0(&r->batch, r->buf.ws);
+    rnnc_batch_advance(&r->batch, r->buf.ws);
+    r->ck.step++;
+    /* The loss of a chunk of tau steps per column (records: of the steps that carry one). */
+    double per_seq = r->live ? loss * (double)r->spec.tau / (double)r->live : 0;
+    r->ck.last_loss = per_seq;
+    r->ck.smooth_loss = isnan(r->ck.smooth_loss) ? per_seq : r->ck.smooth_loss * 0.999 + per_seq * 0.001;
+    return RUN_GO;
+}
+
+/* After a step: the log row and progress line, a sample, the checkpoint (every --every steps
+ * and at the last), and on SIGINT / SIGTERM a save and the stop.  RUN_GO, or 1 with err set
+ * (a save failed), or 130 / 143 after a signal. */
+static int after_step(run_state *r, double *last_draw, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    int rc, report = r->ck.step % o->every == 0 || r->ck.step == o->steps;
+    uint64_t ve = o->valid_every ? o->valid_every : o->every;
+    int valid = r->have_valid && (r->ck.step % ve == 0 || r->ck.step == o->steps);
+    r->valid_loss = NAN;
+    if (valid) run_valid(r);
+    if (report || valid) log_row(r);
+    if (o->tty) {
+        double t = now_s();
+        if (t - *last_draw > 0.1 || report || valid) {
+            progress(r, 0);
+            *last_draw = t;
+        }
+    } else if (report || valid) {
+        progress(r, 0);
+    }
+    if (o->sample_every && r->ck.step % o->sample_every == 0) print_sample(r);
+    if (report && (rc = save(r, err, errlen)) != 0) return rc;
+    if (stop_signal) {
+        if (!report && (rc = save(r, err, errlen)) != 0) return rc;
+        if (o->tty) fputc('\n', o->out);
+        fprintf(o->out, "stopped by %s at step %llu%s%s\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
+                (unsigned long long)r->ck.step, o->save ? "; saved " : "", o->save ? o->save : "");
+        return stop_signal == SIGINT ? 130 : 143;
+    }
+    return RUN_GO;
+}
+
+/* Phase 5, the loop: the "training ..." line, then steps until --steps (switching to cc when
+ * it is ready), then the final progress line and sample.  0 when done, or the status of the
+ * step that stopped it (err set for 1). */
+static int phase_loop(run_state *r, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    char canon[512];
+    rnnc_spec_format(&r->spec, canon, sizeof canon);
+    fprintf(o->out, "training %s on %zu %s; %s lr %g, backend %s%s, %d thread%s\n", canon,
+            r->data.len, r->data.text ? "symbols" : "rows", rnnc_optim_name(r->ck.hp.optim), r->ck.hp.lr,
+            rnnc_backend_name(r->model->backend), r->job ? " (cc compiling in the background)" : "",
+            r->threads, r->threads == 1 ? "" : "s");
+    fflush(o->out);
+    r->t0 = now_s();
+    r->step0 = r->ck.step;
+    double last_draw = 0;
+    int rc;
+    while (r->ck.step < o->steps) {
+        switch_backend_if_ready(r);
+        if ((rc = train_one_step(r, err, errlen)) != RUN_GO) return rc;
+        if ((rc = after_step(r, &last_draw, err, errlen)) != RUN_GO) return rc;
+    }
+    if (o->tty) progress(r, 1);
+    if (r->data.text && !(o->sample_every && r->ck.step % o->sample_every == 0)) print_sample(r);
+    return 0;
+}
+
+/* Release everything a run holds, whatever phase it reached: the log (an incomplete one turns
+ * a successful status into 1, with err set), the background compile (waited for), the models,
+ * buffers, state, data, the --save lock and the signal handlers.  Returns the final status. */
+static int run_cleanup(run_state *r, int rc, rnnc_ckpt *resumed, int have_resumed,
+                       const saved_handlers *handlers, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    if (r->log_fd >= 0) {
+        if (r->log_errno) rc = log_incomplete(r, rc, err, errlen);
+        close(r->log_fd);
+    }
+    if (r->job) {
+        /* Wait for a compile still under way: the thread owns its model until it ends. */
+        if (!r->job->joined) pthread_join(r->job->thread, NULL);
+        if (r->job->ok) rnnc_model_unload(&r->job->model);
+        pthread_mutex_destroy(&r->job->lock);
+        free(r->job);
+    }
+    if (r->have_tcc) rnnc_model_unload(&r->tcc);
+    rnnc_buffers_free(&r->buf);
+    r->ck.vocab.symbols = NULL;
+    r->ck.vocab.size = 0;
+    rnnc_ckpt_free(&r->ck);
+    rnnc_batch_free(&r->batch);
+    rnnc_dataset_free(&r->data);
+    if (r->have_valid) rnnc_eval_close(&r->veval);
+    rnnc_dataset_free(&r->valid);
+    if (have_resumed) rnnc_ckpt_free(resumed);
+    rnnc_unlock_output(o->save, r->lock_fd);
+    signals_restore(handlers);
+    return rc;
+}
+
 int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
 {
     run_state r;
-    memset(&r, 0, sizeof r);
-    r.o = o;
     rnnc_ckpt resumed;
-    int have_resumed = 0, rc = 1;
-    size_t n_in = 0, n_out = 0;
+    int have_resumed = 0, rc;
+    memset(&r, 0, sizeof r);
     memset(&resumed, 0, sizeof resumed);
+    r.o = o;
     r.log_fd = -1;
     r.lock_fd = -1;
     /* Signals first of all, so that one during anything slow below is seen (and cancels a cc
      * compile under way). */
     saved_handlers handlers;
     signals_install(&handlers);
-
-    /* 1. The checkpoint to resume, then the data (its vocabulary fixed by the checkpoint). */
-    if (o->resume) {
-        if (rnnc_ckpt_load(&resumed, o->resume, err, errlen) != 0) {
-            rc = 2;
-            goto out;
-        }
-        have_resumed = 1;
-    }
-    if (o->save && (rc = check_save_dir(o->save, err, errlen)) != 0) goto out;
-    /* One writer per checkpoint: a second trainer with the same --save is refused here. */
-    if (o->save && (r.lock_fd = rnnc_lock_output(o->save, err, errlen)) < 0) {
-        rnnc_fail(err, errlen, "--save: %s", err);
-        rc = 2;
-        goto out;
-    }
-    int csv = o->ndata > 0 && is_csv(o->data[0]);
-    if (o->targets && !csv) {
-        rnnc_fail(err, errlen, "--target: names columns of a CSV data file; this data is text");
-        rc = 2;
-        goto out;
-    }
-    for (size_t i = 1; i < o->ndata; i++)
-        if (is_csv(o->data[i]) != csv) {
-            rnnc_fail(err, errlen, "%s: mixing CSV and text data files", o->data[i]);
-            rc = 2;
-            goto out;
-        }
-    if (have_resumed && resumed.spec.onehot == csv) {
-        rnnc_fail(err, errlen, "%s: the checkpoint is a %s model; the data is %s", o->resume,
-                  resumed.spec.onehot ? "one-hot (text)" : "dense (CSV)", csv ? "CSV" : "text");
-        rc = 2;
-        goto out;
-    }
-    if (have_resumed && o->chars_set && resumed.spec.onehot && o->chars != resumed.vocab.mode) {
-        rnnc_fail(err, errlen, "--chars: the checkpoint was trained with --chars %s",
-                  resumed.vocab.mode == RNNC_CHARS_UTF8 ? "utf8" : "bytes");
-        rc = 2;
-        goto out;
-    }
-    rc = csv ? load_csv(o, &r.data, &n_in, &n_out, err, errlen)
-             : load_text(o, have_resumed ? &resumed.vocab : NULL, &r.data, err, errlen);
-    if (rc != 0) goto out;
-    if (stop_signal) {
-        rc = stopped_before_start(o);
-        goto out;
-    }
-    rc = 2;
-
-    /* 2. The spec; a resumed run must match its checkpoint. */
-    if (have_resumed) {
-        rnnc_spec want;
-        r.spec = resumed.spec;
-        if (o->spec.set) {
-            /* Options the user gave must agree with the checkpoint. */
-            if (settle_spec(o, &r.data, n_in, n_out, &want, err, errlen) != 0) goto out;
-            if (!same_spec(&want, &r.spec)) {
-                char have[512];
-                rnnc_spec_format(&r.spec, have, sizeof have);
-                rnnc_fail(err, errlen, "--resume: the options describe a different model than "
-                          "the checkpoint's (%s)", have);
-                rc = 2;
-                goto out;
-            }
-        } else if (!csv && r.spec.n_in != r.data.vocab.size) {
-            rnnc_fail(err, errlen, "%s: corrupt vocabulary", o->resume);
-            rc = 2;
-            goto out;
-        } else if (csv && (r.spec.n_in != n_in || r.spec.n_out != n_out)) {
-            rnnc_fail(err, errlen,
-                      "DATA: the CSV gives %zu inputs and %zu outputs; "
-                      "the checkpoint's model has %zu and %zu",
-                      n_in, n_out, r.spec.n_in, r.spec.n_out);
-            rc = 2;
-            goto out;
-        }
-    } else if (settle_spec(o, &r.data, n_in, n_out, &r.spec, err, errlen) != 0) {
-        goto out;
-    }
-    if (r.data.len < r.spec.tau + r.data.look) {
-        rnnc_fail(err, errlen, "DATA: %zu %s, but --tau %zu needs at least %zu", r.data.len,
-                  r.data.text ? "symbols" : "rows", r.spec.tau, r.spec.tau + r.data.look);
-        rc = 2;
-        goto out;
-    }
-
-    /* 3. The training state: resumed, or fresh. */
-    if (have_resumed) {
-        r.ck = resumed;
-        have_resumed = 0; /* owned by r.ck now; its vocabulary is the data's from here on */
-        memset(&resumed, 0, sizeof resumed);
-        rnnc_vocab_free(&r.ck.vocab);
-        settle_hparams(o, &r.ck, &r.ck.hp);
-        if (r.ck.data_len != r.data.len || r.ck.data_hash != r.data.hash) {
-            fprintf(o->out, "note: the data differs from the checkpoint's; streams restart at evenly spaced offsets\n");
-            reset_positions(&r.spec, r.data.len, r.ck.positions);
-            memset(r.ck.h, 0, rnnc_ckpt_state_count(&r.spec) * r.ck.layout.real_size);
-            r.ck.data_len = r.data.len;
-            r.ck.data_hash = r.data.hash;
-        }
-    } else {
-        r.ck.spec = r.spec;
-        if (rnnc_ckpt_alloc(&r.ck, err, errlen) != 0) {
-            rc = 1;
-            goto out;
-        }
-        settle_hparams(o, NULL, &r.ck.hp);
-        r.ck.seed = o->seed;
-        r.ck.rng = o->seed;
-        init_params(&r.spec, &r.ck.layout, r.ck.params, &r.ck.rng);
-        r.ck.smooth_loss = r.spec.loss == RNNC_LOSS_NLL ? -log(1.0 / (double)r.spec.n_out) * (double)r.spec.tau : NAN;
-        r.ck.data_len = r.data.len;
-        r.ck.data_hash = r.data.hash;
-        reset_positions(&r.spec, r.data.len, r.ck.positions);
-    }
-    /* The checkpoint keeps the vocabulary (a view of the data's; not freed through ck). */
-    r.ck.vocab = r.data.vocab;
-    r.ck.hp.grad_scale = 1.0 / (double)r.spec.batch;
-    if (r.ck.step >= o->steps) {
-        fprintf(o->out, "already at step %llu of %llu; nothing to do\n",
-                (unsigned long long)r.ck.step, (unsigned long long)o->steps);
-        rc = 0;
-        goto out;
-    }
-
-    /* 4. The model: tcc at once; with auto, cc in the background. */
-    rnnc_backend first = o->backend == RNNC_RUN_CC ? RNNC_BACKEND_CC : RNNC_BACKEND_TCC;
-    if (rnnc_model_load(&r.tcc, &r.spec, first, err, errlen) != 0) {
-        rc = stop_signal ? stopped_before_start(o) : 1;
-        goto out;
-    }
-    show_cc_notices(o);
-    r.have_tcc = 1;
-    r.model = &r.tcc;
-    int threads = rnnc_model_set_threads(r.model, o->threads, err, errlen);
-    if (threads < 0) {
-        rc = 1;
-        goto out;
-    }
-    if (o->backend == RNNC_RUN_AUTO) {
-        r.job = calloc(1, sizeof *r.job);
-        if (r.job) {
-            r.job->spec = r.spec;
-            pthread_mutex_init(&r.job->lock, NULL);
-            if (pthread_create(&r.job->thread, NULL, cc_job_run, r.job) != 0) {
-                pthread_mutex_destroy(&r.job->lock);
-                free(r.job);
-                r.job = NULL;
-            }
-        }
-    }
-    if (rnnc_buffers_alloc(&r.buf, &r.model->layout) != 0) {
-        rnnc_fail(err, errlen, "out of memory for the training buffers");
-        rc = 1;
-        goto out;
-    }
-    if (o->log && (r.log_fd = rnnc_log_open(o->log, "step,loss,bpc,lr,seconds\n", err, errlen)) < 0) {
-        rc = 2;
-        goto out;
-    }
-    if (stop_signal) {
-        rc = stopped_before_start(o);
-        goto out;
-    }
-
-    /* 5. Train. */
-    char canon[512];
-    rnnc_spec_format(&r.spec, canon, sizeof canon);
-    fprintf(o->out, "training %s on %zu %s; %s lr %g, backend %s%s, %d thread%s\n", canon,
-            r.data.len, r.data.text ? "symbols" : "rows", rnnc_optim_name(r.ck.hp.optim), r.ck.hp.lr,
-            rnnc_backend_name(r.model->backend), r.job ? " (cc compiling in the background)" : "",
-            threads, threads == 1 ? "" : "s");
-    fflush(o->out);
-    r.t0 = now_s();
-    r.step0 = r.ck.step;
-    size_t hb = rnnc_ckpt_state_count(&r.spec) * r.model->layout.real_size; /* h (and c) */
-    double last_draw = 0;
-    rc = 0;
-    while (r.ck.step < o->steps) {
-        if (r.job && !r.job->joined && cc_job_done(r.job)) {
-            pthread_join(r.job->thread, NULL);
-            r.job->joined = 1;
-            /* Same threads on cc (the pool is per model); if they cannot start, one. */
-            if (r.job->ok && rnnc_model_set_threads(&r.job->model, threads, r.job->err, sizeof r.job->err) < 0)
-                fprintf(o->out, "%scc backend: %s; one thread\n", o->tty ? "\r\033[K" : "", r.job->err);
-            if (r.job->ok) {
-                r.model = &r.job->model;
-                fprintf(o->out, "%sswitched to the cc backend at step %llu (compiled in %.2f s)\n",
-                        o->tty ? "\r\033[K" : "", (unsigned long long)r.ck.step, r.job->seconds);
-            } else {
-                fprintf(o->out, "%scc backend unavailable, staying on tcc: %s\n",
-                        o->tty ? "\r\033[K" : "", r.job->err);
-            }
-            show_cc_notices(o);
-        }
-        fill_batch(&r);
-        r.ck.hp.bias1 = 1 - pow(r.ck.hp.beta1, (double)(r.ck.step + 1));
-        r.ck.hp.bias2 = 1 - pow(r.ck.hp.beta2, (double)(r.ck.step + 1));
-        double loss = rnnc_model_train_step(r.model, r.ck.params, r.buf.grads, r.ck.opt, r.buf.x,
-                                            r.buf.y, r.ck.h, r.buf.ws, &r.ck.hp);
-        if (!isfinite(loss)) {
-            if (o->tty) fputc('\n', o->out);
-            rnnc_fail(err, errlen, "the loss became %s at step %llu; stopping (lower --lr, or "
-                      "clip with --clip / --clip-norm)%s", isnan(loss) ? "NaN" : "infinite",
-                      (unsigned long long)r.ck.step + 1,
-                      o->save ? "; the last good checkpoint is kept" : "");
-            rc = 1;
-            goto out;
-        }
-        /* Carry h(tau) of every stream into the next chunk (truncated BPTT). */
-        memcpy(r.ck.h, (char *)r.buf.ws + r.model->layout.ws_s1 * r.model->layout.real_size, hb); /* h(tau), c(tau) */
-        for (size_t b = 0; b < r.spec.batch; b++) r.ck.positions[b] += r.spec.tau;
-        r.ck.step++;
-        double per_seq = loss / (double)r.spec.batch;
-        r.ck.last_loss = per_seq;
-        r.ck.smooth_loss = isnan(r.ck.smooth_loss) ? per_seq : r.ck.smooth_loss * 0.999 + per_seq * 0.001;
-        int report = r.ck.step % o->every == 0 || r.ck.step == o->steps;
-        if (report) log_row(&r);
-        if (o->tty) {
-            double t = now_s();
-            if (t - last_draw > 0.1 || report) {
-                progress(&r, 0);
-                last_draw = t;
-            }
-        } else if (report) {
-            progress(&r, 0);
-        }
-        if (o->sample_every && r.ck.step % o->sample_every == 0) print_sample(&r);
-        if ((r.ck.step % o->every == 0 || r.ck.step == o->steps) && (rc = save(&r, err, errlen)) != 0) goto out;
-        if (stop_signal) {
-            if (r.ck.step % o->every != 0 && r.ck.step != o->steps && (rc = save(&r, err, errlen)) != 0) goto out;
-            if (o->tty) fputc('\n', o->out);
-            fprintf(o->out, "stopped by %s at step %llu%s%s\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
-                    (unsigned long long)r.ck.step, o->save ? "; saved " : "", o->save ? o->save : "");
-            rc = stop_signal == SIGINT ? 130 : 143;
-            goto out;
-        }
-    }
-    if (o->tty) progress(&r, 1);
-    if (r.data.text && !(o->sample_every && r.ck.step % o->sample_every == 0)) print_sample(&r);
-out:
-    if (r.log_fd >= 0) {
-        if (r.log_errno) rc = log_incomplete(&r, rc, err, errlen);
-        close(r.log_fd);
-    }
-    if (r.job) {
-        /* Wait for a compile still under way: the thread owns its model until it ends. */
-        if (!r.job->joined) pthread_join(r.job->thread, NULL);
-        if (r.job->ok) rnnc_model_unload(&r.job->model);
-        pthread_mutex_destroy(&r.job->lock);
-        free(r.job);
-    }
-    if (r.have_tcc) rnnc_model_unload(&r.tcc);
-    rnnc_buffers_free(&r.buf);
-    r.ck.vocab.symbols = NULL;
-    r.ck.vocab.size = 0;
-    rnnc_ckpt_free(&r.ck);
-    dataset_free(&r.data);
-    if (have_resumed) rnnc_ckpt_free(&resumed);
-    rnnc_unlock_output(o->save, r.lock_fd);
-    signals_restore(&handlers);
-    return rc;
+    if ((rc = phase_validate(&r, &resumed, &have_resumed, err, errlen)) == RUN_GO &&
+        (rc = phase_spec(&r, &resumed, have_resumed, err, errlen)) == RUN_GO &&
+        (rc = phase_state(&r, &resumed, &have_resumed, err, errlen)) == RUN_GO &&
+        (rc = phase_backends(&r, err, errlen)) == RUN_GO &&
+        (rc = phase_valid(&r, err, errlen)) == RUN_GO &&
+        (rc = phase_log(&r, err, errlen)) == RUN_GO)
+        rc = phase_loop(&r, err, errlen);
+    return run_cleanup(&r, rc, &resumed, have_resumed, &handlers, err, errlen);
 }

@@ -56,6 +56,7 @@ typedef struct rnnc_csv {
     size_t rows, cols;
     double *values;      /* rows x cols, row-major; malloc'd */
     char **names;        /* cols names, or NULL when the file has no header; malloc'd */
+    size_t *lines;       /* rows values: the line (from 1) of each row, for messages; malloc'd */
 } rnnc_csv;
 int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen);
 void rnnc_csv_free(rnnc_csv *c);

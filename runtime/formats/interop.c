@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "safetensors.h"
+#include "../base/util.h"
 
 /* Copy tensor t (rows x cols of the model, column-major in params at off) to a row-major
  * buffer of dtype dt, or the reverse. */
@@ -20,69 +21,113 @@ static void to_row_major(const void *params, rnnc_dtype dt, size_t off, size_t r
             rnnc_set(out, dt, i * cols + j, rnnc_get(params, dt, off + j * rows + i));
 }
 
+/* One exported tensor: prefix + suffix, rows x cols of the parameters at off (or of src when
+ * given: the learned h(0)); ndim 1 writes a vector of rows x cols values. */
+typedef struct export_tensor {
+    const char *prefix, *suffix;
+    size_t off, rows, cols;
+    int ndim;
+    const void *src;
+} export_tensor;
+
+/* The tensors of c: nn.RNN's (nn.GRU's, nn.LSTM's: G H rows, gates stacked in PyTorch's order,
+ * and bias_hh_l0 = b_h) and nn.Linear's, then R and the end outputs where the model has them,
+ * and a learned h(0).  Returns how many were written into t (at most 13). */
+static size_t export_tensors(const rnnc_ckpt *c, const rnnc_interop_names *n, export_tensor *t)
+{
+    const rnnc_spec *s = &c->spec;
+    const rnnc_layout *l = &c->layout;
+    size_t H = s->hidden, N = s->n_in, K = s->n_out, M = s->max_length, k = 0, GH = l->gh;
+    const rnnc_end_info *end = &rnnc_ends[s->end];
+    t[k++] = (export_tensor){n->rnn_prefix, "weight_ih_l0", l->off_U, GH, N, 2, NULL};
+    if (rnnc_recurrences[s->rec].has_W) t[k++] = (export_tensor){n->rnn_prefix, "weight_hh_l0", l->off_W, GH, H, 2, NULL};
+    t[k++] = (export_tensor){n->rnn_prefix, "bias_ih_l0", l->off_b, GH, 1, 1, NULL};
+    if (rnnc_cells[s->cell].gates > 1) t[k++] = (export_tensor){n->rnn_prefix, "bias_hh_l0", l->off_bh, GH, 1, 1, NULL};
+    if (rnnc_recurrences[s->rec].has_R) t[k++] = (export_tensor){n->rnn_prefix, "weight_oh_l0", l->off_R, H, K, 2, NULL};
+    t[k++] = (export_tensor){n->lin_prefix, "weight", l->off_V, K, H, 2, NULL};
+    t[k++] = (export_tensor){n->lin_prefix, "bias", l->off_c, K, 1, 1, NULL};
+    if (end->has_halt) {
+        t[k++] = (export_tensor){"rnnc.", "halt_w", l->off_halt_w, 1, H, 2, NULL};
+        t[k++] = (export_tensor){"rnnc.", "halt_b", l->off_halt_b, 1, 1, 1, NULL};
+    }
+    if (end->has_length) {
+        t[k++] = (export_tensor){"rnnc.", "len_w", l->off_len_w, M, H, 2, NULL};
+        t[k++] = (export_tensor){"rnnc.", "len_b", l->off_len_b, M, 1, 1, NULL};
+        t[k++] = (export_tensor){"rnnc.", "rem_u", l->off_rem_u, H, 1, 1, NULL};
+    }
+    if (c->learn_h0 && c->h0) t[k++] = (export_tensor){"rnnc.", "h0", 0, H, 1, 1, c->h0};
+    return k;
+}
+
+/* The metadata of c: format, spec, activation, vocabulary, records and end symbol.  0, or -1
+ * (out of memory). */
+static int export_meta(const rnnc_ckpt *c, rnnc_st_writer *w)
+{
+    static const char *const rec[] = {"none", "lines", "paragraphs", "csv"};
+    char canon[512], num[32];
+    rnnc_spec_format(&c->spec, canon, sizeof canon);
+    int ok = rnnc_st_set_meta(w, "format", "pt") == 0 && rnnc_st_set_meta(w, "rnnc.spec", canon) == 0 &&
+             rnnc_st_set_meta(w, "rnnc.act", rnnc_act_name(c->spec.act)) == 0;
+    if (ok && c->records) {
+        ok = rnnc_st_set_meta(w, "rnnc.records", rec[c->records]) == 0 &&
+             (c->records != RNNC_RECORDS_CSV || rnnc_st_set_meta(w, "rnnc.sequence_column", c->seq_column) == 0);
+    }
+    if (ok && c->has_end_symbol) {
+        snprintf(num, sizeof num, "%lu", (unsigned long)c->end_symbol);
+        ok = rnnc_st_set_meta(w, "rnnc.end_symbol", num) == 0;
+    }
+    if (!ok || !c->spec.onehot) return ok ? 0 : -1;
+    char *vocab = malloc(c->vocab.size * 11 + 1);
+    if (!vocab) return -1;
+    size_t o = 0;
+    vocab[0] = '\0';
+    for (size_t i = 0; i < c->vocab.size; i++)
+        o += (size_t)sprintf(vocab + o, "%s%lu", i ? "," : "", (unsigned long)c->vocab.symbols[i]);
+    ok = rnnc_st_set_meta(w, "rnnc.vocab", vocab) == 0 &&
+         rnnc_st_set_meta(w, "rnnc.chars", c->vocab.mode == RNNC_CHARS_UTF8 ? "utf8" : "bytes") == 0;
+    free(vocab);
+    return ok ? 0 : -1;
+}
+
 int rnnc_export(const rnnc_ckpt *c, const rnnc_interop_names *n, const char *path, char *err,
                 size_t errlen)
 {
     const rnnc_spec *s = &c->spec;
-    const int gated = rnnc_cells[s->cell].gates > 1;
-    size_t H = s->hidden, N = s->n_in, K = s->n_out, rs = c->layout.real_size, GH = c->layout.gh;
+    size_t H = s->hidden, rs = c->layout.real_size, biggest = H;
     rnnc_st_dtype st = s->dtype == RNNC_DOUBLE ? RNNC_ST_F64 : RNNC_ST_F32;
-    size_t biggest = GH * N > GH * H ? GH * N : GH * H;
-    if (K * H > biggest) biggest = K * H;
+    export_tensor t[16];
+    size_t nt = export_tensors(c, n, t);
+    for (size_t k = 0; k < nt; k++)
+        if (t[k].rows * t[k].cols > biggest) biggest = t[k].rows * t[k].cols;
     void *buf = calloc(biggest ? biggest : 1, rs), *zeros = calloc(H ? H : 1, rs);
     rnnc_st_writer *w = rnnc_st_writer_new();
-    char name[256], *vocab = NULL;
+    char name[256];
     int rc = -1;
     if (!buf || !zeros || !w) {
-        snprintf(err, errlen, "%s: out of memory", path);
+        rnnc_fail(err, errlen, "%s: out of memory", path);
         goto out;
     }
-    const struct { const char *prefix, *suffix; size_t off, rows, cols; int matrix; } t[] = {
-        {n->rnn_prefix, "weight_ih_l0", c->layout.off_U, GH, N, 1},
-        {n->rnn_prefix, "weight_hh_l0", c->layout.off_W, GH, H, 1},
-        {n->rnn_prefix, "bias_ih_l0", c->layout.off_b, GH, 1, 0},
-        {n->lin_prefix, "weight", c->layout.off_V, K, H, 1},
-        {n->lin_prefix, "bias", c->layout.off_c, K, 1, 0},
-        /* a gated cell's recurrent bias b_h (the rnn cell has one bias: zeros below) */
-        {n->rnn_prefix, "bias_hh_l0", c->layout.off_bh, gated ? GH : 0, 1, 0},
-    };
-    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
-        uint64_t shape[2] = {t[k].rows, t[k].cols};
-        if (t[k].rows == 0) continue;
+    for (size_t k = 0; k < nt; k++) {
+        uint64_t shape[2] = {t[k].ndim == 2 ? t[k].rows : t[k].rows * t[k].cols, t[k].cols};
         snprintf(name, sizeof name, "%s%s", t[k].prefix, t[k].suffix);
-        to_row_major(c->params, s->dtype, t[k].off, t[k].rows, t[k].cols, buf);
-        if (rnnc_st_add(w, name, st, t[k].matrix ? 2 : 1, shape, buf) != 0) {
-            snprintf(err, errlen, "%s: cannot add tensor '%s'", path, name);
+        to_row_major(t[k].src ? t[k].src : c->params, s->dtype, t[k].off, t[k].rows, t[k].cols, buf);
+        if (rnnc_st_add(w, name, st, (size_t)t[k].ndim, shape, buf) != 0) {
+            rnnc_fail(err, errlen, "%s: cannot add tensor '%s'", path, name);
             goto out;
         }
     }
     uint64_t hshape[1] = {H};
     snprintf(name, sizeof name, "%sbias_hh_l0", n->rnn_prefix);
-    if (!gated && rnnc_st_add(w, name, st, 1, hshape, zeros) != 0) {
-        snprintf(err, errlen, "%s: cannot add tensor '%s'", path, name);
+    if (rnnc_cells[s->cell].gates == 1 && rnnc_st_add(w, name, st, 1, hshape, zeros) != 0) { /* the rnn cell's: 0 */
+        rnnc_fail(err, errlen, "%s: cannot add tensor '%s'", path, name);
         goto out;
     }
-    char canon[512];
-    rnnc_spec_format(s, canon, sizeof canon);
-    int ok = rnnc_st_set_meta(w, "format", "pt") == 0 && rnnc_st_set_meta(w, "rnnc.spec", canon) == 0 &&
-             rnnc_st_set_meta(w, "rnnc.act", rnnc_act_name(s->act)) == 0;
-    if (ok && s->onehot) {
-        vocab = malloc(c->vocab.size * 11 + 1);
-        if (!vocab) ok = 0;
-        size_t o = 0;
-        for (size_t i = 0; ok && i < c->vocab.size; i++)
-            o += (size_t)sprintf(vocab + o, "%s%lu", i ? "," : "", (unsigned long)c->vocab.symbols[i]);
-        if (ok) vocab[o] = '\0';
-        ok = ok && rnnc_st_set_meta(w, "rnnc.vocab", vocab) == 0 &&
-             rnnc_st_set_meta(w, "rnnc.chars", c->vocab.mode == RNNC_CHARS_UTF8 ? "utf8" : "bytes") == 0;
-    }
-    if (!ok) {
-        snprintf(err, errlen, "%s: out of memory", path);
+    if (export_meta(c, w) != 0) {
+        rnnc_fail(err, errlen, "%s: out of memory", path);
         goto out;
     }
     rc = rnnc_st_write(w, path, err, errlen);
 out:
-    free(vocab);
     free(buf);
     free(zeros);
     rnnc_st_writer_free(w);
@@ -99,12 +144,12 @@ static const rnnc_st_tensor *need(const rnnc_st_file *f, const char *path, const
     const rnnc_st_tensor *t = rnnc_st_find(f, name);
     if (!t) {
         if (!optional)
-            snprintf(err, errlen, "%s: no tensor '%s' (nn.RNN, nn.GRU or nn.LSTM and nn.Linear names "
-                     "under the prefixes given by --rnn-prefix and --linear-prefix)", path, name);
+            rnnc_fail(err, errlen, "%s: no tensor '%s' (nn.RNN / nn.Linear names under the prefixes "
+                     "given by --rnn-prefix and --linear-prefix)", path, name);
         return NULL;
     }
     if (t->ndim != ndim || (t->dtype != RNNC_ST_F32 && t->dtype != RNNC_ST_F64)) {
-        snprintf(err, errlen, "%s: tensor '%s' must be a %zu-dimensional F32 or F64 tensor", path, name, ndim);
+        rnnc_fail(err, errlen, "%s: tensor '%s' must be a %zu-dimensional F32 or F64 tensor", path, name, ndim);
         return NULL;
     }
     return t;
@@ -156,27 +201,142 @@ static int fill_key(rnnc_spec_builder *b, const char *key, const char *value, co
     return rnnc_spec_set(b, key, value, where, err, errlen);
 }
 
-/* The tensors into c's parameters: row-major to column-major; the rnn cell's one bias b is
- * bias_ih + bias_hh, a gated cell keeps both (b = bias_ih, b_h = bias_hh, zero if absent). */
-static void import_weights(rnnc_ckpt *c, const rnnc_st_tensor *ih, const rnnc_st_tensor *hh,
-                           const rnnc_st_tensor *bih, const rnnc_st_tensor *bhh,
-                           const rnnc_st_tensor *lw, const rnnc_st_tensor *lb)
+/* The spec of an imported file: the user's options, then the file's rnnc.spec, then what the
+ * shapes say (N, H, K; the cell from G, weight_ih_l0's rows over H: 1 nn.RNN, 3 nn.GRU, 4
+ * nn.LSTM; one-hot when there is a vocabulary).  0, or -1 with a message. */
+static int import_spec(const rnnc_st_file *f, const char *path, const rnnc_spec_builder *base,
+                       uint64_t N, uint64_t H, uint64_t K, uint64_t G, int f64, rnnc_spec *out, char *err,
+                       size_t errlen)
+{
+    rnnc_spec_builder b = *base;
+    char v[64], where[300];
+    snprintf(where, sizeof where, "%s: metadata rnnc.spec", path);
+    const char *meta_spec = rnnc_st_meta(f, "rnnc.spec"), *meta_vocab = rnnc_st_meta(f, "rnnc.vocab");
+    if (meta_spec) {
+        char buf[512], *save = NULL;
+        snprintf(buf, sizeof buf, "%s", meta_spec);
+        for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+            char *eq = strchr(tok, '=');
+            if (!eq) {
+                rnnc_fail(err, errlen, "%s: metadata rnnc.spec is not 'key=value ...'", path);
+                return -1;
+            }
+            *eq = '\0';
+            if (strcmp(tok, "dtype") == 0) continue; /* the tensors' dtype decides, below */
+            if (fill_key(&b, tok, eq + 1, where, err, errlen) != 0) return -1;
+        }
+    }
+    snprintf(where, sizeof where, "%s: tensor shapes", path);
+    int onehot = meta_vocab != NULL;
+    if (onehot && !rnnc_spec_has(&b, "vocab") && !rnnc_spec_has(&b, "in")) {
+        snprintf(v, sizeof v, "%llu", (unsigned long long)N);
+        if (fill_key(&b, "vocab", v, where, err, errlen) != 0) return -1;
+    } else if (!onehot && !rnnc_spec_has(&b, "vocab")) {
+        snprintf(v, sizeof v, "%llu", (unsigned long long)N);
+        if (fill_key(&b, "in", v, where, err, errlen) != 0) return -1;
+        snprintf(v, sizeof v, "%llu", (unsigned long long)K);
+        if (fill_key(&b, "out", v, where, err, errlen) != 0) return -1;
+        if (fill_key(&b, "loss", "mse", where, err, errlen) != 0) return -1;
+    }
+    snprintf(v, sizeof v, "%llu", (unsigned long long)H);
+    if (fill_key(&b, "cell", G == 4 ? "lstm" : G == 3 ? "gru" : "rnn", where, err, errlen) != 0 ||
+        fill_key(&b, "hidden", v, where, err, errlen) != 0 || fill_key(&b, "tau", "25", where, err, errlen) != 0 ||
+        fill_key(&b, "dtype", f64 ? "double" : "float", where, err, errlen) != 0)
+        return -1;
+    if (rnnc_spec_finish(&b, out, err, errlen) != 0) return -1;
+    if (out->n_in != N || out->hidden != H || out->n_out != K || (uint64_t)rnnc_cells[out->cell].gates != G) {
+        rnnc_fail(err, errlen, "%s: the tensors give N=%llu H=%llu K=%llu and %llu stacked gates; the spec "
+                 "says in=%zu hidden=%zu out=%zu cell=%s", path, (unsigned long long)N, (unsigned long long)H,
+                 (unsigned long long)K, (unsigned long long)G, out->n_in, out->hidden, out->n_out,
+                 rnnc_cells[out->cell].name);
+        return -1;
+    }
+    return 0;
+}
+
+/* The records settings and the vocabulary (one-hot models) from the metadata.  0, or -1. */
+static int import_meta(const rnnc_st_file *f, const char *path, rnnc_ckpt *c, char *err, size_t errlen)
+{
+    static const char *const rec[] = {"none", "lines", "paragraphs", "csv"};
+    const char *r = rnnc_st_meta(f, "rnnc.records"), *col = rnnc_st_meta(f, "rnnc.sequence_column");
+    const char *end = rnnc_st_meta(f, "rnnc.end_symbol");
+    for (int i = 0; r && i < RNNC_RECORDS_COUNT; i++)
+        if (strcmp(r, rec[i]) == 0) c->records = (rnnc_records)i;
+    if ((r && c->records == RNNC_RECORDS_NONE && strcmp(r, "none") != 0) ||
+        (c->records == RNNC_RECORDS_CSV && (!col || strlen(col) >= sizeof c->seq_column))) {
+        rnnc_fail(err, errlen, "%s: metadata rnnc.records must be lines, paragraphs or csv (csv with "
+                 "rnnc.sequence_column)", path);
+        return -1;
+    }
+    if (col) snprintf(c->seq_column, sizeof c->seq_column, "%s", col);
+    if (end) {
+        char *e;
+        errno = 0;
+        unsigned long x = strtoul(end, &e, 10);
+        if (errno || *e || e == end || x > 0x10FFFF || !c->spec.onehot) {
+            rnnc_fail(err, errlen, "%s: metadata rnnc.end_symbol must be a symbol number of a one-hot model", path);
+            return -1;
+        }
+        c->has_end_symbol = 1;
+        c->end_symbol = (uint32_t)x;
+    }
+    if (!c->spec.onehot) return 0;
+    const char *chars = rnnc_st_meta(f, "rnnc.chars"), *meta_vocab = rnnc_st_meta(f, "rnnc.vocab");
+    rnnc_chars mode = chars && strcmp(chars, "utf8") == 0 ? RNNC_CHARS_UTF8 : RNNC_CHARS_BYTES;
+    if (chars && strcmp(chars, "utf8") != 0 && strcmp(chars, "bytes") != 0) {
+        rnnc_fail(err, errlen, "%s: metadata rnnc.chars must be bytes or utf8, got '%.40s'", path, chars);
+        return -1;
+    }
+    size_t want = c->spec.n_in - (size_t)c->has_end_symbol;
+    if (!meta_vocab || parse_vocab(meta_vocab, mode, want, &c->vocab) != 0 ||
+        (c->has_end_symbol && rnnc_vocab_index(&c->vocab, c->end_symbol) >= 0)) {
+        rnnc_fail(err, errlen, "%s: a one-hot model needs metadata rnnc.vocab: %zu ascending symbol "
+                 "numbers separated by commas%s", path, want, c->has_end_symbol ? ", without rnnc.end_symbol" : "");
+        return -1;
+    }
+    return 0;
+}
+
+/* Copy the tensors the spec has into c's parameters (and a learned h(0)), checking each
+ * shape.  0, or -1 with a message naming the tensor. */
+static int import_weights(const rnnc_st_file *f, const char *path, const rnnc_interop_names *n,
+                          rnnc_ckpt *c, char *err, size_t errlen)
 {
     const rnnc_spec *s = &c->spec;
-    const rnnc_layout *l = &c->layout;
-    const size_t H = s->hidden, N = s->n_in, K = s->n_out, GH = l->gh;
-    const int gated = rnnc_cells[s->cell].gates > 1;
-    const struct { const rnnc_st_tensor *t; size_t off, rows, cols; } m[] = {
-        {ih, l->off_U, GH, N}, {hh, l->off_W, GH, H}, {lw, l->off_V, K, H}, {lb, l->off_c, K, 1},
-    };
-    for (size_t k = 0; k < sizeof m / sizeof m[0]; k++)
-        for (size_t i = 0; i < m[k].rows; i++)
-            for (size_t j = 0; j < m[k].cols; j++)
-                rnnc_set(c->params, s->dtype, m[k].off + j * m[k].rows + i, elem(m[k].t, i * m[k].cols + j));
-    for (size_t i = 0; i < GH; i++) {
-        rnnc_set(c->params, s->dtype, l->off_b + i, elem(bih, i) + (bhh && !gated ? elem(bhh, i) : 0));
-        if (gated) rnnc_set(c->params, s->dtype, l->off_bh + i, bhh ? elem(bhh, i) : 0);
+    export_tensor t[16];
+    rnnc_ckpt probe = *c;
+    probe.learn_h0 = 0;
+    size_t nt = export_tensors(&probe, n, t);
+    for (size_t k = 0; k < nt; k++) {
+        const rnnc_st_tensor *x = need(f, path, t[k].prefix, t[k].suffix, (size_t)t[k].ndim, 0, err, errlen);
+        if (!x) return -1;
+        uint64_t r0 = t[k].ndim == 2 ? t[k].rows : t[k].rows * t[k].cols, c0 = t[k].ndim == 2 ? t[k].cols : 1;
+        if (x->shape[0] != r0 || (t[k].ndim == 2 && x->shape[1] != c0)) {
+            if (t[k].ndim == 2)
+                rnnc_fail(err, errlen, "%s: inconsistent shapes: tensor '%s%s' must be [%llu, %llu] for the "
+                         "model's spec", path, t[k].prefix, t[k].suffix, (unsigned long long)r0, (unsigned long long)c0);
+            else
+                rnnc_fail(err, errlen, "%s: inconsistent shapes: tensor '%s%s' must be [%llu] for the model's "
+                         "spec", path, t[k].prefix, t[k].suffix, (unsigned long long)r0);
+            return -1;
+        }
+        for (size_t i = 0; i < t[k].rows; i++)
+            for (size_t j = 0; j < t[k].cols; j++)
+                rnnc_set(c->params, s->dtype, t[k].off + j * t[k].rows + i, elem(x, i * t[k].cols + j));
     }
+    const rnnc_st_tensor *bhh = NULL, *h0 = NULL;
+    err[0] = '\0';
+    /* the rnn cell's one bias b is bias_ih + bias_hh (a gated cell's b_h is in the table) */
+    if (rnnc_cells[s->cell].gates == 1 && !(bhh = need(f, path, n->rnn_prefix, "bias_hh_l0", 1, 1, err, errlen)) &&
+        err[0])
+        return -1;
+    for (size_t i = 0; bhh && i < s->hidden && bhh->shape[0] == s->hidden; i++)
+        rnnc_set(c->params, s->dtype, c->layout.off_b + i, rnnc_get(c->params, s->dtype, c->layout.off_b + i) + elem(bhh, i));
+    if (bhh && bhh->shape[0] != s->hidden) return rnnc_fail(err, errlen, "%s: tensor '%sbias_hh_l0' must have %zu values", path, n->rnn_prefix, s->hidden), -1;
+    if (!(h0 = need(f, path, "rnnc.", "h0", 1, 1, err, errlen)) && err[0]) return -1;
+    if (h0 && h0->shape[0] != s->hidden) return rnnc_fail(err, errlen, "%s: tensor 'rnnc.h0' must have %zu values", path, s->hidden), -1;
+    for (size_t i = 0; h0 && i < s->hidden; i++) rnnc_set(c->h0, s->dtype, i, elem(h0, i));
+    return 0;
 }
 
 int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_spec_builder *base,
@@ -186,103 +346,38 @@ int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_spec_b
     memset(c, 0, sizeof *c);
     if (rnnc_st_read(path, &f, err, errlen) != 0) return -1;
     int rc = -1;
-    const rnnc_st_tensor *ih = need(&f, path, n->rnn_prefix, "weight_ih_l0", 2, 0, err, errlen), *hh = NULL,
-                         *bih = NULL, *bhh = NULL, *lw = NULL, *lb = NULL;
-    if (!ih || !(hh = need(&f, path, n->rnn_prefix, "weight_hh_l0", 2, 0, err, errlen)) ||
-        !(bih = need(&f, path, n->rnn_prefix, "bias_ih_l0", 1, 0, err, errlen)) ||
-        !(lw = need(&f, path, n->lin_prefix, "weight", 2, 0, err, errlen)) ||
-        !(lb = need(&f, path, n->lin_prefix, "bias", 1, 0, err, errlen)))
-        goto out;
-    err[0] = '\0';
-    bhh = need(&f, path, n->rnn_prefix, "bias_hh_l0", 1, 1, err, errlen);
-    if (!bhh && err[0]) goto out;
-    /* G stacked gates: 1 (nn.RNN), 3 (nn.GRU: r, z, n) or 4 (nn.LSTM: i, f, g, o) */
-    uint64_t GH = ih->shape[0], N = ih->shape[1], H = hh->shape[1], K = lw->shape[0], G = H ? GH / H : 0;
-    if (!(G == 1 || G == 3 || G == 4) || GH != G * H || hh->shape[0] != GH || bih->shape[0] != GH ||
-        (bhh && bhh->shape[0] != GH) || lw->shape[1] != H || lb->shape[0] != K) {
-        snprintf(err, errlen, "%s: inconsistent shapes: weight_ih [%llu, %llu], weight_hh [%llu, %llu], "
-                 "bias_ih [%llu], weight [%llu, %llu], bias [%llu] (expected [G H, N], [G H, H], [G H], "
-                 "[K, H], [K] with G = 1 (nn.RNN), 3 (nn.GRU) or 4 (nn.LSTM))",
-                 path, (unsigned long long)GH, (unsigned long long)N, (unsigned long long)hh->shape[0],
-                 (unsigned long long)hh->shape[1], (unsigned long long)bih->shape[0],
-                 (unsigned long long)K, (unsigned long long)lw->shape[1], (unsigned long long)lb->shape[0]);
+    const rnnc_st_tensor *ih = need(&f, path, n->rnn_prefix, "weight_ih_l0", 2, 0, err, errlen), *lw = NULL;
+    if (!ih || !(lw = need(&f, path, n->lin_prefix, "weight", 2, 0, err, errlen))) goto out;
+    /* H from nn.Linear's [K, H]; G stacked gates in weight_ih_l0's G H rows */
+    uint64_t H = lw->shape[1], G = H && ih->shape[0] % H == 0 ? ih->shape[0] / H : 0;
+    if (!(G == 1 || G == 3 || G == 4)) {
+        rnnc_fail(err, errlen, "%s: inconsistent shapes: '%sweight_ih_l0' has %llu rows, not G x %llu (the hidden "
+                  "size of '%sweight') with G = 1 (nn.RNN), 3 (nn.GRU) or 4 (nn.LSTM)", path, n->rnn_prefix,
+                  (unsigned long long)ih->shape[0], (unsigned long long)H, n->lin_prefix);
         goto out;
     }
-    /* The spec: the user's options, then the file's own spec, then what the shapes say. */
-    rnnc_spec_builder b = *base;
-    char v[64], where[300];
-    snprintf(where, sizeof where, "%s: metadata rnnc.spec", path);
-    const char *meta_spec = rnnc_st_meta(&f, "rnnc.spec"), *meta_vocab = rnnc_st_meta(&f, "rnnc.vocab");
-    if (meta_spec) {
-        char buf[512], *save = NULL;
-        snprintf(buf, sizeof buf, "%s", meta_spec);
-        for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-            char *eq = strchr(tok, '=');
-            if (!eq) {
-                snprintf(err, errlen, "%s: metadata rnnc.spec is not 'key=value ...'", path);
-                goto out;
-            }
-            *eq = '\0';
-            if (strcmp(tok, "dtype") == 0) continue; /* the tensors' dtype decides, below */
-            if (fill_key(&b, tok, eq + 1, where, err, errlen) != 0) goto out;
-        }
-    }
-    snprintf(where, sizeof where, "%s: tensor shapes", path);
-    int onehot = meta_vocab != NULL;
-    if (onehot && !rnnc_spec_has(&b, "vocab") && !rnnc_spec_has(&b, "in")) {
-        snprintf(v, sizeof v, "%llu", (unsigned long long)N);
-        if (fill_key(&b, "vocab", v, where, err, errlen) != 0) goto out;
-    } else if (!onehot && !rnnc_spec_has(&b, "vocab")) {
-        snprintf(v, sizeof v, "%llu", (unsigned long long)N);
-        if (fill_key(&b, "in", v, where, err, errlen) != 0) goto out;
-        snprintf(v, sizeof v, "%llu", (unsigned long long)K);
-        if (fill_key(&b, "out", v, where, err, errlen) != 0) goto out;
-        if (fill_key(&b, "loss", "mse", where, err, errlen) != 0) goto out;
-    }
-    snprintf(v, sizeof v, "%llu", (unsigned long long)H);
-    if (fill_key(&b, "cell", G == 4 ? "lstm" : G == 3 ? "gru" : "rnn", where, err, errlen) != 0 ||
-        fill_key(&b, "hidden", v, where, err, errlen) != 0 || fill_key(&b, "tau", "25", where, err, errlen) != 0 ||
-        fill_key(&b, "dtype", ih->dtype == RNNC_ST_F64 ? "double" : "float", where, err, errlen) != 0)
+    if (import_spec(&f, path, base, ih->shape[1], H, lw->shape[0], G, ih->dtype == RNNC_ST_F64,
+                    &c->spec, err, errlen) != 0 ||
+        import_meta(&f, path, c, err, errlen) != 0)
         goto out;
-    if (rnnc_spec_finish(&b, &c->spec, err, errlen) != 0) goto out;
-    rnnc_spec *s = &c->spec;
-    if (s->n_in != N || s->hidden != H || s->n_out != K || (uint64_t)rnnc_cells[s->cell].gates != G) {
-        snprintf(err, errlen, "%s: the tensors give N=%llu H=%llu K=%llu and %llu stacked gates; the spec "
-                 "says in=%zu hidden=%zu out=%zu cell=%s", path, (unsigned long long)N, (unsigned long long)H,
-                 (unsigned long long)K, (unsigned long long)G, s->n_in, s->hidden, s->n_out,
-                 rnnc_cells[s->cell].name);
-        goto out;
-    }
-    if (s->onehot) {
-        const char *chars = rnnc_st_meta(&f, "rnnc.chars");
-        rnnc_chars mode = chars && strcmp(chars, "utf8") == 0 ? RNNC_CHARS_UTF8 : RNNC_CHARS_BYTES;
-        if (chars && strcmp(chars, "utf8") != 0 && strcmp(chars, "bytes") != 0) {
-            snprintf(err, errlen, "%s: metadata rnnc.chars must be bytes or utf8, got '%.40s'", path, chars);
-            goto out;
-        }
-        if (!meta_vocab || parse_vocab(meta_vocab, mode, s->n_in, &c->vocab) != 0) {
-            snprintf(err, errlen, "%s: a one-hot model needs metadata rnnc.vocab: %zu ascending symbol "
-                     "numbers separated by commas", path, s->n_in);
-            goto out;
-        }
-    }
     rnnc_vocab keep = c->vocab;
     memset(&c->vocab, 0, sizeof c->vocab);
+    c->learn_h0 = rnnc_st_find(&f, "rnnc.h0") != NULL;
     if (rnnc_ckpt_alloc(c, err, errlen) != 0) {
         rnnc_vocab_free(&keep);
         goto out;
     }
     c->vocab = keep;
-    import_weights(c, ih, hh, bih, bhh, lw, lb);
-    const rnnc_layout *l = &c->layout;
-    for (size_t i = 0; i < l->params_count; i++)
-        if (!isfinite(rnnc_get(c->params, s->dtype, i))) {
-            snprintf(err, errlen, "%s: the weights hold a NaN or infinite value", path);
+    if (import_weights(&f, path, n, c, err, errlen) != 0) goto out;
+    for (size_t i = 0; i < c->layout.params_count; i++)
+        if (!isfinite(rnnc_get(c->params, c->spec.dtype, i))) {
+            rnnc_fail(err, errlen, "%s: the weights hold a NaN or infinite value", path);
             goto out;
         }
+    if (c->spec.fb == RNNC_FB_SCHEDULED && rnnc_recurrences[c->spec.rec].has_R) c->sched = (rnnc_schedule){RNNC_SCHED_LINEAR, 1, 0};
     c->hp.optim = RNNC_OPTIM_ADAGRAD;
     c->hp.lr = 0.1, c->hp.beta1 = 0.9, c->hp.beta2 = 0.999, c->hp.eps = 1e-8, c->hp.clip = 5;
-    c->hp.grad_scale = 1.0 / (double)s->batch;
+    c->hp.grad_scale = 1.0 / (double)c->spec.batch;
     c->smooth_loss = c->last_loss = NAN;
     rc = 0;
 out:

@@ -430,7 +430,7 @@ static void *open_fd(int fd, char *err, size_t errlen)
     void *hd = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!hd && err) {
         const char *e = dlerror();
-        snprintf(err, errlen, "cc: dlopen %s: %s", path, e ? e : "failed");
+        rnnc_fail(err, errlen, "cc: dlopen %s: %s", path, e ? e : "failed");
     }
     return hd;
 }
@@ -502,7 +502,7 @@ static int build_compile(const cache *c, const build *b, const char *const *flag
     argvec_add(&av, "-lm");
     int rc = run_capture(av.v, c->dirfd, b->cfd, err, errlen);
     if (rc == RUN_CANCELLED) return rnnc_fail(err, errlen, "cc: the compile was cancelled");
-    if (rc != 0 && errlen && err[0] == '\0') snprintf(err, errlen, "cc: exit status %d", rc);
+    if (rc != 0 && errlen && err[0] == '\0') rnnc_fail(err, errlen, "cc: exit status %d", rc);
     return rc == 0 ? 0 : -1;
 }
 

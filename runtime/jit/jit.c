@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/util.h"
+
 struct rnnc_jit {
     rnnc_backend backend;
     void *state;        /* TCCState* or dlopen handle */
@@ -89,7 +91,7 @@ rnnc_jit *rnnc_jit_compile(rnnc_backend b, const char *src, const char *name, in
 {
     rnnc_jit *j = calloc(1, sizeof *j);
     if (!j) {
-        if (errlen) strncpy(err, "out of memory", errlen - 1), err[errlen - 1] = '\0';
+        rnnc_fail(err, errlen, "out of memory");
         return NULL;
     }
     j->backend = b;

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "../../gen/gen.h"
+#include "../base/rng.h"
+#include "../base/util.h"
 
 static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
 {
@@ -14,8 +16,8 @@ static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
     const rnnc_spec *s = &m->spec;
     const rnnc_layout *l = &m->layout;
     if (d->abi_version != RNNC_ABI_VERSION || d->descriptor_size != sizeof *d) {
-        snprintf(err, errlen, "%s_descriptor: ABI version %u (size %u), expected %d (size %zu)",
-                 s->name, d->abi_version, d->descriptor_size, RNNC_ABI_VERSION, sizeof *d);
+        rnnc_fail(err, errlen, "%s_descriptor: ABI version %u (size %u), expected %d (size %zu)",
+                  s->name, d->abi_version, d->descriptor_size, RNNC_ABI_VERSION, sizeof *d);
         return -1;
     }
     int ok = d->dtype == (uint32_t)s->dtype && d->onehot == (uint32_t)s->onehot &&
@@ -42,8 +44,8 @@ static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
              d->parts == l->parts && d->stages >= 1 && d->stages <= 16 &&
              d->x_count == l->x_count && d->y_count == l->y_count && d->opt_count == l->opt_count;
     if (!ok) {
-        snprintf(err, errlen, "%s_descriptor: does not match the spec it was generated from (%s)",
-                 s->name, d->spec ? d->spec : "?");
+        rnnc_fail(err, errlen, "%s_descriptor: does not match the spec it was generated from (%s)",
+                  s->name, d->spec ? d->spec : "?");
         return -1;
     }
     return 0;
@@ -52,7 +54,7 @@ static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
 static void *symbol(rnnc_model *m, const char *sym, char *err, size_t errlen)
 {
     void *p = rnnc_jit_symbol(m->jit, sym);
-    if (!p) snprintf(err, errlen, "%s: symbol %s not found in the compiled code", m->spec.name, sym);
+    if (!p) rnnc_fail(err, errlen, "%s: symbol %s not found in the compiled code", m->spec.name, sym);
     return p;
 }
 
@@ -83,6 +85,11 @@ int rnnc_model_load(rnnc_model *m, const rnnc_spec *s, rnnc_backend b, char *err
     memcpy(&m->fn_step, &st, sizeof st);
     memcpy(&m->fn_train_step, &ts, sizeof ts);
     memcpy(&m->fn_train_part, &tp, sizeof tp);
+    if (m->desc->length) {
+        void *ln = symbol(m, m->desc->length, err, errlen);
+        if (!ln) goto fail;
+        memcpy(&m->fn_length, &ln, sizeof ln);
+    }
     for (int i = 0; i < 8; i++) m->args[i] = &ffi_type_pointer;
     m->args[8] = m->args[9] = &ffi_type_sint32;
     ffi_type *real = s->dtype == RNNC_DOUBLE ? &ffi_type_double : &ffi_type_float;
@@ -90,8 +97,9 @@ int rnnc_model_load(rnnc_model *m, const rnnc_spec *s, rnnc_backend b, char *err
         ffi_prep_cif(&m->cif_backward, FFI_DEFAULT_ABI, 5, &ffi_type_void, m->args) != FFI_OK ||
         ffi_prep_cif(&m->cif_step, FFI_DEFAULT_ABI, 5, &ffi_type_void, m->args) != FFI_OK ||
         ffi_prep_cif(&m->cif_train_step, FFI_DEFAULT_ABI, 8, real, m->args) != FFI_OK ||
-        ffi_prep_cif(&m->cif_train_part, FFI_DEFAULT_ABI, 10, real, m->args) != FFI_OK) {
-        snprintf(err, errlen, "libffi: ffi_prep_cif failed");
+        ffi_prep_cif(&m->cif_train_part, FFI_DEFAULT_ABI, 10, real, m->args) != FFI_OK ||
+        ffi_prep_cif(&m->cif_length, FFI_DEFAULT_ABI, 3, &ffi_type_void, m->args) != FFI_OK) {
+        rnnc_fail(err, errlen, "libffi: ffi_prep_cif failed");
         goto fail;
     }
     return 0;
@@ -113,7 +121,7 @@ int rnnc_model_set_threads(rnnc_model *m, int n, char *err, size_t errlen)
 {
     int parts = (int)m->desc->parts;
     if (n < 0) {
-        snprintf(err, errlen, "--threads: %d is negative", n);
+        rnnc_fail(err, errlen, "--threads: %d is negative", n);
         return -1;
     }
     if (n == 0) {
@@ -194,6 +202,12 @@ void rnnc_model_step(rnnc_model *m, const void *params, const void *x, const voi
     ffi_call(&m->cif_step, m->fn_step, NULL, argv);
 }
 
+void rnnc_model_length(rnnc_model *m, const void *params, const void *h0, void *pn)
+{
+    void *argv[3] = {&params, &h0, &pn};
+    ffi_call(&m->cif_length, m->fn_length, NULL, argv);
+}
+
 static size_t round64(size_t n) { return (n + 63) / 64 * 64; }
 
 int rnnc_buffers_alloc(rnnc_buffers *b, const rnnc_layout *l)
@@ -241,9 +255,44 @@ void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor ou
     out[RNNC_T_BH] = (rnnc_tensor){"b_h", l->off_bh, G > 1 ? GH : 0, G > 1 ? 1 : 0};
 }
 
+static const char *const optim_names[] = {
+    [RNNC_OPTIM_SGD] = "sgd", [RNNC_OPTIM_MOMENTUM] = "momentum", [RNNC_OPTIM_ADAGRAD] = "adagrad",
+    [RNNC_OPTIM_RMSPROP] = "rmsprop", [RNNC_OPTIM_ADAM] = "adam"};
+enum { NOPTIM = (int)(sizeof optim_names / sizeof optim_names[0]) };
+
+int rnnc_optim_parse(const char *name)
+{
+    for (int i = 0; i < NOPTIM; i++)
+        if (optim_names[i] && strcmp(name, optim_names[i]) == 0) return i;
+    return -1;
+}
+
+const char *rnnc_optim_name(int optim)
+{
+    return optim >= 0 && optim < NOPTIM && optim_names[optim] ? optim_names[optim] : "?";
+}
+
+void rnnc_init_weights(const rnnc_spec *s, const rnnc_layout *l, void *params, uint64_t *rng)
+{
+    rnnc_tensor t[RNNC_NTENSORS];
+    rnnc_param_tensors(s, l, t);
+    static const int mats[] = {RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_R, RNNC_T_HALT_W, RNNC_T_LEN_W,
+                               RNNC_T_REM_U};
+    for (size_t m = 0; m < sizeof mats / sizeof mats[0]; m++)
+        for (size_t i = 0, k = (size_t)mats[m]; i < t[k].rows * t[k].cols; i++)
+            rnnc_set(params, s->dtype, t[k].offset + i, 0.01 * rnnc_rand_normal(rng));
+    for (size_t i = 0; rnnc_cells[s->cell].gates > 1 && i < s->hidden; i++)
+        rnnc_set(params, s->dtype, l->off_b + s->hidden + i, 1.0);
+}
+
 double rnnc_get(const void *buf, rnnc_dtype dt, size_t i)
 {
     return dt == RNNC_DOUBLE ? ((const double *)buf)[i] : (double)((const float *)buf)[i];
+}
+
+void rnnc_get_range(const void *buf, rnnc_dtype dt, size_t off, size_t n, double *out)
+{
+    for (size_t i = 0; i < n; i++) out[i] = rnnc_get(buf, dt, off + i);
 }
 
 void rnnc_set(void *buf, rnnc_dtype dt, size_t i, double v)

@@ -25,6 +25,13 @@ enum {
     RNNC_OPTIM_ADAM = RNN_OPTIM_ADAM
 };
 
+/* The optimiser named name (sgd momentum adagrad rmsprop adam): its RNNC_OPTIM_* value, or -1
+ * if there is none of that name. */
+int rnnc_optim_parse(const char *name);
+
+/* The name of optimiser RNNC_OPTIM_* optim, or "?" for a value that names none. */
+const char *rnnc_optim_name(int optim);
+
 typedef struct rnnc_model {
     rnnc_spec spec;
     rnnc_layout layout;
@@ -33,7 +40,8 @@ typedef struct rnnc_model {
     const rnnc_abi_descriptor *desc;
     void (*fn_forward)(void), (*fn_backward)(void), (*fn_step)(void), (*fn_train_step)(void);
     void (*fn_train_part)(void);
-    ffi_cif cif_forward, cif_backward, cif_step, cif_train_step, cif_train_part;
+    void (*fn_length)(void);   /* --end length: NAME_length, else NULL */
+    ffi_cif cif_forward, cif_backward, cif_step, cif_train_step, cif_train_part, cif_length;
     ffi_type *args[10];        /* 8 pointers, then train_part's stage and part (int32) */
     rnnc_pool *pool;           /* threads for train_step, or NULL (rnnc_model_set_threads) */
 } rnnc_model;
@@ -61,6 +69,9 @@ double rnnc_model_train_step(rnnc_model *m, void *params, void *grads, void *opt
                              const void *y, const void *s0, void *ws, const rnnc_hparams *hp);
 void rnnc_model_step(rnnc_model *m, const void *params, const void *x, const void *s_in,
                      void *s_out, void *out);
+/* --end length only (m->fn_length): the length distribution p_n (max_length values) of a
+ * record starting from h0 (hidden values), NAME_length (10.33n). */
+void rnnc_model_length(rnnc_model *m, const void *params, const void *h0, void *pn);
 
 /* One aligned allocation carved into every buffer an entry point needs. */
 typedef struct rnnc_buffers {
@@ -85,8 +96,22 @@ enum {
 };
 void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor out[RNNC_NTENSORS]);
 
+/* min-char-rnn's initialisation, used by rnnc train and rnnc bench: every entry of the
+ * matrices U, W, V, R, halt_w, len_w, rem_u the model has, in that order, set to 0.01 z with
+ * z ~ N(0, 1) drawn from
+ * *rng (rnnc_rand_normal); the other parameters (the biases) are left as they are, zero in a
+ * fresh buffer, but a gated cell starts remembering: rows H..2H of b (PyTorch's bias_ih_l0),
+ * the LSTM's forget gate and the GRU's update gate, are set to 1 (b_h stays 0, so that gate's
+ * bias totals 1: Jozefowicz, Zaremba and Sutskever 2015; Keras's unit_forget_bias).  At 0 a
+ * GRU keeps half of h per step at first and learns no 50-step dependency
+ * (tests/unit/test_long_range.c). */
+void rnnc_init_weights(const rnnc_spec *s, const rnnc_layout *l, void *params, uint64_t *rng);
+
 /* Element i of a buffer of reals of type dt, as double; and the reverse. */
 double rnnc_get(const void *buf, rnnc_dtype dt, size_t i);
 void rnnc_set(void *buf, rnnc_dtype dt, size_t i, double v);
+
+/* Elements off .. off+n-1 of a buffer of reals of type dt, as doubles into out[0..n). */
+void rnnc_get_range(const void *buf, rnnc_dtype dt, size_t off, size_t n, double *out);
 
 #endif

@@ -4,9 +4,12 @@
 # backends, of a hand-written C step (hand.c), of oneDNN's primitives (onednn.c, when Debian's
 # libdnnl-dev is installed), of PyTorch (torch_bench.py) and of NumPy (numpy_bench.py), for
 # four configurations, interleaved in rounds: the machine is noisy, so only ratios measured in
-# the same round mean much.  Also the core's FMA peak and OpenBLAS sgemm (peak.c), compile
-# times and generated source sizes.  Writes a Markdown report to
-# stdout and to out/bench.md.  Environment: ROUNDS (5), CC (cc), PYTHON (/usr/bin/python3).
+# the same round mean much.  Two more configurations of rnnc alone, with C's sizes: E, the
+# output recurrence trained teacher-forced (figure 10.4, issue 10), and F, C's model with every
+# column a record of exactly tau steps (the masking of issue 11 on full chunks).  Also the
+# core's FMA peak and OpenBLAS sgemm (peak.c), compile times and generated source sizes.
+# Writes a Markdown report to stdout and to out/bench.md.  Environment: ROUNDS (5), CC (cc), PYTHON (/usr/bin/python3),
+# BENCH_CFGS (the configurations, default "A B C D E F C-gru C-lstm").
 set -u
 RNNC=${1:-./rnnc}
 case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
@@ -27,23 +30,31 @@ export RNNC_CACHE_DIR=$TMP/cache
 mkdir -p out "$RNNC_CACHE_DIR"
 say() { echo "[bench $(( $(date +%s) - T0 ))s] $*" >&2; }
 
-# Configurations: name vocab hidden tau batch, and reps / seconds per timed run.  F is C's
-# size with the gated cells (issue 17): rnnc --cell gru|lstm against nn.GRU / nn.LSTM.
-CFGS=${CFGS:-"A B C D F-gru F-lstm"}
+# Configurations: name vocab hidden tau batch, and reps / seconds per timed run.  C-gru and
+# C-lstm are C's size with the gated cells (issue 17's "config F"; F here is C with records),
+# against PyTorch's nn.GRU / nn.LSTM and oneDNN's LBR GRU / LSTM primitives.
+CFGS=${BENCH_CFGS:-"A B C D E F C-gru C-lstm"}   # BENCH_CFGS: a subset (e.g. "C E F")
 declare -A DIM=([A]="65 100 25 1" [B]="65 256 64 1" [C]="65 256 64 32" [D]="256 512 32 64"
-                [F-gru]="65 256 64 32" [F-lstm]="65 256 64 32")
-declare -A CELL=([A]=rnn [B]=rnn [C]=rnn [D]=rnn [F-gru]=gru [F-lstm]=lstm)
-declare -A REPS=([A]=20 [B]=20 [C]=5 [D]=3 [F-gru]=5 [F-lstm]=5)
-declare -A SECS=([A]=0.5 [B]=0.5 [C]=0.5 [D]=0.5 [F-gru]=0.5 [F-lstm]=0.5)
+                [E]="65 256 64 32" [F]="65 256 64 32" [C-gru]="65 256 64 32" [C-lstm]="65 256 64 32")
+declare -A REPS=([A]=20 [B]=20 [C]=5 [D]=3 [E]=5 [F]=5 [C-gru]=5 [C-lstm]=5)
+declare -A SECS=([A]=0.5 [B]=0.5 [C]=0.5 [D]=0.5 [E]=0.5 [F]=0.5 [C-gru]=0.5 [C-lstm]=0.5)
+# rnnc's own variants (only rnnc cc runs them): the spec options, and what they are.
+declare -A EXTRA=([E]="--recurrence output --feedback teacher" [F]="--records")
+declare -A EXTRA_WHAT=([E]="output recurrence, teacher forcing (figure 10.4)" [F]="C with records of exactly tau steps (masking on full chunks)"
+                       [C-gru]="C with the GRU cell (--cell gru; PyTorch nn.GRU, oneDNN LBR GRU)"
+                       [C-lstm]="C with the LSTM cell (--cell lstm; PyTorch nn.LSTM, oneDNN LSTM)")
+# The cell of a configuration (rnn unless given): rnnc --cell, the peers' CELL argument.
+declare -A CELL=([C-gru]=gru [C-lstm]=lstm)
 IMPLS="cc cc2 ccfast tcc hand onednn torch numpy"
 declare -A IMPL_NAME=([cc]="rnnc cc" [cc2]="rnnc cc, 2 threads" [ccfast]="rnnc cc --fast" [tcc]="rnnc tcc" [hand]="hand C" [onednn]="oneDNN" [torch]="PyTorch" [numpy]="NumPy")
 TCC_MAX_S=2          # skip tcc where one step takes longer than this
 declare -A NOTE=()   # per "cfg impl": why it was skipped or failed
 
-flops_of() {   # V H T B [CELL] -> FLOPs of one step (rnnc bench's formula; G gates of the cell)
+flops_of() {   # V H T B [CFG] -> FLOPs of one step (rnnc bench's formula; E has no W and a one-hot fb;
+               # a gated cell's W is G H x H, G = 3 GRU, 4 LSTM)
     local G=1
-    case ${5:-rnn} in gru) G=3 ;; lstm) G=4 ;; esac
-    awk -v V="$1" -v H="$2" -v T="$3" -v B="$4" -v G="$G" 'BEGIN { printf "%.0f", 2 * (3*G*H*H + 3*V*H) * T * B }'
+    case ${CELL[${5:-}]:-rnn} in gru) G=3 ;; lstm) G=4 ;; esac
+    awk -v V="$1" -v H="$2" -v T="$3" -v B="$4" -v c="${5:-}" -v G="$G" 'BEGIN { printf "%.0f", 2 * ((c == "E" ? 0 : 3*G*H*H) + 3*V*H) * T * B }'
 }
 lastline_ok() { tail -n 1 "$1" 2>/dev/null | grep -Eq '^median_us=[0-9.]+ min_us=[0-9.]+ max_us=[0-9.]+ gflops=[0-9.]+$'; }
 field() {      # FILE KEY -> the value of KEY=value (first match)
@@ -90,14 +101,15 @@ run_one() {
     local r=$1 cfg=$2 impl=$3 reps=${4:-${REPS[$2]}} secs=${5:-${SECS[$2]}}
     local out=$TMP/r${r}_${cfg}_${impl}.txt
     set -- ${DIM[$cfg]}
-    local V=$1 H=$2 T=$3 B=$4 C=${CELL[$cfg]}
+    local V=$1 H=$2 T=$3 B=$4 C=${CELL[$cfg]:-rnn}
+    local extra="${EXTRA[$cfg]:-} --cell $C"
     case $impl in
-        cc|tcc) "$RNNC" bench --backend "$impl" --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" --cell "$C" \
-                    --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
-        cc2) "$RNNC" bench --backend cc --threads 2 --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" --cell "$C" \
-                    --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
-        ccfast) "$RNNC" bench --backend cc --fast --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" --cell "$C" \
-                    --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
+        cc|tcc) "$RNNC" bench --backend "$impl" --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
+                    --reps "$reps" --seconds "$secs" $extra >"$out" 2>&1 ;;
+        cc2) "$RNNC" bench --backend cc --threads 2 --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
+                    --reps "$reps" --seconds "$secs" $extra >"$out" 2>&1 ;;
+        ccfast) "$RNNC" bench --backend cc --fast --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
+                    --reps "$reps" --seconds "$secs" --cell "$C" >"$out" 2>&1 ;;
         hand) "$HAND" "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
         onednn) "$ONEDNN" "$V" "$H" "$T" "$B" "$reps" "$secs" "$C" >"$out" 2>&1 ;;
         torch) "$PY" tests/bench/torch_bench.py "$V" "$H" "$T" "$B" "$reps" "$secs" "$C" >"$out" 2>&1 ;;
@@ -118,10 +130,14 @@ TCC_RATE=""      # FLOP/s of tcc on the largest configuration measured so far
 for r in $(seq 1 "$ROUNDS"); do
     for cfg in $CFGS; do
         set -- ${DIM[$cfg]}
-        fl=$(flops_of "$@" "${CELL[$cfg]}")
+        fl=$(flops_of "$@" "$cfg")
         say "round $r/$ROUNDS config $cfg"
         for impl in $IMPLS; do
-            case "${CELL[$cfg]} $impl" in
+            if [ -n "${EXTRA[$cfg]:-}" ] && [ "$impl" != cc ] && [ "$impl" != cc2 ]; then
+                NOTE["$cfg $impl"]="not run: ${EXTRA_WHAT[$cfg]} is rnnc's alone"
+                continue
+            fi
+            case "${CELL[$cfg]:-rnn} $impl" in
                 "gru hand"|"lstm hand"|"gru numpy"|"lstm numpy")
                     NOTE["$cfg $impl"]="not run: a vanilla-RNN peer only"; continue ;;
             esac
@@ -228,28 +244,29 @@ echo
 echo "- machine: $cpu, $NCPU CPUs (cpu cores: ${cores:-?}, ${mhz:-?} MHz; $isa)"
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- compilers: $ccver; ${tccver:-tcc ?}; rnnc $("$RNNC" version | sed 's/^rnnc //')"
-echo "- peers: hand.c built with \`$CC -O3 -march=native\` (no fast-math)${dnnlver:+; onednn.c (oneDNN $dnnlver: vanilla RNN (F: LSTM, linear-before-reset GRU) forward_training + backward, inner product, own softmax + NLL and Adagrad; one-hot input fed densely, whose extra 6 V G H tau B FLOPs are not counted) built the same way}; Python $pyver${torchver:+, PyTorch $torchver}${numpyver:+, NumPy $numpyver}${obver:+, OpenBLAS $obver}; every peer on one thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1, OMP_NUM_THREADS=1 and omp_set_num_threads(1) for oneDNN)"
+echo "- peers: hand.c built with \`$CC -O3 -march=native\` (no fast-math)${dnnlver:+; onednn.c (oneDNN $dnnlver: vanilla RNN (C-gru, C-lstm: LBR GRU, LSTM) forward_training + backward, inner product, own softmax + NLL and Adagrad; one-hot input fed densely, whose extra 6 V G H tau B FLOPs are not counted) built the same way}; Python $pyver${torchver:+, PyTorch $torchver}${numpyver:+, NumPy $numpyver}${obver:+, OpenBLAS $obver}; every peer on one thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1, OMP_NUM_THREADS=1 and omp_set_num_threads(1) for oneDNN)"
 echo "- command: \`$CMDLINE\` (\`make bench\`), ROUNDS=$ROUNDS; $(( $(date +%s) - T0 )) s in all"
-echo "- FLOPs per step: 2 per multiply-add of the matrix products only, one-hot input free; per time step and batch column W h (H*H) + V h (K*H) forward, V^T g_o (K*H) + W^T d (H*H) + grad_V (K*H) + grad_W (H*H) backward; times tau*B (vocab 65, hidden 100, tau 25, B 1: 2.475 MFLOP); the gated cells' W is G H x H (G = 3 GRU, 4 LSTM), so their three W terms count G H*H each; PyTorch's F peers are nn.GRU / nn.LSTM + nn.Linear"
+echo "- FLOPs per step: 2 per multiply-add of the matrix products only, one-hot input free; per time step and batch column W h (H*H) + V h (K*H) forward, V^T g_o (K*H) + W^T d (H*H) + grad_V (K*H) + grad_W (H*H) backward; times tau*B (vocab 65, hidden 100, tau 25, B 1: 2.475 MFLOP); the gated cells' W is G H x H (G = 3 GRU, 4 LSTM), so their three W terms count G H*H each; PyTorch's C-gru / C-lstm peers are nn.GRU / nn.LSTM + nn.Linear"
 if [ -n "$SGEMM" ]; then sg="$SGEMM GFLOP/s, the best of"
 else sg="not measured ($(grep '^sgemm:' "$TMP/peak.out" 2>/dev/null | sed 's/^sgemm: //'))"; fi
 echo "- one core's fp32 FMA peak (peak.c): ${PEAK:-?} GFLOP/s ($PEAK_HOW, vector FMAs only); OpenBLAS sgemm, 1 thread: $sg"
 [ -n "$SGEMM_LINES" ] && echo "$SGEMM_LINES" | sed 's/^/  - /'
 echo "- timing: each run times single steps (CLOCK_MONOTONIC) after a warm-up, until both N steps and S seconds have passed (A, B: 20 and 0.5 s; C: 5 and 0.5 s; D: 3 and 0.5 s; rnnc tcc on C and D: 1 step); rounds interleave every implementation and configuration. median: the median over the rounds of each run's median; min / max: over every timed step; peer / rnnc cc (and / rnnc cc, 2 threads): the median (and the range) over the rounds of the peer's median / rnnc cc's median in the same round (> 1: rnnc is faster); % of FMA peak: GFLOP/s over the FMA peak below (over twice it for 2 threads). rnnc cc --fast: fast-math code (\`-ffast-math\`, contraction; not bit-identical across backends), one thread; rnnc cc, 2 threads: \`rnnc bench --threads 2\`, the two batch parts of each step at once (bit-identical to one thread); the peers stay on one thread (PyTorch with 2 threads was slower than with 1 here)"
 echo
-echo "| config | cell | vocab | hidden | tau | batch | MFLOP/step |"
-echo "|---|---|---:|---:|---:|---:|---:|"
+echo "| config | vocab | hidden | tau | batch | model | MFLOP/step |"
+echo "|---|---:|---:|---:|---:|---|---:|"
 for cfg in $CFGS; do
     set -- ${DIM[$cfg]}
-    echo "| $cfg | ${CELL[$cfg]} | $1 | $2 | $3 | $4 | $(awk -v f="$(flops_of "$@" "${CELL[$cfg]}")" 'BEGIN { printf "%.3f", f / 1e6 }') |"
+    echo "| $cfg | $1 | $2 | $3 | $4 | ${EXTRA_WHAT[$cfg]:-hidden recurrence (figure 10.3), streams} | $(awk -v f="$(flops_of "$@" "$cfg")" 'BEGIN { printf "%.3f", f / 1e6 }') |"
 done
 echo
 echo "| config | implementation | median µs | min µs | max µs | GFLOP/s | % of FMA peak | peer / rnnc cc | peer / rnnc cc, 2 threads |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 for cfg in $CFGS; do
     set -- ${DIM[$cfg]}
-    fl=$(flops_of "$@" "${CELL[$cfg]}")
+    fl=$(flops_of "$@" "$cfg")
     for impl in $IMPLS; do
+        [ -n "${EXTRA[$cfg]:-}" ] && [ "$impl" != cc ] && [ "$impl" != cc2 ] && continue
         rows=$(awk -v c="$cfg" -v i="$impl" '$2 == c && $3 == i' "$TMP/results")
         if [ -z "$rows" ]; then
             echo "| $cfg | ${IMPL_NAME[$impl]} | ${NOTE["$cfg $impl"]:-no result} | | | | | | |"
@@ -270,6 +287,17 @@ for cfg in $CFGS; do
         echo "| $cfg | ${IMPL_NAME[$impl]}$note | $(fmt_us "$med") | $(fmt_us "$mn") | $(fmt_us "$mx") | $gf | $pk | $ratio | $ratio2 |"
     done
 done
+echo
+# cross CFG_NUM IMPL_NUM CFG_DEN IMPL_DEN: the median (range) over the rounds of NUM's median
+# over DEN's median in the same round.
+cross() {
+    awk -v a="$1" -v ai="$2" -v b="$3" -v bi="$4" '$2 == a && $3 == ai { n[$1] = $4 } $2 == b && $3 == bi { d[$1] = $4 }
+        END { for (r in n) if (r in d) print n[r] / d[r] }' "$TMP/results" | sort -g |
+        awk '{ v[NR] = $1 } END { if (!NR) { print "?"; exit } m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+            printf "%.2f (%.2f-%.2f over %d rounds)", m, v[1], v[NR], NR }'
+}
+echo "- E (output recurrence, teacher-forced: no sequential sweep in either pass, gen/EQUATIONS.md (10.21o)) against C (the same sizes, hidden recurrence): C's step time / E's, rnnc cc, 1 thread: $(cross C cc E cc); 2 threads: $(cross C cc2 E cc2)"
+echo "- F (C with records of exactly tau steps: the masking of NAME_WS_SEQ on full chunks) against C (streams): F's step time / C's, rnnc cc, 1 thread: $(cross F cc C cc); 2 threads: $(cross F cc2 C cc2)"
 echo
 echo "| config | tcc compile ms | cc cold compile ms | source bytes | source bytes per time step |"
 echo "|---|---:|---:|---:|---:|"

@@ -14,18 +14,9 @@
 # up; NaN outputs are differences.  `rnnc gen --hand-header` writes the interface;
 # `rnnc check --dump` files are read back and recomputed by tests/unit/test_dump.c (hidden
 # recurrence); an output-recurrent model's dump is checked for its tensors' names.
-set -u
-: "${RNNC:?set RNNC to the rnnc binary}"
-tmp=${TESTS_TMP:?set TESTS_TMP}/diff
-mkdir -p "$tmp"
+. "$(dirname "$0")/../lib/suite.sh" diff
 ex=examples/hand
-failed=0
 
-ok() { echo "ok diff/$1"; }
-fail() {
-    echo "FAIL diff/$1: $2"
-    failed=1
-}
 oneline() { tr '\n' '|' | cut -c1-600; }
 
 # diff_case NAME FILE EXPECT ARGS...: EXPECT is "agree" or "NODE|EQUATION".
@@ -361,11 +352,8 @@ for opts in "${dump_specs[@]}"; do
         fail "dump-written/${opts// /}" "$(oneline <<<"$out")"
     fi
 done
-prog=${TEST_BIN:-}/test_dump
-if [ -z "${TEST_BIN:-}" ] || [ ! -x "$prog" ]; then
-    fail dump-read "$prog not built (TEST_BIN=${TEST_BIN:-unset})"
-elif [ "${#files[@]}" -gt 0 ]; then
-    "$prog" "${files[@]}" 2>&1 || failed=1
+if need_prog test_dump dump-read && [ "${#files[@]}" -gt 0 ]; then
+    "$TEST_BIN/test_dump" "${files[@]}" 2>&1 || failed=$((failed + 1))
 fi
 if "$RNNC" check --vocab 3 --hidden 2 --tau 2 --dump "$tmp/no/such/dir/x.safetensors" >/dev/null 2>"$tmp/err"; then
     fail dump-unwritable "exit 0"
@@ -427,4 +415,4 @@ if "$RNNC" check --vocab 5 --hidden 3 --tau 2 --cell lstm --dtype double --dump 
 else
     fail gated/dump-lstm "$(oneline <"$tmp/err")"
 fi
-exit $failed
+suite_end

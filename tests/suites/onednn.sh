@@ -15,20 +15,9 @@
 # mode once and checks its last line.  Without libdnnl-dev or python3-numpy it prints one
 # "skip" line and exits 0.
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory), CC (cc), PYTHON.
-set -u
-RNNC=${RNNC:-$(cd "$(dirname "$0")/../.." && pwd)/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-cd "$(dirname "$0")/../.." || exit 1
+. "$(dirname "$0")/../lib/suite.sh" onednn
 CC=${CC:-cc}
 RTOL=1e-4
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_onednn.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok onednn/$1"; }
-fail() {
-    echo "FAIL onednn/$1: $2"
-    failed=1
-}
 oneline() { head -c 400 "$1" | tr '\n' ' '; }
 
 if ! printf '#include <oneapi/dnnl/dnnl.h>\n' | $CC -E -x c - >/dev/null 2>&1; then
@@ -84,4 +73,4 @@ if OMP_NUM_THREADS=1 "$bin" 11 7 5 3 2 0 >"$tmp/bench.out" 2>&1 &&
 else
     fail bench-mode "$(oneline "$tmp/bench.out")"
 fi
-exit $failed
+suite_end

@@ -23,44 +23,19 @@
 # if any case failed.  Cases that need a second user (nobody) or mount(2) are skipped, with
 # the reason, when not run as root.
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory).
-set -u
-RNNC=${RNNC:-$(cd "$(dirname "$0")/../.." && pwd)/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_security.XXXXXX") || exit 1
+. "$(dirname "$0")/../lib/suite.sh" security
 chmod 0755 "$tmp" # so that nobody can reach the files of the cases that need it
 mounts=()
-cleanup() {
+# Before tmp is removed: the tmpfs mounts of the full-disk cases.
+suite_cleanup() {
     local m
     for m in "${mounts[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
-    rm -rf "$tmp"
 }
-trap '[ "$BASHPID" = "$$" ] && cleanup' EXIT
 export RNNC_CACHE_DIR=$tmp/cache
 unset RNNC_TEST_CRASH_DURING_SAVE
-failed=0
-ROOT=0
-[ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && ROOT=1
+AS_ROOT=0
+[ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && AS_ROOT=1
 
-ok() { echo "ok security/$1"; }
-fail() {
-    echo "FAIL security/$1: $2"
-    failed=1
-}
-skip() { echo "skip security/$1: $2"; }
-# check NAME WHY...: ok when WHY is empty, else FAIL with the reasons.
-check() {
-    local name=$1
-    shift
-    if [ $# -eq 0 ]; then
-        ok "$name"
-    else
-        local r
-        r=$(printf '%s; ' "$@")
-        fail "$name" "${r%; }"
-    fi
-}
-rn() { timeout -k 5 120 "$RNNC" "$@"; }
-one_line() { head -c 400 "$1" | tr '\n' '~' | sed 's/~$//; s/~/\\n/g'; }
 # snap DIR: every entry under DIR with its type, owner, mode and checksum.
 snap() { (cd "$1" && find . -printf '%y %u %m %p\n' | sort && find . -type f -exec md5sum {} + | sort); }
 # plant_pid_links N PATTERN...: for each of the next N process ids P the kernel will hand
@@ -204,7 +179,7 @@ cmp -s "$d/$KEY.so" "$g/$KEY.so" || why+=("the replaced .so was not rebuilt")
 check "cache/replaced-so-beside-unchanged-c-not-loaded-and-rebuilt" "${why[@]}"
 
 # (b) RNNC_CACHE_DIR owned by another user, mode 0777, holding a consistent planted entry.
-if [ $ROOT = 1 ]; then
+if [ $AS_ROOT = 1 ]; then
     d=$tmp/foreign
     why=()
     rm -f "$tmp/PWNED"
@@ -266,7 +241,7 @@ cached_file_case() { # NAME HOW: HOW changes $d/$KEY.so after plant
 }
 cached_file_case "group-writable-so-refused-and-rebuilt" 'chmod 0664 "$d/$KEY.so"'
 cached_file_case "symlinked-so-refused-and-rebuilt" 'mv "$d/$KEY.so" "$d/evil.so"; ln -s evil.so "$d/$KEY.so"'
-if [ $ROOT = 1 ]; then
+if [ $AS_ROOT = 1 ]; then
     cached_file_case "foreign-owned-so-refused-and-rebuilt" 'chown nobody "$d/$KEY.so"'
 else
     skip "cache/foreign-owned-so-refused-and-rebuilt" "needs root to chown to nobody"
@@ -329,11 +304,11 @@ why=()
 cp -a "$g" "$d"
 dp=$(dead_pid)
 touch "$d/$KEY.so.tmp.$dp.AbC123" "$d/$KEY.c.tmp.$dp.xyZ789" "$d/$KEY.c.tmp.$$.Live00"
-[ $ROOT = 1 ] && touch "$d/$KEY.sum.tmp.$dp.Other0" && chown nobody "$d/$KEY.sum.tmp.$dp.Other0"
+[ $AS_ROOT = 1 ] && touch "$d/$KEY.sum.tmp.$dp.Other0" && chown nobody "$d/$KEY.sum.tmp.$dp.Other0"
 chk "$d" "$d" || why+=("status $?: $(one_line "$d.err")")
 [ -e "$d/$KEY.so.tmp.$dp.AbC123" ] || [ -e "$d/$KEY.c.tmp.$dp.xyZ789" ] && why+=("a dead process's temporary was kept")
 [ -e "$d/$KEY.c.tmp.$$.Live00" ] || why+=("a live process's temporary was removed")
-[ $ROOT = 1 ] && [ ! -e "$d/$KEY.sum.tmp.$dp.Other0" ] && why+=("another user's temporary was removed")
+[ $AS_ROOT = 1 ] && [ ! -e "$d/$KEY.sum.tmp.$dp.Other0" ] && why+=("another user's temporary was removed")
 check "cache/stale-temporaries-of-dead-processes-removed" "${why[@]}"
 
 # ---- 2. outputs: symbolic links are replaced, never written through ----
@@ -388,7 +363,7 @@ mkdir -p "$d"
 dp=$(dead_pid)
 touch "$d/C.tmp.$dp.Ab12Cd" "$d/C.tmp.$dp" "$d/C.tmp.$$.Live00" "$d/D.tmp.$dp.Ab12Cd"
 ln -s "$tmp/victim" "$d/C.tmp.$dp.LinkAb"
-[ $ROOT = 1 ] && touch "$d/C.tmp.$dp.Other0" && chown nobody "$d/C.tmp.$dp.Other0"
+[ $AS_ROOT = 1 ] && touch "$d/C.tmp.$dp.Other0" && chown nobody "$d/C.tmp.$dp.Other0"
 rn train "${M[@]}" --steps 10 --save "$d/C" "$T" >"$d/out" 2>"$d/err" || why+=("status $?: $(one_line "$d/err")")
 [ -e "$d/C.tmp.$dp.Ab12Cd" ] && why+=("C.tmp.$dp.Ab12Cd (dead process) kept")
 [ -e "$d/C.tmp.$dp" ] && why+=("C.tmp.$dp (dead process, old style) kept")
@@ -396,7 +371,7 @@ rn train "${M[@]}" --steps 10 --save "$d/C" "$T" >"$d/out" 2>"$d/err" || why+=("
 [ -e "$d/D.tmp.$dp.Ab12Cd" ] || why+=("another path's temporary was removed")
 [ -L "$d/C.tmp.$dp.LinkAb" ] || why+=("a symbolic link was removed")
 victim_ok || why+=("the victim changed")
-[ $ROOT = 1 ] && [ ! -e "$d/C.tmp.$dp.Other0" ] && why+=("another user's temporary was removed")
+[ $AS_ROOT = 1 ] && [ ! -e "$d/C.tmp.$dp.Other0" ] && why+=("another user's temporary was removed")
 check "stale/dead-process-temporaries-of-the-path-removed-others-kept" "${why[@]}"
 d=$tmp/stale-gen
 why=()
@@ -676,4 +651,4 @@ rc=$?
 [ -e "$tmp/names/emb" ] && why+=("embed wrote something")
 check "name/reserved-in-spec-file-and-embed-refused" "${why[@]}"
 
-exit $failed
+suite_end

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../runtime/base/rng.h"
 #include "../../runtime/commands/check.h"
 #include "../../runtime/model/model.h"
 #include "../lib/testlib.h"

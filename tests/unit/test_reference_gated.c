@@ -272,14 +272,14 @@ int main(int argc, char **argv)
                     for (int bi = 0; bi < 2; bi++)
                         for (int ti = 0; ti < 3; ti++, n++, seed += 1000) {
                             tl_case c = {RNNC_ACT_TANH, (rnnc_loss)loss, dtypes[di], onehot, 0, 0, 0, taus[ti],
-                                         batches[bi]};
+                                         batches[bi], RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
                             tl_pick_dims(&c);
                             failed += !run_spec(&c, (rnnc_cell)cell, be, seed, &worst[dtypes[di]]);
                         }
     for (int cell = RNNC_CELL_GRU; cell <= RNNC_CELL_LSTM; cell++) /* two parts */
         for (int onehot = 1; onehot >= 0; onehot--, n++, seed += 1000) {
             tl_case c = {RNNC_ACT_TANH, onehot ? RNNC_LOSS_NLL : RNNC_LOSS_MSE, onehot ? RNNC_FLOAT : RNNC_DOUBLE,
-                         onehot, 0, 0, 0, 3, onehot ? 18 : 16};
+                         onehot, 0, 0, 0, 3, onehot ? 18 : 16, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
             tl_pick_dims(&c);
             failed += !run_spec(&c, (rnnc_cell)cell, be, seed, &worst[c.dtype]);
         }
