@@ -7,15 +7,27 @@
 #   make golden     regenerate the golden files in tests/golden/ from the current generator
 #   make install    install rnnc and its manual page under $(DESTDIR)$(PREFIX) (default /usr/local);
 #                   make uninstall removes both
+#   make MPI=1      link Open MPI for `mpirun -np N rnnc train` (the default when mpicc is found;
+#                   MPI=0 builds without); make bench-mpi times it on 1 and 2 ranks
 
 CC ?= cc
 WARN = -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wvla -Wundef
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(shell pkg-config --cflags libffi 2>/dev/null)
-LDLIBS = -ltcc $(shell pkg-config --libs libffi 2>/dev/null || echo -lffi) -ljansson -lz -ldl -lpthread -lm
+LDLIBS = -ltcc $(shell pkg-config --libs libffi 2>/dev/null || echo -lffi) -ljansson -lz -ldl -lpthread -lm $(MPI_LIBS)
 BUILD ?= out/obj
 SAN =
+
+# Data-parallel training on MPI (issue 12; Debian: openmpi-bin libopenmpi-dev).  Only
+# runtime/model/dist.c includes <mpi.h>; it is compiled with RNNC_MPI=1 and mpicc's flags (its
+# headers as system headers, outside rnnc's warnings), and rnnc links libmpi.  MPI=0, or no
+# mpicc, builds the one-process version of dist.c and links nothing more.
+MPI ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
+ifeq ($(MPI),1)
+MPI_CFLAGS := -DRNNC_MPI=1 $(patsubst -I%,-isystem %,$(shell mpicc --showme:compile 2>/dev/null || pkg-config --cflags mpi-c 2>/dev/null))
+MPI_LIBS := $(shell mpicc --showme:link 2>/dev/null || pkg-config --libs mpi-c 2>/dev/null)
+endif
 
 # The Debian packages rnnc builds and tests with.
 DEB_BUILD = tcc libtcc-dev libffi-dev zlib1g-dev libjansson-dev pkg-config
@@ -24,13 +36,13 @@ DEB_TEST = clang g++
 BASE_SRC = runtime/base/util.c runtime/base/rng.c runtime/base/buf.c runtime/base/text.c
 GEN_SRC = gen/variants.c gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
 JIT_SRC = runtime/jit/jit.c runtime/jit/tcc.c runtime/jit/cc.c
-MODEL_SRC = runtime/model/model.c runtime/model/pool.c
+MODEL_SRC = runtime/model/model.c runtime/model/pool.c runtime/model/dist.c
 FORMATS_SRC = runtime/formats/ckpt.c runtime/formats/safetensors.c runtime/formats/interop.c \
               runtime/formats/data.c runtime/formats/dataset.c
 COMMANDS_SRC = runtime/commands/check.c runtime/commands/sample.c runtime/commands/train.c \
-               runtime/commands/batch.c runtime/commands/eval.c runtime/commands/plot.c \
-               runtime/commands/diff.c runtime/commands/problem.c runtime/commands/dump.c \
-               runtime/commands/hand_header.c runtime/commands/bench.c \
+               runtime/commands/batch.c runtime/commands/shards.c runtime/commands/eval.c \
+               runtime/commands/plot.c runtime/commands/diff.c runtime/commands/problem.c \
+               runtime/commands/dump.c runtime/commands/hand_header.c runtime/commands/bench.c \
                runtime/commands/cli.c
 RT_SRC = $(JIT_SRC) $(MODEL_SRC) $(FORMATS_SRC) $(COMMANDS_SRC)
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(BASE_SRC) $(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o
@@ -40,7 +52,7 @@ TEMPLATES = templates/rnn.h templates/rnn_abi.h templates/rnn.c templates/rnn_up
             templates/embed.h templates/embed.c
 
 .PHONY: all deps probe test asan tsan golden clean tests-bin demo examples examples-figures bench \
-        bench-peers man install uninstall
+        bench-peers bench-mpi man install uninstall FORCE
 all: rnnc
 
 # Probe for the libraries; say which package provides what is missing.
@@ -69,12 +81,20 @@ deps:
 	echo "rnnc: installing$$need"; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$need >/dev/null
 
-rnnc: $(OBJ)
+rnnc: $(OBJ) $(BUILD)/mpi.flags
 	$(CC) $(SAN) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
 $(BUILD)/%.o: %.c | probe
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The MPI setting of the last build: rewritten only when it changes, so that switching MPI
+# rebuilds dist.o and relinks.
+$(BUILD)/mpi.flags: FORCE
+	@mkdir -p $(dir $@)
+	@echo 'MPI=$(MPI) $(MPI_CFLAGS) $(MPI_LIBS)' | cmp -s - $@ || echo 'MPI=$(MPI) $(MPI_CFLAGS) $(MPI_LIBS)' > $@
+$(BUILD)/runtime/model/dist.o: ALL_CFLAGS += $(MPI_CFLAGS)
+$(BUILD)/runtime/model/dist.o: $(BUILD)/mpi.flags
 
 # Templates are compiled into the binary: the installed tool needs no source tree.
 $(BUILD)/tmpl2c: gen/tmpl2c.c
@@ -132,7 +152,7 @@ tsan:
 	    CFLAGS="-O1 -g" out/tsan/tests/test_threads
 	@TSAN_OPTIONS=halt_on_error=1 out/tsan/tests/test_threads
 
-rnnc-asan: $(OBJ)
+rnnc-asan: $(OBJ) $(BUILD)/mpi.flags
 	$(CC) $(SAN) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
 # The main job on built-in data: train a min-char-rnn sized model on the project's own
@@ -187,6 +207,17 @@ examples-figures: rnnc
 DEB_PEERS = python3-torch python3-numpy libopenblas-dev libdnnl-dev
 bench: rnnc
 	@CC="$(CC)" tests/bench/run.sh ./rnnc
+
+# The data-parallel step on MPI (issue 12; never part of `make test`): configurations C and D
+# on 1 and 2 ranks (compute, exchange and update of a step), the exchanges alone for a range
+# of sizes (tests/bench/mpi_comm.c), and the scaling model README's "More than one machine"
+# quotes.  Needs an MPI build (MPI=1, the default when mpicc is found); a few minutes.
+bench-mpi: rnnc $(BUILD)/bench/mpi_comm
+	@tests/bench/mpi.sh ./rnnc $(BUILD)/bench/mpi_comm
+$(BUILD)/bench/mpi_comm: tests/bench/mpi_comm.c $(BUILD)/runtime/model/dist.o $(BUILD)/runtime/base/util.o
+	@mkdir -p $(dir $@)
+	@if [ "$(MPI)" != 1 ]; then echo "rnnc: make bench-mpi needs an MPI build: install openmpi-bin libopenmpi-dev (Debian), or give MPI=1" >&2; exit 1; fi
+	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ $< $(BUILD)/runtime/model/dist.o $(BUILD)/runtime/base/util.o $(MPI_LIBS)
 
 # The benchmark's optional peers (as root), else say which packages to install.
 bench-peers:

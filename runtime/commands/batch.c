@@ -70,38 +70,82 @@ void rnnc_batch_restart(rnnc_batcher *b)
     memset(ck->s0, 0, ck->layout.s0_bytes);
 }
 
-size_t rnnc_batch_fill(rnnc_batcher *b, void *x, void *y, void *ws)
+void rnnc_batch_wrap(rnnc_batcher *b)
 {
     rnnc_ckpt *ck = b->ck;
-    const rnnc_spec *s = &ck->spec;
     const rnnc_dataset *d = b->d;
-    size_t T = s->tau, B = s->batch, live = 0;
-    for (size_t c = 0; c < B; c++) {
-        if (d->records) {
-            size_t i = (size_t)ck->record[c], j0 = (size_t)ck->positions[c];
-            size_t n = rnnc_dataset_record_steps(d, i);
-            if (j0 == 0) column_start(b, c);
-            for (size_t t = 0; t < T; t++) rnnc_dataset_record_step(d, s, i, j0 + t, x, y, t * B + c);
-            rnnc_records_column(s, &ck->layout, ws, c, j0, n);
-            live += n - j0 < T ? n - j0 : T;
-            continue;
-        }
-        if (ck->positions[c] + T + d->look > d->len) {
+    if (d->records) return;
+    for (size_t c = 0; c < ck->spec.batch; c++)
+        if (ck->positions[c] + ck->spec.tau + d->look > d->len) {
             ck->positions[c] = 0;
             column_start(b, c);
         }
-        for (size_t t = 0; t < T; t++) rnnc_dataset_stream_step(d, s, (size_t)ck->positions[c] + t, x, y, t * B + c);
+}
+
+/* Where the h and fb of column c0 start in the global s0 (*h, *fb), and their sizes for n
+ * columns in bytes (*hb, *fbb; fbb 0 without an output recurrence). */
+static void column_span(const rnnc_batcher *b, size_t c0, size_t n, char **h, char **fb, size_t *hb,
+                        size_t *fbb)
+{
+    const rnnc_spec *s = &b->ck->spec;
+    const rnnc_layout *l = &b->ck->layout;
+    size_t rs = l->real_size, H = s->hidden, K = rnnc_recurrences[s->rec].has_R ? s->n_out : 0;
+    *h = (char *)b->ck->s0 + (l->s0_h + c0 * H) * rs;
+    *fb = (char *)b->ck->s0 + (l->s0_fb + c0 * K) * rs;
+    *hb = n * H * rs;
+    *fbb = n * K * rs;
+}
+
+size_t rnnc_batch_fill_share(rnnc_batcher *b, size_t c0, const rnnc_spec *s, const rnnc_layout *l,
+                             void *x, void *y, void *ws, void *s0)
+{
+    rnnc_ckpt *ck = b->ck;
+    const rnnc_dataset *d = b->d;
+    size_t T = s->tau, n = s->batch, live = 0;
+    for (size_t c = c0; c < c0 + n; c++) {
+        if (d->records) {
+            size_t i = (size_t)ck->record[c], j0 = (size_t)ck->positions[c];
+            size_t len = rnnc_dataset_record_steps(d, i);
+            if (j0 == 0) column_start(b, c);
+            for (size_t t = 0; t < T; t++) rnnc_dataset_record_step(d, s, i, j0 + t, x, y, t * n + c - c0);
+            rnnc_records_column(s, l, ws, c - c0, j0, len);
+            live += len - j0 < T ? len - j0 : T;
+            continue;
+        }
+        for (size_t t = 0; t < T; t++)
+            rnnc_dataset_stream_step(d, s, (size_t)ck->positions[c] + t, x, y, t * n + c - c0);
         live += T;
+    }
+    if (s0) {
+        /* The share's carried state, in the s0 layout of n columns: h of each, then fb. */
+        char *h, *fb;
+        size_t hb, fbb;
+        column_span(b, c0, n, &h, &fb, &hb, &fbb);
+        memcpy(s0, h, hb);
+        if (fbb) memcpy((char *)s0 + hb, fb, fbb);
     }
     return live;
 }
 
-void rnnc_batch_advance(rnnc_batcher *b, const void *ws)
+size_t rnnc_batch_fill(rnnc_batcher *b, void *x, void *y, void *ws)
+{
+    rnnc_batch_wrap(b);
+    return rnnc_batch_fill_share(b, 0, &b->ck->spec, &b->ck->layout, x, y, ws, NULL);
+}
+
+void rnnc_batch_carry(rnnc_batcher *b, size_t c0, size_t n, const void *s1)
+{
+    char *h, *fb;
+    size_t hb, fbb;
+    column_span(b, c0, n, &h, &fb, &hb, &fbb);
+    memcpy(h, s1, hb);
+    if (fbb) memcpy(fb, (const char *)s1 + hb, fbb);
+}
+
+void rnnc_batch_move(rnnc_batcher *b)
 {
     rnnc_ckpt *ck = b->ck;
-    const rnnc_layout *l = &ck->layout;
     size_t T = ck->spec.tau;
-    memcpy(ck->s0, (const char *)ws + l->ws_s1 * l->real_size, l->s0_bytes);
     for (size_t c = 0; c < ck->spec.batch; c++) {
         if (b->d->records &&
             rnnc_dataset_record_steps(b->d, (size_t)ck->record[c]) - ck->positions[c] <= T) {
@@ -111,6 +155,13 @@ void rnnc_batch_advance(rnnc_batcher *b, const void *ws)
             ck->positions[c] += T;
         }
     }
+}
+
+void rnnc_batch_advance(rnnc_batcher *b, const void *ws)
+{
+    const rnnc_layout *l = &b->ck->layout;
+    memcpy(b->ck->s0, (const char *)ws + l->ws_s1 * l->real_size, l->s0_bytes);
+    rnnc_batch_move(b);
 }
 
 /* One element of the optimiser of hp on p (moments m, v) with the final gradient g. */
@@ -131,7 +182,7 @@ static double opt_step(const rnnc_hparams *hp, double p, double g, double *m, do
     }
 }
 
-void rnnc_batch_update_h0(rnnc_batcher *b, const void *ws)
+void rnnc_batch_update_h0_from(rnnc_batcher *b, const void *gs0)
 {
     rnnc_ckpt *ck = b->ck;
     const rnnc_spec *s = &ck->spec;
@@ -144,7 +195,7 @@ void rnnc_batch_update_h0(rnnc_batcher *b, const void *ws)
     for (size_t c = 0; c < s->batch; c++) {
         if (ck->positions[c] != 0) continue;
         started++;
-        for (size_t i = 0; i < H; i++) g[i] += rnnc_get(ws, s->dtype, l->ws_gs0 + l->s0_h + c * H + i);
+        for (size_t i = 0; i < H; i++) g[i] += rnnc_get(gs0, s->dtype, l->s0_h + c * H + i);
     }
     for (size_t i = 0; i < H; i++) {
         g[i] *= hp->grad_scale;
@@ -161,4 +212,10 @@ void rnnc_batch_update_h0(rnnc_batcher *b, const void *ws)
         rnnc_set(ck->h0_opt, s->dtype, H + i, v);
     }
     free(g);
+}
+
+void rnnc_batch_update_h0(rnnc_batcher *b, const void *ws)
+{
+    const rnnc_layout *l = &b->ck->layout;
+    rnnc_batch_update_h0_from(b, (const char *)ws + l->ws_gs0 * l->real_size);
 }

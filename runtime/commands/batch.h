@@ -35,14 +35,37 @@ void rnnc_batch_restart(rnnc_batcher *b);
  * fb(0) = 0.  Returns the steps that carry a loss (tau x batch for streams). */
 size_t rnnc_batch_fill(rnnc_batcher *b, void *x, void *y, void *ws);
 
+/* The two halves of rnnc_batch_fill, for a batch computed in shares of contiguous columns
+ * (data parallelism, shards.h).  wrap: every stream that would run off the end of the data
+ * wraps to the start with its state reset (every column: the positions stay the same on
+ * every rank).  fill_share: columns c0 .. c0 + s->batch - 1 into the buffers of the share's
+ * model (spec s and layout l: the run's with batch = the share's columns), x, y and the
+ * records' column values in ws as rnnc_batch_fill does, and, when s0 is not NULL, their
+ * carried state into s0 (the s0 layout of the share: h of every column, then fb).  Returns
+ * the steps of the share that carry a loss. */
+void rnnc_batch_wrap(rnnc_batcher *b);
+size_t rnnc_batch_fill_share(rnnc_batcher *b, size_t c0, const rnnc_spec *s, const rnnc_layout *l,
+                             void *x, void *y, void *ws, void *s0);
+
 /* After a step: carry the final state (NAME_WS_S1 of ws) into s0, move every column on by tau
- * steps, and a column whose record ended in this chunk to the next record drawn. */
+ * steps, and a column whose record ended in this chunk to the next record drawn.  The same as
+ * rnnc_batch_carry of every column, then rnnc_batch_move. */
 void rnnc_batch_advance(rnnc_batcher *b, const void *ws);
+
+/* The halves of rnnc_batch_advance: carry a share's final state s1 (the s0 layout of n
+ * columns, as in rnnc_batch_fill_share) into columns c0 .. c0 + n - 1 of the carried state;
+ * move every column on. */
+void rnnc_batch_carry(rnnc_batcher *b, size_t c0, size_t n, const void *s1);
+void rnnc_batch_move(rnnc_batcher *b);
 
 /* --learn-h0: update ck->h0 by the optimiser of ck->hp (the training step's, bias1 and bias2
  * set) with the gradient of the loss with respect to h(0) summed over the columns whose
  * record started in this step (NAME_WS_GS0 of ws), scaled, clipped and decayed as the
  * parameters are (clip-norm over h(0)'s own gradient). */
 void rnnc_batch_update_h0(rnnc_batcher *b, const void *ws);
+
+/* The same with the gradient of s0 of every column given in the run's s0 layout (gs0), as a
+ * data-parallel step gathers it from the shares. */
+void rnnc_batch_update_h0_from(rnnc_batcher *b, const void *gs0);
 
 #endif

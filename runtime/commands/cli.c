@@ -29,6 +29,7 @@
 #include "plot.h"
 #include "sample.h"
 #include "train.h"
+#include "../model/dist.h"
 
 static const char usage_text[] =
     "usage: rnnc COMMAND [ARGS]\n"
@@ -100,6 +101,8 @@ static const char usage_training[] =
     "  --backend tcc|cc|auto (auto: start on tcc, switch to cc when it is compiled)\n"
     "  --threads N|auto (auto: one per batch part; even batches of 16 and more have two;\n"
     "                    the results are the same for any N)\n"
+    "  --shards N       the batch in N shares computed in turn, their gradients added in\n"
+    "                   share order: the bits of `mpirun -np N rnnc train` (data parallel)\n"
     "  --every N (100: progress, log row, checkpoint)  --sample-every N (1000; 0 = off)\n"
     "  --save FILE  --resume FILE  --log FILE.csv  --chars bytes|utf8  --target COL[,COL]\n"
     "scheduled sampling (--feedback scheduled; Bengio et al. 2015):\n"
@@ -151,6 +154,7 @@ static void die(int code, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     show_notices();
+    if (rnnc_dist_env_rank() > 0) exit(code); /* under mpirun, rank 0 alone says why */
     fputs("rnnc: ", stderr);
     for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
         if (*p == '\n') fputs("\\n", stderr);
@@ -544,7 +548,7 @@ static int cmd_train(int argc, char **argv)
     parse(argc, argv, "train",
           "backend threads optim lr beta1 beta2 eps weight-decay clip clip-norm steps seed every "
           "sample-every save resume log chars target schedule schedule-k schedule-end records "
-          "sequence-column end-symbol max-record valid valid-every",
+          "sequence-column end-symbol max-record valid valid-every shards",
           "learn-h0", 1, &a);
     rnnc_train_defaults(&o);
     /* Positionals: a *.spec file, then data files. */
@@ -567,6 +571,8 @@ static int cmd_train(int argc, char **argv)
         else die(2, "--backend: expected tcc, cc or auto, got '%s'", v);
     }
     if ((v = get(&a, "threads"))) o.threads = parse_threads(v);
+    if ((v = get(&a, "shards"))) o.shards = (int)parse_u64("shards", v, 1);
+    if (o.shards > 4096) die(2, "--shards: expected a number of shares 1..4096, got '%s'", v);
     if ((v = get(&a, "optim"))) {
         o.optim = rnnc_optim_parse(v);
         if (o.optim < 0) die(2, "--optim: expected sgd, momentum, adagrad, rmsprop or adam, got '%s'", v);
@@ -608,8 +614,15 @@ static int cmd_train(int argc, char **argv)
     if (o.targets && ndata == 0) die(2, "--target: only for a CSV data file");
     o.data = data;
     o.ndata = ndata;
-    o.tty = isatty(fileno(stdout));
+    /* Under mpirun a rank's stdout is a pseudo-terminal whatever mpirun's own is: lines. */
+    o.tty = isatty(fileno(stdout)) && rnnc_dist_env_size() == 0;
+    /* Under mpirun: join the ranks (dist.h), and leave them through rnnc_dist_end whatever
+     * the outcome: MPI_Finalize when the ranks stopped together (rnnc_train_run sees to it),
+     * MPI_Abort of the whole job when MPI itself failed. */
+    if (rnnc_dist_start(err, sizeof err) != 0) die(2, "%s", err);
     int rc = rnnc_train_run(&o, err, sizeof err);
+    if (rnnc_dist_broken()) fprintf(stderr, "rnnc: %s\n", err); /* any rank: the job aborts next */
+    rc = rnnc_dist_end(rc);
     if (rc == 1 || rc == 2) die(rc, "%s", err);
     return rc;
 }

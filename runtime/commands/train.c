@@ -16,10 +16,12 @@
 #include "../base/util.h"
 #include "../formats/ckpt.h"
 #include "../formats/dataset.h"
+#include "../model/dist.h"
 #include "../model/model.h"
 #include "batch.h"
 #include "eval.h"
 #include "sample.h"
+#include "shards.h"
 
 void rnnc_train_defaults(rnnc_train_opts *o)
 {
@@ -235,6 +237,10 @@ typedef struct run_state {
     uint64_t log_stop;         /* the step of the first row that could not be written */
     int lock_fd;               /* the lock of --save, or -1 */
     int threads;               /* threads of the training step (rnnc_model_set_threads) */
+    rnnc_shards shards;        /* data parallelism (shards.h; count 0: the plain step) */
+    int writer;                /* this process writes the checkpoint and the log (rank 0) */
+    int agreed_stop;           /* data parallel: the stop request every share saw (a signal) */
+    FILE *quiet;               /* ranks other than 0: their output goes here (/dev/null) */
 } run_state;
 
 static double bits_per_symbol(const run_state *r)
@@ -323,10 +329,10 @@ static void column_state(const rnnc_spec *s, const rnnc_layout *l, const void *s
  * step), so that sampling never changes the training run. */
 static void print_sample(run_state *r)
 {
-    if (!r->data.text) return;
+    if (!r->data.text || !r->writer) return;
     const rnnc_spec *s = &r->spec;
     /* One column's state (rnnc_sample): h, then fb with an output recurrence, then r. */
-    void *h = calloc(r->model->layout.s0_count / s->batch + 1, r->model->layout.real_size);
+    void *h = calloc(r->ck.layout.s0_count / s->batch + 1, r->ck.layout.real_size);
     if (!h) return;
     rnnc_sample_opts so = {200, 1.0, 0, r->ck.seed ^ (r->ck.step * 0x9e3779b97f4a7c15ull), 3};
     FILE *out = r->o->out;
@@ -347,9 +353,8 @@ static void print_sample(run_state *r)
     free(h);
 }
 
-static int save(run_state *r, char *err, size_t errlen)
+static int save_here(run_state *r, char *err, size_t errlen)
 {
-    if (!r->o->save) return 0;
     /* A step with a finite loss can still update the weights to Inf/NaN: never save those
      * over the last good checkpoint. */
     const rnnc_spec *s = &r->spec;
@@ -361,6 +366,16 @@ static int save(run_state *r, char *err, size_t errlen)
             return 1;
         }
     return rnnc_ckpt_save(&r->ck, r->o->save, err, errlen) == 0 ? 0 : 1;
+}
+
+/* Save the checkpoint (--save): rank 0 writes it (every rank holds the same state), and under
+ * MPI every rank learns whether that worked (so all of them stop if it did not).  0, or 1
+ * with err set. */
+static int save(run_state *r, char *err, size_t errlen)
+{
+    if (!r->o->save) return 0;
+    int rc = r->writer ? save_here(r, err, errlen) : 0;
+    return rnnc_dist_active() ? rnnc_dist_agree(rc, 0, err, errlen) : rc;
 }
 
 /* Fail early, not at the first save, when the checkpoint's directory is not writable. */
@@ -529,9 +544,9 @@ static int phase_validate(run_state *r, rnnc_ckpt *resumed, int *have_resumed, c
         if (rnnc_ckpt_load(resumed, o->resume, err, errlen) != 0) return 2;
         *have_resumed = 1;
     }
-    if (o->save && (rc = check_save_dir(o->save, err, errlen)) != 0) return rc;
+    if (o->save && r->writer && (rc = check_save_dir(o->save, err, errlen)) != 0) return rc;
     /* One writer per checkpoint: a second trainer with the same --save is refused here. */
-    if (o->save && (r->lock_fd = rnnc_lock_output(o->save, err, errlen)) < 0) {
+    if (o->save && r->writer && (r->lock_fd = rnnc_lock_output(o->save, err, errlen)) < 0) {
         rnnc_fail(err, errlen, "--save: %s", err);
         return 2;
     }
@@ -614,6 +629,21 @@ static int phase_spec(run_state *r, const rnnc_ckpt *resumed, int have_resumed, 
     return RUN_GO;
 }
 
+/* Phase 2b, data parallelism (shards.h): under mpirun every rank must have read the same
+ * data and checkpoint and settled the same model and options (else one line naming what
+ * differs and the first rank that does); then the shares of the batch, --shards N on one
+ * process or one per rank (a batch they do not divide is refused).  RUN_GO, or 2 (1) with
+ * err set. */
+static int phase_dist(run_state *r, const rnnc_ckpt *resumed, int have_resumed, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    int rc = rnnc_shards_check(o, &r->data, have_resumed ? resumed : NULL, &r->spec, err, errlen);
+    if (rc != 0) return rc;
+    int learn_h0 = have_resumed ? resumed->learn_h0 : o->learn_h0;
+    rc = rnnc_shards_plan(&r->shards, &r->spec, o->shards, learn_h0, scheduled(&r->spec), err, errlen);
+    return rc != 0 ? rc : RUN_GO;
+}
+
 /* A fresh training state for r->spec in r->ck: weights from the seed, the data's records
  * settings, h(0) zero (learned from there with --learn-h0), every column at its start.
  * RUN_GO, or 1 with err set (out of memory). */
@@ -686,17 +716,19 @@ static int phase_backends(run_state *r, char *err, size_t errlen)
 {
     const rnnc_train_opts *o = r->o;
     rnnc_backend first = o->backend == RNNC_RUN_CC ? RNNC_BACKEND_CC : RNNC_BACKEND_TCC;
-    if (rnnc_model_load(&r->tcc, &r->spec, first, err, errlen) != 0)
+    /* Data parallel: the model of one share of the batch (shards.h). */
+    const rnnc_spec *ms = r->shards.count ? &r->shards.spec : &r->spec;
+    if (rnnc_model_load(&r->tcc, ms, first, err, errlen) != 0)
         return stop_signal ? stopped_before_start(o) : 1;
     show_cc_notices(o);
     r->have_tcc = 1;
     r->model = &r->tcc;
-    r->threads = rnnc_model_set_threads(r->model, o->threads, err, errlen);
+    r->threads = rnnc_model_set_threads(r->model, rnnc_shards_threads(&r->shards, o->threads), err, errlen);
     if (r->threads < 0) return 1;
     if (o->backend == RNNC_RUN_AUTO) {
         r->job = calloc(1, sizeof *r->job);
         if (r->job) {
-            r->job->spec = r->spec;
+            r->job->spec = *ms;
             pthread_mutex_init(&r->job->lock, NULL);
             if (pthread_create(&r->job->thread, NULL, cc_job_run, r->job) != 0) {
                 pthread_mutex_destroy(&r->job->lock);
@@ -804,40 +836,70 @@ static void fill_schedule(run_state *r)
     for (size_t i = 0; i < s->tau * s->batch; i++) {
         double u1 = rnnc_rand_uniform(&r->ck.rng, 0, 1), u2 = rnnc_rand_uniform(&r->ck.rng, 0, 1);
         if (s->dtype == RNNC_FLOAT && (float)u2 >= 1.0f) u2 = 0x1.fffffep-1;
-        rnnc_set(r->buf.ws, s->dtype, l->ws_ctl + i, u1 < eps ? -1.0 : u2);
+        if (r->shards.count) r->shards.ctl[i] = u1 < eps ? -1.0 : u2; /* each share takes its columns' */
+        else rnnc_set(r->buf.ws, s->dtype, l->ws_ctl + i, u1 < eps ? -1.0 : u2);
     }
+}
+
+/* A step whose loss is not finite stops the run (nothing was updated).  Returns 1, err set. */
+static int loss_not_finite(const run_state *r, double loss, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    if (o->tty) fputc('\n', o->out);
+    rnnc_fail(err, errlen, "the loss became %s at step %llu; stopping (lower --lr, or "
+              "clip with --clip / --clip-norm)%s", isnan(loss) ? "NaN" : "infinite",
+              (unsigned long long)r->ck.step + 1,
+              o->save ? "; the last good checkpoint is kept" : "");
+    return 1;
+}
+
+/* After a step's update: the step and the losses. */
+static void step_done(run_state *r, double loss)
+{
+    r->ck.step++;
+    /* The loss of a chunk of tau steps per column (records: of the steps that carry one). */
+    double per_seq = r->live ? loss * (double)r->spec.tau / (double)r->live : 0;
+    r->ck.last_loss = per_seq;
+    r->ck.smooth_loss = isnan(r->ck.smooth_loss) ? per_seq : r->ck.smooth_loss * 0.999 + per_seq * 0.001;
+}
+
+/* One data-parallel training step (shards.h): this process's shares of the batch, the
+ * exchange with the other ranks, the update; the stop request that every rank saw goes to
+ * r->agreed_stop.  RUN_GO, or 1 with err set (a loss that is not finite: nothing was
+ * updated; a failed exchange). */
+static int train_shared_step(run_state *r, char *err, size_t errlen)
+{
+    int stop = stop_signal, status = 0;
+    r->ck.hp.bias1 = 1 - pow(r->ck.hp.beta1, (double)(r->ck.step + 1));
+    r->ck.hp.bias2 = 1 - pow(r->ck.hp.beta2, (double)(r->ck.step + 1));
+    if (scheduled(&r->spec)) fill_schedule(r);
+    double loss = rnnc_shards_step(&r->shards, &r->batch, r->model, &r->buf, &stop, &r->live, &status, err, errlen);
+    if (status) return 1;
+    r->agreed_stop = stop;
+    if (!isfinite(loss)) return loss_not_finite(r, loss, err, errlen);
+    step_done(r, loss);
+    return RUN_GO;
 }
 
 /* One training step: fill the batch, call the generated train step, update a learned h(0),
  * carry the final state of every column into the next chunk, advance the columns, the step
- * and the losses.
+ * and the losses (data parallel: train_shared_step).
  * RUN_GO, or 1 with err set when the loss is not finite (nothing is updated then). */
 static int train_one_step(run_state *r, char *err, size_t errlen)
 {
-    const rnnc_train_opts *o = r->o;
+    if (r->shards.count) return train_shared_step(r, err, errlen);
     r->live = rnnc_batch_fill(&r->batch, r->buf.x, r->buf.y, r->buf.ws);
     r->ck.hp.bias1 = 1 - pow(r->ck.hp.beta1, (double)(r->ck.step + 1));
     r->ck.hp.bias2 = 1 - pow(r->ck.hp.beta2, (double)(r->ck.step + 1));
     if (scheduled(&r->spec)) fill_schedule(r);
     double loss = rnnc_model_train_step(r->model, r->ck.params, r->buf.grads, r->ck.opt, r->buf.x,
                                         r->buf.y, r->ck.s0, r->buf.ws, &r->ck.hp);
-    if (!isfinite(loss)) {
-        if (o->tty) fputc('\n', o->out);
-        rnnc_fail(err, errlen, "the loss became %s at step %llu; stopping (lower --lr, or "
-                  "clip with --clip / --clip-norm)%s", isnan(loss) ? "NaN" : "infinite",
-                  (unsigned long long)r->ck.step + 1,
-                  o->save ? "; the last good checkpoint is kept" : "");
-        return 1;
-    }
+    if (!isfinite(loss)) return loss_not_finite(r, loss, err, errlen);
     /* The learned h(0), then the final state (s1: h(tau), fb(tau)) of every column carried
      * into the next chunk (truncated BPTT), the columns moved on. */
     rnnc_batch_update_h0(&r->batch, r->buf.ws);
     rnnc_batch_advance(&r->batch, r->buf.ws);
-    r->ck.step++;
-    /* The loss of a chunk of tau steps per column (records: of the steps that carry one). */
-    double per_seq = r->live ? loss * (double)r->spec.tau / (double)r->live : 0;
-    r->ck.last_loss = per_seq;
-    r->ck.smooth_loss = isnan(r->ck.smooth_loss) ? per_seq : r->ck.smooth_loss * 0.999 + per_seq * 0.001;
+    step_done(r, loss);
     return RUN_GO;
 }
 
@@ -864,12 +926,15 @@ static int after_step(run_state *r, double *last_draw, char *err, size_t errlen)
     }
     if (o->sample_every && r->ck.step % o->sample_every == 0) print_sample(r);
     if (report && (rc = save(r, err, errlen)) != 0) return rc;
-    if (stop_signal) {
+    /* Data parallel: the request every rank saw in this step's exchange (a signal that came
+     * later goes into the next one), so that all of them stop after the same step. */
+    int stop = r->shards.count ? r->agreed_stop : stop_signal;
+    if (stop) {
         if (!report && (rc = save(r, err, errlen)) != 0) return rc;
         if (o->tty) fputc('\n', o->out);
-        fprintf(o->out, "stopped by %s at step %llu%s%s\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
+        fprintf(o->out, "stopped by %s at step %llu%s%s\n", stop == SIGINT ? "SIGINT" : "SIGTERM",
                 (unsigned long long)r->ck.step, o->save ? "; saved " : "", o->save ? o->save : "");
-        return stop_signal == SIGINT ? 130 : 143;
+        return stop == SIGINT ? 130 : 143;
     }
     return RUN_GO;
 }
@@ -886,6 +951,7 @@ static int phase_loop(run_state *r, char *err, size_t errlen)
             r->data.len, r->data.text ? "symbols" : "rows", rnnc_optim_name(r->ck.hp.optim), r->ck.hp.lr,
             rnnc_backend_name(r->model->backend), r->job ? " (cc compiling in the background)" : "",
             r->threads, r->threads == 1 ? "" : "s");
+    if (r->shards.count) rnnc_shards_describe(&r->shards, o->out);
     fflush(o->out);
     r->t0 = now_s();
     r->step0 = r->ck.step;
@@ -898,6 +964,7 @@ static int phase_loop(run_state *r, char *err, size_t errlen)
     }
     if (o->tty) progress(r, 1);
     if (r->data.text && !(o->sample_every && r->ck.step % o->sample_every == 0)) print_sample(r);
+    if (r->shards.count) rnnc_shards_report(&r->shards, o->out);
     return 0;
 }
 
@@ -930,17 +997,57 @@ static int run_cleanup(run_state *r, int rc, rnnc_ckpt *resumed, int have_resume
     rnnc_dataset_free(&r->valid);
     if (have_resumed) rnnc_ckpt_free(resumed);
     rnnc_unlock_output(o->save, r->lock_fd);
+    rnnc_shards_free(&r->shards);
+    if (r->quiet) fclose(r->quiet);
     signals_restore(handlers);
     return rc;
+}
+
+/* Under MPI the ranks agree after each phase (rnnc_dist_agree): the lowest rank that stops
+ * decides for all, with its message, so that every rank leaves at the same point (the loop's
+ * exits are the same on every rank by construction: the step, the loss and the stop request
+ * are shared, and save agrees).  A signal that stopped another rank before the first step
+ * stops this one too.  The status to go on with. */
+static int together(run_state *r, int rc, char *err, size_t errlen)
+{
+    if (!rnnc_dist_active()) return rc;
+    int all = rnnc_dist_agree(rc, RUN_GO, err, errlen);
+    if (rc == RUN_GO && (all == 130 || all == 143)) {
+        stop_signal = all == 130 ? SIGINT : SIGTERM;
+        return stopped_before_start(r->o);
+    }
+    return all;
+}
+
+/* The options of a rank other than 0 (o, rewritten in place): it writes nothing (no log,
+ * checkpoint or samples: rank 0 does; save() keeps --save's path, the writer flag gates it),
+ * evaluates no --valid data and prints nothing (to quiet: /dev/null). */
+static void follower_opts(rnnc_train_opts *o, FILE *quiet)
+{
+    o->log = NULL;
+    o->valid = NULL;
+    o->valid_every = 0;
+    o->sample_every = 0;
+    o->tty = 0;
+    if (quiet) o->out = o->diag = quiet;
 }
 
 int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
 {
     run_state r;
     rnnc_ckpt resumed;
+    rnnc_train_opts follower;
     int have_resumed = 0, rc;
     memset(&r, 0, sizeof r);
     memset(&resumed, 0, sizeof resumed);
+    if (err && errlen) err[0] = '\0';
+    r.writer = rnnc_dist_rank() == 0;
+    if (!r.writer) {
+        follower = *o;
+        r.quiet = fopen("/dev/null", "w");
+        follower_opts(&follower, r.quiet);
+        o = &follower;
+    }
     r.o = o;
     r.log_fd = -1;
     r.lock_fd = -1;
@@ -948,12 +1055,13 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
      * compile under way). */
     saved_handlers handlers;
     signals_install(&handlers);
-    if ((rc = phase_validate(&r, &resumed, &have_resumed, err, errlen)) == RUN_GO &&
-        (rc = phase_spec(&r, &resumed, have_resumed, err, errlen)) == RUN_GO &&
-        (rc = phase_state(&r, &resumed, &have_resumed, err, errlen)) == RUN_GO &&
-        (rc = phase_backends(&r, err, errlen)) == RUN_GO &&
-        (rc = phase_valid(&r, err, errlen)) == RUN_GO &&
-        (rc = phase_log(&r, err, errlen)) == RUN_GO)
+    if ((rc = together(&r, phase_validate(&r, &resumed, &have_resumed, err, errlen), err, errlen)) == RUN_GO &&
+        (rc = together(&r, phase_spec(&r, &resumed, have_resumed, err, errlen), err, errlen)) == RUN_GO &&
+        (rc = together(&r, phase_dist(&r, &resumed, have_resumed, err, errlen), err, errlen)) == RUN_GO &&
+        (rc = together(&r, phase_state(&r, &resumed, &have_resumed, err, errlen), err, errlen)) == RUN_GO &&
+        (rc = together(&r, phase_backends(&r, err, errlen), err, errlen)) == RUN_GO &&
+        (rc = together(&r, phase_valid(&r, err, errlen), err, errlen)) == RUN_GO &&
+        (rc = together(&r, phase_log(&r, err, errlen), err, errlen)) == RUN_GO)
         rc = phase_loop(&r, err, errlen);
     return run_cleanup(&r, rc, &resumed, have_resumed, &handlers, err, errlen);
 }

@@ -28,6 +28,9 @@ typedef struct rnnc_train_opts {
     rnnc_spec_builder spec;      /* the user's spec options; hidden 100, tau 25 by default */
     rnnc_run_backend backend;
     int threads;                 /* rnnc_model_set_threads: 0 (default) = one per batch part */
+    int shards;                  /* --shards N: the batch in N shares computed in turn and their
+                                    gradients added in share order, as N MPI ranks do (shards.h);
+                                    0: not given */
     int optim;                   /* RNNC_OPTIM_* */
     double lr, beta1, beta2, eps, weight_decay, clip, clip_norm;
     unsigned set;                /* RNNC_SET_* bits */
@@ -61,7 +64,8 @@ typedef struct rnnc_train_opts {
 /* Defaults: min-char-rnn's (adagrad, lr 0.1, clip 5, eps 1e-8), seed 1, every 100. */
 void rnnc_train_defaults(rnnc_train_opts *o);
 
-/* Run training.  Returns 0 when done, 130 / 143 when stopped by SIGINT / SIGTERM (after
+/* Run training (under mpirun: data parallel, see shards.h; rank 0 alone prints, writes the
+ * log and the checkpoint, and the ranks return the same status).  Returns 0 when done, 130 / 143 when stopped by SIGINT / SIGTERM (after
  * saving, once training has started; the handlers are installed first of all, and a signal
  * during a cc compile cancels it), 2 for bad input (data, options, checkpoint, a --save path
  * another process is writing; message in err), 1 for a runtime failure (compile error,

@@ -182,17 +182,25 @@ double rnnc_model_train_step(rnnc_model *m, void *params, void *grads, void *opt
                              const void *y, const void *s0, void *ws, const rnnc_hparams *hp)
 {
     real_ret r;
-    if (m->pool) {
-        /* The stages of NAME_train_part, each stage's parts at once on the pool. */
-        stage_ctx c = {m, {&params, &grads, &opt, &x, &y, &s0, &ws, &hp}, 0, {0}};
-        for (c.stage = 0; c.stage < (int32_t)m->desc->stages; c.stage++)
-            rnnc_pool_run(m->pool, run_part, &c);
-        r = c.part0;
-    } else {
-        void *argv[8] = {&params, &grads, &opt, &x, &y, &s0, &ws, &hp};
-        ffi_call(&m->cif_train_step, m->fn_train_step, &r, argv);
-    }
+    if (m->pool) return rnnc_model_train_stages(m, 0, (int)m->desc->stages - 1, params, grads, opt, x, y, s0, ws, hp);
+    void *argv[8] = {&params, &grads, &opt, &x, &y, &s0, &ws, &hp};
+    ffi_call(&m->cif_train_step, m->fn_train_step, &r, argv);
     return m->spec.dtype == RNNC_DOUBLE ? r.d : (double)r.f;
+}
+
+double rnnc_model_train_stages(rnnc_model *m, int first, int last, void *params, void *grads, void *opt,
+                               const void *x, const void *y, const void *s0, void *ws,
+                               const rnnc_hparams *hp)
+{
+    /* The stages of NAME_train_part, each stage's parts at once on the pool (in order on
+     * this thread without one). */
+    stage_ctx c = {m, {&params, &grads, &opt, &x, &y, &s0, &ws, &hp}, 0, {0}};
+    for (c.stage = first; c.stage <= last && c.stage < (int32_t)m->desc->stages; c.stage++) {
+        if (m->pool) rnnc_pool_run(m->pool, run_part, &c);
+        else
+            for (int part = 0; part < (int)m->desc->parts; part++) run_part(&c, part);
+    }
+    return m->spec.dtype == RNNC_DOUBLE ? c.part0.d : (double)c.part0.f;
 }
 
 void rnnc_model_step(rnnc_model *m, const void *params, const void *x, const void *s_in,

@@ -67,6 +67,15 @@ void rnnc_model_backward(rnnc_model *m, const void *params, const void *x, const
                          void *ws, void *grads);
 double rnnc_model_train_step(rnnc_model *m, void *params, void *grads, void *opt, const void *x,
                              const void *y, const void *s0, void *ws, const rnnc_hparams *hp);
+/* Stages first .. last of NAME_train_part (each stage's parts at once on the threads of
+ * rnnc_model_set_threads), as a data-parallel step runs them: the gradient stages (0 ..
+ * stages - 2) on each share of the batch, then, with the gradients of every share summed,
+ * the update (stages - 1).  Returns part 0's value of the last stage run: the loss of the
+ * batch from stage 1 on (0 after stage 0 alone).  rnnc_model_train_step is stages 0 ..
+ * stages - 1, bit for bit. */
+double rnnc_model_train_stages(rnnc_model *m, int first, int last, void *params, void *grads, void *opt,
+                               const void *x, const void *y, const void *s0, void *ws,
+                               const rnnc_hparams *hp);
 void rnnc_model_step(rnnc_model *m, const void *params, const void *x, const void *s_in,
                      void *s_out, void *out);
 /* --end length only (m->fn_length): the length distribution p_n (max_length values) of a
