@@ -139,6 +139,22 @@ static void show_notices(void)
     while (rnnc_cc_take_notice(msg, sizeof msg)) fprintf(stderr, "rnnc: %s\n", msg);
 }
 
+/* Print "rnnc: MSG" as one line on standard error, control characters escaped; under
+ * mpirun, rank 0 alone prints (the ranks agreed on the message). */
+static void say_error(const char *msg)
+{
+    if (rnnc_dist_env_rank() > 0) return;
+    fputs("rnnc: ", stderr);
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p == '\n') fputs("\\n", stderr);
+        else if (*p == '\t') fputs("\\t", stderr);
+        else if (*p < 0x20 || *p == 0x7f) fprintf(stderr, "\\x%02x", *p);
+        else fputc(*p, stderr);
+    }
+    fputc('\n', stderr);
+    fflush(stderr);
+}
+
 /* Print "rnnc: MESSAGE" as exactly one line and exit.  Messages quote user input, so any
  * control character in it is shown escaped (\n, \xHH) rather than breaking the line. */
 static void die(int code, const char *fmt, ...)
@@ -154,15 +170,7 @@ static void die(int code, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     show_notices();
-    if (rnnc_dist_env_rank() > 0) exit(code); /* under mpirun, rank 0 alone says why */
-    fputs("rnnc: ", stderr);
-    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-        if (*p == '\n') fputs("\\n", stderr);
-        else if (*p == '\t') fputs("\\t", stderr);
-        else if (*p < 0x20 || *p == 0x7f) fprintf(stderr, "\\x%02x", *p);
-        else fputc(*p, stderr);
-    }
-    fputc('\n', stderr);
+    say_error(msg);
     exit(code);
 }
 
@@ -622,9 +630,17 @@ static int cmd_train(int argc, char **argv)
     if (rnnc_dist_start(err, sizeof err) != 0) die(2, "%s", err);
     int rc = rnnc_train_run(&o, err, sizeof err);
     if (rnnc_dist_broken()) fprintf(stderr, "rnnc: %s\n", err); /* any rank: the job aborts next */
-    rc = rnnc_dist_end(rc);
-    if (rc == 1 || rc == 2) die(rc, "%s", err);
-    return rc;
+    if (!rnnc_dist_active()) {
+        if (rc == 1 || rc == 2) die(rc, "%s", err);
+        return rc;
+    }
+    /* The ranks stopped together: rank 0 says why before they leave through a barrier, since
+     * mpirun kills the job when the first rank exits with an error, rank 0 included. */
+    if (rc == 1 || rc == 2) {
+        show_notices();
+        say_error(err);
+    }
+    return rnnc_dist_end(rc);
 }
 
 static void load_ckpt(const cli_args *a, const char *cmd, rnnc_ckpt *c)
