@@ -14,6 +14,7 @@
 #define RNN_EXP expf
 #define RNN_FMA(a, b, c) fmaf(a, b, c)
 #define RNN_F(a) tanhf(a)
+#define RNN_RESTRICT restrict
 /*@ end @*/
 /* ---- Gated cells.  The per-unit arithmetic below is the one place it is written: the
  * training kernels (templates/rnn_gated.c) and the one-column step call the same functions,
@@ -69,7 +70,7 @@ static inline void rnn_gru_unit(rnn_real ar, rnn_real az, rnn_real wn, rnn_real 
 /* The input and bias terms of the pre-activations of units [i0, i0 + m) of one column, into
  * acc (4 rows of RNN_GBLK: lstm a_i, a_f, a_g, a_o; gru a_r + b_hr, a_z + b_hz, b_hn, a_n):
  * b + U x (one-hot x: b + column x of U), then + b_h where it joins the sum. */
-static void rnn_gated_col_inputs(const rnn_real *restrict P, const rnn_input *restrict x,
+static void rnn_gated_col_inputs(const rnn_real *RNN_RESTRICT P, const rnn_input *RNN_RESTRICT x,
                                  size_t i0, size_t m, rnn_real acc[4][RNN_GBLK])
 {
     const rnn_real *b = P + RNN_OFF_B, *bh = P + RNN_OFF_BH;
@@ -98,7 +99,7 @@ static void rnn_gated_col_inputs(const rnn_real *restrict P, const rnn_input *re
 /* One step of a gated cell for one column (10.40)-(10.42) or (10.45)-(10.46): from the input
  * x, h_prev = h(t-1) and c_prev = c(t-1) (lstm), h = h(t) and c = c(t).  h must not overlap
  * h_prev; c may be c_prev (each unit reads its own c(t-1) before writing). */
-static void rnn_gated_col(const rnn_real *restrict P, const rnn_input *restrict x,
+static void rnn_gated_col(const rnn_real *RNN_RESTRICT P, const rnn_input *RNN_RESTRICT x,
                           const rnn_real *h_prev, const rnn_real *c_prev, rnn_real *c, rnn_real *h)
 {
     rnn_real acc[4][RNN_GBLK];
