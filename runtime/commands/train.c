@@ -334,9 +334,11 @@ static int log_incomplete(const run_state *r, int rc, char *err, size_t errlen)
  * recurrence (the step API's column state, less r). */
 static void column_state(const rnnc_spec *s, const rnnc_layout *l, const void *s0, size_t b, void *st)
 {
-    size_t rs = l->real_size, K = rnnc_recurrences[s->rec].has_R ? s->n_out : 0;
-    memcpy(st, (const char *)s0 + (l->s0_h + b * s->hidden) * rs, s->hidden * rs);
-    if (K) memcpy((char *)st + s->hidden * rs, (const char *)s0 + (l->s0_fb + b * K) * rs, K * rs);
+    size_t rs = l->real_size, K = rnnc_recurrences[s->rec].has_R ? s->n_out : 0, H = s->hidden;
+    memcpy(st, (const char *)s0 + (l->s0_h + b * H) * rs, H * rs);
+    if (K) memcpy((char *)st + H * rs, (const char *)s0 + (l->s0_fb + b * K) * rs, K * rs);
+    if (rnnc_cells[s->cell].has_c) /* the LSTM's c follows h (and fb) in a column's state */
+        memcpy((char *)st + (H + K) * rs, (const char *)s0 + (l->s0_c + b * H) * rs, H * rs);
 }
 
 /* A 200-symbol sample from stream 0's carried state and its next input, or three records

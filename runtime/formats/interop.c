@@ -32,17 +32,19 @@ typedef struct export_tensor {
     const void *src;
 } export_tensor;
 
-/* The tensors of c: nn.RNN's and nn.Linear's, then R and the end outputs where the model has
- * them, and a learned h(0).  Returns how many were written into t (at most 13). */
+/* The tensors of c: nn.RNN's (nn.GRU's, nn.LSTM's: G H rows, gates stacked in PyTorch's order,
+ * and bias_hh_l0 = b_h) and nn.Linear's, then R and the end outputs where the model has them,
+ * and a learned h(0).  Returns how many were written into t (at most 13). */
 static size_t export_tensors(const rnnc_ckpt *c, const rnnc_interop_names *n, export_tensor *t)
 {
     const rnnc_spec *s = &c->spec;
     const rnnc_layout *l = &c->layout;
-    size_t H = s->hidden, N = s->n_in, K = s->n_out, M = s->max_length, k = 0;
+    size_t H = s->hidden, N = s->n_in, K = s->n_out, M = s->max_length, k = 0, GH = l->gh;
     const rnnc_end_info *end = &rnnc_ends[s->end];
-    t[k++] = (export_tensor){n->rnn_prefix, "weight_ih_l0", l->off_U, H, N, 2, NULL};
-    if (rnnc_recurrences[s->rec].has_W) t[k++] = (export_tensor){n->rnn_prefix, "weight_hh_l0", l->off_W, H, H, 2, NULL};
-    t[k++] = (export_tensor){n->rnn_prefix, "bias_ih_l0", l->off_b, H, 1, 1, NULL};
+    t[k++] = (export_tensor){n->rnn_prefix, "weight_ih_l0", l->off_U, GH, N, 2, NULL};
+    if (rnnc_recurrences[s->rec].has_W) t[k++] = (export_tensor){n->rnn_prefix, "weight_hh_l0", l->off_W, GH, H, 2, NULL};
+    t[k++] = (export_tensor){n->rnn_prefix, "bias_ih_l0", l->off_b, GH, 1, 1, NULL};
+    if (rnnc_cells[s->cell].gates > 1) t[k++] = (export_tensor){n->rnn_prefix, "bias_hh_l0", l->off_bh, GH, 1, 1, NULL};
     if (rnnc_recurrences[s->rec].has_R) t[k++] = (export_tensor){n->rnn_prefix, "weight_oh_l0", l->off_R, H, K, 2, NULL};
     t[k++] = (export_tensor){n->lin_prefix, "weight", l->off_V, K, H, 2, NULL};
     t[k++] = (export_tensor){n->lin_prefix, "bias", l->off_c, K, 1, 1, NULL};
@@ -118,7 +120,7 @@ int rnnc_export(const rnnc_ckpt *c, const rnnc_interop_names *n, const char *pat
     }
     uint64_t hshape[1] = {H};
     snprintf(name, sizeof name, "%sbias_hh_l0", n->rnn_prefix);
-    if (rnnc_st_add(w, name, st, 1, hshape, zeros) != 0) {
+    if (rnnc_cells[s->cell].gates == 1 && rnnc_st_add(w, name, st, 1, hshape, zeros) != 0) { /* the rnn cell's: 0 */
         rnnc_fail(err, errlen, "%s: cannot add tensor '%s'", path, name);
         goto out;
     }
@@ -277,24 +279,26 @@ static const char *list_text(name_list *l)
     return l->text;
 }
 
-/* The cell: an nn.LSTM or nn.GRU stacks 4 or 3 gates' weights in weight_ih_l0 (H taken from
- * weight_hh_l0's columns, else from the linear layer's).  0, or -1 with one line naming it. */
-static int check_cell(const import_ctx *x, const rnnc_st_tensor *ih, const rnnc_st_tensor *lw)
+/* The cell from the G gates stacked in weight_ih_l0's G H rows: 1 nn.RNN, 3 nn.GRU, 4 nn.LSTM
+ * (H from weight_hh_l0's columns, else from the linear layer's) into *G.  0, or -1 with one
+ * line naming the tensor. */
+static int read_cell(const import_ctx *x, const rnnc_st_tensor *ih, const rnnc_st_tensor *lw, uint64_t *G)
 {
     char name[256];
     snprintf(name, sizeof name, "%sweight_hh_l0", x->n->rnn_prefix);
     const rnnc_st_tensor *hh = rnnc_st_find(x->f, name);
     uint64_t H = hh && hh->ndim == 2 ? hh->shape[1] : lw->shape[1];
-    if (H == 0 || (ih->shape[0] != 3 * H && ih->shape[0] != 4 * H)) return 0;
-    int lstm = ih->shape[0] == 4 * H;
-    return rnnc_fail(x->err, x->errlen, "%s: %s (%sweight_ih_l0 has %d H rows, H = %llu): rnnc imports nn.RNN",
-                     x->path, lstm ? "an LSTM" : "a GRU", x->n->rnn_prefix, lstm ? 4 : 3, (unsigned long long)H);
+    *G = H && ih->shape[0] % H == 0 ? ih->shape[0] / H : 0;
+    if (*G == 1 || *G == 3 || *G == 4) return 0;
+    return rnnc_fail(x->err, x->errlen, "%s: inconsistent shapes: '%sweight_ih_l0' has %llu rows, not G x %llu (the "
+                     "hidden size) with G = 1 (nn.RNN), 3 (nn.GRU) or 4 (nn.LSTM)", x->path, x->n->rnn_prefix,
+                     (unsigned long long)ih->shape[0], (unsigned long long)H);
 }
 
-/* Layers above the first (*_lN, N > 0) and a reverse direction (*_l0_reverse) of the nn.RNN:
- * refused with one line naming their tensors; with --ignore-unknown they are left out (they
+/* Layers above the first (*_lN, N > 0) and a reverse direction (*_l0_reverse) of the nn.RNN
+ * (nn.GRU, nn.LSTM: G gates) refused with one line naming their tensors; with --ignore-unknown they are left out (they
  * stay unused and are reported with the other unknown tensors).  0, or -1. */
-static int check_layers(const import_ctx *x)
+static int check_layers(const import_ctx *x, uint64_t G)
 {
     name_list l = {"", 0};
     size_t plen = strlen(x->n->rnn_prefix);
@@ -316,8 +320,9 @@ static int check_layers(const import_ctx *x)
     char what[64];
     if (layers > 1) snprintf(what, sizeof what, "a %lu-layer%s", layers, reverse ? " bidirectional" : "");
     else snprintf(what, sizeof what, "a bidirectional");
-    return rnnc_fail(x->err, x->errlen, "%s: %s nn.RNN (%s): rnnc imports one layer in one direction (give "
-                     "--ignore-unknown to import %s alone, a different model)", x->path, what, list_text(&l),
+    return rnnc_fail(x->err, x->errlen, "%s: %s %s (%s): rnnc imports one layer in one direction (give "
+                     "--ignore-unknown to import %s alone, a different model)", x->path, what,
+                     G == 4 ? "nn.LSTM" : G == 3 ? "nn.GRU" : "nn.RNN", list_text(&l),
                      layers > 1 ? (reverse ? "layer 0's forward direction" : "layer 0") : "the forward direction");
 }
 
@@ -436,11 +441,13 @@ static int fill_key(rnnc_spec_builder *b, const char *key, const char *value, co
 }
 
 /* What the tensors say, for the keys neither the options nor the metadata gave: the sizes
- * (N inputs, H hidden, K outputs), one-hot when there is a vocabulary (rnnc.vocab) else dense
+ * (N inputs, H hidden, K outputs), the cell from the G gates stacked in weight_ih_l0
+ * (1 nn.RNN, 3 nn.GRU, 4 nn.LSTM), one-hot when there is a vocabulary (rnnc.vocab) else dense
  * with squared error, the recurrence from which of weight_hh_l0 / weight_oh_l0 there are, the
  * dtype from weight_ih_l0's (float for F32, F16 and BF16; double for F64), tau 25.  Notes say
  * what was assumed or converted.  0, or -1 with a message. */
-static int shape_spec(const import_ctx *x, const rnnc_st_tensor *ih, uint64_t H, uint64_t K, rnnc_spec_builder *b)
+static int shape_spec(const import_ctx *x, const rnnc_st_tensor *ih, uint64_t H, uint64_t K, uint64_t G,
+                      rnnc_spec_builder *b)
 {
     char v[64], where[300], name[256];
     int onehot = rnnc_st_meta(x->f, "rnnc.vocab") != NULL;
@@ -468,13 +475,14 @@ static int shape_spec(const import_ctx *x, const rnnc_st_tensor *ih, uint64_t H,
     snprintf(name, sizeof name, "%sweight_oh_l0", x->n->rnn_prefix);
     int has_r = rnnc_st_find(x->f, name) != NULL;
     if (has_r && fill_key(b, "recurrence", has_w ? "both" : "output", where, x->err, x->errlen) != 0) return -1;
-    if (!rnnc_spec_has(b, "act"))
+    if (!rnnc_spec_has(b, "act") && G == 1) /* a gated cell's activations are its definition's */
         note(x->rep, "act tanh: the file does not say (no rnnc.act); nn.RNN's default, --act relu for nonlinearity='relu'");
     int wide = ih->dtype == RNNC_ST_F64;
     if (!rnnc_spec_has(b, "dtype") && (ih->dtype == RNNC_ST_F16 || ih->dtype == RNNC_ST_BF16))
         note(x->rep, "%s tensors widened to float", rnnc_st_dtype_name(ih->dtype));
     snprintf(v, sizeof v, "%llu", (unsigned long long)H);
-    if (fill_key(b, "hidden", v, where, x->err, x->errlen) != 0 || fill_key(b, "tau", "25", where, x->err, x->errlen) != 0 ||
+    if (fill_key(b, "cell", G == 4 ? "lstm" : G == 3 ? "gru" : "rnn", where, x->err, x->errlen) != 0 ||
+        fill_key(b, "hidden", v, where, x->err, x->errlen) != 0 || fill_key(b, "tau", "25", where, x->err, x->errlen) != 0 ||
         fill_key(b, "dtype", wide ? "double" : "float", where, x->err, x->errlen) != 0)
         return -1;
     if (wide && b->spec.dtype == RNNC_FLOAT) note(x->rep, "F64 tensors rounded to float (dtype=float)");
@@ -484,26 +492,29 @@ static int shape_spec(const import_ctx *x, const rnnc_st_tensor *ih, uint64_t H,
 /* The spec of the file: the user's options, then the metadata (rnnc.spec, rnnc.act; options
  * that contradict it refused unless --force), then what the tensors say; checked against the
  * tensors' sizes.  0, or -1 with a message. */
-static int import_spec(const import_ctx *x, const rnnc_st_tensor *ih, const rnnc_st_tensor *lw, rnnc_spec *out)
+static int import_spec(const import_ctx *x, const rnnc_st_tensor *ih, const rnnc_st_tensor *lw, uint64_t G,
+                       rnnc_spec *out)
 {
     meta_kv kv[24];
     size_t nkv;
     rnnc_spec_builder b = *x->o->base;
     uint64_t N = ih->shape[1], H = lw->shape[1], K = lw->shape[0];
-    if (ih->shape[0] != H)
-        return rnnc_fail(x->err, x->errlen, "%s: inconsistent shapes: %sweight_ih_l0 is [%llu, %llu] (H = %llu) but "
-                         "%sweight is [%llu, %llu] (expected [K, H])", x->path, x->n->rnn_prefix,
-                         (unsigned long long)ih->shape[0], (unsigned long long)N, (unsigned long long)ih->shape[0],
-                         x->n->lin_prefix, (unsigned long long)K, (unsigned long long)H);
+    if (ih->shape[0] != G * H)
+        return rnnc_fail(x->err, x->errlen, "%s: inconsistent shapes: %sweight_ih_l0 is [%llu, %llu] (%llu gates of H = "
+                         "%llu rows) but %sweight is [%llu, %llu] (expected [K, H])", x->path, x->n->rnn_prefix,
+                         (unsigned long long)ih->shape[0], (unsigned long long)N, (unsigned long long)G,
+                         (unsigned long long)(ih->shape[0] / G), x->n->lin_prefix, (unsigned long long)K,
+                         (unsigned long long)H);
     if (collect_meta(x, kv, sizeof kv / sizeof kv[0], &nkv) != 0 || merge_meta(x, kv, nkv, &b) != 0 ||
-        shape_spec(x, ih, H, K, &b) != 0 || rnnc_spec_finish(&b, out, x->err, x->errlen) != 0)
+        shape_spec(x, ih, H, K, G, &b) != 0 || rnnc_spec_finish(&b, out, x->err, x->errlen) != 0)
         return -1;
-    if (out->n_in != N || out->hidden != H || out->n_out != K)
-        return rnnc_fail(x->err, x->errlen, "%s: the tensors give N=%llu H=%llu K=%llu (%sweight_ih_l0 [%llu, %llu], "
-                         "%sweight [%llu, %llu]); the spec says in=%zu hidden=%zu out=%zu", x->path,
-                         (unsigned long long)N, (unsigned long long)H, (unsigned long long)K, x->n->rnn_prefix,
-                         (unsigned long long)ih->shape[0], (unsigned long long)N, x->n->lin_prefix,
-                         (unsigned long long)K, (unsigned long long)H, out->n_in, out->hidden, out->n_out);
+    if (out->n_in != N || out->hidden != H || out->n_out != K || (uint64_t)rnnc_cells[out->cell].gates != G)
+        return rnnc_fail(x->err, x->errlen, "%s: the tensors give N=%llu H=%llu K=%llu and %llu stacked gates "
+                         "(%sweight_ih_l0 [%llu, %llu], %sweight [%llu, %llu]); the spec says in=%zu hidden=%zu out=%zu "
+                         "cell=%s", x->path, (unsigned long long)N, (unsigned long long)H, (unsigned long long)K,
+                         (unsigned long long)G, x->n->rnn_prefix, (unsigned long long)ih->shape[0],
+                         (unsigned long long)N, x->n->lin_prefix, (unsigned long long)K, (unsigned long long)H,
+                         out->n_in, out->hidden, out->n_out, rnnc_cells[out->cell].name);
     return 0;
 }
 
@@ -565,7 +576,8 @@ static int import_weights(const import_ctx *x, rnnc_ckpt *c)
     probe.learn_h0 = 0;
     size_t nt = export_tensors(&probe, x->n, t);
     for (size_t k = 0; k < nt; k++) {
-        int bias = strcmp(t[k].suffix, "bias_ih_l0") == 0 || (t[k].prefix == x->n->lin_prefix && strcmp(t[k].suffix, "bias") == 0);
+        int bias = strcmp(t[k].suffix, "bias_ih_l0") == 0 || strcmp(t[k].suffix, "bias_hh_l0") == 0 ||
+                   (t[k].prefix == x->n->lin_prefix && strcmp(t[k].suffix, "bias") == 0);
         x->err[0] = '\0';
         const rnnc_st_tensor *v = need(x, t[k].prefix, t[k].suffix, (size_t)t[k].ndim, bias);
         if (!v && (x->err[0] || !bias)) return -1;
@@ -586,7 +598,9 @@ static int import_weights(const import_ctx *x, rnnc_ckpt *c)
     }
     const rnnc_st_tensor *bhh = NULL, *h0 = NULL;
     x->err[0] = '\0';
-    if (!(bhh = need(x, x->n->rnn_prefix, "bias_hh_l0", 1, 1)) && x->err[0]) return -1;
+    /* the rnn cell's one bias b is bias_ih + bias_hh (a gated cell's b_h is in the table) */
+    if (rnnc_cells[s->cell].gates == 1 && !(bhh = need(x, x->n->rnn_prefix, "bias_hh_l0", 1, 1)) && x->err[0])
+        return -1;
     if (bhh && bhh->shape[0] != s->hidden)
         return rnnc_fail(x->err, x->errlen, "%s: tensor '%sbias_hh_l0' must have %zu values", x->path, x->n->rnn_prefix, s->hidden);
     mark_used(x, bhh);
@@ -625,8 +639,8 @@ static int check_unused(const import_ctx *x)
     size_t nkeys = l.count - ntensors;
     const char *what = !nkeys ? (ntensors > 1 ? "tensors" : "tensor")
                      : !ntensors ? (nkeys > 1 ? "metadata keys" : "metadata key") : "tensors and metadata keys";
-    return rnnc_fail(x->err, x->errlen, "%s: unknown %s %s: rnnc's model (nn.RNN and nn.Linear under the prefixes %s "
-                     "and %s, rnnc.* of its export) has no place for %s (give --ignore-unknown to import without %s)",
+    return rnnc_fail(x->err, x->errlen, "%s: unknown %s %s: rnnc's model (nn.RNN, nn.GRU or nn.LSTM and nn.Linear "
+                     "under the prefixes %s and %s, rnnc.* of its export) has no place for %s (give --ignore-unknown to import without %s)",
                      x->path, what, list_text(&l), x->n->rnn_prefix, x->n->lin_prefix, l.count > 1 ? "them" : "it",
                      l.count > 1 ? "them" : "it");
 }
@@ -656,8 +670,9 @@ static int import_finish(const import_ctx *x, rnnc_ckpt *c)
 static int import_file(const import_ctx *x, rnnc_ckpt *c)
 {
     const rnnc_st_tensor *ih = need(x, x->n->rnn_prefix, "weight_ih_l0", 2, 0), *lw = NULL;
-    if (!ih || !(lw = need(x, x->n->lin_prefix, "weight", 2, 0)) || check_cell(x, ih, lw) != 0 ||
-        check_layers(x) != 0 || import_spec(x, ih, lw, &c->spec) != 0 || import_meta(x, c) != 0)
+    uint64_t G = 0;
+    if (!ih || !(lw = need(x, x->n->lin_prefix, "weight", 2, 0)) || read_cell(x, ih, lw, &G) != 0 ||
+        check_layers(x, G) != 0 || import_spec(x, ih, lw, G, &c->spec) != 0 || import_meta(x, c) != 0)
         return -1;
     rnnc_vocab keep = c->vocab;
     memset(&c->vocab, 0, sizeof c->vocab);

@@ -1,7 +1,11 @@
 /* interop.h: checkpoints to and from safetensors files with the tensor names of PyTorch's
- * nn.RNN and nn.Linear, so weights move between rnnc and PyTorch:
+ * nn.RNN, nn.GRU, nn.LSTM and nn.Linear, so weights move between rnnc and PyTorch:
  *   PREFIX_RNN weight_ih_l0 = U (H x N), weight_hh_l0 = W (H x H; hidden and both
  *              recurrences), bias_ih_l0 + bias_hh_l0 = b (H)   (export writes b and zeros)
+ *              gated cells (--cell gru|lstm): U (G H x N), W (G H x H), bias_ih_l0 = b and
+ *              bias_hh_l0 = b_h (G H), gates stacked in PyTorch's order (nn.GRU: G = 3, r z n;
+ *              nn.LSTM: G = 4, i f g o), which is rnnc's; import reads the cell from rnnc.spec,
+ *              --cell or the shapes (G = weight_ih_l0's rows / H) and checks that they agree
  *   PREFIX_LIN weight = V (K x H), bias = c (K)
  * What PyTorch has no module for, under names of rnnc's own:
  *   PREFIX_RNN weight_oh_l0 = R (H x K): the output-to-hidden weights of an output recurrence

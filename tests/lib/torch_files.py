@@ -76,11 +76,13 @@ def write_all(d):
         "relu": (state(nn.RNN(V, H, nonlinearity="relu"), fc), vocab_meta(**{"rnnc.act": "relu"})),
         "relu_nometa": (state(nn.RNN(V, H, nonlinearity="relu"), fc), vocab_meta()),
         "no_bias": (state(nn.RNN(V, H, bias=False), nn.Linear(H, V, bias=False)), vocab_meta()),
+        # the gated cells (rnnc's --cell lstm, --cell gru)
+        "lstm": (state(nn.LSTM(V, H), fc), vocab_meta()),
+        "gru": (state(nn.GRU(V, H), fc), vocab_meta()),
         # what it must refuse (or import only part of, with --ignore-unknown)
         "two_layers": (state(nn.RNN(V, H, num_layers=2), fc), vocab_meta()),
         "bidirectional": (state(nn.RNN(V, H, bidirectional=True), nn.Linear(2 * H, V)), vocab_meta()),
-        "lstm": (state(nn.LSTM(V, H), fc), vocab_meta()),
-        "gru": (state(nn.GRU(V, H), fc), vocab_meta()),
+        "two_layers_lstm": (state(nn.LSTM(V, H, num_layers=2), fc), vocab_meta()),
         "extra_tensor": (dict(state(nn.RNN(V, H), fc), **{"emb.weight": torch.zeros(3, 2)}), vocab_meta()),
         "unknown_meta": (state(nn.RNN(V, H), fc), vocab_meta(**{"rnnc.tokenizer": "bpe"})),
         "act_conflict": (state(nn.RNN(V, H), fc),
@@ -122,8 +124,15 @@ def outputs(path, text, act=None):
     tensors, meta = read_safetensors(path)
     vocab = [int(s) for s in meta["rnnc.vocab"].split(",")]
     w = tensors["rnn.weight_ih_l0"]
-    H, V = w.shape[0], len(vocab)
-    rnn = nn.RNN(V, H, nonlinearity=act or meta.get("rnnc.act", "tanh"), bias="rnn.bias_ih_l0" in tensors).double()
+    H, V = tensors["fc.weight"].shape[1], len(vocab)
+    bias = "rnn.bias_ih_l0" in tensors
+    # the cell from the gates stacked in weight_ih_l0: H rows nn.RNN, 3 H nn.GRU, 4 H nn.LSTM
+    if w.shape[0] == 4 * H:
+        rnn = nn.LSTM(V, H, bias=bias).double()
+    elif w.shape[0] == 3 * H:
+        rnn = nn.GRU(V, H, bias=bias).double()
+    else:
+        rnn = nn.RNN(V, H, nonlinearity=act or meta.get("rnnc.act", "tanh"), bias=bias).double()
     fc = nn.Linear(H, V, bias="fc.bias" in tensors).double()
     rnn.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("rnn.")})
     fc.load_state_dict({k[3:]: v for k, v in tensors.items() if k.startswith("fc.")})

@@ -10,8 +10,9 @@
 #      without python3-torch), each with its expected outcome: nn.RNN as is (tanh, said on the
 #      output line), with rnnc.act = relu, relu without the key (tanh, said so; --act relu),
 #      without biases, float16 / bfloat16 (widened to float) and float64 (double): imported, and
-#      the embedded model's probabilities equal PyTorch's; a 2-layer and a bidirectional nn.RNN,
-#      nn.LSTM, nn.GRU, an unknown tensor, an unknown rnnc.* key, a self-contradicting file:
+#      the embedded model's probabilities equal PyTorch's; nn.LSTM and nn.GRU: imported as
+#      --cell lstm / gru, the same outputs as PyTorch's; a 2-layer and a bidirectional nn.RNN,
+#      a 2-layer nn.LSTM, an unknown tensor, an unknown rnnc.* key, a self-contradicting file:
 #      refused with one line naming what, exit 2, nothing written (--ignore-unknown imports
 #      what can be imported and lists what it left out); no rnnc.vocab: a dense mse model, said
 #      on the output line.
@@ -193,6 +194,8 @@ imported "float16-widened-to-float-same-outputs" float16 "dtype=float" "F16 tens
 imported "bfloat16-widened-to-float-same-outputs" bfloat16 "dtype=float" "BF16 tensors widened to float" 1e-5
 imported "float64-imports-as-double-same-outputs" float64 "dtype=double" "$TANH_NOTE" 1e-10
 imported "float64-with---dtype-float-says-rounded" float64 "dtype=float" "F64 tensors rounded to float" - --dtype float
+imported "lstm-imports-as-cell-lstm-same-outputs" lstm "vocab=27 hidden=6 tau=25 batch=1 cell=lstm" "" 1e-5
+imported "gru-imports-as-cell-gru-same-outputs" gru "vocab=27 hidden=6 tau=25 batch=1 cell=gru" "" 1e-5
 imported "no-vocab-is-a-dense-mse-model-and-says-so" no_vocab "in=3 out=2 hidden=6 tau=25 batch=1 act=tanh loss=mse" \
     "no rnnc.vocab in the file: a dense model of 3 real inputs and 2 outputs, squared error (loss=mse)" -
 
@@ -204,11 +207,9 @@ refused "pytorch/bidirectional-refused-naming-the-tensors" \
     "$P/bidirectional.safetensors"
 refused "pytorch/bidirectional-with---ignore-unknown-still-refused-by-shapes" "fc.weight is [27, 12]" \
     "$P/bidirectional.safetensors" --ignore-unknown
-refused "pytorch/lstm-refused-naming-the-cell" "lstm.safetensors: an LSTM (rnn.weight_ih_l0 has 4 H rows, H = 6): rnnc imports nn.RNN" \
-    "$P/lstm.safetensors"
-refused "pytorch/lstm-with---ignore-unknown-still-refused" "an LSTM" "$P/lstm.safetensors" --ignore-unknown
-refused "pytorch/gru-refused-naming-the-cell" "gru.safetensors: a GRU (rnn.weight_ih_l0 has 3 H rows, H = 6): rnnc imports nn.RNN" \
-    "$P/gru.safetensors"
+refused "pytorch/two-layer-lstm-refused-naming-the-tensors" \
+    "two_layers_lstm.safetensors: a 2-layer nn.LSTM (rnn.bias_hh_l1, rnn.bias_ih_l1, rnn.weight_hh_l1, rnn.weight_ih_l1): rnnc imports one layer" \
+    "$P/two_layers_lstm.safetensors"
 refused "pytorch/unknown-tensor-refused-naming-it" "extra_tensor.safetensors: unknown tensor emb.weight:" "$P/extra_tensor.safetensors"
 refused "pytorch/unknown-rnnc-metadata-key-refused-naming-it" "unknown_meta.safetensors: unknown metadata key rnnc.tokenizer:" \
     "$P/unknown_meta.safetensors"

@@ -93,6 +93,18 @@ r=$(close "--shards 2 and one share" "$d/plain.ck" "$d/s2a.ck") && [ -z "$r" ] |
 cmp -s "$d/plain.ck" "$d/s2a.ck" && why+=("the checkpoints are equal: are the shares summed at all?")
 check "shards/two-shares-train-the-model-of-one-up-to-rounding" "${why[@]}"
 
+# The gated cells (issue 17): the LSTM's carried state holds c after h, the GRU's only h; a
+# share carries the whole state of its columns (a share without c trains another model).
+for cell in lstm gru; do
+    why=()
+    r=$(train1 "$d/$cell-plain.ck" "${M[@]}" --cell $cell "$T") && [ -z "$r" ] || why+=("$r")
+    r=$(train1 "$d/$cell-s1.ck" "${M[@]}" --cell $cell --shards 1 "$T") && [ -z "$r" ] || why+=("$r")
+    r=$(same "--cell $cell --shards 1" "$d/$cell-plain.ck" "$d/$cell-s1.ck") && [ -z "$r" ] || why+=("$r")
+    r=$(train1 "$d/$cell-s2.ck" "${M[@]}" --cell $cell --shards 2 "$T") && [ -z "$r" ] || why+=("$r")
+    r=$(close "--cell $cell --shards 2 and one share" "$d/$cell-plain.ck" "$d/$cell-s2.ck") && [ -z "$r" ] || why+=("$r")
+    check "shards/$cell-one-share-gives-the-bits-of-the-plain-step-two-the-model" "${why[@]}"
+done
+
 # --shards that do not divide the batch: one line, exit 2, nothing written.
 d=$tmp/shards-bad
 mkdir -p "$d"
@@ -138,6 +150,13 @@ r=$(same "-np 2 and --shards 2" "$tmp/shards/s2a.ck" "$d/np2a.ck") && [ -z "$r" 
 grep -q '^data parallel: 2 ranks, each one share of 2 columns' "$d/np2a.ck.out" || why+=("no 'data parallel: 2 ranks' line")
 [ -s "$d/np2a.ck.err" ] && why+=("stderr: $(one_line "$d/np2a.ck.err")")
 check "np2-checkpoint-equals-shards-2-on-one-process" "${why[@]}"
+
+for cell in lstm gru; do
+    why=()
+    r=$(trainN 2 "$d/$cell-np2.ck" "${M[@]}" --cell $cell "$T") && [ -z "$r" ] || why+=("$r")
+    r=$(same "--cell $cell: -np 2 and --shards 2" "$tmp/shards/$cell-s2.ck" "$d/$cell-np2.ck") && [ -z "$r" ] || why+=("$r")
+    check "np2-$cell-checkpoint-equals-shards-2-on-one-process" "${why[@]}"
+done
 
 why=()
 r=$(trainN 2 "$d/np2b.ck" "${M[@]}" "$T") && [ -z "$r" ] || why+=("$r")
