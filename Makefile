@@ -53,7 +53,7 @@ TEMPLATES = templates/rnn.h templates/rnn_abi.h templates/rnn.c templates/rnn_up
             templates/embed.h templates/embed.c
 
 .PHONY: all deps probe test asan tsan golden clean tests-bin demo examples examples-figures bench \
-        bench-peers bench-mpi man install uninstall FORCE
+        bench-peers bench-mpi bench-split man install uninstall FORCE
 all: rnnc
 
 # Probe for the libraries; say which package provides what is missing.
@@ -205,6 +205,8 @@ examples-figures: rnnc
 # The benchmark of issue 6 (never part of `make test`): rnnc's train_step on the cc and tcc
 # backends against a hand-written C step, oneDNN, PyTorch and NumPy, with the core's FMA peak and
 # OpenBLAS sgemm; a few minutes.  Writes a Markdown table to stdout and out/bench.md.
+# make bench-split (issue 14, part 2; not part of `make bench` either) times batch 1's per-step
+# W h(t-1) and W^T d(t+1) on one thread and split over two (spin and pthread barriers).
 DEB_PEERS = python3-torch python3-numpy libopenblas-dev libdnnl-dev
 bench: rnnc
 	@CC="$(CC)" tests/bench/run.sh ./rnnc
@@ -219,6 +221,16 @@ $(BUILD)/bench/mpi_comm: tests/bench/mpi_comm.c $(BUILD)/runtime/model/dist.o $(
 	@mkdir -p $(dir $@)
 	@if [ "$(MPI)" != 1 ]; then echo "rnnc: make bench-mpi needs an MPI build: install openmpi-bin libopenmpi-dev (Debian), or give MPI=1" >&2; exit 1; fi
 	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ $< $(BUILD)/runtime/model/dist.o $(BUILD)/runtime/base/util.o $(MPI_LIBS)
+
+# Batch 1 on two cores (issue 14, part 2; never part of `make test` or `all`): the per-step
+# products for hidden 100, 256, 512 on one thread and with W's rows split over two threads
+# (tests/bench/batch1_split.c, standalone; the flags of the cc backend); about a minute.
+bench-split: $(BUILD)/bench/batch1_split
+	$(BUILD)/bench/batch1_split
+$(BUILD)/bench/batch1_split: tests/bench/batch1_split.c templates/rnn_math.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O3 -march=native -ffp-contract=off -fno-math-errno -fno-trapping-math -pthread \
+	    -o $@ tests/bench/batch1_split.c -lm
 
 # The benchmark's optional peers (as root), else say which packages to install.
 bench-peers:
