@@ -15,6 +15,7 @@
 #include "../../gen/equations.h"
 #include "../../gen/gen.h"
 #include "../../gen/spec.h"
+#include "../base/util.h"
 #include "bench.h"
 #include "check.h"
 #include "../formats/ckpt.h"
@@ -77,8 +78,9 @@ static const char usage_text[] =
     "  --every N (100: progress, log row, checkpoint)  --sample-every N (1000; 0 = off)\n"
     "  --save FILE  --resume FILE  --log FILE.csv  --chars bytes|utf8  --target COL[,COL]\n";
 
-/* Print "rnnc: MESSAGE" as exactly one line and exit.  Messages quote user input, so any
- * control character in it is shown escaped (\n, \xHH) rather than breaking the line. */
+/* Print "rnnc: MESSAGE" as exactly one line and exit.  Messages quote user input, so the
+ * message goes through rnnc_fail: a control character is shown escaped (\n, \xHH) rather
+ * than breaking the line, and bytes that are not UTF-8 as \xHH, so the line is valid text. */
 static void die(int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3), noreturn))
@@ -86,19 +88,13 @@ static void die(int code, const char *fmt, ...)
     ;
 static void die(int code, const char *fmt, ...)
 {
-    char msg[2048];
+    char msg[2048], line[8192];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fputs("rnnc: ", stderr);
-    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-        if (*p == '\n') fputs("\\n", stderr);
-        else if (*p == '\t') fputs("\\t", stderr);
-        else if (*p < 0x20 || *p == 0x7f) fprintf(stderr, "\\x%02x", *p);
-        else fputc(*p, stderr);
-    }
-    fputc('\n', stderr);
+    rnnc_fail(line, sizeof line, "%s", msg);
+    fprintf(stderr, "rnnc: %s\n", line);
     exit(code);
 }
 
