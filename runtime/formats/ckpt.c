@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "ckpt.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,8 @@ int rnnc_ckpt_alloc(rnnc_ckpt *c, char *err, size_t errlen)
     c->h = calloc(hb ? hb : 1, rs);
     if (!c->positions || !c->params || !c->opt || !c->h) {
         rnnc_ckpt_free(c);
-        snprintf(err, errlen, "out of memory for the checkpoint");
-        return -1;
+        rnnc_fail(err, errlen, "out of memory for the checkpoint");
+        return RNNC_ENOMEM;
     }
     return 0;
 }
@@ -154,7 +155,8 @@ static uint32_t get_u32(rbuf *r) { uint32_t v; get(r, &v, 4); return v; }
 static uint64_t get_u64(rbuf *r) { uint64_t v; get(r, &v, 8); return v; }
 static double get_f64(rbuf *r) { double v; get(r, &v, 8); return v; }
 
-/* Parse the canonical spec text "key=value key=value ...". */
+/* Parse the canonical spec text "key=value key=value ..."; it must be exactly what
+ * rnnc_spec_format writes for the spec it describes. */
 static int parse_spec(const char *text, const char *path, rnnc_spec *out, char *err, size_t errlen)
 {
     rnnc_spec_builder b;
@@ -165,47 +167,38 @@ static int parse_spec(const char *text, const char *path, rnnc_spec *out, char *
     char *save = NULL;
     for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
         char *eq = strchr(tok, '=');
-        if (!eq) {
-            snprintf(err, errlen, "%s: corrupt spec in the checkpoint", path);
-            return -1;
-        }
+        if (!eq) return rnnc_fail(err, errlen, "%s: corrupt spec in the checkpoint", path);
         *eq = '\0';
         if (rnnc_spec_set(&b, tok, eq + 1, where, err, errlen) != 0) return -1;
     }
-    return rnnc_spec_finish(&b, out, err, errlen);
+    if (rnnc_spec_finish(&b, out, err, errlen) != 0) return -1;
+    char canon[512];
+    rnnc_spec_format(out, canon, sizeof canon);
+    if (strcmp(canon, text) != 0)
+        return rnnc_fail(err, errlen, "%s: corrupt checkpoint (spec '%s' is not in canonical form)",
+                         path, text);
+    return 0;
 }
 
-int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen)
+/* The frame: length, magic, version, the reserved word, total length, CRC-32. */
+static int check_frame(const unsigned char *data, size_t n, const char *path, char *err,
+                       size_t errlen)
 {
-    memset(c, 0, sizeof *c);
-    unsigned char *data;
-    size_t n;
-    if (rnnc_read_file(path, 1, &data, &n, err, errlen) != 0) return -1;
-    int rc = -1;
-    rbuf r = {data, n, 0, 0};
-    char m[8];
-    if (n < 24) {
-        snprintf(err, errlen, "%s: not an rnnc checkpoint (too short: %zu bytes)", path, n);
-        goto out;
-    }
-    get(&r, m, 8);
-    if (memcmp(m, magic, 8) != 0) {
-        snprintf(err, errlen, "%s: not an rnnc checkpoint (bad magic number)", path);
-        goto out;
-    }
-    uint32_t version = get_u32(&r);
-    (void)get_u32(&r);
-    if (version != RNNC_CKPT_VERSION) {
-        snprintf(err, errlen, "%s: checkpoint format version %u, this rnnc reads version %d",
-                 path, version, RNNC_CKPT_VERSION);
-        goto out;
-    }
-    uint64_t total = get_u64(&r);
-    if (total != n) {
-        snprintf(err, errlen, "%s: truncated or damaged checkpoint (%zu bytes, header says %llu)",
-                 path, n, (unsigned long long)total);
-        goto out;
-    }
+    if (n < 28)
+        return rnnc_fail(err, errlen, "%s: not an rnnc checkpoint (too short: %zu bytes)", path, n);
+    if (memcmp(data, magic, 8) != 0)
+        return rnnc_fail(err, errlen, "%s: not an rnnc checkpoint (bad magic number)", path);
+    uint32_t version, reserved;
+    uint64_t total;
+    memcpy(&version, data + 8, 4);
+    memcpy(&reserved, data + 12, 4);
+    memcpy(&total, data + 16, 8);
+    if (version != RNNC_CKPT_VERSION)
+        return rnnc_fail(err, errlen, "%s: checkpoint format version %u, this rnnc reads version %d",
+                         path, version, RNNC_CKPT_VERSION);
+    if (total != n)
+        return rnnc_fail(err, errlen, "%s: truncated or damaged checkpoint (%zu bytes, header says %llu)",
+                         path, n, (unsigned long long)total);
     uLong crc = crc32(0L, Z_NULL, 0);
     for (size_t off = 0; off < n - 4;) {
         size_t k = n - 4 - off;
@@ -215,78 +208,219 @@ int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen)
     }
     uint32_t stored;
     memcpy(&stored, data + n - 4, 4);
-    if ((uint32_t)crc != stored) {
-        snprintf(err, errlen, "%s: corrupted checkpoint (checksum mismatch)", path);
-        goto out;
+    if ((uint32_t)crc != stored)
+        return rnnc_fail(err, errlen, "%s: corrupted checkpoint (checksum mismatch)", path);
+    if (reserved != 0)
+        return rnnc_fail(err, errlen, "%s: corrupt checkpoint (reserved header word is %u, not 0)",
+                         path, reserved);
+    return 0;
+}
+
+/* The vocabulary: mode, size (the spec's classes; 0 for dense models), and the symbols:
+ * strictly ascending (so no duplicates), bytes below 256, code points Unicode scalar values. */
+static int read_vocab(rbuf *r, rnnc_ckpt *c, const char *path, char *err, size_t errlen)
+{
+    uint32_t mode = get_u32(r);
+    uint64_t vs = get_u64(r);
+    if (r->bad || (mode != RNNC_CHARS_BYTES && mode != RNNC_CHARS_UTF8))
+        return rnnc_fail(err, errlen, "%s: corrupt checkpoint (character mode %u)", path, mode);
+    c->vocab.mode = (rnnc_chars)mode;
+    if (c->spec.onehot ? vs != c->spec.n_in : vs != 0)
+        return rnnc_fail(err, errlen, "%s: corrupt checkpoint (vocabulary of %llu symbols for %zu classes)",
+                         path, (unsigned long long)vs, c->spec.onehot ? c->spec.n_in : 0);
+    if (vs > (r->len - r->off) / 4)
+        return rnnc_fail(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
+    if (vs == 0) return 0;
+    c->vocab.symbols = malloc(vs * sizeof *c->vocab.symbols);
+    if (!c->vocab.symbols) {
+        rnnc_fail(err, errlen, "%s: out of memory", path);
+        return RNNC_ENOMEM;
     }
-    r.len = n - 4;
-    uint32_t sl = get_u32(&r);
-    char spec[512];
-    if (sl >= sizeof spec || sl > r.len - r.off) {
-        snprintf(err, errlen, "%s: corrupt checkpoint (spec length %u)", path, sl);
-        goto out;
+    c->vocab.size = vs;
+    uint32_t max = mode == RNNC_CHARS_BYTES ? 0xFF : 0x10FFFF;
+    for (size_t i = 0; i < vs; i++) {
+        uint32_t sym = c->vocab.symbols[i] = get_u32(r);
+        if (sym > max || (sym >= 0xD800 && sym <= 0xDFFF && mode == RNNC_CHARS_UTF8))
+            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (vocabulary symbol %zu is 0x%X, "
+                             "not a %s)", path, i, (unsigned)sym,
+                             mode == RNNC_CHARS_BYTES ? "byte" : "Unicode scalar value");
+        if (i && sym <= c->vocab.symbols[i - 1])
+            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (vocabulary symbol %zu, 0x%X, %s "
+                             "the one before it)", path, i, (unsigned)sym,
+                             sym == c->vocab.symbols[i - 1] ? "repeats" : "is below");
     }
-    get(&r, spec, sl);
-    spec[sl] = '\0';
-    if (parse_spec(spec, path, &c->spec, err, errlen) != 0) goto out;
-    c->vocab.mode = (rnnc_chars)get_u32(&r);
-    uint64_t vs = get_u64(&r);
-    if (c->vocab.mode != RNNC_CHARS_BYTES && c->vocab.mode != RNNC_CHARS_UTF8) r.bad = 1;
-    if (c->spec.onehot ? vs != c->spec.n_in : vs != 0) {
-        snprintf(err, errlen, "%s: corrupt checkpoint (vocabulary of %llu symbols for %s)", path,
-                 (unsigned long long)vs, spec);
-        goto out;
-    }
-    if (vs) {
-        c->vocab.symbols = malloc(vs * sizeof *c->vocab.symbols);
-        if (!c->vocab.symbols) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            goto out;
-        }
-        c->vocab.size = vs;
-        for (size_t i = 0; i < vs; i++) {
-            c->vocab.symbols[i] = get_u32(&r);
-            if (i && c->vocab.symbols[i] <= c->vocab.symbols[i - 1]) r.bad = 1;
-        }
-    }
-    c->hp.optim = (int32_t)get_u32(&r);
+    return 0;
+}
+
+/* The optimiser settings, in the ranges the command line accepts; grad_scale is 1/batch. */
+static int read_hparams(rbuf *r, rnnc_ckpt *c, const char *path, char *err, size_t errlen)
+{
+    c->hp.optim = (int32_t)get_u32(r);
     double hp[8];
-    for (int i = 0; i < 8; i++) hp[i] = get_f64(&r);
+    for (int i = 0; i < 8; i++) hp[i] = get_f64(r);
     c->hp.lr = hp[0], c->hp.beta1 = hp[1], c->hp.beta2 = hp[2], c->hp.eps = hp[3];
     c->hp.weight_decay = hp[4], c->hp.clip = hp[5], c->hp.clip_norm = hp[6], c->hp.grad_scale = hp[7];
-    if (c->hp.optim < RNNC_OPTIM_SGD || c->hp.optim > RNNC_OPTIM_ADAM) r.bad = 1;
-    c->step = get_u64(&r);
-    c->seed = get_u64(&r);
-    c->rng = get_u64(&r);
-    c->smooth_loss = get_f64(&r);
-    c->last_loss = get_f64(&r);
-    c->data_len = get_u64(&r);
-    c->data_hash = get_u64(&r);
-    if (r.bad) {
-        snprintf(err, errlen, "%s: corrupt checkpoint (bad header fields)", path);
+    if (r->bad || c->hp.optim < RNNC_OPTIM_SGD || c->hp.optim > RNNC_OPTIM_ADAM)
+        return rnnc_fail(err, errlen, "%s: corrupt checkpoint (optimiser %d)", path, (int)c->hp.optim);
+    static const char *const names[8] = {"lr", "beta1", "beta2", "eps", "weight-decay", "clip",
+                                         "clip-norm", "gradient scale"};
+    for (int i = 0; i < 8; i++) {
+        double v = hp[i];
+        int ok = isfinite(v) && v >= 0;
+        if (i == 0 || i == 3) ok = ok && v > 0;       /* lr, eps */
+        if (i == 1 || i == 2) ok = ok && v < 1;       /* beta1, beta2 */
+        if (i == 7) ok = v == 1.0 / (double)c->spec.batch;
+        if (!ok)
+            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (optimiser setting %s is %g)", path,
+                             names[i], v);
+    }
+    return 0;
+}
+
+/* Step, seed, RNG, losses and the data fingerprint.  A loss is finite and >= 0, or NaN
+ * before the first step (a fresh mse model, an imported one); a checkpoint that has trained
+ * (step > 0) has data (at least tau symbols or rows). */
+static int read_progress(rbuf *r, rnnc_ckpt *c, const char *path, char *err, size_t errlen)
+{
+    c->step = get_u64(r);
+    c->seed = get_u64(r);
+    c->rng = get_u64(r);
+    c->smooth_loss = get_f64(r);
+    c->last_loss = get_f64(r);
+    c->data_len = get_u64(r);
+    c->data_hash = get_u64(r);
+    if (r->bad) return rnnc_fail(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
+    const double loss[2] = {c->smooth_loss, c->last_loss};
+    for (int i = 0; i < 2; i++)
+        if (!(isfinite(loss[i]) && loss[i] >= 0) && !(isnan(loss[i]) && c->step == 0))
+            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (%s loss %g at step %llu)", path,
+                             i ? "last" : "smoothed", loss[i], (unsigned long long)c->step);
+    if (c->step > 0 && c->data_len < c->spec.tau)
+        return rnnc_fail(err, errlen, "%s: corrupt checkpoint (step %llu on %llu symbols or rows of "
+                         "data, fewer than tau %zu)", path, (unsigned long long)c->step,
+                         (unsigned long long)c->data_len, c->spec.tau);
+    return 0;
+}
+
+/* Which tensor element i of the parameters belongs to, as "U[3, 7]" (or "padding"). */
+static void param_name(const rnnc_ckpt *c, size_t i, char *buf, size_t n)
+{
+    rnnc_tensor t[RNNC_NTENSORS];
+    rnnc_param_tensors(&c->spec, &c->layout, t);
+    for (int k = 0; k < RNNC_NTENSORS; k++)
+        if (i >= t[k].offset && i - t[k].offset < t[k].rows * t[k].cols) {
+            size_t e = i - t[k].offset;   /* column-major */
+            snprintf(buf, n, "%s[%zu, %zu]", t[k].name, e % t[k].rows, e / t[k].rows);
+            return;
+        }
+    snprintf(buf, n, "padding entry %zu", i);
+}
+
+static const char *nonfinite_name(double v) { return isnan(v) ? "NaN" : "infinite"; }
+
+/* The arrays: finite weights and optimiser state, positions inside the data, carried hidden
+ * states finite and inside the activation's range; before the first step the optimiser
+ * state and the hidden states are zero. */
+static int check_arrays(const rnnc_ckpt *c, const char *path, char *err, size_t errlen)
+{
+    const rnnc_spec *s = &c->spec;
+    char where[64];
+    for (size_t b = 0; b < s->batch; b++)
+        if (c->positions[b] > c->data_len)
+            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (stream %zu is at position %llu of "
+                             "%llu)", path, b, (unsigned long long)c->positions[b],
+                             (unsigned long long)c->data_len);
+    for (size_t i = 0; i < c->layout.params_count; i++) {
+        double v = rnnc_get(c->params, s->dtype, i);
+        if (!isfinite(v)) {
+            param_name(c, i, where, sizeof where);
+            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (weight %s is %s)", path, where,
+                             nonfinite_name(v));
+        }
+    }
+    for (size_t i = 0; i < c->layout.opt_count; i++) {
+        double v = rnnc_get(c->opt, s->dtype, i);
+        if (!isfinite(v))
+            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (optimiser state entry %zu is %s)",
+                             path, i, nonfinite_name(v));
+        if (c->step == 0 && v != 0)
+            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (optimiser state entry %zu is %g "
+                             "before the first step)", path, i, v);
+    }
+    /* tanh in [-1, 1], sigmoid in [0, 1], relu >= 0 (a little slack for --fast builds). */
+    double lo = s->act == RNNC_ACT_TANH ? -1 : 0, hi = s->act == RNNC_ACT_RELU ? INFINITY : 1;
+    const double slack = 1e-6;
+    for (size_t i = 0; i < s->batch * s->hidden; i++) {
+        double v = rnnc_get(c->h, s->dtype, i);
+        if (!isfinite(v) || v < lo - slack || v > hi + slack || (c->step == 0 && v != 0))
+            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (carried hidden state %zu of stream "
+                             "%zu is %g, %s)", path, i % s->hidden, i / s->hidden, v,
+                             c->step == 0 && isfinite(v) ? "not 0 before the first step"
+                                                          : "impossible for its activation");
+    }
+    return 0;
+}
+
+int rnnc_ckpt_parse(rnnc_ckpt *c, const unsigned char *data, size_t n, const char *path,
+                    char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    if (check_frame(data, n, path, err, errlen) != 0) return -1;
+    rbuf r = {data, n - 4, 24, 0};
+    uint32_t sl = get_u32(&r);
+    char spec[512];
+    if (sl >= sizeof spec || sl > r.len - r.off)
+        return rnnc_fail(err, errlen, "%s: corrupt checkpoint (spec length %u)", path, sl);
+    get(&r, spec, sl);
+    spec[sl] = '\0';
+    int rc = -1;
+    if (parse_spec(spec, path, &c->spec, err, errlen) != 0) goto out;
+    if ((rc = read_vocab(&r, c, path, err, errlen)) != 0) goto out;
+    rc = -1;
+    if (read_hparams(&r, c, path, err, errlen) != 0 || read_progress(&r, c, path, err, errlen) != 0)
+        goto out;
+    /* The rest must be exactly the arrays of the spec: checked before allocating them. */
+    rnnc_layout l;
+    if (rnnc_spec_layout(&c->spec, &l, err, errlen) != 0) goto out;
+    size_t hb = c->spec.batch * c->spec.hidden * l.real_size, left = r.len - r.off;
+    size_t want[4] = {c->spec.batch * 8, l.params_bytes, l.opt_bytes, hb};
+    for (int i = 0; i < 4; i++) {
+        if (want[i] > left) left = SIZE_MAX;
+        else left -= want[i];
+    }
+    if (left != 0) {
+        rnnc_fail(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
         goto out;
     }
     rnnc_vocab keep = c->vocab;
     c->vocab.symbols = NULL;
-    if (rnnc_ckpt_alloc(c, err, errlen) != 0) {
-        c->vocab = keep;
-        goto out;
-    }
+    c->vocab.size = 0;
+    rc = rnnc_ckpt_alloc(c, err, errlen);
     c->vocab = keep;
-    for (size_t b = 0; b < c->spec.batch; b++) {
-        c->positions[b] = get_u64(&r);
-        if (c->positions[b] > c->data_len) r.bad = 1;
-    }
+    if (rc != 0) goto out;
+    rc = -1;
+    for (size_t b = 0; b < c->spec.batch; b++) c->positions[b] = get_u64(&r);
     get(&r, c->params, c->layout.params_bytes);
     get(&r, c->opt, c->layout.opt_bytes);
-    get(&r, c->h, c->spec.batch * c->spec.hidden * c->layout.real_size);
+    get(&r, c->h, hb);
     if (r.bad || r.off != r.len) {
-        snprintf(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
+        rnnc_fail(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
         goto out;
     }
-    rc = 0;
+    rc = check_arrays(c, path, err, errlen);
 out:
-    free(data);
     if (rc != 0) rnnc_ckpt_free(c);
+    return rc;
+}
+
+int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    unsigned char *data;
+    size_t n;
+    int rc = rnnc_read_file(path, 1, &data, &n, err, errlen);
+    if (rc != 0) return rc;
+    rc = rnnc_ckpt_parse(c, data, n, path, err, errlen);
+    free(data);
     return rc;
 }

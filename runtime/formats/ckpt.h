@@ -31,15 +31,33 @@ typedef struct rnnc_ckpt {
     void *params, *opt, *h;       /* params_count, opt_count, batch x hidden reals */
 } rnnc_ckpt;
 
-/* Allocate the arrays of c for c->spec (positions, params, opt, h, zeroed); fills layout. */
+/* Allocate the arrays of c for c->spec (positions, params, opt, h, zeroed); fills layout.
+ * Returns 0, -1 (the spec's layout is refused) or RNNC_ENOMEM, with a message. */
 int rnnc_ckpt_alloc(rnnc_ckpt *c, char *err, size_t errlen);
 void rnnc_ckpt_free(rnnc_ckpt *c);
 
 /* Write c to path atomically.  Returns 0, or -1 with a message; path is untouched on error. */
 int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errlen);
 
-/* Read path into c (allocating its arrays).  A truncated, corrupted (checksum), foreign
- * (magic) or newer-format file is refused with a message naming the file and the problem. */
+/* Parse the checkpoint data[0..n) (path names it in messages) into c, allocating its arrays,
+ * and check it as strictly as rnnc_ckpt_save's callers promise: a short, foreign (magic),
+ * newer-format, truncated or corrupted (CRC-32) file is refused, and so is one with a valid
+ * checksum whose content is impossible: a spec not in canonical form or beyond the limits, a
+ * vocabulary that does not match the spec, repeats a symbol, is not ascending or holds a
+ * symbol out of range (above 0xFF for bytes, not a Unicode scalar value for UTF-8), an unknown
+ * optimiser or a setting outside the command line's range (grad_scale must be 1/batch), a
+ * negative or non-finite loss (NaN only before the first step), training steps without data,
+ * arrays whose sizes do not match the spec (checked before they are allocated, so a small
+ * file never makes a large allocation), a stream position beyond the data, a NaN or infinite
+ * weight or optimiser state, a carried hidden state outside its activation's range, and
+ * optimiser or hidden state that is not zero before the first step.  Every refusal is one
+ * line naming path and what is wrong ("PATH: corrupt checkpoint (weight U[3, 0] is NaN)").
+ * Returns 0, -1, or RNNC_ENOMEM when memory ran out; c is empty on failure. */
+int rnnc_ckpt_parse(rnnc_ckpt *c, const unsigned char *data, size_t n, const char *path,
+                    char *err, size_t errlen);
+
+/* Read path and rnnc_ckpt_parse it.  Also refused: a file that cannot be opened or read.
+ * Returns 0, -1, or RNNC_ENOMEM. */
 int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen);
 
 #endif
