@@ -479,7 +479,8 @@ static void load_ckpt(const cli_args *a, const char *cmd, rnnc_ckpt *c)
 {
     char err[1024];
     if (a->npos != 1) die(2, "%s: expected one checkpoint file (rnnc %s CKPT)", a->npos ? a->pos[1] : cmd, cmd);
-    if (rnnc_ckpt_load(c, a->pos[0], err, sizeof err) != 0) die(2, "%s", err);
+    int rc = rnnc_ckpt_load(c, a->pos[0], err, sizeof err);
+    if (rc != 0) die(rc == RNNC_ENOMEM ? 1 : 2, "%s", err);
 }
 
 static int cmd_sample(int argc, char **argv)

@@ -67,7 +67,7 @@ static void on_signal(int sig) { stop_signal = sig; }
 typedef struct dataset {
     int text;                 /* 1: class ids; 0: CSV rows */
     rnnc_vocab vocab;
-    int32_t *ids;             /* text: len ids */
+    rnnc_ids ids;             /* text: len class indices */
     double *xrows, *yrows;    /* CSV: len rows of n_in / n_out values */
     size_t len, look;         /* look: 1 when the target is the next symbol / row */
     uint64_t hash;
@@ -76,7 +76,7 @@ typedef struct dataset {
 static void dataset_free(dataset *d)
 {
     rnnc_vocab_free(&d->vocab);
-    free(d->ids);
+    rnnc_ids_free(&d->ids);
     free(d->xrows);
     free(d->yrows);
     memset(d, 0, sizeof *d);
@@ -88,55 +88,34 @@ static int is_csv(const char *path)
     return n > 4 && strcmp(path + n - 4, ".csv") == 0;
 }
 
-/* Text: the vocabulary comes from the data, or from the checkpoint when resuming. */
+/* The CLI status of a failed library call: 1 when memory ran out (a runtime failure), else
+ * 2 (bad input). */
+static int input_status(int rc) { return rc == RNNC_ENOMEM ? 1 : 2; }
+
+/* Text: the vocabulary comes from the data, or from the checkpoint when resuming.  The
+ * indices take one byte per symbol in bytes mode (see rnnc_text_load). */
 static int load_text(const rnnc_train_opts *o, const rnnc_vocab *fixed, dataset *d, char *err,
                      size_t errlen)
 {
-    size_t nfiles = o->ndata ? o->ndata : 1;
-    unsigned char **bufs = calloc(nfiles, sizeof *bufs);
-    size_t *lens = calloc(nfiles, sizeof *lens), cap = 0;
-    int rc = 2;
-    if (!bufs || !lens) {
+    size_t nsrc = o->ndata ? o->ndata : 1;
+    rnnc_text_src *src = calloc(nsrc, sizeof *src);
+    if (!src) {
         rnnc_fail(err, errlen, "out of memory reading the data");
-        rc = 1;
-        goto out;
+        return 1;
     }
-    for (size_t i = 0; i < nfiles; i++) {
-        if (o->ndata) {
-            if (rnnc_read_file(o->data[i], 0, &bufs[i], &lens[i], err, errlen) != 0) goto out;
-        } else {
-            lens[i] = strlen(rnnc_corpus_corpus_txt);
-            bufs[i] = malloc(lens[i] + 1);
-            if (!bufs[i]) goto out;
-            memcpy(bufs[i], rnnc_corpus_corpus_txt, lens[i] + 1);
-        }
-    }
-    const char *name0 = o->ndata ? NULL : "(built-in corpus)";
-    if (fixed) {
-        d->vocab.mode = fixed->mode;
-        d->vocab.size = fixed->size;
-        d->vocab.symbols = malloc(fixed->size * sizeof *fixed->symbols);
-        if (!d->vocab.symbols) goto out;
-        memcpy(d->vocab.symbols, fixed->symbols, fixed->size * sizeof *fixed->symbols);
-    } else {
-        d->vocab.mode = o->chars;
-        for (size_t i = 0; i < nfiles; i++)
-            if (rnnc_vocab_add(&d->vocab, bufs[i], lens[i], name0 ? name0 : o->data[i], err, errlen) != 0)
-                goto out;
-    }
-    for (size_t i = 0; i < nfiles; i++)
-        if (rnnc_text_encode(&d->vocab, bufs[i], lens[i], name0 ? name0 : o->data[i], &d->ids,
-                             &d->len, &cap, err, errlen) != 0)
-            goto out;
+    if (o->ndata)
+        for (size_t i = 0; i < nsrc; i++) src[i].name = o->data[i];
+    else
+        src[0] = (rnnc_text_src){"(built-in corpus)", (const unsigned char *)rnnc_corpus_corpus_txt,
+                                 strlen(rnnc_corpus_corpus_txt)};
+    int rc = rnnc_text_load(src, nsrc, o->chars, fixed, &d->vocab, &d->ids, err, errlen);
+    free(src);
+    if (rc != 0) return input_status(rc);
     d->text = 1;
     d->look = 1;
-    d->hash = rnnc_fnv1a(RNNC_FNV_OFFSET, d->ids, d->len * sizeof *d->ids);
-    rc = 0;
-out:
-    for (size_t i = 0; bufs && i < nfiles; i++) free(bufs[i]);
-    free(bufs);
-    free(lens);
-    return rc;
+    d->len = d->ids.len;
+    d->hash = rnnc_ids_hash(&d->ids);
+    return 0;
 }
 
 /* CSV: one time step per row; targets are the named columns, or the next row. */
@@ -148,8 +127,9 @@ static int load_csv(const rnnc_train_opts *o, dataset *d, size_t *n_in, size_t *
         rnnc_fail(err, errlen, "DATA: give exactly one CSV file for a dense model");
         return 2;
     }
-    if (rnnc_csv_read(o->data[0], &c, err, errlen) != 0) return 2;
-    int rc = 2;
+    int rc = rnnc_csv_read(o->data[0], &c, err, errlen);
+    if (rc != 0) return input_status(rc);
+    rc = 2;
     unsigned char *is_target = calloc(c.cols, 1);
     if (!is_target) {
         rnnc_fail(err, errlen, "out of memory");
@@ -333,7 +313,7 @@ static void print_sample(run_state *r)
      * so that sampling never changes the training run. */
     memcpy(h, r->ck.h, s->hidden * r->model->layout.real_size);
     uint64_t pos = r->ck.positions[0];
-    int32_t start = r->data.ids[pos < r->data.len ? pos : 0];
+    int32_t start = rnnc_ids_at(&r->data.ids, pos < r->data.len ? pos : 0);
     rnnc_sample_opts so = {200, 1.0, 0, r->ck.seed ^ (r->ck.step * 0x9e3779b97f4a7c15ull)};
     FILE *out = r->o->out;
     if (r->o->tty) fputs("\r\033[K", out);
@@ -390,8 +370,8 @@ static void fill_batch(run_state *r)
         for (size_t t = 0; t < T; t++) {
             size_t i = t * B + b;
             if (r->data.text) {
-                ((int32_t *)r->buf.x)[i] = r->data.ids[p + t];
-                ((int32_t *)r->buf.y)[i] = r->data.ids[p + t + 1];
+                ((int32_t *)r->buf.x)[i] = rnnc_ids_at(&r->data.ids, p + t);
+                ((int32_t *)r->buf.y)[i] = rnnc_ids_at(&r->data.ids, p + t + 1);
             } else {
                 size_t row = p + t;
                 for (size_t k = 0; k < s->n_in; k++)
@@ -494,7 +474,7 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
 
     /* 1. The checkpoint to resume, then the data (its vocabulary fixed by the checkpoint). */
     if (o->resume) {
-        if (rnnc_ckpt_load(&resumed, o->resume, err, errlen) != 0) return 2;
+        if ((rc = rnnc_ckpt_load(&resumed, o->resume, err, errlen)) != 0) return input_status(rc);
         have_resumed = 1;
     }
     if (o->save && (rc = check_save_dir(o->save, err, errlen)) != 0) goto out;
