@@ -3,11 +3,13 @@
 #include "train.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -266,6 +268,8 @@ typedef struct run_state {
     double t0;
     uint64_t step0;
     FILE *log;
+    int saved, save_existed;   /* this run saved a checkpoint; --save existed before it */
+    uint64_t saved_step;       /* the step of the last one saved */
 } run_state;
 
 static double bits_per_symbol(const run_state *r)
@@ -324,20 +328,36 @@ static void print_sample(run_state *r)
     free(h);
 }
 
+/* What a run that stops on an error says about --save: the checkpoint this run saved last,
+ * the file it found (resumed from, or another run's), or that there is none. */
+static const char *kept_note(const run_state *r, char *buf, size_t n)
+{
+    const char *path = r->o->save;
+    if (!path) snprintf(buf, n, "%s", "");
+    else if (r->saved)
+        snprintf(buf, n, "; the last good checkpoint (step %llu) is kept in %s",
+                 (unsigned long long)r->saved_step, path);
+    else if (r->save_existed) snprintf(buf, n, "; %s is left as it was", path);
+    else snprintf(buf, n, "; no checkpoint was saved");
+    return buf;
+}
+
 static int save(run_state *r, char *err, size_t errlen)
 {
     if (!r->o->save) return 0;
-    /* A step with a finite loss can still update the weights to Inf/NaN: never save those
-     * over the last good checkpoint. */
-    const rnnc_spec *s = &r->spec;
-    for (size_t i = 0; i < r->ck.layout.params_count; i++)
-        if (!isfinite(rnnc_get(r->ck.params, s->dtype, i))) {
-            rnnc_fail(err, errlen, "the weights became non-finite at step %llu; stopping "
-                      "(lower --lr, or clip with --clip / --clip-norm); the last good "
-                      "checkpoint is kept", (unsigned long long)r->ck.step);
-            return 1;
-        }
-    return rnnc_ckpt_save(&r->ck, r->o->save, err, errlen) == 0 ? 0 : 1;
+    /* A step with a finite loss can still update the weights (or the optimiser state) to
+     * Inf/NaN: never save what the loader would refuse over the last good checkpoint. */
+    char what[256], note[4200];
+    if (rnnc_ckpt_check(&r->ck, what, sizeof what) != 0) {
+        rnnc_fail(err, errlen, "at step %llu the %s; stopping (lower --lr, or clip with --clip / "
+                  "--clip-norm)%s", (unsigned long long)r->ck.step, what,
+                  kept_note(r, note, sizeof note));
+        return 1;
+    }
+    if (rnnc_ckpt_save(&r->ck, r->o->save, err, errlen) != 0) return 1;
+    r->saved = 1;
+    r->saved_step = r->ck.step;
+    return 0;
 }
 
 /* Fail early, not at the first save, when the checkpoint's directory is not writable. */
@@ -433,6 +453,87 @@ static int settle_spec(const rnnc_train_opts *o, const dataset *d, size_t n_in, 
     return rnnc_spec_finish(&b, s, err, errlen) == 0 ? 0 : 2;
 }
 
+/* Refuse a model beyond the limits before reading any data, when the options alone fix its
+ * size (--vocab, or --in and --out): absurd dimensions cost one line, not a read of the data
+ * first.  0, or 2 with the message (which names the bytes a buffer would need). */
+static int check_spec_early(const rnnc_train_opts *o, char *err, size_t errlen)
+{
+    rnnc_spec_builder b = o->spec;
+    int dense = rnnc_spec_has(&b, "in") && rnnc_spec_has(&b, "out");
+    if (!rnnc_spec_has(&b, "vocab") && !dense) return 0;
+    if ((!rnnc_spec_has(&b, "hidden") && rnnc_spec_set(&b, "hidden", "100", "--hidden", err, errlen) != 0) ||
+        (!rnnc_spec_has(&b, "tau") && rnnc_spec_set(&b, "tau", "25", "--tau", err, errlen) != 0) ||
+        (dense && !rnnc_spec_has(&b, "loss") && rnnc_spec_set(&b, "loss", "mse", "--loss", err, errlen) != 0))
+        return 2;
+    rnnc_spec s;
+    return rnnc_spec_finish(&b, &s, err, errlen) == 0 ? 0 : 2;
+}
+
+/* The machine's memory and swap in bytes (UINT64_MAX when unknown). */
+static uint64_t machine_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || psize <= 0) return UINT64_MAX;
+    uint64_t total = (uint64_t)pages * (uint64_t)psize;
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    unsigned long long kb;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "SwapTotal: %llu kB", &kb) == 1) total += kb * 1024;
+    if (f) fclose(f);
+    return total;
+}
+
+/* The bytes the address-space limit (ulimit -v) leaves beyond this process's current size
+ * (UINT64_MAX when there is no limit). */
+static uint64_t address_space_left(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return UINT64_MAX;
+    uint64_t used = 0, vm_pages;
+    long psize = sysconf(_SC_PAGESIZE);
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%" SCNu64, &vm_pages) == 1 && psize > 0) used = vm_pages * (uint64_t)psize;
+        fclose(f);
+    }
+    return (uint64_t)rl.rlim_cur > used ? (uint64_t)rl.rlim_cur - used : 0;
+}
+
+/* Refuse, before any large allocation, a run whose buffers cannot fit in memory: the
+ * training buffers (rnnc_buffers_alloc) and the checkpoint's copy of the state (unless it
+ * is already allocated), with the data (already read) against the machine's memory and
+ * swap, or without it against what ulimit -v leaves.  0, or 1 ("out of memory": a runtime
+ * failure) with a message giving the bytes needed. */
+static int check_memory(const run_state *r, int have_state, char *err, size_t errlen)
+{
+    rnnc_layout l;
+    if (rnnc_spec_layout(&r->spec, &l, err, errlen) != 0) return 2;
+    const size_t bufs[7] = {l.params_bytes, l.params_bytes, l.ws_bytes, l.x_bytes, l.y_bytes,
+                            l.h0_bytes, l.opt_bytes};
+    uint64_t train = 0, state = 0, data;
+    for (int i = 0; i < 7; i++) train += ((uint64_t)bufs[i] + 63) / 64 * 64;
+    if (!have_state) state = (uint64_t)l.params_bytes + l.opt_bytes + l.h0_bytes + r->spec.batch * 8;
+    data = r->data.text ? (uint64_t)r->data.ids.len * r->data.ids.width
+                        : (uint64_t)r->data.len * (r->spec.n_in + r->spec.n_out) * sizeof(double);
+    uint64_t ram = machine_memory(), as = address_space_left(), avail;
+    const char *why;
+    if (ram != UINT64_MAX && train + state + data > ram)
+        avail = ram, why = "of memory and swap of this machine";
+    else if (train + state > as)
+        avail = as, why = "that the address-space limit (ulimit -v) leaves";
+    else
+        return 0;
+    char canon[512];
+    rnnc_spec_format(&r->spec, canon, sizeof canon);
+    rnnc_fail(err, errlen, "out of memory: training %s needs %llu bytes (training buffers %llu, "
+              "checkpoint state %llu, and the data already read takes %llu), more than the %llu "
+              "bytes %s", canon, (unsigned long long)(train + state + data),
+              (unsigned long long)train, (unsigned long long)state, (unsigned long long)data,
+              (unsigned long long)avail, why);
+    return 1;
+}
+
 /* The optimiser settings: the user's, else the checkpoint's, else the defaults. */
 static void settle_hparams(const rnnc_train_opts *o, const rnnc_ckpt *from, rnnc_hparams *hp)
 {
@@ -478,6 +579,8 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
         have_resumed = 1;
     }
     if (o->save && (rc = check_save_dir(o->save, err, errlen)) != 0) goto out;
+    r.save_existed = o->save && access(o->save, F_OK) == 0;
+    if (!have_resumed && (rc = check_spec_early(o, err, errlen)) != 0) goto out;
     int csv = o->ndata > 0 && is_csv(o->data[0]);
     if (o->targets && !csv) {
         rnnc_fail(err, errlen, "--target: names columns of a CSV data file; this data is text");
@@ -543,6 +646,7 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
         rc = 2;
         goto out;
     }
+    if ((rc = check_memory(&r, have_resumed, err, errlen)) != 0) goto out;
 
     /* 3. The training state: resumed, or fresh. */
     if (have_resumed) {
@@ -671,11 +775,11 @@ int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
         double loss = rnnc_model_train_step(r.model, r.ck.params, r.buf.grads, r.ck.opt, r.buf.x,
                                             r.buf.y, r.ck.h, r.buf.ws, &r.ck.hp);
         if (!isfinite(loss)) {
+            char note[4200];
             if (o->tty) fputc('\n', o->out);
             rnnc_fail(err, errlen, "the loss became %s at step %llu; stopping (lower --lr, or "
                       "clip with --clip / --clip-norm)%s", isnan(loss) ? "NaN" : "infinite",
-                      (unsigned long long)r.ck.step + 1,
-                      o->save ? "; the last good checkpoint is kept" : "");
+                      (unsigned long long)r.ck.step + 1, kept_note(&r, note, sizeof note));
             rc = 1;
             goto restore;
         }

@@ -216,89 +216,64 @@ static int check_frame(const unsigned char *data, size_t n, const char *path, ch
     return 0;
 }
 
-/* The vocabulary: mode, size (the spec's classes; 0 for dense models), and the symbols:
- * strictly ascending (so no duplicates), bytes below 256, code points Unicode scalar values. */
-static int read_vocab(rbuf *r, rnnc_ckpt *c, const char *path, char *err, size_t errlen)
+/* ---- what a checkpoint may hold ----
+ * Each check_* writes what is wrong (without the file name) into what and returns -1. */
+
+/* The vocabulary: the spec's classes (none for dense models), strictly ascending (so no
+ * symbol repeats), bytes below 256, code points Unicode scalar values. */
+static int check_vocab(const rnnc_ckpt *c, char *what, size_t n)
 {
-    uint32_t mode = get_u32(r);
-    uint64_t vs = get_u64(r);
-    if (r->bad || (mode != RNNC_CHARS_BYTES && mode != RNNC_CHARS_UTF8))
-        return rnnc_fail(err, errlen, "%s: corrupt checkpoint (character mode %u)", path, mode);
-    c->vocab.mode = (rnnc_chars)mode;
-    if (c->spec.onehot ? vs != c->spec.n_in : vs != 0)
-        return rnnc_fail(err, errlen, "%s: corrupt checkpoint (vocabulary of %llu symbols for %zu classes)",
-                         path, (unsigned long long)vs, c->spec.onehot ? c->spec.n_in : 0);
-    if (vs > (r->len - r->off) / 4)
-        return rnnc_fail(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
-    if (vs == 0) return 0;
-    c->vocab.symbols = malloc(vs * sizeof *c->vocab.symbols);
-    if (!c->vocab.symbols) {
-        rnnc_fail(err, errlen, "%s: out of memory", path);
-        return RNNC_ENOMEM;
-    }
-    c->vocab.size = vs;
-    uint32_t max = mode == RNNC_CHARS_BYTES ? 0xFF : 0x10FFFF;
-    for (size_t i = 0; i < vs; i++) {
-        uint32_t sym = c->vocab.symbols[i] = get_u32(r);
-        if (sym > max || (sym >= 0xD800 && sym <= 0xDFFF && mode == RNNC_CHARS_UTF8))
-            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (vocabulary symbol %zu is 0x%X, "
-                             "not a %s)", path, i, (unsigned)sym,
-                             mode == RNNC_CHARS_BYTES ? "byte" : "Unicode scalar value");
-        if (i && sym <= c->vocab.symbols[i - 1])
-            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (vocabulary symbol %zu, 0x%X, %s "
-                             "the one before it)", path, i, (unsigned)sym,
-                             sym == c->vocab.symbols[i - 1] ? "repeats" : "is below");
+    const rnnc_vocab *v = &c->vocab;
+    if (v->mode != RNNC_CHARS_BYTES && v->mode != RNNC_CHARS_UTF8)
+        return rnnc_fail(what, n, "character mode %d", (int)v->mode);
+    if (c->spec.onehot ? v->size != c->spec.n_in : v->size != 0)
+        return rnnc_fail(what, n, "vocabulary of %zu symbols for %zu classes", v->size,
+                         c->spec.onehot ? c->spec.n_in : 0);
+    uint32_t max = v->mode == RNNC_CHARS_BYTES ? 0xFF : 0x10FFFF;
+    for (size_t i = 0; i < v->size; i++) {
+        uint32_t sym = v->symbols[i];
+        if (sym > max || (sym >= 0xD800 && sym <= 0xDFFF && v->mode == RNNC_CHARS_UTF8))
+            return rnnc_fail(what, n, "vocabulary symbol %zu is 0x%X, not a %s", i, (unsigned)sym,
+                             v->mode == RNNC_CHARS_BYTES ? "byte" : "Unicode scalar value");
+        if (i && sym <= v->symbols[i - 1])
+            return rnnc_fail(what, n, "vocabulary symbol %zu, 0x%X, %s the one before it", i,
+                             (unsigned)sym, sym == v->symbols[i - 1] ? "repeats" : "is below");
     }
     return 0;
 }
 
 /* The optimiser settings, in the ranges the command line accepts; grad_scale is 1/batch. */
-static int read_hparams(rbuf *r, rnnc_ckpt *c, const char *path, char *err, size_t errlen)
+static int check_hparams(const rnnc_ckpt *c, char *what, size_t n)
 {
-    c->hp.optim = (int32_t)get_u32(r);
-    double hp[8];
-    for (int i = 0; i < 8; i++) hp[i] = get_f64(r);
-    c->hp.lr = hp[0], c->hp.beta1 = hp[1], c->hp.beta2 = hp[2], c->hp.eps = hp[3];
-    c->hp.weight_decay = hp[4], c->hp.clip = hp[5], c->hp.clip_norm = hp[6], c->hp.grad_scale = hp[7];
-    if (r->bad || c->hp.optim < RNNC_OPTIM_SGD || c->hp.optim > RNNC_OPTIM_ADAM)
-        return rnnc_fail(err, errlen, "%s: corrupt checkpoint (optimiser %d)", path, (int)c->hp.optim);
+    if (c->hp.optim < RNNC_OPTIM_SGD || c->hp.optim > RNNC_OPTIM_ADAM)
+        return rnnc_fail(what, n, "optimiser %d", (int)c->hp.optim);
     static const char *const names[8] = {"lr", "beta1", "beta2", "eps", "weight-decay", "clip",
                                          "clip-norm", "gradient scale"};
+    const double hp[8] = {c->hp.lr, c->hp.beta1, c->hp.beta2, c->hp.eps, c->hp.weight_decay,
+                          c->hp.clip, c->hp.clip_norm, c->hp.grad_scale};
     for (int i = 0; i < 8; i++) {
         double v = hp[i];
         int ok = isfinite(v) && v >= 0;
         if (i == 0 || i == 3) ok = ok && v > 0;       /* lr, eps */
         if (i == 1 || i == 2) ok = ok && v < 1;       /* beta1, beta2 */
         if (i == 7) ok = v == 1.0 / (double)c->spec.batch;
-        if (!ok)
-            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (optimiser setting %s is %g)", path,
-                             names[i], v);
+        if (!ok) return rnnc_fail(what, n, "optimiser setting %s is %g", names[i], v);
     }
     return 0;
 }
 
-/* Step, seed, RNG, losses and the data fingerprint.  A loss is finite and >= 0, or NaN
- * before the first step (a fresh mse model, an imported one); a checkpoint that has trained
- * (step > 0) has data (at least tau symbols or rows). */
-static int read_progress(rbuf *r, rnnc_ckpt *c, const char *path, char *err, size_t errlen)
+/* A loss is finite and >= 0, or NaN before the first step (a fresh mse model, an imported
+ * one); a checkpoint that has trained (step > 0) has data of at least tau symbols or rows. */
+static int check_progress(const rnnc_ckpt *c, char *what, size_t n)
 {
-    c->step = get_u64(r);
-    c->seed = get_u64(r);
-    c->rng = get_u64(r);
-    c->smooth_loss = get_f64(r);
-    c->last_loss = get_f64(r);
-    c->data_len = get_u64(r);
-    c->data_hash = get_u64(r);
-    if (r->bad) return rnnc_fail(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
     const double loss[2] = {c->smooth_loss, c->last_loss};
     for (int i = 0; i < 2; i++)
         if (!(isfinite(loss[i]) && loss[i] >= 0) && !(isnan(loss[i]) && c->step == 0))
-            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (%s loss %g at step %llu)", path,
-                             i ? "last" : "smoothed", loss[i], (unsigned long long)c->step);
+            return rnnc_fail(what, n, "%s loss %g at step %llu", i ? "last" : "smoothed", loss[i],
+                             (unsigned long long)c->step);
     if (c->step > 0 && c->data_len < c->spec.tau)
-        return rnnc_fail(err, errlen, "%s: corrupt checkpoint (step %llu on %llu symbols or rows of "
-                         "data, fewer than tau %zu)", path, (unsigned long long)c->step,
-                         (unsigned long long)c->data_len, c->spec.tau);
+        return rnnc_fail(what, n, "step %llu on %llu symbols or rows of data, fewer than tau %zu",
+                         (unsigned long long)c->step, (unsigned long long)c->data_len, c->spec.tau);
     return 0;
 }
 
@@ -318,34 +293,29 @@ static void param_name(const rnnc_ckpt *c, size_t i, char *buf, size_t n)
 
 static const char *nonfinite_name(double v) { return isnan(v) ? "NaN" : "infinite"; }
 
-/* The arrays: finite weights and optimiser state, positions inside the data, carried hidden
+/* The arrays: positions inside the data, finite weights and optimiser state, carried hidden
  * states finite and inside the activation's range; before the first step the optimiser
  * state and the hidden states are zero. */
-static int check_arrays(const rnnc_ckpt *c, const char *path, char *err, size_t errlen)
+static int check_arrays(const rnnc_ckpt *c, char *what, size_t n)
 {
     const rnnc_spec *s = &c->spec;
     char where[64];
     for (size_t b = 0; b < s->batch; b++)
         if (c->positions[b] > c->data_len)
-            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (stream %zu is at position %llu of "
-                             "%llu)", path, b, (unsigned long long)c->positions[b],
-                             (unsigned long long)c->data_len);
+            return rnnc_fail(what, n, "stream %zu is at position %llu of %llu", b,
+                             (unsigned long long)c->positions[b], (unsigned long long)c->data_len);
     for (size_t i = 0; i < c->layout.params_count; i++) {
         double v = rnnc_get(c->params, s->dtype, i);
         if (!isfinite(v)) {
             param_name(c, i, where, sizeof where);
-            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (weight %s is %s)", path, where,
-                             nonfinite_name(v));
+            return rnnc_fail(what, n, "weight %s is %s", where, nonfinite_name(v));
         }
     }
     for (size_t i = 0; i < c->layout.opt_count; i++) {
         double v = rnnc_get(c->opt, s->dtype, i);
-        if (!isfinite(v))
-            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (optimiser state entry %zu is %s)",
-                             path, i, nonfinite_name(v));
+        if (!isfinite(v)) return rnnc_fail(what, n, "optimiser state entry %zu is %s", i, nonfinite_name(v));
         if (c->step == 0 && v != 0)
-            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (optimiser state entry %zu is %g "
-                             "before the first step)", path, i, v);
+            return rnnc_fail(what, n, "optimiser state entry %zu is %g before the first step", i, v);
     }
     /* tanh in [-1, 1], sigmoid in [0, 1], relu >= 0 (a little slack for --fast builds). */
     double lo = s->act == RNNC_ACT_TANH ? -1 : 0, hi = s->act == RNNC_ACT_RELU ? INFINITY : 1;
@@ -353,11 +323,88 @@ static int check_arrays(const rnnc_ckpt *c, const char *path, char *err, size_t 
     for (size_t i = 0; i < s->batch * s->hidden; i++) {
         double v = rnnc_get(c->h, s->dtype, i);
         if (!isfinite(v) || v < lo - slack || v > hi + slack || (c->step == 0 && v != 0))
-            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (carried hidden state %zu of stream "
-                             "%zu is %g, %s)", path, i % s->hidden, i / s->hidden, v,
+            return rnnc_fail(what, n, "carried hidden state %zu of stream %zu is %g, %s",
+                             i % s->hidden, i / s->hidden, v,
                              c->step == 0 && isfinite(v) ? "not 0 before the first step"
                                                           : "impossible for its activation");
     }
+    return 0;
+}
+
+int rnnc_ckpt_check(const rnnc_ckpt *c, char *what, size_t n)
+{
+    if (check_vocab(c, what, n) || check_hparams(c, what, n) || check_progress(c, what, n) ||
+        check_arrays(c, what, n))
+        return -1;
+    return 0;
+}
+
+/* "PATH: corrupt checkpoint (WHAT)"; returns -1. */
+static int corrupt(const char *path, const char *what, char *err, size_t errlen)
+{
+    return rnnc_fail(err, errlen, "%s: corrupt checkpoint (%s)", path, what);
+}
+
+/* The vocabulary's fields (allocating its symbols; the size is checked against the bytes
+ * left first), the optimiser settings, and step, seed, RNG, losses and data fingerprint. */
+static int read_fields(rbuf *r, rnnc_ckpt *c, const char *path, char *err, size_t errlen)
+{
+    uint32_t mode = get_u32(r);
+    uint64_t vs = get_u64(r);
+    c->vocab.mode = mode <= RNNC_CHARS_UTF8 ? (rnnc_chars)mode : RNNC_CHARS_BYTES;
+    if (r->bad || mode > RNNC_CHARS_UTF8) return rnnc_fail(err, errlen, "%s: corrupt checkpoint "
+                                                           "(character mode %u)", path, mode);
+    if (vs > (r->len - r->off) / 4 || vs > RNNC_MAX_DIM)
+        return rnnc_fail(err, errlen, "%s: corrupt checkpoint (vocabulary of %llu symbols for %zu "
+                         "classes)", path, (unsigned long long)vs, c->spec.onehot ? c->spec.n_in : 0);
+    if (vs && !(c->vocab.symbols = malloc(vs * sizeof *c->vocab.symbols))) {
+        rnnc_fail(err, errlen, "%s: out of memory", path);
+        return RNNC_ENOMEM;
+    }
+    c->vocab.size = vs;
+    for (size_t i = 0; i < vs; i++) c->vocab.symbols[i] = get_u32(r);
+    c->hp.optim = (int32_t)get_u32(r);
+    double hp[8];
+    for (int i = 0; i < 8; i++) hp[i] = get_f64(r);
+    c->hp.lr = hp[0], c->hp.beta1 = hp[1], c->hp.beta2 = hp[2], c->hp.eps = hp[3];
+    c->hp.weight_decay = hp[4], c->hp.clip = hp[5], c->hp.clip_norm = hp[6], c->hp.grad_scale = hp[7];
+    c->step = get_u64(r);
+    c->seed = get_u64(r);
+    c->rng = get_u64(r);
+    c->smooth_loss = get_f64(r);
+    c->last_loss = get_f64(r);
+    c->data_len = get_u64(r);
+    c->data_hash = get_u64(r);
+    if (r->bad) return rnnc_fail(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
+    char what[256];
+    if (check_vocab(c, what, sizeof what) || check_hparams(c, what, sizeof what) ||
+        check_progress(c, what, sizeof what))
+        return corrupt(path, what, err, errlen);
+    return 0;
+}
+
+/* The arrays: their sizes (checked before they are allocated), then their content. */
+static int read_arrays(rbuf *r, rnnc_ckpt *c, const char *path, char *err, size_t errlen)
+{
+    rnnc_layout l;
+    if (rnnc_spec_layout(&c->spec, &l, err, errlen) != 0) return -1;
+    size_t hb = c->spec.batch * c->spec.hidden * l.real_size, left = r->len - r->off;
+    const size_t want[4] = {c->spec.batch * 8, l.params_bytes, l.opt_bytes, hb};
+    for (int i = 0; i < 4; i++) left = want[i] > left ? SIZE_MAX : left - want[i];
+    if (left != 0) return rnnc_fail(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
+    rnnc_vocab keep = c->vocab;
+    c->vocab.symbols = NULL;
+    c->vocab.size = 0;
+    int rc = rnnc_ckpt_alloc(c, err, errlen);
+    c->vocab = keep;
+    if (rc != 0) return rc;
+    for (size_t b = 0; b < c->spec.batch; b++) c->positions[b] = get_u64(r);
+    get(r, c->params, c->layout.params_bytes);
+    get(r, c->opt, c->layout.opt_bytes);
+    get(r, c->h, hb);
+    char what[256];
+    if (r->bad || r->off != r->len) return rnnc_fail(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
+    if (check_arrays(c, what, sizeof what) != 0) return corrupt(path, what, err, errlen);
     return 0;
 }
 
@@ -374,41 +421,9 @@ int rnnc_ckpt_parse(rnnc_ckpt *c, const unsigned char *data, size_t n, const cha
     get(&r, spec, sl);
     spec[sl] = '\0';
     int rc = -1;
-    if (parse_spec(spec, path, &c->spec, err, errlen) != 0) goto out;
-    if ((rc = read_vocab(&r, c, path, err, errlen)) != 0) goto out;
-    rc = -1;
-    if (read_hparams(&r, c, path, err, errlen) != 0 || read_progress(&r, c, path, err, errlen) != 0)
-        goto out;
-    /* The rest must be exactly the arrays of the spec: checked before allocating them. */
-    rnnc_layout l;
-    if (rnnc_spec_layout(&c->spec, &l, err, errlen) != 0) goto out;
-    size_t hb = c->spec.batch * c->spec.hidden * l.real_size, left = r.len - r.off;
-    size_t want[4] = {c->spec.batch * 8, l.params_bytes, l.opt_bytes, hb};
-    for (int i = 0; i < 4; i++) {
-        if (want[i] > left) left = SIZE_MAX;
-        else left -= want[i];
-    }
-    if (left != 0) {
-        rnnc_fail(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
-        goto out;
-    }
-    rnnc_vocab keep = c->vocab;
-    c->vocab.symbols = NULL;
-    c->vocab.size = 0;
-    rc = rnnc_ckpt_alloc(c, err, errlen);
-    c->vocab = keep;
-    if (rc != 0) goto out;
-    rc = -1;
-    for (size_t b = 0; b < c->spec.batch; b++) c->positions[b] = get_u64(&r);
-    get(&r, c->params, c->layout.params_bytes);
-    get(&r, c->opt, c->layout.opt_bytes);
-    get(&r, c->h, hb);
-    if (r.bad || r.off != r.len) {
-        rnnc_fail(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
-        goto out;
-    }
-    rc = check_arrays(c, path, err, errlen);
-out:
+    if (parse_spec(spec, path, &c->spec, err, errlen) == 0 &&
+        (rc = read_fields(&r, c, path, err, errlen)) == 0)
+        rc = read_arrays(&r, c, path, err, errlen);
     if (rc != 0) rnnc_ckpt_free(c);
     return rc;
 }

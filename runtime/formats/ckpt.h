@@ -56,6 +56,12 @@ int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errle
 int rnnc_ckpt_parse(rnnc_ckpt *c, const unsigned char *data, size_t n, const char *path,
                     char *err, size_t errlen);
 
+/* Is c a training state that rnnc_ckpt_parse would accept back (its vocabulary, optimiser
+ * settings, losses, positions and arrays; the spec is assumed valid and c->layout filled)?
+ * 0, or -1 with what is wrong ("weight U[3, 0] is NaN", no file name) in what.  Checked by
+ * the loader and by training before each save, so a checkpoint rnnc writes always loads. */
+int rnnc_ckpt_check(const rnnc_ckpt *c, char *what, size_t n);
+
 /* Read path and rnnc_ckpt_parse it.  Also refused: a file that cannot be opened or read.
  * Returns 0, -1, or RNNC_ENOMEM. */
 int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen);
