@@ -161,6 +161,11 @@ static char *hand_unit(const char *text, size_t len, const char *hand)
     return buf;
 }
 
+char *rnnc_diff_hand_unit(const char *text, size_t len, const char *hand)
+{
+    return hand_unit(text, len, hand);
+}
+
 /* ---- the generated side ---- */
 
 typedef struct gen_run {

@@ -141,12 +141,11 @@ static void log_free(log_data *d)
     memset(d, 0, sizeof *d);
 }
 
-static int read_log(const char *path, log_data *d, char *err, size_t errlen)
+/* Parse the log text buf[0..n) (path names it in messages) into d. */
+static int parse_log(const unsigned char *buf, size_t n, const char *path, log_data *d, char *err,
+                     size_t errlen)
 {
     memset(d, 0, sizeof *d);
-    unsigned char *buf;
-    size_t n;
-    if (rnnc_read_file(path, 0, &buf, &n, err, errlen) != 0) return -1;
     size_t pos = 0, line = 0, cap = 0;
     int rc = -1;
     if (n >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) pos = 3;
@@ -213,7 +212,6 @@ static int read_log(const char *path, log_data *d, char *err, size_t errlen)
     }
     rc = 0;
 out:
-    free(buf);
     if (rc != 0) log_free(d);
     return rc;
 }
@@ -563,21 +561,39 @@ static void draw_chart(const log_data *d, const char *name, sbuf *sb)
     sb_str(sb, "</svg>\n");
 }
 
-int rnnc_plot_log(const char *log_path, const char *svg_path, char *err, size_t errlen)
+int rnnc_plot_svg(const unsigned char *log, size_t n, const char *name, char **svg, size_t *len,
+                  char *err, size_t errlen)
 {
-    if (!log_path || !svg_path) return rnnc_fail(err, errlen, "plot: no log or SVG file name");
+    *svg = NULL;
+    *len = 0;
     log_data d;
-    if (read_log(log_path, &d, err, errlen) != 0) return -1;
-    const char *name = strrchr(log_path, '/');
-    name = name ? name + 1 : log_path;
+    if (parse_log(log, n, name, &d, err, errlen) != 0) return -1;
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
     sbuf sb = {NULL, 0, 0, 0};
-    draw_chart(&d, name, &sb);
+    draw_chart(&d, base, &sb);
     log_free(&d);
     if (sb.oom || !sb.s) {
         free(sb.s);
-        return rnnc_fail(err, errlen, "%s: out of memory drawing the chart", svg_path);
+        return rnnc_fail(err, errlen, "%s: out of memory drawing the chart", name);
     }
-    int rc = rnnc_write_atomic(svg_path, sb.s, sb.len, err, errlen);
-    free(sb.s);
+    *svg = sb.s;
+    *len = sb.len;
+    return 0;
+}
+
+int rnnc_plot_log(const char *log_path, const char *svg_path, char *err, size_t errlen)
+{
+    if (!log_path || !svg_path) return rnnc_fail(err, errlen, "plot: no log or SVG file name");
+    unsigned char *buf;
+    size_t n;
+    if (rnnc_read_file(log_path, 0, &buf, &n, err, errlen) != 0) return -1;
+    char *svg;
+    size_t len;
+    int rc = rnnc_plot_svg(buf, n, log_path, &svg, &len, err, errlen);
+    free(buf);
+    if (rc != 0) return -1;
+    rc = rnnc_write_atomic(svg_path, svg, len, err, errlen);
+    free(svg);
     return rc;
 }

@@ -10,4 +10,10 @@
  * file and line ("FILE:LINE: expected 5 numbers ..."), or say the log has no rows. */
 int rnnc_plot_log(const char *log_path, const char *svg_path, char *err, size_t errlen);
 
+/* The chart of the log text log[0..n) (name: the file, named in messages and, without its
+ * directory, in the title): 0 with *svg malloc'd (*len bytes, NUL-terminated), or -1 with a
+ * message. */
+int rnnc_plot_svg(const unsigned char *log, size_t n, const char *name, char **svg, size_t *len,
+                  char *err, size_t errlen);
+
 #endif

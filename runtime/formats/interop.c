@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "safetensors.h"
+#include "../base/util.h"
 
 /* Copy tensor t (rows x cols of the model, column-major in params at off) to a row-major
  * buffer of dtype dt, or the reverse. */
@@ -152,22 +153,20 @@ static int fill_key(rnnc_spec_builder *b, const char *key, const char *value, co
     return rnnc_spec_set(b, key, value, where, err, errlen);
 }
 
-int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_spec_builder *base,
-                rnnc_ckpt *c, char *err, size_t errlen)
+int rnnc_import_st(const rnnc_st_file *f, const char *path, const rnnc_interop_names *n,
+                   const rnnc_spec_builder *base, rnnc_ckpt *c, char *err, size_t errlen)
 {
-    rnnc_st_file f;
     memset(c, 0, sizeof *c);
-    if (rnnc_st_read(path, &f, err, errlen) != 0) return -1;
     int rc = -1;
-    const rnnc_st_tensor *ih = need(&f, path, n->rnn_prefix, "weight_ih_l0", 2, 0, err, errlen), *hh = NULL,
+    const rnnc_st_tensor *ih = need(f, path, n->rnn_prefix, "weight_ih_l0", 2, 0, err, errlen), *hh = NULL,
                          *bih = NULL, *bhh = NULL, *lw = NULL, *lb = NULL;
-    if (!ih || !(hh = need(&f, path, n->rnn_prefix, "weight_hh_l0", 2, 0, err, errlen)) ||
-        !(bih = need(&f, path, n->rnn_prefix, "bias_ih_l0", 1, 0, err, errlen)) ||
-        !(lw = need(&f, path, n->lin_prefix, "weight", 2, 0, err, errlen)) ||
-        !(lb = need(&f, path, n->lin_prefix, "bias", 1, 0, err, errlen)))
+    if (!ih || !(hh = need(f, path, n->rnn_prefix, "weight_hh_l0", 2, 0, err, errlen)) ||
+        !(bih = need(f, path, n->rnn_prefix, "bias_ih_l0", 1, 0, err, errlen)) ||
+        !(lw = need(f, path, n->lin_prefix, "weight", 2, 0, err, errlen)) ||
+        !(lb = need(f, path, n->lin_prefix, "bias", 1, 0, err, errlen)))
         goto out;
     err[0] = '\0';
-    bhh = need(&f, path, n->rnn_prefix, "bias_hh_l0", 1, 1, err, errlen);
+    bhh = need(f, path, n->rnn_prefix, "bias_hh_l0", 1, 1, err, errlen);
     if (!bhh && err[0]) goto out;
     uint64_t H = ih->shape[0], N = ih->shape[1], K = lw->shape[0];
     if (hh->shape[0] != H || hh->shape[1] != H || bih->shape[0] != H || (bhh && bhh->shape[0] != H) ||
@@ -183,7 +182,7 @@ int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_spec_b
     rnnc_spec_builder b = *base;
     char v[64], where[300];
     snprintf(where, sizeof where, "%s: metadata rnnc.spec", path);
-    const char *meta_spec = rnnc_st_meta(&f, "rnnc.spec"), *meta_vocab = rnnc_st_meta(&f, "rnnc.vocab");
+    const char *meta_spec = rnnc_st_meta(f, "rnnc.spec"), *meta_vocab = rnnc_st_meta(f, "rnnc.vocab");
     if (meta_spec) {
         char buf[512], *save = NULL;
         snprintf(buf, sizeof buf, "%s", meta_spec);
@@ -223,7 +222,7 @@ int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_spec_b
         goto out;
     }
     if (s->onehot) {
-        const char *chars = rnnc_st_meta(&f, "rnnc.chars");
+        const char *chars = rnnc_st_meta(f, "rnnc.chars");
         rnnc_chars mode = chars && strcmp(chars, "utf8") == 0 ? RNNC_CHARS_UTF8 : RNNC_CHARS_BYTES;
         if (chars && strcmp(chars, "utf8") != 0 && strcmp(chars, "bytes") != 0) {
             snprintf(err, errlen, "%s: metadata rnnc.chars must be bytes or utf8, got '%.40s'", path, chars);
@@ -261,9 +260,24 @@ int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_spec_b
     c->hp.lr = 0.1, c->hp.beta1 = 0.9, c->hp.beta2 = 0.999, c->hp.eps = 1e-8, c->hp.clip = 5;
     c->hp.grad_scale = 1.0 / (double)s->batch;
     c->smooth_loss = c->last_loss = NAN;
+    char what[256];
+    if (rnnc_ckpt_check(c, what, sizeof what) != 0) {
+        rnnc_fail(err, errlen, "%s: %s", path, what);
+        goto out;
+    }
     rc = 0;
 out:
-    rnnc_st_free(&f);
     if (rc != 0) rnnc_ckpt_free(c);
+    return rc;
+}
+
+int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_spec_builder *base,
+                rnnc_ckpt *c, char *err, size_t errlen)
+{
+    rnnc_st_file f;
+    memset(c, 0, sizeof *c);
+    if (rnnc_st_read(path, &f, err, errlen) != 0) return -1;
+    int rc = rnnc_import_st(&f, path, n, base, c, err, errlen);
+    rnnc_st_free(&f);
     return rc;
 }

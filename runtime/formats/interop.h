@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "ckpt.h"
+#include "safetensors.h"
 
 typedef struct rnnc_interop_names {
     const char *rnn_prefix;   /* "rnn." */
@@ -28,5 +29,10 @@ int rnnc_export(const rnnc_ckpt *c, const rnnc_interop_names *n, const char *pat
  * values).  Every shape, dtype and the vocabulary are validated. */
 int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_spec_builder *base,
                 rnnc_ckpt *c, char *err, size_t errlen);
+
+/* rnnc_import of a file already read and validated by rnnc_st_read or rnnc_st_parse (path
+ * names it in messages). */
+int rnnc_import_st(const rnnc_st_file *f, const char *path, const rnnc_interop_names *n,
+                   const rnnc_spec_builder *base, rnnc_ckpt *c, char *err, size_t errlen);
 
 #endif
