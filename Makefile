@@ -5,6 +5,7 @@
 #   make asan       build with AddressSanitizer + UBSan and run the tests with it
 #   make demo       train on the built-in corpus for about a minute, then sample
 #   make golden     regenerate the golden files in tests/golden/ from the current generator
+#   make fuzz       build the libFuzzer targets (tests/fuzz/) and run each for FUZZ_SECONDS (60)
 
 CC ?= cc
 WARN = -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -17,7 +18,7 @@ SAN =
 
 # The Debian packages rnnc builds and tests with.
 DEB_BUILD = tcc libtcc-dev libffi-dev zlib1g-dev libjansson-dev pkg-config
-DEB_TEST = clang
+DEB_TEST = clang libclang-rt-14-dev
 
 BASE_SRC = runtime/base/util.c
 GEN_SRC = gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
@@ -33,7 +34,8 @@ OBJ = $(patsubst %.c,$(BUILD)/%.o,$(BASE_SRC) $(GEN_SRC) $(RT_SRC)) $(BUILD)/tem
 TEMPLATES = templates/rnn.h templates/rnn.c templates/rnnc_hand.h templates/rnn_kernels.c templates/rnn_math.c \
             templates/embed.h templates/embed.c
 
-.PHONY: all deps probe test asan tsan golden clean tests-bin demo examples bench bench-peers
+.PHONY: all deps probe test asan tsan golden clean tests-bin demo examples bench bench-peers \
+        fuzz fuzz-bin
 all: rnnc
 
 # Probe for the libraries; say which package provides what is missing.
@@ -121,7 +123,7 @@ golden: rnnc
 	@tests/golden/golden.sh regen ./rnnc
 
 clean:
-	rm -rf out/obj out/asan out/tsan rnnc rnnc-asan
+	rm -rf out/obj out/asan out/tsan out/fuzz rnnc rnnc-asan
 
 # Test programs: every tests/unit/test_*.c (adding one is adding the file), linked with the
 # independent reference, the test library and the same objects as rnnc (all but the CLI);
@@ -173,3 +175,24 @@ bench-peers:
 	fi; \
 	echo "rnnc: installing$$need"; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$need >/dev/null
+
+# libFuzzer targets, one per parser (tests/fuzz/fuzz_*.c; adding one is adding the file),
+# built with clang's fuzzer runtime (Debian: libclang-rt-14-dev) under ASan + UBSan into
+# out/fuzz/, linked with the same objects as rnnc (all but the CLI), built for them in
+# out/fuzz/obj.  `make fuzz` runs each for FUZZ_SECONDS (default 60), FUZZ_JOBS (2) at a time,
+# on seeds that rnnc itself makes (tests/fuzz/seeds.sh) and the corpus in out/fuzz/corpus/
+# (kept between runs); tests/suites/fuzz.sh runs a short round of it in `make test`.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,out/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+fuzz-bin:
+	@$(MAKE) --no-print-directory BUILD=out/fuzz/obj CC=$(FUZZ_CC) CFLAGS="-O1 -g" \
+	    SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    $(FUZZ_TARGETS)
+out/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -fno-omit-frame-pointer -o $@ $< $(LIB_OBJ) $(LDLIBS)
+fuzz: rnnc fuzz-bin
+	@tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) --corpus out/fuzz/corpus ./rnnc

@@ -1,0 +1,34 @@
+/* tests/fuzz/fuzz_ckpt.c: checkpoints (runtime/formats/ckpt.c: rnnc_ckpt_parse).  The input's
+ * total-length field and CRC-32 are fixed up first (inputs of 28 bytes and more), so the
+ * fuzzer reaches the checks of meaning behind the checksum instead of stopping at it.  An
+ * accepted checkpoint must pass rnnc_ckpt_check (what training checks before it saves). */
+#include "fuzz.h"
+
+#include <zlib.h>
+
+#include "../../runtime/formats/ckpt.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    unsigned char *buf = malloc(size ? size : 1);
+    if (!buf) return 0;
+    if (size) memcpy(buf, data, size);
+    if (size >= 28) {
+        uint64_t total = size;
+        memcpy(buf + 16, &total, 8);
+        uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), buf, (uInt)(size - 4));
+        memcpy(buf + size - 4, &crc, 4);
+    }
+    rnnc_ckpt c;
+    char err[1024] = "", what[256];
+    int rc = rnnc_ckpt_parse(&c, buf, size, "fuzz.ckpt", err, sizeof err);
+    if (rc != 0) {
+        fuzz_check_message(err, sizeof err);
+    } else {
+        FUZZ_ASSERT(rnnc_ckpt_check(&c, what, sizeof what) == 0);
+        rnnc_ckpt_free(&c);
+    }
+    free(buf);
+    return 0;
+}
