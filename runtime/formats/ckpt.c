@@ -156,22 +156,27 @@ static uint64_t get_u64(rbuf *r) { uint64_t v; get(r, &v, 8); return v; }
 static double get_f64(rbuf *r) { double v; get(r, &v, 8); return v; }
 
 /* Parse the canonical spec text "key=value key=value ..."; it must be exactly what
- * rnnc_spec_format writes for the spec it describes. */
+ * rnnc_spec_format writes for the spec it describes.  A refusal names path and the key:
+ * "PATH: corrupt checkpoint (spec: hidden: expected ...)". */
 static int parse_spec(const char *text, const char *path, rnnc_spec *out, char *err, size_t errlen)
 {
     rnnc_spec_builder b;
-    char buf[512], where[600];
+    char buf[512], what[600];
     snprintf(buf, sizeof buf, "%s", text);
-    snprintf(where, sizeof where, "%s: spec", path);
     rnnc_spec_begin(&b);
     char *save = NULL;
-    for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+    int rc = 0;
+    for (char *tok = strtok_r(buf, " ", &save); tok && rc == 0; tok = strtok_r(NULL, " ", &save)) {
         char *eq = strchr(tok, '=');
-        if (!eq) return rnnc_fail(err, errlen, "%s: corrupt spec in the checkpoint", path);
+        if (!eq) {
+            rc = rnnc_fail(what, sizeof what, "'%s' is not key=value", tok);
+            break;
+        }
         *eq = '\0';
-        if (rnnc_spec_set(&b, tok, eq + 1, where, err, errlen) != 0) return -1;
+        rc = rnnc_spec_set(&b, tok, eq + 1, tok, what, sizeof what);
     }
-    if (rnnc_spec_finish(&b, out, err, errlen) != 0) return -1;
+    if (rc == 0) rc = rnnc_spec_finish(&b, out, what, sizeof what);
+    if (rc != 0) return rnnc_fail(err, errlen, "%s: corrupt checkpoint (spec: %s)", path, what);
     char canon[512];
     rnnc_spec_format(out, canon, sizeof canon);
     if (strcmp(canon, text) != 0)

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# tests/suites/loaders.sh: loaders check meaning, not only the checksum.  Checkpoints with a
+# valid CRC-32 but impossible content (crafted by tests/lib/ckpt_craft.py, which rewrites a
+# field of a good checkpoint and recomputes the CRC) are refused by every command that loads
+# them (info, sample, export, embed, train --resume) with exit status 2, one stderr line
+# naming the file and what is wrong, nothing on stdout and nothing written; the crafter's
+# unmodified output still loads (so the refusals are about meaning); and a run that stops on
+# a non-finite loss says which checkpoint is kept, if any.
+# Prints "ok loaders/CASE", "FAIL loaders/CASE: why" or "skip loaders/CASE: why".
+# Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory).
+set -u
+RNNC=${RNNC:-$(cd "$(dirname "$0")/../.." && pwd)/rnnc}
+case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
+here=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_loaders.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+export RNNC_CACHE_DIR=${RNNC_CACHE_DIR:-$tmp/cache}
+CRAFT=$here/tests/lib/ckpt_craft.py
+failed=0
+ok() { echo "ok loaders/$1"; }
+fail() {
+    echo "FAIL loaders/$1: $2"
+    failed=1
+}
+check() {
+    local name=$1
+    shift
+    if [ $# -eq 0 ]; then ok "$name"; else
+        local r
+        r=$(printf '%s; ' "$@")
+        fail "$name" "${r%; }"
+    fi
+}
+one_line() { head -c 300 "$1" | tr '\n' '~' | sed 's/~$//; s/~/\\n/g'; }
+rn() { timeout -k 5 120 "$RNNC" "$@"; }
+
+if ! command -v python3 >/dev/null 2>&1; then
+    echo "skip loaders/all: python3 is not installed (the checkpoint crafter is a Python script)"
+    exit 0
+fi
+
+# Good checkpoints: bytes (tanh), UTF-8 (sigmoid), dense CSV (relu, batch 2).
+for i in $(seq 1 40); do echo "the cat sat on mat $((i % 5)). a dog ran to log $((i % 3))!"; done >"$tmp/t.txt"
+printf 'na\xc3\xafve caf\xc3\xa9 \xe2\x80\x94 gr\xc3\xbc\xc3\x9fe\n%.0s' $(seq 1 20) >"$tmp/u.txt"
+awk 'BEGIN { print "a,b"; for (i = 0; i < 200; i++) printf "%.4f,%.4f\n", sin(i / 5), cos(i / 5) }' >"$tmp/w.csv"
+T=(--tau 8 --steps 20 --every 10 --sample-every 0 --backend tcc)
+rn train --hidden 8 "${T[@]}" --save "$tmp/good.ck" "$tmp/t.txt" >/dev/null 2>"$tmp/e1" &&
+    rn train --hidden 8 "${T[@]}" --chars utf8 --act sigmoid --save "$tmp/utf8.ck" "$tmp/u.txt" >/dev/null 2>"$tmp/e2" &&
+    rn train --hidden 8 "${T[@]}" --act relu --batch 2 --save "$tmp/dense.ck" "$tmp/w.csv" >/dev/null 2>"$tmp/e3"
+if [ $? -ne 0 ]; then
+    fail "setup/good-checkpoints" "$(cat "$tmp"/e1 "$tmp"/e2 "$tmp"/e3 2>/dev/null | head -c 300)"
+    exit 1
+fi
+
+# The crafter rewrites without edits to the same bytes, and its output loads.
+why=()
+python3 "$CRAFT" "$tmp/good.ck" "$tmp/same.ck" 2>"$tmp/err" || why+=("crafter: $(one_line "$tmp/err")")
+cmp -s "$tmp/good.ck" "$tmp/same.ck" || why+=("the crafter does not reproduce an unmodified checkpoint")
+python3 "$CRAFT" "$tmp/good.ck" "$tmp/tiny-change.ck" param=0:0.001 h=0:0.5 2>>"$tmp/err"
+rn info "$tmp/tiny-change.ck" >/dev/null 2>"$tmp/err" || why+=("a plausible edit (weight 0.001, state 0.5) is refused: $(one_line "$tmp/err")")
+check "control/crafted-with-valid-crc-and-plausible-content-loads" "${why[@]}"
+
+# refused NAME SOURCE EXPECT EDIT...: craft SOURCE with EDITs; every loading command must
+# refuse it (status 2, one stderr line naming the file and EXPECT, empty stdout, no output).
+refused() {
+    local name=$1 src=$2 expect=$3
+    shift 3
+    local d=$tmp/case-$name why=()
+    mkdir -p "$d"
+    if ! python3 "$CRAFT" "$tmp/$src" "$d/bad.ck" "$@" 2>"$d/craft.err"; then
+        fail "$name" "crafter: $(one_line "$d/craft.err")"
+        return
+    fi
+    local data=$tmp/t.txt
+    case $src in utf8.ck) data=$tmp/u.txt ;; dense.ck) data=$tmp/w.csv ;; esac
+    local cmds=("info" "sample" "export" "embed" "train")
+    for c in "${cmds[@]}"; do
+        local args=()
+        case $c in
+        info | sample) args=("$c" bad.ck) ;;
+        export) args=(export bad.ck -o out.safetensors) ;;
+        embed) args=(embed bad.ck -o embedded) ;;
+        train) args=(train --steps 40 --sample-every 0 --backend tcc --resume bad.ck --save new.ck "$data") ;;
+        esac
+        [ $c = sample ] && [ $src = dense.ck ] && continue   # dense models have nothing to sample
+        (cd "$d" && exec timeout -k 5 60 "$RNNC" "${args[@]}") >"$d/$c.out" 2>"$d/$c.err"
+        local rc=$?
+        [ $rc -eq 2 ] || why+=("$c: status $rc, not 2")
+        [ "$(wc -l <"$d/$c.err")" -eq 1 ] || why+=("$c: $(wc -l <"$d/$c.err") lines on stderr")
+        grep -qF "bad.ck: corrupt checkpoint (" "$d/$c.err" || why+=("$c: no 'bad.ck: corrupt checkpoint (' in: $(one_line "$d/$c.err")")
+        grep -qF -- "$expect" "$d/$c.err" || why+=("$c: does not say '$expect': $(one_line "$d/$c.err")")
+        [ -s "$d/$c.out" ] && why+=("$c: stdout not empty: $(one_line "$d/$c.out")")
+    done
+    local left
+    left=$(cd "$d" && ls -A | grep -v -E '^(bad\.ck|craft\.err|[a-z]+\.(out|err))$' | tr '\n' ' ')
+    [ -z "$left" ] && [ ! -e "$d/embedded" ] || why+=("files written: $left")
+    check "$name" "${why[@]}"
+}
+# Element 3 of the weights is U[3, 0]; U is 8 x 22 (176 entries), so 200 is in W.
+refused "nan-weight-in-U" good.ck "weight U[3, 0] is NaN" param=3:nan
+refused "infinite-weight-in-W" good.ck "is infinite" param=200:inf
+refused "negative-infinite-weight-double-check" dense.ck "is infinite" param=1:-inf
+refused "nan-optimiser-state" good.ck "optimiser state entry 7 is NaN" opt=7:nan
+refused "hidden-state-outside-tanh-range" good.ck "impossible for its activation" h=1:1.5
+refused "hidden-state-outside-sigmoid-range" utf8.ck "impossible for its activation" h=0:-0.25
+refused "hidden-state-negative-relu" dense.ck "impossible for its activation" h=3:-1
+refused "hidden-state-nan" good.ck "carried hidden state 2 of stream 0 is nan" h=2:nan
+refused "vocabulary-byte-out-of-range" good.ck "vocabulary symbol 21 is 0x100, not a byte" vocab=21:256
+refused "vocabulary-symbol-repeated" good.ck "repeats" vocab=1:10
+refused "vocabulary-not-ascending" good.ck "is below" vocab=5:1
+refused "vocabulary-utf8-surrogate" utf8.ck "not a Unicode scalar value" vocab=14:55296
+refused "vocabulary-utf8-above-10ffff" utf8.ck "not a Unicode scalar value" vocab=14:1114112
+refused "position-beyond-the-data" good.ck "stream 0 is at position 99999" pos=0:99999
+refused "position-beyond-the-data-batch-2" dense.ck "stream 1 is at position" pos=1:201
+refused "training-without-data" good.ck "fewer than tau" datalen=0 pos=0:0
+refused "learning-rate-nan" good.ck "optimiser setting lr is nan" lr=nan
+refused "learning-rate-zero" good.ck "optimiser setting lr is 0" lr=0
+refused "beta2-one" good.ck "optimiser setting beta2 is 1" beta2=1
+refused "gradient-scale-not-one-over-batch" dense.ck "gradient scale" gradscale=1
+refused "unknown-optimiser" good.ck "optimiser 7" optim=7
+refused "smoothed-loss-nan-after-training" good.ck "smoothed loss nan at step 20" smooth=nan
+refused "last-loss-negative" good.ck "last loss -1" last=-1
+refused "optimiser-state-before-first-step" good.ck "before the first step" step=0
+refused "unknown-character-mode" good.ck "character mode 5" mode=5
+refused "reserved-word-set" good.ck "reserved header word is 1" reserved=1
+refused "spec-not-canonical" good.ck "not in canonical form" \
+    "spec=hidden=8 vocab=22 tau=8 batch=1 act=tanh loss=nll dtype=float name=rnn"
+refused "spec-beyond-the-limits" good.ck "spec: hidden: expected a whole number from 1 to 65536" \
+    "spec=vocab=22 hidden=65537 tau=8 batch=1 act=tanh loss=nll dtype=float name=rnn"
+refused "trailing-bytes" good.ck "sizes do not match its spec" trailing=8
+refused "spec-buffers-over-the-limit" good.ck "spec: --hidden: the parameters buffer would need 4300865664 bytes" \
+    "spec=vocab=22 hidden=32768 tau=8 batch=1 act=tanh loss=nll dtype=float name=rnn"
+
+# A spec of a large model (within the limits: 1 GiB of weights, 2 GiB of optimiser state) in
+# a small file is refused before its arrays are allocated: the loader stays small (peak RSS
+# measured by /usr/bin/time when it is there).
+d=$tmp/case-huge-spec
+mkdir -p "$d"
+why=()
+python3 "$CRAFT" "$tmp/good.ck" "$d/bad.ck" "spec=vocab=22 hidden=16384 tau=8 batch=1 act=tanh loss=nll dtype=float name=rnn" 2>"$d/err"
+if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f '%M' -o "$d/rss" "$RNNC" info "$d/bad.ck" >/dev/null 2>"$d/err"
+    rc=$?
+    rss=$(tail -n 1 "$d/rss")
+    [ "${rss:-999999}" -lt 65536 ] || why+=("peak RSS ${rss} KB: the arrays (3 GiB) were allocated")
+else
+    rn info "$d/bad.ck" >/dev/null 2>"$d/err"
+    rc=$?
+fi
+[ $rc -eq 2 ] || why+=("status $rc, not 2")
+grep -qF "sizes do not match its spec" "$d/err" || why+=("stderr: $(one_line "$d/err")")
+check "huge-spec-in-small-file-refused-before-allocating" "${why[@]}"
+
+# ---- what a stopped run says it keeps ----
+# note NAME EXPECT ARG...: train ARG..., which diverges (sgd, no clipping, lr 1e38: the loss
+# is infinite at step 2, measured): status 1 and the one line of stderr says EXPECT.
+note() {
+    local name=$1 expect=$2
+    shift 2
+    local why=()
+    rn train --hidden 8 --tau 8 --sample-every 0 --backend tcc --optim sgd --lr 1e38 --clip 0 "$@" \
+        >"$tmp/note.out" 2>"$tmp/note.err"
+    local rc=$?
+    [ $rc -eq 1 ] || why+=("status $rc, not 1")
+    grep -qF -- "$expect" "$tmp/note.err" || why+=("stderr does not say '$expect': $(one_line "$tmp/note.err")")
+    check "stopped-run/$name" "${why[@]}"
+}
+rm -f "$tmp/fresh.ck"
+note "fresh-run-diverging-before-its-first-save-says-none-saved" "no checkpoint was saved" \
+    --steps 300 --every 100 --save "$tmp/fresh.ck" "$tmp/t.txt"
+[ -e "$tmp/fresh.ck" ] && fail "stopped-run/fresh-run-creates-no-file" "fresh.ck exists" || ok "stopped-run/fresh-run-creates-no-file"
+note "every-1-names-the-step-kept" "the last good checkpoint (step 1) is kept in $tmp/every1.ck" \
+    --steps 300 --every 1 --save "$tmp/every1.ck" "$tmp/t.txt"
+cp "$tmp/good.ck" "$tmp/resumed.ck"
+note "resumed-file-left-as-it-was" "$tmp/resumed.ck is left as it was" \
+    --steps 300 --every 100 --resume "$tmp/resumed.ck" --save "$tmp/resumed.ck" "$tmp/t.txt"
+cmp -s "$tmp/good.ck" "$tmp/resumed.ck" && ok "stopped-run/resumed-file-unchanged" ||
+    fail "stopped-run/resumed-file-unchanged" "the checkpoint resumed from changed"
+
+exit $failed
