@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# tests/fuzz/run.sh [--seconds S] [--jobs J] [--corpus DIR] [--keep DIR] RNNC [TARGET...]:
-# run the libFuzzer targets built in out/fuzz/ (make fuzz-bin), each for S seconds (60), J at a
-# time (2), on the seeds tests/fuzz/seeds.sh makes with RNNC and the corpus in DIR/TARGET
+# tests/fuzz/run.sh [--seconds S] [--runs N] [--jobs J] [--corpus DIR] [--keep DIR] RNNC [TARGET...]:
+# run the libFuzzer targets built in out/fuzz/ (make fuzz-bin), each for S seconds (60) or N
+# executions (--runs; whichever comes first), J at a time (2), on the seeds
+# tests/fuzz/seeds.sh makes with RNNC and the corpus in DIR/TARGET
 # (out/fuzz/corpus; new inputs are added there), with the dictionary tests/fuzz/TARGET.dict
 # when there is one; then replay every input kept in tests/fuzz/regressions/TARGET/.
 # TARGETs are names like spec or ckpt (default: every out/fuzz/fuzz_* binary).
@@ -10,10 +11,11 @@
 # and the log; and "ok fuzz/TARGET-regressions: K inputs" when it has regression inputs.
 # Exit status 1 if anything failed.
 set -u
-seconds=60 jobs=2 corpus=out/fuzz/corpus keep=out/fuzz/findings
+seconds=60 runs_max=-1 jobs=2 corpus=out/fuzz/corpus keep=out/fuzz/findings
 while [ $# -gt 0 ]; do
     case $1 in
     --seconds) seconds=$2; shift 2 ;;
+    --runs) runs_max=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --corpus) corpus=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
@@ -47,13 +49,14 @@ one() {
     local t=$1 log=$logs/$1.log dict=()
     mkdir -p "$corpus/$t" "$keep/$t"
     [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
-    "$bin/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    local t0=$SECONDS
+    "$bin/fuzz_$t" -max_total_time="$seconds" -runs="$runs_max" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$keep/$t/" "${dict[@]}" "$corpus/$t" "$seeds/$t" >"$log" 2>&1
-    local rc=$? runs rate
+    local rc=$? runs rate took=$((SECONDS - t0))
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
     if [ $rc -eq 0 ] && [ -n "$runs" ] && [ "$runs" -gt 0 ]; then
-        echo "ok fuzz/$t: $runs executions in $seconds s (${rate:-?} exec/s), no finding" >"$logs/$t.verdict"
+        echo "ok fuzz/$t: $runs executions in $took s (${rate:-?} exec/s), no finding" >"$logs/$t.verdict"
     else
         local found what
         found=$(ls -t "$keep/$t" 2>/dev/null | head -n 1)
