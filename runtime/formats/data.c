@@ -556,7 +556,7 @@ int rnnc_text_encode_ids(const rnnc_vocab *v, const unsigned char *buf, size_t n
                          ids->width);
     ids->width = w;
     /* Room for one index per byte (the most there can be), given back at the end. */
-    if (n > SIZE_MAX / w - ids->len - 1) {
+    if (ids->len >= SIZE_MAX / w - 1 || n > SIZE_MAX / w - 1 - ids->len) {
         rnnc_fail(err, errlen, "%s: out of memory for %zu class indices", file, n);
         return RNNC_ENOMEM;
     }
