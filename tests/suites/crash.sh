@@ -50,13 +50,15 @@ check() {
 }
 one_line() { head -c 300 "$1" | tr '\n' '~' | sed 's/~$//; s/~/\\n/g'; }
 rn() { timeout -k 5 120 "$RNNC" "$@"; }
-# litter DIR KEEP...: the names in DIR other than KEEP..., on one line.
+# litter DIR KEEP...: the names in DIR other than KEEP..., on one line.  A NAME.lock is not
+# litter: the advisory lock file a writer may keep beside its output (flock needs a file that
+# stays; removing it would race with the next writer).
 litter() {
     local d=$1
     shift
     local keep=" $* " f out=""
     for f in $(ls -A "$d"); do
-        case $keep in *" $f "*) ;; *) out+="$f " ;; esac
+        case $keep in *" $f "*) ;; *) [[ $f == *.lock ]] || out+="$f " ;; esac
     done
     echo "$out"
 }
@@ -242,11 +244,11 @@ grep -qF "$mnt/log.csv" "$tmp/log.err" "$tmp/log.out" || why+=("the failure is n
 check "disk-full/log-whole-rows-and-failure-reported (needs issue 15, first half)" "${why[@]}"
 rm -f "$mnt/filler"
 # Everything that was there before is intact (the log only grew), and no temporary is left.
-(cd "$mnt" && find . -type f ! -name log.csv -exec md5sum {} + | sort) >"$tmp/after"
+(cd "$mnt" && find . -type f ! -name log.csv ! -name '*.lock' -exec md5sum {} + | sort) >"$tmp/after"
 grep -v ' ./log.csv$' "$tmp/before" | cmp -s - "$tmp/after" &&
     ok "disk-full/previous-files-survive-byte-for-byte" ||
     fail "disk-full/previous-files-survive-byte-for-byte" "$(diff <(grep -v ' ./log.csv$' "$tmp/before") "$tmp/after" | grep '^[<>]' | tr '\n' ' ' | head -c 300)"
 rn info "$mnt/C" >/dev/null 2>"$tmp/err" && ok "disk-full/checkpoint-still-loads" || fail "disk-full/checkpoint-still-loads" "$(one_line "$tmp/err")"
-left=$(cd "$mnt" && find . -type f | grep -v -E '^\./(C|m\.safetensors|log\.csv|embed/m\.[ch]|gen/g\.[ch])$' | tr '\n' ' ')
+left=$(cd "$mnt" && find . -type f | grep -v -E '^\./(C|m\.safetensors|log\.csv|embed/m\.[ch]|gen/g\.[ch]|.*\.lock)$' | tr '\n' ' ')
 [ -z "$left" ] && ok "disk-full/no-temporary-left" || fail "disk-full/no-temporary-left" "left: $left"
 exit $failed
