@@ -425,6 +425,8 @@ int rnnc_ckpt_parse(rnnc_ckpt *c, const unsigned char *data, size_t n, const cha
         return rnnc_fail(err, errlen, "%s: corrupt checkpoint (spec length %u)", path, sl);
     get(&r, spec, sl);
     spec[sl] = '\0';
+    if (strlen(spec) != sl)
+        return rnnc_fail(err, errlen, "%s: corrupt checkpoint (NUL byte in the spec)", path);
     int rc = -1;
     if (parse_spec(spec, path, &c->spec, err, errlen) == 0 &&
         (rc = read_fields(&r, c, path, err, errlen)) == 0)

@@ -10,7 +10,7 @@ runtime/formats/ckpt.c documents.  EDITs (applied in order):
   pos=B:P                     stream B's position
   step=N seed=N rng=N datalen=N datahash=N reserved=N optim=N mode=N   integer fields
   lr=V beta1=V beta2=V eps=V wd=V clip=V clipnorm=V gradscale=V smooth=V last=V   reals
-  spec=TEXT                   the spec text (sizes are not adjusted)
+  spec=TEXT                   the spec text (sizes are not adjusted; \0 in TEXT is a NUL byte)
   trailing=N                  append N zero bytes before the CRC
 
 Exit status 0, or 2 with a message for a bad argument or a file that is not a checkpoint."""
@@ -90,7 +90,7 @@ def edit(c, e):
     elif key in ("smooth", "last"):
         c[key] = float(val)
     elif key == "spec":
-        c["spec"] = val
+        c["spec"] = val.replace("\\0", "\0")
     elif key in ("step", "seed", "rng", "datalen", "datahash", "reserved", "optim", "mode",
                  "trailing"):
         c[key] = int(val)

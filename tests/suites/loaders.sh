@@ -128,6 +128,8 @@ refused "spec-not-canonical" good.ck "not in canonical form" \
 refused "spec-beyond-the-limits" good.ck "spec: hidden: expected a whole number from 1 to 65536" \
     "spec=vocab=22 hidden=65537 tau=8 batch=1 act=tanh loss=nll dtype=float name=rnn"
 refused "trailing-bytes" good.ck "sizes do not match its spec" trailing=8
+refused "nul-byte-after-the-spec" good.ck "NUL byte in the spec" \
+    "spec=vocab=22 hidden=8 tau=8 batch=1 act=tanh loss=nll dtype=float name=rnn\\0"
 refused "spec-buffers-over-the-limit" good.ck "spec: --hidden: the parameters buffer would need 4300865664 bytes" \
     "spec=vocab=22 hidden=32768 tau=8 batch=1 act=tanh loss=nll dtype=float name=rnn"
 
