@@ -80,16 +80,14 @@ static void put_u32(wbuf *w, uint32_t v) { put(w, &v, 4); }
 static void put_u64(wbuf *w, uint64_t v) { put(w, &v, 8); }
 static void put_f64(wbuf *w, double v) { put(w, &v, 8); }
 
-int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errlen)
+int rnnc_ckpt_serialize(const rnnc_ckpt *c, unsigned char **buf, size_t *len)
 {
-    if (!host_is_little_endian()) {
-        snprintf(err, errlen, "%s: checkpoints are little-endian; this host is not", path);
-        return -1;
-    }
     const rnnc_layout *l = &c->layout;
     char spec[512];
     size_t sl = rnnc_spec_format(&c->spec, spec, sizeof spec);
     wbuf w = {0};
+    *buf = NULL;
+    *len = 0;
     put(&w, magic, 8);
     put_u32(&w, RNNC_CKPT_VERSION);
     put_u32(&w, 0);
@@ -119,8 +117,7 @@ int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errle
     put_u32(&w, 0); /* the checksum, filled in below */
     if (w.oom) {
         free(w.p);
-        snprintf(err, errlen, "%s: out of memory", path);
-        return -1;
+        return RNNC_ENOMEM;
     }
     /* CRC over everything before the checksum itself (zlib's crc32 takes uInt lengths). */
     uLong crc = crc32(0L, Z_NULL, 0);
@@ -132,8 +129,25 @@ int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errle
     }
     uint32_t crc32v = (uint32_t)crc;
     memcpy(w.p + w.len - 4, &crc32v, 4);
-    int rc = rnnc_write_atomic(path, w.p, w.len, err, errlen);
-    free(w.p);
+    *buf = w.p;
+    *len = w.len;
+    return 0;
+}
+
+int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errlen)
+{
+    if (!host_is_little_endian()) {
+        snprintf(err, errlen, "%s: checkpoints are little-endian; this host is not", path);
+        return -1;
+    }
+    unsigned char *p;
+    size_t n;
+    if (rnnc_ckpt_serialize(c, &p, &n) != 0) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    int rc = rnnc_write_atomic(path, p, n, err, errlen);
+    free(p);
     return rc;
 }
 

@@ -36,6 +36,10 @@ typedef struct rnnc_ckpt {
 int rnnc_ckpt_alloc(rnnc_ckpt *c, char *err, size_t errlen);
 void rnnc_ckpt_free(rnnc_ckpt *c);
 
+/* The bytes of c as a checkpoint file (little-endian hosts): 0 with *buf malloc'd (*len
+ * bytes), or RNNC_ENOMEM. */
+int rnnc_ckpt_serialize(const rnnc_ckpt *c, unsigned char **buf, size_t *len);
+
 /* Write c to path atomically.  Returns 0, or -1 with a message; path is untouched on error. */
 int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errlen);
 

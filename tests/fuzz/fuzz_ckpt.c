@@ -1,7 +1,9 @@
 /* tests/fuzz/fuzz_ckpt.c: checkpoints (runtime/formats/ckpt.c: rnnc_ckpt_parse).  The input's
  * total-length field and CRC-32 are fixed up first (inputs of 28 bytes and more), so the
  * fuzzer reaches the checks of meaning behind the checksum instead of stopping at it.  An
- * accepted checkpoint must pass rnnc_ckpt_check (what training checks before it saves). */
+ * accepted checkpoint must pass rnnc_ckpt_check (what training checks before it saves), and
+ * written back by rnnc_ckpt_serialize it must give the same bytes: the loader accepts
+ * exactly what the writer writes, nothing it would write differently. */
 #include "fuzz.h"
 
 #include <zlib.h>
@@ -27,6 +29,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_check_message(err, sizeof err);
     } else {
         FUZZ_ASSERT(rnnc_ckpt_check(&c, what, sizeof what) == 0);
+        unsigned char *again;
+        size_t n;
+        FUZZ_ASSERT(rnnc_ckpt_serialize(&c, &again, &n) == 0);
+        FUZZ_ASSERT(n == size && memcmp(again, buf, n) == 0);
+        free(again);
         rnnc_ckpt_free(&c);
     }
     free(buf);
