@@ -8,6 +8,7 @@
 
 #include "emit.h"
 #include "plan.h"
+#include "../runtime/base/util.h"
 
 /* ---- LaTeX from the plain notation of bptt.md ---- */
 
@@ -275,7 +276,7 @@ int rnnc_expand(const rnnc_spec *s, const char *node, rnnc_eq_format f, char **t
         weight = node[0];
         snprintf(lhs, sizeof lhs, "grad_%c", node[0]);
     } else {
-        snprintf(err, errlen, "--expand: unknown node '%.40s' (expected h0 .. h%zu, W, U, V, b or c)", node, T);
+        rnnc_fail(err, errlen, "--expand: unknown node '%.40s' (expected h0 .. h%zu, W, U, V, b or c)", node, T);
         return -1;
     }
     rnnc_emit e;

@@ -137,13 +137,13 @@ int rnnc_ckpt_serialize(const rnnc_ckpt *c, unsigned char **buf, size_t *len)
 int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errlen)
 {
     if (!host_is_little_endian()) {
-        snprintf(err, errlen, "%s: checkpoints are little-endian; this host is not", path);
+        rnnc_fail(err, errlen, "%s: checkpoints are little-endian; this host is not", path);
         return -1;
     }
     unsigned char *p;
     size_t n;
     if (rnnc_ckpt_serialize(c, &p, &n) != 0) {
-        snprintf(err, errlen, "%s: out of memory", path);
+        rnnc_fail(err, errlen, "%s: out of memory", path);
         return -1;
     }
     int rc = rnnc_write_atomic(path, p, n, err, errlen);

@@ -34,7 +34,7 @@ int rnnc_export(const rnnc_ckpt *c, const rnnc_interop_names *n, const char *pat
     char name[256], *vocab = NULL;
     int rc = -1;
     if (!buf || !zeros || !w) {
-        snprintf(err, errlen, "%s: out of memory", path);
+        rnnc_fail(err, errlen, "%s: out of memory", path);
         goto out;
     }
     const struct { const char *prefix, *suffix; size_t off, rows, cols; int matrix; } t[] = {
@@ -49,14 +49,14 @@ int rnnc_export(const rnnc_ckpt *c, const rnnc_interop_names *n, const char *pat
         snprintf(name, sizeof name, "%s%s", t[k].prefix, t[k].suffix);
         to_row_major(c->params, s->dtype, t[k].off, t[k].rows, t[k].cols, buf);
         if (rnnc_st_add(w, name, st, t[k].matrix ? 2 : 1, shape, buf) != 0) {
-            snprintf(err, errlen, "%s: cannot add tensor '%s'", path, name);
+            rnnc_fail(err, errlen, "%s: cannot add tensor '%s'", path, name);
             goto out;
         }
     }
     uint64_t hshape[1] = {H};
     snprintf(name, sizeof name, "%sbias_hh_l0", n->rnn_prefix);
     if (rnnc_st_add(w, name, st, 1, hshape, zeros) != 0) {
-        snprintf(err, errlen, "%s: cannot add tensor '%s'", path, name);
+        rnnc_fail(err, errlen, "%s: cannot add tensor '%s'", path, name);
         goto out;
     }
     char canon[512];
@@ -74,7 +74,7 @@ int rnnc_export(const rnnc_ckpt *c, const rnnc_interop_names *n, const char *pat
              rnnc_st_set_meta(w, "rnnc.chars", c->vocab.mode == RNNC_CHARS_UTF8 ? "utf8" : "bytes") == 0;
     }
     if (!ok) {
-        snprintf(err, errlen, "%s: out of memory", path);
+        rnnc_fail(err, errlen, "%s: out of memory", path);
         goto out;
     }
     rc = rnnc_st_write(w, path, err, errlen);
@@ -96,12 +96,12 @@ static const rnnc_st_tensor *need(const rnnc_st_file *f, const char *path, const
     const rnnc_st_tensor *t = rnnc_st_find(f, name);
     if (!t) {
         if (!optional)
-            snprintf(err, errlen, "%s: no tensor '%s' (nn.RNN / nn.Linear names under the prefixes "
+            rnnc_fail(err, errlen, "%s: no tensor '%s' (nn.RNN / nn.Linear names under the prefixes "
                      "given by --rnn-prefix and --linear-prefix)", path, name);
         return NULL;
     }
     if (t->ndim != ndim || (t->dtype != RNNC_ST_F32 && t->dtype != RNNC_ST_F64)) {
-        snprintf(err, errlen, "%s: tensor '%s' must be a %zu-dimensional F32 or F64 tensor", path, name, ndim);
+        rnnc_fail(err, errlen, "%s: tensor '%s' must be a %zu-dimensional F32 or F64 tensor", path, name, ndim);
         return NULL;
     }
     return t;
@@ -171,7 +171,7 @@ int rnnc_import_st(const rnnc_st_file *f, const char *path, const rnnc_interop_n
     uint64_t H = ih->shape[0], N = ih->shape[1], K = lw->shape[0];
     if (hh->shape[0] != H || hh->shape[1] != H || bih->shape[0] != H || (bhh && bhh->shape[0] != H) ||
         lw->shape[1] != H || lb->shape[0] != K) {
-        snprintf(err, errlen, "%s: inconsistent shapes: weight_ih [%llu, %llu], weight_hh [%llu, %llu], "
+        rnnc_fail(err, errlen, "%s: inconsistent shapes: weight_ih [%llu, %llu], weight_hh [%llu, %llu], "
                  "bias_ih [%llu], weight [%llu, %llu], bias [%llu] (expected [H, N], [H, H], [H], [K, H], [K])",
                  path, (unsigned long long)H, (unsigned long long)N, (unsigned long long)hh->shape[0],
                  (unsigned long long)hh->shape[1], (unsigned long long)bih->shape[0],
@@ -189,7 +189,7 @@ int rnnc_import_st(const rnnc_st_file *f, const char *path, const rnnc_interop_n
         for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
             char *eq = strchr(tok, '=');
             if (!eq) {
-                snprintf(err, errlen, "%s: metadata rnnc.spec is not 'key=value ...'", path);
+                rnnc_fail(err, errlen, "%s: metadata rnnc.spec is not 'key=value ...'", path);
                 goto out;
             }
             *eq = '\0';
@@ -216,7 +216,7 @@ int rnnc_import_st(const rnnc_st_file *f, const char *path, const rnnc_interop_n
     if (rnnc_spec_finish(&b, &c->spec, err, errlen) != 0) goto out;
     rnnc_spec *s = &c->spec;
     if (s->n_in != N || s->hidden != H || s->n_out != K) {
-        snprintf(err, errlen, "%s: the tensors give N=%llu H=%llu K=%llu; the spec says in=%zu hidden=%zu out=%zu",
+        rnnc_fail(err, errlen, "%s: the tensors give N=%llu H=%llu K=%llu; the spec says in=%zu hidden=%zu out=%zu",
                  path, (unsigned long long)N, (unsigned long long)H, (unsigned long long)K, s->n_in,
                  s->hidden, s->n_out);
         goto out;
@@ -225,11 +225,11 @@ int rnnc_import_st(const rnnc_st_file *f, const char *path, const rnnc_interop_n
         const char *chars = rnnc_st_meta(f, "rnnc.chars");
         rnnc_chars mode = chars && strcmp(chars, "utf8") == 0 ? RNNC_CHARS_UTF8 : RNNC_CHARS_BYTES;
         if (chars && strcmp(chars, "utf8") != 0 && strcmp(chars, "bytes") != 0) {
-            snprintf(err, errlen, "%s: metadata rnnc.chars must be bytes or utf8, got '%.40s'", path, chars);
+            rnnc_fail(err, errlen, "%s: metadata rnnc.chars must be bytes or utf8, got '%.40s'", path, chars);
             goto out;
         }
         if (!meta_vocab || parse_vocab(meta_vocab, mode, s->n_in, &c->vocab) != 0) {
-            snprintf(err, errlen, "%s: a one-hot model needs metadata rnnc.vocab: %zu ascending symbol "
+            rnnc_fail(err, errlen, "%s: a one-hot model needs metadata rnnc.vocab: %zu ascending symbol "
                      "numbers separated by commas", path, s->n_in);
             goto out;
         }
@@ -253,7 +253,7 @@ int rnnc_import_st(const rnnc_st_file *f, const char *path, const rnnc_interop_n
         rnnc_set(c->params, s->dtype, l->off_b + i, elem(bih, i) + (bhh ? elem(bhh, i) : 0));
     for (size_t i = 0; i < l->params_count; i++)
         if (!isfinite(rnnc_get(c->params, s->dtype, i))) {
-            snprintf(err, errlen, "%s: the weights hold a NaN or infinite value", path);
+            rnnc_fail(err, errlen, "%s: the weights hold a NaN or infinite value", path);
             goto out;
         }
     c->hp.optim = RNNC_OPTIM_ADAGRAD;
