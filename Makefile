@@ -5,6 +5,10 @@
 #   make asan       build with AddressSanitizer + UBSan and run the tests with it
 #   make demo       train on the built-in corpus for about a minute, then sample
 #   make golden     regenerate the golden files in tests/golden/ from the current generator
+#   make install    install rnnc and its manual page under $(DESTDIR)$(PREFIX) (default /usr/local);
+#                   make uninstall removes both
+#   make MPI=1      link Open MPI for `mpirun -np N rnnc train` (the default when mpicc is found;
+#                   MPI=0 builds without); make bench-mpi times it on 1 and 2 ranks
 #   make fuzz       build the libFuzzer targets (tests/fuzz/) and run each for FUZZ_SECONDS (60)
 
 CC ?= cc
@@ -12,30 +16,44 @@ WARN = -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
        -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wvla -Wundef
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(shell pkg-config --cflags libffi 2>/dev/null)
-LDLIBS = -ltcc $(shell pkg-config --libs libffi 2>/dev/null || echo -lffi) -ljansson -lz -ldl -lpthread -lm
+LDLIBS = -ltcc $(shell pkg-config --libs libffi 2>/dev/null || echo -lffi) -ljansson -lz -ldl -lpthread -lm $(MPI_LIBS)
 BUILD ?= out/obj
 SAN =
 
+# Data-parallel training on MPI (issue 12; Debian: openmpi-bin libopenmpi-dev).  Only
+# runtime/model/dist.c includes <mpi.h>; it is compiled with RNNC_MPI=1 and mpicc's flags (its
+# headers as system headers, outside rnnc's warnings), and rnnc links libmpi.  MPI=0, or no
+# mpicc, builds the one-process version of dist.c and links nothing more.
+MPI ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
+ifeq ($(MPI),1)
+MPI_CFLAGS := -DRNNC_MPI=1 $(patsubst -I%,-isystem %,$(shell mpicc --showme:compile 2>/dev/null || pkg-config --cflags mpi-c 2>/dev/null))
+MPI_LIBS := $(shell mpicc --showme:link 2>/dev/null || pkg-config --libs mpi-c 2>/dev/null)
+endif
+
 # The Debian packages rnnc builds and tests with.
 DEB_BUILD = tcc libtcc-dev libffi-dev zlib1g-dev libjansson-dev pkg-config
-DEB_TEST = clang libclang-rt-14-dev
+DEB_TEST = clang g++ libclang-rt-14-dev
 
-BASE_SRC = runtime/base/util.c
-GEN_SRC = gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
+BASE_SRC = runtime/base/util.c runtime/base/rng.c runtime/base/buf.c runtime/base/text.c
+GEN_SRC = gen/variants.c gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
 JIT_SRC = runtime/jit/jit.c runtime/jit/tcc.c runtime/jit/cc.c
-MODEL_SRC = runtime/model/model.c runtime/model/pool.c
+MODEL_SRC = runtime/model/model.c runtime/model/pool.c runtime/model/dist.c
 FORMATS_SRC = runtime/formats/ckpt.c runtime/formats/safetensors.c runtime/formats/interop.c \
-              runtime/formats/data.c
+              runtime/formats/data.c runtime/formats/dataset.c
 COMMANDS_SRC = runtime/commands/check.c runtime/commands/sample.c runtime/commands/train.c \
-               runtime/commands/plot.c runtime/commands/diff.c runtime/commands/bench.c \
+               runtime/commands/batch.c runtime/commands/shards.c runtime/commands/eval.c \
+               runtime/commands/plot.c runtime/commands/diff.c runtime/commands/problem.c \
+               runtime/commands/dump.c runtime/commands/hand_header.c runtime/commands/bench.c \
                runtime/commands/cli.c
 RT_SRC = $(JIT_SRC) $(MODEL_SRC) $(FORMATS_SRC) $(COMMANDS_SRC)
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(BASE_SRC) $(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o
-TEMPLATES = templates/rnn.h templates/rnn.c templates/rnnc_hand.h templates/rnn_kernels.c templates/rnn_math.c \
+TEMPLATES = templates/rnn.h templates/rnn_abi.h templates/rnn.c templates/rnn_update.c templates/rnn_segment.c \
+            templates/rnnc_hand.h \
+            templates/rnn_kernels.c templates/rnn_math.c \
             templates/embed.h templates/embed.c
 
-.PHONY: all deps probe test asan tsan golden clean tests-bin demo examples bench bench-peers \
-        fuzz fuzz-bin
+.PHONY: all deps probe test asan tsan golden clean tests-bin demo examples examples-figures bench \
+        bench-peers bench-mpi man install uninstall fuzz fuzz-bin FORCE
 all: rnnc
 
 # Probe for the libraries; say which package provides what is missing.
@@ -64,12 +82,20 @@ deps:
 	echo "rnnc: installing$$need"; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$need >/dev/null
 
-rnnc: $(OBJ)
+rnnc: $(OBJ) $(BUILD)/mpi.flags
 	$(CC) $(SAN) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
 $(BUILD)/%.o: %.c | probe
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The MPI setting of the last build: rewritten only when it changes, so that switching MPI
+# rebuilds dist.o and relinks.
+$(BUILD)/mpi.flags: FORCE
+	@mkdir -p $(dir $@)
+	@echo 'MPI=$(MPI) $(MPI_CFLAGS) $(MPI_LIBS)' | cmp -s - $@ || echo 'MPI=$(MPI) $(MPI_CFLAGS) $(MPI_LIBS)' > $@
+$(BUILD)/runtime/model/dist.o: ALL_CFLAGS += $(MPI_CFLAGS)
+$(BUILD)/runtime/model/dist.o: $(BUILD)/mpi.flags
 
 # Templates are compiled into the binary: the installed tool needs no source tree.
 $(BUILD)/tmpl2c: gen/tmpl2c.c
@@ -92,6 +118,25 @@ $(BUILD)/corpus.o: $(BUILD)/corpus.c
 
 -include $(OBJ:.o=.d)
 
+# The manual page, from the binary's own usage text (rnnc --help) and the prose of
+# runtime/commands/rnnc.1.in (see runtime/commands/man.sh: one source for help and manual).
+man: $(BUILD)/rnnc.1
+$(BUILD)/rnnc.1: rnnc runtime/commands/man.sh runtime/commands/rnnc.1.in
+	@mkdir -p $(dir $@)
+	runtime/commands/man.sh ./rnnc runtime/commands/rnnc.1.in > $@.tmp && mv $@.tmp $@
+
+# Installation: the binary (the templates and the demo corpus are compiled into it, so it needs
+# nothing else of the tree) and the manual page.  DESTDIR stages it (packaging, tests).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+install: rnnc $(BUILD)/rnnc.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 rnnc $(DESTDIR)$(BINDIR)/rnnc
+	install -m 644 $(BUILD)/rnnc.1 $(DESTDIR)$(MANDIR)/man1/rnnc.1
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/rnnc $(DESTDIR)$(MANDIR)/man1/rnnc.1
+
 test: deps
 	@$(MAKE) --no-print-directory rnnc tests-bin
 	@TEST_BIN=$(CURDIR)/$(BUILD)/tests tests/run.sh ./rnnc
@@ -108,7 +153,7 @@ tsan:
 	    CFLAGS="-O1 -g" out/tsan/tests/test_threads
 	@TSAN_OPTIONS=halt_on_error=1 out/tsan/tests/test_threads
 
-rnnc-asan: $(OBJ)
+rnnc-asan: $(OBJ) $(BUILD)/mpi.flags
 	$(CC) $(SAN) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
 # The main job on built-in data: train a min-char-rnn sized model on the project's own
@@ -140,29 +185,37 @@ $(BUILD)/tests/ref_selfcheck: tests/ref/selfcheck.c tests/ref/ref.c tests/ref/re
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ tests/ref/selfcheck.c tests/ref/ref.c -lm
 
-# The embedded-model example (examples/README.md): train a small model on the built-in
-# corpus once (out/examples.ckpt, a few seconds), embed it as examples/embed/demo_model.[ch],
-# build the sample program with strict C99 flags, run it, check it against `rnnc sample`,
-# and show the model's size.
-EXAMPLE_CFLAGS = -std=c99 -Wall -Wextra -pedantic -Werror -O2
+# The embedded-model example (examples/README.md), by examples/embed/build.sh: train a small
+# model on the built-in corpus once (out/examples.ckpt, a few seconds), embed it as
+# examples/embed/demo_model.[ch], build the sample program with strict C99 flags (sampling in
+# double, and in float), run it and check it against `rnnc sample`; with arm-none-eabi-gcc,
+# newlib and qemu-system-arm the same on a Cortex-M4 under QEMU; then check the figures that
+# examples/README.md quotes against this build (make examples-figures rewrites them).
 examples: rnnc
 	@mkdir -p out
-	@test -f out/examples.ckpt || ./rnnc train --hidden 64 --steps 3000 --every 1000 --sample-every 0 \
-	    --save out/examples.ckpt >/dev/null
-	./rnnc embed out/examples.ckpt -o examples/embed --name demo_model
-	$(CC) $(EXAMPLE_CFLAGS) -c examples/embed/demo_model.c -o examples/embed/demo_model.o
-	$(CC) $(EXAMPLE_CFLAGS) -o examples/embed/demo examples/embed/main.c examples/embed/demo_model.o -lm
-	examples/embed/demo 300 7 0.8 | tee out/examples-demo.txt
-	./rnnc sample out/examples.ckpt -n 300 --seed 7 --temperature 0.8 | cmp - out/examples-demo.txt
-	@echo "examples/embed/demo: the same bytes as rnnc sample"
-	size examples/embed/demo_model.o
+	examples/embed/build.sh ./rnnc out/examples.ckpt examples/embed --check examples/README.md
+	@cat examples/embed/demo.txt
+examples-figures: rnnc
+	@mkdir -p out
+	examples/embed/build.sh ./rnnc out/examples.ckpt examples/embed --update examples/README.md
 
 # The benchmark of issue 6 (never part of `make test`): rnnc's train_step on the cc and tcc
-# backends against a hand-written C step, PyTorch and NumPy, with the core's FMA peak and
+# backends against a hand-written C step, oneDNN, PyTorch and NumPy, with the core's FMA peak and
 # OpenBLAS sgemm; a few minutes.  Writes a Markdown table to stdout and out/bench.md.
-DEB_PEERS = python3-torch python3-numpy libopenblas-dev
+DEB_PEERS = python3-torch python3-numpy libopenblas-dev libdnnl-dev
 bench: rnnc
 	@CC="$(CC)" tests/bench/run.sh ./rnnc
+
+# The data-parallel step on MPI (issue 12; never part of `make test`): configurations C and D
+# on 1 and 2 ranks (compute, exchange and update of a step), the exchanges alone for a range
+# of sizes (tests/bench/mpi_comm.c), and the scaling model README's "More than one machine"
+# quotes.  Needs an MPI build (MPI=1, the default when mpicc is found); a few minutes.
+bench-mpi: rnnc $(BUILD)/bench/mpi_comm
+	@tests/bench/mpi.sh ./rnnc $(BUILD)/bench/mpi_comm
+$(BUILD)/bench/mpi_comm: tests/bench/mpi_comm.c $(BUILD)/runtime/model/dist.o $(BUILD)/runtime/base/util.o
+	@mkdir -p $(dir $@)
+	@if [ "$(MPI)" != 1 ]; then echo "rnnc: make bench-mpi needs an MPI build: install openmpi-bin libopenmpi-dev (Debian), or give MPI=1" >&2; exit 1; fi
+	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ $< $(BUILD)/runtime/model/dist.o $(BUILD)/runtime/base/util.o $(MPI_LIBS)
 
 # The benchmark's optional peers (as root), else say which packages to install.
 bench-peers:
@@ -181,13 +234,14 @@ bench-peers:
 # out/fuzz/, linked with the same objects as rnnc (all but the CLI), built for them in
 # out/fuzz/obj.  `make fuzz` runs each for FUZZ_SECONDS (default 60), FUZZ_JOBS (2) at a time,
 # on seeds that rnnc itself makes (tests/fuzz/seeds.sh) and the corpus in out/fuzz/corpus/
-# (kept between runs); tests/suites/fuzz.sh runs a short round of it in `make test`.
+# (kept between runs); tests/suites/fuzz.sh runs a short round of it in `make test`.  The
+# targets are one process: built without MPI (MPI=0), whatever rnnc itself is built with.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,out/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 fuzz-bin:
-	@$(MAKE) --no-print-directory BUILD=out/fuzz/obj CC=$(FUZZ_CC) CFLAGS="-O1 -g" \
+	@$(MAKE) --no-print-directory BUILD=out/fuzz/obj CC=$(FUZZ_CC) CFLAGS="-O1 -g" MPI=0 \
 	    SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    $(FUZZ_TARGETS)
 out/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_OBJ)

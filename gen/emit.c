@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/base/util.h"
+
 void rnnc_emit_init(rnnc_emit *e)
 {
     memset(e, 0, sizeof *e);
@@ -15,27 +17,14 @@ void rnnc_emit_init(rnnc_emit *e)
 
 void rnnc_emit_free(rnnc_emit *e)
 {
-    free(e->buf);
+    rnnc_buf_free(&e->out);
     rnnc_emit_init(e);
 }
 
 static void put(rnnc_emit *e, const char *s, size_t n)
 {
     if (e->failed) return;
-    if (e->len + n + 1 > e->cap) {
-        size_t cap = e->cap ? e->cap : 4096;
-        while (cap < e->len + n + 1) cap *= 2;
-        char *p = realloc(e->buf, cap);
-        if (!p) {
-            e->failed = 1;
-            return;
-        }
-        e->buf = p;
-        e->cap = cap;
-    }
-    memcpy(e->buf + e->len, s, n);
-    e->len += n;
-    e->buf[e->len] = '\0';
+    rnnc_buf_put(&e->out, s, n);
 }
 
 /* One physical line: indentation, text without trailing blanks, newline. */
@@ -103,16 +92,9 @@ void rnnc_emit_line_directive(rnnc_emit *e, long n, const char *file)
 
 char *rnnc_emit_take(rnnc_emit *e, size_t *len)
 {
-    if (e->failed) {
-        rnnc_emit_free(e);
-        return NULL;
-    }
-    if (!e->buf) put(e, "", 0);
-    char *b = e->buf;
-    if (len) *len = e->len;
-    e->buf = NULL;
+    char *text = e->failed ? NULL : rnnc_buf_take(&e->out, len);
     rnnc_emit_free(e);
-    return b;
+    return text;
 }
 
 /* ---- templates ---- */
@@ -178,13 +160,13 @@ int rnnc_template_render(rnnc_emit *e, const char *tmpl_name, const char *tmpl,
     char upper[64], word[64];
     size_t pl = strlen(prefix);
     if (pl >= sizeof upper) {
-        snprintf(err, errlen, "%s: name too long", tmpl_name);
+        rnnc_fail(err, errlen, "%s: name too long", tmpl_name);
         return -1;
     }
     for (size_t i = 0; i <= pl; i++) upper[i] = (char)toupper((unsigned char)prefix[i]);
     unsigned char used[64] = {0};
     if (nholes > sizeof used) {
-        snprintf(err, errlen, "%s: too many holes", tmpl_name);
+        rnnc_fail(err, errlen, "%s: too many holes", tmpl_name);
         return -1;
     }
     const char *p = tmpl;
@@ -197,8 +179,8 @@ int rnnc_template_render(rnnc_emit *e, const char *tmpl_name, const char *tmpl,
         if (marker(p, n, word, sizeof word)) {
             if (open < nholes) {
                 if (strcmp(word, "end") != 0) {
-                    snprintf(err, errlen, "%s:%ld: hole %s opened at line %ld is not closed",
-                             tmpl_name, lineno, holes[open].name, hole_line);
+                    rnnc_fail(err, errlen, "%s:%ld: hole %s opened at line %ld is not closed",
+                              tmpl_name, lineno, holes[open].name, hole_line);
                     return -1;
                 }
                 open = nholes;
@@ -206,11 +188,11 @@ int rnnc_template_render(rnnc_emit *e, const char *tmpl_name, const char *tmpl,
                 size_t h;
                 for (h = 0; h < nholes && strcmp(holes[h].name, word) != 0; h++) {}
                 if (h == nholes) {
-                    snprintf(err, errlen, "%s:%ld: no filler for hole %s", tmpl_name, lineno, word);
+                    rnnc_fail(err, errlen, "%s:%ld: no filler for hole %s", tmpl_name, lineno, word);
                     return -1;
                 }
                 if (used[h]) {
-                    snprintf(err, errlen, "%s:%ld: hole %s appears twice", tmpl_name, lineno, word);
+                    rnnc_fail(err, errlen, "%s:%ld: hole %s appears twice", tmpl_name, lineno, word);
                     return -1;
                 }
                 used[h] = 1;
@@ -230,18 +212,18 @@ int rnnc_template_render(rnnc_emit *e, const char *tmpl_name, const char *tmpl,
         p = nl ? nl + 1 : p + n;
     }
     if (open < nholes) {
-        snprintf(err, errlen, "%s:%ld: hole %s is not closed by an end marker", tmpl_name,
-                 hole_line, holes[open].name);
+        rnnc_fail(err, errlen, "%s:%ld: hole %s is not closed by an end marker", tmpl_name,
+                  hole_line, holes[open].name);
         return -1;
     }
     for (size_t h = 0; h < nholes; h++)
         if (!used[h]) {
-            snprintf(err, errlen, "%s: hole %s is missing from the template", tmpl_name,
-                     holes[h].name);
+            rnnc_fail(err, errlen, "%s: hole %s is missing from the template", tmpl_name,
+                      holes[h].name);
             return -1;
         }
-    if (e->failed) {
-        snprintf(err, errlen, "%s: out of memory (or a line over 1023 characters)", tmpl_name);
+    if (e->failed || e->out.oom) {
+        rnnc_fail(err, errlen, "%s: out of memory (or a line over 1023 characters)", tmpl_name);
         return -1;
     }
     return 0;

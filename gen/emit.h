@@ -6,13 +6,14 @@
 
 #include <stddef.h>
 
+#include "../runtime/base/buf.h"
+
 typedef struct rnnc_emit {
-    char *buf;
-    size_t len, cap;
+    rnnc_buf out;      /* the text so far (out.oom: out of memory, later writes are dropped) */
     long line;         /* number of the next line to be written (1-based) */
     int base;          /* spaces before every line (the indentation of the current hole) */
     int level;         /* extra indentation in steps of 4 spaces */
-    int failed;        /* out of memory: later writes are dropped, rnnc_emit_take fails */
+    int failed;        /* a line that could not be formatted, or a broken template */
 } rnnc_emit;
 
 void rnnc_emit_init(rnnc_emit *e);
@@ -33,7 +34,7 @@ void rnnc_emit_indent(rnnc_emit *e, int delta);
 void rnnc_emit_line_directive(rnnc_emit *e, long n, const char *file);
 
 /* Hand the text over to the caller (NUL-terminated, caller frees).  Returns NULL if any
- * allocation failed. */
+ * allocation failed or failed was set. */
 char *rnnc_emit_take(rnnc_emit *e, size_t *len);
 
 /* A hole filler writes its lines through e; ctx is the caller's. */

@@ -10,7 +10,7 @@
 #include "plan.h"
 #include "../runtime/base/util.h"
 
-/* ---- LaTeX from the plain notation of bptt.md ---- */
+/* ---- LaTeX from the plain notation of gen/EQUATIONS.md ---- */
 
 /* Copy the parenthesised argument at *p ("(...)", nesting allowed) into arg; advance *p. */
 static int take_arg(const char **p, char *arg, size_t n)
@@ -86,7 +86,7 @@ static void latex_line(const char *in, char *out, size_t n)
                 PUT("\\operatorname{%s}", id);
             } else if (strcmp(id, "sigmoid") == 0) {
                 PUT("\\sigma");
-            } else if (strlen(id) == 1 && take_arg(&p, arg, sizeof arg)) {
+            } else if ((strlen(id) == 1 || strcmp(id, "fb") == 0) && take_arg(&p, arg, sizeof arg)) {
                 /* h(3)^T -> h^{(3)\top}; h(3)^2 -> (h^{(3)})^2: no double superscripts */
                 if (strncmp(p, "^T", 2) == 0) {
                     PUT("%s^{(%s)\\top}", id, arg);
@@ -148,15 +148,9 @@ typedef enum { SEC_FORWARD, SEC_LOSS, SEC_BACKWARD, SEC_PARAMS, SEC_COUNT } sect
 static section section_of(rnnc_op op, int k)
 {
     (void)k;
-    switch (op.kind) {
-    case RNNC_OP_INPUTS:
-    case RNNC_OP_FORWARD:
-    case RNNC_OP_OUTPUTS:
-    case RNNC_OP_LOSS: return SEC_FORWARD;
-    case RNNC_OP_LOSS_SUM: return SEC_LOSS;
-    case RNNC_OP_PARAM_GRADS: return SEC_PARAMS;
-    default: return SEC_BACKWARD;
-    }
+    if (op.kind == RNNC_OP_LOSS_SUM) return SEC_LOSS;
+    if (op.kind == RNNC_OP_PARAM_GRADS) return SEC_PARAMS;
+    return op.kind >= RNNC_OP_BACKWARD_BEGIN ? SEC_BACKWARD : SEC_FORWARD;
 }
 
 static void emit_eq(rnnc_emit *e, rnnc_eq_format f, const char *eq)
@@ -192,7 +186,7 @@ static int finish(rnnc_emit *e, char **text, char *err, size_t errlen)
 {
     *text = rnnc_emit_take(e, NULL);
     if (!*text) {
-        snprintf(err, errlen, "out of memory");
+        rnnc_fail(err, errlen, "out of memory");
         return -1;
     }
     return 0;
@@ -217,32 +211,111 @@ int rnnc_equations(const rnnc_spec *s, rnnc_eq_format f, char **text, char *err,
         rnnc_emit_line(&e, "%% Equations of the unrolled graph of %s (needs amsmath)\n\\begin{align*}", canon);
         break;
     }
-    size_t count = rnnc_plan_count(s);
+    rnnc_plan plan;
+    if (rnnc_plan_make(s, s->tau, &plan) != 0) {
+        rnnc_emit_free(&e);
+        rnnc_fail(err, errlen, "out of memory");
+        return -1;
+    }
     for (int sec = 0; sec < SEC_COUNT; sec++) {
         begin_section(&e, f, titles[sec]);
-        for (size_t i = 0; i < count; i++) {
-            rnnc_op op = rnnc_plan_op(s, i);
+        for (size_t i = 0; i < plan.count; i++) {
+            rnnc_op op = plan.ops[i];
             for (int k = 0; rnnc_plan_equation(s, op, k, eq, sizeof eq); k++)
                 if ((int)section_of(op, k) == sec) emit_eq(&e, f, eq);
         }
         end_section(&e, f);
     }
+    rnnc_plan_free(&plan);
     if (f == RNNC_EQ_LATEX) rnnc_emit_line(&e, "\\end{align*}");
     return finish(&e, text, err, errlen);
 }
 
 /* ---- expansions ---- */
 
-/* One term: W^T D(t+1) ... W^T D(k) V^T g_o(k) for grad_h(t), k >= t. */
-static void chain(char *buf, size_t n, size_t t, size_t k)
+/* How the gradient reaches h(t) from the later steps (gen/EQUATIONS.md): through W (hidden,
+ * both), through the fed-back output (free running: (10.18f)), or not at all (output with
+ * teacher forcing or scheduled sampling: fb(t) is data, (10.21o)). */
+typedef struct expand_model {
+    int has_W, has_R, free_fb, nll;
+} expand_model;
+
+static expand_model expand_model_of(const rnnc_spec *s)
+{
+    const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
+    expand_model m = {rec->has_W, rec->has_R, rec->has_R && rnnc_feedbacks[s->fb].differentiable,
+                      s->loss == RNNC_LOSS_NLL};
+    return m;
+}
+
+/* Does the loss of step k reach grad_h(t)?  Always at k = t; at k > t only along W or a
+ * differentiable feedback. */
+static int reaches(const expand_model *m, size_t t, size_t k)
+{
+    return k == t || (k > t && (m->has_W || m->free_fb));
+}
+
+/* Append text to buf at *o (n bytes in all). */
+static void append(char *buf, size_t n, size_t *o, const char *text)
+{
+    if (*o >= n) return;
+    int w = snprintf(buf + *o, n - *o, "%s", text);
+    if (w > 0) *o += (size_t)w;
+}
+
+/* The way back from o(j) into a(j+1) through the feedback, "J(j)^T R^T D(j+1) " (J is the
+ * identity with mse and is left out). */
+static void feedback_path(const expand_model *m, size_t j, char *buf, size_t n, size_t *o)
+{
+    char f[64];
+    if (m->nll) snprintf(f, sizeof f, "J(%zu)^T R^T D(%zu) ", j, j + 1);
+    else snprintf(f, sizeof f, "R^T D(%zu) ", j + 1);
+    append(buf, n, o, f);
+}
+
+/* The one-step propagator from grad_h(j+1) to grad_h(j): W^T D(j+1) (hidden; both without
+ * a differentiable feedback), V^T J(j)^T R^T D(j+1) (output, free), or
+ * (W^T + V^T J(j)^T R^T) D(j+1) (both, free). */
+static void propagator(const expand_model *m, size_t j, char *buf, size_t n, size_t *o)
+{
+    char f[96];
+    if (!m->free_fb) snprintf(f, sizeof f, "W^T D(%zu) ", j + 1);
+    else if (!m->has_W) {
+        append(buf, n, o, "V^T ");
+        feedback_path(m, j, buf, n, o);
+        return;
+    } else if (m->nll) snprintf(f, sizeof f, "(W^T + V^T J(%zu)^T R^T) D(%zu) ", j, j + 1);
+    else snprintf(f, sizeof f, "(W^T + V^T R^T) D(%zu) ", j + 1);
+    append(buf, n, o, f);
+}
+
+/* The term of grad_h(t) that comes from the loss of step k (reaches(m, t, k)): the
+ * propagators of steps t .. k-1, then V^T g_o(k). */
+static void chain(const expand_model *m, size_t t, size_t k, char *buf, size_t n)
 {
     size_t o = 0;
+    char f[32];
     buf[0] = '\0';
-    for (size_t j = t + 1; j <= k && o < n; j++) {
-        int w = snprintf(buf + o, n - o, "W^T D(%zu) ", j);
-        if (w > 0) o += (size_t)w;
+    for (size_t j = t; j < k; j++) propagator(m, j, buf, n, &o);
+    snprintf(f, sizeof f, "V^T g_o(%zu)", k);
+    append(buf, n, &o, f);
+}
+
+/* The term of grad_o(t) L (the whole gradient at o(t)) that comes from the loss of step k:
+ * g_o(t) itself at k = t; with a differentiable feedback, J(t)^T R^T D(t+1) then the way
+ * from grad_h(t+1) to the loss of step k. */
+static void output_chain(const expand_model *m, size_t t, size_t k, char *buf, size_t n)
+{
+    size_t o = 0;
+    char rest[1024];
+    if (k == t) {
+        snprintf(buf, n, "g_o(%zu)", t);
+        return;
     }
-    if (o < n) snprintf(buf + o, n - o, "V^T g_o(%zu)", k);
+    buf[0] = '\0';
+    feedback_path(m, t, buf, n, &o);
+    chain(m, t + 1, k, rest, sizeof rest);
+    append(buf, n, &o, rest);
 }
 
 static const char *d_definition(rnnc_act a)
@@ -252,78 +325,166 @@ static const char *d_definition(rnnc_act a)
                                  : "D(k) = diag([h(k) > 0])";
 }
 
+/* The node to expand: 'h' (grad_h(*t0)), 'f' (grad_fb(0)) or a weight letter; its left-hand
+ * side in lhs.  Returns 0, or -1 with a message naming the nodes s has. */
+static int expand_node(const rnnc_spec *s, const char *node, int *kind, size_t *t0, char *lhs,
+                       size_t lhslen, char *err, size_t errlen)
+{
+    const expand_model m = expand_model_of(s);
+    size_t T = s->tau;
+    char nodes[96];
+    snprintf(nodes, sizeof nodes, "h0 .. h%zu, %s%sU, V, b%s", T, m.has_R ? "fb0, " : "",
+             m.has_W ? "W, " : "", m.has_R ? ", c or R" : " or c");
+    if (node[0] == 'h' && node[1] && strspn(node + 1, "0123456789") == strlen(node + 1) &&
+        strlen(node + 1) < 6) {
+        *t0 = (size_t)atol(node + 1);
+        if (*t0 > T)
+            return rnnc_fail(err, errlen, "--expand: node h%zu is past tau = %zu (expected %s)", *t0, T, nodes);
+        *kind = 'h';
+        snprintf(lhs, lhslen, "grad_h(%zu)", *t0);
+        return 0;
+    }
+    if (strcmp(node, "fb0") == 0 && m.has_R) {
+        *kind = 'f';
+        snprintf(lhs, lhslen, "grad_fb(0)");
+        return 0;
+    }
+    if (strlen(node) == 1 && strchr("UVbc", node[0])) {
+        *kind = node[0];
+        snprintf(lhs, lhslen, "grad_%c", node[0]);
+        return 0;
+    }
+    if ((strcmp(node, "W") == 0 && m.has_W) || (strcmp(node, "R") == 0 && m.has_R)) {
+        *kind = node[0];
+        snprintf(lhs, lhslen, "grad_%c", node[0]);
+        return 0;
+    }
+    if (strcmp(node, "W") == 0 || strcmp(node, "R") == 0 || strcmp(node, "fb0") == 0)
+        return rnnc_fail(err, errlen, "--expand: the %s recurrence has no %s (expected %s)",
+                         rnnc_recurrences[s->rec].name, strcmp(node, "W") == 0 ? "W (no h(t-1) term)"
+                         : node[0] == 'R' ? "R (nothing is fed back)" : "fed-back output fb(0)", nodes);
+    return rnnc_fail(err, errlen, "--expand: unknown node '%.40s' (expected %s)", node, nodes);
+}
+
+/* The "where" lines under an expansion: what D(k), g_o(k) (and J(k)) are, and, with an
+ * output recurrence, what the feedback does to the gradient.  The hidden recurrence keeps
+ * its one line. */
+static void where_lines(rnnc_emit *e, rnnc_eq_format f, const rnnc_spec *s)
+{
+    const expand_model m = expand_model_of(s);
+    const char *pre = f == RNNC_EQ_LATEX ? "% " : "", *go = m.nll ? "p(k) - e_y(k)" : "o(k) - y(k)";
+    const char *batch = s->batch > 1 ? "each term is per batch column (parameter gradients sum over the batch)" : NULL;
+    if (!m.has_R) {
+        rnnc_emit_line(e, "%swhere %s, g_o(k) = %s%s%s", pre, d_definition(s->act), go, batch ? "; " : "",
+                       batch ? batch : "");
+        return;
+    }
+    const char *fbk = s->fb == RNNC_FB_SCHEDULED ? (m.nll ? "e_y(k) or a sample e_s(k) of p(k)" : "y(k) or o(k)")
+                                                 : m.nll ? (m.free_fb ? "p(k)" : "e_y(k)") : (m.free_fb ? "o(k)" : "y(k)");
+    rnnc_emit_line(e, "%swhere %s (f'(a(k)) on the diagonal),", pre, d_definition(s->act));
+    rnnc_emit_line(e, "%s      g_o(k) = %s (the loss's own term of (10.18)),", pre, go);
+    if (m.free_fb && m.nll)
+        rnnc_emit_line(e, "%s      J(k) = diag(p(k)) - p(k) p(k)^T (the softmax Jacobian dp(k)/do(k); symmetric, J(k)^T = J(k));", pre);
+    const char *how = s->fb == RNNC_FB_SCHEDULED ? "scheduled sampling" : "teacher forcing";
+    if (m.free_fb) {
+        rnnc_emit_line(e, "%s      free running feeds back fb(k) = %s, so o(k) also reaches a(k+1) through R:", pre, fbk);
+        rnnc_emit_line(e, "%s      the whole gradient at o(k) is g_o(k) + %sR^T D(k+1) grad_h(k+1) (10.18f%s),", pre,
+                       m.nll ? "J(k)^T " : "", m.nll ? "" : "; dfb(k)/do(k) = I");
+        rnnc_emit_line(e, "%s      for k < %zu (fb(%zu) is carried to the next chunk, not differentiated)%s", pre, s->tau,
+                       s->tau, batch ? ";" : "");
+    } else if (m.has_W) {
+        rnnc_emit_line(e, "%s      %s feeds back fb(k) = %s, data to the gradient (10.11%c), so only W", pre,
+                       how, fbk, s->fb == RNNC_FB_SCHEDULED ? 's' : 't');
+        rnnc_emit_line(e, "%s      carries grad_h(k+1) back to grad_h(k), as in (10.21)%s", pre, batch ? ";" : "");
+    } else {
+        rnnc_emit_line(e, "%s      %s feeds back fb(k) = %s, data to the gradient (10.11%c):", pre,
+                       how, fbk, s->fb == RNNC_FB_SCHEDULED ? 's' : 't');
+        rnnc_emit_line(e, "%s      nothing of step k+1 depends on h(k), so grad_h(k) = V^T g_o(k) (10.21o)%s", pre,
+                       batch ? ";" : "");
+    }
+    if (batch) rnnc_emit_line(e, "%s      %s", pre, batch);
+}
+
+/* One line of an expansion: "LHS = TERM" first, "    + TERM" after. */
+static void expand_term(rnnc_emit *e, rnnc_eq_format f, const char *lhs, int *first, const char *term)
+{
+    char line[1200];
+    snprintf(line, sizeof line, "%*s %s %s", (int)strlen(lhs), *first ? lhs : "", *first ? "=" : "+", term);
+    if (f == RNNC_EQ_LATEX) {
+        char tex[4096];
+        latex_line(line, tex, sizeof tex);
+        rnnc_emit_line(e, "%s \\\\", tex);
+    } else {
+        rnnc_emit_line(e, "%s", line);
+    }
+    *first = 0;
+}
+
+/* The terms of the node: grad_h(t0) and grad_fb(0) as sums over the losses that reach them,
+ * the weights as sums over t of the local product with every such term. */
+static void expand_terms(rnnc_emit *e, rnnc_eq_format f, const rnnc_spec *s, int kind, size_t t0,
+                         const char *lhs)
+{
+    const expand_model m = expand_model_of(s);
+    size_t T = s->tau;
+    int first = 1;
+    char c[1024], term[1100];
+    if (kind == 'h' && t0 == 0 && !m.has_W) {
+        /* (10.8o) reads fb(0), not h(0) */
+        expand_term(e, f, lhs, &first, "0 (without W nothing reads h(0); see fb0)");
+        return;
+    }
+    if (kind == 'h' || kind == 'f') {
+        /* h(0) reaches a(1) through W, fb(0) through R; h(t) is a node of its own */
+        size_t t = t0 ? t0 : 1;
+        const char *head = kind == 'f' ? "R^T D(1) " : t0 == 0 ? "W^T D(1) " : "";
+        for (size_t k = t; k <= T; k++) {
+            if (!reaches(&m, t, k)) continue;
+            chain(&m, t, k, c, sizeof c);
+            snprintf(term, sizeof term, "%s%s", head, c);
+            expand_term(e, f, lhs, &first, term);
+        }
+        return;
+    }
+    for (size_t t = 1; t <= T; t++)
+        for (size_t k = t; k <= T; k++) {
+            if (kind == 'V' || kind == 'c') {
+                if (k > t && !m.free_fb) continue;
+                output_chain(&m, t, k, c, sizeof c);
+                if (kind == 'V') snprintf(term, sizeof term, "%s h(%zu)^T", c, t);
+                else snprintf(term, sizeof term, "%s", c);
+            } else {
+                if (!reaches(&m, t, k)) continue;
+                chain(&m, t, k, c, sizeof c);
+                if (kind == 'W') snprintf(term, sizeof term, "D(%zu) %s h(%zu)^T", t, c, t - 1);
+                else if (kind == 'R') snprintf(term, sizeof term, "D(%zu) %s fb(%zu)^T", t, c, t - 1);
+                else if (kind == 'U') snprintf(term, sizeof term, "D(%zu) %s x(%zu)^T", t, c, t);
+                else snprintf(term, sizeof term, "D(%zu) %s", t, c);
+            }
+            expand_term(e, f, lhs, &first, term);
+        }
+}
+
 int rnnc_expand(const rnnc_spec *s, const char *node, rnnc_eq_format f, char **text, char *err,
                 size_t errlen)
 {
     size_t T = s->tau, t0 = 0;
-    char lhs[32], term[1100], line[1200];
-    int weight = 0;   /* 'W', 'U', 'b': sums of D(t) grad_h(t) (...)^T */
+    char lhs[32];
+    int kind = 0;
     if (T > RNNC_EXPAND_MAX_TAU) {
-        snprintf(err, errlen, "--expand: tau %zu would print about %zu terms; expansions are "
-                 "printed for tau up to %d (give a smaller --tau)", T, T * (T + 1) / 2,
-                 RNNC_EXPAND_MAX_TAU);
+        rnnc_fail(err, errlen, "--expand: tau %zu would print about %zu terms; expansions are "
+                  "printed for tau up to %d (give a smaller --tau)", T, T * (T + 1) / 2,
+                  RNNC_EXPAND_MAX_TAU);
         return -1;
     }
-    if (node[0] == 'h' && node[1] && strspn(node + 1, "0123456789") == strlen(node + 1) &&
-        strlen(node + 1) < 6) {
-        t0 = (size_t)atol(node + 1);
-        if (t0 > T) {
-            snprintf(err, errlen, "--expand: node h%zu is past tau = %zu (expected h0 .. h%zu, W, U, V, b or c)", t0, T, T);
-            return -1;
-        }
-        snprintf(lhs, sizeof lhs, "grad_h(%zu)", t0);
-    } else if (strlen(node) == 1 && strchr("WUVbc", node[0])) {
-        weight = node[0];
-        snprintf(lhs, sizeof lhs, "grad_%c", node[0]);
-    } else {
-        rnnc_fail(err, errlen, "--expand: unknown node '%.40s' (expected h0 .. h%zu, W, U, V, b or c)", node, T);
-        return -1;
-    }
+    if (expand_node(s, node, &kind, &t0, lhs, sizeof lhs, err, errlen) != 0) return -1;
     rnnc_emit e;
     rnnc_emit_init(&e);
     if (f == RNNC_EQ_MARKDOWN) rnnc_emit_line(&e, "```");
     if (f == RNNC_EQ_LATEX) rnnc_emit_line(&e, "\\begin{align*}");
-    int first = 1;
-#define TERM(...) do { \
-        snprintf(term, sizeof term, __VA_ARGS__); \
-        snprintf(line, sizeof line, "%*s %s %s", first ? (int)strlen(lhs) : (int)strlen(lhs), \
-                 first ? lhs : "", first ? "=" : "+", term); \
-        if (f == RNNC_EQ_LATEX) { char tex_[4096]; latex_line(line, tex_, sizeof tex_); rnnc_emit_line(&e, "%s \\\\", tex_); } \
-        else rnnc_emit_line(&e, "%s", line); \
-        first = 0; \
-    } while (0)
-    char c[1024];
-    if (!weight) {
-        /* grad_h(t) = sum_{k>=t} W^T D(t+1) ... W^T D(k) V^T g_o(k); grad_h(0) starts at W^T D(1). */
-        for (size_t k = t0 ? t0 : 1; k <= T; k++) {
-            chain(c, sizeof c, t0, k);
-            TERM("%s", c);
-        }
-    } else if (weight == 'V' || weight == 'c') {
-        for (size_t t = 1; t <= T; t++) {
-            if (weight == 'V') TERM("g_o(%zu) h(%zu)^T", t, t);
-            else TERM("g_o(%zu)", t);
-        }
-    } else {
-        for (size_t t = 1; t <= T; t++)
-            for (size_t k = t; k <= T; k++) {
-                chain(c, sizeof c, t, k);
-                if (weight == 'W') TERM("D(%zu) %s h(%zu)^T", t, c, t - 1);
-                else if (weight == 'U') TERM("D(%zu) %s x(%zu)^T", t, c, t);
-                else TERM("D(%zu) %s", t, c);
-            }
-    }
-#undef TERM
-    char where[256];
-    snprintf(where, sizeof where, "where %s, g_o(k) = %s%s", d_definition(s->act),
-             s->loss == RNNC_LOSS_NLL ? "p(k) - e_y(k)" : "o(k) - y(k)",
-             s->batch > 1 ? "; each term is per batch column (parameter gradients sum over the batch)" : "");
-    if (f == RNNC_EQ_LATEX) {
-        rnnc_emit_line(&e, "\\end{align*}");
-        rnnc_emit_line(&e, "%% %s", where);
-    } else {
-        rnnc_emit_line(&e, "%s", where);
-        if (f == RNNC_EQ_MARKDOWN) rnnc_emit_line(&e, "```");
-    }
+    expand_terms(&e, f, s, kind, t0, lhs);
+    if (f == RNNC_EQ_LATEX) rnnc_emit_line(&e, "\\end{align*}");
+    where_lines(&e, f, s);
+    if (f == RNNC_EQ_MARKDOWN) rnnc_emit_line(&e, "```");
     return finish(&e, text, err, errlen);
 }

@@ -17,8 +17,10 @@ int rnnc_gen_header(const rnnc_spec *s, char **text, size_t *len, char *err, siz
 int rnnc_gen_source(const rnnc_spec *s, int unit, char **text, size_t *len, char *err,
                     size_t errlen);
 
-/* Write DIR/NAME.h and DIR/NAME.c (each to a temporary name, then renamed).  Returns 0, or
- * -1 with a message naming the file. */
+/* Write DIR/NAME.h and DIR/NAME.c as a pair: both to temporaries, then both renamed (see
+ * rnnc_write_atomic_set for the remaining window).  NAME.h defines NAME_PAIR_HASH and NAME.c
+ * does not compile against a header with another value, so a pair from two runs is a compile
+ * error.  Returns 0, or -1 with a message naming the file. */
 int rnnc_gen_write(const rnnc_spec *s, const char *dir, char *err, size_t errlen);
 
 /* What an embedded (inference-only) model is made of, besides its spec. */
@@ -28,6 +30,8 @@ typedef struct rnnc_embed_input {
     size_t vocab_size;
     int utf8;                  /* symbols are Unicode code points (else bytes) */
     const char *origin;        /* one line for the banner, e.g. "checkpoint at step 1000" */
+    const void *h0;            /* a learned initial state (hidden reals), or NULL: zeros */
+    long boundary;             /* records of text: the boundary symbol's class, else -1 */
 } rnnc_embed_input;
 
 /* The embedded model's NAME.h and NAME.c: the weights as constant arrays printed exactly
@@ -36,7 +40,8 @@ typedef struct rnnc_embed_input {
 int rnnc_gen_embed(const rnnc_spec *s, const rnnc_embed_input *in, char **header, char **source,
                    char *err, size_t errlen);
 
-/* Write them to DIR/NAME.h and DIR/NAME.c (temporary names, then renamed). */
+/* Write them to DIR/NAME.h and DIR/NAME.c as a pair, as rnnc_gen_write does (the pair hash
+ * covers the weights, vocabulary and origin too). */
 int rnnc_gen_embed_write(const rnnc_spec *s, const rnnc_embed_input *in, const char *dir,
                          char *err, size_t errlen);
 

@@ -8,6 +8,9 @@ extern const char rnnc_template_rnn_c[];
 extern const char rnnc_template_rnnc_hand_h[];
 extern const char rnnc_template_rnn_kernels_c[];
 extern const char rnnc_template_rnn_math_c[];
+extern const char rnnc_template_rnn_abi_h[];
+extern const char rnnc_template_rnn_update_c[];
+extern const char rnnc_template_rnn_segment_c[];
 extern const char rnnc_template_embed_h[];
 extern const char rnnc_template_embed_c[];
 

@@ -26,40 +26,85 @@ extern "C" {
 #define RNN_PARTS 1     /* batch parts of rnn_train_part */
 #define RNN_ONEHOT 1    /* 1: x(t) is a class index; 0: a vector of RNN_N_IN values */
 #define RNN_DTYPE 1     /* 1: float, 2: double */
-#define RNN_ACT 0       /* 0: tanh, 1: relu, 2: sigmoid */
-#define RNN_LOSS 0      /* 0: softmax + nll (targets are class indices), 1: mse */
+#define RNN_ACT_TANH 0
+#define RNN_ACT_RELU 1
+#define RNN_ACT_SIGMOID 2
+#define RNN_LOSS_NLL 0
+#define RNN_LOSS_MSE 1
+#define RNN_REC_HIDDEN 0
+#define RNN_REC_OUTPUT 1
+#define RNN_REC_BOTH 2
+#define RNN_FB_TEACHER 0
+#define RNN_FB_FREE 1
+#define RNN_FB_SCHEDULED 2
+#define RNN_ACT RNN_ACT_TANH
+#define RNN_LOSS RNN_LOSS_NLL
+#define RNN_REC RNN_REC_HIDDEN
+#define RNN_FB RNN_FB_TEACHER
+#define RNN_END_NONE 0
+#define RNN_END_EOS 1
+#define RNN_END_HALT 2
+#define RNN_END_LENGTH 3
+#define RNN_END RNN_END_NONE
+#define RNN_MAX_LENGTH 0 /* --end length: lengths 1..RNN_MAX_LENGTH */
+#define RNN_SEG 3       /* steps per segment of the generated loop (the whole tau: one) */
+#define RNN_NSEG 1      /* segments */
+#define RNN_SEG_LAST 3  /* steps of the last segment */
+#define RNN_RECOMPUTE 0 /* 1: --memory sqrt|N keeps h only at segment starts */
+#define RNN_HAS_W 1     /* a(t) has W h(t-1) */
+#define RNN_HAS_R 0     /* a(t) has R fb(t-1) */
 #define RNN_FAST 0      /* 1: plain a*b+c for speed; backends may differ in the last bits */
 typedef float rnn_real;
 typedef int32_t rnn_input;
 typedef int32_t rnn_target;
 /*@ end @*/
 
-/* ABI version of the descriptor and entry points below. */
-#define RNN_ABI_VERSION 2
-
 /* Element offsets (in rnn_real) of each tensor in the parameter buffer, its element count,
- * and the same for the workspace.  Gradients use the parameter layout.  Matrices are
- * column-major: M(i,j) is at M[j*rows + i].  Every tensor starts on a 64-byte boundary. */
+ * and the same for the initial state s0 and the workspace.  Gradients use the parameter
+ * layout.  Matrices are column-major: M(i,j) is at M[j*rows + i].  Every parameter and
+ * workspace tensor starts on a 64-byte boundary; a tensor this model does not have has no
+ * elements (its offset is that of the next one). */
 /*@ LAYOUT @*/
 #define RNN_OFF_U 0
 #define RNN_OFF_W 32
 #define RNN_OFF_V 48
 #define RNN_OFF_B 80
 #define RNN_OFF_C 96
+#define RNN_OFF_R 112
+#define RNN_OFF_HALT_W 112
+#define RNN_OFF_HALT_B 112
+#define RNN_OFF_LEN_W 112
+#define RNN_OFF_LEN_B 112
+#define RNN_OFF_REM_U 112
 #define RNN_PARAMS_COUNT 112
+#define RNN_S0_H 0
+#define RNN_S0_FB 8
+#define RNN_S0_COUNT 8
 #define RNN_WS_H 0
 #define RNN_WS_P 32
 #define RNN_WS_GO 64
 #define RNN_WS_GH 96
 #define RNN_WS_D 128
-#define RNN_WS_GH0 160
+#define RNN_WS_GS0 160
 #define RNN_WS_WT 176
 #define RNN_WS_VT 192
-#define RNN_WS_LOSS 224
-#define RNN_WS_COUNT 240
+#define RNN_WS_RT 224
+#define RNN_WS_S1 224
+#define RNN_WS_FB0 240
+#define RNN_WS_FB 240
+#define RNN_WS_CTL 240
+#define RNN_WS_SEQ 240
+#define RNN_WS_REM 256
+#define RNN_WS_Q 256
+#define RNN_WS_GQ 256
+#define RNN_WS_PN 256
+#define RNN_WS_GN 256
+#define RNN_WS_HCK 256
+#define RNN_WS_DN 256
+#define RNN_WS_LOSS 256
+#define RNN_WS_COUNT 272
 #define RNN_X_COUNT 6
 #define RNN_Y_COUNT 6
-#define RNN_H0_COUNT 8
 #define RNN_OPT_COUNT 224
 /*@ end @*/
 
@@ -69,95 +114,95 @@ typedef int32_t rnn_target;
 #define RNN_WORKSPACE_BYTES (RNN_WS_COUNT * sizeof(rnn_real))
 #define RNN_X_BYTES (RNN_X_COUNT * sizeof(rnn_input))
 #define RNN_Y_BYTES (RNN_Y_COUNT * sizeof(rnn_target))
-#define RNN_H0_BYTES (RNN_H0_COUNT * sizeof(rnn_real))
+#define RNN_S0_BYTES (RNN_S0_COUNT * sizeof(rnn_real))
 #define RNN_OPT_BYTES (RNN_OPT_COUNT * sizeof(rnn_real))
 
-/* Where node values live in the workspace after forward/backward (offsets in rnn_real),
+/* The state a sequence carries from one call to the next: s0 is the initial state, in
+ * RNN_S0_COUNT values, h(0) for every batch column (RNN_BATCH x RNN_HIDDEN, from RNN_S0_H;
+ * read only with a hidden recurrence), then fb(0) (RNN_BATCH x RNN_N_OUT, from RNN_S0_FB;
+ * only with an output recurrence).  After a forward pass the workspace holds the final state
+ * h(tau), fb(tau) in the same layout at RNN_WS_S1 (the next chunk's s0 in truncated BPTT),
+ * and after a backward pass the gradient of L with respect to s0 at RNN_WS_GS0.
+ *
+ * Where node values live in the workspace after forward/backward (offsets in rnn_real),
  * for time step t and batch column b:
  *   h(t), t = 0..tau        RNN_WS_H_AT(t, b)    RNN_HIDDEN values
  *   p(t) (nll: softmax; mse: o(t)), t = 1..tau   RNN_WS_P_AT(t, b)   RNN_N_OUT values
  *   g_o(t) (10.18)          RNN_WS_GO_AT(t, b)   RNN_N_OUT values
  *   grad_h(t) (10.19/10.21) RNN_WS_GH_AT(t, b)   RNN_HIDDEN values
  *   d(t) = f'(a(t)) (.) grad_h(t)  RNN_WS_D_AT(t, b)  RNN_HIDDEN values
- *   grad_h(0)               RNN_WS_GH0 + b * RNN_HIDDEN */
+ * Scheduled sampling (RNN_FB == RNN_FB_SCHEDULED): before each forward or training call the
+ * caller writes one control value per step and column at RNN_WS_CTL + (t-1) * RNN_BATCH + b
+ * (t = 1..tau), saying what step t feeds back as fb(t) (10.11s): below 0, the data y(t);
+ * in [0, 1), a draw of the model: for nll the class s whose cumulative probability first
+ * exceeds that uniform number, for mse o(t) itself; 1 or more, whatever the caller left in
+ * fb(t)'s slot at RNN_WS_FB + (t-1) * RNN_BATCH + b (nll: a class index, as an rnn_real) or
+ * RNN_WS_FB + ((t-1) * RNN_BATCH + b) * RNN_N_OUT (mse: RNN_N_OUT values) (a fixed choice,
+ * as a gradient check needs).  The forward pass leaves each step's choice in those slots.
+ *
+ * Records (section 10.2.3): before each forward or training call the caller writes three
+ * values per column b at RNN_WS_SEQ + 3 b: n, the step of this chunk where the column's
+ * record ends (1..tau; 0: it goes on past the chunk, as in a stream: all zeros, the
+ * workspace's state after allocation, means streams), then 1 if step 1 of this chunk is the
+ * record's first step (else 0), then the record's whole length (for --end length; 1..
+ * RNN_MAX_LENGTH).  Steps after n carry no loss and no gradient (10.32m).  With --end
+ * length the caller also writes r(t) = (length - position of step t) / RNN_MAX_LENGTH at
+ * RNN_WS_REM + (t-1) * RNN_BATCH + b (10.33r).  The halting unit's q(t) and g_q(t) are at
+ * RNN_WS_Q and RNN_WS_GQ (tau x B); the length output's p_n and g_n at RNN_WS_PN, RNN_WS_GN
+ * (B x RNN_MAX_LENGTH). */
 #define RNN_WS_H_AT(t, b) (RNN_WS_H + ((size_t)(t) * RNN_BATCH + (size_t)(b)) * RNN_HIDDEN)
 #define RNN_WS_P_AT(t, b) (RNN_WS_P + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_N_OUT)
 #define RNN_WS_GO_AT(t, b) (RNN_WS_GO + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_N_OUT)
 #define RNN_WS_GH_AT(t, b) (RNN_WS_GH + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_HIDDEN)
 #define RNN_WS_D_AT(t, b) (RNN_WS_D + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_HIDDEN)
 
-/* The descriptor lets a runtime drive any generated model without knowing its
- * dimensions at build time.  Its layout is fixed for a given RNN_ABI_VERSION. */
-struct rnn_descriptor {
-    uint32_t abi_version;      /* RNN_ABI_VERSION */
-    uint32_t descriptor_size;  /* sizeof(struct rnn_descriptor) */
-    uint32_t dtype;            /* 1 = float, 2 = double */
-    uint32_t onehot;           /* 1: inputs are class indices (int32) */
-    uint32_t act;              /* 0 = tanh, 1 = relu, 2 = sigmoid */
-    uint32_t loss;             /* 0 = nll (targets int32), 1 = mse (targets rnn_real) */
-    uint32_t fast;             /* 1: built for speed; backends may differ in the last bits */
-    uint32_t reserved;
-    uint64_t n_in, hidden, n_out, tau, batch;
-    uint64_t off_U, off_W, off_V, off_b, off_c, params_count;
-    uint64_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gh0, ws_wt, ws_vt, ws_loss, ws_count;
-    uint64_t x_count, y_count, h0_count, opt_count;
-    uint64_t parts;            /* RNN_PARTS */
-    uint64_t stages;           /* RNN_STAGES */
-    const char *name;          /* the model's name (the prefix of every symbol) */
-    const char *spec;          /* the canonical spec the code was generated from */
-    const char *forward;       /* symbol names of the entry points below */
-    const char *backward;
-    const char *step;
-    const char *train_step;
-    const char *train_part;
-};
+/* The descriptor (its type), the optimisers and the hyperparameters of a training step. */
+/*@ ABI @*/
+#include "rnn_abi.h"
+/*@ end @*/
 extern const struct rnn_descriptor rnn_descriptor;
 
 /* Forward pass (10.8)-(10.14) over the tau unrolled steps for all RNN_BATCH columns.
  * params: RNN_PARAMS_COUNT values; x: RNN_X_COUNT inputs (class indices must lie in
  * [0, RNN_N_IN)); y: RNN_Y_COUNT targets (class indices in [0, RNN_N_OUT) for nll);
- * h0: RNN_H0_COUNT values (the initial state h(0)); ws: RNN_WS_COUNT values.
- * Stores h(0..tau) and p(1..tau) in ws and returns the summed loss L (10.13). */
+ * s0: RNN_S0_COUNT values (the initial state, above); ws: RNN_WS_COUNT values.
+ * Stores h(0..tau), p(1..tau) and the final state in ws and returns the summed loss L
+ * (10.13). */
 rnn_real rnn_forward(const rnn_real *params, const rnn_input *x, const rnn_target *y,
-                     const rnn_real *h0, rnn_real *ws);
+                     const rnn_real *s0, rnn_real *ws);
 
 /* Backward pass (10.17)-(10.28): needs the ws of a forward call with the same params,
  * x and y.  Overwrites grads (RNN_PARAMS_COUNT values, parameter layout) with the
- * gradients summed over time and batch, and fills g_o(t), grad_h(t), d(t) and grad_h(0)
- * in ws. */
+ * gradients summed over time and batch, and fills g_o(t), grad_h(t), d(t) and the gradient
+ * of the initial state (grad_h(0), grad_fb(0)) in ws. */
 void rnn_backward(const rnn_real *params, const rnn_input *x, const rnn_target *y,
                   rnn_real *ws, rnn_real *grads);
 
 /* One time step for streaming inference on a single column: x points to one input
- * (one class index, or RNN_N_IN values), h_in/h_out are RNN_HIDDEN values (must not
- * overlap), out receives RNN_N_OUT probabilities (nll) or outputs o (mse). */
-void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *h_in,
-              rnn_real *h_out, rnn_real *out);
+ * (one class index, or RNN_N_IN values), s_in/s_out are the state of one column
+ * (RNN_STEP_STATE values: h (RNN_HIDDEN), then fb (RNN_N_OUT) with an output recurrence,
+ * then r, the remaining steps (10.33r), with --end length; must not overlap), out receives
+ * RNN_STEP_OUT values: RNN_N_OUT probabilities (nll) or outputs o (mse), then q(t) (10.33h)
+ * with --end halt.  With an output recurrence the step feeds back its own output (s_out's
+ * fb = out, free running); to feed something else (the data, or a sampled class as e_s),
+ * write it into s_in's fb before the call.  r is the caller's: s_out keeps s_in's. */
+#define RNN_STEP_R (RNN_HIDDEN + (RNN_HAS_R ? RNN_N_OUT : 0))
+#define RNN_STEP_STATE (RNN_STEP_R + (RNN_END == RNN_END_LENGTH ? 1 : 0))
+#define RNN_STEP_OUT (RNN_N_OUT + (RNN_END == RNN_END_HALT ? 1 : 0))
+void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *s_in,
+              rnn_real *s_out, rnn_real *out);
 
-/* Optimisers of rnn_train_step.  The optimiser state (RNN_OPT_COUNT values, zero at the
- * start) holds one moment per parameter (momentum, adagrad, rmsprop) or two (adam: first
- * moments, then second moments). */
-#define RNN_OPTIM_SGD 0      /* p -= lr g */
-#define RNN_OPTIM_MOMENTUM 1 /* m = beta1 m + g; p -= lr m */
-#define RNN_OPTIM_ADAGRAD 2  /* m += g^2; p -= lr g / sqrt(m + eps)   (min-char-rnn's form) */
-#define RNN_OPTIM_RMSPROP 3  /* m = beta2 m + (1 - beta2) g^2; p -= lr g / (sqrt(m) + eps) */
-#define RNN_OPTIM_ADAM 4     /* m, v as in Kingma & Ba; p -= lr (m / bias1) / (sqrt(v / bias2) + eps) */
-
-/* Hyperparameters of one training step.  The gradient is first multiplied by grad_scale
- * (e.g. 1/B), then scaled down to global L2 norm clip_norm (if > 0), clipped to
- * [-clip, clip] entrywise (if > 0), and weight_decay * p is added (L2 regularisation). */
-struct rnn_hparams {
-    double lr, beta1, beta2, eps, weight_decay, clip, clip_norm, grad_scale;
-    double bias1, bias2;     /* adam: 1 - beta1^t and 1 - beta2^t for step t (from 1) */
-    int32_t optim;           /* RNN_OPTIM_* */
-    int32_t reserved;
-};
+#if RNN_END == RNN_END_LENGTH
+/* (10.33n) The length distribution of a record starting from the state h0 (RNN_HIDDEN
+ * values): pn[m] = p_n(m + 1), RNN_MAX_LENGTH values. */
+void rnn_length(const rnn_real *params, const rnn_real *h0, rnn_real *pn);
+#endif
 
 /* One training step: forward, loss, BPTT and the optimiser update in one call.  Buffers as
  * for rnn_forward / rnn_backward; opt is the optimiser state.  Returns the loss of the
  * step; if it is not finite, the parameters and opt are left unchanged. */
 rnn_real rnn_train_step(rnn_real *params, rnn_real *grads, rnn_real *opt, const rnn_input *x,
-                        const rnn_target *y, const rnn_real *h0, rnn_real *ws,
+                        const rnn_target *y, const rnn_real *s0, rnn_real *ws,
                         const struct rnn_hparams *hp);
 
 /* The same training step in RNN_STAGES stages of RNN_PARTS parts each, for runtimes with
@@ -171,7 +216,7 @@ rnn_real rnn_train_step(rnn_real *params, rnn_real *grads, rnn_real *opt, const 
  * are bit-identical however many threads run them. */
 #define RNN_STAGES 4
 rnn_real rnn_train_part(rnn_real *params, rnn_real *grads, rnn_real *opt, const rnn_input *x,
-                        const rnn_target *y, const rnn_real *h0, rnn_real *ws,
+                        const rnn_target *y, const rnn_real *s0, rnn_real *ws,
                         const struct rnn_hparams *hp, int32_t stage, int32_t part);
 
 #ifdef __cplusplus

@@ -9,15 +9,31 @@
 #define RNN_FMA(a, b, c) fmaf(a, b, c)
 #define RNN_F(a) tanhf(a)
 /*@ end @*/
+/* restrict is C99's; C++ has none, but g++, clang++ and MSVC take __restrict (the embedded
+ * model compiles as C++ as well as C99). */
+#ifndef RNN_RESTRICT
+#if !defined(__cplusplus)
+#define RNN_RESTRICT restrict
+#elif defined(__GNUC__) || defined(_MSC_VER)
+#define RNN_RESTRICT __restrict
+#else
+#define RNN_RESTRICT
+#endif
+#endif
+
 /* ---- Shared fixed-size kernels.  Every loop bound is a compile-time constant, and the
  * inner loops are axpy forms or independent per-lane sums, so they vectorize without
  * -ffast-math.  Matrices are column-major (see the header). ---- */
 
-/* (10.8)-(10.9) for one column: h = f(b + W h_prev + U x).  h must not overlap h_prev. */
-static void rnn_hidden_col(const rnn_real *restrict P, const rnn_input *restrict x,
-                           const rnn_real *restrict h_prev, rnn_real *restrict h)
+/* (10.8)-(10.9) for one column: h = f(b + U x + rem_u r + R fb_prev + W h_prev), each term
+ * where the model has it ((10.8), (10.8o), (10.8b); (10.33r) with --end length, r the
+ * remaining steps), added in that order (the order of the training kernels).  h must not
+ * overlap h_prev or fb_prev. */
+static void rnn_hidden_col(const rnn_real *RNN_RESTRICT P, const rnn_input *RNN_RESTRICT x, rnn_real r,
+                           const rnn_real *RNN_RESTRICT h_prev, const rnn_real *RNN_RESTRICT fb_prev,
+                           rnn_real *RNN_RESTRICT h)
 {
-    const rnn_real *b = P + RNN_OFF_B, *W = P + RNN_OFF_W;
+    const rnn_real *b = P + RNN_OFF_B;
     size_t i, j;
 #if RNN_ONEHOT
     /* U x(t) with x(t) = e_k is column k of U: a read, not a multiply. */
@@ -31,21 +47,38 @@ static void rnn_hidden_col(const rnn_real *restrict P, const rnn_input *restrict
         for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_FMA(col[i], xj, h[i]);
     }
 #endif
+#if RNN_END == RNN_END_LENGTH
+    for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_FMA(P[RNN_OFF_REM_U + i], r, h[i]);
+#else
+    (void)r;
+#endif
+#if RNN_HAS_R
+    for (j = 0; j < RNN_N_OUT; j++) {
+        const rnn_real fj = fb_prev[j], *col = P + RNN_OFF_R + j * RNN_HIDDEN;
+        for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_FMA(col[i], fj, h[i]);
+    }
+#else
+    (void)fb_prev;
+#endif
+#if RNN_HAS_W
     for (j = 0; j < RNN_HIDDEN; j++) {
-        const rnn_real hj = h_prev[j], *col = W + j * RNN_HIDDEN;
+        const rnn_real hj = h_prev[j], *col = P + RNN_OFF_W + j * RNN_HIDDEN;
         for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_FMA(col[i], hj, h[i]);
     }
+#else
+    (void)h_prev;
+#endif
     for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_F(h[i]);
 }
 
 /* (10.11) and (10.14) for one column whose out holds o = c + V h: out becomes
  * p = softmax(o) (nll) or stays o (mse).  With a target y, returns L(t) of (10.14)
  * (or 1/2 ||o - y||^2). */
-static double rnn_output_finish(const rnn_target *restrict y, rnn_real *restrict out)
+static double rnn_output_finish(const rnn_target *RNN_RESTRICT y, rnn_real *RNN_RESTRICT out)
 {
     size_t i;
     double loss = 0;
-#if RNN_LOSS == 0
+#if RNN_LOSS == RNN_LOSS_NLL
     {
         /* Stable softmax: subtract max_i o_i first; L = logsumexp(o) - o_y. */
         rnn_real m = out[0], s = 0;
@@ -70,8 +103,8 @@ static double rnn_output_finish(const rnn_target *restrict y, rnn_real *restrict
 
 /* (10.10)-(10.11) for one column: o = c + V h, then p = softmax(o) (nll) or o itself
  * (mse) into out.  With a target y, returns L(t) of (10.14) (or 1/2 ||o - y||^2). */
-static double rnn_output_col(const rnn_real *restrict P, const rnn_real *restrict h,
-                             const rnn_target *restrict y, rnn_real *restrict out)
+static double rnn_output_col(const rnn_real *RNN_RESTRICT P, const rnn_real *RNN_RESTRICT h,
+                             const rnn_target *RNN_RESTRICT y, rnn_real *RNN_RESTRICT out)
 {
     const rnn_real *c = P + RNN_OFF_C, *V = P + RNN_OFF_V;
     size_t i, j;
@@ -83,12 +116,46 @@ static double rnn_output_col(const rnn_real *restrict P, const rnn_real *restric
     return rnn_output_finish(y, out);
 }
 
+#if RNN_END == RNN_END_HALT
+/* (10.33h) The halting unit for one column: q = sigmoid(halt_b + halt_w h), the arithmetic
+ * of the training kernel. */
+static rnn_real rnn_halt_col(const rnn_real *RNN_RESTRICT P, const rnn_real *RNN_RESTRICT h)
+{
+    rnn_real s = P[RNN_OFF_HALT_B];
+    size_t i;
+    for (i = 0; i < RNN_HIDDEN; i++) s = RNN_FMA(P[RNN_OFF_HALT_W + i], h[i], s);
+    return 1 / (1 + RNN_EXP(-s));
+}
+#endif
+
+#if RNN_END == RNN_END_LENGTH
+/* (10.33n) The length output for one column, from the state h0 the record starts from:
+ * pn[m] = p_n(m + 1) = softmax(len_b + len_w h0), the arithmetic of the training kernel. */
+static void rnn_length_col(const rnn_real *RNN_RESTRICT P, const rnn_real *RNN_RESTRICT h0,
+                           rnn_real *RNN_RESTRICT pn)
+{
+    rnn_real mx, sum = 0;
+    size_t m, j;
+    for (m = 0; m < RNN_MAX_LENGTH; m++) pn[m] = P[RNN_OFF_LEN_B + m];
+    for (j = 0; j < RNN_HIDDEN; j++) {
+        const rnn_real hj = h0[j], *col = P + RNN_OFF_LEN_W + j * RNN_MAX_LENGTH;
+        for (m = 0; m < RNN_MAX_LENGTH; m++) pn[m] = RNN_FMA(col[m], hj, pn[m]);
+    }
+    for (m = 1, mx = pn[0]; m < RNN_MAX_LENGTH; m++) mx = pn[m] > mx ? pn[m] : mx;
+    for (m = 0; m < RNN_MAX_LENGTH; m++) {
+        pn[m] = RNN_EXP(pn[m] - mx);
+        sum += pn[m];
+    }
+    for (m = 0; m < RNN_MAX_LENGTH; m++) pn[m] /= sum;
+}
+#endif
+
 /*@ KERNELS_EPILOGUE @*/
 /* stub: uses the kernels, so this file also compiles alone under -Wall -Werror */
 void rnn_kernels_stub(const rnn_real *P, const rnn_input *x, rnn_real *h, rnn_real *out);
 void rnn_kernels_stub(const rnn_real *P, const rnn_input *x, rnn_real *h, rnn_real *out)
 {
-    rnn_hidden_col(P, x, h, h + RNN_HIDDEN);
+    rnn_hidden_col(P, x, 0, h, out, h + RNN_HIDDEN);
     (void)rnn_output_col(P, h, 0, out);
 }
 /*@ end @*/

@@ -3,9 +3,15 @@
  * training source and the embedded model (unless --fast).  The stub here lets this file
  * compile on its own. */
 #include <stdint.h>
+#include <string.h>
 #include <math.h>
-#define RNN_ACT 0
-#define RNN_LOSS 0
+#define RNN_ACT_TANH 0
+#define RNN_ACT_RELU 1
+#define RNN_LOSS_NLL 0
+#define RNN_END_NONE 0
+#define RNN_ACT RNN_ACT_TANH
+#define RNN_LOSS RNN_LOSS_NLL
+#define RNN_END RNN_END_NONE
 /*@ end @*/
 /* exp and tanh in plain C for float: glibc's expf and tanhf are scalar calls that gcc does
  * not vectorize without -ffast-math, and in a training step they cost more than the matrix
@@ -15,8 +21,32 @@
  * same bits, and are accurate to a few units in the last place (tests/unit/test_math.c). */
 
 /* Only what the model uses is compiled (unused static functions draw warnings): exp for
- * softmax, tanh and sigmoid; tanh for tanh. */
-#if RNN_LOSS == 0 || RNN_ACT != 1
+ * softmax, tanh, sigmoid and the end outputs of section 10.2.3; tanh for tanh. */
+#if RNN_LOSS == RNN_LOSS_NLL || RNN_ACT != RNN_ACT_RELU || RNN_END != RNN_END_NONE
+/* The bits of a float and the float of bits: C reads them through a union; C++ (the
+ * embedded model compiles as C++ too) allows reading only the union member last written,
+ * so there they are copied (a memcpy of 4 bytes is a register move). */
+#ifdef __cplusplus
+static inline uint32_t rnn_float_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+static inline float rnn_bits_float(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+#define RNN_FLOAT_BITS(x) rnn_float_bits(x)
+#define RNN_BITS_FLOAT(x) rnn_bits_float(x)
+#else
+union rnn_bits { float f; uint32_t u; };
+#define RNN_FLOAT_BITS(x) (((union rnn_bits){.f = (x)}).u)
+#define RNN_BITS_FLOAT(x) (((union rnn_bits){.u = (x)}).f)
+#endif
+
 /* exp(x) = 2^n exp(r) with n = round(x / ln 2) and r = x - n ln 2 (ln 2 in two parts, so r
  * is exact), exp(r) by its Taylor polynomial of degree 7 (|r| <= 0.347: truncation below
  * 6e-9 relative).  0 below -87 (no denormals), capped at exp(88) above; NaN stays NaN. */
@@ -26,11 +56,9 @@ static inline float rnn_expf(float x)
     /* n = round(x / ln 2), read from the bits of x / ln 2 + 1.5 * 2^23 (no float-to-int
      * conversion, which keeps the loop vectorizable; and no subtraction of 1.5 * 2^23,
      * which -ffast-math would fold away in a user's build of an embedded model). */
-    union { float f; uint32_t u; } t, scale;
     int32_t ni;
     float n, r, p = 1.98412698e-4f;
-    t.f = xc * 1.44269504f + 12582912.0f;
-    ni = (int32_t)t.u - 0x4B400000;
+    ni = (int32_t)RNN_FLOAT_BITS(xc * 1.44269504f + 12582912.0f) - 0x4B400000;
     n = (float)ni;
     r = fmaf(n, -0.693145751953125f, xc);
     r = fmaf(n, -1.42860677e-06f, r);
@@ -41,13 +69,12 @@ static inline float rnn_expf(float x)
     p = fmaf(p, r, 0.5f);
     p = fmaf(p, r, 1.0f);
     p = fmaf(p, r, 1.0f);
-    scale.u = (uint32_t)(ni + 127) << 23;
-    p *= scale.f;
+    p *= RNN_BITS_FLOAT((uint32_t)(ni + 127) << 23);
     return x != x ? x : (x < -87.0f ? 0.0f : p);
 }
 #endif
 
-#if RNN_ACT == 0
+#if RNN_ACT == RNN_ACT_TANH
 /* tanh(x), odd: for |x| < 0.5 its Taylor series to x^15 (truncation below 1e-8 relative),
  * else 1 - 2 / (exp(2|x|) + 1) with |x| capped at 10, where tanh rounds to 1. */
 static inline float rnn_tanhf(float x)

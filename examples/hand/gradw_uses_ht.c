@@ -9,7 +9,7 @@
  * It handles every variant of the interface: one-hot or dense input, tanh / relu / sigmoid,
  * softmax + negative log-likelihood or squared error, any batch.  The interface (the
  * problem it reads and the gradients it writes) is rnnc_hand.h; `rnnc gen --hand-header`
- * writes a copy.  Equation numbers are those of bptt.md (Deep Learning, chapter 10).
+ * writes a copy.  Equation numbers are those of rnnc's gen/EQUATIONS.md (Deep Learning, chapter 10).
  *
  * Conventions of rnnc_hand.h used below:
  *   - matrices are row-major: M(i,j) is M[i * cols + j];
@@ -23,7 +23,7 @@
 
 #include "rnnc_hand.h"
 
-/* f'(a) written from h = f(a) alone (bptt.md, after (10.21)). */
+/* f'(a) written from h = f(a) alone (gen/EQUATIONS.md, after (10.21)). */
 static double act_deriv(int act, double h)
 {
     switch (act) {

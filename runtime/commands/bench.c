@@ -8,10 +8,9 @@
 #include <time.h>
 
 #include "../../gen/gen.h"
+#include "../base/rng.h"
 #include "../base/util.h"
-#include "check.h"
 #include "../model/model.h"
-#include "train.h"
 
 void rnnc_bench_defaults(rnnc_bench_opts *o)
 {
@@ -34,9 +33,16 @@ static double now_s(void)
 double rnnc_bench_flops(const rnnc_spec *s)
 {
     double H = (double)s->hidden, K = (double)s->n_out, N = (double)s->n_in;
-    /* forward W h, V h; backward V^T g_o, W^T d, grad_V, grad_W: 3 H*H + 3 K*H. */
-    double macs = 3 * H * H + 3 * K * H;
+    const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
+    /* forward V h; backward V^T g_o, grad_V: 3 K*H; with W, W h, W^T d, grad_W: 3 H*H. */
+    double macs = 3 * K * H + (rec->has_W ? 3 * H * H : 0);
     if (!s->onehot) macs += 2 * H * N;   /* U x and grad_U */
+    if (rec->has_R) {
+        /* R fb(t-1) and grad_R: column reads and updates when fb is one-hot (teacher forcing
+         * or scheduled sampling with nll), else products; R^T d(t+1) when running free. */
+        int onehot_fb = s->loss == RNNC_LOSS_NLL && s->fb != RNNC_FB_FREE;
+        macs += (onehot_fb ? 0 : 2 * H * K) + (s->fb == RNNC_FB_FREE ? H * K : 0);
+    }
     return 2 * macs * (double)s->tau * (double)s->batch;
 }
 
@@ -75,20 +81,13 @@ static int cmp_double(const void *a, const void *b)
 static void fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *b, uint64_t seed)
 {
     uint64_t rng = seed;
-    rnnc_tensor t[RNNC_NTENSORS];
-    rnnc_param_tensors(s, l, t);
-    for (int k = 0; k < 3; k++)
-        for (size_t i = 0; i < t[k].rows * t[k].cols; i++) {
-            double u1 = rnnc_rand_uniform(&rng, 0, 1), u2 = rnnc_rand_uniform(&rng, 0, 1);
-            double z = sqrt(-2 * log(1 - u1)) * cos(6.283185307179586 * u2);
-            rnnc_set(b->params, s->dtype, t[k].offset + i, 0.01 * z);
-        }
+    rnnc_init_weights(s, l, b->params, &rng);
     for (size_t i = 0; i < l->x_count; i++) {
-        if (s->onehot) ((int32_t *)b->x)[i] = (int32_t)(rnnc_rand_next(&rng) % s->n_in);
+        if (s->onehot) ((int32_t *)b->x)[i] = (int32_t)rnnc_rand_below(&rng, s->n_in);
         else rnnc_set(b->x, s->dtype, i, rnnc_rand_uniform(&rng, -1, 1));
     }
     for (size_t i = 0; i < l->y_count; i++) {
-        if (s->loss == RNNC_LOSS_NLL) ((int32_t *)b->y)[i] = (int32_t)(rnnc_rand_next(&rng) % s->n_out);
+        if (s->loss == RNNC_LOSS_NLL) ((int32_t *)b->y)[i] = (int32_t)rnnc_rand_below(&rng, s->n_out);
         else rnnc_set(b->y, s->dtype, i, rnnc_rand_uniform(&rng, -1, 1));
     }
 }
@@ -129,6 +128,11 @@ int rnnc_bench_run(const rnnc_spec *s, const rnnc_bench_opts *o, rnnc_bench_resu
         return rnnc_fail(err, errlen, "out of memory for the benchmark's buffers");
     }
     fill_problem(s, &m.layout, &b, o->seed);
+    for (size_t c = 0; o->records && c < s->batch; c++) {
+        rnnc_set(b.ws, s->dtype, m.layout.ws_seq + 3 * c, (double)s->tau);
+        rnnc_set(b.ws, s->dtype, m.layout.ws_seq + 3 * c + 1, 1);
+        rnnc_set(b.ws, s->dtype, m.layout.ws_seq + 3 * c + 2, (double)s->tau);
+    }
 
     /* rnnc train's defaults (min-char-rnn's): lr 0.1, clip 5, eps 1e-8; grad_scale 1/B. */
     rnnc_hparams hp;
@@ -148,7 +152,7 @@ int rnnc_bench_run(const rnnc_spec *s, const rnnc_bench_opts *o, rnnc_bench_resu
         step++;
         hp.bias1 = 1 - pow(hp.beta1, (double)step);
         hp.bias2 = 1 - pow(hp.beta2, (double)step);
-        double loss = rnnc_model_train_step(&m, b.params, b.grads, b.opt, b.x, b.y, b.h0, b.ws, &hp);
+        double loss = rnnc_model_train_step(&m, b.params, b.grads, b.opt, b.x, b.y, b.s0, b.ws, &hp);
         if (step == 1) r->loss_first = loss;
         r->loss_last = loss;
         r->warmup++;
@@ -175,7 +179,7 @@ int rnnc_bench_run(const rnnc_spec *s, const rnnc_bench_opts *o, rnnc_bench_resu
         hp.bias1 = 1 - pow(hp.beta1, (double)step);
         hp.bias2 = 1 - pow(hp.beta2, (double)step);
         double t0 = now_s();
-        double loss = rnnc_model_train_step(&m, b.params, b.grads, b.opt, b.x, b.y, b.h0, b.ws, &hp);
+        double loss = rnnc_model_train_step(&m, b.params, b.grads, b.opt, b.x, b.y, b.s0, b.ws, &hp);
         t_end = now_s();
         times[r->reps++] = t_end - t0;
         r->loss_last = loss;
@@ -220,6 +224,13 @@ int rnnc_bench_report(const rnnc_spec *s, const rnnc_bench_opts *o, const rnnc_b
             "free): forward W h, V h%s; backward V^T g_o, W^T d, grad_V, grad_W%s; times tau*B = %zu\n",
             r->flops, s->onehot ? "" : ", U x", s->onehot ? "" : ", grad_U", s->tau * s->batch);
     fprintf(out, "threads=%d (batch parts: %zu)\n", r->threads, r->parts);
+    {
+        rnnc_layout l;
+        char err[256];
+        if (rnnc_spec_layout(s, &l, err, sizeof err) == 0)
+            fprintf(out, "memory: workspace_bytes=%zu, %zu segment(s) of %zu steps%s\n", l.ws_bytes, l.nseg,
+                    l.seg, s->recompute ? ", h kept at segment starts, each segment recomputed" : "");
+    }
     fprintf(out, "train_step: %s lr 0.1 clip 5 grad_scale 1/%zu, seed %llu, fixed random inputs, h(0) = 0; "
             "%llu warm-up calls, %llu timed calls in %.3f s (mean %.3f us); loss %.6g -> %.6g\n",
             rnnc_optim_name(o->optim), s->batch, (unsigned long long)o->seed,

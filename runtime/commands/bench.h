@@ -8,7 +8,10 @@
  * one-hot input is free).  Per time step and batch column:
  *   forward   W h (H*H) + V h (K*H)                       [+ U x (H*N) if dense]
  *   backward  V^T g_o (K*H) + W^T d (H*H) + grad_V (K*H) + grad_W (H*H)  [+ grad_U (H*N)]
- * times tau * B.  Vocab 65, hidden 100, tau 25, B 1: 2.475 MFLOP per step. */
+ * times tau * B.  Vocab 65, hidden 100, tau 25, B 1: 2.475 MFLOP per step.  The W terms only
+ * with a hidden recurrence; with an output recurrence R fb (H*K) and grad_R (H*K) unless fb
+ * is one-hot (teacher forcing or scheduled sampling with nll: free, as U x), and R^T d (K*H)
+ * when running free. */
 #ifndef RNNC_BENCH_H
 #define RNNC_BENCH_H
 
@@ -26,6 +29,8 @@ typedef struct rnnc_bench_opts {
     double seconds;       /* and at least this much timed time */
     uint64_t seed;        /* the random problem */
     int threads;          /* rnnc_model_set_threads: 1 (the default), 0 = one per batch part */
+    int records;          /* 1: every column holds a record of exactly tau steps (NAME_WS_SEQ:
+                             end tau, first, length tau): masking on full chunks */
 } rnnc_bench_opts;
 
 /* Defaults: tcc, adagrad, 20 calls, 1 second, seed 1, one thread. */

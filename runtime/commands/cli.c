@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,16 +16,21 @@
 #include "../../gen/equations.h"
 #include "../../gen/gen.h"
 #include "../../gen/spec.h"
+#include "../base/text.h"
 #include "../base/util.h"
 #include "bench.h"
 #include "check.h"
 #include "../formats/ckpt.h"
 #include "diff.h"
+#include "dump.h"
+#include "eval.h"
 #include "../formats/interop.h"
 #include "../jit/jit.h"
+#include "../model/model.h"
 #include "plot.h"
 #include "sample.h"
 #include "train.h"
+#include "../model/dist.h"
 
 static const char usage_text[] =
     "usage: rnnc COMMAND [ARGS]\n"
@@ -42,22 +48,33 @@ static const char usage_text[] =
     "  train  [SPEC.spec] [OPTIONS] [DATA...]\n"
     "                                   train on text files (or a .csv) or the built-in corpus\n"
     "  sample CKPT [-n N] [--temperature T] [--top-k K] [--prime TEXT] [--seed S]\n"
-    "  info   CKPT                      spec, vocabulary, step, loss and sizes of a checkpoint\n"
+    "         [--count N]               models of records: N whole records, -n is a maximum\n"
+    "  eval   CKPT FILE... [--feedback teacher|free] [--per-record] [--backend tcc|cc]\n"
+    "         [--target COL[,COL]]      loss, bits per symbol and perplexity (nll) or mean\n"
+    "                                   squared error (mse) on held-out data, one line each;\n"
+    "                                   --feedback: an output recurrence teacher-forced (the\n"
+    "                                   default) or free running; --per-record: log p of each\n"
+    "                                   record, its end included\n"
+    "  info   CKPT                      spec, vocabulary, family, end, step, loss and sizes\n"
     "  embed  CKPT [-o DIR] [--name NAME]  an inference-only NAME.h/NAME.c with the weights\n"
     "  export CKPT -o FILE.safetensors  weights with PyTorch nn.RNN / nn.Linear names\n"
     "  import FILE.safetensors [-o CKPT] [--act A] [--tau T] ...  a checkpoint from them\n"
     "         (both: --rnn-prefix P (rnn.), --linear-prefix P (fc.))\n"
     "  plot   LOG.csv -o FILE.svg       draw the loss curve of a --log file\n"
     "  bench  [SPEC] [--backend tcc|cc] [--optim O] [--reps N] [--seconds S] [--seed S]\n"
-    "         [--threads N|auto] (default 1)\n"
+    "         [--threads N|auto] (default 1) [--records] (every column a record of tau steps)\n"
     "                                   time train_step calls (at least N (20) and S seconds (1));\n"
     "                                   default spec --vocab 65 --hidden 100 --tau 25; last line\n"
     "                                   median_us=N min_us=N max_us=N gflops=N (2 FLOPs per\n"
     "                                   multiply-add of the matrix products, one-hot input free)\n"
     "  equations [SPEC] [--format text|latex|markdown] [--expand NODE]\n"
     "                                   the unrolled graph's equations; NODE: h0..hT, W, U, V, b, c\n"
-    "  version\n"
-    "\n"
+    "                                   (and R, fb0 with an output recurrence)\n"
+    "  version                          print rnnc's version (also -V, --version)\n"
+    "\n";
+
+/* The second half of the usage (each string within what C99 compilers must take). */
+static const char usage_options[] =
     "model (as options, or as 'key = value' lines in a SPEC file / --spec FILE):\n"
     "  --vocab V | --in N --out K       one-hot input and softmax over V classes, or dense\n"
     "  --hidden H  --tau T              hidden size, unrolled length (train: 100 and 25)\n"
@@ -67,16 +84,60 @@ static const char usage_text[] =
     "  --dtype float|double             (default float)\n"
     "  --name NAME                      C identifier prefix of every symbol (default rnn)\n"
     "  --fast                           fast-math code: backends may differ in the last bits\n"
+    "  --recurrence hidden|output|both  W h(t-1) (figure 10.3), R fb(t-1) (figure 10.4), or both\n"
+    "  --feedback teacher|free|scheduled  what an output recurrence feeds back: the data, the\n"
+    "                                   model's own output, or per step one of the two (default\n"
+    "                                   teacher)\n"
+    "  --end none|eos|halt|length       how a record ends: an end symbol, a halting unit, or a\n"
+    "                                   length output over 1..M with --max-length M\n"
     "\n"
     "training (defaults as min-char-rnn):\n"
     "  --steps N (10000)  --optim sgd|momentum|adagrad|rmsprop|adam (adagrad)  --lr X (0.1)\n"
     "  --beta1 X (0.9)  --beta2 X (0.999)  --eps X (1e-8)  --weight-decay X (0)\n"
-    "  --clip X (5; 0 = off)  --clip-norm X (0 = off)  --seed S (1)\n"
+    "  --clip X (5; 0 = off)  --clip-norm X (0 = off)  --seed S (1)\n";
+
+/* The third part of the usage: the rest of training's options. */
+static const char usage_training[] =
     "  --backend tcc|cc|auto (auto: start on tcc, switch to cc when it is compiled)\n"
     "  --threads N|auto (auto: one per batch part; even batches of 16 and more have two;\n"
     "                    the results are the same for any N)\n"
+    "  --shards N       the batch in N shares computed in turn, their gradients added in\n"
+    "                   share order: the bits of `mpirun -np N rnnc train` (data parallel)\n"
     "  --every N (100: progress, log row, checkpoint)  --sample-every N (1000; 0 = off)\n"
-    "  --save FILE  --resume FILE  --log FILE.csv  --chars bytes|utf8  --target COL[,COL]\n";
+    "  --save FILE  --resume FILE  --log FILE.csv  --chars bytes|utf8  --target COL[,COL]\n"
+    "scheduled sampling (--feedback scheduled; Bengio et al. 2015):\n"
+    "  step i feeds the data with probability eps_i, else a sample of the model\n"
+    "  --schedule linear|exp|sigmoid    linear: eps_i = max(end, 1 - i/k), k >= 1 (default: the\n"
+    "                                   run's --steps); exp: eps_i = max(end, k^i), 0 < k < 1\n"
+    "                                   (default 0.01^(1/steps)); sigmoid: eps_i = max(end,\n"
+    "                                   k / (k + exp(i/k))), k >= 1 (default: k ln k = steps/2)\n"
+    "  --schedule-k K  --schedule-end E (0; the floor of eps, in [0, 1])\n"
+    "                                   saved in the checkpoint: --resume continues the schedule\n"
+    "records (book section 10.2.3; each record starts from h(0)):\n"
+    "  --records lines|paragraphs       text: one record per line, or per blank-line-separated\n"
+    "                                   block (a boundary symbol, outside the data's alphabet,\n"
+    "                                   is added: the first input, and --end eos's end symbol)\n"
+    "  --sequence-column COL            CSV: rows with the same value of COL, in order, form a record\n"
+    "  --end-symbol C                   the boundary symbol (a character, \\n, \\xHH or U+XXXX)\n"
+    "  --learn-h0                       learn h(0) (kept in the checkpoint)\n"
+    "  --max-record N                   refuse records longer than N steps\n"
+    "  --valid FILE  --valid-every N    log the loss on held-out data every N steps (--every)\n";
+
+/* The whole usage text on f. */
+static void print_usage(FILE *f)
+{
+    fputs(usage_text, f);
+    fputs(usage_options, f);
+    fputs(usage_training, f);
+}
+
+/* Print the cc cache's pending notices (a refused cache directory or cached file), one line
+ * each, on stderr. */
+static void show_notices(void)
+{
+    char msg[1024];
+    while (rnnc_cc_take_notice(msg, sizeof msg)) fprintf(stderr, "rnnc: %s\n", msg);
+}
 
 /* Print "rnnc: MESSAGE" as exactly one line and exit.  Messages quote user input, so the
  * message goes through rnnc_fail: a control character is shown escaped (\n, \xHH) rather
@@ -93,6 +154,8 @@ static void die(int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    show_notices();
+    if (rnnc_dist_env_rank() > 0) exit(code); /* under mpirun, rank 0 alone says why */
     rnnc_fail(line, sizeof line, "%s", msg);
     fprintf(stderr, "rnnc: %s\n", line);
     exit(code);
@@ -141,7 +204,7 @@ static void parse(int argc, char **argv, const char *cmd, const char *valued, co
         memcpy(nm, name, n);
         nm[n] = '\0';
         if (strcmp(nm, "h") == 0 || strcmp(nm, "help") == 0) {
-            fputs(usage_text, stdout);
+            print_usage(stdout);
             exit(0);
         }
         int is_flag = has_word(flags, nm) || (spec && strcmp(nm, "fast") == 0);
@@ -304,7 +367,7 @@ static int cmd_check(int argc, char **argv)
            r.compile_ms, (unsigned long long)o.seed, r.loss, r.loss_ref);
     printf("%-6s %9s %9s %8s %12s %12s  %s\n", "tensor", "entries", "checked", "skipped",
            "max_abs", "max_rel", "result");
-    for (int k = 0; k < RNNC_CHECK_ROWS; k++) {
+    for (int k = 0; k < r.nrows; k++) {
         const rnnc_check_row *w = &r.rows[k];
         printf("%-6s %9zu %9zu %8zu %12.3e %12.3e  %s\n", w->tensor, w->count, w->checked,
                w->skipped, w->max_abs, w->max_rel, w->pass ? "pass" : "FAIL");
@@ -319,7 +382,7 @@ static int cmd_check(int argc, char **argv)
                "are skipped\n");
     printf("%s\n", r.pass ? "all gradients agree" : "GRADIENT CHECK FAILED");
     if (dump) {
-        if (rnnc_diff_dump(&s, o.backend, o.seed, dump, err, sizeof err) != 0) die(1, "--dump: %s", err);
+        if (rnnc_check_dump(&s, o.backend, o.seed, dump, err, sizeof err) != 0) die(1, "--dump: %s", err);
         printf("wrote %s: the problem of seed %llu, every node and every gradient (row-major, %s)\n",
                dump, (unsigned long long)o.seed, rnnc_dtype_name(s.dtype));
     }
@@ -352,12 +415,6 @@ static int cmd_equations(int argc, char **argv)
     return 0;
 }
 
-static size_t ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n > k && strcmp(s + n - k, suffix) == 0;
-}
-
 /* rnnc diff HAND.c [SPEC]: 0 when HAND.c agrees on every node; 1 when it differs, does not
  * compile (the compiler's messages follow a first line naming HAND.c), crashes or times out;
  * 2 for bad usage or an unreadable HAND.c. */
@@ -370,7 +427,7 @@ static int cmd_diff(int argc, char **argv)
     parse(argc, argv, "diff", "backend seed", "", 1, &a);
     const char *hand = NULL, *spec_file = NULL;
     for (int i = 0; i < a.npos; i++) {
-        const char **slot = ends_with(a.pos[i], ".c") ? &hand : &spec_file;
+        const char **slot = rnnc_ends_with(a.pos[i], ".c") ? &hand : &spec_file;
         if (*slot)
             die(2, "%s: more than one %s for 'rnnc diff' ('%s' and '%s')", a.pos[i],
                 slot == &hand ? "HAND.c" : "spec file", *slot, a.pos[i]);
@@ -387,6 +444,7 @@ static int cmd_diff(int argc, char **argv)
     rnnc_diff_result r;
     rnnc_diff_status st = rnnc_diff_run(&s, &o, &r, err, sizeof err);
     if (st == RNNC_DIFF_NO_COMPILE) {
+        show_notices();
         fprintf(stderr, "rnnc: %s\n", err); /* several lines: the compiler's own messages */
         exit(1);
     }
@@ -400,6 +458,83 @@ static int cmd_diff(int argc, char **argv)
     return rc;
 }
 
+/* --end-symbol: one character (a byte in bytes mode, a UTF-8 character), or \n, \t, \r, \0,
+ * \xHH, U+XXXX. */
+static uint32_t parse_symbol(const char *v)
+{
+    unsigned long x;
+    char *end;
+    size_t n = strlen(v);
+    if (n == 2 && v[0] == '\\' && strchr("ntr0", v[1]))
+        return v[1] == 'n' ? '\n' : v[1] == 't' ? '\t' : v[1] == 'r' ? '\r' : 0;
+    if (n > 2 && (strncmp(v, "\\x", 2) == 0 || strncmp(v, "U+", 2) == 0)) {
+        errno = 0;
+        x = strtoul(v + 2, &end, 16);
+        if (!errno && !*end && x < 0x110000 && !(x >= 0xD800 && x <= 0xDFFF) && (v[0] == 'U' || x < 256))
+            return (uint32_t)x;
+    }
+    if (n == 1) return (unsigned char)v[0];
+    const unsigned char *u = (const unsigned char *)v;
+    if ((n == 2 && (u[0] & 0xE0) == 0xC0) || (n == 3 && (u[0] & 0xF0) == 0xE0) || (n == 4 && (u[0] & 0xF8) == 0xF0)) {
+        uint32_t cp = u[0] & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+        for (size_t i = 1; i < n; i++) cp = cp << 6 | (u[i] & 0x3F);
+        return cp;
+    }
+    die(2, "--end-symbol: expected one character, or \\n, \\t, \\r, \\0, \\xHH or U+XXXX, got '%s'", v);
+    return 0;
+}
+
+/* Scheduled sampling's options of rnnc train: --schedule, --schedule-k, --schedule-end (their
+ * ranges per schedule are checked by rnnc_schedule_settle). */
+static void train_schedule_opts(const cli_args *a, rnnc_train_opts *o)
+{
+    const char *v;
+    if ((v = get(a, "schedule"))) {
+        int k = rnnc_schedule_parse(v);
+        if (k < 0) die(2, "--schedule: expected linear, exp or sigmoid, got '%s'", v);
+        o->schedule.kind = (rnnc_sched_kind)k;
+        o->set |= RNNC_SET_SCHEDULE;
+    }
+    if ((v = get(a, "schedule-k"))) {
+        o->schedule.k = parse_real("schedule-k", v, 0, 1e300, 1);
+        o->set |= RNNC_SET_SCHEDULE_K;
+    }
+    if ((v = get(a, "schedule-end"))) {
+        o->schedule.end = parse_real("schedule-end", v, 0, 1, 0);
+        o->set |= RNNC_SET_SCHEDULE_END;
+    }
+}
+
+/* The records options of rnnc train: --records, --sequence-column, --learn-h0, --end-symbol,
+ * --max-record, --valid, --valid-every. */
+static void train_record_opts(const cli_args *a, rnnc_train_opts *o)
+{
+    const char *v;
+    if ((v = get(a, "records"))) {
+        if (strcmp(v, "lines") == 0) o->records = RNNC_RECORDS_LINES;
+        else if (strcmp(v, "paragraphs") == 0) o->records = RNNC_RECORDS_PARAGRAPHS;
+        else if (strcmp(v, "none") == 0) o->records = RNNC_RECORDS_NONE;
+        else die(2, "--records: expected lines, paragraphs or none, got '%s'", v);
+        o->records_set = 1;
+    }
+    if ((v = get(a, "sequence-column"))) {
+        if (get(a, "records")) die(2, "--sequence-column: give either --records (text) or --sequence-column (CSV)");
+        if (!*v || strlen(v) >= 128) die(2, "--sequence-column: expected a column name of 1 to 127 bytes");
+        o->records = RNNC_RECORDS_CSV;
+        o->records_set = 1;
+        o->seq_column = v;
+    }
+    o->learn_h0 = get(a, "learn-h0") != NULL;
+    if ((v = get(a, "end-symbol"))) {
+        o->end_symbol = parse_symbol(v);
+        o->has_end_symbol = 1;
+    }
+    if ((v = get(a, "max-record"))) o->max_record = (size_t)parse_u64("max-record", v, 1);
+    o->valid = get(a, "valid");
+    if (o->valid && !*o->valid) die(2, "--valid: expected the held-out data file");
+    if ((v = get(a, "valid-every"))) o->valid_every = parse_u64("valid-every", v, 1);
+}
+
 static int cmd_train(int argc, char **argv)
 {
     cli_args a;
@@ -407,14 +542,15 @@ static int cmd_train(int argc, char **argv)
     char err[8192];
     parse(argc, argv, "train",
           "backend threads optim lr beta1 beta2 eps weight-decay clip clip-norm steps seed every "
-          "sample-every save resume log chars target",
-          "", 1, &a);
+          "sample-every save resume log chars target schedule schedule-k schedule-end records "
+          "sequence-column end-symbol max-record valid valid-every shards",
+          "learn-h0", 1, &a);
     rnnc_train_defaults(&o);
     /* Positionals: a *.spec file, then data files. */
     const char *spec_file = NULL, *data[256];
     size_t ndata = 0;
     for (int i = 0; i < a.npos; i++) {
-        if (ends_with(a.pos[i], ".spec")) {
+        if (rnnc_ends_with(a.pos[i], ".spec")) {
             if (spec_file) die(2, "%s: more than one spec file", a.pos[i]);
             spec_file = a.pos[i];
         } else {
@@ -430,6 +566,8 @@ static int cmd_train(int argc, char **argv)
         else die(2, "--backend: expected tcc, cc or auto, got '%s'", v);
     }
     if ((v = get(&a, "threads"))) o.threads = parse_threads(v);
+    if ((v = get(&a, "shards"))) o.shards = (int)parse_u64("shards", v, 1);
+    if (o.shards > 4096) die(2, "--shards: expected a number of shares 1..4096, got '%s'", v);
     if ((v = get(&a, "optim"))) {
         o.optim = rnnc_optim_parse(v);
         if (o.optim < 0) die(2, "--optim: expected sgd, momentum, adagrad, rmsprop or adam, got '%s'", v);
@@ -449,6 +587,7 @@ static int cmd_train(int argc, char **argv)
             *reals[i].dst = parse_real(reals[i].name, v, reals[i].lo, reals[i].hi, reals[i].open);
             o.set |= reals[i].bit;
         }
+    train_schedule_opts(&a, &o);
     if ((v = get(&a, "beta1")) && o.beta1 >= 1) die(2, "--beta1: expected a number in [0, 1), got '%s'", v);
     if ((v = get(&a, "beta2")) && o.beta2 >= 1) die(2, "--beta2: expected a number in [0, 1), got '%s'", v);
     if ((v = get(&a, "steps"))) o.steps = parse_u64("steps", v, 1);
@@ -461,6 +600,7 @@ static int cmd_train(int argc, char **argv)
         else die(2, "--chars: expected bytes or utf8, got '%s'", v);
         o.chars_set = 1;
     }
+    train_record_opts(&a, &o);
     o.save = get(&a, "save");
     o.resume = get(&a, "resume");
     o.log = get(&a, "log");
@@ -469,8 +609,15 @@ static int cmd_train(int argc, char **argv)
     if (o.targets && ndata == 0) die(2, "--target: only for a CSV data file");
     o.data = data;
     o.ndata = ndata;
-    o.tty = isatty(fileno(stdout));
+    /* Under mpirun a rank's stdout is a pseudo-terminal whatever mpirun's own is: lines. */
+    o.tty = isatty(fileno(stdout)) && rnnc_dist_env_size() == 0;
+    /* Under mpirun: join the ranks (dist.h), and leave them through rnnc_dist_end whatever
+     * the outcome: MPI_Finalize when the ranks stopped together (rnnc_train_run sees to it),
+     * MPI_Abort of the whole job when MPI itself failed. */
+    if (rnnc_dist_start(err, sizeof err) != 0) die(2, "%s", err);
     int rc = rnnc_train_run(&o, err, sizeof err);
+    if (rnnc_dist_broken()) fprintf(stderr, "rnnc: %s\n", err); /* any rank: the job aborts next */
+    rc = rnnc_dist_end(rc);
     if (rc == 1 || rc == 2) die(rc, "%s", err);
     return rc;
 }
@@ -489,9 +636,10 @@ static int cmd_sample(int argc, char **argv)
     rnnc_ckpt c;
     rnnc_model m;
     char err[8192];
-    parse(argc, argv, "sample", "n temperature top-k prime seed backend", "", 0, &a);
-    rnnc_sample_opts so = {500, 1.0, 0, 1};
+    parse(argc, argv, "sample", "n temperature top-k prime seed backend count", "", 0, &a);
+    rnnc_sample_opts so = {500, 1.0, 0, 1, 1};
     const char *v;
+    if ((v = get(&a, "count"))) so.count = (size_t)parse_u64("count", v, 1);
     if ((v = get(&a, "n"))) so.n = (size_t)parse_u64("n", v, 0);
     if ((v = get(&a, "temperature"))) so.temperature = parse_real("temperature", v, 0, 1e300, 1);
     if ((v = get(&a, "top-k"))) so.top_k = (size_t)parse_u64("top-k", v, 0);
@@ -500,6 +648,10 @@ static int cmd_sample(int argc, char **argv)
     load_ckpt(&a, "sample", &c);
     if (!c.spec.onehot) die(2, "%s: a dense model has no symbols to sample", a.pos[0]);
     const char *prime = get(&a, "prime");
+    if (c.records && prime)
+        die(2, "--prime: %s models whole records, each from its initial state (drop --prime)", a.pos[0]);
+    if (!c.records && get(&a, "count"))
+        die(2, "--count: %s was trained on one stream, not on records (it has no end to stop at)", a.pos[0]);
     int32_t *ids = NULL;
     size_t nids = 0, cap = 0;
     if (prime && *prime &&
@@ -511,7 +663,17 @@ static int cmd_sample(int argc, char **argv)
     one.batch = 1;
     one.tau = 1;
     if (rnnc_model_load(&m, &one, backend, err, sizeof err) != 0) die(1, "%s", err);
-    void *h = calloc(c.spec.hidden, c.layout.real_size);
+    if (c.records) {
+        /* Whole records, each from h(0) (learned or zeros), ended as the model ends them. */
+        const char *sep = c.records == RNNC_RECORDS_PARAGRAPHS ? "\n\n" : "\n";
+        if (rnnc_sample_records(&m, c.params, c.learn_h0 ? c.h0 : NULL, &c.vocab, sep, &so, stdout) != 0)
+            die(1, "out of memory");
+        rnnc_model_unload(&m);
+        rnnc_ckpt_free(&c);
+        return 0;
+    }
+    /* One column's state: h(0) = 0, and fb(0) = 0 with an output recurrence. */
+    void *h = calloc(m.desc->step_state, m.layout.real_size);
     if (!h) die(1, "out of memory");
     if (prime) fputs(prime, stdout);
     /* The parameter layout does not depend on batch or tau. */
@@ -522,6 +684,43 @@ static int cmd_sample(int argc, char **argv)
     rnnc_model_unload(&m);
     rnnc_ckpt_free(&c);
     return 0;
+}
+
+/* A symbol as rnnc info shows it: printable characters as they are, others escaped. */
+static void print_symbol(rnnc_chars mode, uint32_t sym)
+{
+    if (sym == '\n') fputs("\\n", stdout);
+    else if (sym == '\t') fputs("\\t", stdout);
+    else if (sym < 0x20 || sym == 0x7f || (mode == RNNC_CHARS_BYTES && sym > 0x7f))
+        printf("\\x%02x", (unsigned)sym);
+    else if (mode == RNNC_CHARS_UTF8 && sym > 0x10FFFF)
+        printf("\\u{%x}", (unsigned)sym);
+    else {
+        char bytes[4];
+        fwrite(bytes, 1, rnnc_symbol_bytes(mode, sym, bytes), stdout);
+    }
+}
+
+/* rnnc info's lines on the model's family (section 10.2.1) and its ends (10.2.3): recurrence,
+ * feedback, schedule, end, records, learned h(0). */
+static void print_family(const rnnc_ckpt *c)
+{
+    const rnnc_spec *s = &c->spec;
+    printf("recurrence: %s (%s)\n", rnnc_recurrences[s->rec].name, rnnc_recurrences[s->rec].what);
+    if (rnnc_recurrences[s->rec].has_R)
+        printf("feedback: %s (%s)\n", rnnc_feedbacks[s->fb].name, rnnc_feedbacks[s->fb].what);
+    if (c->sched.kind != RNNC_SCHED_NONE)
+        printf("schedule: %s k %g end %g (eps = %.4g at step %llu)\n", rnnc_schedule_name(c->sched.kind),
+               c->sched.k, c->sched.end, rnnc_schedule_eps(&c->sched, c->step), (unsigned long long)c->step);
+    printf("end: %s (%s)", rnnc_ends[s->end].name, rnnc_ends[s->end].what);
+    if (rnnc_ends[s->end].has_length) printf(", lengths 1..%zu", s->max_length);
+    fputc('\n', stdout);
+    static const char *const rec_names[] = {"none (one stream)", "lines", "paragraphs", "CSV sequence column"};
+    if (c->records != RNNC_RECORDS_NONE) {
+        printf("records: %s", rec_names[c->records]);
+        if (c->records == RNNC_RECORDS_CSV) printf(" '%s'", c->seq_column);
+        printf("; initial state h(0): %s\n", c->learn_h0 ? "learned (--learn-h0)" : "zeros");
+    }
 }
 
 static int cmd_info(int argc, char **argv)
@@ -537,19 +736,16 @@ static int cmd_info(int argc, char **argv)
     if (c.spec.onehot) {
         printf("vocabulary: %zu symbols (%s): ", c.vocab.size,
                c.vocab.mode == RNNC_CHARS_UTF8 ? "UTF-8 characters" : "bytes");
-        for (size_t i = 0; i < c.vocab.size && i < 96; i++) {
-            uint32_t sym = c.vocab.symbols[i];
-            if (sym == '\n') fputs("\\n", stdout);
-            else if (sym == '\t') fputs("\\t", stdout);
-            else if (sym < 0x20 || sym == 0x7f || (c.vocab.mode == RNNC_CHARS_BYTES && sym > 0x7f))
-                printf("\\x%02x", (unsigned)sym);
-            else {
-                char bytes[4];
-                fwrite(bytes, 1, rnnc_symbol_bytes(c.vocab.mode, sym, bytes), stdout);
-            }
-        }
+        for (size_t i = 0; i < c.vocab.size && i < 96; i++) print_symbol(c.vocab.mode, c.vocab.symbols[i]);
         printf("%s\n", c.vocab.size > 96 ? " ..." : "");
+        if (c.has_end_symbol) {
+            printf("%s symbol: class %zu, value ", c.spec.end == RNNC_END_EOS ? "end" : "start", c.vocab.size);
+            print_symbol(c.vocab.mode, c.end_symbol);
+            printf(" (%s)\n", c.spec.end == RNNC_END_EOS ? "the input of a record's first step and the target after its last"
+                                                           : "the input of a record's first step");
+        }
     }
+    print_family(&c);
     printf("step: %llu\n", (unsigned long long)c.step);
     if (c.spec.loss == RNNC_LOSS_NLL)
         printf("loss: %.4f smoothed per sequence of %zu (%.3f bits per symbol), last %.4f\n",
@@ -562,8 +758,102 @@ static int cmd_info(int argc, char **argv)
     printf("data: %llu %s, seed %llu\n", (unsigned long long)c.data_len,
            c.spec.onehot ? "symbols" : "rows", (unsigned long long)c.seed);
     printf("bytes: parameters %zu, optimiser state %zu, workspace %zu, carried state %zu\n",
-           c.layout.params_bytes, c.layout.opt_bytes, c.layout.ws_bytes,
-           c.spec.batch * c.spec.hidden * c.layout.real_size);
+           c.layout.params_bytes, c.layout.opt_bytes, c.layout.ws_bytes, c.layout.s0_bytes);
+    printf("carried state: %zu values: h(tau) of %zu x %zu", c.layout.s0_count, c.spec.batch, c.spec.hidden);
+    if (rnnc_recurrences[c.spec.rec].has_R) printf(" and fb(tau) of %zu x %zu", c.spec.batch, c.spec.n_out);
+    printf(" (batch x size)\n");
+    rnnc_ckpt_free(&c);
+    return 0;
+}
+
+/* rnnc eval's report: the per-record lines (--per-record), then one line per metric. */
+static void eval_report(const rnnc_ckpt *c, const rnnc_dataset_opts *dopts, const rnnc_dataset *d,
+                        const rnnc_eval_result *r, rnnc_feedback fb)
+{
+    const rnnc_spec *s = &c->spec;
+    for (size_t i = 0; r->rec_loss && i < r->nrec; i++)
+        printf("record %zu (%s:%zu, %zu steps): log p %.6f nats\n", i + 1, rnnc_dataset_file(dopts, d, i),
+               d->rec_line[i], rnnc_dataset_record_steps(d, i), -r->rec_loss[i]);
+    if (rnnc_recurrences[s->rec].has_R)
+        printf("feedback: %s (%s)\n", rnnc_feedbacks[fb].name, rnnc_feedbacks[fb].what);
+    if (r->nrec) printf("records: %zu\n", r->nrec);
+    printf("steps: %zu (%s predicted%s)\n", r->steps, d->text ? "symbols" : "rows",
+           d->text && d->eos ? ", each record's end symbol included" : "");
+    double per = r->steps ? r->loss / (double)r->steps : 0;
+    if (s->loss == RNNC_LOSS_NLL) {
+        printf("loss: %.6f nats in total (-log P of the data%s)\n", r->loss,
+               s->end == RNNC_END_HALT ? ", the halting unit's terms included" :
+               s->end == RNNC_END_LENGTH ? ", the lengths' -log p_n included" : "");
+        if (r->nrec) printf("per record: %.6f nats\n", r->loss / (double)r->nrec);
+        printf("nll: %.6f nats per symbol\n", per);
+        printf("bits: %.6f per symbol\n", per / log(2.0));
+        printf("perplexity: %.6f\n", exp(per));
+    } else {
+        printf("loss: %.6g in total (the sum of 1/2 ||o - y||^2%s)\n", r->loss,
+               s->end != RNNC_END_NONE ? " and the end's terms" : "");
+        if (r->nrec) printf("per record: %.6g\n", r->loss / (double)r->nrec);
+        if (s->end == RNNC_END_NONE)
+            printf("mse: %.6g (mean squared error per output value)\n", 2 * per / (double)s->n_out);
+        else
+            printf("per step: %.6g (1/2 ||o - y||^2 and the end's terms)\n", per);
+    }
+}
+
+/* rnnc eval CKPT FILE...: the loss of the checkpoint's model on held-out data. */
+static int cmd_eval(int argc, char **argv)
+{
+    cli_args a;
+    rnnc_ckpt c;
+    char err[8192];
+    parse(argc, argv, "eval", "feedback backend target", "per-record", 0, &a);
+    if (a.npos < 2) die(2, "%s: expected a checkpoint and the data (rnnc eval CKPT FILE...)", a.npos ? a.pos[0] : "eval");
+    rnnc_backend backend = RNNC_BACKEND_CC;
+    const char *v = get(&a, "backend");
+    if (v && rnnc_backend_parse(v, &backend) != 0) die(2, "--backend: expected tcc or cc, got '%s'", v);
+    int lrc = rnnc_ckpt_load(&c, a.pos[0], err, sizeof err);
+    if (lrc != 0) die(lrc == RNNC_ENOMEM ? 1 : 2, "%s", err);
+    rnnc_feedback fb = RNNC_FB_TEACHER;
+    if ((v = get(&a, "feedback"))) {
+        if (!rnnc_recurrences[c.spec.rec].has_R)
+            die(2, "--feedback: %s has a hidden recurrence only; nothing is fed back (drop --feedback)", a.pos[0]);
+        if (strcmp(v, "teacher") == 0) fb = RNNC_FB_TEACHER;
+        else if (strcmp(v, "free") == 0) fb = RNNC_FB_FREE;
+        else die(2, "--feedback: expected teacher or free, got '%s'", v);
+    }
+    if (get(&a, "per-record") && !c.records)
+        die(2, "--per-record: %s was trained on one stream, not on records", a.pos[0]);
+    rnnc_dataset_opts dopts;
+    memset(&dopts, 0, sizeof dopts);
+    dopts.files = (const char *const *)a.pos + 1;
+    dopts.nfiles = (size_t)a.npos - 1;
+    dopts.vocab = c.spec.onehot ? &c.vocab : NULL;
+    dopts.targets = get(&a, "target");
+    dopts.records = c.records;
+    dopts.seq_column = c.seq_column;
+    dopts.eos = c.spec.end == RNNC_END_EOS;
+    dopts.has_end_symbol = c.has_end_symbol;
+    dopts.end_symbol = c.end_symbol;
+    dopts.max_length = rnnc_ends[c.spec.end].has_length ? c.spec.max_length : 0;
+    rnnc_dataset d;
+    if (c.spec.onehot == rnnc_dataset_is_csv(a.pos[1]))
+        die(2, "%s: the checkpoint %s is a %s model; this data is %s", a.pos[1], a.pos[0],
+            c.spec.onehot ? "one-hot (text)" : "dense (CSV)", c.spec.onehot ? "CSV" : "text");
+    int rc = rnnc_dataset_load(&dopts, &d, err, sizeof err);
+    if (rc != 0) die(rc, "%s", err);
+    if (!d.text && (d.n_in != c.spec.n_in || d.n_out != c.spec.n_out))
+        die(2, "%s: gives %zu inputs and %zu outputs; the model has %zu and %zu (the same --target as in training?)",
+            a.pos[1], d.n_in, d.n_out, c.spec.n_in, c.spec.n_out);
+    if (!d.records && d.len <= d.look) die(2, "%s: too short: nothing to predict", a.pos[1]);
+    rnnc_evaluator e;
+    rnnc_eval_result r;
+    if (rnnc_eval_open(&e, &c.spec, fb, backend, err, sizeof err) != 0) die(1, "%s", err);
+    if (rnnc_eval_run(&e, c.params, c.learn_h0 ? c.h0 : NULL, &d, get(&a, "per-record") != NULL, &r, err,
+                      sizeof err) != 0)
+        die(1, "%s", err);
+    eval_report(&c, &dopts, &d, &r, fb);
+    rnnc_eval_result_free(&r);
+    rnnc_eval_close(&e);
+    rnnc_dataset_free(&d);
     rnnc_ckpt_free(&c);
     return 0;
 }
@@ -599,8 +889,15 @@ static int cmd_embed(int argc, char **argv)
     ensure_dir("-o", outdir);
     snprintf(origin, sizeof origin, "a checkpoint at step %llu (smoothed loss %.4f)",
              (unsigned long long)c.step, c.smooth_loss);
-    rnnc_embed_input in = {c.params, c.vocab.symbols, c.vocab.size, c.vocab.mode == RNNC_CHARS_UTF8, origin};
+    /* The model's classes: the data's symbols, then the records' boundary symbol. */
+    uint32_t *syms = malloc((c.vocab.size + 1) * sizeof *syms);
+    if (!syms) die(1, "out of memory");
+    if (c.vocab.size) memcpy(syms, c.vocab.symbols, c.vocab.size * sizeof *syms);
+    if (c.has_end_symbol) syms[c.vocab.size] = c.end_symbol;
+    rnnc_embed_input in = {c.params, syms, c.vocab.size + (size_t)c.has_end_symbol, c.vocab.mode == RNNC_CHARS_UTF8,
+                           origin, c.learn_h0 ? c.h0 : NULL, c.has_end_symbol ? (long)c.vocab.size : -1};
     if (rnnc_gen_embed_write(&c.spec, &in, outdir, err, sizeof err) != 0) die(1, "%s", err);
+    free(syms);
     printf("wrote %s/%s.h and %s/%s.c (weights %zu bytes)\n", outdir, c.spec.name, outdir, c.spec.name,
            c.layout.params_bytes);
     rnnc_ckpt_free(&c);
@@ -627,8 +924,12 @@ static int cmd_export(int argc, char **argv)
     rnnc_interop_names n = interop_names(&a);
     load_ckpt(&a, "export", &c);
     if (rnnc_export(&c, &n, out, err, sizeof err) != 0) die(1, "%s", err);
-    printf("wrote %s (%s%s: weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0; %s%s: weight, bias)\n", out,
-           "", n.rnn_prefix, "", n.lin_prefix);
+    const rnnc_spec *s = &c.spec;
+    printf("wrote %s (%s: weight_ih_l0, %sbias_ih_l0, bias_hh_l0%s; %s: weight, bias%s%s%s)\n", out,
+           n.rnn_prefix, rnnc_recurrences[s->rec].has_W ? "weight_hh_l0, " : "",
+           rnnc_recurrences[s->rec].has_R ? ", weight_oh_l0 (R)" : "", n.lin_prefix,
+           s->end == RNNC_END_HALT ? "; rnnc.: halt_w, halt_b" : s->end == RNNC_END_LENGTH ? "; rnnc.: len_w, len_b, rem_u" : "",
+           c.learn_h0 ? (s->end == RNNC_END_HALT || s->end == RNNC_END_LENGTH ? ", h0" : "; rnnc.: h0") : "", "");
     rnnc_ckpt_free(&c);
     return 0;
 }
@@ -672,7 +973,7 @@ static int cmd_bench(int argc, char **argv)
     rnnc_bench_opts o;
     rnnc_bench_result r;
     char err[8192];
-    parse(argc, argv, "bench", "backend optim reps seconds seed threads", "", 1, &a);
+    parse(argc, argv, "bench", "backend optim reps seconds seed threads", "records", 1, &a);
     rnnc_bench_defaults(&o);
     o.backend = backend_opt(&a);
     const char *v;
@@ -682,6 +983,7 @@ static int cmd_bench(int argc, char **argv)
     if ((v = get(&a, "seconds"))) o.seconds = parse_real("seconds", v, 0, 1e6, 0);
     if ((v = get(&a, "seed"))) o.seed = parse_u64("seed", v, 0);
     if ((v = get(&a, "threads"))) o.threads = parse_threads(v);
+    o.records = get(&a, "records") != NULL;
     apply_spec(&a, one_spec_file(&a, "bench"), &b);
     /* min-char-rnn's model unless the spec says otherwise. */
     if (!rnnc_spec_has(&b, "vocab") && !rnnc_spec_has(&b, "in") && !rnnc_spec_has(&b, "out") &&
@@ -710,10 +1012,36 @@ static int cmd_plot(int argc, char **argv)
     return 0;
 }
 
+/* SIGINT, SIGTERM, SIGHUP outside `rnnc train` (which handles them itself): end the cc
+ * compiler's process group (it is not in ours, so it would outlive us), then die of the
+ * signal as before.  What the compile leaves in the cache is removed by the next one. */
+static void on_fatal_signal(int sig)
+{
+    rnnc_cc_cancel();
+    raise(sig); /* SA_RESETHAND: the default action, once this handler returns */
+}
+
+static void install_signal_handlers(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN) /* nohup, & */
+            sigaction(sigs[i], &sa, NULL);
+    /* Past a file size limit a write fails with EFBIG, reported like any write error, instead
+     * of the signal killing rnnc in the middle of a save. */
+    signal(SIGXFSZ, SIG_IGN);
+}
+
 int main(int argc, char **argv)
 {
+    install_signal_handlers();
     if (argc < 2) {
-        fputs(usage_text, stderr);
+        print_usage(stderr);
         return 2;
     }
     const char *cmd = argv[1];
@@ -721,18 +1049,22 @@ int main(int argc, char **argv)
         {"gen", cmd_gen}, {"check", cmd_check}, {"train", cmd_train}, {"sample", cmd_sample},
         {"info", cmd_info}, {"plot", cmd_plot}, {"equations", cmd_equations}, {"embed", cmd_embed},
         {"export", cmd_export}, {"import", cmd_import},
-        {"diff", cmd_diff}, {"bench", cmd_bench},
+        {"diff", cmd_diff}, {"bench", cmd_bench}, {"eval", cmd_eval},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].run(argc, argv);
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        if (strcmp(cmd, cmds[i].name) == 0) {
+            int rc = cmds[i].run(argc, argv);
+            show_notices();
+            return rc;
+        }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("rnnc %s\n", RNNC_VERSION);
         return 0;
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        fputs(usage_text, stdout);
+        print_usage(stdout);
         return 0;
     }
-    die(2, "'%s': unknown command (expected gen, check, diff, train, bench, sample, info, embed, plot, equations or version; see rnnc --help)", cmd);
+    die(2, "'%s': unknown command (expected gen, check, diff, train, bench, sample, eval, info, embed, export, import, plot, equations or version; see rnnc --help)", cmd);
     return 2;
 }

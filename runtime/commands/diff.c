@@ -1,4 +1,4 @@
-/* diff.c: a hand-written BPTT against the generated one, and the problem's dump (see diff.h).
+/* diff.c: a hand-written BPTT against the generated one (see diff.h).
  *
  * The hand code gets the problem in its own convention (templates/rnnc_hand.h: row-major
  * doubles) and writes into a MAP_SHARED anonymous mapping from a child process, so whatever
@@ -23,9 +23,8 @@
 #include "../../gen/templates.h"
 #include "../base/util.h"
 #include "../../templates/rnnc_hand.h"
-#include "check.h"
 #include "../model/model.h"
-#include "../formats/safetensors.h"
+#include "problem.h"
 
 #define HAND_MAX_BYTES ((size_t)16 << 20)
 
@@ -166,37 +165,7 @@ char *rnnc_diff_hand_unit(const char *text, size_t len, const char *hand)
     return hand_unit(text, len, hand);
 }
 
-/* ---- the generated side ---- */
-
-typedef struct gen_run {
-    rnnc_model m;
-    rnnc_buffers buf;
-    double loss;
-    int loaded;
-} gen_run;
-
-/* Build s with backend b, draw the random problem of seed (rnnc check's), run forward and
- * backward.  Returns 0, or -1 with a message; free with gen_run_free either way. */
-static int gen_run_start(gen_run *g, const rnnc_spec *s, rnnc_backend b, uint64_t seed,
-                         char *err, size_t errlen)
-{
-    memset(g, 0, sizeof *g);
-    if (rnnc_model_load(&g->m, s, b, err, errlen) != 0) return -1;
-    g->loaded = 1;
-    if (rnnc_buffers_alloc(&g->buf, &g->m.layout) != 0)
-        return rnnc_fail(err, errlen, "out of memory for the model's buffers");
-    rnnc_check_random_problem(s, &g->m.layout, &g->buf, NULL, NULL, seed);
-    g->loss = rnnc_model_forward(&g->m, g->buf.params, g->buf.x, g->buf.y, g->buf.h0, g->buf.ws);
-    rnnc_model_backward(&g->m, g->buf.params, g->buf.x, g->buf.y, g->buf.ws, g->buf.grads);
-    return 0;
-}
-
-static void gen_run_free(gen_run *g)
-{
-    rnnc_buffers_free(&g->buf);
-    if (g->loaded) rnnc_model_unload(&g->m);
-    g->loaded = 0;
-}
+/* ---- the generated side (its run: problem.h) ---- */
 
 /* Tensor t of buf (column-major, type dt) as row-major doubles. */
 static void row_major_double(const void *buf, rnnc_dtype dt, const rnnc_tensor *t, double *out)
@@ -206,51 +175,51 @@ static void row_major_double(const void *buf, rnnc_dtype dt, const rnnc_tensor *
             out[i * t->cols + j] = rnnc_get(buf, dt, t->offset + j * t->rows + i);
 }
 
-/* n values of buf (type dt) from element off, as doubles. */
-static void copy_double(const void *buf, rnnc_dtype dt, size_t off, size_t n, double *out)
-{
-    for (size_t i = 0; i < n; i++) out[i] = rnnc_get(buf, dt, off + i);
-}
-
 /* ---- the hand side's buffers ---- */
 
-/* Element counts of the outputs of rnnc_hand_bptt, in rnnc_hand_grads order. */
+/* The outputs of rnnc_hand_bptt, in rnnc_hand_grads order: element counts (0 for what the
+ * model does not have: W and grad_h0 without a hidden recurrence, R and grad_fb0 without an
+ * output recurrence) and offsets in one block of doubles. */
+enum { G_GO, G_GH, G_U, G_W, G_V, G_B, G_C, G_H0, G_R, G_FB0, G_COUNT };
 typedef struct grad_sizes {
-    size_t go, gh, U, W, V, b, c, h0, total;
+    size_t n[G_COUNT], off[G_COUNT], total;
 } grad_sizes;
 
 static grad_sizes sizes_of(const rnnc_spec *s)
 {
     size_t H = s->hidden, N = s->n_in, K = s->n_out, T = s->tau, B = s->batch;
-    grad_sizes z = {T * B * K, T * B * H, H * N, H * H, K * H, H, K, B * H, 0};
-    z.total = z.go + z.gh + z.U + z.W + z.V + z.b + z.c + z.h0;
+    const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
+    size_t hw = (size_t)rec->has_W, hr = (size_t)rec->has_R;
+    grad_sizes z = {{T * B * K, T * B * H, H * N, hw * H * H, K * H, H, K, hw * B * H, hr * H * K,
+                     hr * B * K}, {0}, 0};
+    for (int k = 0; k < G_COUNT; k++) {
+        z.off[k] = z.total;
+        z.total += z.n[k];
+    }
     return z;
 }
 
-/* Point g's buffers at consecutive pieces of base (z.total doubles). */
+/* Point g's buffers at their pieces of base (z.total doubles); NULL for those of no elements. */
 static void carve_grads(double *base, const grad_sizes *z, rnnc_hand_grads *g)
 {
-    g->g_o = base;
-    g->grad_h = g->g_o + z->go;
-    g->grad_U = g->grad_h + z->gh;
-    g->grad_W = g->grad_U + z->U;
-    g->grad_V = g->grad_W + z->W;
-    g->grad_b = g->grad_V + z->V;
-    g->grad_c = g->grad_b + z->b;
-    g->grad_h0 = g->grad_c + z->c;
+    double **slot[G_COUNT] = {&g->g_o, &g->grad_h, &g->grad_U, &g->grad_W, &g->grad_V, &g->grad_b,
+                              &g->grad_c, &g->grad_h0, &g->grad_R, &g->grad_fb0};
+    for (int k = 0; k < G_COUNT; k++) *slot[k] = z->n[k] ? base + z->off[k] : NULL;
 }
 
 /* The generated run's gradients and nodes in rnnc_hand_grads's layout. */
-static void gen_grads(const rnnc_spec *s, const gen_run *r, const grad_sizes *z,
+static void gen_grads(const rnnc_spec *s, const rnnc_problem *r, const grad_sizes *z,
                       rnnc_hand_grads *g)
 {
     const rnnc_layout *l = &r->m.layout;
     rnnc_tensor t[RNNC_NTENSORS];
     rnnc_param_tensors(s, l, t);
-    copy_double(r->buf.ws, s->dtype, l->ws_go, z->go, g->g_o);
-    copy_double(r->buf.ws, s->dtype, l->ws_gh, z->gh, g->grad_h);
-    copy_double(r->buf.ws, s->dtype, l->ws_gh0, z->h0, g->grad_h0);
-    double *dst[RNNC_NTENSORS] = {g->grad_U, g->grad_W, g->grad_V, g->grad_b, g->grad_c};
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_go, z->n[G_GO], g->g_o);
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_gh, z->n[G_GH], g->grad_h);
+    /* the gradient of the initial state has s0's layout: h(0), then fb(0) */
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_gs0 + l->s0_h, z->n[G_H0], g->grad_h0);
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_gs0 + l->s0_fb, z->n[G_FB0], g->grad_fb0);
+    double *dst[RNNC_NTENSORS] = {g->grad_U, g->grad_W, g->grad_V, g->grad_b, g->grad_c, g->grad_R};
     for (int k = 0; k < RNNC_NTENSORS; k++) row_major_double(r->buf.grads, s->dtype, &t[k], dst[k]);
 }
 
@@ -268,15 +237,28 @@ static void hand_inputs_free(hand_inputs *hi)
     memset(hi, 0, sizeof *hi);
 }
 
+/* The variant fields of the problem, as rnnc_hand.h's constants. */
+static void hand_variants(const rnnc_spec *s, rnnc_hand_problem *p)
+{
+    p->act = s->act == RNNC_ACT_TANH ? RNNC_HAND_TANH : s->act == RNNC_ACT_RELU ? RNNC_HAND_RELU : RNNC_HAND_SIGMOID;
+    p->loss = s->loss == RNNC_LOSS_NLL ? RNNC_HAND_NLL : RNNC_HAND_MSE;
+    p->recurrence = s->rec == RNNC_REC_OUTPUT ? RNNC_HAND_REC_OUTPUT
+                  : s->rec == RNNC_REC_BOTH   ? RNNC_HAND_REC_BOTH : RNNC_HAND_REC_HIDDEN;
+    p->feedback = !rnnc_recurrences[s->rec].has_R ? RNNC_HAND_FB_TEACHER
+                : s->fb == RNNC_FB_FREE       ? RNNC_HAND_FB_FREE
+                : s->fb == RNNC_FB_SCHEDULED  ? RNNC_HAND_FB_SCHEDULED : RNNC_HAND_FB_TEACHER;
+}
+
 /* Fill hi from the generated run r (its problem and its forward pass).  Returns 0, or -1
  * (out of memory). */
-static int hand_inputs_build(const rnnc_spec *s, const gen_run *r, hand_inputs *hi)
+static int hand_inputs_build(const rnnc_spec *s, const rnnc_problem *r, hand_inputs *hi)
 {
     const rnnc_layout *l = &r->m.layout;
+    int has_R = rnnc_recurrences[s->rec].has_R;
     size_t H = s->hidden, N = s->n_in, K = s->n_out, T = s->tau, B = s->batch;
     size_t nx = s->onehot ? 0 : l->x_count, ny = s->loss == RNNC_LOSS_NLL ? 0 : l->y_count;
-    size_t nh = (T + 1) * B * H, np = T * B * K;
-    size_t total = H * N + H * H + K * H + H + K + nx + ny + B * H + nh + np;
+    size_t nh = (T + 1) * B * H, np = T * B * K, nfb = has_R ? B * K + T * B * K : 0;
+    size_t total = H * N + H * H + K * H + H + K + H * K + nx + ny + B * H + nh + np + nfb;
     memset(hi, 0, sizeof *hi);
     hi->block = malloc(total * sizeof *hi->block);
     hi->idx = malloc((2 * T * B) * sizeof *hi->idx);
@@ -288,22 +270,22 @@ static int hand_inputs_build(const rnnc_spec *s, const gen_run *r, hand_inputs *
     rnnc_param_tensors(s, l, t);
     double *q = hi->block, *par[RNNC_NTENSORS];
     for (int k = 0; k < RNNC_NTENSORS; k++) {
-        par[k] = q;
+        par[k] = t[k].rows * t[k].cols != 0 ? q : NULL;   /* NULL: W or R the model does not have */
         row_major_double(r->buf.params, s->dtype, &t[k], q);
         q += t[k].rows * t[k].cols;
     }
     rnnc_hand_problem *p = &hi->p;
-    *p = (rnnc_hand_problem){(int)N, (int)H, (int)K, (int)T, (int)B, s->onehot,
-                             s->act == RNNC_ACT_TANH ? RNNC_HAND_TANH
-                             : s->act == RNNC_ACT_RELU ? RNNC_HAND_RELU : RNNC_HAND_SIGMOID,
-                             s->loss == RNNC_LOSS_NLL ? RNNC_HAND_NLL : RNNC_HAND_MSE,
-                             par[0], par[1], par[2], par[3], par[4],
-                             NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    memset(p, 0, sizeof *p);
+    p->n_in = (int)N, p->hidden = (int)H, p->n_out = (int)K, p->tau = (int)T, p->batch = (int)B;
+    p->onehot = s->onehot;
+    hand_variants(s, p);
+    p->U = par[RNNC_T_U], p->W = par[RNNC_T_W], p->V = par[RNNC_T_V], p->b = par[RNNC_T_B];
+    p->c = par[RNNC_T_C], p->R = par[RNNC_T_R];
     if (s->onehot) {
         for (size_t i = 0; i < T * B; i++) hi->idx[i] = ((const int32_t *)r->buf.x)[i];
         p->x_index = hi->idx;
     } else {
-        copy_double(r->buf.x, s->dtype, 0, nx, q);
+        rnnc_get_range(r->buf.x, s->dtype, 0, nx, q);
         p->x = q;
         q += nx;
     }
@@ -311,18 +293,25 @@ static int hand_inputs_build(const rnnc_spec *s, const gen_run *r, hand_inputs *
         for (size_t i = 0; i < T * B; i++) hi->idx[T * B + i] = ((const int32_t *)r->buf.y)[i];
         p->y_index = hi->idx + T * B;
     } else {
-        copy_double(r->buf.y, s->dtype, 0, ny, q);
+        rnnc_get_range(r->buf.y, s->dtype, 0, ny, q);
         p->y = q;
         q += ny;
     }
-    copy_double(r->buf.h0, s->dtype, 0, B * H, q);
+    rnnc_get_range(r->buf.s0, s->dtype, l->s0_h, B * H, q);
     p->h0 = q;
     q += B * H;
-    copy_double(r->buf.ws, s->dtype, l->ws_h, nh, q);
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_h, nh, q);
     p->h = q;
     q += nh;
-    copy_double(r->buf.ws, s->dtype, l->ws_p, np, q);
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_p, np, q);
     p->p = q;
+    q += np;
+    if (has_R) {
+        rnnc_get_range(r->buf.s0, s->dtype, l->s0_fb, B * K, q);
+        p->fb0 = q;
+        rnnc_problem_fed_back(s, r, q + B * K);
+        p->fb = q + B * K;
+    }
     return 0;
 }
 
@@ -465,62 +454,64 @@ static void compare_node(rnnc_diff_node *nd, const double *hand, const double *g
         }
 }
 
-/* Describe node i (backward order) of s: name, equation, shape, and where the hand and
- * generated values start. */
-static void describe_node(const rnnc_spec *s, size_t i, const rnnc_hand_grads *hg,
-                          const rnnc_hand_grads *gg, rnnc_diff_node *nd, const double **hv,
-                          const double **gv)
+/* The number of nodes of s: g_o(t) and grad_h(t) for every t, grad_c, grad_b, grad_V and
+ * grad_U, and grad_W, grad_h0 (hidden recurrence), grad_R, grad_fb0 (output recurrence). */
+static size_t node_count(const rnnc_spec *s)
 {
-    size_t H = s->hidden, N = s->n_in, K = s->n_out, B = s->batch;
-    memset(nd, 0, sizeof *nd);
-    rnnc_op op = {RNNC_OP_OUTPUT_GRAD, 1};
-    int k = 0;
-    if (i < 2 * s->tau) {
-        size_t t = s->tau - i / 2;
-        op.t = t;
-        nd->index = RNNC_DIFF_IDX_BATCH;
-        nd->rows = B;
-        if (i % 2 == 0) {
-            snprintf(nd->name, sizeof nd->name, "g_o(%zu)", t);
-            nd->cols = K;
-            *hv = hg->g_o + (t - 1) * B * K;
-            *gv = gg->g_o + (t - 1) * B * K;
-        } else {
-            snprintf(nd->name, sizeof nd->name, "grad_h(%zu)", t);
-            op.kind = RNNC_OP_HIDDEN_GRAD;
-            nd->cols = H;
-            *hv = hg->grad_h + (t - 1) * B * H;
-            *gv = gg->grad_h + (t - 1) * B * H;
-        }
-    } else {
-        /* The parameter sums, in the order of (10.22)-(10.28), then grad_h(0). */
-        static const char *const names[6] = {"grad_c", "grad_b", "grad_V", "grad_W", "grad_U", "grad_h0"};
-        size_t j = i - 2 * s->tau;
-        const size_t rows[6] = {K, H, K, H, H, B}, cols[6] = {1, 1, H, H, N, H};
-        double *const hp[6] = {hg->grad_c, hg->grad_b, hg->grad_V, hg->grad_W, hg->grad_U, hg->grad_h0};
-        double *const gp[6] = {gg->grad_c, gg->grad_b, gg->grad_V, gg->grad_W, gg->grad_U, gg->grad_h0};
-        snprintf(nd->name, sizeof nd->name, "%s", names[j]);
-        nd->rows = rows[j];
-        nd->cols = cols[j];
-        nd->index = j < 2 ? RNNC_DIFF_IDX_VECTOR : j < 5 ? RNNC_DIFF_IDX_MATRIX : RNNC_DIFF_IDX_BATCH;
-        *hv = hp[j];
-        *gv = gp[j];
-        /* RNNC_OP_PARAM_GRADS lines 0..4 are the sums (10.22)-(10.28). */
-        op.kind = j < 5 ? RNNC_OP_PARAM_GRADS : RNNC_OP_H0_GRAD;
-        k = j < 5 ? (int)j : 0;
-    }
-    if (!rnnc_plan_equation(s, op, k, nd->equation, sizeof nd->equation))
-        snprintf(nd->equation, sizeof nd->equation, "%s (see bptt.md)", nd->name);
+    const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
+    return 2 * s->tau + 4 + 2 * (size_t)rec->has_W + 2 * (size_t)rec->has_R;
 }
 
-static void compare_all(const rnnc_spec *s, const rnnc_hand_grads *hg, const rnnc_hand_grads *gg,
-                        rnnc_diff_result *r)
+/* Describe node i (backward order) of s: name, equation, shape, and its offset in the
+ * blocks of sizes z (the hand's and the generated values are carved alike). */
+static void describe_node(const rnnc_spec *s, const grad_sizes *z, size_t i, rnnc_diff_node *nd,
+                          size_t *off)
+{
+    size_t H = s->hidden, N = s->n_in, K = s->n_out, B = s->batch, t = 0;
+    memset(nd, 0, sizeof *nd);
+    const char *base;
+    if (i < 2 * s->tau) {
+        t = s->tau - i / 2;
+        base = i % 2 == 0 ? "g_o" : "grad_h";
+        snprintf(nd->name, sizeof nd->name, "%s(%zu)", base, t);
+        nd->index = RNNC_DIFF_IDX_BATCH;
+        nd->rows = B;
+        nd->cols = i % 2 == 0 ? K : H;
+        *off = i % 2 == 0 ? z->off[G_GO] + (t - 1) * B * K : z->off[G_GH] + (t - 1) * B * H;
+    } else {
+        /* The parameter sums in the order of (10.22)-(10.28), then the initial state's. */
+        static const struct { const char *name; int slot; rnnc_diff_index ix; } order[] = {
+            {"grad_c", G_C, RNNC_DIFF_IDX_VECTOR}, {"grad_b", G_B, RNNC_DIFF_IDX_VECTOR},
+            {"grad_V", G_V, RNNC_DIFF_IDX_MATRIX}, {"grad_W", G_W, RNNC_DIFF_IDX_MATRIX},
+            {"grad_R", G_R, RNNC_DIFF_IDX_MATRIX}, {"grad_U", G_U, RNNC_DIFF_IDX_MATRIX},
+            {"grad_h0", G_H0, RNNC_DIFF_IDX_BATCH}, {"grad_fb0", G_FB0, RNNC_DIFF_IDX_BATCH},
+        };
+        const size_t rows[G_COUNT] = {[G_C] = K, [G_B] = H, [G_V] = K, [G_W] = H, [G_R] = H,
+                                      [G_U] = H, [G_H0] = B, [G_FB0] = B};
+        const size_t cols[G_COUNT] = {[G_C] = 1, [G_B] = 1, [G_V] = H, [G_W] = H, [G_R] = K,
+                                      [G_U] = N, [G_H0] = H, [G_FB0] = K};
+        size_t j = i - 2 * s->tau, k = 0;
+        for (;; k++) /* the j-th of those the model has */
+            if (z->n[order[k].slot] && j-- == 0) break;
+        base = order[k].name;
+        snprintf(nd->name, sizeof nd->name, "%s", base);
+        nd->index = order[k].ix;
+        nd->rows = rows[order[k].slot];
+        nd->cols = cols[order[k].slot];
+        *off = z->off[order[k].slot];
+    }
+    if (!rnnc_plan_node_equation(s, base, t, nd->equation, sizeof nd->equation))
+        snprintf(nd->equation, sizeof nd->equation, "%s (see gen/EQUATIONS.md)", nd->name);
+}
+
+static void compare_all(const rnnc_spec *s, const grad_sizes *z, const double *hand,
+                        const double *gen, rnnc_diff_result *r)
 {
     r->first = r->nnodes;
     for (size_t i = 0; i < r->nnodes; i++) {
-        const double *hv, *gv;
-        describe_node(s, i, hg, gg, &r->nodes[i], &hv, &gv);
-        compare_node(&r->nodes[i], hv, gv, r->rtol, r->atol);
+        size_t off = 0;
+        describe_node(s, z, i, &r->nodes[i], &off);
+        compare_node(&r->nodes[i], hand + off, gen + off, r->rtol, r->atol);
         if (r->nodes[i].bad && r->first == r->nnodes) r->first = i;
     }
     r->agree = r->first == r->nnodes;
@@ -572,7 +563,7 @@ rnnc_diff_status rnnc_diff_run(const rnnc_spec *s, const rnnc_diff_opts *o, rnnc
     unsigned limit = o->time_limit ? o->time_limit : RNNC_DIFF_TIME_LIMIT;
     rnnc_jit *jit = NULL;
     hand_fn fn = NULL;
-    gen_run gr;
+    rnnc_problem gr;
     hand_inputs hi;
     memset(&gr, 0, sizeof gr);
     memset(&hi, 0, sizeof hi);
@@ -582,7 +573,7 @@ rnnc_diff_status rnnc_diff_run(const rnnc_spec *s, const rnnc_diff_opts *o, rnnc
     rnnc_diff_status st = compile_hand(o, &jit, &fn, err, errlen);
     if (st != RNNC_DIFF_RAN) return st;
     st = RNNC_DIFF_FAILED;
-    if (gen_run_start(&gr, s, o->backend, o->seed, err, errlen) != 0) goto out;
+    if (rnnc_problem_run(&gr, s, o->backend, o->seed, err, errlen) != 0) goto out;
     if (hand_inputs_build(s, &gr, &hi) != 0 || !(gen = malloc(z.total * sizeof *gen))) {
         rnnc_fail(err, errlen, "out of memory for the problem's buffers");
         goto out;
@@ -605,20 +596,20 @@ rnnc_diff_status rnnc_diff_run(const rnnc_spec *s, const rnnc_diff_opts *o, rnnc
     r->rtol = dbl ? 1e-9 : 1e-4;
     r->atol = dbl ? 1e-12 : 1e-6;
     r->loss = gr.loss;
-    r->nnodes = 2 * s->tau + 6;
+    r->nnodes = node_count(s);
     r->nodes = calloc(r->nnodes, sizeof *r->nodes);
     if (!r->nodes) {
         rnnc_fail(err, errlen, "out of memory for the comparison");
         r->nnodes = 0;
         goto out;
     }
-    compare_all(s, &hg, &gg, r);
+    compare_all(s, &z, shared, gen, r);
     st = RNNC_DIFF_RAN;
 out:
     if (shared != MAP_FAILED) munmap(shared, map_bytes);
     free(gen);
     hand_inputs_free(&hi);
-    gen_run_free(&gr);
+    rnnc_problem_free(&gr);
     rnnc_jit_free(jit);
     return st;
 }
@@ -682,9 +673,12 @@ int rnnc_diff_report(const rnnc_spec *s, const rnnc_diff_opts *o, const rnnc_dif
             (unsigned long long)o->seed, r->loss);
     fprintf(f, "tolerance: |hand - gen| <= %g * max(|hand|, |gen|) + %g (%s)\n", r->rtol, r->atol,
             s->dtype == RNNC_DOUBLE && !s->fast ? "double" : s->fast ? "fast" : "float");
-    fprintf(f, "nodes in backward order: g_o(t), grad_h(t) for t = %zu..1, then grad_c, grad_b, "
-               "grad_V, grad_W, grad_U, grad_h0\n",
-            s->tau);
+    fprintf(f, "nodes in backward order: g_o(t), grad_h(t) for t = %zu..1, then ", s->tau);
+    for (size_t i = 2 * s->tau; i < r->nnodes; i++)
+        fprintf(f, "%s%s", r->nodes[i].name, i + 1 < r->nnodes ? ", " : "\n");
+    if (rnnc_recurrences[s->rec].has_R && s->fb == RNNC_FB_SCHEDULED)
+        fprintf(f, "scheduled sampling: the forward pass's seeded choices are held fixed and given to "
+                   "%s in p->fb, as data (10.11s)\n", o->hand);
     if (r->first < r->nnodes) put_first(f, r);
     fprintf(f, "\n%-12s %8s %12s %12s  %s\n", "node", "entries", "max_abs", "max_rel", "result");
     for (size_t i = 0; i < r->nnodes; i++) {
@@ -704,134 +698,4 @@ int rnnc_diff_report(const rnnc_spec *s, const rnnc_diff_opts *o, const rnnc_dif
         return -1;
     }
     return 0;
-}
-
-/* ---- rnnc gen --hand-header ---- */
-
-int rnnc_diff_write_header(const char *dir, char *err, size_t errlen)
-{
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/rnnc_hand.h", dir) >= (int)sizeof path)
-        return rnnc_fail(err, errlen, "-o: directory path too long");
-    return rnnc_write_atomic(path, rnnc_template_rnnc_hand_h, strlen(rnnc_template_rnnc_hand_h),
-                             err, errlen);
-}
-
-/* ---- rnnc check --dump ---- */
-
-/* Add n elements of es bytes from src as tensor name; with t, src is the column-major
- * matrix t (offset included) and is written row-major.  Returns 0 or -1 (out of memory). */
-static int add_tensor(rnnc_st_writer *w, const char *name, rnnc_st_dtype dt, size_t es,
-                      size_t ndim, const uint64_t *shape, const void *src, const rnnc_tensor *t)
-{
-    if (!t) return rnnc_st_add(w, name, dt, ndim, shape, src);
-    unsigned char *buf = malloc(t->rows * t->cols * es + 1);
-    if (!buf) return -1;
-    const unsigned char *from = (const unsigned char *)src + t->offset * es;
-    for (size_t i = 0; i < t->rows; i++)
-        for (size_t j = 0; j < t->cols; j++)
-            memcpy(buf + (i * t->cols + j) * es, from + (j * t->rows + i) * es, es);
-    int rc = rnnc_st_add(w, name, dt, ndim, shape, buf);
-    free(buf);
-    return rc;
-}
-
-/* Every tensor of the dump with its description (its metadata entry). */
-static int add_dump_tensors(rnnc_st_writer *w, const rnnc_spec *s, const gen_run *g)
-{
-    const rnnc_layout *l = &g->m.layout;
-    uint64_t H = s->hidden, N = s->n_in, K = s->n_out, T = s->tau, B = s->batch;
-    size_t es = l->real_size;
-    rnnc_st_dtype real = s->dtype == RNNC_DOUBLE ? RNNC_ST_F64 : RNNC_ST_F32;
-    int nll = s->loss == RNNC_LOSS_NLL;
-    const unsigned char *ws = g->buf.ws;
-    rnnc_tensor pt[RNNC_NTENSORS];
-    rnnc_param_tensors(s, l, pt);
-    const struct {
-        const char *name, *desc;
-        rnnc_st_dtype dt;
-        size_t ndim;
-        uint64_t shape[3];
-        const void *src;
-        const rnnc_tensor *t;
-    } list[] = {
-        {"x", s->onehot ? "inputs x(t), t = 1..tau, as class indices: [tau, B], x(t) of column b at [t-1, b]"
-                        : "inputs x(t), t = 1..tau: [tau, B, N], x(t) of column b at [t-1, b, :]",
-         s->onehot ? RNNC_ST_I32 : real, s->onehot ? 2u : 3u, {T, B, N}, g->buf.x, NULL},
-        {"y", nll ? "targets y(t), t = 1..tau, as class indices: [tau, B]"
-                  : "targets y(t), t = 1..tau: [tau, B, K]",
-         nll ? RNNC_ST_I32 : real, nll ? 2u : 3u, {T, B, K}, g->buf.y, NULL},
-        {"h0", "initial state h(0): [B, H]", real, 2, {B, H}, g->buf.h0, NULL},
-        {"U", "input-to-hidden weights U: [H, N]", real, 2, {H, N}, g->buf.params, &pt[0]},
-        {"W", "hidden-to-hidden weights W: [H, H]", real, 2, {H, H}, g->buf.params, &pt[1]},
-        {"V", "hidden-to-output weights V: [K, H]", real, 2, {K, H}, g->buf.params, &pt[2]},
-        {"b", "hidden bias b: [H]", real, 1, {H}, g->buf.params, &pt[3]},
-        {"c", "output bias c: [K]", real, 1, {K}, g->buf.params, &pt[4]},
-        {"h", "hidden states h(t) = f(a(t)) (10.9), t = 0..tau (h(0) = h0): [tau+1, B, H], h(t) at [t]",
-         real, 3, {T + 1, B, H}, ws + l->ws_h * es, NULL},
-        {"p", nll ? "p(t) = softmax(o(t)) (10.11), t = 1..tau: [tau, B, K], p(t) at [t-1]"
-                  : "o(t) = c + V h(t) (10.10), t = 1..tau: [tau, B, K], o(t) at [t-1]",
-         real, 3, {T, B, K}, ws + l->ws_p * es, NULL},
-        {"g_o", "g_o(t) = grad_o(t) L (10.18), t = 1..tau: [tau, B, K], at [t-1]", real, 3,
-         {T, B, K}, ws + l->ws_go * es, NULL},
-        {"grad_h", "grad_h(t) L (10.19, 10.21), t = 1..tau: [tau, B, H], at [t-1]", real, 3,
-         {T, B, H}, ws + l->ws_gh * es, NULL},
-        {"d", "d(t) = f'(a(t)) (.) grad_h(t) L (10.21), t = 1..tau: [tau, B, H], at [t-1]", real,
-         3, {T, B, H}, ws + l->ws_d * es, NULL},
-        {"grad_h0", "grad_h(0) L = W^T d(1): [B, H]", real, 2, {B, H}, ws + l->ws_gh0 * es, NULL},
-        {"grad_U", "grad_U L = sum_t d(t) x(t)^T (10.28), summed over the batch: [H, N]", real, 2,
-         {H, N}, g->buf.grads, &pt[0]},
-        {"grad_W", "grad_W L = sum_t d(t) h(t-1)^T (10.26), summed over the batch: [H, H]", real,
-         2, {H, H}, g->buf.grads, &pt[1]},
-        {"grad_V", "grad_V L = sum_t g_o(t) h(t)^T (10.24), summed over the batch: [K, H]", real,
-         2, {K, H}, g->buf.grads, &pt[2]},
-        {"grad_b", "grad_b L = sum_t d(t) (10.23), summed over the batch: [H]", real, 1, {H},
-         g->buf.grads, &pt[3]},
-        {"grad_c", "grad_c L = sum_t g_o(t) (10.22), summed over the batch: [K]", real, 1, {K},
-         g->buf.grads, &pt[4]},
-    };
-    for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
-        size_t esz = list[i].dt == RNNC_ST_I32 ? 4 : es;
-        if (add_tensor(w, list[i].name, list[i].dt, esz, list[i].ndim, list[i].shape, list[i].src,
-                       list[i].t) != 0 ||
-            rnnc_st_set_meta(w, list[i].name, list[i].desc) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-int rnnc_diff_dump(const rnnc_spec *s, rnnc_backend b, uint64_t seed, const char *path,
-                   char *err, size_t errlen)
-{
-    gen_run g;
-    char canon[512], num[64];
-    int rc = -1;
-    rnnc_st_writer *w = NULL;
-    if (gen_run_start(&g, s, b, seed, err, errlen) != 0) goto out;
-    w = rnnc_st_writer_new();
-    if (!w) {
-        rnnc_fail(err, errlen, "%s: out of memory", path);
-        goto out;
-    }
-    rnnc_spec_format(s, canon, sizeof canon);
-    snprintf(num, sizeof num, "%llu", (unsigned long long)seed);
-    if (add_dump_tensors(w, s, &g) != 0 ||
-        rnnc_st_add(w, "loss", RNNC_ST_F64, 0, NULL, &g.loss) != 0 ||
-        rnnc_st_set_meta(w, "loss", "L = sum over t and the batch of L(t) (10.13), as F64") != 0 ||
-        rnnc_st_set_meta(w, "spec", canon) != 0 || rnnc_st_set_meta(w, "layout", "row-major") != 0 ||
-        rnnc_st_set_meta(w, "seed", num) != 0 ||
-        rnnc_st_set_meta(w, "backend", rnnc_backend_name(b)) != 0 ||
-        rnnc_st_set_meta(w, "rnnc_version", RNNC_VERSION) != 0 ||
-        rnnc_st_set_meta(w, "format", "rnnc check --dump: the random problem of rnnc check --seed, "
-                                      "the generated forward and backward pass on it; tensors in "
-                                      "the model's dtype, row-major; dimensions N (input), H "
-                                      "(hidden), K (output), B (batch), tau") != 0) {
-        rnnc_fail(err, errlen, "%s: out of memory collecting the tensors", path);
-        goto out;
-    }
-    rc = rnnc_st_write(w, path, err, errlen);
-out:
-    rnnc_st_writer_free(w);
-    gen_run_free(&g);
-    return rc;
 }

@@ -2,7 +2,7 @@
  * generated one, node by node in backward order, on the seeded random problem of
  * `rnnc check`.  HAND.c is compiled by a backend (jit.h) and run in a child process with a
  * time limit, so a crash or an endless loop in it is reported, never suffered.  Also the
- * same problem with every node and gradient written as safetensors (`rnnc check --dump`).
+ * writer of that interface, rnnc_hand.h (`rnnc gen --hand-header`, hand_header.c).
  * Library code: returns a status with a message; never prints or exits. */
 #ifndef RNNC_DIFF_H
 #define RNNC_DIFF_H
@@ -36,8 +36,8 @@ typedef struct rnnc_diff_opts {
 
 /* How a node's entries are indexed in reports. */
 typedef enum {
-    RNNC_DIFF_IDX_BATCH,      /* (b, i): g_o(t), grad_h(t), grad_h0 (rows = batch) */
-    RNNC_DIFF_IDX_MATRIX,     /* (i, j): grad_V, grad_W, grad_U */
+    RNNC_DIFF_IDX_BATCH,      /* (b, i): g_o(t), grad_h(t), grad_h0, grad_fb0 (rows = batch) */
+    RNNC_DIFF_IDX_MATRIX,     /* (i, j): grad_V, grad_W, grad_R, grad_U */
     RNNC_DIFF_IDX_VECTOR      /* (i): grad_c, grad_b (cols = 1) */
 } rnnc_diff_index;
 
@@ -47,8 +47,8 @@ typedef struct rnnc_diff_entry {
 } rnnc_diff_entry;
 
 typedef struct rnnc_diff_node {
-    char name[32];            /* "g_o(3)", "grad_h(3)", "grad_c", ..., "grad_h0" */
-    char equation[128];       /* the equation that governs it (gen/plan.h's text) */
+    char name[32];            /* "g_o(3)", "grad_h(3)", "grad_c", ..., "grad_h0", "grad_fb0" */
+    char equation[192];       /* the equation that governs it (rnnc_plan_node_equation) */
     rnnc_diff_index index;
     size_t rows, cols;
     double max_abs;           /* over every entry; +inf if some value is not finite */
@@ -60,7 +60,9 @@ typedef struct rnnc_diff_node {
 
 typedef struct rnnc_diff_result {
     rnnc_diff_node *nodes;    /* backward order: g_o(tau), grad_h(tau), ..., g_o(1), grad_h(1),
-                                 grad_c, grad_b, grad_V, grad_W, grad_U, grad_h0 */
+                                 grad_c, grad_b, grad_V, grad_W, grad_R, grad_U, grad_h0,
+                                 grad_fb0, each where the model has it (W and h0 with a hidden
+                                 recurrence, R and fb0 with an output recurrence) */
     size_t nnodes;
     size_t first;             /* index of the first node that differs, or nnodes */
     double rtol, atol;        /* |hand - gen| <= rtol * max(|hand|, |gen|) + atol */
@@ -74,7 +76,8 @@ typedef struct rnnc_diff_result {
 int rnnc_diff_spec_defaults(rnnc_spec_builder *b, char *err, size_t errlen);
 
 /* Compile o->hand, run it and the generated BPTT of s on the random problem of o->seed, and
- * compare every node.  Returns RNNC_DIFF_RAN with *r filled (free it with rnnc_diff_free),
+ * compare every node.  With scheduled sampling the forward pass's seeded choices are held
+ * fixed and handed to HAND.c as data (p->fb).  Returns RNNC_DIFF_RAN with *r filled (free it with rnnc_diff_free),
  * or another status with the reason in err (r is then empty). */
 rnnc_diff_status rnnc_diff_run(const rnnc_spec *s, const rnnc_diff_opts *o, rnnc_diff_result *r,
                                char *err, size_t errlen);
@@ -93,17 +96,9 @@ int rnnc_diff_report(const rnnc_spec *s, const rnnc_diff_opts *o, const rnnc_dif
  * it.) */
 char *rnnc_diff_hand_unit(const char *text, size_t len, const char *hand);
 
-/* Write DIR/rnnc_hand.h (templates/rnnc_hand.h, built into the binary) atomically
- * (rnnc_write_atomic).  Returns 0, or -1 with a message naming the file. */
+/* `rnnc gen --hand-header` (hand_header.c): write DIR/rnnc_hand.h (templates/rnnc_hand.h, built
+ * into the binary) atomically (rnnc_write_atomic).  Returns 0, or -1 with a message naming
+ * the file. */
 int rnnc_diff_write_header(const char *dir, char *err, size_t errlen);
-
-/* Run the generated forward and backward pass of s (backend b) on the random problem of
- * seed and write, as safetensors at path: the inputs x, y, h0; the parameters U W V b c;
- * the loss (F64 scalar); every node h, p, g_o, grad_h, d, grad_h0; every gradient
- * grad_U .. grad_c.  Row-major, in the model's dtype (class indices as I32), with metadata
- * spec, layout, seed, backend and a description of each tensor under its own name.
- * Returns 0, or -1 with a message. */
-int rnnc_diff_dump(const rnnc_spec *s, rnnc_backend b, uint64_t seed, const char *path,
-                   char *err, size_t errlen);
 
 #endif

@@ -1,7 +1,9 @@
 /* plot.c: a training log as an SVG line chart of loss against step (see plot.h).
  *
  * The log: the header line "step,loss,bpc,lr,seconds" (a trailing '\r' and a leading UTF-8
- * byte order mark are tolerated), then rows of 5 numbers; blank lines are skipped.  step must
+ * byte order mark are tolerated), then rows of 5 numbers; blank lines are skipped.  A log of a
+ * run with --valid has two more columns, "valid_loss,valid_bpc", empty in the rows where the
+ * held-out data was not evaluated; the validation loss is drawn as a second line.  step must
  * be a finite number; the other columns may also be nan or inf (as printf writes a diverged
  * run's loss): such losses are not drawn, they break the line.
  *
@@ -15,7 +17,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "plot.h"
 
-#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -23,11 +24,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/buf.h"
+#include "../base/text.h"
 #include "../base/util.h"
 #include "../formats/data.h"
 
 #define LOG_HEADER "step,loss,bpc,lr,seconds"
+#define LOG_HEADER_VALID "step,loss,bpc,lr,seconds,valid_loss,valid_bpc"
 #define LOG_COLS 5
+#define LOG_COLS_VALID 7
 #define DECIMATE_ROWS 2000
 #define QUOTE_MAX 60
 
@@ -67,70 +72,25 @@ static void quote(char *dst, size_t cap, const unsigned char *s, size_t n)
 
 /* ---- parsing the log --------------------------------------------------------------------- */
 
-/* s[0..n) trimmed of spaces and tabs as a number: decimal ([+-] digits [. digits] [e [+-]
- * digits]) or, when nonfinite_ok, nan / inf / infinity in any case with an optional sign (and
- * glibc's "-nan").  Returns 0 and *out, or -1. */
+/* s[0..n) trimmed of spaces and tabs as a number (rnnc_parse_decimal): decimal, or, when
+ * nonfinite_ok, also nan / inf / infinity in any case with an optional sign (and glibc's
+ * "-nan").  Returns 0 and *out, or -1. */
 static int parse_number(const unsigned char *s, size_t n, int nonfinite_ok, double *out)
 {
     while (n > 0 && (s[0] == ' ' || s[0] == '\t')) s++, n--;
     while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
-    if (n == 0 || n > 400) return -1;
-    size_t i = 0, digits = 0;
-    int neg = 0;
-    if (s[i] == '+' || s[i] == '-') neg = s[i++] == '-';
-    if (nonfinite_ok) {
-        char w[16];
-        size_t k = n - i;
-        if (k < sizeof w) {
-            for (size_t j = 0; j < k; j++) {
-                unsigned char c = s[i + j];
-                w[j] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-            }
-            w[k] = '\0';
-            if (strcmp(w, "nan") == 0) {
-                *out = NAN;
-                return 0;
-            }
-            if (strcmp(w, "inf") == 0 || strcmp(w, "infinity") == 0) {
-                *out = neg ? -INFINITY : INFINITY;
-                return 0;
-            }
-        }
-    }
-    while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
-    if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
-    }
-    if (digits == 0) return -1;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        size_t ed = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++, ed++;
-        if (ed == 0) return -1;
-    }
-    if (i != n) return -1;
-    char tmp[408];
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    const char *dp = localeconv()->decimal_point;   /* strtod follows LC_NUMERIC */
-    if (dp && dp[0] && dp[0] != '.' && !dp[1]) {
-        char *p = strchr(tmp, '.');
-        if (p) *p = dp[0];
-    }
-    char *end;
-    double d = strtod(tmp, &end);
-    if (end != tmp + n) return -1;
-    if (!isfinite(d) && !nonfinite_ok) return -1;
-    *out = d;
-    return 0;
+    int flags = nonfinite_ok ? RNNC_NUM_NONFINITE : 0;
+    return rnnc_parse_decimal(s, n, flags, out) == RNNC_NUM_OK ? 0 : -1;
 }
 
 typedef struct log_data {
     size_t rows;
     double *step, *loss;
-    double last[LOG_COLS];   /* the last row */
+    double *valid;           /* the validation loss of each row (NAN: not evaluated there) */
+    int has_valid;           /* the log has the validation columns */
+    size_t nvalid;           /* rows with a validation loss */
+    double last_valid;       /* the last validation loss */
+    double last[LOG_COLS_VALID];   /* the last row */
     size_t nonfinite;        /* rows whose loss is nan or inf */
 } log_data;
 
@@ -138,7 +98,44 @@ static void log_free(log_data *d)
 {
     free(d->step);
     free(d->loss);
+    free(d->valid);
     memset(d, 0, sizeof *d);
+}
+
+/* Grow the row arrays of d to hold one more row.  0, or -1 (out of memory). */
+static int log_grow(log_data *d, size_t *cap)
+{
+    if (d->rows < *cap) return 0;
+    size_t nc = *cap ? *cap * 2 : 1024;
+    if (*cap > SIZE_MAX / 2 / sizeof(double)) return -1;
+    double *s2 = realloc(d->step, nc * sizeof *s2);
+    if (s2) d->step = s2;
+    double *l2 = s2 ? realloc(d->loss, nc * sizeof *l2) : NULL;
+    if (l2) d->loss = l2;
+    double *v2 = l2 ? realloc(d->valid, nc * sizeof *v2) : NULL;
+    if (!v2) return -1;
+    d->valid = v2;
+    *cap = nc;
+    return 0;
+}
+
+/* Parse the fields of one row buf[ls..le) into v (ncols numbers; the validation columns may
+ * be empty: NAN).  0, or -1 when the row is not ncols numbers. */
+static int parse_row(const unsigned char *buf, size_t ls, size_t le, size_t ncols, double *v)
+{
+    size_t nf = 0, a = ls;
+    int bad = 0;
+    for (;;) {
+        const unsigned char *comma = memchr(buf + a, ',', le - a);
+        size_t b = comma ? (size_t)(comma - buf) : le, k = a;
+        while (k < b && (buf[k] == ' ' || buf[k] == '\t')) k++;
+        if (nf >= LOG_COLS && nf < ncols && k == b) v[nf] = NAN;
+        else if (nf < ncols && parse_number(buf + a, b - a, nf != 0, &v[nf]) != 0) bad = 1;
+        nf++;
+        if (!comma) break;
+        a = b + 1;
+    }
+    return bad || nf != ncols ? -1 : 0;
 }
 
 /* Parse the log text buf[0..n) (path names it in messages) into d. */
@@ -146,18 +143,21 @@ static int parse_log(const unsigned char *buf, size_t n, const char *path, log_d
                      size_t errlen)
 {
     memset(d, 0, sizeof *d);
-    size_t pos = 0, line = 0, cap = 0;
+    size_t pos = 0, line = 0, cap = 0, ncols = LOG_COLS;
     int rc = -1;
     if (n >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) pos = 3;
     size_t ls, le;
+    d->last_valid = NAN;
     while (rnnc_next_line(buf, n, &pos, &ls, &le)) {
         line++;
         char q[QUOTE_MAX * 4 + 8];
         if (line == 1) {
-            if (le - ls != strlen(LOG_HEADER) || memcmp(buf + ls, LOG_HEADER, le - ls) != 0) {
+            d->has_valid = le - ls == strlen(LOG_HEADER_VALID) && memcmp(buf + ls, LOG_HEADER_VALID, le - ls) == 0;
+            ncols = d->has_valid ? LOG_COLS_VALID : LOG_COLS;
+            if (!d->has_valid && (le - ls != strlen(LOG_HEADER) || memcmp(buf + ls, LOG_HEADER, le - ls) != 0)) {
                 quote(q, sizeof q, buf + ls, le - ls);
-                rnnc_fail(err, errlen,
-                          "%s:1: expected the header '%s', got '%s'", path, LOG_HEADER, q);
+                rnnc_fail(err, errlen, "%s:1: expected the header '%s' (or '%s'), got '%s'", path,
+                          LOG_HEADER, LOG_HEADER_VALID, q);
                 goto out;
             }
             continue;
@@ -165,41 +165,23 @@ static int parse_log(const unsigned char *buf, size_t n, const char *path, log_d
         size_t p = ls;
         while (p < le && (buf[p] == ' ' || buf[p] == '\t')) p++;
         if (p == le) continue;
-        double v[LOG_COLS];
-        size_t nf = 0, a = ls;
-        int bad = 0;
-        for (;;) {
-            const unsigned char *comma = memchr(buf + a, ',', le - a);
-            size_t b = comma ? (size_t)(comma - buf) : le;
-            if (nf < LOG_COLS && parse_number(buf + a, b - a, nf != 0, &v[nf]) != 0) bad = 1;
-            nf++;
-            if (!comma) break;
-            a = b + 1;
-        }
-        if (bad || nf != LOG_COLS) {
+        double v[LOG_COLS_VALID];
+        if (parse_row(buf, ls, le, ncols, v) != 0) {
             quote(q, sizeof q, buf + ls, le - ls);
-            rnnc_fail(err, errlen,
-                      "%s:%zu: expected %d numbers (%s), got '%s'", path, line, LOG_COLS,
-                      LOG_HEADER, q);
+            rnnc_fail(err, errlen, "%s:%zu: expected %zu numbers (%s), got '%s'", path, line, ncols,
+                      d->has_valid ? LOG_HEADER_VALID : LOG_HEADER, q);
             goto out;
         }
-        if (d->rows == cap) {
-            size_t nc = cap ? cap * 2 : 1024;
-            if (cap > SIZE_MAX / 2 / sizeof(double)) nc = 0;
-            double *s2 = nc ? realloc(d->step, nc * sizeof *s2) : NULL;
-            if (s2) d->step = s2;
-            double *l2 = s2 ? realloc(d->loss, nc * sizeof *l2) : NULL;
-            if (l2) d->loss = l2;
-            if (!s2 || !l2) {
-                rnnc_fail(err, errlen, "%s:%zu: out of memory", path, line);
-                goto out;
-            }
-            cap = nc;
+        if (log_grow(d, &cap) != 0) {
+            rnnc_fail(err, errlen, "%s:%zu: out of memory", path, line);
+            goto out;
         }
         d->step[d->rows] = v[0];
         d->loss[d->rows] = v[1];
+        d->valid[d->rows] = d->has_valid ? v[5] : NAN;
         if (!isfinite(v[1])) d->nonfinite++;
-        memcpy(d->last, v, sizeof v);
+        if (isfinite(d->valid[d->rows])) d->nvalid++, d->last_valid = d->valid[d->rows];
+        memcpy(d->last, v, ncols * sizeof *v);
         d->rows++;
     }
     if (line == 0) {
@@ -216,76 +198,28 @@ out:
     return rc;
 }
 
-/* ---- output buffer ----------------------------------------------------------------------- */
+/* ---- output: an rnnc_buf (runtime/base/buf.h) ------------------------------------------- */
 
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t k)
-{
-    if (b->oom) return;
-    if (b->len + k + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 16384;
-        while (nc < b->len + k + 1) {
-            if (nc > SIZE_MAX / 2) {
-                b->oom = 1;
-                return;
-            }
-            nc *= 2;
-        }
-        char *p = realloc(b->s, nc);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = nc;
-    }
-    memcpy(b->s + b->len, s, k);
-    b->len += k;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-/* Integers and text only: numbers with a fraction go through sb_tpl (locale-independent). */
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    char tmp[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (k < 0) {
-        b->oom = 1;
-        return;
-    }
-    sb_put(b, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
-}
+/* rnnc_buf_printf is for integers and text only: numbers with a fraction go through sb_tpl
+ * (locale-independent). */
 
 /* Append tpl with each '@' replaced by the next argument (a double) with one decimal: a pixel
  * coordinate.  Rounded through integer tenths, so no locale can change the decimal point. */
-static void sb_tpl(sbuf *b, const char *tpl, ...)
+static void sb_tpl(rnnc_buf *b, const char *tpl, ...)
 {
     va_list ap;
     va_start(ap, tpl);
     for (const char *p = tpl; *p;) {
         const char *at = strchr(p, '@');
         size_t k = at ? (size_t)(at - p) : strlen(p);
-        sb_put(b, p, k);
+        rnnc_buf_put(b, p, k);
         if (!at) break;
         double v = va_arg(ap, double);
         if (!(fabs(v) < 1e12)) v = 0;   /* cannot happen for points on the canvas */
         long long t = llround(v * 10);
         char num[32];
         int m = snprintf(num, sizeof num, "%s%lld.%lld", t < 0 ? "-" : "", llabs(t) / 10, llabs(t) % 10);
-        sb_put(b, num, (size_t)m);
+        rnnc_buf_put(b, num, (size_t)m);
         p = at + 1;
     }
     va_end(ap);
@@ -314,20 +248,20 @@ static void fmt_value(char out[48], double v, int decimals)
 
 /* Text for XML character data / attributes: markup characters as entities, valid UTF-8
  * copied, control characters and invalid bytes as '?'. */
-static void sb_xml(sbuf *b, const char *text, size_t maxbytes)
+static void sb_xml(rnnc_buf *b, const char *text, size_t maxbytes)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t n = strlen(text);
     if (n > maxbytes) n = maxbytes;
     for (size_t i = 0; i < n;) {
         unsigned c = s[i];
-        if (c == '&') sb_put(b, "&amp;", 5);
-        else if (c == '<') sb_put(b, "&lt;", 4);
-        else if (c == '>') sb_put(b, "&gt;", 4);
-        else if (c == '"') sb_put(b, "&quot;", 6);
-        else if (c == '\'') sb_put(b, "&apos;", 6);
-        else if (c < 0x20 || c == 0x7f) sb_put(b, "?", 1);
-        else if (c < 0x80) sb_put(b, (const char *)s + i, 1);
+        if (c == '&') rnnc_buf_put(b, "&amp;", 5);
+        else if (c == '<') rnnc_buf_put(b, "&lt;", 4);
+        else if (c == '>') rnnc_buf_put(b, "&gt;", 4);
+        else if (c == '"') rnnc_buf_put(b, "&quot;", 6);
+        else if (c == '\'') rnnc_buf_put(b, "&apos;", 6);
+        else if (c < 0x20 || c == 0x7f) rnnc_buf_put(b, "?", 1);
+        else if (c < 0x80) rnnc_buf_put(b, (const char *)s + i, 1);
         else {
             size_t need = c >= 0xF0 && c < 0xF5 ? 3 : c >= 0xE0 && c < 0xF0 ? 2 : c >= 0xC2 && c < 0xE0 ? 1 : 0;
             int ok = need > 0 && need < n - i;
@@ -341,11 +275,11 @@ static void sb_xml(sbuf *b, const char *text, size_t maxbytes)
                        cp == 0xFFFE || cp == 0xFFFF))
                 ok = 0;
             if (ok) {
-                sb_put(b, (const char *)s + i, need + 1);
+                rnnc_buf_put(b, (const char *)s + i, need + 1);
                 i += need + 1;
                 continue;
             }
-            sb_put(b, "?", 1);
+            rnnc_buf_put(b, "?", 1);
         }
         i++;
     }
@@ -446,12 +380,37 @@ static size_t run_points(const log_data *d, size_t a, size_t b, int decimate, co
     return np;
 }
 
-static void draw_chart(const log_data *d, const char *name, sbuf *sb)
+/* The validation loss (--valid): one polyline through the rows that have one, a dot on each
+ * (they are few), and a legend naming both lines. */
+static void draw_valid(const log_data *d, const axis *ax, const axis *ay, rnnc_buf *sb)
+{
+    sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\" stroke=\"#1f77b4\" stroke-width=\"2\"/>\n",
+           PLOT_R - 170, PLOT_T + 14, PLOT_R - 150, PLOT_T + 14);
+    sb_tpl(sb, "<text x=\"@\" y=\"@\" fill=\"#222222\">training (smoothed)</text>\n", PLOT_R - 144, PLOT_T + 18);
+    sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\" stroke=\"#ff7f0e\" stroke-width=\"2\"/>\n",
+           PLOT_R - 170, PLOT_T + 32, PLOT_R - 150, PLOT_T + 32);
+    sb_tpl(sb, "<text x=\"@\" y=\"@\" fill=\"#222222\">validation</text>\n", PLOT_R - 144, PLOT_T + 36);
+    if (!d->nvalid) return;
+    rnnc_buf_str(sb, "<polyline fill=\"none\" stroke=\"#ff7f0e\" stroke-width=\"1.5\" "
+               "stroke-linejoin=\"round\" points=\"");
+    size_t k = 0;
+    for (size_t i = 0; i < d->rows; i++)
+        if (isfinite(d->valid[i])) sb_tpl(sb, k++ ? " @,@" : "@,@", map_x(ax, d->step[i]), map_y(ay, d->valid[i]));
+    rnnc_buf_str(sb, "\"/>\n");
+    for (size_t i = 0; i < d->rows && d->nvalid <= 200; i++)
+        if (isfinite(d->valid[i]))
+            sb_tpl(sb, "<circle cx=\"@\" cy=\"@\" r=\"2.5\" fill=\"#ff7f0e\"/>\n", map_x(ax, d->step[i]),
+                   map_y(ay, d->valid[i]));
+}
+
+static void draw_chart(const log_data *d, const char *name, rnnc_buf *sb)
 {
     double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
     for (size_t i = 0; i < d->rows; i++) {
         if (d->step[i] < xmin) xmin = d->step[i];
         if (d->step[i] > xmax) xmax = d->step[i];
+        if (isfinite(d->valid[i]) && d->valid[i] < ymin) ymin = d->valid[i];
+        if (isfinite(d->valid[i]) && d->valid[i] > ymax) ymax = d->valid[i];
         if (!isfinite(d->loss[i])) continue;
         if (d->loss[i] < ymin) ymin = d->loss[i];
         if (d->loss[i] > ymax) ymax = d->loss[i];
@@ -461,18 +420,18 @@ static void draw_chart(const log_data *d, const char *name, sbuf *sb)
     nice_axis(xmin, xmax, &ax);
     nice_axis(ymin, ymax, &ay);
 
-    sb_printf(sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    rnnc_buf_printf(sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                   "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
               SVG_W, SVG_H, SVG_W, SVG_H);
-    sb_str(sb, "<title>Training loss: ");
+    rnnc_buf_str(sb, "<title>Training loss: ");
     sb_xml(sb, name, 200);
-    sb_str(sb, "</title>\n");
-    sb_printf(sb, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", SVG_W, SVG_H);
+    rnnc_buf_str(sb, "</title>\n");
+    rnnc_buf_printf(sb, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", SVG_W, SVG_H);
     sb_tpl(sb, "<text x=\"@\" y=\"26\" font-size=\"16\" font-weight=\"bold\" fill=\"#222222\">"
                "Training loss: ", PLOT_L);
     sb_xml(sb, name, 200);
-    sb_str(sb, "</text>\n");
+    rnnc_buf_str(sb, "</text>\n");
 
     /* Summary line. */
     char s0[48], s1[48], s2[48], s3[48];
@@ -481,17 +440,21 @@ static void draw_chart(const log_data *d, const char *name, sbuf *sb)
     fmt_value(s2, d->last[1], 4);
     fmt_value(s3, d->last[2], 4);
     sb_tpl(sb, "<text x=\"@\" y=\"46\" fill=\"#555555\">", PLOT_L);
-    if (xmin == xmax) sb_printf(sb, "%zu row%s at step %s", d->rows, d->rows == 1 ? "" : "s", s0);
-    else sb_printf(sb, "%zu rows, steps %s to %s", d->rows, s0, s1);
-    sb_printf(sb, "; last loss %s (bpc %s)", s2, s3);
+    if (xmin == xmax) rnnc_buf_printf(sb, "%zu row%s at step %s", d->rows, d->rows == 1 ? "" : "s", s0);
+    else rnnc_buf_printf(sb, "%zu rows, steps %s to %s", d->rows, s0, s1);
+    rnnc_buf_printf(sb, "; last loss %s (bpc %s)", s2, s3);
     if (d->nonfinite)
-        sb_printf(sb, "; %zu non-finite loss%s not drawn", d->nonfinite,
+        rnnc_buf_printf(sb, "; %zu non-finite loss%s not drawn", d->nonfinite,
                   d->nonfinite == 1 ? "" : "es");
-    if (d->rows > DECIMATE_ROWS) sb_str(sb, "; drawn as min/max per pixel");
-    sb_str(sb, "</text>\n");
+    if (d->nvalid) {
+        fmt_value(s2, d->last_valid, 4);
+        rnnc_buf_printf(sb, "; last validation loss %s", s2);
+    }
+    if (d->rows > DECIMATE_ROWS) rnnc_buf_str(sb, "; drawn as min/max per pixel");
+    rnnc_buf_str(sb, "</text>\n");
 
     /* Grid, tick labels, axes and their names. */
-    sb_str(sb, "<g stroke=\"#e0e0e0\" stroke-width=\"1\">\n");
+    rnnc_buf_str(sb, "<g stroke=\"#e0e0e0\" stroke-width=\"1\">\n");
     for (int i = 0; i < ax.ticks; i++) {
         double x = map_x(&ax, axis_value(&ax, i));
         sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\"/>\n", x, PLOT_T, x, PLOT_B);
@@ -500,25 +463,25 @@ static void draw_chart(const log_data *d, const char *name, sbuf *sb)
         double y = map_y(&ay, axis_value(&ay, i));
         sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\"/>\n", PLOT_L, y, PLOT_R, y);
     }
-    sb_str(sb, "</g>\n<g fill=\"#333333\" text-anchor=\"middle\">\n");
+    rnnc_buf_str(sb, "</g>\n<g fill=\"#333333\" text-anchor=\"middle\">\n");
     for (int i = 0; i < ax.ticks; i++) {
         char lab[48];
         double v = axis_value(&ax, i);
         fmt_value(lab, v, ax.decimals);
         sb_tpl(sb, "<text x=\"@\" y=\"@\">", map_x(&ax, v), PLOT_B + 18);
-        sb_str(sb, lab);
-        sb_str(sb, "</text>\n");
+        rnnc_buf_str(sb, lab);
+        rnnc_buf_str(sb, "</text>\n");
     }
-    sb_str(sb, "</g>\n<g fill=\"#333333\" text-anchor=\"end\">\n");
+    rnnc_buf_str(sb, "</g>\n<g fill=\"#333333\" text-anchor=\"end\">\n");
     for (int i = 0; i < ay.ticks; i++) {
         char lab[48];
         double v = axis_value(&ay, i);
         fmt_value(lab, v, ay.decimals);
         sb_tpl(sb, "<text x=\"@\" y=\"@\">", PLOT_L - 8, map_y(&ay, v) + 4);
-        sb_str(sb, lab);
-        sb_str(sb, "</text>\n");
+        rnnc_buf_str(sb, lab);
+        rnnc_buf_str(sb, "</text>\n");
     }
-    sb_str(sb, "</g>\n");
+    rnnc_buf_str(sb, "</g>\n");
     sb_tpl(sb, "<path d=\"M@ @V@H@\" fill=\"none\" stroke=\"#333333\" stroke-width=\"1\"/>\n", PLOT_L,
            PLOT_T, PLOT_B, PLOT_R);
     sb_tpl(sb, "<text x=\"@\" y=\"@\" text-anchor=\"middle\" fill=\"#222222\" font-size=\"13\">step</text>\n",
@@ -545,10 +508,10 @@ static void draw_chart(const log_data *d, const char *name, sbuf *sb)
         while (b < d->rows && isfinite(d->loss[b])) b++;
         size_t np = run_points(d, a, b, decimate, &ax, &ay, pts);
         if (np >= 2) {
-            sb_str(sb, "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" "
+            rnnc_buf_str(sb, "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" "
                        "stroke-linejoin=\"round\" points=\"");
             for (size_t k = 0; k < np; k++) sb_tpl(sb, k ? " @,@" : "@,@", pts[k].x, pts[k].y);
-            sb_str(sb, "\"/>\n");
+            rnnc_buf_str(sb, "\"/>\n");
         }
         if (np == 1 || markers)
             for (size_t k = 0; k < np; k++)
@@ -558,7 +521,8 @@ static void draw_chart(const log_data *d, const char *name, sbuf *sb)
         a = b;
     }
     free(pts);
-    sb_str(sb, "</svg>\n");
+    if (d->has_valid) draw_valid(d, &ax, &ay, sb);
+    rnnc_buf_str(sb, "</svg>\n");
 }
 
 int rnnc_plot_svg(const unsigned char *log, size_t n, const char *name, char **svg, size_t *len,
@@ -570,15 +534,11 @@ int rnnc_plot_svg(const unsigned char *log, size_t n, const char *name, char **s
     if (parse_log(log, n, name, &d, err, errlen) != 0) return -1;
     const char *base = strrchr(name, '/');
     base = base ? base + 1 : name;
-    sbuf sb = {NULL, 0, 0, 0};
+    rnnc_buf sb = RNNC_BUF_INIT;
     draw_chart(&d, base, &sb);
     log_free(&d);
-    if (sb.oom || !sb.s) {
-        free(sb.s);
+    if (!(*svg = rnnc_buf_take(&sb, len)))
         return rnnc_fail(err, errlen, "%s: out of memory drawing the chart", name);
-    }
-    *svg = sb.s;
-    *len = sb.len;
     return 0;
 }
 

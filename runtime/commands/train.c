@@ -13,25 +13,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/rng.h"
+#include "../base/text.h"
 #include "../base/util.h"
-#include "check.h"
 #include "../formats/ckpt.h"
+#include "../formats/dataset.h"
+#include "../model/dist.h"
 #include "../model/model.h"
+#include "batch.h"
+#include "eval.h"
 #include "sample.h"
-
-static const char *const optim_names[] = {"sgd", "momentum", "adagrad", "rmsprop", "adam"};
-
-int rnnc_optim_parse(const char *name)
-{
-    for (int i = 0; i < 5; i++)
-        if (strcmp(name, optim_names[i]) == 0) return i;
-    return -1;
-}
-
-const char *rnnc_optim_name(int optim)
-{
-    return optim >= 0 && optim < 5 ? optim_names[optim] : "?";
-}
+#include "shards.h"
 
 void rnnc_train_defaults(rnnc_train_opts *o)
 {
@@ -50,6 +42,74 @@ void rnnc_train_defaults(rnnc_train_opts *o)
     o->sample_every = 1000;
     o->chars = RNNC_CHARS_BYTES;
     o->out = stdout;
+    o->diag = stderr;
+}
+
+/* ---- scheduled sampling (10.11s) ---- */
+
+static const char *const sched_names[] = {"none", "linear", "exp", "sigmoid"};
+
+const char *rnnc_schedule_name(rnnc_sched_kind k)
+{
+    return (unsigned)k < RNNC_SCHED_COUNT ? sched_names[k] : "?";
+}
+
+int rnnc_schedule_parse(const char *name)
+{
+    for (int i = RNNC_SCHED_LINEAR; i < RNNC_SCHED_COUNT; i++)
+        if (strcmp(name, sched_names[i]) == 0) return i;
+    return -1;
+}
+
+double rnnc_schedule_eps(const rnnc_schedule *s, uint64_t i)
+{
+    double x = (double)i, e;
+    switch (s->kind) {
+    case RNNC_SCHED_LINEAR: e = 1 - x / s->k; break;
+    case RNNC_SCHED_EXP: e = pow(s->k, x); break;
+    case RNNC_SCHED_SIGMOID: e = s->k / (s->k + exp(x / s->k)); break;
+    default: return 1;
+    }
+    return e > s->end ? e : s->end;
+}
+
+/* The sigmoid's default k: the root of k ln k = half (>= 1), by Newton's method from above. */
+static double sigmoid_k(double half)
+{
+    double k = half > 2 ? half : 2;
+    for (int i = 0; i < 100; i++) {
+        double f = k * log(k) - half, next = k - f / (log(k) + 1);
+        if (next < 1) next = 1;
+        if (fabs(next - k) < 1e-12 * k) return next;
+        k = next;
+    }
+    return k;
+}
+
+int rnnc_schedule_settle(const rnnc_schedule *user, unsigned set, const rnnc_schedule *from,
+                         uint64_t steps, rnnc_schedule *out, char *err, size_t errlen)
+{
+    rnnc_schedule s = {RNNC_SCHED_LINEAR, 0, 0};
+    int have = from && from->kind != RNNC_SCHED_NONE;
+    if (have) s = *from;
+    if (set & RNNC_SET_SCHEDULE) s.kind = user->kind;
+    if (set & RNNC_SET_SCHEDULE_END) s.end = user->end;
+    if (set & RNNC_SET_SCHEDULE_K) s.k = user->k;
+    else if (!have || (set & RNNC_SET_SCHEDULE)) {
+        double n = (double)(steps ? steps : 1);
+        s.k = s.kind == RNNC_SCHED_LINEAR ? n : s.kind == RNNC_SCHED_EXP ? pow(0.01, 1 / n) : sigmoid_k(n / 2);
+    }
+    if (!(s.end >= 0 && s.end <= 1))
+        return rnnc_fail(err, errlen, "--schedule-end: expected a probability in [0, 1], got %g", s.end), 2;
+    if (s.kind == RNNC_SCHED_EXP && !(s.k > 0 && s.k < 1))
+        return rnnc_fail(err, errlen, "--schedule-k: the exp schedule (eps_i = k^i) needs 0 < k < 1, got %g", s.k), 2;
+    if (s.kind != RNNC_SCHED_EXP && !(s.k >= 1 && isfinite(s.k)))
+        return rnnc_fail(err, errlen, "--schedule-k: the %s schedule needs k >= 1 (%s), got %g",
+                         rnnc_schedule_name(s.kind),
+                         s.kind == RNNC_SCHED_LINEAR ? "the steps over which eps falls from 1 to 0"
+                                                     : "eps_i = k / (k + exp(i / k))", s.k), 2;
+    *out = s;
+    return 0;
 }
 
 static double now_s(void)
@@ -59,133 +119,51 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* ---- signals: finish the step, save, exit 130 / 143 ---- */
+/* ---- signals: finish the step, save, exit 130 / 143; a cc compile under way is cancelled ---- */
 
 static volatile sig_atomic_t stop_signal;
-static void on_signal(int sig) { stop_signal = sig; }
-
-/* ---- the data, as the model sees it ---- */
-
-typedef struct dataset {
-    int text;                 /* 1: class ids; 0: CSV rows */
-    rnnc_vocab vocab;
-    rnnc_ids ids;             /* text: len class indices */
-    double *xrows, *yrows;    /* CSV: len rows of n_in / n_out values */
-    size_t len, look;         /* look: 1 when the target is the next symbol / row */
-    uint64_t hash;
-} dataset;
-
-static void dataset_free(dataset *d)
+static void on_signal(int sig)
 {
-    rnnc_vocab_free(&d->vocab);
-    rnnc_ids_free(&d->ids);
-    free(d->xrows);
-    free(d->yrows);
-    memset(d, 0, sizeof *d);
+    stop_signal = sig;
+    rnnc_cc_cancel();
 }
 
-static int is_csv(const char *path)
+typedef struct saved_handlers { struct sigaction sigint, sigterm; } saved_handlers;
+
+static void signals_install(saved_handlers *old)
 {
-    size_t n = strlen(path);
-    return n > 4 && strcmp(path + n - 4, ".csv") == 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    stop_signal = 0;
+    rnnc_cc_cancel_reset();
+    sigaction(SIGINT, &sa, &old->sigint);
+    sigaction(SIGTERM, &sa, &old->sigterm);
 }
 
-/* The CLI status of a failed library call: 1 when memory ran out (a runtime failure), else
- * 2 (bad input). */
-static int input_status(int rc) { return rc == RNNC_ENOMEM ? 1 : 2; }
-
-/* Text: the vocabulary comes from the data, or from the checkpoint when resuming.  The
- * indices take one byte per symbol in bytes mode (see rnnc_text_load). */
-static int load_text(const rnnc_train_opts *o, const rnnc_vocab *fixed, dataset *d, char *err,
-                     size_t errlen)
+static void signals_restore(const saved_handlers *old)
 {
-    size_t nsrc = o->ndata ? o->ndata : 1;
-    rnnc_text_src *src = calloc(nsrc, sizeof *src);
-    if (!src) {
-        rnnc_fail(err, errlen, "out of memory reading the data");
-        return 1;
-    }
-    if (o->ndata)
-        for (size_t i = 0; i < nsrc; i++) src[i].name = o->data[i];
-    else
-        src[0] = (rnnc_text_src){"(built-in corpus)", (const unsigned char *)rnnc_corpus_corpus_txt,
-                                 strlen(rnnc_corpus_corpus_txt)};
-    int rc = rnnc_text_load(src, nsrc, o->chars, fixed, &d->vocab, &d->ids, err, errlen);
-    free(src);
-    if (rc != 0) return input_status(rc);
-    d->text = 1;
-    d->look = 1;
-    d->len = d->ids.len;
-    d->hash = rnnc_ids_hash(&d->ids);
-    return 0;
+    sigaction(SIGINT, &old->sigint, NULL);
+    sigaction(SIGTERM, &old->sigterm, NULL);
 }
 
-/* CSV: one time step per row; targets are the named columns, or the next row. */
-static int load_csv(const rnnc_train_opts *o, dataset *d, size_t *n_in, size_t *n_out, char *err,
-                    size_t errlen)
+/* A signal came before the first step: nothing new to save.  The exit status. */
+static int stopped_before_start(const rnnc_train_opts *o)
 {
-    rnnc_csv c = {0};
-    if (o->ndata != 1) {
-        rnnc_fail(err, errlen, "DATA: give exactly one CSV file for a dense model");
-        return 2;
-    }
-    int rc = rnnc_csv_read(o->data[0], &c, err, errlen);
-    if (rc != 0) return input_status(rc);
-    rc = 2;
-    unsigned char *is_target = calloc(c.cols, 1);
-    if (!is_target) {
-        rnnc_fail(err, errlen, "out of memory");
-        rc = 1;
-        goto out;
-    }
-    size_t nt = 0;
-    if (o->targets) {
-        char buf[4096];
-        snprintf(buf, sizeof buf, "%s", o->targets);
-        char *save = NULL;
-        for (char *name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-            long col = rnnc_csv_column(&c, name);
-            if (col < 0) {
-                rnnc_fail(err, errlen, "--target: %s has no column '%s'%s", o->data[0], name,
-                          c.names ? "" : " (it has no header row)");
-                rc = 2;
-                goto out;
-            }
-            if (!is_target[col]) nt++;
-            is_target[col] = 1;
-        }
-        if (nt == c.cols) {
-            rnnc_fail(err, errlen, "--target: every column is a target; no input columns are left");
-            rc = 2;
-            goto out;
-        }
-    }
-    d->look = nt ? 0 : 1;
-    *n_in = nt ? c.cols - nt : c.cols;
-    *n_out = nt ? nt : c.cols;
-    d->len = c.rows;
-    d->xrows = malloc(c.rows * *n_in * sizeof *d->xrows);
-    d->yrows = malloc(c.rows * *n_out * sizeof *d->yrows);
-    if (!d->xrows || !d->yrows) {
-        rnnc_fail(err, errlen, "out of memory");
-        rc = 1;
-        goto out;
-    }
-    for (size_t r = 0; r < c.rows; r++) {
-        size_t xi = 0, yi = 0;
-        for (size_t k = 0; k < c.cols; k++) {
-            double v = c.values[r * c.cols + k];
-            if (!nt || !is_target[k]) d->xrows[r * *n_in + xi++] = v;
-            if (!nt || is_target[k]) d->yrows[r * *n_out + yi++] = v;
-        }
-    }
-    d->hash = rnnc_fnv1a(rnnc_fnv1a(RNNC_FNV_OFFSET, d->xrows, c.rows * *n_in * sizeof(double)),
-                  d->yrows, c.rows * *n_out * sizeof(double));
-    rc = 0;
-out:
-    free(is_target);
-    rnnc_csv_free(&c);
-    return rc;
+    fprintf(o->out, "%sstopped by %s before the first step; nothing to save\n", o->tty ? "\r\033[K" : "",
+            stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+    fflush(o->out);
+    return stop_signal == SIGINT ? 130 : 143;
+}
+
+/* The cc cache's notices (a refused directory or file), one line each on o->diag. */
+static void show_cc_notices(const rnnc_train_opts *o)
+{
+    char msg[1024];
+    while (rnnc_cc_take_notice(msg, sizeof msg))
+        fprintf(o->diag, "%srnnc: %s\n", o->tty ? "\r\033[K" : "", msg);
+    fflush(o->diag);
 }
 
 /* ---- the background cc compile of --backend auto ---- */
@@ -225,24 +203,6 @@ static int cc_job_done(cc_job *j)
 
 /* ---- parameters ---- */
 
-/* min-char-rnn's initialisation: weights N(0, 0.01^2), biases zero. */
-static void init_params(const rnnc_spec *s, const rnnc_layout *l, void *params, uint64_t *rng)
-{
-    rnnc_tensor t[RNNC_NTENSORS];
-    rnnc_param_tensors(s, l, t);
-    for (int k = 0; k < 3; k++)
-        for (size_t i = 0; i < t[k].rows * t[k].cols; i++) {
-            double u1 = rnnc_rand_uniform(rng, 0, 1), u2 = rnnc_rand_uniform(rng, 0, 1);
-            double z = sqrt(-2 * log(1 - u1)) * cos(6.283185307179586 * u2);
-            rnnc_set(params, s->dtype, t[k].offset + i, 0.01 * z);
-        }
-}
-
-static void reset_positions(const rnnc_spec *s, size_t len, uint64_t *pos)
-{
-    for (size_t b = 0; b < s->batch; b++) pos[b] = (uint64_t)b * (len / s->batch);
-}
-
 /* ---- progress ---- */
 
 static void format_eta(double s, char *buf, size_t n)
@@ -260,14 +220,29 @@ typedef struct run_state {
     const rnnc_train_opts *o;
     rnnc_spec spec;
     rnnc_ckpt ck;              /* the whole training state, as saved */
-    dataset data;
+    rnnc_dataset_opts dopts;   /* how the data was read (messages name its files) */
+    rnnc_dataset data;
+    rnnc_batcher batch;        /* the columns of a step */
+    size_t live;               /* steps of the last step that carried a loss */
+    rnnc_dataset valid;        /* --valid: the held-out data, and its model */
+    rnnc_evaluator veval;
+    int have_valid;
+    double valid_loss;         /* the last validation loss per step (NAN: none yet) */
     rnnc_model tcc, *model;
     int have_tcc;
     cc_job *job;
     rnnc_buffers buf;
     double t0;
     uint64_t step0;
-    FILE *log;
+    int log_fd;                /* --log, or -1 */
+    int log_errno;             /* why the log stopped (0: it did not) */
+    uint64_t log_stop;         /* the step of the first row that could not be written */
+    int lock_fd;               /* the lock of --save, or -1 */
+    int threads;               /* threads of the training step (rnnc_model_set_threads) */
+    rnnc_shards shards;        /* data parallelism (shards.h; count 0: the plain step) */
+    int writer;                /* this process writes the checkpoint and the log (rank 0) */
+    int agreed_stop;           /* data parallel: the stop request every share saw (a signal) */
+    FILE *quiet;               /* ranks other than 0: their output goes here (/dev/null) */
     int saved, save_existed;   /* this run saved a checkpoint; --save existed before it */
     uint64_t saved_step;       /* the step of the last one saved */
 } run_state;
@@ -294,36 +269,88 @@ static void progress(run_state *r, int final)
         snprintf(line, sizeof line, "step %llu/%llu  loss %.6g  %.0f steps/s  ETA %s",
                  (unsigned long long)r->ck.step, (unsigned long long)o->steps, r->ck.smooth_loss,
                  rate, eta);
+    if (isfinite(r->valid_loss)) {
+        size_t k = strlen(line);
+        snprintf(line + k, sizeof line - k, "  valid %.4g", r->valid_loss);
+    }
     if (o->tty) fprintf(o->out, "\r\033[K%s%s", line, final ? "\n" : "");
     else fprintf(o->out, "%s\n", line);
     fflush(o->out);
 }
 
+/* One row of --log, written whole (never part of it); the first failure is reported once on
+ * o->diag, and the log stops there while training goes on. */
 static void log_row(run_state *r)
 {
-    if (!r->log) return;
-    fprintf(r->log, "%llu,%.9g,%.9g,%.9g,%.3f\n", (unsigned long long)r->ck.step,
-            r->ck.smooth_loss, bits_per_symbol(r), r->ck.hp.lr, now_s() - r->t0);
-    fflush(r->log);
+    if (r->log_fd < 0 || r->log_errno) return;
+    char row[320], valid[96] = "";
+    if (r->o->valid && isfinite(r->valid_loss))
+        snprintf(valid, sizeof valid, ",%.9g,%.9g", r->valid_loss,
+                 r->spec.loss == RNNC_LOSS_NLL ? r->valid_loss / ((double)r->spec.tau * log(2.0)) : 0);
+    else if (r->o->valid)
+        snprintf(valid, sizeof valid, ",,");
+    int n = snprintf(row, sizeof row, "%llu,%.9g,%.9g,%.9g,%.3f%s\n", (unsigned long long)r->ck.step,
+                     r->ck.smooth_loss, bits_per_symbol(r), r->ck.hp.lr, now_s() - r->t0, valid);
+    errno = EOVERFLOW;
+    if (n > 0 && (size_t)n < sizeof row && rnnc_append_whole(r->log_fd, row, (size_t)n) == 0) return;
+    r->log_errno = errno ? errno : EIO;
+    r->log_stop = r->ck.step;
+    fprintf(r->o->diag, "%srnnc: --log %s: cannot write the row of step %llu (%s); training goes on, "
+            "the log stops here\n", r->o->tty ? "\r\033[K" : "", r->o->log, (unsigned long long)r->ck.step,
+            strerror(r->log_errno));
+    fflush(r->o->diag);
 }
 
+/* At the end of a run whose log stopped early: an error (exit 1) if the run otherwise
+ * succeeded, else one more line on o->diag.  The run's status. */
+static int log_incomplete(const run_state *r, int rc, char *err, size_t errlen)
+{
+    char msg[1024];
+    rnnc_fail(msg, sizeof msg, "--log %s is incomplete: it stops before step %llu (%s)%s", r->o->log,
+              (unsigned long long)r->log_stop, strerror(r->log_errno),
+              rc == 0 ? (r->o->save ? "; training finished and the checkpoint was saved" : "; training finished") : "");
+    if (rc == 0) {
+        rnnc_fail(err, errlen, "%s", msg);
+        return 1;
+    }
+    fprintf(r->o->diag, "rnnc: %s\n", msg);
+    return rc;
+}
+
+/* The state of one column of s0 (layout l, batch B) into st: its h, then its fb with an output
+ * recurrence (the step API's column state, less r). */
+static void column_state(const rnnc_spec *s, const rnnc_layout *l, const void *s0, size_t b, void *st)
+{
+    size_t rs = l->real_size, K = rnnc_recurrences[s->rec].has_R ? s->n_out : 0;
+    memcpy(st, (const char *)s0 + (l->s0_h + b * s->hidden) * rs, s->hidden * rs);
+    if (K) memcpy((char *)st + s->hidden * rs, (const char *)s0 + (l->s0_fb + b * K) * rs, K * rs);
+}
+
+/* A 200-symbol sample from stream 0's carried state and its next input, or three records
+ * from the initial state (--records), between "----" lines; a private RNG seeded by (seed,
+ * step), so that sampling never changes the training run. */
 static void print_sample(run_state *r)
 {
-    if (!r->data.text) return;
+    if (!r->data.text || !r->writer) return;
     const rnnc_spec *s = &r->spec;
-    void *h = malloc(s->hidden * r->model->layout.real_size);
+    /* One column's state (rnnc_sample): h, then fb with an output recurrence, then r. */
+    void *h = calloc(r->ck.layout.s0_count / s->batch + 1, r->ck.layout.real_size);
     if (!h) return;
-    /* From stream 0's carried state and its next input; a private RNG seeded by (seed, step)
-     * so that sampling never changes the training run. */
-    memcpy(h, r->ck.h, s->hidden * r->model->layout.real_size);
-    uint64_t pos = r->ck.positions[0];
-    int32_t start = rnnc_ids_at(&r->data.ids, pos < r->data.len ? pos : 0);
-    rnnc_sample_opts so = {200, 1.0, 0, r->ck.seed ^ (r->ck.step * 0x9e3779b97f4a7c15ull)};
+    rnnc_sample_opts so = {200, 1.0, 0, r->ck.seed ^ (r->ck.step * 0x9e3779b97f4a7c15ull), 3};
     FILE *out = r->o->out;
     if (r->o->tty) fputs("\r\033[K", out);
     fputs("----\n", out);
-    rnnc_sample(r->model, r->ck.params, &r->data.vocab, h, NULL, 0, start, &so, out);
-    fputs("\n----\n", out);
+    if (r->data.records) {
+        rnnc_sample_records(r->model, r->ck.params, r->ck.learn_h0 ? r->ck.h0 : NULL, &r->data.vocab,
+                            r->data.records == RNNC_RECORDS_PARAGRAPHS ? "\n\n" : "\n", &so, out);
+    } else {
+        column_state(s, &r->ck.layout, r->ck.s0, 0, h);
+        uint64_t pos = r->ck.positions[0];
+        int32_t start = rnnc_ids_at(&r->data.ids, pos < r->data.len ? pos : 0);
+        rnnc_sample(r->model, r->ck.params, &r->data.vocab, h, NULL, 0, start, &so, out);
+        fputs("\n", out);
+    }
+    fputs("----\n", out);
     fflush(out);
     free(h);
 }
@@ -342,11 +369,11 @@ static const char *kept_note(const run_state *r, char *buf, size_t n)
     return buf;
 }
 
-static int save(run_state *r, char *err, size_t errlen)
+static int save_here(run_state *r, char *err, size_t errlen)
 {
-    if (!r->o->save) return 0;
-    /* A step with a finite loss can still update the weights (or the optimiser state) to
-     * Inf/NaN: never save what the loader would refuse over the last good checkpoint. */
+    /* A step with a finite loss can still update the weights (or the optimiser state, a
+     * learned h(0)) to Inf/NaN: never save what the loader would refuse over the last good
+     * checkpoint. */
     char what[256], note[4200];
     if (rnnc_ckpt_check(&r->ck, what, sizeof what) != 0) {
         rnnc_fail(err, errlen, "at step %llu the %s; stopping (lower --lr, or clip with --clip / "
@@ -358,6 +385,16 @@ static int save(run_state *r, char *err, size_t errlen)
     r->saved = 1;
     r->saved_step = r->ck.step;
     return 0;
+}
+
+/* Save the checkpoint (--save): rank 0 writes it (every rank holds the same state), and under
+ * MPI every rank learns whether that worked (so all of them stop if it did not).  0, or 1
+ * with err set. */
+static int save(run_state *r, char *err, size_t errlen)
+{
+    if (!r->o->save) return 0;
+    int rc = r->writer ? save_here(r, err, errlen) : 0;
+    return rnnc_dist_active() ? rnnc_dist_agree(rc, 0, err, errlen) : rc;
 }
 
 /* Fail early, not at the first save, when the checkpoint's directory is not writable. */
@@ -375,39 +412,12 @@ static int check_save_dir(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-/* Fill x, y of one step from each stream's position (streams that would run off the end of
- * the data wrap to the start, with their hidden state reset). */
-static void fill_batch(run_state *r)
+/* Settle the spec: the user's options, training defaults, and the data's sizes (text: its
+ * symbols and the records' boundary symbol; CSV: its inputs and targets). */
+static int settle_spec(const rnnc_train_opts *o, const rnnc_dataset *d, rnnc_spec *s, char *err,
+                       size_t errlen)
 {
-    const rnnc_spec *s = &r->spec;
-    size_t T = s->tau, B = s->batch, rs = r->model->layout.real_size;
-    for (size_t b = 0; b < B; b++) {
-        if (r->ck.positions[b] + T + r->data.look > r->data.len) {
-            r->ck.positions[b] = 0;
-            memset((char *)r->ck.h + b * s->hidden * rs, 0, s->hidden * rs);
-        }
-        size_t p = r->ck.positions[b];
-        for (size_t t = 0; t < T; t++) {
-            size_t i = t * B + b;
-            if (r->data.text) {
-                ((int32_t *)r->buf.x)[i] = rnnc_ids_at(&r->data.ids, p + t);
-                ((int32_t *)r->buf.y)[i] = rnnc_ids_at(&r->data.ids, p + t + 1);
-            } else {
-                size_t row = p + t;
-                for (size_t k = 0; k < s->n_in; k++)
-                    rnnc_set(r->buf.x, s->dtype, i * s->n_in + k, r->data.xrows[row * s->n_in + k]);
-                for (size_t k = 0; k < s->n_out; k++)
-                    rnnc_set(r->buf.y, s->dtype, i * s->n_out + k,
-                             r->data.yrows[(row + r->data.look) * s->n_out + k]);
-            }
-        }
-    }
-}
-
-/* Settle the spec: the user's options, training defaults, and the data's sizes. */
-static int settle_spec(const rnnc_train_opts *o, const dataset *d, size_t n_in, size_t n_out,
-                       rnnc_spec *s, char *err, size_t errlen)
-{
+    size_t n_in = d->n_in, n_out = d->n_out, classes = d->vocab.size + (size_t)d->has_end_symbol;
     rnnc_spec_builder b = o->spec;
     char v[32];
     if (!rnnc_spec_has(&b, "hidden") && rnnc_spec_set(&b, "hidden", "100", "--hidden", err, errlen) != 0) return 2;
@@ -418,11 +428,11 @@ static int settle_spec(const rnnc_train_opts *o, const dataset *d, size_t n_in, 
                       "--in: text data makes a one-hot model; use --vocab or a .csv file");
             return 2;
         }
-        snprintf(v, sizeof v, "%zu", d->vocab.size);
+        snprintf(v, sizeof v, "%zu", classes);
         if (rnnc_spec_has(&b, "vocab")) {
-            if (b.spec.n_in != d->vocab.size) {
-                rnnc_fail(err, errlen, "--vocab: the data has %zu distinct symbols, not %zu",
-                          d->vocab.size, b.spec.n_in);
+            if (b.spec.n_in != classes) {
+                rnnc_fail(err, errlen, "--vocab: the data has %zu distinct symbols%s, not %zu",
+                          d->vocab.size, d->has_end_symbol ? " and the records' boundary symbol" : "", b.spec.n_in);
                 return 2;
             }
         } else if (rnnc_spec_set(&b, "vocab", v, "DATA", err, errlen) != 0) {
@@ -510,12 +520,15 @@ static int check_memory(const run_state *r, int have_state, char *err, size_t er
     rnnc_layout l;
     if (rnnc_spec_layout(&r->spec, &l, err, errlen) != 0) return 2;
     const size_t bufs[7] = {l.params_bytes, l.params_bytes, l.ws_bytes, l.x_bytes, l.y_bytes,
-                            l.h0_bytes, l.opt_bytes};
+                            l.s0_bytes, l.opt_bytes};
     uint64_t train = 0, state = 0, data;
     for (int i = 0; i < 7; i++) train += ((uint64_t)bufs[i] + 63) / 64 * 64;
-    if (!have_state) state = (uint64_t)l.params_bytes + l.opt_bytes + l.h0_bytes + r->spec.batch * 8;
+    if (!have_state)
+        state = (uint64_t)l.params_bytes + l.opt_bytes + l.s0_bytes + r->spec.batch * 16 +
+                (r->o->learn_h0 ? 3 * (uint64_t)r->spec.hidden * l.real_size : 0);
     data = r->data.text ? (uint64_t)r->data.ids.len * r->data.ids.width
-                        : (uint64_t)r->data.len * (r->spec.n_in + r->spec.n_out) * sizeof(double);
+                        : (uint64_t)r->data.len * (r->data.n_in + r->data.n_out) * sizeof(double);
+    data += (uint64_t)r->data.nrec * 4 * sizeof(size_t);
     uint64_t ram = machine_memory(), as = address_space_left(), avail;
     const char *why;
     if (ram != UINT64_MAX && train + state + data > ram)
@@ -533,6 +546,10 @@ static int check_memory(const run_state *r, int have_state, char *err, size_t er
               (unsigned long long)avail, why);
     return 1;
 }
+
+/* The CLI status of a failed library call: 1 when memory ran out (a runtime failure), else
+ * 2 (bad input). */
+static int input_status(int rc) { return rc == RNNC_ENOMEM ? 1 : 2; }
 
 /* The optimiser settings: the user's, else the checkpoint's, else the defaults. */
 static void settle_hparams(const rnnc_train_opts *o, const rnnc_ckpt *from, rnnc_hparams *hp)
@@ -563,275 +580,598 @@ static int same_spec(const rnnc_spec *a, const rnnc_spec *b)
     return strcmp(x, y) == 0;
 }
 
+/* ---- the phases of a run: each returns RUN_GO to go on, or the run's status ---- */
+
+enum { RUN_GO = -1 };
+
+/* The options that need records (--end, --learn-h0, --end-symbol, --max-record) and the
+ * records of a resumed run (the checkpoint's): 0, or 2 with a message naming the option.
+ * end: the run's --end (the options' or the checkpoint's). */
+static int check_record_options(const rnnc_train_opts *o, const rnnc_ckpt *resumed, rnnc_end end,
+                                char *err, size_t errlen)
+{
+    static const char *const how[] = {"none", "--records lines", "--records paragraphs", "--sequence-column"};
+    rnnc_records rec = resumed ? resumed->records : o->records;
+    if (resumed && o->records_set && (o->records != resumed->records ||
+                                      (o->seq_column && strcmp(o->seq_column, resumed->seq_column) != 0)))
+        return rnnc_fail(err, errlen, "%s: the checkpoint was trained %s%s%s", o->records == RNNC_RECORDS_CSV ?
+                         "--sequence-column" : "--records", resumed->records ? "on records, " : "on one stream",
+                         resumed->records ? how[resumed->records] : "", resumed->records == RNNC_RECORDS_CSV ?
+                         resumed->seq_column : ""), 2;
+    if (resumed && o->learn_h0 && !resumed->learn_h0)
+        return rnnc_fail(err, errlen, "--learn-h0: the checkpoint was trained without it"), 2;
+    if (rec == RNNC_RECORDS_NONE) {
+        const char *opt = end != RNNC_END_NONE ? "--end" : o->learn_h0 ? "--learn-h0" :
+                          o->has_end_symbol ? "--end-symbol" : o->max_record ? "--max-record" : NULL;
+        if (opt)
+            return rnnc_fail(err, errlen, "%s: only for data cut into records (give --records lines|"
+                             "paragraphs for text, --sequence-column COL for a CSV file)", opt), 2;
+    }
+    if (o->has_end_symbol && (rec == RNNC_RECORDS_CSV || resumed))
+        return rnnc_fail(err, errlen, "--end-symbol: %s", resumed ? "the checkpoint has its own" :
+                         "a CSV file's records have no symbols"), 2;
+    if (o->valid_every && !o->valid)
+        return rnnc_fail(err, errlen, "--valid-every: give the held-out data with --valid FILE"), 2;
+    return 0;
+}
+
+/* The options of reading the training data (or, with valid set, the --valid file): the
+ * checkpoint's vocabulary, records and end symbol when resuming, else the options'. */
+static rnnc_dataset_opts data_opts(const rnnc_train_opts *o, const rnnc_ckpt *resumed, rnnc_end end,
+                                   size_t max_length, const char *const *valid)
+{
+    rnnc_dataset_opts d;
+    memset(&d, 0, sizeof d);
+    d.files = valid ? valid : o->data;
+    d.nfiles = valid ? 1 : o->ndata;
+    d.builtin = rnnc_corpus_corpus_txt;
+    d.chars = o->chars;
+    d.vocab = resumed ? &resumed->vocab : NULL;
+    d.targets = o->targets;
+    d.records = resumed ? resumed->records : o->records;
+    d.seq_column = resumed ? resumed->seq_column : o->seq_column;
+    d.eos = end == RNNC_END_EOS;
+    d.has_end_symbol = resumed ? resumed->has_end_symbol : o->has_end_symbol;
+    d.end_symbol = resumed ? resumed->end_symbol : o->end_symbol;
+    d.max_record = o->max_record;
+    d.max_length = rnnc_ends[end].has_length ? max_length : 0;
+    return d;
+}
+
+/* Phase 1, validate the inputs: load the checkpoint to resume (into *resumed, setting
+ * *have_resumed), check and lock the --save path (r->lock_fd), check the options and the data
+ * files against each other and against the checkpoint, and load the data into r->data (with
+ * the checkpoint's vocabulary and records when resuming).  RUN_GO, or 2 (bad input, err
+ * set), 1 (failure, err set), 130 / 143 (a signal came). */
+static int phase_validate(run_state *r, rnnc_ckpt *resumed, int *have_resumed, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    int rc;
+    if (o->resume) {
+        if ((rc = rnnc_ckpt_load(resumed, o->resume, err, errlen)) != 0) return input_status(rc);
+        *have_resumed = 1;
+    }
+    if (o->save && r->writer && (rc = check_save_dir(o->save, err, errlen)) != 0) return rc;
+    r->save_existed = o->save && access(o->save, F_OK) == 0;
+    /* One writer per checkpoint: a second trainer with the same --save is refused here. */
+    if (o->save && r->writer && (r->lock_fd = rnnc_lock_output(o->save, err, errlen)) < 0) {
+        rnnc_fail(err, errlen, "--save: %s", err);
+        return 2;
+    }
+    const rnnc_ckpt *from = *have_resumed ? resumed : NULL;
+    int csv = o->ndata > 0 && rnnc_dataset_is_csv(o->data[0]);
+    if (from && from->spec.onehot == csv) {
+        rnnc_fail(err, errlen, "%s: the checkpoint is a %s model; the data is %s", o->resume,
+                  from->spec.onehot ? "one-hot (text)" : "dense (CSV)", csv ? "CSV" : "text");
+        return 2;
+    }
+    if (from && o->chars_set && from->spec.onehot && o->chars != from->vocab.mode) {
+        rnnc_fail(err, errlen, "--chars: the checkpoint was trained with --chars %s",
+                  from->vocab.mode == RNNC_CHARS_UTF8 ? "utf8" : "bytes");
+        return 2;
+    }
+    rnnc_end end = from ? from->spec.end : o->spec.spec.end;
+    size_t maxlen = from ? from->spec.max_length : o->spec.spec.max_length;
+    if ((rc = check_record_options(o, from, end, err, errlen)) != 0) return rc;
+    if (!from && (rc = check_spec_early(o, err, errlen)) != 0) return rc;
+    r->dopts = data_opts(o, from, end, maxlen, NULL);
+    if ((rc = rnnc_dataset_load(&r->dopts, &r->data, err, errlen)) != 0) return rc;
+    return stop_signal ? stopped_before_start(o) : RUN_GO;
+}
+
+/* The model feeds back a choice between the data and a sample (10.11s), drawn per step. */
+static int scheduled(const rnnc_spec *s)
+{
+    return rnnc_recurrences[s->rec].has_R && rnnc_feedbacks[s->fb].needs_ctl;
+}
+
+/* A resumed run's data must fit the checkpoint's model: RUN_GO, or 2 with a message. */
+static int check_resumed_data(const run_state *r, char *err, size_t errlen)
+{
+    const rnnc_spec *s = &r->spec;
+    if (r->data.text && s->n_in != r->data.vocab.size + (size_t)r->data.has_end_symbol)
+        return rnnc_fail(err, errlen, "%s: corrupt vocabulary", r->o->resume), 2;
+    if (!r->data.text && (s->n_in != r->data.n_in || s->n_out != r->data.n_out))
+        return rnnc_fail(err, errlen, "DATA: the CSV gives %zu inputs and %zu outputs; the checkpoint's "
+                         "model has %zu and %zu", r->data.n_in, r->data.n_out, s->n_in, s->n_out), 2;
+    return RUN_GO;
+}
+
+/* Phase 2a, the spec (r->spec): the checkpoint's when resuming (options the user gave must
+ * describe the same model, and the data must fit it), else the options settled with the
+ * data's sizes; a stream must hold at least one chunk; only scheduled sampling has a
+ * schedule.  RUN_GO or 2 with err set. */
+static int phase_spec(run_state *r, const rnnc_ckpt *resumed, int have_resumed, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    if (have_resumed) {
+        rnnc_spec want;
+        r->spec = resumed->spec;
+        if (o->spec.set) {
+            /* Options the user gave must agree with the checkpoint. */
+            if (settle_spec(o, &r->data, &want, err, errlen) != 0) return 2;
+            if (!same_spec(&want, &r->spec)) {
+                char have[512];
+                rnnc_spec_format(&r->spec, have, sizeof have);
+                rnnc_fail(err, errlen, "--resume: the options describe a different model than "
+                          "the checkpoint's (%s)", have);
+                return 2;
+            }
+        } else if (check_resumed_data(r, err, errlen) != RUN_GO) {
+            return 2;
+        }
+    } else if (settle_spec(o, &r->data, &r->spec, err, errlen) != 0) {
+        return 2;
+    }
+    if (!r->data.records && r->data.len < r->spec.tau + r->data.look) {
+        rnnc_fail(err, errlen, "DATA: %zu %s, but --tau %zu needs at least %zu", r->data.len,
+                  r->data.text ? "symbols" : "rows", r->spec.tau, r->spec.tau + r->data.look);
+        return 2;
+    }
+    if ((o->set & (RNNC_SET_SCHEDULE | RNNC_SET_SCHEDULE_K | RNNC_SET_SCHEDULE_END)) && !scheduled(&r->spec)) {
+        const char *opt = o->set & RNNC_SET_SCHEDULE ? "--schedule" : o->set & RNNC_SET_SCHEDULE_K ? "--schedule-k" : "--schedule-end";
+        rnnc_fail(err, errlen, "%s: only scheduled sampling has a schedule (give --recurrence output "
+                  "or both with --feedback scheduled%s, or drop %s)", opt,
+                  have_resumed ? "; the checkpoint's model is not one" : "", opt);
+        return 2;
+    }
+    return RUN_GO;
+}
+
+/* Phase 2b, data parallelism (shards.h): under mpirun every rank must have read the same
+ * data and checkpoint and settled the same model and options (else one line naming what
+ * differs and the first rank that does); then the shares of the batch, --shards N on one
+ * process or one per rank (a batch they do not divide is refused).  RUN_GO, or 2 (1) with
+ * err set. */
+static int phase_dist(run_state *r, const rnnc_ckpt *resumed, int have_resumed, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    int rc = rnnc_shards_check(o, &r->data, have_resumed ? resumed : NULL, &r->spec, err, errlen);
+    if (rc != 0) return rc;
+    int learn_h0 = have_resumed ? resumed->learn_h0 : o->learn_h0;
+    rc = rnnc_shards_plan(&r->shards, &r->spec, o->shards, learn_h0, scheduled(&r->spec), err, errlen);
+    if (rc == 0) rc = check_memory(r, have_resumed, err, errlen);
+    return rc != 0 ? rc : RUN_GO;
+}
+
+/* A fresh training state for r->spec in r->ck: weights from the seed, the data's records
+ * settings, h(0) zero (learned from there with --learn-h0), every column at its start.
+ * RUN_GO, or 1 with err set (out of memory). */
+static int fresh_state(run_state *r, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    r->ck.spec = r->spec;
+    r->ck.learn_h0 = o->learn_h0;
+    if (rnnc_ckpt_alloc(&r->ck, err, errlen) != 0) return 1;
+    settle_hparams(o, NULL, &r->ck.hp);
+    r->ck.seed = o->seed;
+    r->ck.rng = o->seed;
+    rnnc_init_weights(&r->spec, &r->ck.layout, r->ck.params, &r->ck.rng);
+    r->ck.smooth_loss = r->spec.loss == RNNC_LOSS_NLL ? -log(1.0 / (double)r->spec.n_out) * (double)r->spec.tau : NAN;
+    r->ck.data_len = r->data.len;
+    r->ck.data_hash = r->data.hash;
+    r->ck.records = r->data.records;
+    snprintf(r->ck.seq_column, sizeof r->ck.seq_column, "%s", o->seq_column ? o->seq_column : "");
+    r->ck.has_end_symbol = r->data.has_end_symbol;
+    r->ck.end_symbol = r->data.end_symbol;
+    rnnc_batch_restart(&r->batch);
+    return RUN_GO;
+}
+
+/* Phase 2b, the training state r->ck: the resumed checkpoint (taken over from *resumed, which
+ * is cleared and *have_resumed reset; its columns restart when the data changed), or a fresh
+ * one.  The optimiser settings and the schedule are settled, the vocabulary is a view of the
+ * data's.  RUN_GO; 0 when the run is already at --steps (nothing to do); 1 with err set when
+ * memory runs out; 2 for a schedule out of range. */
+static int phase_state(run_state *r, rnnc_ckpt *resumed, int *have_resumed, char *err,
+                       size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    if (rnnc_batch_init(&r->batch, &r->data, &r->ck) != 0) return rnnc_fail(err, errlen, "out of memory"), 1;
+    if (*have_resumed) {
+        r->ck = *resumed;
+        *have_resumed = 0; /* owned by r->ck now; its vocabulary is the data's from here on */
+        memset(resumed, 0, sizeof *resumed);
+        rnnc_vocab_free(&r->ck.vocab);
+        settle_hparams(o, &r->ck, &r->ck.hp);
+        if (r->ck.data_len != r->data.len || r->ck.data_hash != r->data.hash) {
+            fprintf(o->out, "note: the data differs from the checkpoint's; %s\n", r->data.records ?
+                    "the columns restart with the first records drawn" : "streams restart at evenly spaced offsets");
+            rnnc_batch_restart(&r->batch);
+            r->ck.data_len = r->data.len;
+            r->ck.data_hash = r->data.hash;
+        }
+    } else if (fresh_state(r, err, errlen) != RUN_GO) {
+        return 1;
+    }
+    /* The checkpoint keeps the vocabulary (a view of the data's; not freed through ck). */
+    r->ck.vocab = r->data.vocab;
+    r->ck.hp.grad_scale = 1.0 / (double)r->spec.batch;
+    if (scheduled(&r->spec) && rnnc_schedule_settle(&o->schedule, o->set, &r->ck.sched, o->steps, &r->ck.sched,
+                                                    err, errlen) != 0)
+        return 2;
+    if (r->ck.step >= o->steps) {
+        fprintf(o->out, "already at step %llu of %llu; nothing to do\n",
+                (unsigned long long)r->ck.step, (unsigned long long)o->steps);
+        return 0;
+    }
+    return RUN_GO;
+}
+
+/* Phase 3, start the backends: the model on tcc at once (cc with --backend cc) in r->tcc
+ * (r->model points at it) with its threads (r->threads), with --backend auto the cc compile in
+ * the background (r->job; none if the thread cannot start: tcc stays), and the training
+ * buffers.  RUN_GO, or 1 with err set, or 130 / 143 when a signal cancelled the compile. */
+static int phase_backends(run_state *r, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    rnnc_backend first = o->backend == RNNC_RUN_CC ? RNNC_BACKEND_CC : RNNC_BACKEND_TCC;
+    /* Data parallel: the model of one share of the batch (shards.h). */
+    const rnnc_spec *ms = r->shards.count ? &r->shards.spec : &r->spec;
+    if (rnnc_model_load(&r->tcc, ms, first, err, errlen) != 0)
+        return stop_signal ? stopped_before_start(o) : 1;
+    show_cc_notices(o);
+    r->have_tcc = 1;
+    r->model = &r->tcc;
+    r->threads = rnnc_model_set_threads(r->model, rnnc_shards_threads(&r->shards, o->threads), err, errlen);
+    if (r->threads < 0) return 1;
+    if (o->backend == RNNC_RUN_AUTO) {
+        r->job = calloc(1, sizeof *r->job);
+        if (r->job) {
+            r->job->spec = *ms;
+            pthread_mutex_init(&r->job->lock, NULL);
+            if (pthread_create(&r->job->thread, NULL, cc_job_run, r->job) != 0) {
+                pthread_mutex_destroy(&r->job->lock);
+                free(r->job);
+                r->job = NULL;
+            }
+        }
+    }
+    if (rnnc_buffers_alloc(&r->buf, &r->model->layout) != 0) {
+        rnnc_fail(err, errlen, "out of memory for the training buffers");
+        return 1;
+    }
+    return RUN_GO;
+}
+
+/* Phase 3b, --valid: read the held-out data as the training data is read (its vocabulary,
+ * records and end symbol) and build its evaluation model (batch 1; an output recurrence runs
+ * free when it was trained free or with scheduled sampling, teacher-forced when it was
+ * trained so; on cc with --backend cc, else on tcc).  RUN_GO, 2 (bad data), 1 (compile). */
+static int phase_valid(run_state *r, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    r->valid_loss = NAN;
+    if (!o->valid) return RUN_GO;
+    rnnc_dataset_opts v = r->dopts;
+    const char *files[1] = {o->valid};
+    v.files = files;
+    v.nfiles = 1;
+    v.vocab = r->data.text ? &r->data.vocab : NULL;
+    v.has_end_symbol = r->data.has_end_symbol;
+    v.end_symbol = r->data.end_symbol;
+    v.seq_column = r->data.records == RNNC_RECORDS_CSV ? r->ck.seq_column : NULL;
+    int rc = rnnc_dataset_load(&v, &r->valid, err, errlen);
+    if (rc != 0) return rc;
+    if (!r->valid.text && (r->valid.n_in != r->spec.n_in || r->valid.n_out != r->spec.n_out))
+        return rnnc_fail(err, errlen, "--valid: %s gives %zu inputs and %zu outputs; the model has %zu and %zu",
+                         o->valid, r->valid.n_in, r->valid.n_out, r->spec.n_in, r->spec.n_out), 2;
+    if (!r->valid.records && r->valid.len <= r->valid.look)
+        return rnnc_fail(err, errlen, "--valid: %s is too short to predict anything", o->valid), 2;
+    rnnc_feedback fb = r->spec.fb == RNNC_FB_TEACHER ? RNNC_FB_TEACHER : RNNC_FB_FREE;
+    if (rnnc_eval_open(&r->veval, &r->spec, fb, o->backend == RNNC_RUN_CC ? RNNC_BACKEND_CC : RNNC_BACKEND_TCC,
+                       err, errlen) != 0)
+        return stop_signal ? stopped_before_start(o) : 1;
+    r->have_valid = 1;
+    return RUN_GO;
+}
+
+/* The loss of the --valid data now, per chunk of tau steps (as the training loss is shown)
+ * into r->valid_loss. */
+static void run_valid(run_state *r)
+{
+    rnnc_eval_result res;
+    char err[256];
+    if (rnnc_eval_run(&r->veval, r->ck.params, r->ck.learn_h0 ? r->ck.h0 : NULL, &r->valid, 0, &res, err,
+                      sizeof err) != 0 || res.steps == 0) {
+        r->valid_loss = NAN;
+        return;
+    }
+    r->valid_loss = res.loss / (double)res.steps * (double)r->spec.tau;
+    rnnc_eval_result_free(&res);
+}
+
+/* Phase 4, open the --log file (r->log_fd; its header when new).  RUN_GO, 2 with err set
+ * (a path that cannot be a log), or 130 / 143 when a signal came before the first step. */
+static int phase_log(run_state *r, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    const char *header = o->valid ? "step,loss,bpc,lr,seconds,valid_loss,valid_bpc\n" : "step,loss,bpc,lr,seconds\n";
+    if (o->log && (r->log_fd = rnnc_log_open(o->log, header, err, errlen)) < 0)
+        return 2;
+    return stop_signal ? stopped_before_start(o) : RUN_GO;
+}
+
+/* Between steps: when the background cc compile has finished, join it and move training to
+ * its model (same threads; one if they cannot start), or say why tcc stays. */
+static void switch_backend_if_ready(run_state *r)
+{
+    const rnnc_train_opts *o = r->o;
+    if (!r->job || r->job->joined || !cc_job_done(r->job)) return;
+    pthread_join(r->job->thread, NULL);
+    r->job->joined = 1;
+    /* Same threads on cc (the pool is per model); if they cannot start, one. */
+    if (r->job->ok && rnnc_model_set_threads(&r->job->model, r->threads, r->job->err, sizeof r->job->err) < 0)
+        fprintf(o->out, "%scc backend: %s; one thread\n", o->tty ? "\r\033[K" : "", r->job->err);
+    if (r->job->ok) {
+        r->model = &r->job->model;
+        fprintf(o->out, "%sswitched to the cc backend at step %llu (compiled in %.2f s)\n",
+                o->tty ? "\r\033[K" : "", (unsigned long long)r->ck.step, r->job->seconds);
+    } else {
+        fprintf(o->out, "%scc backend unavailable, staying on tcc: %s\n",
+                o->tty ? "\r\033[K" : "", r->job->err);
+    }
+    show_cc_notices(o);
+}
+
+/* Scheduled sampling's draws of one step (10.11s), from the trainer's RNG (saved in the
+ * checkpoint, so a resumed run draws the same): for every step t and column b two uniforms
+ * u1, u2; the control value is -1 (feed the data) when u1 < eps_i, else u2 (the sample's
+ * uniform), kept below 1 in the model's precision. */
+static void fill_schedule(run_state *r)
+{
+    const rnnc_spec *s = &r->spec;
+    const rnnc_layout *l = &r->model->layout;
+    double eps = rnnc_schedule_eps(&r->ck.sched, r->ck.step);
+    for (size_t i = 0; i < s->tau * s->batch; i++) {
+        double u1 = rnnc_rand_uniform(&r->ck.rng, 0, 1), u2 = rnnc_rand_uniform(&r->ck.rng, 0, 1);
+        if (s->dtype == RNNC_FLOAT && (float)u2 >= 1.0f) u2 = 0x1.fffffep-1;
+        if (r->shards.count) r->shards.ctl[i] = u1 < eps ? -1.0 : u2; /* each share takes its columns' */
+        else rnnc_set(r->buf.ws, s->dtype, l->ws_ctl + i, u1 < eps ? -1.0 : u2);
+    }
+}
+
+/* A step whose loss is not finite stops the run (nothing was updated).  Returns 1, err set. */
+static int loss_not_finite(const run_state *r, double loss, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    char note[4200];
+    if (o->tty) fputc('\n', o->out);
+    rnnc_fail(err, errlen, "the loss became %s at step %llu; stopping (lower --lr, or "
+              "clip with --clip / --clip-norm)%s", isnan(loss) ? "NaN" : "infinite",
+              (unsigned long long)r->ck.step + 1, kept_note(r, note, sizeof note));
+    return 1;
+}
+
+/* After a step's update: the step and the losses. */
+static void step_done(run_state *r, double loss)
+{
+    r->ck.step++;
+    /* The loss of a chunk of tau steps per column (records: of the steps that carry one). */
+    double per_seq = r->live ? loss * (double)r->spec.tau / (double)r->live : 0;
+    r->ck.last_loss = per_seq;
+    r->ck.smooth_loss = isnan(r->ck.smooth_loss) ? per_seq : r->ck.smooth_loss * 0.999 + per_seq * 0.001;
+}
+
+/* One data-parallel training step (shards.h): this process's shares of the batch, the
+ * exchange with the other ranks, the update; the stop request that every rank saw goes to
+ * r->agreed_stop.  RUN_GO, or 1 with err set (a loss that is not finite: nothing was
+ * updated; a failed exchange). */
+static int train_shared_step(run_state *r, char *err, size_t errlen)
+{
+    int stop = stop_signal, status = 0;
+    r->ck.hp.bias1 = 1 - pow(r->ck.hp.beta1, (double)(r->ck.step + 1));
+    r->ck.hp.bias2 = 1 - pow(r->ck.hp.beta2, (double)(r->ck.step + 1));
+    if (scheduled(&r->spec)) fill_schedule(r);
+    double loss = rnnc_shards_step(&r->shards, &r->batch, r->model, &r->buf, &stop, &r->live, &status, err, errlen);
+    if (status) return 1;
+    r->agreed_stop = stop;
+    if (!isfinite(loss)) return loss_not_finite(r, loss, err, errlen);
+    step_done(r, loss);
+    return RUN_GO;
+}
+
+/* One training step: fill the batch, call the generated train step, update a learned h(0),
+ * carry the final state of every column into the next chunk, advance the columns, the step
+ * and the losses (data parallel: train_shared_step).
+ * RUN_GO, or 1 with err set when the loss is not finite (nothing is updated then). */
+static int train_one_step(run_state *r, char *err, size_t errlen)
+{
+    if (r->shards.count) return train_shared_step(r, err, errlen);
+    r->live = rnnc_batch_fill(&r->batch, r->buf.x, r->buf.y, r->buf.ws);
+    r->ck.hp.bias1 = 1 - pow(r->ck.hp.beta1, (double)(r->ck.step + 1));
+    r->ck.hp.bias2 = 1 - pow(r->ck.hp.beta2, (double)(r->ck.step + 1));
+    if (scheduled(&r->spec)) fill_schedule(r);
+    double loss = rnnc_model_train_step(r->model, r->ck.params, r->buf.grads, r->ck.opt, r->buf.x,
+                                        r->buf.y, r->ck.s0, r->buf.ws, &r->ck.hp);
+    if (!isfinite(loss)) return loss_not_finite(r, loss, err, errlen);
+    /* The learned h(0), then the final state (s1: h(tau), fb(tau)) of every column carried
+     * into the next chunk (truncated BPTT), the columns moved on. */
+    rnnc_batch_update_h0(&r->batch, r->buf.ws);
+    rnnc_batch_advance(&r->batch, r->buf.ws);
+    step_done(r, loss);
+    return RUN_GO;
+}
+
+/* After a step: the log row and progress line, a sample, the checkpoint (every --every steps
+ * and at the last), and on SIGINT / SIGTERM a save and the stop.  RUN_GO, or 1 with err set
+ * (a save failed), or 130 / 143 after a signal. */
+static int after_step(run_state *r, double *last_draw, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    int rc, report = r->ck.step % o->every == 0 || r->ck.step == o->steps;
+    uint64_t ve = o->valid_every ? o->valid_every : o->every;
+    int valid = r->have_valid && (r->ck.step % ve == 0 || r->ck.step == o->steps);
+    r->valid_loss = NAN;
+    if (valid) run_valid(r);
+    if (report || valid) log_row(r);
+    if (o->tty) {
+        double t = now_s();
+        if (t - *last_draw > 0.1 || report || valid) {
+            progress(r, 0);
+            *last_draw = t;
+        }
+    } else if (report || valid) {
+        progress(r, 0);
+    }
+    if (o->sample_every && r->ck.step % o->sample_every == 0) print_sample(r);
+    if (report && (rc = save(r, err, errlen)) != 0) return rc;
+    /* Data parallel: the request every rank saw in this step's exchange (a signal that came
+     * later goes into the next one), so that all of them stop after the same step. */
+    int stop = r->shards.count ? r->agreed_stop : stop_signal;
+    if (stop) {
+        if (!report && (rc = save(r, err, errlen)) != 0) return rc;
+        if (o->tty) fputc('\n', o->out);
+        fprintf(o->out, "stopped by %s at step %llu%s%s\n", stop == SIGINT ? "SIGINT" : "SIGTERM",
+                (unsigned long long)r->ck.step, o->save ? "; saved " : "", o->save ? o->save : "");
+        return stop == SIGINT ? 130 : 143;
+    }
+    return RUN_GO;
+}
+
+/* Phase 5, the loop: the "training ..." line, then steps until --steps (switching to cc when
+ * it is ready), then the final progress line and sample.  0 when done, or the status of the
+ * step that stopped it (err set for 1). */
+static int phase_loop(run_state *r, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    char canon[512];
+    rnnc_spec_format(&r->spec, canon, sizeof canon);
+    fprintf(o->out, "training %s on %zu %s; %s lr %g, backend %s%s, %d thread%s\n", canon,
+            r->data.len, r->data.text ? "symbols" : "rows", rnnc_optim_name(r->ck.hp.optim), r->ck.hp.lr,
+            rnnc_backend_name(r->model->backend), r->job ? " (cc compiling in the background)" : "",
+            r->threads, r->threads == 1 ? "" : "s");
+    if (r->shards.count) rnnc_shards_describe(&r->shards, o->out);
+    fflush(o->out);
+    r->t0 = now_s();
+    r->step0 = r->ck.step;
+    double last_draw = 0;
+    int rc;
+    while (r->ck.step < o->steps) {
+        switch_backend_if_ready(r);
+        if ((rc = train_one_step(r, err, errlen)) != RUN_GO) return rc;
+        if ((rc = after_step(r, &last_draw, err, errlen)) != RUN_GO) return rc;
+    }
+    if (o->tty) progress(r, 1);
+    if (r->data.text && !(o->sample_every && r->ck.step % o->sample_every == 0)) print_sample(r);
+    if (r->shards.count) rnnc_shards_report(&r->shards, o->out);
+    return 0;
+}
+
+/* Release everything a run holds, whatever phase it reached: the log (an incomplete one turns
+ * a successful status into 1, with err set), the background compile (waited for), the models,
+ * buffers, state, data, the --save lock and the signal handlers.  Returns the final status. */
+static int run_cleanup(run_state *r, int rc, rnnc_ckpt *resumed, int have_resumed,
+                       const saved_handlers *handlers, char *err, size_t errlen)
+{
+    const rnnc_train_opts *o = r->o;
+    if (r->log_fd >= 0) {
+        if (r->log_errno) rc = log_incomplete(r, rc, err, errlen);
+        close(r->log_fd);
+    }
+    if (r->job) {
+        /* Wait for a compile still under way: the thread owns its model until it ends. */
+        if (!r->job->joined) pthread_join(r->job->thread, NULL);
+        if (r->job->ok) rnnc_model_unload(&r->job->model);
+        pthread_mutex_destroy(&r->job->lock);
+        free(r->job);
+    }
+    if (r->have_tcc) rnnc_model_unload(&r->tcc);
+    rnnc_buffers_free(&r->buf);
+    r->ck.vocab.symbols = NULL;
+    r->ck.vocab.size = 0;
+    rnnc_ckpt_free(&r->ck);
+    rnnc_batch_free(&r->batch);
+    rnnc_dataset_free(&r->data);
+    if (r->have_valid) rnnc_eval_close(&r->veval);
+    rnnc_dataset_free(&r->valid);
+    if (have_resumed) rnnc_ckpt_free(resumed);
+    rnnc_unlock_output(o->save, r->lock_fd);
+    rnnc_shards_free(&r->shards);
+    if (r->quiet) fclose(r->quiet);
+    signals_restore(handlers);
+    return rc;
+}
+
+/* Under MPI the ranks agree after each phase (rnnc_dist_agree): the lowest rank that stops
+ * decides for all, with its message, so that every rank leaves at the same point (the loop's
+ * exits are the same on every rank by construction: the step, the loss and the stop request
+ * are shared, and save agrees).  A signal that stopped another rank before the first step
+ * stops this one too.  The status to go on with. */
+static int together(run_state *r, int rc, char *err, size_t errlen)
+{
+    if (!rnnc_dist_active()) return rc;
+    int all = rnnc_dist_agree(rc, RUN_GO, err, errlen);
+    if (rc == RUN_GO && (all == 130 || all == 143)) {
+        stop_signal = all == 130 ? SIGINT : SIGTERM;
+        return stopped_before_start(r->o);
+    }
+    return all;
+}
+
+/* The options of a rank other than 0 (o, rewritten in place): it writes nothing (no log,
+ * checkpoint or samples: rank 0 does; save() keeps --save's path, the writer flag gates it),
+ * evaluates no --valid data and prints nothing (to quiet: /dev/null). */
+static void follower_opts(rnnc_train_opts *o, FILE *quiet)
+{
+    o->log = NULL;
+    o->valid = NULL;
+    o->valid_every = 0;
+    o->sample_every = 0;
+    o->tty = 0;
+    if (quiet) o->out = o->diag = quiet;
+}
+
 int rnnc_train_run(const rnnc_train_opts *o, char *err, size_t errlen)
 {
     run_state r;
-    memset(&r, 0, sizeof r);
-    r.o = o;
     rnnc_ckpt resumed;
-    int have_resumed = 0, rc = 1;
-    size_t n_in = 0, n_out = 0;
+    rnnc_train_opts follower;
+    int have_resumed = 0, rc;
+    memset(&r, 0, sizeof r);
     memset(&resumed, 0, sizeof resumed);
-
-    /* 1. The checkpoint to resume, then the data (its vocabulary fixed by the checkpoint). */
-    if (o->resume) {
-        if ((rc = rnnc_ckpt_load(&resumed, o->resume, err, errlen)) != 0) return input_status(rc);
-        have_resumed = 1;
+    if (err && errlen) err[0] = '\0';
+    r.writer = rnnc_dist_rank() == 0;
+    if (!r.writer) {
+        follower = *o;
+        r.quiet = fopen("/dev/null", "w");
+        follower_opts(&follower, r.quiet);
+        o = &follower;
     }
-    if (o->save && (rc = check_save_dir(o->save, err, errlen)) != 0) goto out;
-    r.save_existed = o->save && access(o->save, F_OK) == 0;
-    if (!have_resumed && (rc = check_spec_early(o, err, errlen)) != 0) goto out;
-    int csv = o->ndata > 0 && is_csv(o->data[0]);
-    if (o->targets && !csv) {
-        rnnc_fail(err, errlen, "--target: names columns of a CSV data file; this data is text");
-        rc = 2;
-        goto out;
-    }
-    for (size_t i = 1; i < o->ndata; i++)
-        if (is_csv(o->data[i]) != csv) {
-            rnnc_fail(err, errlen, "%s: mixing CSV and text data files", o->data[i]);
-            rc = 2;
-            goto out;
-        }
-    if (have_resumed && resumed.spec.onehot == csv) {
-        rnnc_fail(err, errlen, "%s: the checkpoint is a %s model; the data is %s", o->resume,
-                  resumed.spec.onehot ? "one-hot (text)" : "dense (CSV)", csv ? "CSV" : "text");
-        rc = 2;
-        goto out;
-    }
-    if (have_resumed && o->chars_set && resumed.spec.onehot && o->chars != resumed.vocab.mode) {
-        rnnc_fail(err, errlen, "--chars: the checkpoint was trained with --chars %s",
-                  resumed.vocab.mode == RNNC_CHARS_UTF8 ? "utf8" : "bytes");
-        rc = 2;
-        goto out;
-    }
-    rc = csv ? load_csv(o, &r.data, &n_in, &n_out, err, errlen)
-             : load_text(o, have_resumed ? &resumed.vocab : NULL, &r.data, err, errlen);
-    if (rc != 0) goto out;
-    rc = 2;
-
-    /* 2. The spec; a resumed run must match its checkpoint. */
-    if (have_resumed) {
-        rnnc_spec want;
-        r.spec = resumed.spec;
-        if (o->spec.set) {
-            /* Options the user gave must agree with the checkpoint. */
-            if (settle_spec(o, &r.data, n_in, n_out, &want, err, errlen) != 0) goto out;
-            if (!same_spec(&want, &r.spec)) {
-                char have[512];
-                rnnc_spec_format(&r.spec, have, sizeof have);
-                rnnc_fail(err, errlen, "--resume: the options describe a different model than "
-                          "the checkpoint's (%s)", have);
-                rc = 2;
-                goto out;
-            }
-        } else if (!csv && r.spec.n_in != r.data.vocab.size) {
-            rnnc_fail(err, errlen, "%s: corrupt vocabulary", o->resume);
-            rc = 2;
-            goto out;
-        } else if (csv && (r.spec.n_in != n_in || r.spec.n_out != n_out)) {
-            rnnc_fail(err, errlen,
-                      "DATA: the CSV gives %zu inputs and %zu outputs; "
-                      "the checkpoint's model has %zu and %zu",
-                      n_in, n_out, r.spec.n_in, r.spec.n_out);
-            rc = 2;
-            goto out;
-        }
-    } else if (settle_spec(o, &r.data, n_in, n_out, &r.spec, err, errlen) != 0) {
-        goto out;
-    }
-    if (r.data.len < r.spec.tau + r.data.look) {
-        rnnc_fail(err, errlen, "DATA: %zu %s, but --tau %zu needs at least %zu", r.data.len,
-                  r.data.text ? "symbols" : "rows", r.spec.tau, r.spec.tau + r.data.look);
-        rc = 2;
-        goto out;
-    }
-    if ((rc = check_memory(&r, have_resumed, err, errlen)) != 0) goto out;
-
-    /* 3. The training state: resumed, or fresh. */
-    if (have_resumed) {
-        r.ck = resumed;
-        have_resumed = 0; /* owned by r.ck now; its vocabulary is the data's from here on */
-        memset(&resumed, 0, sizeof resumed);
-        rnnc_vocab_free(&r.ck.vocab);
-        settle_hparams(o, &r.ck, &r.ck.hp);
-        if (r.ck.data_len != r.data.len || r.ck.data_hash != r.data.hash) {
-            fprintf(o->out, "note: the data differs from the checkpoint's; streams restart at evenly spaced offsets\n");
-            reset_positions(&r.spec, r.data.len, r.ck.positions);
-            memset(r.ck.h, 0, r.spec.batch * r.spec.hidden * r.ck.layout.real_size);
-            r.ck.data_len = r.data.len;
-            r.ck.data_hash = r.data.hash;
-        }
-    } else {
-        r.ck.spec = r.spec;
-        if (rnnc_ckpt_alloc(&r.ck, err, errlen) != 0) {
-            rc = 1;
-            goto out;
-        }
-        settle_hparams(o, NULL, &r.ck.hp);
-        r.ck.seed = o->seed;
-        r.ck.rng = o->seed;
-        init_params(&r.spec, &r.ck.layout, r.ck.params, &r.ck.rng);
-        r.ck.smooth_loss = r.spec.loss == RNNC_LOSS_NLL ? -log(1.0 / (double)r.spec.n_out) * (double)r.spec.tau : NAN;
-        r.ck.data_len = r.data.len;
-        r.ck.data_hash = r.data.hash;
-        reset_positions(&r.spec, r.data.len, r.ck.positions);
-    }
-    /* The checkpoint keeps the vocabulary (a view of the data's; not freed through ck). */
-    r.ck.vocab = r.data.vocab;
-    r.ck.hp.grad_scale = 1.0 / (double)r.spec.batch;
-    if (r.ck.step >= o->steps) {
-        fprintf(o->out, "already at step %llu of %llu; nothing to do\n",
-                (unsigned long long)r.ck.step, (unsigned long long)o->steps);
-        rc = 0;
-        goto out;
-    }
-
-    /* 4. The model: tcc at once; with auto, cc in the background. */
-    rnnc_backend first = o->backend == RNNC_RUN_CC ? RNNC_BACKEND_CC : RNNC_BACKEND_TCC;
-    if (rnnc_model_load(&r.tcc, &r.spec, first, err, errlen) != 0) {
-        rc = 1;
-        goto out;
-    }
-    r.have_tcc = 1;
-    r.model = &r.tcc;
-    int threads = rnnc_model_set_threads(r.model, o->threads, err, errlen);
-    if (threads < 0) {
-        rc = 1;
-        goto out;
-    }
-    if (o->backend == RNNC_RUN_AUTO) {
-        r.job = calloc(1, sizeof *r.job);
-        if (r.job) {
-            r.job->spec = r.spec;
-            pthread_mutex_init(&r.job->lock, NULL);
-            if (pthread_create(&r.job->thread, NULL, cc_job_run, r.job) != 0) {
-                pthread_mutex_destroy(&r.job->lock);
-                free(r.job);
-                r.job = NULL;
-            }
-        }
-    }
-    if (rnnc_buffers_alloc(&r.buf, &r.model->layout) != 0) {
-        rnnc_fail(err, errlen, "out of memory for the training buffers");
-        rc = 1;
-        goto out;
-    }
-    if (o->log) {
-        FILE *probe = fopen(o->log, "r");
-        int fresh = 1;
-        if (probe) {
-            fresh = fgetc(probe) == EOF;
-            fclose(probe);
-        }
-        r.log = fopen(o->log, "a");
-        if (!r.log) {
-            rnnc_fail(err, errlen, "--log: cannot open %s: %s", o->log, strerror(errno));
-            rc = 2;
-            goto out;
-        }
-        if (fresh) fprintf(r.log, "step,loss,bpc,lr,seconds\n");
-    }
-
-    /* 5. Train. */
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    stop_signal = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    char canon[512];
-    rnnc_spec_format(&r.spec, canon, sizeof canon);
-    fprintf(o->out, "training %s on %zu %s; %s lr %g, backend %s%s, %d thread%s\n", canon,
-            r.data.len, r.data.text ? "symbols" : "rows", rnnc_optim_name(r.ck.hp.optim), r.ck.hp.lr,
-            rnnc_backend_name(r.model->backend), r.job ? " (cc compiling in the background)" : "",
-            threads, threads == 1 ? "" : "s");
-    fflush(o->out);
-    r.t0 = now_s();
-    r.step0 = r.ck.step;
-    size_t hb = r.spec.batch * r.spec.hidden * r.model->layout.real_size;
-    double last_draw = 0;
-    rc = 0;
-    while (r.ck.step < o->steps) {
-        if (r.job && !r.job->joined && cc_job_done(r.job)) {
-            pthread_join(r.job->thread, NULL);
-            r.job->joined = 1;
-            /* Same threads on cc (the pool is per model); if they cannot start, one. */
-            if (r.job->ok && rnnc_model_set_threads(&r.job->model, threads, r.job->err, sizeof r.job->err) < 0)
-                fprintf(o->out, "%scc backend: %s; one thread\n", o->tty ? "\r\033[K" : "", r.job->err);
-            if (r.job->ok) {
-                r.model = &r.job->model;
-                fprintf(o->out, "%sswitched to the cc backend at step %llu (compiled in %.2f s)\n",
-                        o->tty ? "\r\033[K" : "", (unsigned long long)r.ck.step, r.job->seconds);
-            } else {
-                fprintf(o->out, "%scc backend unavailable, staying on tcc: %s\n",
-                        o->tty ? "\r\033[K" : "", r.job->err);
-            }
-        }
-        fill_batch(&r);
-        r.ck.hp.bias1 = 1 - pow(r.ck.hp.beta1, (double)(r.ck.step + 1));
-        r.ck.hp.bias2 = 1 - pow(r.ck.hp.beta2, (double)(r.ck.step + 1));
-        double loss = rnnc_model_train_step(r.model, r.ck.params, r.buf.grads, r.ck.opt, r.buf.x,
-                                            r.buf.y, r.ck.h, r.buf.ws, &r.ck.hp);
-        if (!isfinite(loss)) {
-            char note[4200];
-            if (o->tty) fputc('\n', o->out);
-            rnnc_fail(err, errlen, "the loss became %s at step %llu; stopping (lower --lr, or "
-                      "clip with --clip / --clip-norm)%s", isnan(loss) ? "NaN" : "infinite",
-                      (unsigned long long)r.ck.step + 1, kept_note(&r, note, sizeof note));
-            rc = 1;
-            goto restore;
-        }
-        /* Carry h(tau) of every stream into the next chunk (truncated BPTT). */
-        memcpy(r.ck.h, (char *)r.buf.ws + (r.model->layout.ws_h + r.spec.tau * r.spec.batch * r.spec.hidden) * r.model->layout.real_size, hb);
-        for (size_t b = 0; b < r.spec.batch; b++) r.ck.positions[b] += r.spec.tau;
-        r.ck.step++;
-        double per_seq = loss / (double)r.spec.batch;
-        r.ck.last_loss = per_seq;
-        r.ck.smooth_loss = isnan(r.ck.smooth_loss) ? per_seq : r.ck.smooth_loss * 0.999 + per_seq * 0.001;
-        int report = r.ck.step % o->every == 0 || r.ck.step == o->steps;
-        if (report) log_row(&r);
-        if (o->tty) {
-            double t = now_s();
-            if (t - last_draw > 0.1 || report) {
-                progress(&r, 0);
-                last_draw = t;
-            }
-        } else if (report) {
-            progress(&r, 0);
-        }
-        if (o->sample_every && r.ck.step % o->sample_every == 0) print_sample(&r);
-        if ((r.ck.step % o->every == 0 || r.ck.step == o->steps) && (rc = save(&r, err, errlen)) != 0) goto restore;
-        if (stop_signal) {
-            if (r.ck.step % o->every != 0 && r.ck.step != o->steps && (rc = save(&r, err, errlen)) != 0) goto restore;
-            if (o->tty) fputc('\n', o->out);
-            fprintf(o->out, "stopped by %s at step %llu%s%s\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
-                    (unsigned long long)r.ck.step, o->save ? "; saved " : "", o->save ? o->save : "");
-            rc = stop_signal == SIGINT ? 130 : 143;
-            goto restore;
-        }
-    }
-    if (o->tty) progress(&r, 1);
-    if (r.data.text && !(o->sample_every && r.ck.step % o->sample_every == 0)) print_sample(&r);
-restore:
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-out:
-    if (r.log) fclose(r.log);
-    if (r.job) {
-        /* Wait for a compile still under way: the thread owns its model until it ends. */
-        if (!r.job->joined) pthread_join(r.job->thread, NULL);
-        if (r.job->ok) rnnc_model_unload(&r.job->model);
-        pthread_mutex_destroy(&r.job->lock);
-        free(r.job);
-    }
-    if (r.have_tcc) rnnc_model_unload(&r.tcc);
-    rnnc_buffers_free(&r.buf);
-    r.ck.vocab.symbols = NULL;
-    r.ck.vocab.size = 0;
-    rnnc_ckpt_free(&r.ck);
-    dataset_free(&r.data);
-    if (have_resumed) rnnc_ckpt_free(&resumed);
-    return rc;
+    r.o = o;
+    r.log_fd = -1;
+    r.lock_fd = -1;
+    /* Signals first of all, so that one during anything slow below is seen (and cancels a cc
+     * compile under way). */
+    saved_handlers handlers;
+    signals_install(&handlers);
+    if ((rc = together(&r, phase_validate(&r, &resumed, &have_resumed, err, errlen), err, errlen)) == RUN_GO &&
+        (rc = together(&r, phase_spec(&r, &resumed, have_resumed, err, errlen), err, errlen)) == RUN_GO &&
+        (rc = together(&r, phase_dist(&r, &resumed, have_resumed, err, errlen), err, errlen)) == RUN_GO &&
+        (rc = together(&r, phase_state(&r, &resumed, &have_resumed, err, errlen), err, errlen)) == RUN_GO &&
+        (rc = together(&r, phase_backends(&r, err, errlen), err, errlen)) == RUN_GO &&
+        (rc = together(&r, phase_valid(&r, err, errlen), err, errlen)) == RUN_GO &&
+        (rc = together(&r, phase_log(&r, err, errlen), err, errlen)) == RUN_GO)
+        rc = phase_loop(&r, err, errlen);
+    return run_cleanup(&r, rc, &resumed, have_resumed, &handlers, err, errlen);
 }

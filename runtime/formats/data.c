@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +22,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../base/text.h"
 #include "../base/util.h"
 
 #define UNICODE_LIMIT 0x110000u      /* code points are < this */
 #define CSV_MAX_COLS 4096
-#define CSV_MAX_NUMBER 400           /* longest number text accepted, in bytes */
 #define QUOTE_MAX 40                 /* characters of input quoted in a message */
 
 /* ---- messages ---------------------------------------------------------------------------- */
@@ -528,6 +527,18 @@ void rnnc_ids_free(rnnc_ids *ids)
     memset(ids, 0, sizeof *ids);
 }
 
+int rnnc_ids_pack(const int32_t *v, size_t n, size_t classes, rnnc_ids *ids)
+{
+    memset(ids, 0, sizeof *ids);
+    unsigned w = ids_width(classes);
+    if (n > SIZE_MAX / w) return RNNC_ENOMEM;
+    if (!(ids->p = malloc((n ? n : 1) * w))) return RNNC_ENOMEM;
+    for (size_t i = 0; i < n; i++) ids_put(ids->p, w, i, v[i]);
+    ids->len = n;
+    ids->width = w;
+    return 0;
+}
+
 uint64_t rnnc_ids_hash(const rnnc_ids *ids)
 {
     uint64_t h = RNNC_FNV_OFFSET;
@@ -737,48 +748,6 @@ static size_t column_of(const unsigned char *buf, size_t a, size_t b)
     return c;
 }
 
-typedef enum { NUM_OK, NUM_EMPTY, NUM_BAD, NUM_RANGE } numstat;
-
-/* Parse s[0..n) (already trimmed) as a decimal number: [+-] digits [. digits] [e [+-] digits],
- * with at least one digit before the exponent.  No nan, inf, hex, or anything after it. */
-static numstat parse_number(const unsigned char *s, size_t n, double *out)
-{
-    if (n == 0) return NUM_EMPTY;
-    if (n > CSV_MAX_NUMBER) return NUM_BAD;
-    size_t i = 0, digits = 0;
-    if (s[i] == '+' || s[i] == '-') i++;
-    while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
-    if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
-    }
-    if (digits == 0) return NUM_BAD;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        size_t ed = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++, ed++;
-        if (ed == 0) return NUM_BAD;
-    }
-    if (i != n) return NUM_BAD;
-    /* strtod follows LC_NUMERIC: use its decimal point in place of '.'. */
-    char tmp[CSV_MAX_NUMBER + 8];
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    const char *dp = localeconv()->decimal_point;
-    if (dp && dp[0] && dp[0] != '.' && !dp[1]) {
-        char *p = strchr(tmp, '.');
-        if (p) *p = dp[0];
-    }
-    char *end;
-    errno = 0;
-    double d = strtod(tmp, &end);
-    if (end != tmp + n) return NUM_BAD;
-    if (!isfinite(d)) return NUM_RANGE;
-    *out = d;
-    return NUM_OK;
-}
-
 /* One field of a line: [a, b) as written, [ta, tb) trimmed of spaces and tabs. */
 typedef struct field {
     size_t a, b, ta, tb;
@@ -806,17 +775,17 @@ static int cmp_name_ref(const void *pa, const void *pb)
     return a->index < b->index ? -1 : a->index > b->index;
 }
 
-static int number_error(numstat st, const unsigned char *buf, size_t ls, const field *f,
+static int number_error(rnnc_numstat st, const unsigned char *buf, size_t ls, const field *f,
                         const char *path, size_t line, char *err, size_t errlen)
 {
-    size_t col = column_of(buf, ls, st == NUM_EMPTY ? f->a : f->ta);
-    if (st == NUM_EMPTY)
+    size_t col = column_of(buf, ls, st == RNNC_NUM_EMPTY ? f->a : f->ta);
+    if (st == RNNC_NUM_EMPTY)
         return rnnc_fail(err, errlen,
                          "%s:%zu:%zu: expected a number, got an empty field", path, line,
                          col);
     char q[QUOTE_MAX * 8 + 8];
     quote_text(q, sizeof q, buf + f->ta, f->tb - f->ta);
-    if (st == NUM_RANGE)
+    if (st == RNNC_NUM_RANGE)
         return rnnc_fail(err, errlen,
                          "%s:%zu:%zu: expected a number in the range of a double, got '%s'",
                          path, line, col, q);
@@ -830,6 +799,7 @@ void rnnc_csv_free(rnnc_csv *c)
         for (size_t j = 0; j < c->cols; j++) free(c->names[j]);
     free(c->names);
     free(c->values);
+    free(c->lines);
     memset(c, 0, sizeof *c);
 }
 
@@ -845,157 +815,219 @@ int rnnc_next_line(const unsigned char *buf, size_t n, size_t *pos, size_t *star
     return 1;
 }
 
+/* The CSV reader's state: the file, the line being read and its fields, the table so far. */
+typedef struct csv_reader {
+    const char *path;
+    const unsigned char *buf;
+    size_t n;
+    size_t line, ls, le;     /* the current line: its number and [ls, le) without the newline */
+    field *fields;           /* its fields (room for CSV_MAX_COLS) */
+    size_t nf;
+    size_t cols, rows;       /* columns (0 before the first row), data rows read */
+    size_t vcap;             /* values out->values has room for */
+    size_t lcap;             /* line numbers out->lines has room for */
+    int header;              /* the first row was a header */
+    rnnc_csv *out;
+    char *err;
+    size_t errlen;
+} csv_reader;
+
+/* Split the current line at its commas into r->fields (trimmed).  Returns 0, or -1 with a
+ * message when it has more than CSV_MAX_COLS fields. */
+static int split_line(csv_reader *r)
+{
+    const unsigned char *buf = r->buf;
+    size_t a = r->ls, le = r->le;
+    r->nf = 0;
+    for (;;) {
+        const unsigned char *comma = memchr(buf + a, ',', le - a);
+        size_t b = comma ? (size_t)(comma - buf) : le;
+        if (r->nf == CSV_MAX_COLS) {
+            size_t total = r->nf;
+            for (size_t i = a; i < le; i++) total += buf[i] == ',';
+            return rnnc_fail(r->err, r->errlen, "%s:%zu: too many columns (%zu; at most %d)", r->path,
+                             r->line, total + 1, CSV_MAX_COLS);
+        }
+        field *f = &r->fields[r->nf++];
+        f->a = a;
+        f->b = b;
+        trim_field(buf, f);
+        if (!comma) return 0;
+        a = b + 1;
+    }
+}
+
+/* Is the current line (the first row) a header: is any field not a number?  Empty fields and
+ * out-of-range numbers do not make a header: they are reported as errors of a data row. */
+static int is_header(const csv_reader *r)
+{
+    for (size_t j = 0; j < r->nf; j++) {
+        double d;
+        const field *f = &r->fields[j];
+        if (rnnc_parse_decimal(r->buf + f->ta, f->tb - f->ta, 0, &d) == RNNC_NUM_BAD) return 1;
+    }
+    return 0;
+}
+
+/* The current line's fields as column names (out->names, out->cols set so that rnnc_csv_free
+ * frees them): none empty, none with a control character.  Returns 0, or -1 with a message
+ * naming the first bad field's column. */
+static int read_names(csv_reader *r)
+{
+    const unsigned char *buf = r->buf;
+    rnnc_csv *out = r->out;
+    if (!(out->names = calloc(r->nf, sizeof *out->names))) {
+        rnnc_fail(r->err, r->errlen, "%s: out of memory", r->path);
+        return RNNC_ENOMEM;
+    }
+    out->cols = r->nf;
+    for (size_t j = 0; j < r->nf; j++) {
+        const field *f = &r->fields[j];
+        if (f->ta == f->tb)
+            return rnnc_fail(r->err, r->errlen, "%s:%zu:%zu: empty column name", r->path, r->line,
+                             column_of(buf, r->ls, f->a));
+        for (size_t i = f->ta; i < f->tb; i++)
+            if (buf[i] < 0x20 || buf[i] == 0x7f) {
+                char q[16];
+                show_symbol(q, buf[i], 0);
+                return rnnc_fail(r->err, r->errlen, "%s:%zu:%zu: control character '%s' in a column name",
+                                 r->path, r->line, column_of(buf, r->ls, i), q);
+            }
+        if (!(out->names[j] = malloc(f->tb - f->ta + 1))) {
+            rnnc_fail(r->err, r->errlen, "%s: out of memory", r->path);
+            return RNNC_ENOMEM;
+        }
+        memcpy(out->names[j], buf + f->ta, f->tb - f->ta);
+        out->names[j][f->tb - f->ta] = '\0';
+    }
+    return 0;
+}
+
+/* No two of the header's names (read_names) alike.  Returns 0, or -1 with a message naming the
+ * earliest column whose name an earlier column already has, and that column. */
+static int check_unique_names(csv_reader *r)
+{
+    size_t nf = r->nf;
+    name_ref *refs = malloc(nf * sizeof *refs);
+    if (!refs) {
+        rnnc_fail(r->err, r->errlen, "%s: out of memory", r->path);
+        return RNNC_ENOMEM;
+    }
+    for (size_t j = 0; j < nf; j++) refs[j] = (name_ref){r->out->names[j], j};
+    qsort(refs, nf, sizeof *refs, cmp_name_ref);
+    size_t dup = SIZE_MAX, first = 0, head = 0;
+    for (size_t j = 1; j < nf; j++) {
+        if (strcmp(refs[j].name, refs[j - 1].name) != 0) {
+            head = j;
+            continue;
+        }
+        if (refs[j].index < dup) {   /* the earliest repeated name in the row */
+            dup = refs[j].index;
+            first = refs[head].index;
+        }
+    }
+    free(refs);
+    if (dup == SIZE_MAX) return 0;
+    char q[QUOTE_MAX * 8 + 8];
+    const field *f = &r->fields[dup];
+    quote_text(q, sizeof q, r->buf + f->ta, f->tb - f->ta);
+    return rnnc_fail(r->err, r->errlen, "%s:%zu:%zu: duplicate column name '%s' (also column %zu)",
+                     r->path, r->line, column_of(r->buf, r->ls, f->ta), q, first + 1);
+}
+
+/* Append the current line's fields, every one a number, as a row of the table (growing
+ * out->values geometrically).  Returns 0, or -1 with a message (FILE:LINE:COL for a field
+ * that is not a number). */
+static int add_row(csv_reader *r)
+{
+    size_t rows = r->rows, cols = r->cols;
+    if (rows == SIZE_MAX || rows + 1 > SIZE_MAX / sizeof(double) / cols)
+        return rnnc_fail(r->err, r->errlen, "%s:%zu: too many rows", r->path, r->line);
+    if ((rows + 1) * cols > r->vcap) {
+        size_t max = SIZE_MAX / sizeof(double);
+        size_t nc = r->vcap > max / 2 ? max : r->vcap * 2;
+        if (nc < (rows + 1) * cols) nc = (rows + 1) * cols;
+        if (nc < 1024 && max >= 1024) nc = 1024;
+        double *nv = realloc(r->out->values, nc * sizeof *nv);
+        if (!nv) {
+            rnnc_fail(r->err, r->errlen, "%s:%zu: out of memory for %zu rows", r->path, r->line,
+                      rows + 1);
+            return RNNC_ENOMEM;
+        }
+        r->out->values = nv;
+        r->vcap = nc;
+    }
+    if (rows + 1 > r->lcap) {
+        size_t nl = r->lcap ? r->lcap * 2 : 1024;
+        size_t *nlines = realloc(r->out->lines, nl * sizeof *nlines);
+        if (!nlines) {
+            rnnc_fail(r->err, r->errlen, "%s:%zu: out of memory for %zu rows", r->path, r->line,
+                      rows + 1);
+            return RNNC_ENOMEM;
+        }
+        r->out->lines = nlines;
+        r->lcap = nl;
+    }
+    r->out->lines[rows] = r->line;
+    double *row = r->out->values + rows * cols;
+    for (size_t j = 0; j < r->nf; j++) {
+        const field *f = &r->fields[j];
+        rnnc_numstat st = rnnc_parse_decimal(r->buf + f->ta, f->tb - f->ta, 0, &row[j]);
+        if (st != RNNC_NUM_OK) return number_error(st, r->buf, r->ls, f, r->path, r->line, r->err, r->errlen);
+    }
+    r->rows++;
+    return 0;
+}
+
+/* Every line of r->buf in turn: blank and comment lines skipped, the first row a header or
+ * data, the others data with as many columns.  Returns 0, or -1 (RNNC_ENOMEM when memory ran
+ * out) with a message. */
+static int read_lines(csv_reader *r)
+{
+    size_t pos = 0;
+    /* A UTF-8 byte order mark is not part of the first line. */
+    if (r->n >= 3 && r->buf[0] == 0xEF && r->buf[1] == 0xBB && r->buf[2] == 0xBF) pos = 3;
+    while (rnnc_next_line(r->buf, r->n, &pos, &r->ls, &r->le)) {
+        r->line++;
+        size_t p = r->ls;
+        while (p < r->le && is_blank(r->buf[p])) p++;
+        if (p == r->le || r->buf[p] == '#') continue;
+        if (split_line(r) != 0) return -1;
+        if (r->cols == 0) {
+            r->cols = r->nf;
+            r->header = is_header(r);
+            if (r->header) {
+                int rc = read_names(r);
+                if (rc == 0) rc = check_unique_names(r);
+                if (rc != 0) return rc;
+                continue;
+            }
+        } else if (r->nf != r->cols) {
+            return rnnc_fail(r->err, r->errlen, "%s:%zu: expected %zu columns, got %zu", r->path, r->line,
+                             r->cols, r->nf);
+        }
+        int rc = add_row(r);
+        if (rc != 0) return rc;
+    }
+    return 0;
+}
+
 int rnnc_csv_parse(const unsigned char *buf, size_t n, const char *path, rnnc_csv *out,
                    char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    field *fields = malloc(CSV_MAX_COLS * sizeof *fields);
-    name_ref *refs = NULL;
-    if (!fields) {
+    csv_reader r = {.path = path, .buf = buf, .n = n, .out = out, .err = err, .errlen = errlen};
+    int rc = -1;
+    if (!(r.fields = malloc(CSV_MAX_COLS * sizeof *r.fields))) {
         rnnc_fail(err, errlen, "%s: out of memory", path);
-        return RNNC_ENOMEM;
+        rc = RNNC_ENOMEM;
+    } else if ((rc = read_lines(&r)) == 0) {
+        if (r.rows == 0 && r.header) rc = rnnc_fail(err, errlen, "%s: has a header but no data rows", path);
+        else if (r.rows == 0) rc = rnnc_fail(err, errlen, "%s: has no data rows (only blank or comment lines)", path);
+        out->rows = r.rows;
+        out->cols = r.cols;
     }
-    size_t pos = 0, line = 0, cols = 0, rows = 0, vcap = 0;
-    int header = 0, rc = -1;
-    /* A UTF-8 byte order mark is not part of the first line. */
-    if (n >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) pos = 3;
-    size_t ls, le;
-    while (rnnc_next_line(buf, n, &pos, &ls, &le)) {
-        line++;
-        size_t p = ls;
-        while (p < le && is_blank(buf[p])) p++;
-        if (p == le || buf[p] == '#') continue;
-        /* Split into fields. */
-        size_t nf = 0, a = ls;
-        for (;;) {
-            const unsigned char *comma = memchr(buf + a, ',', le - a);
-            size_t b = comma ? (size_t)(comma - buf) : le;
-            if (nf == CSV_MAX_COLS) {
-                size_t total = nf;
-                for (size_t i = a; i < le; i++) total += buf[i] == ',';
-                rnnc_fail(err, errlen, "%s:%zu: too many columns (%zu; at most %d)", path, line,
-                          total + 1, CSV_MAX_COLS);
-                goto out;
-            }
-            fields[nf].a = a;
-            fields[nf].b = b;
-            trim_field(buf, &fields[nf]);
-            nf++;
-            if (!comma) break;
-            a = b + 1;
-        }
-        if (cols == 0) {
-            /* The first row: a header if any field is not a number. */
-            cols = nf;
-            for (size_t j = 0; j < nf && !header; j++) {
-                double d;
-                /* Empty fields and out-of-range numbers do not make a header: they are
-                 * reported as errors of a data row. */
-                if (parse_number(buf + fields[j].ta, fields[j].tb - fields[j].ta, &d) == NUM_BAD)
-                    header = 1;
-            }
-            if (header) {
-                if (!(out->names = calloc(nf, sizeof *out->names)) ||
-                    !(refs = malloc(nf * sizeof *refs))) {
-                    rnnc_fail(err, errlen, "%s: out of memory", path);
-                    rc = RNNC_ENOMEM;
-                    goto out;
-                }
-                out->cols = nf;   /* so rnnc_csv_free frees the names */
-                for (size_t j = 0; j < nf; j++) {
-                    const field *f = &fields[j];
-                    if (f->ta == f->tb) {
-                        rnnc_fail(err, errlen, "%s:%zu:%zu: empty column name", path, line,
-                                  column_of(buf, ls, f->a));
-                        goto out;
-                    }
-                    for (size_t i = f->ta; i < f->tb; i++)
-                        if (buf[i] < 0x20 || buf[i] == 0x7f) {
-                            char q[16];
-                            show_symbol(q, buf[i], 0);
-                            rnnc_fail(err, errlen,
-                                      "%s:%zu:%zu: control character '%s' in a column name",
-                                      path, line, column_of(buf, ls, i), q);
-                            goto out;
-                        }
-                    if (!(out->names[j] = malloc(f->tb - f->ta + 1))) {
-                        rnnc_fail(err, errlen, "%s: out of memory", path);
-                        rc = RNNC_ENOMEM;
-                        goto out;
-                    }
-                    memcpy(out->names[j], buf + f->ta, f->tb - f->ta);
-                    out->names[j][f->tb - f->ta] = '\0';
-                    refs[j].name = out->names[j];
-                    refs[j].index = j;
-                }
-                qsort(refs, nf, sizeof *refs, cmp_name_ref);
-                size_t dup = SIZE_MAX, first = 0, head = 0;
-                for (size_t j = 1; j < nf; j++) {
-                    if (strcmp(refs[j].name, refs[j - 1].name) != 0) {
-                        head = j;
-                        continue;
-                    }
-                    if (refs[j].index < dup) {   /* the earliest repeated name in the row */
-                        dup = refs[j].index;
-                        first = refs[head].index;
-                    }
-                }
-                if (dup != SIZE_MAX) {
-                    char q[QUOTE_MAX * 8 + 8];
-                    const field *f = &fields[dup];
-                    quote_text(q, sizeof q, buf + f->ta, f->tb - f->ta);
-                    rnnc_fail(err, errlen,
-                              "%s:%zu:%zu: duplicate column name '%s' (also column %zu)",
-                              path, line, column_of(buf, ls, f->ta), q, first + 1);
-                    goto out;
-                }
-                continue;
-            }
-        } else if (nf != cols) {
-            rnnc_fail(err, errlen, "%s:%zu: expected %zu columns, got %zu", path, line, cols, nf);
-            goto out;
-        }
-        /* A data row. */
-        if (rows == SIZE_MAX || rows + 1 > SIZE_MAX / sizeof(double) / cols) {
-            rnnc_fail(err, errlen, "%s:%zu: too many rows", path, line);
-            goto out;
-        }
-        if ((rows + 1) * cols > vcap) {
-            size_t max = SIZE_MAX / sizeof(double);
-            size_t nc = vcap > max / 2 ? max : vcap * 2;
-            if (nc < (rows + 1) * cols) nc = (rows + 1) * cols;
-            if (nc < 1024 && max >= 1024) nc = 1024;
-            double *nv = realloc(out->values, nc * sizeof *nv);
-            if (!nv) {
-                rnnc_fail(err, errlen, "%s:%zu: out of memory for %zu rows", path, line, rows + 1);
-                rc = RNNC_ENOMEM;
-                goto out;
-            }
-            out->values = nv;
-            vcap = nc;
-        }
-        double *row = out->values + rows * cols;
-        for (size_t j = 0; j < nf; j++) {
-            const field *f = &fields[j];
-            numstat st = parse_number(buf + f->ta, f->tb - f->ta, &row[j]);
-            if (st != NUM_OK) {
-                number_error(st, buf, ls, f, path, line, err, errlen);
-                goto out;
-            }
-        }
-        rows++;
-    }
-    if (rows == 0) {
-        if (header) rnnc_fail(err, errlen, "%s: has a header but no data rows", path);
-        else rnnc_fail(err, errlen, "%s: has no data rows (only blank or comment lines)", path);
-        goto out;
-    }
-    out->rows = rows;
-    out->cols = cols;
-    rc = 0;
-out:
-    free(refs);
-    free(fields);
+    free(r.fields);
     if (rc != 0) rnnc_csv_free(out);
     return rc;
 }

@@ -60,6 +60,10 @@ static inline int32_t rnnc_ids_at(const rnnc_ids *ids, size_t i)
 }
 void rnnc_ids_free(rnnc_ids *ids);
 
+/* Store v[0..n) (indices of a vocabulary of classes symbols: each below classes) as *ids in
+ * the narrowest width that holds them.  0, or RNNC_ENOMEM (*ids left empty). */
+int rnnc_ids_pack(const int32_t *v, size_t n, size_t classes, rnnc_ids *ids);
+
 /* The data fingerprint of a checkpoint: 64-bit FNV-1a of the indices as they were stored
  * before rnnc_ids existed (host-order int32), so older checkpoints still match their data. */
 uint64_t rnnc_ids_hash(const rnnc_ids *ids);
@@ -106,6 +110,7 @@ typedef struct rnnc_csv {
     size_t rows, cols;
     double *values;      /* rows x cols, row-major; malloc'd */
     char **names;        /* cols names, or NULL when the file has no header; malloc'd */
+    size_t *lines;       /* rows values: the line (from 1) of each row, for messages; malloc'd */
 } rnnc_csv;
 int rnnc_csv_parse(const unsigned char *buf, size_t n, const char *path, rnnc_csv *out,
                    char *err, size_t errlen);

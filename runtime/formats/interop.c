@@ -21,34 +21,95 @@ static void to_row_major(const void *params, rnnc_dtype dt, size_t off, size_t r
             rnnc_set(out, dt, i * cols + j, rnnc_get(params, dt, off + j * rows + i));
 }
 
+/* One exported tensor: prefix + suffix, rows x cols of the parameters at off (or of src when
+ * given: the learned h(0)); ndim 1 writes a vector of rows x cols values. */
+typedef struct export_tensor {
+    const char *prefix, *suffix;
+    size_t off, rows, cols;
+    int ndim;
+    const void *src;
+} export_tensor;
+
+/* The tensors of c: nn.RNN's and nn.Linear's, then R and the end outputs where the model has
+ * them, and a learned h(0).  Returns how many were written into t (at most 13). */
+static size_t export_tensors(const rnnc_ckpt *c, const rnnc_interop_names *n, export_tensor *t)
+{
+    const rnnc_spec *s = &c->spec;
+    const rnnc_layout *l = &c->layout;
+    size_t H = s->hidden, N = s->n_in, K = s->n_out, M = s->max_length, k = 0;
+    const rnnc_end_info *end = &rnnc_ends[s->end];
+    t[k++] = (export_tensor){n->rnn_prefix, "weight_ih_l0", l->off_U, H, N, 2, NULL};
+    if (rnnc_recurrences[s->rec].has_W) t[k++] = (export_tensor){n->rnn_prefix, "weight_hh_l0", l->off_W, H, H, 2, NULL};
+    t[k++] = (export_tensor){n->rnn_prefix, "bias_ih_l0", l->off_b, H, 1, 1, NULL};
+    if (rnnc_recurrences[s->rec].has_R) t[k++] = (export_tensor){n->rnn_prefix, "weight_oh_l0", l->off_R, H, K, 2, NULL};
+    t[k++] = (export_tensor){n->lin_prefix, "weight", l->off_V, K, H, 2, NULL};
+    t[k++] = (export_tensor){n->lin_prefix, "bias", l->off_c, K, 1, 1, NULL};
+    if (end->has_halt) {
+        t[k++] = (export_tensor){"rnnc.", "halt_w", l->off_halt_w, 1, H, 2, NULL};
+        t[k++] = (export_tensor){"rnnc.", "halt_b", l->off_halt_b, 1, 1, 1, NULL};
+    }
+    if (end->has_length) {
+        t[k++] = (export_tensor){"rnnc.", "len_w", l->off_len_w, M, H, 2, NULL};
+        t[k++] = (export_tensor){"rnnc.", "len_b", l->off_len_b, M, 1, 1, NULL};
+        t[k++] = (export_tensor){"rnnc.", "rem_u", l->off_rem_u, H, 1, 1, NULL};
+    }
+    if (c->learn_h0 && c->h0) t[k++] = (export_tensor){"rnnc.", "h0", 0, H, 1, 1, c->h0};
+    return k;
+}
+
+/* The metadata of c: format, spec, activation, vocabulary, records and end symbol.  0, or -1
+ * (out of memory). */
+static int export_meta(const rnnc_ckpt *c, rnnc_st_writer *w)
+{
+    static const char *const rec[] = {"none", "lines", "paragraphs", "csv"};
+    char canon[512], num[32];
+    rnnc_spec_format(&c->spec, canon, sizeof canon);
+    int ok = rnnc_st_set_meta(w, "format", "pt") == 0 && rnnc_st_set_meta(w, "rnnc.spec", canon) == 0 &&
+             rnnc_st_set_meta(w, "rnnc.act", rnnc_act_name(c->spec.act)) == 0;
+    if (ok && c->records) {
+        ok = rnnc_st_set_meta(w, "rnnc.records", rec[c->records]) == 0 &&
+             (c->records != RNNC_RECORDS_CSV || rnnc_st_set_meta(w, "rnnc.sequence_column", c->seq_column) == 0);
+    }
+    if (ok && c->has_end_symbol) {
+        snprintf(num, sizeof num, "%lu", (unsigned long)c->end_symbol);
+        ok = rnnc_st_set_meta(w, "rnnc.end_symbol", num) == 0;
+    }
+    if (!ok || !c->spec.onehot) return ok ? 0 : -1;
+    char *vocab = malloc(c->vocab.size * 11 + 1);
+    if (!vocab) return -1;
+    size_t o = 0;
+    vocab[0] = '\0';
+    for (size_t i = 0; i < c->vocab.size; i++)
+        o += (size_t)sprintf(vocab + o, "%s%lu", i ? "," : "", (unsigned long)c->vocab.symbols[i]);
+    ok = rnnc_st_set_meta(w, "rnnc.vocab", vocab) == 0 &&
+         rnnc_st_set_meta(w, "rnnc.chars", c->vocab.mode == RNNC_CHARS_UTF8 ? "utf8" : "bytes") == 0;
+    free(vocab);
+    return ok ? 0 : -1;
+}
+
 int rnnc_export(const rnnc_ckpt *c, const rnnc_interop_names *n, const char *path, char *err,
                 size_t errlen)
 {
     const rnnc_spec *s = &c->spec;
-    size_t H = s->hidden, N = s->n_in, K = s->n_out, rs = c->layout.real_size;
+    size_t H = s->hidden, rs = c->layout.real_size, biggest = H;
     rnnc_st_dtype st = s->dtype == RNNC_DOUBLE ? RNNC_ST_F64 : RNNC_ST_F32;
-    size_t biggest = H * N > H * H ? H * N : H * H;
-    if (K * H > biggest) biggest = K * H;
+    export_tensor t[16];
+    size_t nt = export_tensors(c, n, t);
+    for (size_t k = 0; k < nt; k++)
+        if (t[k].rows * t[k].cols > biggest) biggest = t[k].rows * t[k].cols;
     void *buf = calloc(biggest ? biggest : 1, rs), *zeros = calloc(H ? H : 1, rs);
     rnnc_st_writer *w = rnnc_st_writer_new();
-    char name[256], *vocab = NULL;
+    char name[256];
     int rc = -1;
     if (!buf || !zeros || !w) {
         rnnc_fail(err, errlen, "%s: out of memory", path);
         goto out;
     }
-    const struct { const char *prefix, *suffix; size_t off, rows, cols; int matrix; } t[] = {
-        {n->rnn_prefix, "weight_ih_l0", c->layout.off_U, H, N, 1},
-        {n->rnn_prefix, "weight_hh_l0", c->layout.off_W, H, H, 1},
-        {n->rnn_prefix, "bias_ih_l0", c->layout.off_b, H, 1, 0},
-        {n->lin_prefix, "weight", c->layout.off_V, K, H, 1},
-        {n->lin_prefix, "bias", c->layout.off_c, K, 1, 0},
-    };
-    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
-        uint64_t shape[2] = {t[k].rows, t[k].cols};
+    for (size_t k = 0; k < nt; k++) {
+        uint64_t shape[2] = {t[k].ndim == 2 ? t[k].rows : t[k].rows * t[k].cols, t[k].cols};
         snprintf(name, sizeof name, "%s%s", t[k].prefix, t[k].suffix);
-        to_row_major(c->params, s->dtype, t[k].off, t[k].rows, t[k].cols, buf);
-        if (rnnc_st_add(w, name, st, t[k].matrix ? 2 : 1, shape, buf) != 0) {
+        to_row_major(t[k].src ? t[k].src : c->params, s->dtype, t[k].off, t[k].rows, t[k].cols, buf);
+        if (rnnc_st_add(w, name, st, (size_t)t[k].ndim, shape, buf) != 0) {
             rnnc_fail(err, errlen, "%s: cannot add tensor '%s'", path, name);
             goto out;
         }
@@ -59,27 +120,12 @@ int rnnc_export(const rnnc_ckpt *c, const rnnc_interop_names *n, const char *pat
         rnnc_fail(err, errlen, "%s: cannot add tensor '%s'", path, name);
         goto out;
     }
-    char canon[512];
-    rnnc_spec_format(s, canon, sizeof canon);
-    int ok = rnnc_st_set_meta(w, "format", "pt") == 0 && rnnc_st_set_meta(w, "rnnc.spec", canon) == 0 &&
-             rnnc_st_set_meta(w, "rnnc.act", rnnc_act_name(s->act)) == 0;
-    if (ok && s->onehot) {
-        vocab = malloc(c->vocab.size * 11 + 1);
-        if (!vocab) ok = 0;
-        size_t o = 0;
-        for (size_t i = 0; ok && i < c->vocab.size; i++)
-            o += (size_t)sprintf(vocab + o, "%s%lu", i ? "," : "", (unsigned long)c->vocab.symbols[i]);
-        if (ok) vocab[o] = '\0';
-        ok = ok && rnnc_st_set_meta(w, "rnnc.vocab", vocab) == 0 &&
-             rnnc_st_set_meta(w, "rnnc.chars", c->vocab.mode == RNNC_CHARS_UTF8 ? "utf8" : "bytes") == 0;
-    }
-    if (!ok) {
+    if (export_meta(c, w) != 0) {
         rnnc_fail(err, errlen, "%s: out of memory", path);
         goto out;
     }
     rc = rnnc_st_write(w, path, err, errlen);
 out:
-    free(vocab);
     free(buf);
     free(zeros);
     rnnc_st_writer_free(w);
@@ -153,32 +199,12 @@ static int fill_key(rnnc_spec_builder *b, const char *key, const char *value, co
     return rnnc_spec_set(b, key, value, where, err, errlen);
 }
 
-int rnnc_import_st(const rnnc_st_file *f, const char *path, const rnnc_interop_names *n,
-                   const rnnc_spec_builder *base, rnnc_ckpt *c, char *err, size_t errlen)
+/* The spec of an imported file: the user's options, then the file's rnnc.spec, then what the
+ * shapes say (N, H, K; one-hot when there is a vocabulary).  0, or -1 with a message. */
+static int import_spec(const rnnc_st_file *f, const char *path, const rnnc_spec_builder *base,
+                       uint64_t N, uint64_t H, uint64_t K, int f64, rnnc_spec *out, char *err,
+                       size_t errlen)
 {
-    memset(c, 0, sizeof *c);
-    int rc = -1;
-    const rnnc_st_tensor *ih = need(f, path, n->rnn_prefix, "weight_ih_l0", 2, 0, err, errlen), *hh = NULL,
-                         *bih = NULL, *bhh = NULL, *lw = NULL, *lb = NULL;
-    if (!ih || !(hh = need(f, path, n->rnn_prefix, "weight_hh_l0", 2, 0, err, errlen)) ||
-        !(bih = need(f, path, n->rnn_prefix, "bias_ih_l0", 1, 0, err, errlen)) ||
-        !(lw = need(f, path, n->lin_prefix, "weight", 2, 0, err, errlen)) ||
-        !(lb = need(f, path, n->lin_prefix, "bias", 1, 0, err, errlen)))
-        goto out;
-    err[0] = '\0';
-    bhh = need(f, path, n->rnn_prefix, "bias_hh_l0", 1, 1, err, errlen);
-    if (!bhh && err[0]) goto out;
-    uint64_t H = ih->shape[0], N = ih->shape[1], K = lw->shape[0];
-    if (hh->shape[0] != H || hh->shape[1] != H || bih->shape[0] != H || (bhh && bhh->shape[0] != H) ||
-        lw->shape[1] != H || lb->shape[0] != K) {
-        rnnc_fail(err, errlen, "%s: inconsistent shapes: weight_ih [%llu, %llu], weight_hh [%llu, %llu], "
-                 "bias_ih [%llu], weight [%llu, %llu], bias [%llu] (expected [H, N], [H, H], [H], [K, H], [K])",
-                 path, (unsigned long long)H, (unsigned long long)N, (unsigned long long)hh->shape[0],
-                 (unsigned long long)hh->shape[1], (unsigned long long)bih->shape[0],
-                 (unsigned long long)K, (unsigned long long)lw->shape[1], (unsigned long long)lb->shape[0]);
-        goto out;
-    }
-    /* The spec: the user's options, then the file's own spec, then what the shapes say. */
     rnnc_spec_builder b = *base;
     char v[64], where[300];
     snprintf(where, sizeof where, "%s: metadata rnnc.spec", path);
@@ -190,76 +216,154 @@ int rnnc_import_st(const rnnc_st_file *f, const char *path, const rnnc_interop_n
             char *eq = strchr(tok, '=');
             if (!eq) {
                 rnnc_fail(err, errlen, "%s: metadata rnnc.spec is not 'key=value ...'", path);
-                goto out;
+                return -1;
             }
             *eq = '\0';
             if (strcmp(tok, "dtype") == 0) continue; /* the tensors' dtype decides, below */
-            if (fill_key(&b, tok, eq + 1, where, err, errlen) != 0) goto out;
+            if (fill_key(&b, tok, eq + 1, where, err, errlen) != 0) return -1;
         }
     }
     snprintf(where, sizeof where, "%s: tensor shapes", path);
     int onehot = meta_vocab != NULL;
     if (onehot && !rnnc_spec_has(&b, "vocab") && !rnnc_spec_has(&b, "in")) {
         snprintf(v, sizeof v, "%llu", (unsigned long long)N);
-        if (fill_key(&b, "vocab", v, where, err, errlen) != 0) goto out;
+        if (fill_key(&b, "vocab", v, where, err, errlen) != 0) return -1;
     } else if (!onehot && !rnnc_spec_has(&b, "vocab")) {
         snprintf(v, sizeof v, "%llu", (unsigned long long)N);
-        if (fill_key(&b, "in", v, where, err, errlen) != 0) goto out;
+        if (fill_key(&b, "in", v, where, err, errlen) != 0) return -1;
         snprintf(v, sizeof v, "%llu", (unsigned long long)K);
-        if (fill_key(&b, "out", v, where, err, errlen) != 0) goto out;
-        if (fill_key(&b, "loss", "mse", where, err, errlen) != 0) goto out;
+        if (fill_key(&b, "out", v, where, err, errlen) != 0) return -1;
+        if (fill_key(&b, "loss", "mse", where, err, errlen) != 0) return -1;
     }
     snprintf(v, sizeof v, "%llu", (unsigned long long)H);
     if (fill_key(&b, "hidden", v, where, err, errlen) != 0 || fill_key(&b, "tau", "25", where, err, errlen) != 0 ||
-        fill_key(&b, "dtype", ih->dtype == RNNC_ST_F64 ? "double" : "float", where, err, errlen) != 0)
-        goto out;
-    if (rnnc_spec_finish(&b, &c->spec, err, errlen) != 0) goto out;
-    rnnc_spec *s = &c->spec;
-    if (s->n_in != N || s->hidden != H || s->n_out != K) {
+        fill_key(&b, "dtype", f64 ? "double" : "float", where, err, errlen) != 0)
+        return -1;
+    if (rnnc_spec_finish(&b, out, err, errlen) != 0) return -1;
+    if (out->n_in != N || out->hidden != H || out->n_out != K) {
         rnnc_fail(err, errlen, "%s: the tensors give N=%llu H=%llu K=%llu; the spec says in=%zu hidden=%zu out=%zu",
-                 path, (unsigned long long)N, (unsigned long long)H, (unsigned long long)K, s->n_in,
-                 s->hidden, s->n_out);
+                 path, (unsigned long long)N, (unsigned long long)H, (unsigned long long)K, out->n_in,
+                 out->hidden, out->n_out);
+        return -1;
+    }
+    return 0;
+}
+
+/* The records settings and the vocabulary (one-hot models) from the metadata.  0, or -1. */
+static int import_meta(const rnnc_st_file *f, const char *path, rnnc_ckpt *c, char *err, size_t errlen)
+{
+    static const char *const rec[] = {"none", "lines", "paragraphs", "csv"};
+    const char *r = rnnc_st_meta(f, "rnnc.records"), *col = rnnc_st_meta(f, "rnnc.sequence_column");
+    const char *end = rnnc_st_meta(f, "rnnc.end_symbol");
+    for (int i = 0; r && i < RNNC_RECORDS_COUNT; i++)
+        if (strcmp(r, rec[i]) == 0) c->records = (rnnc_records)i;
+    if ((r && c->records == RNNC_RECORDS_NONE && strcmp(r, "none") != 0) ||
+        (c->records == RNNC_RECORDS_CSV && (!col || strlen(col) >= sizeof c->seq_column))) {
+        rnnc_fail(err, errlen, "%s: metadata rnnc.records must be lines, paragraphs or csv (csv with "
+                 "rnnc.sequence_column)", path);
+        return -1;
+    }
+    if (col) snprintf(c->seq_column, sizeof c->seq_column, "%s", col);
+    if (end) {
+        char *e;
+        errno = 0;
+        unsigned long x = strtoul(end, &e, 10);
+        if (errno || *e || e == end || x > 0x10FFFF || !c->spec.onehot) {
+            rnnc_fail(err, errlen, "%s: metadata rnnc.end_symbol must be a symbol number of a one-hot model", path);
+            return -1;
+        }
+        c->has_end_symbol = 1;
+        c->end_symbol = (uint32_t)x;
+    }
+    if (!c->spec.onehot) return 0;
+    const char *chars = rnnc_st_meta(f, "rnnc.chars"), *meta_vocab = rnnc_st_meta(f, "rnnc.vocab");
+    rnnc_chars mode = chars && strcmp(chars, "utf8") == 0 ? RNNC_CHARS_UTF8 : RNNC_CHARS_BYTES;
+    if (chars && strcmp(chars, "utf8") != 0 && strcmp(chars, "bytes") != 0) {
+        rnnc_fail(err, errlen, "%s: metadata rnnc.chars must be bytes or utf8, got '%.40s'", path, chars);
+        return -1;
+    }
+    size_t want = c->spec.n_in - (size_t)c->has_end_symbol;
+    if (!meta_vocab || parse_vocab(meta_vocab, mode, want, &c->vocab) != 0 ||
+        (c->has_end_symbol && rnnc_vocab_index(&c->vocab, c->end_symbol) >= 0)) {
+        rnnc_fail(err, errlen, "%s: a one-hot model needs metadata rnnc.vocab: %zu ascending symbol "
+                 "numbers separated by commas%s", path, want, c->has_end_symbol ? ", without rnnc.end_symbol" : "");
+        return -1;
+    }
+    return 0;
+}
+
+/* Copy the tensors the spec has into c's parameters (and a learned h(0)), checking each
+ * shape.  0, or -1 with a message naming the tensor. */
+static int import_weights(const rnnc_st_file *f, const char *path, const rnnc_interop_names *n,
+                          rnnc_ckpt *c, char *err, size_t errlen)
+{
+    const rnnc_spec *s = &c->spec;
+    export_tensor t[16];
+    rnnc_ckpt probe = *c;
+    probe.learn_h0 = 0;
+    size_t nt = export_tensors(&probe, n, t);
+    for (size_t k = 0; k < nt; k++) {
+        const rnnc_st_tensor *x = need(f, path, t[k].prefix, t[k].suffix, (size_t)t[k].ndim, 0, err, errlen);
+        if (!x) return -1;
+        uint64_t r0 = t[k].ndim == 2 ? t[k].rows : t[k].rows * t[k].cols, c0 = t[k].ndim == 2 ? t[k].cols : 1;
+        if (x->shape[0] != r0 || (t[k].ndim == 2 && x->shape[1] != c0)) {
+            if (t[k].ndim == 2)
+                rnnc_fail(err, errlen, "%s: inconsistent shapes: tensor '%s%s' must be [%llu, %llu] for the "
+                         "model's spec", path, t[k].prefix, t[k].suffix, (unsigned long long)r0, (unsigned long long)c0);
+            else
+                rnnc_fail(err, errlen, "%s: inconsistent shapes: tensor '%s%s' must be [%llu] for the model's "
+                         "spec", path, t[k].prefix, t[k].suffix, (unsigned long long)r0);
+            return -1;
+        }
+        for (size_t i = 0; i < t[k].rows; i++)
+            for (size_t j = 0; j < t[k].cols; j++)
+                rnnc_set(c->params, s->dtype, t[k].off + j * t[k].rows + i, elem(x, i * t[k].cols + j));
+    }
+    const rnnc_st_tensor *bhh = NULL, *h0 = NULL;
+    err[0] = '\0';
+    if (!(bhh = need(f, path, n->rnn_prefix, "bias_hh_l0", 1, 1, err, errlen)) && err[0]) return -1;
+    for (size_t i = 0; bhh && i < s->hidden && bhh->shape[0] == s->hidden; i++)
+        rnnc_set(c->params, s->dtype, c->layout.off_b + i, rnnc_get(c->params, s->dtype, c->layout.off_b + i) + elem(bhh, i));
+    if (bhh && bhh->shape[0] != s->hidden) return rnnc_fail(err, errlen, "%s: tensor '%sbias_hh_l0' must have %zu values", path, n->rnn_prefix, s->hidden), -1;
+    if (!(h0 = need(f, path, "rnnc.", "h0", 1, 1, err, errlen)) && err[0]) return -1;
+    if (h0 && h0->shape[0] != s->hidden) return rnnc_fail(err, errlen, "%s: tensor 'rnnc.h0' must have %zu values", path, s->hidden), -1;
+    for (size_t i = 0; h0 && i < s->hidden; i++) rnnc_set(c->h0, s->dtype, i, elem(h0, i));
+    return 0;
+}
+
+int rnnc_import_st(const rnnc_st_file *f, const char *path, const rnnc_interop_names *n,
+                   const rnnc_spec_builder *base, rnnc_ckpt *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    int rc = -1;
+    const rnnc_st_tensor *ih = need(f, path, n->rnn_prefix, "weight_ih_l0", 2, 0, err, errlen), *lw = NULL;
+    if (!ih || !(lw = need(f, path, n->lin_prefix, "weight", 2, 0, err, errlen))) goto out;
+    if (import_spec(f, path, base, ih->shape[1], ih->shape[0], lw->shape[0], ih->dtype == RNNC_ST_F64,
+                    &c->spec, err, errlen) != 0 ||
+        import_meta(f, path, c, err, errlen) != 0)
         goto out;
-    }
-    if (s->onehot) {
-        const char *chars = rnnc_st_meta(f, "rnnc.chars");
-        rnnc_chars mode = chars && strcmp(chars, "utf8") == 0 ? RNNC_CHARS_UTF8 : RNNC_CHARS_BYTES;
-        if (chars && strcmp(chars, "utf8") != 0 && strcmp(chars, "bytes") != 0) {
-            rnnc_fail(err, errlen, "%s: metadata rnnc.chars must be bytes or utf8, got '%.40s'", path, chars);
-            goto out;
-        }
-        if (!meta_vocab || parse_vocab(meta_vocab, mode, s->n_in, &c->vocab) != 0) {
-            rnnc_fail(err, errlen, "%s: a one-hot model needs metadata rnnc.vocab: %zu ascending symbol "
-                     "numbers separated by commas", path, s->n_in);
-            goto out;
-        }
-    }
     rnnc_vocab keep = c->vocab;
     memset(&c->vocab, 0, sizeof c->vocab);
-    if (rnnc_ckpt_alloc(c, err, errlen) != 0) {
+    c->learn_h0 = rnnc_st_find(f, "rnnc.h0") != NULL;
+    if ((rc = rnnc_ckpt_alloc(c, err, errlen)) != 0) {
         rnnc_vocab_free(&keep);
         goto out;
     }
+    rc = -1;
     c->vocab = keep;
-    const rnnc_layout *l = &c->layout;
-    const struct { const rnnc_st_tensor *t; size_t off, rows, cols; } m[] = {
-        {ih, l->off_U, H, N}, {hh, l->off_W, H, H}, {lw, l->off_V, K, H}, {lb, l->off_c, K, 1},
-    };
-    for (size_t k = 0; k < sizeof m / sizeof m[0]; k++)
-        for (size_t i = 0; i < m[k].rows; i++)
-            for (size_t j = 0; j < m[k].cols; j++)
-                rnnc_set(c->params, s->dtype, m[k].off + j * m[k].rows + i, elem(m[k].t, i * m[k].cols + j));
-    for (size_t i = 0; i < H; i++)
-        rnnc_set(c->params, s->dtype, l->off_b + i, elem(bih, i) + (bhh ? elem(bhh, i) : 0));
-    for (size_t i = 0; i < l->params_count; i++)
-        if (!isfinite(rnnc_get(c->params, s->dtype, i))) {
+    if (import_weights(f, path, n, c, err, errlen) != 0) goto out;
+    for (size_t i = 0; i < c->layout.params_count; i++)
+        if (!isfinite(rnnc_get(c->params, c->spec.dtype, i))) {
             rnnc_fail(err, errlen, "%s: the weights hold a NaN or infinite value", path);
             goto out;
         }
+    if (c->spec.fb == RNNC_FB_SCHEDULED && rnnc_recurrences[c->spec.rec].has_R) c->sched = (rnnc_schedule){RNNC_SCHED_LINEAR, 1, 0};
     c->hp.optim = RNNC_OPTIM_ADAGRAD;
     c->hp.lr = 0.1, c->hp.beta1 = 0.9, c->hp.beta2 = 0.999, c->hp.eps = 1e-8, c->hp.clip = 5;
-    c->hp.grad_scale = 1.0 / (double)s->batch;
+    c->hp.grad_scale = 1.0 / (double)c->spec.batch;
     c->smooth_loss = c->last_loss = NAN;
+    /* What the checkpoint loader would refuse (a learned h(0) that is not finite, metadata
+     * that does not fit the model) is refused here, so an imported model always loads. */
     char what[256];
     if (rnnc_ckpt_check(c, what, sizeof what) != 0) {
         rnnc_fail(err, errlen, "%s: %s", path, what);

@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../base/buf.h"
 #include "../base/util.h"
 
 #define MAX_HEADER 100000000ULL   /* 100 MB, as the reference implementation */
@@ -115,14 +116,6 @@ static uint64_t le64(const unsigned char *p)
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
     return v;
-}
-
-static int host_is_little_endian(void)
-{
-    const uint16_t one = 1;
-    unsigned char b;
-    memcpy(&b, &one, 1);
-    return b == 1;
 }
 
 /* Bytes between the start of the allocation and f->buf for header length n: puts the data
@@ -613,7 +606,7 @@ int rnnc_st_add(rnnc_st_writer *w, const char *name, rnnc_st_dtype dtype, size_t
     for (size_t i = 0; i < ndim; i++) t.shape[i] = shape[i];
     t.nbytes = (size_t)bytes;
     if (bytes) memcpy(t.data, data, (size_t)bytes);
-    if (!host_is_little_endian())
+    if (!rnnc_host_is_little_endian())
         for (size_t o = 0; o < t.nbytes; o += es)
             for (size_t a = 0, b = es - 1; a < b; a++, b--) {
                 unsigned char c = t.data[o + a];

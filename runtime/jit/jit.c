@@ -7,10 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "../base/util.h"
 
 struct rnnc_jit {
     rnnc_backend backend;
     void *state;        /* TCCState* or dlopen handle */
+    int fd;             /* cc: the loaded .so's descriptor (see rnnc_cc_open), else -1 */
     double ms;
     int cache_hit;
 };
@@ -87,13 +91,14 @@ rnnc_jit *rnnc_jit_compile(rnnc_backend b, const char *src, const char *name, in
 {
     rnnc_jit *j = calloc(1, sizeof *j);
     if (!j) {
-        if (errlen) strncpy(err, "out of memory", errlen - 1), err[errlen - 1] = '\0';
+        rnnc_fail(err, errlen, "out of memory");
         return NULL;
     }
     j->backend = b;
+    j->fd = -1;
     double t0 = now_ms();
     if (b == RNNC_BACKEND_TCC) j->state = rnnc_tcc_compile(src, err, errlen);
-    else j->state = rnnc_cc_open(src, name, fast, &j->cache_hit, err, errlen);
+    else j->state = rnnc_cc_open(src, name, fast, &j->cache_hit, &j->fd, err, errlen);
     j->ms = now_ms() - t0;
     if (!j->state) {
         if (errlen) add_context(src, err, errlen);
@@ -113,6 +118,7 @@ void rnnc_jit_free(rnnc_jit *j)
     if (!j) return;
     if (j->backend == RNNC_BACKEND_TCC) rnnc_tcc_free(j->state);
     else dlclose(j->state);
+    if (j->fd >= 0) close(j->fd);
     free(j);
 }
 

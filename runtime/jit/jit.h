@@ -37,7 +37,20 @@ int rnnc_jit_cache_hit(const rnnc_jit *j);
 void *rnnc_tcc_compile(const char *src, char *err, size_t errlen);   /* -> TCCState* */
 void *rnnc_tcc_symbol(void *state, const char *sym);
 void rnnc_tcc_free(void *state);
-void *rnnc_cc_open(const char *src, const char *name, int fast, int *cache_hit, char *err,
-                   size_t errlen);                                      /* -> dlopen handle */
+/* -> dlopen handle; *keep_fd: the descriptor of the loaded .so, to close after dlclose. */
+void *rnnc_cc_open(const char *src, const char *name, int fast, int *cache_hit, int *keep_fd,
+                   char *err, size_t errlen);
+
+/* Cancel every cc compile of this process, now and later: the compilers' process groups get
+ * SIGTERM (SIGKILL half a second later if needed), and rnnc_jit_compile on cc returns NULL
+ * with "cc: the compile was cancelled".  Async-signal-safe: meant for SIGINT / SIGTERM
+ * handlers.  rnnc_cc_cancel_reset lets later compiles run again. */
+void rnnc_cc_cancel(void);
+void rnnc_cc_cancel_reset(void);
+
+/* The pending one-line notice of the cc cache (a cache directory or cached file refused and
+ * why, what was done instead), copied to buf; 1 if there was one, else 0.  Each notice is
+ * returned once; the caller shows it (library code never prints).  Thread-safe. */
+int rnnc_cc_take_notice(char *buf, size_t n);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../base/util.h"
 #include "jit.h"
 
 typedef struct { char *buf; size_t len, cap; } msgbuf;
@@ -33,7 +34,7 @@ void *rnnc_tcc_compile(const char *src, char *err, size_t errlen)
     if (errlen) err[0] = '\0';
     TCCState *s = tcc_new();
     if (!s) {
-        snprintf(err, errlen, "tcc: tcc_new failed (out of memory)");
+        rnnc_fail(err, errlen, "tcc: tcc_new failed (out of memory)");
         return NULL;
     }
     tcc_set_error_func(s, &m, on_error);
@@ -49,7 +50,7 @@ void *rnnc_tcc_compile(const char *src, char *err, size_t errlen)
     if (relocate(s) < 0) goto fail;
     return s;
 fail:
-    if (m.len == 0) snprintf(err, errlen, "tcc: compilation failed");
+    if (m.len == 0) rnnc_fail(err, errlen, "tcc: compilation failed");
     tcc_delete(s);
     return NULL;
 }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/util.h"
+
 /* Spin iterations before sleeping: about 50-100 us on current x86 cores. */
 #define RNNC_POOL_SPIN 20000
 
@@ -71,13 +73,13 @@ static void *member_main(void *varg)
 rnnc_pool *rnnc_pool_start(int n, char *err, size_t errlen)
 {
     if (n < 1 || n > 64) {
-        snprintf(err, errlen, "threads: %d is not in 1..64", n);
+        rnnc_fail(err, errlen, "threads: %d is not in 1..64", n);
         return NULL;
     }
     rnnc_pool *p = calloc(1, sizeof *p);
     if (!p || !(p->threads = calloc((size_t)n, sizeof *p->threads))) {
         free(p);
-        snprintf(err, errlen, "threads: out of memory");
+        rnnc_fail(err, errlen, "threads: out of memory");
         return NULL;
     }
     p->n = n;
@@ -97,8 +99,8 @@ rnnc_pool *rnnc_pool_start(int n, char *err, size_t errlen)
             if (rc != 0) free(a);
         }
         if (rc != 0) {
-            snprintf(err, errlen, "threads: cannot start thread %d of %d: %s", i + 1, n,
-                     a ? strerror(rc) : "out of memory");
+            rnnc_fail(err, errlen, "threads: cannot start thread %d of %d: %s", i + 1, n,
+                      a ? strerror(rc) : "out of memory");
             rnnc_pool_stop(p);
             return NULL;
         }

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # tests/bench/run.sh [RNNC]: the benchmark of issue 6 (make bench).  Times one training step
 # (forward, softmax + nll, BPTT, clip 5, Adagrad) of rnnc's generated code on the cc and tcc
-# backends, of a hand-written C step (hand.c), of PyTorch (torch_bench.py) and of NumPy
-# (numpy_bench.py), for four configurations, interleaved in rounds: the machine is noisy, so
-# only ratios measured in the same round mean much.  Also the core's FMA peak and OpenBLAS
-# sgemm (peak.c), compile times and generated source sizes.  Writes a Markdown report to
-# stdout and to out/bench.md.  Environment: ROUNDS (5), CC (cc), PYTHON (/usr/bin/python3).
+# backends, of a hand-written C step (hand.c), of oneDNN's primitives (onednn.c, when Debian's
+# libdnnl-dev is installed), of PyTorch (torch_bench.py) and of NumPy (numpy_bench.py), for
+# four configurations, interleaved in rounds: the machine is noisy, so only ratios measured in
+# the same round mean much.  Two more configurations of rnnc alone, with C's sizes: E, the
+# output recurrence trained teacher-forced (figure 10.4, issue 10), and F, C's model with every
+# column a record of exactly tau steps (the masking of issue 11 on full chunks).  Also the
+# core's FMA peak and OpenBLAS sgemm (peak.c), compile times and generated source sizes.
+# Writes a Markdown report to stdout and to out/bench.md.  Environment: ROUNDS (5), CC (cc), PYTHON (/usr/bin/python3),
+# BENCH_CFGS (the configurations, default "A B C D E F").
 set -u
 RNNC=${1:-./rnnc}
 case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
@@ -27,17 +31,21 @@ mkdir -p out "$RNNC_CACHE_DIR"
 say() { echo "[bench $(( $(date +%s) - T0 ))s] $*" >&2; }
 
 # Configurations: name vocab hidden tau batch, and reps / seconds per timed run.
-CFGS="A B C D"
-declare -A DIM=([A]="65 100 25 1" [B]="65 256 64 1" [C]="65 256 64 32" [D]="256 512 32 64")
-declare -A REPS=([A]=20 [B]=20 [C]=5 [D]=3)
-declare -A SECS=([A]=0.5 [B]=0.5 [C]=0.5 [D]=0.5)
-IMPLS="cc cc2 ccfast tcc hand torch numpy"
-declare -A IMPL_NAME=([cc]="rnnc cc" [cc2]="rnnc cc, 2 threads" [ccfast]="rnnc cc --fast" [tcc]="rnnc tcc" [hand]="hand C" [torch]="PyTorch" [numpy]="NumPy")
+CFGS=${BENCH_CFGS:-"A B C D E F"}   # BENCH_CFGS: a subset (e.g. "C E F")
+declare -A DIM=([A]="65 100 25 1" [B]="65 256 64 1" [C]="65 256 64 32" [D]="256 512 32 64"
+                [E]="65 256 64 32" [F]="65 256 64 32")
+declare -A REPS=([A]=20 [B]=20 [C]=5 [D]=3 [E]=5 [F]=5)
+declare -A SECS=([A]=0.5 [B]=0.5 [C]=0.5 [D]=0.5 [E]=0.5 [F]=0.5)
+# rnnc's own variants (only rnnc cc runs them): the spec options, and what they are.
+declare -A EXTRA=([E]="--recurrence output --feedback teacher" [F]="--records")
+declare -A EXTRA_WHAT=([E]="output recurrence, teacher forcing (figure 10.4)" [F]="C with records of exactly tau steps (masking on full chunks)")
+IMPLS="cc cc2 ccfast tcc hand onednn torch numpy"
+declare -A IMPL_NAME=([cc]="rnnc cc" [cc2]="rnnc cc, 2 threads" [ccfast]="rnnc cc --fast" [tcc]="rnnc tcc" [hand]="hand C" [onednn]="oneDNN" [torch]="PyTorch" [numpy]="NumPy")
 TCC_MAX_S=2          # skip tcc where one step takes longer than this
 declare -A NOTE=()   # per "cfg impl": why it was skipped or failed
 
-flops_of() {   # V H T B -> FLOPs of one step (rnnc bench's formula)
-    awk -v V="$1" -v H="$2" -v T="$3" -v B="$4" 'BEGIN { printf "%.0f", 2 * (3*H*H + 3*V*H) * T * B }'
+flops_of() {   # V H T B [CFG] -> FLOPs of one step (rnnc bench's formula; E has no W and a one-hot fb)
+    awk -v V="$1" -v H="$2" -v T="$3" -v B="$4" -v c="${5:-}" 'BEGIN { printf "%.0f", 2 * ((c == "E" ? 0 : 3*H*H) + 3*V*H) * T * B }'
 }
 lastline_ok() { tail -n 1 "$1" 2>/dev/null | grep -Eq '^median_us=[0-9.]+ min_us=[0-9.]+ max_us=[0-9.]+ gflops=[0-9.]+$'; }
 field() {      # FILE KEY -> the value of KEY=value (first match)
@@ -48,6 +56,13 @@ field() {      # FILE KEY -> the value of KEY=value (first match)
 HAND=$TMP/hand
 if ! $CC -std=c11 -O3 -march=native -o "$HAND" tests/bench/hand.c -lm 2>"$TMP/hand.err"; then
     say "hand.c does not build: $(head -c 300 "$TMP/hand.err")"; HAND=""
+fi
+ONEDNN=$TMP/onednn ONEDNN_WHY=""
+if ! printf '#include <oneapi/dnnl/dnnl.h>\n' | $CC -E -x c - >/dev/null 2>&1; then
+    ONEDNN="" ONEDNN_WHY="skipped: libdnnl-dev is not installed ($CC finds no oneapi/dnnl/dnnl.h); make bench-peers"
+elif ! $CC -std=c11 -O3 -march=native -o "$ONEDNN" tests/bench/onednn.c -ldnnl -lgomp -lm 2>"$TMP/onednn.err"; then
+    ONEDNN="" ONEDNN_WHY="skipped: onednn.c does not build: $(head -c 200 "$TMP/onednn.err" | tr '\n' ' ')"
+    say "$ONEDNN_WHY"
 fi
 HAVE_TORCH=1 HAVE_NUMPY=1
 if ! "$PY" -c 'import torch' >/dev/null 2>"$TMP/torch.err"; then
@@ -78,14 +93,16 @@ run_one() {
     local out=$TMP/r${r}_${cfg}_${impl}.txt
     set -- ${DIM[$cfg]}
     local V=$1 H=$2 T=$3 B=$4
+    local extra=${EXTRA[$cfg]:-}
     case $impl in
         cc|tcc) "$RNNC" bench --backend "$impl" --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
-                    --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
+                    --reps "$reps" --seconds "$secs" $extra >"$out" 2>&1 ;;
         cc2) "$RNNC" bench --backend cc --threads 2 --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
-                    --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
+                    --reps "$reps" --seconds "$secs" $extra >"$out" 2>&1 ;;
         ccfast) "$RNNC" bench --backend cc --fast --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
                     --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
         hand) "$HAND" "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
+        onednn) "$ONEDNN" "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
         torch) "$PY" tests/bench/torch_bench.py "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
         numpy) "$PY" tests/bench/numpy_bench.py "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
     esac
@@ -104,11 +121,16 @@ TCC_RATE=""      # FLOP/s of tcc on the largest configuration measured so far
 for r in $(seq 1 "$ROUNDS"); do
     for cfg in $CFGS; do
         set -- ${DIM[$cfg]}
-        fl=$(flops_of "$@")
+        fl=$(flops_of "$@" "$cfg")
         say "round $r/$ROUNDS config $cfg"
         for impl in $IMPLS; do
+            if [ -n "${EXTRA[$cfg]:-}" ] && [ "$impl" != cc ] && [ "$impl" != cc2 ]; then
+                NOTE["$cfg $impl"]="not run: ${EXTRA_WHAT[$cfg]} is rnnc's alone"
+                continue
+            fi
             case $impl in
                 hand) [ -n "$HAND" ] || { NOTE["$cfg hand"]="skipped: hand.c does not build"; continue; } ;;
+                onednn) [ -n "$ONEDNN" ] || { NOTE["$cfg onednn"]=$ONEDNN_WHY; continue; } ;;
                 cc2) # rnnc bench prints the model's batch parts (run just before, as "cc").
                      parts=$(grep -Eo 'batch parts: [0-9]+' "$TMP/r${r}_${cfg}_cc.txt" 2>/dev/null | grep -Eo '[0-9]+$')
                      if [ "${parts:-1}" -lt 2 ]; then
@@ -201,6 +223,7 @@ pyver=$("$PY" -c 'import sys; print(sys.version.split()[0])' 2>/dev/null)
 torchver=$([ $HAVE_TORCH = 1 ] && "$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null)
 numpyver=$([ $HAVE_NUMPY = 1 ] && "$PY" -c 'import numpy; print(numpy.__version__)' 2>/dev/null)
 obver=$(dpkg-query -W -f='${Version}' libopenblas0-pthread 2>/dev/null)
+dnnlver=$([ -n "$ONEDNN" ] && dpkg-query -W -f='${Version}' libdnnl2 2>/dev/null)
 
 {
 echo "# rnnc benchmark: one training step (forward, softmax + nll, BPTT, clip 5, Adagrad)"
@@ -208,7 +231,7 @@ echo
 echo "- machine: $cpu, $NCPU CPUs (cpu cores: ${cores:-?}, ${mhz:-?} MHz; $isa)"
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- compilers: $ccver; ${tccver:-tcc ?}; rnnc $("$RNNC" version | sed 's/^rnnc //')"
-echo "- peers: hand.c built with \`$CC -O3 -march=native\` (no fast-math); Python $pyver${torchver:+, PyTorch $torchver}${numpyver:+, NumPy $numpyver}${obver:+, OpenBLAS $obver}; every peer on one thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1)"
+echo "- peers: hand.c built with \`$CC -O3 -march=native\` (no fast-math)${dnnlver:+; onednn.c (oneDNN $dnnlver: vanilla RNN forward_training + backward, inner product, own softmax + NLL and Adagrad; one-hot input fed densely, whose extra 6 V H tau B FLOPs are not counted) built the same way}; Python $pyver${torchver:+, PyTorch $torchver}${numpyver:+, NumPy $numpyver}${obver:+, OpenBLAS $obver}; every peer on one thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1, OMP_NUM_THREADS=1 and omp_set_num_threads(1) for oneDNN)"
 echo "- command: \`$CMDLINE\` (\`make bench\`), ROUNDS=$ROUNDS; $(( $(date +%s) - T0 )) s in all"
 echo "- FLOPs per step: 2 per multiply-add of the matrix products only, one-hot input free; per time step and batch column W h (H*H) + V h (K*H) forward, V^T g_o (K*H) + W^T d (H*H) + grad_V (K*H) + grad_W (H*H) backward; times tau*B (vocab 65, hidden 100, tau 25, B 1: 2.475 MFLOP)"
 if [ -n "$SGEMM" ]; then sg="$SGEMM GFLOP/s, the best of"
@@ -217,19 +240,20 @@ echo "- one core's fp32 FMA peak (peak.c): ${PEAK:-?} GFLOP/s ($PEAK_HOW, vector
 [ -n "$SGEMM_LINES" ] && echo "$SGEMM_LINES" | sed 's/^/  - /'
 echo "- timing: each run times single steps (CLOCK_MONOTONIC) after a warm-up, until both N steps and S seconds have passed (A, B: 20 and 0.5 s; C: 5 and 0.5 s; D: 3 and 0.5 s; rnnc tcc on C and D: 1 step); rounds interleave every implementation and configuration. median: the median over the rounds of each run's median; min / max: over every timed step; peer / rnnc cc (and / rnnc cc, 2 threads): the median (and the range) over the rounds of the peer's median / rnnc cc's median in the same round (> 1: rnnc is faster); % of FMA peak: GFLOP/s over the FMA peak below (over twice it for 2 threads). rnnc cc --fast: fast-math code (\`-ffast-math\`, contraction; not bit-identical across backends), one thread; rnnc cc, 2 threads: \`rnnc bench --threads 2\`, the two batch parts of each step at once (bit-identical to one thread); the peers stay on one thread (PyTorch with 2 threads was slower than with 1 here)"
 echo
-echo "| config | vocab | hidden | tau | batch | MFLOP/step |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| config | vocab | hidden | tau | batch | model | MFLOP/step |"
+echo "|---|---:|---:|---:|---:|---|---:|"
 for cfg in $CFGS; do
     set -- ${DIM[$cfg]}
-    echo "| $cfg | $1 | $2 | $3 | $4 | $(awk -v f="$(flops_of "$@")" 'BEGIN { printf "%.3f", f / 1e6 }') |"
+    echo "| $cfg | $1 | $2 | $3 | $4 | ${EXTRA_WHAT[$cfg]:-hidden recurrence (figure 10.3), streams} | $(awk -v f="$(flops_of "$@" "$cfg")" 'BEGIN { printf "%.3f", f / 1e6 }') |"
 done
 echo
 echo "| config | implementation | median µs | min µs | max µs | GFLOP/s | % of FMA peak | peer / rnnc cc | peer / rnnc cc, 2 threads |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 for cfg in $CFGS; do
     set -- ${DIM[$cfg]}
-    fl=$(flops_of "$@")
+    fl=$(flops_of "$@" "$cfg")
     for impl in $IMPLS; do
+        [ -n "${EXTRA[$cfg]:-}" ] && [ "$impl" != cc ] && [ "$impl" != cc2 ] && continue
         rows=$(awk -v c="$cfg" -v i="$impl" '$2 == c && $3 == i' "$TMP/results")
         if [ -z "$rows" ]; then
             echo "| $cfg | ${IMPL_NAME[$impl]} | ${NOTE["$cfg $impl"]:-no result} | | | | | | |"
@@ -251,6 +275,17 @@ for cfg in $CFGS; do
     done
 done
 echo
+# cross CFG_NUM IMPL_NUM CFG_DEN IMPL_DEN: the median (range) over the rounds of NUM's median
+# over DEN's median in the same round.
+cross() {
+    awk -v a="$1" -v ai="$2" -v b="$3" -v bi="$4" '$2 == a && $3 == ai { n[$1] = $4 } $2 == b && $3 == bi { d[$1] = $4 }
+        END { for (r in n) if (r in d) print n[r] / d[r] }' "$TMP/results" | sort -g |
+        awk '{ v[NR] = $1 } END { if (!NR) { print "?"; exit } m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+            printf "%.2f (%.2f-%.2f over %d rounds)", m, v[1], v[NR], NR }'
+}
+echo "- E (output recurrence, teacher-forced: no sequential sweep in either pass, gen/EQUATIONS.md (10.21o)) against C (the same sizes, hidden recurrence): C's step time / E's, rnnc cc, 1 thread: $(cross C cc E cc); 2 threads: $(cross C cc2 E cc2)"
+echo "- F (C with records of exactly tau steps: the masking of NAME_WS_SEQ on full chunks) against C (streams): F's step time / C's, rnnc cc, 1 thread: $(cross F cc C cc); 2 threads: $(cross F cc2 C cc2)"
+echo
 echo "| config | tcc compile ms | cc cold compile ms | source bytes | source bytes per time step |"
 echo "|---|---:|---:|---:|---:|"
 for cfg in $CFGS; do
@@ -263,6 +298,11 @@ if [ -n "${BIG_SRC[128]:-}" ] && [ -n "${BIG_SRC[256]:-}" ]; then
 fi
 echo "- cc compile times are cold (an empty RNNC_CACHE_DIR); a cached build loads in a few ms. tcc: the median over the rounds. Source: the generated translation unit (header inlined) as the backends compile it."
 } >"$TMP/report.md"
+# The long-sequence table (issue 14, part 3): LONG=0 leaves it out.
+if [ "${LONG:-1}" != 0 ]; then
+    say "long sequences (tests/bench/long.sh)"
+    { echo; ROUNDS=$ROUNDS tests/bench/long.sh "$RNNC"; } >>"$TMP/report.md"
+fi
 cp "$TMP/report.md" out/bench.md
 cat "$TMP/report.md"
 say "done; wrote out/bench.md"

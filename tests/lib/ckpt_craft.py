@@ -2,14 +2,21 @@
 """tests/lib/ckpt_craft.py IN OUT EDIT...: rewrite fields of the rnnc checkpoint IN and write
 it to OUT with the total length and the CRC-32 recomputed (zlib.crc32), so the checksum is
 valid and only the loader's checks of meaning can refuse the file.  The layout is the one
-runtime/formats/ckpt.c documents.  EDITs (applied in order):
+runtime/formats/ckpt.c documents (version 2, or version 1, written back as it was read).
+EDITs (applied in order):
 
-  param=I:V  opt=I:V  h=I:V   element I of the weights / optimiser state / hidden states
-                               (a real: nan, inf, -inf or a number)
+  param=I:V  opt=I:V  h=I:V   element I of the weights / optimiser state / carried hidden
+                               states (a real: nan, inf, -inf or a number)
+  fb=I:V                      element I of the carried fed-back outputs fb(tau) (version 2,
+                               output recurrence)
+  h0=I:V  h0opt=I:V           element I of a learned h(0) / its optimiser state
   vocab=I:S                   vocabulary symbol I (a number)
-  pos=B:P                     stream B's position
+  pos=B:P  record=B:R         column B's position / record
   step=N seed=N rng=N datalen=N datahash=N reserved=N optim=N mode=N   integer fields
+  sched=N records=N hasend=N endsym=N drawn=N   version 2's integer fields
   lr=V beta1=V beta2=V eps=V wd=V clip=V clipnorm=V gradscale=V smooth=V last=V   reals
+  schedk=V schedend=V         the schedule's reals
+  seqcol=TEXT                 the sequence column's name (\0 in TEXT is a NUL byte)
   spec=TEXT                   the spec text (sizes are not adjusted; \0 in TEXT is a NUL byte)
   trailing=N                  append N zero bytes before the CRC
 
@@ -49,12 +56,29 @@ def parse(data):
     rs = 8 if c["real"] == "d" else 4
     c["pos"] = list(struct.unpack_from("<%dQ" % batch, data, o))
     o += 8 * batch
-    rest = len(data) - 4 - o
+    c["learnh0"] = 0
+    if c["version"] >= 2:
+        c["sched"], c["schedk"], c["schedend"], c["records"], cl = struct.unpack_from("<IddII", data, o)
+        o += 28
+        c["seqcol"] = data[o:o + cl]
+        o += cl
+        c["hasend"], c["endsym"], c["drawn"] = struct.unpack_from("<IIQ", data, o)
+        o += 16
+        c["record"] = list(struct.unpack_from("<%dQ" % batch, data, o))
+        o += 8 * batch
+        (c["learnh0"],) = struct.unpack_from("<I", data, o)
+        o += 4
+    out = int(kv.get("vocab", kv.get("out", 0)))
+    has_r = kv.get("recurrence", "hidden") in ("output", "both") and c["version"] >= 2
     hb = batch * hidden * rs
-    pb = (rest - hb) // 3
-    if pb * 3 + hb != rest or pb % rs:
+    fbb = batch * out * rs if has_r else 0
+    h0b = 3 * hidden * rs if c["learnh0"] else 0
+    rest = len(data) - 4 - o
+    pb = (rest - hb - fbb - h0b) // 3
+    if pb * 3 + hb + fbb + h0b != rest or pb % rs:
         sys.exit("ckpt_craft: sizes do not add up")
-    for name, nb in (("param", pb), ("opt", 2 * pb), ("h", hb)):
+    for name, nb in (("param", pb), ("opt", 2 * pb), ("h", hb), ("fb", fbb), ("h0", h0b // 3),
+                     ("h0opt", 2 * h0b // 3)):
         c[name] = list(struct.unpack_from("<%d%s" % (nb // rs, c["real"]), data, o))
         o += nb
     c["trailing"] = 0
@@ -72,7 +96,13 @@ def build(c):
     b += struct.pack("<QQQddQQ", c["step"], c["seed"], c["rng"], c["smooth"], c["last"],
                      c["datalen"], c["datahash"])
     b += struct.pack("<%dQ" % len(c["pos"]), *c["pos"])
-    for name in ("param", "opt", "h"):
+    if c["version"] >= 2:
+        b += struct.pack("<IddII", c["sched"], c["schedk"], c["schedend"], c["records"], len(c["seqcol"]))
+        b += c["seqcol"]
+        b += struct.pack("<IIQ", c["hasend"], c["endsym"], c["drawn"])
+        b += struct.pack("<%dQ" % len(c["record"]), *c["record"])
+        b += struct.pack("<I", c["learnh0"])
+    for name in ("param", "opt", "h", "fb", "h0", "h0opt"):
         b += struct.pack("<%d%s" % (len(c[name]), c["real"]), *c[name])
     b += bytes(c["trailing"])
     struct.pack_into("<Q", b, 16, len(b) + 4)
@@ -82,17 +112,20 @@ def build(c):
 
 def edit(c, e):
     key, _, val = e.partition("=")
-    if key in ("param", "opt", "h", "vocab", "pos"):
+    reals = ("param", "opt", "h", "fb", "h0", "h0opt")
+    if key in reals + ("vocab", "pos", "record"):
         i, _, v = val.partition(":")
-        c[key][int(i)] = float(v) if key in ("param", "opt", "h") else int(v)
+        c[key][int(i)] = float(v) if key in reals else int(v)
     elif key in HP:
         c["hp"][HP.index(key)] = float(val)
-    elif key in ("smooth", "last"):
+    elif key in ("smooth", "last", "schedk", "schedend"):
         c[key] = float(val)
+    elif key == "seqcol":
+        c["seqcol"] = val.replace("\\0", "\0").encode()
     elif key == "spec":
         c["spec"] = val.replace("\\0", "\0")
     elif key in ("step", "seed", "rng", "datalen", "datahash", "reserved", "optim", "mode",
-                 "trailing"):
+                 "trailing", "sched", "records", "hasend", "endsym", "drawn"):
         c[key] = int(val)
     else:
         sys.stderr.write("ckpt_craft: unknown edit '%s'\n" % e)

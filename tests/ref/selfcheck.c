@@ -1,16 +1,20 @@
-/* test_ref_selfcheck.c: validates the reference (ref.c) itself by central
+/* selfcheck.c: validates the reference (ref.c) itself by central
  * finite differences in double precision.
  *
- * For every spec in the act x loss x input-kind x batch x tau grid it draws
- * seeded random parameters, inputs, targets and h0, runs ref_forward +
- * ref_backward, and compares every entry of grad U, W, V, b, c and grad_h(0)
+ * For every spec in the recurrence x feedback (hidden/teacher, then output and
+ * both with teacher, free and scheduled) x act x loss x input-kind x batch x tau
+ * grid it draws seeded random parameters, inputs, targets and the initial state
+ * s0 = h(0), fb(0) (and for scheduled sampling a mix per step and column of the
+ * data, fixed choices and, for nll, draws), runs ref_forward + ref_backward, and
+ * compares every entry of grad U, W, V, b, c, R, grad_h(0) and grad_fb(0)
  * against (L(theta + eps) - L(theta - eps)) / (2 eps).
  *
  * An entry passes when |a - n| <= RTOL * max(|a|, |n|) + ATOL
  * (a = analytic, n = numeric).  For relu, entries whose perturbation (+eps or
- * -eps) changes the sign pattern of any pre-activation a(t) (seen as h(t) > 0)
+ * -eps) changes the sign pattern of any pre-activation a(t)
  * are skipped, because L is not differentiable across that kink; they are
- * counted and printed.
+ * counted and printed.  The same for a perturbation that changes a class drawn
+ * by scheduled sampling (L jumps there).
  *
  * Output: one line per (spec, tensor) with the largest |grad|, max abs and max
  * rel error, and err/tol (the worst ratio of error to allowed error; < 1 passes);
@@ -18,7 +22,7 @@
  * counting those (spec, tensor) checks.  Exit status non-zero on any failure.
  *
  * Build: gcc -std=c99 -Wall -Wextra -pedantic -Werror -O2 -o /tmp/refcheck \
- *            test_ref_selfcheck.c ref.c -lm */
+ *            selfcheck.c ref.c -lm   (make tests-bin builds it as ref_selfcheck) */
 #include "ref.h"
 
 #include <math.h>
@@ -75,36 +79,76 @@ static double *xalloc(size_t n)
 
 typedef struct {
     ref_spec s;
-    double *U, *W, *V, *b, *c, *h0;          /* mutable parameters (perturbed) */
-    int32_t *xi, *yi;
-    double *xd, *yd;
+    double *U, *W, *V, *b, *c, *R, *s0;      /* mutable parameters and state (perturbed) */
+    int32_t *xi, *yi, *fix_i;
+    double *xd, *yd, *ctl, *fix_d;
     ref_nodes n;                              /* nodes of the unperturbed run   */
     ref_nodes fdn;                            /* scratch nodes for FD runs      */
-    double *gU, *gW, *gV, *gb, *gc;
+    double *gU, *gW, *gV, *gb, *gc, *gR;
     unsigned char *mask0, *mask1;             /* relu sign patterns             */
 } problem;
+
+static int32_t *ialloc(size_t n)
+{
+    int32_t *p = calloc(n ? n : 1, sizeof *p);
+    if (!p) { fprintf(stderr, "out of memory\n"); exit(2); }
+    return p;
+}
 
 static void nodes_alloc(ref_nodes *n, const ref_spec *s)
 {
     size_t H = s->hidden, K = s->n_out, B = s->batch, T = s->tau;
     n->h = xalloc((T + 1) * B * H);
+    n->a = xalloc(T * B * H);
     n->p = xalloc(T * B * K);
+    n->fb = ref_has_R(s) ? xalloc((T + 1) * B * K) : NULL;
+    n->fbc = ialloc(T * B);
+    n->s1 = xalloc(ref_s0_count(s));
     n->go = xalloc(T * B * K);
     n->gh = xalloc(T * B * H);
     n->d = xalloc(T * B * H);
     n->gh0 = xalloc(B * H);
+    n->gfb0 = ref_has_R(s) ? xalloc(B * K) : NULL;
 }
 
 static void nodes_free(ref_nodes *n)
 {
-    free(n->h); free(n->p); free(n->go); free(n->gh); free(n->d); free(n->gh0);
+    free(n->h); free(n->a); free(n->p); free(n->fb); free(n->fbc); free(n->s1);
+    free(n->go); free(n->gh); free(n->d); free(n->gh0); free(n->gfb0);
 }
 
 static ref_params params_of(const problem *q)
 {
     ref_params P;
-    P.U = q->U; P.W = q->W; P.V = q->V; P.b = q->b; P.c = q->c;
+    P.U = q->U; P.W = q->W; P.V = q->V; P.b = q->b; P.c = q->c; P.R = q->R;
     return P;
+}
+
+static ref_inputs inputs_of(const problem *q)
+{
+    ref_inputs in;
+    in.xi = q->xi; in.xd = q->xd; in.yi = q->yi; in.yd = q->yd; in.s0 = q->s0;
+    in.ctl = q->ctl; in.fix_i = q->fix_i; in.fix_d = q->fix_d;
+    return in;
+}
+
+/* Scheduled sampling's control values, a mix per step and column of the data (below 0), a
+ * fixed choice (1 or more) and, for nll, a draw (in [0, 1)): a drawn class is data to the
+ * gradient and constant under a small enough perturbation (a perturbation that changes it
+ * is skipped, like a relu kink).  mse's draw feeds o(t) without its gradient, which finite
+ * differences cannot check, so mse gets only data and fixed choices here. */
+static void fill_ctl(problem *q)
+{
+    size_t n = q->s.tau * q->s.batch, k;
+    for (k = 0; k < n; k++) {
+        uint64_t kind = splitmix64() % 3;
+        if (kind == 2 && q->s.loss == REF_MSE) kind = 1;
+        switch (kind) {
+        case 0: q->ctl[k] = splitmix64() % 2 ? -1.0 : -0.25; break;
+        case 1: q->ctl[k] = splitmix64() % 2 ? 1.0 : 3.5; break;
+        default: q->ctl[k] = 0.5 * (urand() + 1.0); break;
+        }
+    }
 }
 
 static void problem_init(problem *q, const ref_spec *s, uint64_t seed)
@@ -121,29 +165,36 @@ static void problem_init(problem *q, const ref_spec *s, uint64_t seed)
     q->V = xalloc(K * H);  fill(q->V, K * H, scale);
     q->b = xalloc(H);      fill(q->b, H, scale);
     q->c = xalloc(K);      fill(q->c, K, scale);
-    q->h0 = xalloc(B * H); fill(q->h0, B * H, scale);
+    q->R = xalloc(H * K);  fill(q->R, H * K, scale);
+    q->s0 = xalloc(ref_s0_count(s)); fill(q->s0, ref_s0_count(s), scale);
 
     if (s->onehot) {
-        q->xi = malloc(T * B * sizeof *q->xi);
-        if (!q->xi) { fprintf(stderr, "out of memory\n"); exit(2); }
+        q->xi = ialloc(T * B);
         for (i = 0; i < T * B; i++) q->xi[i] = irand(NI);
     } else {
         q->xd = xalloc(T * B * NI);
         fill(q->xd, T * B * NI, 1.0);
     }
     if (s->loss == REF_NLL) {
-        q->yi = malloc(T * B * sizeof *q->yi);
-        if (!q->yi) { fprintf(stderr, "out of memory\n"); exit(2); }
+        q->yi = ialloc(T * B);
         for (i = 0; i < T * B; i++) q->yi[i] = irand(K);
     } else {
         q->yd = xalloc(T * B * K);
         fill(q->yd, T * B * K, 1.0);
     }
+    if (ref_has_R(s) && s->fb == REF_FB_SCHEDULED) {
+        q->ctl = xalloc(T * B);
+        fill_ctl(q);
+        q->fix_i = ialloc(T * B);
+        for (i = 0; i < T * B; i++) q->fix_i[i] = irand(K);
+        q->fix_d = xalloc(T * B * K);
+        fill(q->fix_d, T * B * K, 1.0);
+    }
 
     nodes_alloc(&q->n, s);
     nodes_alloc(&q->fdn, s);
     q->gU = xalloc(H * NI); q->gW = xalloc(H * H); q->gV = xalloc(K * H);
-    q->gb = xalloc(H);      q->gc = xalloc(K);
+    q->gb = xalloc(H);      q->gc = xalloc(K);     q->gR = xalloc(H * K);
     q->mask0 = malloc(T * B * H);
     q->mask1 = malloc(T * B * H);
     if (!q->mask0 || !q->mask1) { fprintf(stderr, "out of memory\n"); exit(2); }
@@ -151,25 +202,34 @@ static void problem_init(problem *q, const ref_spec *s, uint64_t seed)
 
 static void problem_free(problem *q)
 {
-    free(q->U); free(q->W); free(q->V); free(q->b); free(q->c); free(q->h0);
+    free(q->U); free(q->W); free(q->V); free(q->b); free(q->c); free(q->R); free(q->s0);
     free(q->xi); free(q->yi); free(q->xd); free(q->yd);
+    free(q->ctl); free(q->fix_i); free(q->fix_d);
     nodes_free(&q->n); nodes_free(&q->fdn);
-    free(q->gU); free(q->gW); free(q->gV); free(q->gb); free(q->gc);
+    free(q->gU); free(q->gW); free(q->gV); free(q->gb); free(q->gc); free(q->gR);
     free(q->mask0); free(q->mask1);
 }
 
-/* sign pattern [h(t) > 0] for t = 1..tau, i.e. [a(t) > 0] under relu */
+/* sign pattern [a(t) > 0] for t = 1..tau */
 static void relu_mask(const problem *q, const ref_nodes *n, unsigned char *m)
 {
     size_t BH = q->s.batch * q->s.hidden, k;
     for (k = 0; k < q->s.tau * BH; k++)
-        m[k] = n->h[BH + k] > 0.0;
+        m[k] = n->a[k] > 0.0;
 }
 
 /* loss at the current (possibly perturbed) parameters, on the scratch nodes */
 static double loss_now(problem *q)
 {
-    return ref_forward(&q->s, params_of(q), q->xi, q->xd, q->yi, q->yd, q->h0, &q->fdn);
+    ref_inputs in = inputs_of(q);
+    return ref_forward(&q->s, params_of(q), &in, &q->fdn);
+}
+
+/* 1 if the perturbed run fed back another class somewhere (a scheduled draw that moved) */
+static int choice_moved(const problem *q)
+{
+    size_t n = q->s.tau * q->s.batch;
+    return memcmp(q->n.fbc, q->fdn.fbc, n * sizeof *q->n.fbc) != 0;
 }
 
 /* ---- FD check of one tensor -------------------------------------------------- */
@@ -194,12 +254,14 @@ static void check_tensor(problem *q, const char *spec_name, const char *tname,
             relu_mask(q, &q->fdn, q->mask1);
             flipped |= memcmp(q->mask0, q->mask1, mlen) != 0;
         }
+        flipped |= choice_moved(q);
         theta[k] = v - FD_EPS;
         Lm = loss_now(q);
         if (relu) {
             relu_mask(q, &q->fdn, q->mask1);
             flipped |= memcmp(q->mask0, q->mask1, mlen) != 0;
         }
+        flipped |= choice_moved(q);
         theta[k] = v;
 
         if (flipped) { skipped++; continue; }
@@ -232,26 +294,40 @@ static const char *act_name(ref_act a)
     return a == REF_TANH ? "tanh" : a == REF_RELU ? "relu" : "sigmoid";
 }
 
+static const char *rec_name(ref_rec r)
+{
+    return r == REF_REC_HIDDEN ? "hidden" : r == REF_REC_OUTPUT ? "output" : "both";
+}
+
+static const char *fb_name(ref_fb f)
+{
+    return f == REF_FB_TEACHER ? "teacher" : f == REF_FB_FREE ? "free" : "scheduled";
+}
+
 static void run_spec(const ref_spec *s, uint64_t seed)
 {
     problem q;
     ref_grads G;
-    char name[96];
+    ref_inputs in;
+    char name[128];
     double L;
-    size_t H = s->hidden, K = s->n_out, NI = s->n_in;
+    size_t H = s->hidden, K = s->n_out, NI = s->n_in, B = s->batch;
 
-    snprintf(name, sizeof name, "%s/%s/%s B=%zu tau=%zu in=%zu H=%zu K=%zu",
-             act_name(s->act), s->loss == REF_NLL ? "nll" : "mse",
+    snprintf(name, sizeof name, "%s/%s/%s/%s/%s B=%zu tau=%zu in=%zu H=%zu K=%zu",
+             rec_name(s->rec), fb_name(s->fb), act_name(s->act), s->loss == REF_NLL ? "nll" : "mse",
              s->onehot ? "onehot" : "dense", s->batch, s->tau, NI, H, K);
 
     problem_init(&q, s, seed);
+    in = inputs_of(&q);
 
-    L = ref_forward(s, params_of(&q), q.xi, q.xd, q.yi, q.yd, q.h0, &q.n);
-    G.U = q.gU; G.W = q.gW; G.V = q.gV; G.b = q.gb; G.c = q.gc;
+    L = ref_forward(s, params_of(&q), &in, &q.n);
+    G.U = q.gU; G.W = q.gW; G.V = q.gV; G.b = q.gb; G.c = q.gc; G.R = q.gR;
     /* poison the outputs: ref_backward must overwrite, not accumulate */
     fill(q.gU, H * NI, 1e3); fill(q.gW, H * H, 1e3); fill(q.gV, K * H, 1e3);
-    fill(q.gb, H, 1e3); fill(q.gc, K, 1e3); fill(q.n.gh0, s->batch * H, 1e3);
-    ref_backward(s, params_of(&q), q.xi, q.xd, q.yi, q.yd, &q.n, G);
+    fill(q.gb, H, 1e3); fill(q.gc, K, 1e3); fill(q.gR, H * K, 1e3);
+    fill(q.n.gh0, B * H, 1e3);
+    if (q.n.gfb0) fill(q.n.gfb0, B * K, 1e3);
+    ref_backward(s, params_of(&q), &in, &q.n, G);
     if (!isfinite(L)) {
         printf("%s: non-finite loss\n", name);
         n_fail++;
@@ -261,11 +337,17 @@ static void run_spec(const ref_spec *s, uint64_t seed)
     relu_mask(&q, &q.n, q.mask0);
 
     check_tensor(&q, name, "U",   q.U,  q.gU, H * NI);
-    check_tensor(&q, name, "W",   q.W,  q.gW, H * H);
+    if (ref_has_W(s))
+        check_tensor(&q, name, "W",   q.W,  q.gW, H * H);
     check_tensor(&q, name, "V",   q.V,  q.gV, K * H);
     check_tensor(&q, name, "b",   q.b,  q.gb, H);
     check_tensor(&q, name, "c",   q.c,  q.gc, K);
-    check_tensor(&q, name, "h0",  q.h0, q.n.gh0, s->batch * H);
+    if (ref_has_R(s))
+        check_tensor(&q, name, "R",   q.R,  q.gR, H * K);
+    /* h(0) is read only with W: without it the analytic gradient is 0 and so must the FD be */
+    check_tensor(&q, name, "h0",  q.s0, q.n.gh0, B * H);
+    if (ref_has_R(s))
+        check_tensor(&q, name, "fb0", q.s0 + B * H, q.n.gfb0, B * K);
 
     problem_free(&q);
 }
@@ -274,31 +356,41 @@ int main(void)
 {
     static const ref_act acts[] = { REF_TANH, REF_RELU, REF_SIGMOID };
     static const ref_loss losses[] = { REF_NLL, REF_MSE };
+    static const struct { ref_rec rec; ref_fb fb; } variants[] = {
+        { REF_REC_HIDDEN, REF_FB_TEACHER },
+        { REF_REC_OUTPUT, REF_FB_TEACHER }, { REF_REC_OUTPUT, REF_FB_FREE },
+        { REF_REC_OUTPUT, REF_FB_SCHEDULED },
+        { REF_REC_BOTH, REF_FB_TEACHER }, { REF_REC_BOTH, REF_FB_FREE },
+        { REF_REC_BOTH, REF_FB_SCHEDULED },
+    };
     static const size_t batches[] = { 1, 3 };
     static const size_t taus[] = { 1, 2, 5 };
-    size_t ia, il, io, ib, it, idx = 0;
+    size_t iv, ia, il, io, ib, it, idx = 0;
 
     printf("FD check of ref.c: eps=%g, pass if |a-n| <= %g*max(|a|,|n|) + %g; "
            "max_rel over entries with max(|a|,|n|) > %g\n", FD_EPS, RTOL, ATOL, REL_FLOOR);
 
-    for (ia = 0; ia < 3; ia++)
-        for (il = 0; il < 2; il++)
-            for (io = 0; io < 2; io++)
-                for (ib = 0; ib < 2; ib++)
-                    for (it = 0; it < 3; it++) {
-                        ref_spec s;
-                        s.act = acts[ia];
-                        s.loss = losses[il];
-                        s.onehot = (int)io;
-                        s.batch = batches[ib];
-                        s.tau = taus[it];
-                        /* vary sizes; one-hot uses n_in != n_out on purpose */
-                        s.hidden = 3 + idx % 3;
-                        s.n_in = io ? 6 : 4;
-                        s.n_out = io ? 5 : 3 + idx % 2;
-                        run_spec(&s, 0x5EED0000ULL + idx);
-                        idx++;
-                    }
+    for (iv = 0; iv < sizeof variants / sizeof variants[0]; iv++)
+        for (ia = 0; ia < 3; ia++)
+            for (il = 0; il < 2; il++)
+                for (io = 0; io < 2; io++)
+                    for (ib = 0; ib < 2; ib++)
+                        for (it = 0; it < 3; it++) {
+                            ref_spec s;
+                            s.rec = variants[iv].rec;
+                            s.fb = variants[iv].fb;
+                            s.act = acts[ia];
+                            s.loss = losses[il];
+                            s.onehot = (int)io;
+                            s.batch = batches[ib];
+                            s.tau = taus[it];
+                            /* vary sizes; one-hot uses n_in != n_out on purpose */
+                            s.hidden = 3 + idx % 3;
+                            s.n_in = io ? 6 : 4;
+                            s.n_out = io ? 5 : 3 + idx % 2;
+                            run_spec(&s, 0x5EED0000ULL + idx);
+                            idx++;
+                        }
 
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;

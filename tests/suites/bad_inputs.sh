@@ -5,12 +5,7 @@
 #   directory (a fresh empty one per case) nor in the working directory (also fresh).
 # Prints "ok bad-input/CASE" or "FAIL bad-input/CASE: got status N, stderr: ...".
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory).
-set -u
-RNNC=${RNNC:-$(cd "$(dirname "$0")/../.." && pwd)/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_bad_inputs.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failed=0
+. "$(dirname "$0")/../lib/suite.sh" bad-input
 ncases=0
 
 # bad CASE EXPECT ARG...: run rnnc ARG... and check the rejection.  EXPECT lists what the
@@ -139,6 +134,23 @@ bad value-missing-o "-o" gen --vocab 5 --hidden 3 --tau 2 -o
 bad value-missing-spec --spec gen --vocab 5 --hidden 3 --tau 2 --spec
 bad value-empty-o "-o" gen --vocab 5 --hidden 3 --tau 2 -o ""
 
+# ---- --recurrence and --feedback (the output-recurrent RNN, gen/EQUATIONS.md). ----
+bad feedback-free-hidden --feedback gen --vocab 5 --hidden 3 --tau 2 --recurrence hidden --feedback free
+bad feedback-scheduled-hidden --feedback gen --vocab 5 --hidden 3 --tau 2 --recurrence hidden --feedback scheduled
+bad feedback-free-default-recurrence --feedback gen --vocab 5 --hidden 3 --tau 2 --feedback free
+bad feedback-free-hidden-check --feedback check --vocab 5 --hidden 3 --tau 2 --feedback free
+bad recurrence-bogus --recurrence gen --vocab 5 --hidden 3 --tau 2 --recurrence sideways
+bad recurrence-uppercase --recurrence gen --vocab 5 --hidden 3 --tau 2 --recurrence OUTPUT
+bad recurrence-empty --recurrence gen --vocab 5 --hidden 3 --tau 2 --recurrence=
+bad recurrence-bogus-check --recurrence check --vocab 5 --hidden 3 --tau 2 --recurrence sideways
+bad recurrence-bogus-train --recurrence train --vocab 5 --hidden 3 --tau 2 --steps 1 --recurrence sideways
+bad feedback-bogus --feedback gen --vocab 5 --hidden 3 --tau 2 --recurrence output --feedback forced
+bad feedback-bogus-both --feedback gen --vocab 5 --hidden 3 --tau 2 --recurrence both --feedback Free
+bad recurrence-twice --recurrence gen --vocab 5 --hidden 3 --tau 2 --recurrence output --recurrence both
+bad value-missing-recurrence --recurrence gen --vocab 5 --hidden 3 --tau 2 --recurrence
+bad value-missing-feedback --feedback gen --vocab 5 --hidden 3 --tau 2 --recurrence output --feedback
+bad recurrence-newline --recurrence gen --vocab 5 --hidden 3 --tau 2 --recurrence $'output\nx'
+
 # ---- --name must be a plain, unreserved C identifier of at most 48 characters. ----
 long200=$(printf 'a%.0s' $(seq 200))
 long49=$(printf 'b%.0s' $(seq 49))
@@ -200,6 +212,12 @@ bad spec-empty-value "$specs/empty-value.spec:2" gen "$specs/empty-value.spec"
 bad spec-long-line "$specs/long-line.spec:2" gen "$specs/long-line.spec"
 printf 'vocab = 5\nhidden = 3\ntau = 2\nname = a-b\n' >"$specs/bad-name.spec"
 bad spec-bad-name "$specs/bad-name.spec:4" gen "$specs/bad-name.spec"
+printf 'vocab = 5\nhidden = 3\ntau = 2\nrecurrence = sideways\n' >"$specs/bad-recurrence.spec"
+bad spec-bad-recurrence "$specs/bad-recurrence.spec:4" gen "$specs/bad-recurrence.spec"
+printf 'vocab = 5\nhidden = 3\ntau = 2\nrecurrence = output\nfeedback = forced\n' >"$specs/bad-feedback.spec"
+bad spec-bad-feedback "$specs/bad-feedback.spec:5" gen "$specs/bad-feedback.spec"
+printf 'vocab = 5\nhidden = 3\ntau = 2\nfeedback = free\n' >"$specs/feedback-hidden.spec"
+bad spec-feedback-free-hidden --feedback gen "$specs/feedback-hidden.spec"
 printf 'vocab = 5\nhidden = 3\n' >"$specs/no-tau.spec"
 bad spec-missing-tau --tau gen "$specs/no-tau.spec"
 bad spec-missing-file "$specs/does-not-exist.spec" gen --spec "$specs/does-not-exist.spec"

@@ -3,6 +3,12 @@
 # {1,3} x tau {1,2,9} x backend {tcc,cc}: the generated BPTT against central finite
 # differences in double.  Tolerances are rnnc check's own (printed by it): double
 # 1e-7 relative (+1e-8 absolute), float 1e-3 relative (+1e-5 absolute).
+# The output recurrence (--recurrence output|both x --feedback teacher|free|scheduled): with
+# tcc every act x loss x dtype x input x batch {1,3} (tau 1, 2, 9 in turn) and batches of two
+# parts (16, 18) x loss x dtype; with cc, whose compile takes about a second a case, every
+# 11th of the one- and three-column cases (which brings up, for each variant, every value of
+# every axis: checked by enumeration) and one two-part case per variant (loss and dtype in
+# turn): 33 cases in all.
 set -u
 cases=$TESTS_TMP/check-cases
 : >"$cases"
@@ -17,6 +23,37 @@ for tau in 1 2 9; do
     echo "$input --hidden 5 --tau $tau --batch $batch --act $act --loss $loss --dtype $dtype --backend $backend --seed $seed" >>"$cases"
     seed=$((seed + 1))
 done; done; done; done; done; done; done
+
+n=0
+v=0
+for rec in output both; do
+for fb in teacher free scheduled; do
+for act in tanh relu sigmoid; do
+for loss in nll mse; do
+for dtype in float double; do
+for input in "--vocab 6" "--in 4 --out 3"; do
+for batch in 1 3; do
+    taus=(1 2 9)
+    args="$input --hidden 5 --tau ${taus[$((n % 3))]} --batch $batch --act $act --loss $loss --dtype $dtype --recurrence $rec --feedback $fb --seed $seed"
+    echo "$args --backend tcc" >>"$cases"
+    [ $((n % 11)) = 0 ] && echo "$args --backend cc" >>"$cases"
+    n=$((n + 1))
+    seed=$((seed + 1))
+done; done; done; done
+done
+k=0
+for loss in nll mse; do
+for dtype in float double; do
+    # Two batch parts with uneven shares (odd sizes), with the tiled kernel's remainders.
+    if [ $loss = nll ]; then input="--vocab 9"; batch=18; else input="--in 5 --out 3"; batch=16; fi
+    args="$input --hidden 21 --tau 3 --batch $batch --act tanh --loss $loss --dtype $dtype --recurrence $rec --feedback $fb --seed $seed --max-entries 300"
+    echo "$args --backend tcc" >>"$cases"
+    [ $k = $((v % 4)) ] && echo "$args --backend cc" >>"$cases"
+    k=$((k + 1))
+    seed=$((seed + 1))
+done; done
+v=$((v + 1))
+done; done
 
 # Batches of 8 columns and more use the register-tiled kernel (tiles of 128 bytes of rows by
 # 8 columns, with left-over rows and columns): sizes that leave remainders of both.
@@ -58,4 +95,6 @@ rc=0
 same_loss --vocab 7 --hidden 40 --tau 3 --batch 9 --max-entries 1 || rc=1
 same_loss --in 5 --out 3 --hidden 37 --tau 2 --batch 17 --act sigmoid --loss mse --dtype double --max-entries 1 || rc=1
 same_loss --vocab 9 --hidden 33 --tau 3 --batch 18 --max-entries 1 || rc=1
+same_loss --vocab 9 --hidden 21 --tau 3 --batch 18 --recurrence both --feedback free --max-entries 1 || rc=1
+same_loss --in 5 --out 3 --hidden 21 --tau 3 --batch 16 --loss mse --recurrence output --feedback scheduled --dtype double --max-entries 1 || rc=1
 [ $rc = 0 ] && ! grep -q '^FAIL' "$TESTS_TMP/check.out"

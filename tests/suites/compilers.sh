@@ -12,18 +12,7 @@
 #   - RNNC_CC=clang works as rnnc's cc backend.
 # Also prints (does not assert) the wall time of gcc -O3 -march=native on the min-char model.
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory).
-set -u
-RNNC=${RNNC:-$(cd "$(dirname "$0")/../.." && pwd)/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-cd "$(dirname "$0")/../.." || exit 1
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_compilers.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok $1"; }
-fail() {
-    echo "FAIL $1: $2"
-    failed=1
-}
+. "$(dirname "$0")/../lib/suite.sh" ""
 # first_lines FILE: the start of a compiler's output, on one line.
 first_lines() { head -n 4 "$1" | cut -c 1-200 | tr '\n' ' '; }
 
@@ -131,7 +120,7 @@ int main(void)
     minchar_real *ws = zalloc(MINCHAR_WORKSPACE_BYTES);
     minchar_input *x = zalloc(MINCHAR_X_BYTES);
     minchar_target *y = zalloc(MINCHAR_Y_BYTES);
-    minchar_real *h0 = zalloc(MINCHAR_H0_BYTES);
+    minchar_real *h0 = zalloc(MINCHAR_S0_BYTES);
     minchar_real *h_out = zalloc(MINCHAR_HIDDEN * sizeof(minchar_real));
     minchar_real *out = zalloc(MINCHAR_N_OUT * sizeof(minchar_real));
     const double V = MINCHAR_N_IN, steps = (double)MINCHAR_TAU * MINCHAR_BATCH;
@@ -289,4 +278,4 @@ for cc in gcc clang; do
     fi
 done
 
-exit $failed
+suite_end

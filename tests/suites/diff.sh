@@ -3,24 +3,20 @@
 # each classic mistake is caught at the right first node with the right equation
 # (missing_dtanh.c and w_not_transposed.c at grad_h(tau-1), (10.21); gradw_uses_ht.c at
 # grad_W, (10.26)), over one-hot and dense input, batch 1 and 3, tau 3 and 5, every act,
-# both losses, double and float, several seeds, and both backends for some specs.  Then the
+# both losses, double and float, several seeds, and both backends for some specs.  The
+# output recurrence (figure 10.4): output_correct.c agrees for output and both with teacher
+# forcing, free running and scheduled sampling; output_gradr_uses_fbt.c is caught at grad_R,
+# (10.26r); output_free_no_jacobian.c at g_o(tau-1), (10.18f), with nll and free running only;
+# the report lists the nodes the model has and cites (10.21o).  Then the
 # failure reports: a syntax error names HAND.c:LINE (through the #line mapping, with and
 # without #include "rnnc_hand.h"); a null-pointer write, an exit(), an endless loop and a
 # missing rnnc_hand_bptt are reported on one line with exit status 1 while rnnc itself stays
 # up; NaN outputs are differences.  `rnnc gen --hand-header` writes the interface;
-# `rnnc check --dump` files are read back and recomputed by tests/unit/test_dump.c.
-set -u
-: "${RNNC:?set RNNC to the rnnc binary}"
-tmp=${TESTS_TMP:?set TESTS_TMP}/diff
-mkdir -p "$tmp"
+# `rnnc check --dump` files are read back and recomputed by tests/unit/test_dump.c (hidden
+# recurrence); an output-recurrent model's dump is checked for its tensors' names.
+. "$(dirname "$0")/../lib/suite.sh" diff
 ex=examples/hand
-failed=0
 
-ok() { echo "ok diff/$1"; }
-fail() {
-    echo "FAIL diff/$1: $2"
-    failed=1
-}
 oneline() { tr '\n' '|' | cut -c1-600; }
 
 # diff_case NAME FILE EXPECT ARGS...: EXPECT is "agree" or "NODE|EQUATION".
@@ -97,6 +93,81 @@ for entry in "${specs[@]}"; do
         done
     done
 done
+
+# ---- the output recurrence (figure 10.4) ------------------------------------------------
+# output_correct.c agrees on every recurrence with R and every feedback; output_gradr_uses_fbt.c
+# (fb(t) for fb(t-1)) differs first at grad_R, (10.26r); output_free_no_jacobian.c (the
+# feedback's gradient without the softmax Jacobian) differs first at g_o(tau-1), (10.18f), with
+# nll and free running, and agrees where the Jacobian plays no part (teacher forcing, mse).
+out_specs=(
+    "tcc cc|--recurrence output --feedback teacher"
+    "tcc cc|--recurrence output --feedback free"
+    "tcc|--recurrence output --feedback scheduled --batch 3"
+    "tcc|--recurrence output --feedback free --in 3 --out 4 --loss mse --batch 3 --act sigmoid"
+    "tcc|--recurrence output --feedback free --vocab 6 --hidden 5 --tau 5 --act relu --dtype float"
+    "tcc|--recurrence both --feedback teacher --in 3 --out 2 --loss mse --act sigmoid"
+    "tcc cc|--recurrence both --feedback free --tau 5 --batch 2"
+    "tcc|--recurrence both --feedback scheduled --vocab 6 --hidden 5 --tau 3 --batch 2"
+)
+for entry in "${out_specs[@]}"; do
+    backends=${entry%%|*}
+    opts=${entry#*|}
+    tau=4 fb=teacher loss=nll
+    read -r -a words <<<"$opts"
+    for ((i = 0; i < ${#words[@]}; i++)); do
+        case ${words[i]} in
+        --tau) tau=${words[i + 1]} ;;
+        --feedback) fb=${words[i + 1]} ;;
+        --loss) loss=${words[i + 1]} ;;
+        esac
+    done
+    prev=$((tau - 1))
+    label=${opts// /}
+    gradr="(10.26r) grad_R = sum_t d(t) fb(t-1)^T"
+    [ "$loss" = nll ] && [ "$fb" != free ] && gradr="$gradr: column fb(t-1) += d(t) (t > 1)"
+    for backend in $backends; do
+        for seed in 1 7; do
+            # shellcheck disable=SC2086
+            set -- $opts --backend "$backend" --seed "$seed"
+            diff_case "output_correct/$label/$backend/seed$seed" "$ex/output_correct.c" agree "$@"
+            diff_case "output_gradr_uses_fbt/$label/$backend/seed$seed" "$ex/output_gradr_uses_fbt.c" \
+                "grad_R|$gradr" "$@"
+            if [ "$fb" = free ] && [ "$loss" = nll ]; then
+                diff_case "output_free_no_jacobian/$label/$backend/seed$seed" "$ex/output_free_no_jacobian.c" \
+                    "g_o($prev)|(10.18f) g_o($prev) = p($prev) - e_y($prev) + p($prev) (.) (r($prev) - (p($prev)^T r($prev)) 1), r($prev) = R^T d($tau)" "$@"
+            else
+                diff_case "output_free_no_jacobian/agrees/$label/$backend/seed$seed" \
+                    "$ex/output_free_no_jacobian.c" agree "$@"
+            fi
+        done
+    done
+done
+# The hidden-recurrence derivation on the figure 10.4 network: it writes no grad_R.
+diff_case "correct/on-both-recurrence" "$ex/correct.c" "grad_R|(10.26r) grad_R = sum_t d(t) fb(t-1)^T: column fb(t-1) += d(t) (t > 1)" \
+    --recurrence both
+# The report names the nodes the model has, and says how scheduled sampling's draws are fixed.
+out=$("$RNNC" diff "$ex/output_correct.c" --recurrence output --feedback scheduled 2>&1)
+if grep -q '^nodes in backward order: g_o(t), grad_h(t) for t = 4..1, then grad_c, grad_b, grad_V, grad_R, grad_U, grad_fb0$' <<<"$out" &&
+    grep -q '^scheduled sampling: .* held fixed .* as data (10.11s)$' <<<"$out" &&
+    grep -q '^grad_h(3) .* ok$' <<<"$out" && ! grep -q 'grad_W\|grad_h0' <<<"$out"; then
+    ok "report/output-nodes"
+else
+    fail "report/output-nodes" "$(oneline <<<"$out")"
+fi
+# g_o(t) right and nothing else: with teacher forcing the first difference is grad_h(tau),
+# governed by (10.21o) (no sweep through time).
+cat >"$tmp/go_only.c" <<'EOF'
+#include "rnnc_hand.h"
+void rnnc_hand_bptt(const rnnc_hand_problem *p, rnnc_hand_grads *g)
+{
+    int K = p->n_out, n = p->tau * p->batch;
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < K; k++) g->g_o[i * K + k] = p->p[i * K + k];
+        g->g_o[i * K + p->y_index[i]] -= 1; /* (10.18) */
+    }
+}
+EOF
+diff_case "report/equation-10.21o" "$tmp/go_only.c" "grad_h(4)|(10.21o) grad_h(4) = V^T g_o(4)" --recurrence output
 
 # A spec file as the positional SPEC (dense, batch 3).
 printf 'in = 3\nout = 2\nhidden = 4\ntau = 3\nbatch = 3\nact = tanh\nloss = mse\n' >"$tmp/dense.spec"
@@ -281,11 +352,8 @@ for opts in "${dump_specs[@]}"; do
         fail "dump-written/${opts// /}" "$(oneline <<<"$out")"
     fi
 done
-prog=${TEST_BIN:-}/test_dump
-if [ -z "${TEST_BIN:-}" ] || [ ! -x "$prog" ]; then
-    fail dump-read "$prog not built (TEST_BIN=${TEST_BIN:-unset})"
-elif [ "${#files[@]}" -gt 0 ]; then
-    "$prog" "${files[@]}" 2>&1 || failed=1
+if need_prog test_dump dump-read && [ "${#files[@]}" -gt 0 ]; then
+    "$TEST_BIN/test_dump" "${files[@]}" 2>&1 || failed=$((failed + 1))
 fi
 if "$RNNC" check --vocab 3 --hidden 2 --tau 2 --dump "$tmp/no/such/dir/x.safetensors" >/dev/null 2>"$tmp/err"; then
     fail dump-unwritable "exit 0"
@@ -294,4 +362,21 @@ elif [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q '^rnnc: --dump: .*x.safetensors' 
 else
     fail dump-unwritable "$(oneline <"$tmp/err")"
 fi
-exit $failed
+# An output-recurrent model's dump (figure 10.4, free running) holds R, fb0, fb, grad_R and
+# grad_fb0, and no W, grad_W or grad_h0 (the safetensors header names every tensor).
+f=$tmp/dump_output.safetensors
+if "$RNNC" check --vocab 5 --hidden 4 --tau 3 --recurrence output --feedback free --dtype double \
+    --dump "$f" >/dev/null 2>"$tmp/err"; then
+    hdr=$(head -c 8192 "$f" | tr -c '[:print:]' ' ')
+    why=""
+    for n in x y h0 fb0 U V b c R h p fb g_o grad_h d grad_fb0 grad_U grad_V grad_b grad_c grad_R loss; do
+        grep -q "\"$n\":{\"data_offsets\"" <<<"$hdr" || why+=" no $n;"
+    done
+    for n in W grad_W grad_h0; do
+        grep -q "\"$n\":{\"data_offsets\"" <<<"$hdr" && why+=" has $n;"
+    done
+    if [ -z "$why" ]; then ok dump-written/output-recurrence; else fail dump-written/output-recurrence "$why"; fi
+else
+    fail dump-written/output-recurrence "$(oneline <"$tmp/err")"
+fi
+suite_end

@@ -3,18 +3,7 @@
 # check), is byte-identical across runs and output directories (no paths, no dates, no
 # addresses), and never contains an absolute path.
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory).
-set -u
-RNNC=${RNNC:-$(cd "$(dirname "$0")/../.." && pwd)/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-cd "$(dirname "$0")/../.." || exit 1
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_golden.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok $1"; }
-fail() {
-    echo "FAIL $1: $2"
-    failed=1
-}
+. "$(dirname "$0")/../lib/suite.sh" ""
 
 # 1. The golden files (prints its own ok/FAIL lines).
 tests/golden/golden.sh check "$RNNC" || failed=1
@@ -104,4 +93,4 @@ else
     fail "golden/spec-path-independent" "output differs between an absolute and a relative spec file path"
 fi
 
-exit $failed
+suite_end

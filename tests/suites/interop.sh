@@ -3,19 +3,15 @@
 # files are refused by import with one line and status 2; and, when Debian's python3-torch
 # is installed, an nn.RNN + nn.Linear saved by examples/pytorch/rnn_to_rnnc.py, imported
 # and embedded, gives the same probabilities as PyTorch (within 1e-5).
-set -u
-t=$TESTS_TMP/interop
-mkdir -p "$t"
-fail=0
-ok() { echo "ok interop/$1"; }
-bad() { echo "FAIL interop/$1: $2"; fail=1; }
+. "$(dirname "$0")/../lib/suite.sh" interop
+t=$tmp
 
 # A small trained checkpoint.
 for i in $(seq 1 40); do echo "the quick brown fox $i jumps over the lazy dog; $((i * 7)) apples"; done >"$t/text.txt"
 if ! "$RNNC" train --hidden 16 --tau 8 --steps 150 --every 150 --sample-every 0 --backend tcc \
     --save "$t/a.ckpt" "$t/text.txt" >/dev/null 2>"$t/err"; then
-    bad setup "training failed: $(head -c 300 "$t/err")"
-    exit 1
+    fail setup "training failed: $(head -c 300 "$t/err")"
+    suite_end
 fi
 
 # 1. export -> import -> export gives the same bytes; the weights and vocabulary survive.
@@ -25,11 +21,11 @@ if "$RNNC" export "$t/a.ckpt" -o "$t/a.safetensors" >/dev/null &&
     cmp -s "$t/a.safetensors" "$t/b.safetensors"; then
     ok export-import-export-identical
 else
-    bad export-import-export-identical "re-exported file differs"
+    fail export-import-export-identical "re-exported file differs"
 fi
 s1=$("$RNNC" sample "$t/a.ckpt" -n 200 --seed 9)
 s2=$("$RNNC" sample "$t/b.ckpt" -n 200 --seed 9)
-if [ -n "$s1" ] && [ "$s1" = "$s2" ]; then ok imported-samples-identically; else bad imported-samples-identically "samples differ"; fi
+if [ -n "$s1" ] && [ "$s1" = "$s2" ]; then ok imported-samples-identically; else fail imported-samples-identically "samples differ"; fi
 for dt in double; do
     "$RNNC" train --hidden 8 --tau 4 --steps 20 --every 20 --sample-every 0 --backend tcc --dtype $dt \
         --save "$t/d.ckpt" "$t/text.txt" >/dev/null 2>&1
@@ -38,7 +34,7 @@ for dt in double; do
         [ "$("$RNNC" sample "$t/d.ckpt" -n 50 --seed 1)" = "$("$RNNC" sample "$t/d2.ckpt" -n 50 --seed 1)" ]; then
         ok roundtrip-$dt
     else
-        bad roundtrip-$dt "the $dt model did not round-trip"
+        fail roundtrip-$dt "the $dt model did not round-trip"
     fi
 done
 
@@ -53,7 +49,7 @@ expect_refused() {
         [ ! -e "$t/out.ckpt" ] && [ ! -s "$t/stdout" ]; then
         ok "refused/$name"
     else
-        bad "refused/$name" "status $rc, stderr: $(head -c 200 "$t/stderr")"
+        fail "refused/$name" "status $rc, stderr: $(head -c 200 "$t/stderr")"
     fi
 }
 PY=
@@ -137,13 +133,13 @@ C
             if [ "$lines" -eq ${#prime} ] && awk -v w="$worst" 'BEGIN { exit !(w <= 1e-5) }'; then
                 ok "pytorch-outputs (max |difference| $worst over $lines steps)"
             else
-                bad pytorch-outputs "max |difference| $worst over $lines steps"
+                fail pytorch-outputs "max |difference| $worst over $lines steps"
             fi
         else
-            bad pytorch-outputs "$(head -c 400 "$t/err")"
+            fail pytorch-outputs "$(head -c 400 "$t/err")"
         fi
     else
-        bad pytorch-outputs "$(head -c 400 "$t/err")"
+        fail pytorch-outputs "$(head -c 400 "$t/err")"
     fi
 fi
-exit $fail
+suite_end

@@ -3,24 +3,12 @@
 # refusals, hostile files), then, when a python3 with numpy is at hand, the other side of the
 # format: numpy reads a file the C writer wrote and writes one the C reader reads (the
 # format parsed by hand with struct + json, so the check does not trust our own code).
-set -u
-prog=${TEST_BIN:-}/test_safetensors
-if [ -z "${TEST_BIN:-}" ] || [ ! -x "$prog" ]; then
-    echo "FAIL safetensors: $prog not built (TEST_BIN=${TEST_BIN:-unset})"
-    exit 1
-fi
-tmp=${TESTS_TMP:-}
-if [ -z "$tmp" ]; then
-    tmp=$(mktemp -d "${TMPDIR:-/tmp}/rnnc-st.XXXXXX") || exit 1
-    trap 'rm -rf "$tmp"' EXIT
-fi
-failed=0
+. "$(dirname "$0")/../lib/suite.sh" st-py
+need_prog test_safetensors test_safetensors || suite_end
+prog=$TEST_BIN/test_safetensors
 "$prog" 2>&1
 rc=$?
-if [ "$rc" != 0 ]; then
-    echo "FAIL safetensors: test_safetensors exited with status $rc"
-    failed=1
-fi
+[ "$rc" = 0 ] || fail test_safetensors "test_safetensors exited with status $rc"
 
 # ---- interop with numpy ------------------------------------------------------------------
 py=
@@ -31,16 +19,15 @@ for c in python3 /usr/bin/python3; do
     fi
 done
 if [ -z "$py" ]; then
-    echo "skip st-py/interop: no python3 with numpy (apt-get install python3-numpy)"
-    exit $failed
+    skip interop "no python3 with numpy (apt-get install python3-numpy)"
+    suite_end
 fi
 dir=$tmp/st-py
 mkdir -p "$dir"
 
 # numpy reads what the C writer wrote.
 if ! "$prog" --write "$dir/c.safetensors" 2>"$dir/err"; then
-    echo "FAIL st-py/c-writes: $(tr '\n' '|' <"$dir/err")"
-    failed=1
+    fail c-writes "$(tr '\n' '|' <"$dir/err")"
 else
     out=$("$py" - "$dir/c.safetensors" 2>&1 <<'EOF'
 import json, struct, sys
@@ -88,10 +75,9 @@ print("fine")
 EOF
 )
     if [ "$out" = fine ]; then
-        echo "ok st-py/numpy-reads-c-file"
+        ok numpy-reads-c-file
     else
-        echo "FAIL st-py/numpy-reads-c-file: $(printf '%s' "$out" | tr '\n' '|')"
-        failed=1
+        fail numpy-reads-c-file "$(printf '%s' "$out" | tr '\n' '|')"
     fi
 fi
 
@@ -121,8 +107,7 @@ print("fine")
 EOF
 )
 if [ "$out" != fine ]; then
-    echo "FAIL st-py/c-reads-numpy-file: python: $(printf '%s' "$out" | tr '\n' '|')"
-    failed=1
+    fail c-reads-numpy-file "python: $(printf '%s' "$out" | tr '\n' '|')"
 else
     want='tensor zeta F64 [2, 2] nbytes=32: 1.5 -2.25 0 10000000000
 tensor mid F32 [] nbytes=4: 0.100000001
@@ -134,10 +119,9 @@ meta a = x y
 meta c = ✓'
     got=$("$prog" --read "$dir/py.safetensors" 2>&1)
     if [ "$got" = "$want" ]; then
-        echo "ok st-py/c-reads-numpy-file"
+        ok c-reads-numpy-file
     else
-        echo "FAIL st-py/c-reads-numpy-file: got '$(printf '%s' "$got" | tr '\n' '|')', expected '$(printf '%s' "$want" | tr '\n' '|')'"
-        failed=1
+        fail c-reads-numpy-file "got '$(printf '%s' "$got" | tr '\n' '|')', expected '$(printf '%s' "$want" | tr '\n' '|')'"
     fi
 fi
-exit $failed
+suite_end

@@ -9,40 +9,11 @@
 # case failed.
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory), RNNC_CACHE_DIR (a private
 # compile cache; a fresh one under the scratch directory when unset).
-set -u
-RNNC=${RNNC:-$(cd "$(dirname "$0")/../.." && pwd)/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_train.XXXXXX") || exit 1
-# Only the suite's own shell cleans up (never a forked child that a signal catches before it
-# has reset its traps).
-trap '[ "$BASHPID" = "$$" ] && rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../lib/suite.sh" train
 export RNNC_CACHE_DIR=${RNNC_CACHE_DIR:-$tmp/cache}
 unset RNNC_TEST_CRASH_DURING_SAVE
 ulimit -c 0 2>/dev/null # the crash test aborts on purpose: no core files
-failed=0
 
-ok() { echo "ok train/$1"; }
-fail() {
-    echo "FAIL train/$1: $2"
-    failed=1
-}
-skip() { echo "skip train/$1: $2"; }
-# check NAME WHY...: ok when WHY is empty, else FAIL with the reasons.
-check() {
-    local name=$1
-    shift
-    if [ $# -eq 0 ]; then
-        ok "$name"
-    else
-        local r
-        r=$(printf '%s; ' "$@")
-        fail "$name" "${r%; }"
-    fi
-}
-# rn ARG...: rnnc with a generous time limit (a hang is a failure, not a stuck suite).
-rn() { timeout -k 5 120 "$RNNC" "$@"; }
-# one_line FILE: the file's content on one line, shortened, for messages.
-one_line() { head -c 300 "$1" | tr '\n' '~' | sed 's/~$//; s/~/\\n/g'; }
 # info_get CKPT FIELD: step | smoothed | last | spec | vocab, from `rnnc info CKPT`.
 info_get() {
     local out
@@ -339,7 +310,7 @@ stop() {
 stop "sigint-exit-130-saved-at-reported-step" INT 130 1 "${M[@]}"
 stop "sigterm-exit-143-saved-at-reported-step" TERM 143 1 "${M[@]}"
 # At once, while auto still compiles cc in the background (a spec of its own, not yet cached).
-stop "sigint-during-background-cc-compile" INT 130 0 --hidden 40 --tau 16 --name sigearly --sample-every 0
+stop "sigint-during-background-cc-compile" INT 130 0 --hidden 40 --tau 16 --name bgcc --sample-every 0
 
 # ---- 7. non-finite loss ----
 # sgd with --lr 1e300 and no clipping: NaN at the second step after the start (verified).
@@ -473,4 +444,4 @@ case $(head -c 5 "$d/loss.svg" 2>/dev/null) in
 esac
 check "plot/log-to-svg" "${why[@]}"
 
-exit $failed
+suite_end

@@ -13,10 +13,8 @@
  * Inputs are written under $TESTS_TMP/test_data (or a fresh directory under /tmp).
  * Output: "ok data/NAME" or "FAIL data/NAME: why"; exit status 1 if anything failed. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,57 +24,21 @@
 
 #include "../../runtime/formats/data.h"
 #include "../../runtime/commands/plot.h"
+#include "../lib/testlib.h"
 
-static int failures, passes;
-static char dir[2048];
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void expect(int cond, const char *name, const char *fmt, ...)
-{
-    if (cond) {
-        printf("ok data/%s\n", name);
-        passes++;
-        return;
-    }
-    char why[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    for (char *p = why; *p; p++)
-        if (*p == '\n' || *p == '\r') *p = '|';
-    printf("FAIL data/%s: %s\n", name, why);
-    failures++;
-}
+static const char *dir;   /* tl_workdir */
 
 /* err must be exactly want after a failed call. */
 static void expect_err(int rc, const char *err, const char *want, const char *name)
 {
-    expect(rc != 0 && strcmp(err, want) == 0, name, "rc %d, message '%s', expected '%s'", rc,
-           rc ? err : "", want);
+    tl_expect(rc != 0 && strcmp(err, want) == 0, name, "rc %d, message '%s', expected '%s'", rc,
+              rc ? err : "", want);
 }
 
-/* A path under the test directory (rotating static buffers). */
-static const char *path_of(const char *name)
-{
-    static char bufs[16][2304];
-    static int next;
-    char *p = bufs[next++ % 16];
-    snprintf(p, sizeof bufs[0], "%s/%s", dir, name);
-    return p;
-}
-
+/* Write data[0..n) to the file name in the test directory; returns its path. */
 static const char *write_file(const char *name, const void *data, size_t n)
 {
-    const char *p = path_of(name);
-    FILE *f = fopen(p, "wb");
-    if (!f || fwrite(data, 1, n, f) != n || fclose(f) != 0) {
-        printf("FAIL data/setup: cannot write %s: %s\n", p, strerror(errno));
-        exit(1);
-    }
-    return p;
+    return tl_write(tl_path(name), data, n);
 }
 
 #define WRITE_STR(name, s) write_file(name, s, sizeof s - 1)
@@ -123,35 +85,35 @@ static void test_bytes(void)
     size_t na = 0, nb = 0;
     int rc = rnnc_read_file(pa, 0, &ba, &na, err, sizeof err);
     rc |= rnnc_read_file(pb, 0, &bb, &nb, err, sizeof err);
-    expect(rc == 0 && na == 6 && nb == 7 && ba[na] == 0 && bb[nb] == 0 && bb[5] == 0,
-           "read-file", "rc %d, sizes %zu %zu: %s", rc, na, nb, rc ? err : "");
+    tl_expect(rc == 0 && na == 6 && nb == 7 && ba[na] == 0 && bb[nb] == 0 && bb[5] == 0,
+              "read-file", "rc %d, sizes %zu %zu: %s", rc, na, nb, rc ? err : "");
     if (rc) return;
 
     rnnc_vocab v = {RNNC_CHARS_BYTES, 0, NULL};
     rc = rnnc_vocab_add(&v, ba, na, pa, err, sizeof err);
     rc |= rnnc_vocab_add(&v, bb, nb, pb, err, sizeof err);
     static const uint32_t want[] = {0, '\n', 'd', 'e', 'h', 'l', 'o', 'r', 'w', 0xff};
-    expect(rc == 0 && same_symbols(&v, want, 10), "bytes/vocab-two-files-sorted",
-           "rc %d, size %zu: %s", rc, v.size, rc ? err : "");
+    tl_expect(rc == 0 && same_symbols(&v, want, 10), "bytes/vocab-two-files-sorted",
+              "rc %d, size %zu: %s", rc, v.size, rc ? err : "");
     rc = rnnc_vocab_add(&v, ba, na, pa, err, sizeof err);
-    expect(rc == 0 && same_symbols(&v, want, 10), "bytes/vocab-add-again-unchanged", "size %zu",
-           v.size);
-    expect(rnnc_vocab_index(&v, 0) == 0 && rnnc_vocab_index(&v, 'h') == 4 &&
-               rnnc_vocab_index(&v, 0xff) == 9 && rnnc_vocab_index(&v, 'z') == -1 &&
-               rnnc_vocab_index(&v, 0x100) == -1,
-           "bytes/index", "h -> %d, z -> %d", (int)rnnc_vocab_index(&v, 'h'),
-           (int)rnnc_vocab_index(&v, 'z'));
-    expect(round_trip(&v, ba, na, err, sizeof err) && round_trip(&v, bb, nb, err, sizeof err),
-           "bytes/encode-round-trip", "%s", err);
+    tl_expect(rc == 0 && same_symbols(&v, want, 10), "bytes/vocab-add-again-unchanged", "size %zu",
+              v.size);
+    tl_expect(rnnc_vocab_index(&v, 0) == 0 && rnnc_vocab_index(&v, 'h') == 4 &&
+                  rnnc_vocab_index(&v, 0xff) == 9 && rnnc_vocab_index(&v, 'z') == -1 &&
+                  rnnc_vocab_index(&v, 0x100) == -1,
+              "bytes/index", "h -> %d, z -> %d", (int)rnnc_vocab_index(&v, 'h'),
+              (int)rnnc_vocab_index(&v, 'z'));
+    tl_expect(round_trip(&v, ba, na, err, sizeof err) && round_trip(&v, bb, nb, err, sizeof err),
+              "bytes/encode-round-trip", "%s", err);
 
     /* Two files appended to one id array. */
     int32_t *ids = NULL;
     size_t len = 0, cap = 0;
     rc = rnnc_text_encode(&v, ba, na, pa, &ids, &len, &cap, err, sizeof err);
     rc |= rnnc_text_encode(&v, bb, nb, pb, &ids, &len, &cap, err, sizeof err);
-    expect(rc == 0 && len == 13 && cap >= len && ids[0] == 4 && ids[5] == 1 && ids[6] == 8 &&
-               ids[11] == 0 && ids[12] == 9,
-           "bytes/encode-appends", "rc %d len %zu", rc, len);
+    tl_expect(rc == 0 && len == 13 && cap >= len && ids[0] == 4 && ids[5] == 1 && ids[6] == 8 &&
+                  ids[11] == 0 && ids[12] == 9,
+              "bytes/encode-appends", "rc %d len %zu", rc, len);
 
     /* Missing symbols: location, the character shown escaped, the ids untouched. */
     static const char m1[] = "he\nwoz";
@@ -159,7 +121,7 @@ static void test_bytes(void)
                           &cap, err, sizeof err);
     expect_err(rc, err, "m.txt:2:3: character 'z' (U+007A) is not in the model's vocabulary",
                "bytes/missing-symbol-message");
-    expect(len == 13, "bytes/missing-symbol-leaves-ids", "len %zu", len);
+    tl_expect(len == 13, "bytes/missing-symbol-leaves-ids", "len %zu", len);
     static const char m2[] = "hello\r\n";
     rc = rnnc_text_encode(&v, (const unsigned char *)m2, sizeof m2 - 1, "crlf.txt", &ids, &len,
                           &cap, err, sizeof err);
@@ -174,15 +136,15 @@ static void test_bytes(void)
     static const char m4[] = "\n\n\x01";
     rc = rnnc_text_encode(&v, (const unsigned char *)m4, sizeof m4 - 1, "name\nwith newline",
                           &ids, &len, &cap, err, sizeof err);
-    expect(rc != 0 && !strchr(err, '\n') && strstr(err, ":3:1: character '\\x01' (U+0001)"),
-           "bytes/message-is-one-line", "%s", err);
+    tl_expect(rc != 0 && !strchr(err, '\n') && strstr(err, ":3:1: character '\\x01' (U+0001)"),
+              "bytes/message-is-one-line", "%s", err);
     free(ids);
 
     /* In bytes mode invalid UTF-8 is just bytes. */
     rnnc_vocab w = {RNNC_CHARS_BYTES, 0, NULL};
     static const char bad[] = "\xc0\xaf\xed\xa0\x80\xff";
     rc = rnnc_vocab_add(&w, (const unsigned char *)bad, sizeof bad - 1, "bad", err, sizeof err);
-    expect(rc == 0 && w.size == 6, "bytes/invalid-utf8-is-fine", "rc %d size %zu", rc, w.size);
+    tl_expect(rc == 0 && w.size == 6, "bytes/invalid-utf8-is-fine", "rc %d size %zu", rc, w.size);
     rnnc_vocab_free(&w);
     rnnc_vocab_free(&v);
     free(ba);
@@ -199,34 +161,34 @@ static void test_utf8(void)
     int rc = rnnc_read_file(WRITE_STR("utf8_a.txt", a), 0, &ba, &na, err, sizeof err);
     rc |= rnnc_read_file(WRITE_STR("utf8_b.txt", b), 0, &bb, &nb, err, sizeof err);
     if (rc) {
-        expect(0, "utf8/read", "%s", err);
+        tl_expect(0, "utf8/read", "%s", err);
         return;
     }
     rnnc_vocab v = {RNNC_CHARS_UTF8, 0, NULL};
     rc = rnnc_vocab_add(&v, ba, na, "utf8_a.txt", err, sizeof err);
     rc |= rnnc_vocab_add(&v, bb, nb, "utf8_b.txt", err, sizeof err);
     static const uint32_t want[] = {'\n', '\r', ' ', 'd', 'h', 'l', 'o', 'r', 'w', 0xe9, 0xf6, 0x1f600};
-    expect(rc == 0 && same_symbols(&v, want, 12), "utf8/vocab-two-files-sorted",
-           "rc %d, size %zu: %s", rc, v.size, rc ? err : "");
-    expect(rnnc_vocab_index(&v, 0x1f600) == 11 && rnnc_vocab_index(&v, 0xe9) == 9 &&
-               rnnc_vocab_index(&v, '\n') == 0 && rnnc_vocab_index(&v, 0x20ac) == -1 &&
-               rnnc_vocab_index(&v, 0x10ffff) == -1,
-           "utf8/index", "U+1F600 -> %d", (int)rnnc_vocab_index(&v, 0x1f600));
-    expect(round_trip(&v, ba, na, err, sizeof err) && round_trip(&v, bb, nb, err, sizeof err),
-           "utf8/encode-round-trip", "%s", err);
+    tl_expect(rc == 0 && same_symbols(&v, want, 12), "utf8/vocab-two-files-sorted",
+              "rc %d, size %zu: %s", rc, v.size, rc ? err : "");
+    tl_expect(rnnc_vocab_index(&v, 0x1f600) == 11 && rnnc_vocab_index(&v, 0xe9) == 9 &&
+                  rnnc_vocab_index(&v, '\n') == 0 && rnnc_vocab_index(&v, 0x20ac) == -1 &&
+                  rnnc_vocab_index(&v, 0x10ffff) == -1,
+              "utf8/index", "U+1F600 -> %d", (int)rnnc_vocab_index(&v, 0x1f600));
+    tl_expect(round_trip(&v, ba, na, err, sizeof err) && round_trip(&v, bb, nb, err, sizeof err),
+              "utf8/encode-round-trip", "%s", err);
 
     int32_t *ids = NULL;
     size_t len = 0, cap = 0;
     rc = rnnc_text_encode(&v, bb, nb, "b", &ids, &len, &cap, err, sizeof err);
-    expect(rc == 0 && len == 9 && ids[1] == 10 && ids[6] == 11 && ids[7] == 1 && ids[8] == 0,
-           "utf8/encode-one-id-per-character", "rc %d len %zu", rc, len);
+    tl_expect(rc == 0 && len == 9 && ids[1] == 10 && ids[6] == 11 && ids[7] == 1 && ids[8] == 0,
+              "utf8/encode-one-id-per-character", "rc %d len %zu", rc, len);
     static const char m1[] = "h\xc3\xa9\nw\xc3\xa9\xe2\x82\xac";   /* hé / wé€ */
     rc = rnnc_text_encode(&v, (const unsigned char *)m1, sizeof m1 - 1, "m.txt", &ids, &len,
                           &cap, err, sizeof err);
     expect_err(rc, err,
                "m.txt:2:3: character '\xe2\x82\xac' (U+20AC) is not in the model's vocabulary",
                "utf8/missing-symbol-column-counts-characters");
-    expect(len == 9, "utf8/missing-symbol-leaves-ids", "len %zu", len);
+    tl_expect(len == 9, "utf8/missing-symbol-leaves-ids", "len %zu", len);
     static const char m2[] = "wo\xc2\x85";   /* U+0085, a C1 control */
     rc = rnnc_text_encode(&v, (const unsigned char *)m2, sizeof m2 - 1, "c1", &ids, &len, &cap,
                           err, sizeof err);
@@ -238,8 +200,8 @@ static void test_utf8(void)
     rnnc_vocab z = {RNNC_CHARS_UTF8, 0, NULL};
     static const char nul[] = "a\0b";
     rc = rnnc_vocab_add(&z, (const unsigned char *)nul, 3, "nul", err, sizeof err);
-    expect(rc == 0 && z.size == 3 && z.symbols[0] == 0 && round_trip(&z, (const unsigned char *)nul, 3, err, sizeof err),
-           "utf8/nul-is-a-character", "rc %d size %zu", rc, z.size);
+    tl_expect(rc == 0 && z.size == 3 && z.symbols[0] == 0 && round_trip(&z, (const unsigned char *)nul, 3, err, sizeof err),
+              "utf8/nul-is-a-character", "rc %d size %zu", rc, z.size);
     rnnc_vocab_free(&z);
     rnnc_vocab_free(&v);
     free(ba);
@@ -258,7 +220,7 @@ static void test_utf8(void)
     ok = ok && k == 1 && (unsigned char)out[0] == 0xff;
     k = rnnc_symbol_bytes(RNNC_CHARS_UTF8, 0xd800, out);
     ok = ok && k == 3 && memcmp(out, "\xef\xbf\xbd", 3) == 0;
-    expect(ok, "utf8/symbol-bytes", "wrong encoding");
+    tl_expect(ok, "utf8/symbol-bytes", "wrong encoding");
 }
 
 static void test_invalid_utf8(void)
@@ -289,7 +251,7 @@ static void test_invalid_utf8(void)
         snprintf(name, sizeof name, "utf8-invalid/%s/vocab", cases[i].name);
         expect_err(rc0 == 0 ? rc : 0, err, cases[i].want, name);
         snprintf(name, sizeof name, "utf8-invalid/%s/vocab-unchanged", cases[i].name);
-        expect(v.size == 3, name, "size %zu", v.size);
+        tl_expect(v.size == 3, name, "size %zu", v.size);
         /* The encoder reports the same place (every valid character is in this vocabulary). */
         rnnc_vocab all = {RNNC_CHARS_UTF8, 0, NULL};
         all.symbols = malloc(0x110000 * sizeof *all.symbols);
@@ -316,26 +278,26 @@ static void test_files(void)
     int rc = rnnc_read_file(p, 0, &buf, &n, err, sizeof err);
     snprintf(want, sizeof want, "%s: is empty", p);
     expect_err(rc, err, want, "files/empty-refused");
-    expect(buf == NULL && n == 0, "files/empty-refused-outputs-cleared", "n %zu", n);
+    tl_expect(buf == NULL && n == 0, "files/empty-refused-outputs-cleared", "n %zu", n);
     rc = rnnc_read_file(p, 1, &buf, &n, err, sizeof err);
-    expect(rc == 0 && n == 0 && buf && buf[0] == 0, "files/empty-allowed", "rc %d: %s", rc, err);
+    tl_expect(rc == 0 && n == 0 && buf && buf[0] == 0, "files/empty-allowed", "rc %d: %s", rc, err);
     rnnc_vocab v = {RNNC_CHARS_UTF8, 0, NULL};
     int32_t *ids = NULL;
     size_t len = 0, cap = 0;
     rc = rnnc_vocab_add(&v, buf, n, p, err, sizeof err);
     rc |= rnnc_text_encode(&v, buf, n, p, &ids, &len, &cap, err, sizeof err);
-    expect(rc == 0 && v.size == 0 && len == 0, "files/empty-text-adds-nothing", "rc %d", rc);
+    tl_expect(rc == 0 && v.size == 0 && len == 0, "files/empty-text-adds-nothing", "rc %d", rc);
     free(ids);
     free(buf);
     rnnc_vocab_free(&v);
 
-    p = path_of("does-not-exist.txt");
+    p = tl_path("does-not-exist.txt");
     rc = rnnc_read_file(p, 1, &buf, &n, err, sizeof err);
     snprintf(want, sizeof want, "%s: cannot open: %s", p, strerror(ENOENT));
     expect_err(rc, err, want, "files/missing");
     rc = rnnc_read_file(dir, 1, &buf, &n, err, sizeof err);
     snprintf(want, sizeof want, "%s: cannot read: ", dir);
-    expect(rc != 0 && strncmp(err, want, strlen(want)) == 0, "files/directory", "%s", err);
+    tl_expect(rc != 0 && strncmp(err, want, strlen(want)) == 0, "files/directory", "%s", err);
 
     /* A file bigger than the first read buffer. */
     size_t big = 1000003;
@@ -343,8 +305,8 @@ static void test_files(void)
     for (size_t i = 0; i < big; i++) data[i] = (char)('a' + i % 26);
     p = write_file("big.txt", data, big);
     rc = rnnc_read_file(p, 0, &buf, &n, err, sizeof err);
-    expect(rc == 0 && n == big && memcmp(buf, data, big) == 0 && buf[n] == 0, "files/big",
-           "rc %d n %zu", rc, n);
+    tl_expect(rc == 0 && n == big && memcmp(buf, data, big) == 0 && buf[n] == 0, "files/big",
+              "rc %d n %zu", rc, n);
     if (rc == 0) free(buf);
     free(data);
 }
@@ -363,7 +325,7 @@ static void csv_error(const char *name, const char *text, size_t n, const char *
     snprintf(tname, sizeof tname, "csv-error/%s", name);
     expect_err(rc, err, want, tname);
     snprintf(tname, sizeof tname, "csv-error/%s/cleared", name);
-    expect(c.rows == 0 && c.cols == 0 && !c.values && !c.names, tname, "output not cleared");
+    tl_expect(c.rows == 0 && c.cols == 0 && !c.values && !c.names, tname, "output not cleared");
 }
 
 #define CSV_ERROR(name, text, want) csv_error(name, text, sizeof text - 1, want)
@@ -374,33 +336,33 @@ static void test_csv(void)
     rnnc_csv c;
     const char *p = WRITE_STR("h.csv", " x , y \n1,2\n3.5, -4e2\n+.5,6.\n");
     int rc = rnnc_csv_read(p, &c, err, sizeof err);
-    expect(rc == 0 && c.rows == 3 && c.cols == 2 && c.names && strcmp(c.names[0], "x") == 0 &&
-               strcmp(c.names[1], "y") == 0 && c.values[0] == 1 && c.values[1] == 2 &&
-               c.values[2] == 3.5 && c.values[3] == -400 && c.values[4] == 0.5 && c.values[5] == 6,
-           "csv/header", "rc %d: %s", rc, rc ? err : "");
-    expect(rc == 0 && rnnc_csv_column(&c, "y") == 1 && rnnc_csv_column(&c, "x") == 0 &&
-               rnnc_csv_column(&c, "z") == -1 && rnnc_csv_column(&c, " x ") == -1,
-           "csv/column", "y -> %ld", rc == 0 ? rnnc_csv_column(&c, "y") : -9L);
+    tl_expect(rc == 0 && c.rows == 3 && c.cols == 2 && c.names && strcmp(c.names[0], "x") == 0 &&
+                  strcmp(c.names[1], "y") == 0 && c.values[0] == 1 && c.values[1] == 2 &&
+                  c.values[2] == 3.5 && c.values[3] == -400 && c.values[4] == 0.5 && c.values[5] == 6,
+              "csv/header", "rc %d: %s", rc, rc ? err : "");
+    tl_expect(rc == 0 && rnnc_csv_column(&c, "y") == 1 && rnnc_csv_column(&c, "x") == 0 &&
+                  rnnc_csv_column(&c, "z") == -1 && rnnc_csv_column(&c, " x ") == -1,
+              "csv/column", "y -> %ld", rc == 0 ? rnnc_csv_column(&c, "y") : -9L);
     rnnc_csv_free(&c);
 
     p = WRITE_STR("n.csv", "1,2,3\n-4,5e-3,6E+2\n");
     rc = rnnc_csv_read(p, &c, err, sizeof err);
-    expect(rc == 0 && c.rows == 2 && c.cols == 3 && !c.names && c.values[3] == -4 &&
-               c.values[4] == 5e-3 && c.values[5] == 600 && rnnc_csv_column(&c, "1") == -1,
-           "csv/no-header", "rc %d: %s", rc, rc ? err : "");
+    tl_expect(rc == 0 && c.rows == 2 && c.cols == 3 && !c.names && c.values[3] == -4 &&
+                  c.values[4] == 5e-3 && c.values[5] == 600 && rnnc_csv_column(&c, "1") == -1,
+              "csv/no-header", "rc %d: %s", rc, rc ? err : "");
     rnnc_csv_free(&c);
 
     p = WRITE_STR("c.csv", "# comment\n\n   \t\r\na,b\r\n# mid, comment\n 1 ,\t2\r\n\r\n  # indented\n3,4");
     rc = rnnc_csv_read(p, &c, err, sizeof err);
-    expect(rc == 0 && c.rows == 2 && c.cols == 2 && c.names && strcmp(c.names[1], "b") == 0 &&
-               c.values[0] == 1 && c.values[3] == 4,
-           "csv/comments-blank-crlf-no-final-newline", "rc %d: %s", rc, rc ? err : "");
+    tl_expect(rc == 0 && c.rows == 2 && c.cols == 2 && c.names && strcmp(c.names[1], "b") == 0 &&
+                  c.values[0] == 1 && c.values[3] == 4,
+              "csv/comments-blank-crlf-no-final-newline", "rc %d: %s", rc, rc ? err : "");
     rnnc_csv_free(&c);
 
     p = WRITE_STR("bom.csv", "\xef\xbb\xbf" "a\n1\n");
     rc = rnnc_csv_read(p, &c, err, sizeof err);
-    expect(rc == 0 && c.names && strcmp(c.names[0], "a") == 0 && c.rows == 1,
-           "csv/byte-order-mark", "rc %d: %s", rc, rc ? err : "");
+    tl_expect(rc == 0 && c.names && strcmp(c.names[0], "a") == 0 && c.rows == 1,
+              "csv/byte-order-mark", "rc %d: %s", rc, rc ? err : "");
     rnnc_csv_free(&c);
 
     /* 4096 columns are fine, 4097 are not. */
@@ -410,7 +372,7 @@ static void test_csv(void)
     for (int j = 0; j < 4096; j++) wide[o++] = '7', wide[o++] = j < 4095 ? ',' : '\n';
     p = write_file("w4096.csv", wide, o);
     rc = rnnc_csv_read(p, &c, err, sizeof err);
-    expect(rc == 0 && c.cols == 4096 && c.rows == 1, "csv/4096-columns", "rc %d: %s", rc, err);
+    tl_expect(rc == 0 && c.cols == 4096 && c.rows == 1, "csv/4096-columns", "rc %d: %s", rc, err);
     rnnc_csv_free(&c);
     wide[o - 1] = ',';
     wide[o++] = '7';
@@ -444,10 +406,10 @@ static void test_csv(void)
     CSV_ERROR("no-rows", "# only\n\n", ": has no data rows (only blank or comment lines)");
     CSV_ERROR("empty-file", "", ": is empty");
     char err2[1024];
-    p = path_of("no-such.csv");
+    p = tl_path("no-such.csv");
     rc = rnnc_csv_read(p, &c, err2, sizeof err2);
-    expect(rc != 0 && strstr(err2, ": cannot open: ") && c.values == NULL, "csv-error/missing-file",
-           "%s", err2);
+    tl_expect(rc != 0 && strstr(err2, ": cannot open: ") && c.values == NULL, "csv-error/missing-file",
+              "%s", err2);
     /* A long junk field is quoted in part; the message stays short. */
     char longf[2100] = "a\n";
     memset(longf + 2, 'z', 2000);
@@ -492,32 +454,20 @@ static const char *svg_problem(const char *s, size_t n)
     return NULL;
 }
 
-static int no_temp_files(void)
-{
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    struct dirent *e;
-    int ok = 1;
-    while ((e = readdir(d)))
-        if (strstr(e->d_name, ".tmp.")) ok = 0;
-    closedir(d);
-    return ok;
-}
-
 static void plot_error(const char *name, const char *text, size_t n, const char *want_tail)
 {
     char fname[160], sname[160], err[1024], want[2600], tname[200];
     snprintf(fname, sizeof fname, "plot_%s.csv", name);
     snprintf(sname, sizeof sname, "plot_%s.svg", name);
     const char *p = write_file(fname, text, n);
-    const char *s = path_of(sname);
+    const char *s = tl_path(sname);
     unlink(s);
     int rc = rnnc_plot_log(p, s, err, sizeof err);
     snprintf(want, sizeof want, "%s%s", p, want_tail);
     snprintf(tname, sizeof tname, "plot-error/%s", name);
     expect_err(rc, err, want, tname);
     snprintf(tname, sizeof tname, "plot-error/%s/no-svg-written", name);
-    expect(access(s, F_OK) != 0, tname, "%s exists", s);
+    tl_expect(access(s, F_OK) != 0, tname, "%s exists", s);
 }
 
 #define PLOT_ERROR(name, text, want) plot_error(name, text, sizeof text - 1, want)
@@ -532,63 +482,76 @@ static void test_plot(void)
                                 "300,2.4,3.46,0.05,1.5\n"
                                 "400,2.2,3.17,0.05,2.0\n";
     const char *lp = WRITE_STR("small.csv", small);
-    const char *s1 = path_of("small1.svg"), *s2 = path_of("small2.svg");
+    const char *s1 = tl_path("small1.svg"), *s2 = tl_path("small2.svg");
     int rc1 = rnnc_plot_log(lp, s1, err, sizeof err);
-    expect(rc1 == 0, "plot/small", "%s", err);
+    tl_expect(rc1 == 0, "plot/small", "%s", err);
     int rc2 = rnnc_plot_log(lp, s2, err, sizeof err);
     size_t n1 = 0, n2 = 0;
     char *a = rc1 == 0 ? slurp(s1, &n1) : NULL, *b = rc2 == 0 ? slurp(s2, &n2) : NULL;
     const char *why = a ? svg_problem(a, n1) : "not written";
-    expect(!why, "plot/small-is-svg", "%s", why);
-    expect(a && strstr(a, "<polyline") && count(a, "<circle") == 5, "plot/small-has-line",
-           "no polyline or not 5 markers");
-    expect(a && strstr(a, "small.csv</title>") && strstr(a, ">step<") && strstr(a, ">loss<"),
-           "plot/small-has-title-and-axis-names", "missing");
-    expect(a && strstr(a, ">400<") && strstr(a, ">0<"), "plot/small-has-tick-labels",
-           "no 0 or 400 tick on the step axis");
-    expect(a && b && n1 == n2 && memcmp(a, b, n1) == 0, "plot/deterministic", "two runs differ");
+    tl_expect(!why, "plot/small-is-svg", "%s", why);
+    tl_expect(a && strstr(a, "<polyline") && count(a, "<circle") == 5, "plot/small-has-line",
+              "no polyline or not 5 markers");
+    tl_expect(a && strstr(a, "small.csv</title>") && strstr(a, ">step<") && strstr(a, ">loss<"),
+              "plot/small-has-title-and-axis-names", "missing");
+    tl_expect(a && strstr(a, ">400<") && strstr(a, ">0<"), "plot/small-has-tick-labels",
+              "no 0 or 400 tick on the step axis");
+    tl_expect(a && b && n1 == n2 && memcmp(a, b, n1) == 0, "plot/deterministic", "two runs differ");
     free(b);
     /* Overwriting an existing SVG, and no temporary file left behind. */
     rc2 = rnnc_plot_log(lp, s1, err, sizeof err);
     b = rc2 == 0 ? slurp(s1, &n2) : NULL;
-    expect(a && b && n1 == n2 && memcmp(a, b, n1) == 0 && no_temp_files(), "plot/overwrite",
-           "rc %d: %s", rc2, rc2 ? err : "different bytes or a temporary file left");
+    tl_expect(a && b && n1 == n2 && memcmp(a, b, n1) == 0 && tl_no_temp_files(), "plot/overwrite",
+              "rc %d: %s", rc2, rc2 ? err : "different bytes or a temporary file left");
     struct stat st;
-    expect(stat(s1, &st) == 0 && (st.st_mode & 0444) == 0444, "plot/svg-readable", "mode %o",
-           (unsigned)st.st_mode);
+    tl_expect(stat(s1, &st) == 0 && (st.st_mode & 0444) == 0444, "plot/svg-readable", "mode %o",
+              (unsigned)st.st_mode);
     free(a);
     free(b);
 
     /* One row: still a valid chart, with a dot. */
     lp = WRITE_STR("one.csv", "step,loss,bpc,lr,seconds\r\n7,2.5,3.6,0.1,0.2\r\n");
-    s1 = path_of("one.svg");
+    s1 = tl_path("one.svg");
     rc1 = rnnc_plot_log(lp, s1, err, sizeof err);
     a = rc1 == 0 ? slurp(s1, &n1) : NULL;
     why = a ? svg_problem(a, n1) : err;
-    expect(!why && strstr(a, "<circle"), "plot/single-row", "%s", why ? why : "no circle");
-    expect(!a || (!strstr(a, "nan") && !strstr(a, "inf")), "plot/single-row-finite-numbers",
-           "nan or inf in the SVG");
+    tl_expect(!why && strstr(a, "<circle"), "plot/single-row", "%s", why ? why : "no circle");
+    tl_expect(!a || (!strstr(a, "nan") && !strstr(a, "inf")), "plot/single-row-finite-numbers",
+              "nan or inf in the SVG");
     free(a);
 
     /* Constant loss, no final newline. */
     lp = WRITE_STR("flat.csv", "step,loss,bpc,lr,seconds\n0,1,1,0.1,0\n10,1,1,0.1,1");
-    s1 = path_of("flat.svg");
+    s1 = tl_path("flat.svg");
     rc1 = rnnc_plot_log(lp, s1, err, sizeof err);
     a = rc1 == 0 ? slurp(s1, &n1) : NULL;
     why = a ? svg_problem(a, n1) : err;
-    expect(!why && strstr(a, "<polyline") && !strstr(a, "nan"), "plot/flat-loss", "%s",
-           why ? why : "no polyline or nan");
+    tl_expect(!why && strstr(a, "<polyline") && !strstr(a, "nan"), "plot/flat-loss", "%s",
+              why ? why : "no polyline or nan");
     free(a);
 
     /* A diverged run: nan and inf losses break the line. */
     lp = WRITE_STR("nan.csv", "step,loss,bpc,lr,seconds\n0,3,4,0.1,0\n1,2,3,0.1,1\n2,nan,nan,0.1,2\n"
                                "3,inf,inf,0.1,3\n4,1.5,2,0.1,4\n5,1.4,2,0.1,5\n");
-    s1 = path_of("nan.svg");
+    s1 = tl_path("nan.svg");
     rc1 = rnnc_plot_log(lp, s1, err, sizeof err);
     a = rc1 == 0 ? slurp(s1, &n1) : NULL;
     why = a ? svg_problem(a, n1) : err;
-    expect(!why && count(a, "<polyline") == 2 && strstr(a, "2 non-finite losses not drawn"),
-           "plot/non-finite-losses", "%s", why ? why : "not two polylines and a note");
+    tl_expect(!why && count(a, "<polyline") == 2 && strstr(a, "2 non-finite losses not drawn"),
+              "plot/non-finite-losses", "%s", why ? why : "not two polylines and a note");
+    free(a);
+
+    /* A log with the validation columns (--valid): a second line through the rows that have
+     * one, and a legend; rows without one leave them empty. */
+    lp = WRITE_STR("valid.csv", "step,loss,bpc,lr,seconds,valid_loss,valid_bpc\n10,3,4,0.1,0,,\n20,2.5,3.5,0.1,1,2.9,4.1\n"
+                                 "30,2,3,0.1,2,,\n40,1.8,2.6,0.1,3,2.4,3.4\n");
+    s1 = tl_path("valid.svg");
+    rc1 = rnnc_plot_log(lp, s1, err, sizeof err);
+    a = rc1 == 0 ? slurp(s1, &n1) : NULL;
+    why = a ? svg_problem(a, n1) : err;
+    tl_expect(!why && count(a, "<polyline") == 2 && strstr(a, "stroke=\"#ff7f0e\"") && strstr(a, ">validation<") &&
+               strstr(a, "last validation loss 2.4"),
+           "plot/validation-line-and-legend", "%s", why ? why : "not two polylines, the orange one and its legend");
     free(a);
 
     /* A long noisy log: decimated, small, still deterministic. */
@@ -605,25 +568,31 @@ static void test_plot(void)
     }
     lp = write_file("big.csv", big, o);
     free(big);
-    s1 = path_of("big1.svg");
-    s2 = path_of("big2.svg");
+    s1 = tl_path("big1.svg");
+    s2 = tl_path("big2.svg");
     rc1 = rnnc_plot_log(lp, s1, err, sizeof err);
     rc2 = rnnc_plot_log(lp, s2, err, sizeof err);
     a = rc1 == 0 ? slurp(s1, &n1) : NULL;
     b = rc2 == 0 ? slurp(s2, &n2) : NULL;
     why = a ? svg_problem(a, n1) : err;
-    expect(!why, "plot/long-log-is-svg", "%s", why);
-    expect(a && n1 < 100000 && count(a, "<polyline") == 1 && count(a, "<circle") == 0,
-           "plot/long-log-decimated", "%zu bytes", n1);
-    expect(a && b && n1 == n2 && memcmp(a, b, n1) == 0, "plot/long-log-deterministic",
-           "two runs differ");
+    tl_expect(!why, "plot/long-log-is-svg", "%s", why);
+    tl_expect(a && n1 < 100000 && count(a, "<polyline") == 1 && count(a, "<circle") == 0,
+              "plot/long-log-decimated", "%zu bytes", n1);
+    tl_expect(a && b && n1 == n2 && memcmp(a, b, n1) == 0, "plot/long-log-deterministic",
+              "two runs differ");
     free(a);
     free(b);
 
     PLOT_ERROR("wrong-header", "step,loss\n1,2\n",
-               ":1: expected the header 'step,loss,bpc,lr,seconds', got 'step,loss'");
+               ":1: expected the header 'step,loss,bpc,lr,seconds' (or "
+               "'step,loss,bpc,lr,seconds,valid_loss,valid_bpc'), got 'step,loss'");
     PLOT_ERROR("no-header", "0,4.1,6,0.1,0\n",
-               ":1: expected the header 'step,loss,bpc,lr,seconds', got '0,4.1,6,0.1,0'");
+               ":1: expected the header 'step,loss,bpc,lr,seconds' (or "
+               "'step,loss,bpc,lr,seconds,valid_loss,valid_bpc'), got '0,4.1,6,0.1,0'");
+    PLOT_ERROR("valid-five-numbers", "step,loss,bpc,lr,seconds,valid_loss,valid_bpc\n0,4,6,0.1,0\n",
+               ":2: expected 7 numbers (step,loss,bpc,lr,seconds,valid_loss,valid_bpc), got '0,4,6,0.1,0'");
+    PLOT_ERROR("valid-empty-loss", "step,loss,bpc,lr,seconds,valid_loss,valid_bpc\n0,,6,0.1,0,,\n",
+               ":2: expected 7 numbers (step,loss,bpc,lr,seconds,valid_loss,valid_bpc), got '0,,6,0.1,0,,'");
     PLOT_ERROR("four-numbers", "step,loss,bpc,lr,seconds\n0,4,6,0.1,0\n1,3,5,0.1\n",
                ":3: expected 5 numbers (step,loss,bpc,lr,seconds), got '1,3,5,0.1'");
     PLOT_ERROR("six-numbers", "step,loss,bpc,lr,seconds\n0,4,6,0.1,0,9\n",
@@ -637,36 +606,23 @@ static void test_plot(void)
     PLOT_ERROR("header-only", "step,loss,bpc,lr,seconds\n",
                ": the log has no rows (only the header)");
     PLOT_ERROR("empty", "", ": is empty");
-    const char *missing = path_of("no-such-log.csv");
-    rc1 = rnnc_plot_log(missing, path_of("x.svg"), err, sizeof err);
-    expect(rc1 != 0 && strstr(err, ": cannot open: "), "plot-error/missing-log", "%s", err);
-    rc1 = rnnc_plot_log(path_of("small.csv"), path_of("no-such-dir/x.svg"), err, sizeof err);
-    expect(rc1 != 0 && strstr(err, "no-such-dir/x.svg: "), "plot-error/unwritable-svg", "%s", err);
+    const char *missing = tl_path("no-such-log.csv");
+    rc1 = rnnc_plot_log(missing, tl_path("x.svg"), err, sizeof err);
+    tl_expect(rc1 != 0 && strstr(err, ": cannot open: "), "plot-error/missing-log", "%s", err);
+    rc1 = rnnc_plot_log(tl_path("small.csv"), tl_path("no-such-dir/x.svg"), err, sizeof err);
+    tl_expect(rc1 != 0 && strstr(err, "no-such-dir/x.svg: "), "plot-error/unwritable-svg", "%s", err);
 }
 
 int main(void)
 {
-    const char *base = getenv("TESTS_TMP");
-    if (base && *base) {
-        snprintf(dir, sizeof dir, "%s/test_data", base);
-        if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-            printf("FAIL data/setup: cannot create %s: %s\n", dir, strerror(errno));
-            return 1;
-        }
-    } else {
-        snprintf(dir, sizeof dir, "/tmp/rnnc-test-data.XXXXXX");
-        if (!mkdtemp(dir)) {
-            printf("FAIL data/setup: mkdtemp: %s\n", strerror(errno));
-            return 1;
-        }
-        printf("# inputs in %s\n", dir);
-    }
+    tl_suite("data");
+    dir = tl_workdir("test_data");
     test_bytes();
     test_utf8();
     test_invalid_utf8();
     test_files();
     test_csv();
     test_plot();
-    printf("# %d passed, %d failed\n", passes, failures);
-    return failures ? 1 : 0;
+    printf("# %d passed, %d failed\n", tl_passes(), tl_failures());
+    return tl_status();
 }

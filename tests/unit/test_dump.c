@@ -5,14 +5,16 @@
  * For each file (written by rnnc check --dump): read it with rnnc_st_read; take the spec,
  * seed and backend from its metadata (spec, seed, backend; layout must be "row-major"; every
  * tensor must have a description); check that exactly the expected tensors are there with
- * their dtypes and shapes; then recompute, independently of runtime/commands/diff.c:
+ * their dtypes and shapes; then recompute, independently of runtime/commands/dump.c:
  *   - the problem (x, y, h0, U W V b c) from rnnc_check_random_problem with the seed: equal
  *     bit for bit, with the column-major -> row-major transposition done here;
  *   - the nodes (h, p, g_o, grad_h, d, grad_h0), the gradients and the loss with the model
  *     rebuilt on the same backend: equal bit for bit;
- *   - the same with tests/ref/ref.c (plain double loops from bptt.md) on the dump's own inputs:
+ *   - the same with tests/ref/ref.c (plain double loops from gen/EQUATIONS.md) on the dump's own inputs:
  *     within max_i |dump_i - ref_i| <= RTOL * max(FLOOR, max_i |ref_i|) per tensor, RTOL
  *     1e-10 for double and 1e-4 for float (normwise, as test_backends.c).
+ * Only the hidden recurrence: a dump does not hold an output recurrence's R, fb(0) or their
+ * gradients, so a dump of recurrence=output or both fails with that reason.
  * Output: one line per file, "ok dump/SPEC" or "FAIL dump/SPEC: why"; exit status 1 if
  * anything failed. */
 #define _POSIX_C_SOURCE 200809L
@@ -27,6 +29,7 @@
 #include "../../runtime/jit/jit.h"
 #include "../../runtime/model/model.h"
 #include "../../runtime/formats/safetensors.h"
+#include "../lib/testlib.h"
 #include "../ref/ref.h"
 
 #define FLOOR 1e-3
@@ -180,6 +183,13 @@ static int check_file(const char *path, char *label, size_t llen)
         bad("metadata backend '%s'", backend_s);
         goto out;
     }
+    if (s.rec != RNNC_REC_HIDDEN) {
+        /* The dump's tensors are the hidden family's (no R, fb(0), grad_R, grad_fb(0),
+         * scheduled-sampling draws): nothing to recompute an output recurrence from. */
+        bad("recurrence=%s: this reader knows only the hidden recurrence's tensors",
+            rnnc_recurrences[s.rec].name);
+        goto out;
+    }
     uint64_t seed = strtoull(seed_s, NULL, 10);
     uint64_t H = s.hidden, N = s.n_in, K = s.n_out, T = s.tau, B = s.batch;
     rnnc_st_dtype real = s.dtype == RNNC_DOUBLE ? RNNC_ST_F64 : RNNC_ST_F32;
@@ -224,7 +234,7 @@ static int check_file(const char *path, char *label, size_t llen)
         goto out;
     }
     rnnc_check_random_problem(&s, l, &mb, NULL, NULL, seed);
-    double L = rnnc_model_forward(&m, mb.params, mb.x, mb.y, mb.h0, mb.ws);
+    double L = rnnc_model_forward(&m, mb.params, mb.x, mb.y, mb.s0, mb.ws);
     rnnc_model_backward(&m, mb.params, mb.x, mb.y, mb.ws, mb.grads);
     rnnc_tensor pt[RNNC_NTENSORS];
     rnnc_param_tensors(&s, l, pt);
@@ -240,15 +250,16 @@ static int check_file(const char *path, char *label, size_t llen)
             bad("y[%zu]: dump %g, recomputed %d", i, elem(y, i), ((int32_t *)mb.y)[i]);
             goto out;
         }
-    if ((!nll && cmp_flat(y, mb.y, dt, 0, l->y_count)) || cmp_flat(h0, mb.h0, dt, 0, l->h0_count))
+    if ((!nll && cmp_flat(y, mb.y, dt, 0, l->y_count)) || cmp_flat(h0, mb.s0, dt, 0, l->s0_count))
         goto out;
-    for (int k = 0; k < RNNC_NTENSORS; k++)
+    /* U W V b c: the hidden recurrence's tensors (RNNC_T_U .. RNNC_T_C; it has no R) */
+    for (int k = 0; k < 5; k++)
         if (cmp_matrix(P[k], mb.params, dt, pt[k].offset, pt[k].rows, pt[k].cols) ||
             cmp_matrix(G[k], mb.grads, dt, pt[k].offset, pt[k].rows, pt[k].cols))
             goto out;
     if (cmp_flat(nh, mb.ws, dt, l->ws_h, (T + 1) * B * H) || cmp_flat(np, mb.ws, dt, l->ws_p, T * B * K) ||
         cmp_flat(ngo, mb.ws, dt, l->ws_go, T * B * K) || cmp_flat(ngh, mb.ws, dt, l->ws_gh, T * B * H) ||
-        cmp_flat(nd, mb.ws, dt, l->ws_d, T * B * H) || cmp_flat(ngh0, mb.ws, dt, l->ws_gh0, B * H))
+        cmp_flat(nd, mb.ws, dt, l->ws_d, T * B * H) || cmp_flat(ngh0, mb.ws, dt, l->ws_gs0, B * H))
         goto out;
     if (elem(loss, 0) != L) {
         bad("loss: dump %.17g, recomputed %.17g", elem(loss, 0), L);
@@ -257,8 +268,8 @@ static int check_file(const char *path, char *label, size_t llen)
 
     /* The independent reference, in double, on the dump's own values (LAYOUT.md order). */
     size_t nU = H * N, nW = H * H, nV = K * H, nx = count_of(x), ny = count_of(y);
-    size_t total = 2 * (nU + nW + nV + H + K) + nx + ny + B * H + (T + 1) * B * H + 2 * T * B * K +
-                   2 * T * B * H + B * H;
+    size_t total = 2 * (nU + nW + nV + H + K) + nx + ny + B * H + 2 * (T + 1) * B * H +
+                   2 * T * B * K + 2 * T * B * H + 2 * B * H;
     rbuf = calloc(total, sizeof *rbuf);
     int32_t *xi = calloc(nx + ny, sizeof *xi);
     if (!rbuf || !xi) {
@@ -281,16 +292,22 @@ static int check_file(const char *path, char *label, size_t llen)
     for (size_t i = 0; i < nx; i++) xd[i] = elem(x, i), xi[i] = (int32_t)elem(x, i);
     for (size_t i = 0; i < ny; i++) yd[i] = elem(y, i), xi[nx + i] = (int32_t)elem(y, i);
     for (size_t i = 0; i < B * H; i++) hh0[i] = elem(h0, i);
-    ref_nodes rn = {q, q + (T + 1) * B * H, q + (T + 1) * B * H + T * B * K,
-                    q + (T + 1) * B * H + 2 * T * B * K, q + (T + 1) * B * H + 2 * T * B * K + T * B * H,
-                    q + (T + 1) * B * H + 2 * T * B * K + 2 * T * B * H};
+    ref_nodes rn = {0};
+    rn.h = q, q += (T + 1) * B * H;
+    rn.p = q, q += T * B * K;
+    rn.go = q, q += T * B * K;
+    rn.gh = q, q += T * B * H;
+    rn.d = q, q += T * B * H;
+    rn.gh0 = q, q += B * H;
+    rn.s1 = q;   /* B x H: the hidden family's final state */
     ref_spec rs = {N, H, K, T, B, s.onehot,
                    s.act == RNNC_ACT_TANH ? REF_TANH : s.act == RNNC_ACT_RELU ? REF_RELU : REF_SIGMOID,
-                   nll ? REF_NLL : REF_MSE};
-    ref_params RP = {pp[0], pp[1], pp[2], pp[3], pp[4]};
-    ref_grads RG = {gg[0], gg[1], gg[2], gg[3], gg[4]};
-    double rl = ref_forward(&rs, RP, xi, xd, xi + nx, yd, hh0, &rn);
-    ref_backward(&rs, RP, xi, xd, xi + nx, yd, &rn, RG);
+                   nll ? REF_NLL : REF_MSE, REF_REC_HIDDEN, REF_FB_TEACHER};
+    ref_params RP = {pp[0], pp[1], pp[2], pp[3], pp[4], NULL};
+    ref_grads RG = {gg[0], gg[1], gg[2], gg[3], gg[4], NULL};
+    ref_inputs in = {xi, xd, xi + nx, yd, hh0, NULL, NULL, NULL};
+    double rl = ref_forward(&rs, RP, &in, &rn);
+    ref_backward(&rs, RP, &in, &rn, RG);
     free(xi);
     double rtol = s.dtype == RNNC_DOUBLE && !s.fast ? 1e-10 : 1e-4;
     if (!(fabs(elem(loss, 0) - rl) <= rtol * fmax(1, fabs(rl)))) {
@@ -313,21 +330,15 @@ out:
 
 int main(int argc, char **argv)
 {
-    int failed = 0;
     if (argc < 2) {
         fprintf(stderr, "usage: test_dump FILE.safetensors...\n");
         return 2;
     }
+    tl_suite("dump");
     for (int i = 1; i < argc; i++) {
         char label[600];
-        if (check_file(argv[i], label, sizeof label) == 0) {
-            printf("ok dump/%s\n", label);
-        } else {
-            for (char *c = why; *c; c++)
-                if (*c == '\n') *c = '|';
-            printf("FAIL dump/%s: %s\n", label, why);
-            failed = 1;
-        }
+        if (check_file(argv[i], label, sizeof label) == 0) tl_ok("%s", label);
+        else tl_fail("%s: %s", label, why);
     }
-    return failed;
+    return tl_status();
 }

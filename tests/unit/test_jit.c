@@ -5,20 +5,11 @@
 #include <string.h>
 
 #include "../../runtime/jit/jit.h"
-
-static int failures;
-
-static void expect(int cond, const char *name, const char *detail)
-{
-    if (cond) printf("ok jit/%s\n", name);
-    else {
-        printf("FAIL jit/%s: %s\n", name, detail);
-        failures++;
-    }
-}
+#include "../lib/testlib.h"
 
 int main(void)
 {
+    tl_suite("jit");
     static const char bad[] = "#line 1 \"hand.c\"\n"
                               "int f(int x)\n"
                               "{\n"
@@ -32,12 +23,12 @@ int main(void)
         const char *bn = rnnc_backend_name(backends[i]);
         rnnc_jit *j = rnnc_jit_compile(backends[i], bad, "bad", 0, err, sizeof err);
         snprintf(name, sizeof name, "%s/compile-error-fails", bn);
-        expect(j == NULL, name, "a source with an undeclared identifier compiled");
+        tl_expect(j == NULL, name, "a source with an undeclared identifier compiled");
         rnnc_jit_free(j);
         snprintf(name, sizeof name, "%s/message-names-file-and-line", bn);
-        expect(strstr(err, "hand.c:3") != NULL, name, err);
+        tl_expect(strstr(err, "hand.c:3") != NULL, name, "%s", err);
         snprintf(name, sizeof name, "%s/message-shows-source-line", bn);
-        expect(strstr(err, "3 |     return x + undeclared_y;") != NULL, name, err);
+        tl_expect(strstr(err, "3 |     return x + undeclared_y;") != NULL, name, "%s", err);
 
         j = rnnc_jit_compile(backends[i], good, "good", 0, err, sizeof err);
         snprintf(name, sizeof name, "%s/good-source-runs", bn);
@@ -48,8 +39,8 @@ int main(void)
             memcpy(&twice, &p, sizeof p);
             ok = p && twice(21) == 42;
         }
-        expect(ok, name, j ? "twice(21) != 42" : err);
+        tl_expect(ok, name, "%s", j ? "twice(21) != 42" : err);
         rnnc_jit_free(j);
     }
-    return failures ? 1 : 0;
+    return tl_status();
 }

@@ -7,17 +7,7 @@
 #include <string.h>
 
 #include "../../templates/rnn_math.c"
-
-static int failures;
-
-static void expect(int ok, const char *name, const char *detail)
-{
-    if (ok) printf("ok math/%s\n", name);
-    else {
-        printf("FAIL math/%s: %s\n", name, detail);
-        failures++;
-    }
-}
+#include "../lib/testlib.h"
 
 /* |got - want| in units of the float spacing at want. */
 static double ulps(float got, double want)
@@ -28,6 +18,7 @@ static double ulps(float got, double want)
 
 int main(void)
 {
+    tl_suite("math");
     double worst_exp = 0, worst_tanh = 0, at_exp = 0, at_tanh = 0;
     char msg[200];
     /* Every 2^-12 step over [-87, 88] for exp and [-12, 12] for tanh, plus tiny values. */
@@ -48,17 +39,17 @@ int main(void)
     /* Stated bounds: exp within 2 ulp, tanh within 4 ulp (libm's own are within 1). */
     snprintf(msg, sizeof msg, "worst %.2f ulp at x = %.9g", worst_exp, at_exp);
     printf("# exp: %s\n", msg);
-    expect(worst_exp <= 2, "expf-within-2-ulp", msg);
+    tl_expect(worst_exp <= 2, "expf-within-2-ulp", "%s", msg);
     snprintf(msg, sizeof msg, "worst %.2f ulp at x = %.9g", worst_tanh, at_tanh);
     printf("# tanh: %s\n", msg);
-    expect(worst_tanh <= 4, "tanhf-within-4-ulp", msg);
-    expect(rnn_expf(-100.0f) == 0.0f && rnn_expf(-87.5f) == 0.0f, "expf-underflows-to-0", "not 0");
-    expect(isnan(rnn_expf(NAN)) && isnan(rnn_tanhf(NAN)), "nan-stays-nan", "NaN was lost");
-    expect(rnn_tanhf(INFINITY) == 1.0f && rnn_tanhf(-INFINITY) == -1.0f && rnn_tanhf(30.0f) == 1.0f,
-           "tanhf-saturates", "tanh(inf) != 1");
-    expect(rnn_tanhf(0.0f) == 0.0f && rnn_expf(0.0f) == 1.0f, "exact-at-0", "exp(0) != 1 or tanh(0) != 0");
+    tl_expect(worst_tanh <= 4, "tanhf-within-4-ulp", "%s", msg);
+    tl_expect(rnn_expf(-100.0f) == 0.0f && rnn_expf(-87.5f) == 0.0f, "expf-underflows-to-0", "not 0");
+    tl_expect(isnan(rnn_expf(NAN)) && isnan(rnn_tanhf(NAN)), "nan-stays-nan", "NaN was lost");
+    tl_expect(rnn_tanhf(INFINITY) == 1.0f && rnn_tanhf(-INFINITY) == -1.0f && rnn_tanhf(30.0f) == 1.0f,
+              "tanhf-saturates", "tanh(inf) != 1");
+    tl_expect(rnn_tanhf(0.0f) == 0.0f && rnn_expf(0.0f) == 1.0f, "exact-at-0", "exp(0) != 1 or tanh(0) != 0");
     int odd = 1;
     for (float x = 0.001f; x < 10; x *= 1.1f) odd = odd && rnn_tanhf(-x) == -rnn_tanhf(x);
-    expect(odd, "tanhf-is-odd", "tanh(-x) != -tanh(x)");
-    return failures ? 1 : 0;
+    tl_expect(odd, "tanhf-is-odd", "tanh(-x) != -tanh(x)");
+    return tl_status();
 }

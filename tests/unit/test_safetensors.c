@@ -18,9 +18,7 @@
  * Files are written under $TESTS_TMP/test_safetensors (or a fresh directory under /tmp).
  * Output: "ok st/NAME" or "FAIL st/NAME: why"; exit status 1 if anything failed. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,48 +27,9 @@
 #include <unistd.h>
 
 #include "../../runtime/formats/safetensors.h"
+#include "../lib/testlib.h"
 
-static int failures, passes;
-static char dir[2048];
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void expect(int cond, const char *name, const char *fmt, ...)
-{
-    if (cond) {
-        printf("ok st/%s\n", name);
-        passes++;
-        return;
-    }
-    char why[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    for (char *p = why; *p; p++)
-        if (*p == '\n' || *p == '\r') *p = '|';
-    printf("FAIL st/%s: %s\n", name, why);
-    failures++;
-}
-
-static const char *path_of(const char *name)
-{
-    static char bufs[16][2304];
-    static int next;
-    char *p = bufs[next++ % 16];
-    snprintf(p, sizeof bufs[0], "%s/%s", dir, name);
-    return p;
-}
-
-static void write_raw(const char *p, const void *data, size_t n)
-{
-    FILE *f = fopen(p, "wb");
-    if (!f || (n && fwrite(data, 1, n, f) != n) || fclose(f) != 0) {
-        printf("FAIL st/setup: cannot write %s: %s\n", p, strerror(errno));
-        exit(1);
-    }
-}
+static const char *dir;   /* tl_workdir */
 
 static unsigned char *slurp(const char *p, size_t *n)
 {
@@ -108,8 +67,8 @@ static const char *make_file(const char *name, uint64_t hlen, const char *header
     put_le64(b, hlen);
     memcpy(b + 8, header, h);
     memset(b + 8 + h, 0x5a, dlen);
-    const char *p = path_of(name);
-    write_raw(p, b, 8 + h + dlen);
+    const char *p = tl_path(name);
+    tl_write(p, b, 8 + h + dlen);
     free(b);
     return p;
 }
@@ -130,9 +89,9 @@ static void expect_refused(const char *path, const char *want, const char *name)
     size_t pl = strlen(path);
     int names_file = strncmp(err, path, pl) == 0 && err[pl] == ':';
     int one_line = !strchr(err, '\n') && !strchr(err, '\r');
-    expect(rc != 0 && names_file && one_line && strstr(err, want) && f_is_empty(&f), name,
-           "rc %d, message '%s', expected '%s: ...%s...'%s", rc, err, path, want,
-           f_is_empty(&f) ? "" : " (rnnc_st_file not left empty)");
+    tl_expect(rc != 0 && names_file && one_line && strstr(err, want) && f_is_empty(&f), name,
+              "rc %d, message '%s', expected '%s: ...%s...'%s", rc, err, path, want,
+              f_is_empty(&f) ? "" : " (rnnc_st_file not left empty)");
     if (rc == 0) rnnc_st_free(&f);
 }
 
@@ -207,18 +166,6 @@ static int fill_writer(rnnc_st_writer *w, const size_t *tperm, const size_t *mpe
     return 0;
 }
 
-static int no_temp_files(void)
-{
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    struct dirent *e;
-    int ok = 1;
-    while ((e = readdir(d)))
-        if (strstr(e->d_name, ".tmp.")) ok = 0;
-    closedir(d);
-    return ok;
-}
-
 static void test_round_trip(void)
 {
     for (size_t i = 0; i < 12; i++) {
@@ -230,18 +177,18 @@ static void test_round_trip(void)
 
     rnnc_st_writer *w = rnnc_st_writer_new();
     char err[1024] = "";
-    const char *p1 = path_of("rt1.safetensors");
+    const char *p1 = tl_path("rt1.safetensors");
     int rc = w ? fill_writer(w, NULL, NULL) : -1;
-    expect(rc == 0, "rt/add", "rnnc_st_add / rnnc_st_set_meta failed");
+    tl_expect(rc == 0, "rt/add", "rnnc_st_add / rnnc_st_set_meta failed");
     rc = rnnc_st_write(w, p1, err, sizeof err);
-    expect(rc == 0, "rt/write", "%s", err);
+    tl_expect(rc == 0, "rt/write", "%s", err);
     rnnc_st_writer_free(w);
 
     rnnc_st_file f;
     rc = rnnc_st_read(p1, &f, err, sizeof err);
-    expect(rc == 0, "rt/read", "%s", err);
+    tl_expect(rc == 0, "rt/read", "%s", err);
     if (rc != 0) return;
-    expect(f.ntensors == NSRC, "rt/count", "%zu tensors, expected %zu", f.ntensors, NSRC);
+    tl_expect(f.ntensors == NSRC, "rt/count", "%zu tensors, expected %zu", f.ntensors, NSRC);
     int bad = 0;
     char why[512] = "";
     for (size_t i = 0; i < NSRC; i++) {
@@ -263,17 +210,17 @@ static void test_round_trip(void)
             break;
         }
     }
-    expect(!bad, "rt/tensors", "%s", why);
-    expect(rnnc_st_find(&f, "nope") == NULL && rnnc_st_find(&f, "__metadata__") == NULL,
-           "rt/find-missing", "rnnc_st_find returned a tensor for a missing name");
+    tl_expect(!bad, "rt/tensors", "%s", why);
+    tl_expect(rnnc_st_find(&f, "nope") == NULL && rnnc_st_find(&f, "__metadata__") == NULL,
+              "rt/find-missing", "rnnc_st_find returned a tensor for a missing name");
 
     bad = f.nmeta != NMETA;
     for (size_t i = 0; i < NMETA && !bad; i++) {
         const char *v = rnnc_st_meta(&f, meta_src[i][0]);
         bad = !v || strcmp(v, meta_src[i][1]) != 0;
     }
-    expect(!bad && rnnc_st_meta(&f, "nope") == NULL, "rt/meta", "%zu metadata entries, or a value differs",
-           f.nmeta);
+    tl_expect(!bad && rnnc_st_meta(&f, "nope") == NULL, "rt/meta", "%zu metadata entries, or a value differs",
+              f.nmeta);
 
     /* Data order is name order; the tensors tile the data; the header is padded with spaces
      * to a multiple of 8 and the data is 8-byte aligned in memory. */
@@ -287,31 +234,31 @@ static void test_round_trip(void)
         if (f.tensors[i].data != data + pos) ordered = 0;
         pos += f.tensors[i].nbytes;
     }
-    expect(ordered && 8 + hl + pos == f.len, "rt/layout",
-           "tensors not contiguous in name order (%zu + %llu + %zu vs %zu bytes)", (size_t)8,
-           (unsigned long long)hl, pos, f.len);
+    tl_expect(ordered && 8 + hl + pos == f.len, "rt/layout",
+              "tensors not contiguous in name order (%zu + %llu + %zu vs %zu bytes)", (size_t)8,
+              (unsigned long long)hl, pos, f.len);
     int padded = hl % 8 == 0 && f.buf[8] == '{';
     size_t last = (size_t)hl + 7;
     while (last > 8 && f.buf[last] == ' ') last--;
     padded = padded && f.buf[last] == '}' && (size_t)hl + 8 - last - 1 < 8;
-    expect(padded, "rt/padding", "header of %llu bytes not a JSON object padded with < 8 spaces",
-           (unsigned long long)hl);
-    expect(((uintptr_t)data % 8) == 0, "rt/aligned", "data section at %p", (const void *)data);
+    tl_expect(padded, "rt/padding", "header of %llu bytes not a JSON object padded with < 8 spaces",
+              (unsigned long long)hl);
+    tl_expect(((uintptr_t)data % 8) == 0, "rt/aligned", "data section at %p", (const void *)data);
     char head[48];
     size_t hn = hl < sizeof head - 1 ? (size_t)hl : sizeof head - 1;
     memcpy(head, f.buf + 8, hn);
     head[hn] = '\0';
-    expect(strncmp(head, "{\"W\":{\"data_offsets\":[0,48],\"dtype\":\"F32\"", 40) == 0,
-           "rt/compact-sorted", "header starts '%s'", head);
+    tl_expect(strncmp(head, "{\"W\":{\"data_offsets\":[0,48],\"dtype\":\"F32\"", 40) == 0,
+              "rt/compact-sorted", "header starts '%s'", head);
     rnnc_st_free(&f);
-    expect(f_is_empty(&f), "rt/free", "rnnc_st_free left fields set");
+    tl_expect(f_is_empty(&f), "rt/free", "rnnc_st_free left fields set");
     rnnc_st_free(&f); /* twice is harmless */
 
     /* Determinism: other insertion orders, same bytes. */
     static const size_t tperm[NSRC] = {8, 3, 0, 7, 5, 1, 6, 2, 4};
     static const size_t mperm[NMETA] = {4, 2, 0, 3, 1};
     w = rnnc_st_writer_new();
-    const char *p2 = path_of("rt2.safetensors");
+    const char *p2 = tl_path("rt2.safetensors");
     rc = fill_writer(w, tperm, mperm);
     if (rc == 0) rc = rnnc_st_write(w, p2, err, sizeof err);
     /* Writing again (replacing the file) gives the same bytes too. */
@@ -319,35 +266,35 @@ static void test_round_trip(void)
     rnnc_st_writer_free(w);
     size_t n1 = 0, n2 = 0;
     unsigned char *b1 = slurp(p1, &n1), *b2 = slurp(p2, &n2);
-    expect(rc == 0 && b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0, "rt/deterministic",
-           "rc %d (%s), %zu vs %zu bytes or contents differ", rc, rc ? err : "", n1, n2);
+    tl_expect(rc == 0 && b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0, "rt/deterministic",
+              "rc %d (%s), %zu vs %zu bytes or contents differ", rc, rc ? err : "", n1, n2);
     free(b1);
     free(b2);
-    expect(no_temp_files(), "rt/no-temp-left", "a .tmp. file was left in %s", dir);
+    tl_expect(tl_no_temp_files(), "rt/no-temp-left", "a .tmp. file was left in %s", dir);
 
     /* Replacing a metadata value. */
     w = rnnc_st_writer_new();
     rc = rnnc_st_set_meta(w, "k", "one") | rnnc_st_set_meta(w, "k", "two");
-    const char *p3 = path_of("rt3.safetensors");
+    const char *p3 = tl_path("rt3.safetensors");
     if (rc == 0) rc = rnnc_st_write(w, p3, err, sizeof err);
     rnnc_st_writer_free(w);
     if (rc == 0) rc = rnnc_st_read(p3, &f, err, sizeof err);
-    expect(rc == 0 && f.nmeta == 1 && f.ntensors == 0 && strcmp(rnnc_st_meta(&f, "k"), "two") == 0,
-           "rt/meta-replace", "rc %d (%s)", rc, err);
+    tl_expect(rc == 0 && f.nmeta == 1 && f.ntensors == 0 && strcmp(rnnc_st_meta(&f, "k"), "two") == 0,
+              "rt/meta-replace", "rc %d (%s)", rc, err);
     if (rc == 0) rnnc_st_free(&f);
 
     /* Nothing at all: "{}" padded to 8, no data. */
     w = rnnc_st_writer_new();
-    const char *p4 = path_of("rt4.safetensors");
+    const char *p4 = tl_path("rt4.safetensors");
     rc = rnnc_st_write(w, p4, err, sizeof err);
     rnnc_st_writer_free(w);
     size_t n4 = 0;
     unsigned char *b4 = slurp(p4, &n4);
-    expect(rc == 0 && b4 && n4 == 16 && b4[0] == 8 && memcmp(b4 + 8, "{}      ", 8) == 0,
-           "rt/nothing-bytes", "rc %d (%s), %zu bytes", rc, err, n4);
+    tl_expect(rc == 0 && b4 && n4 == 16 && b4[0] == 8 && memcmp(b4 + 8, "{}      ", 8) == 0,
+              "rt/nothing-bytes", "rc %d (%s), %zu bytes", rc, err, n4);
     free(b4);
     rc = rnnc_st_read(p4, &f, err, sizeof err);
-    expect(rc == 0 && f.ntensors == 0 && f.nmeta == 0, "rt/nothing-read", "rc %d: %s", rc, err);
+    tl_expect(rc == 0 && f.ntensors == 0 && f.nmeta == 0, "rt/nothing-read", "rc %d: %s", rc, err);
     if (rc == 0) rnnc_st_free(&f);
 
     /* A foreign file with an unpadded header: still read, data still aligned in memory. */
@@ -358,13 +305,13 @@ static void test_round_trip(void)
     memcpy(raw + 8, hdr, hlen);
     double xv[2] = {1.5, -2.25};
     memcpy(raw + 8 + hlen, xv, 16);
-    const char *p5 = path_of("foreign.safetensors");
-    write_raw(p5, raw, 8 + hlen + 16);
+    const char *p5 = tl_path("foreign.safetensors");
+    tl_write(p5, raw, 8 + hlen + 16);
     rc = rnnc_st_read(p5, &f, err, sizeof err);
     const rnnc_st_tensor *x = rc == 0 ? rnnc_st_find(&f, "x") : NULL;
-    expect(rc == 0 && hlen % 8 != 0 && x && ((uintptr_t)x->data % 8) == 0 &&
-               ((const double *)(const void *)x->data)[1] == -2.25,
-           "rt/unpadded-foreign", "rc %d (%s)", rc, err);
+    tl_expect(rc == 0 && hlen % 8 != 0 && x && ((uintptr_t)x->data % 8) == 0 &&
+                  ((const double *)(const void *)x->data)[1] == -2.25,
+              "rt/unpadded-foreign", "rc %d (%s)", rc, err);
     if (rc == 0) rnnc_st_free(&f);
 
     /* Empty tensors may share an offset; whitespace around the JSON is fine. */
@@ -374,9 +321,9 @@ static void test_round_trip(void)
                        "\"e0\":{\"dtype\":\"F64\",\"shape\":[0],\"data_offsets\":[0,0]}}\n   ";
     const char *p6 = make_file("empties.safetensors", strlen(hdr6), hdr6, 4);
     rc = rnnc_st_read(p6, &f, err, sizeof err);
-    expect(rc == 0 && f.ntensors == 4 && strcmp(f.tensors[0].name, "e0") == 0 &&
-               strcmp(f.tensors[1].name, "a") == 0 && strcmp(f.tensors[2].name, "e1") == 0,
-           "rt/empties-share-offsets", "rc %d (%s)", rc, err);
+    tl_expect(rc == 0 && f.ntensors == 4 && strcmp(f.tensors[0].name, "e0") == 0 &&
+                  strcmp(f.tensors[1].name, "a") == 0 && strcmp(f.tensors[2].name, "e1") == 0,
+              "rt/empties-share-offsets", "rc %d (%s)", rc, err);
     if (rc == 0) rnnc_st_free(&f);
 
     /* A huge zero-sized shape is fine: the product is 0, not an overflow. */
@@ -384,8 +331,8 @@ static void test_round_trip(void)
                        "\"data_offsets\":[0,0]}}";
     rc = rnnc_st_read(make_file("zero-huge.safetensors", strlen(hdr7), hdr7, 0), &f, err,
                       sizeof err);
-    expect(rc == 0 && f.ntensors == 1 && f.tensors[0].nbytes == 0, "rt/zero-product",
-           "rc %d (%s)", rc, err);
+    tl_expect(rc == 0 && f.ntensors == 1 && f.tensors[0].nbytes == 0, "rt/zero-product",
+              "rc %d (%s)", rc, err);
     if (rc == 0) rnnc_st_free(&f);
 }
 
@@ -394,38 +341,38 @@ static void test_writer_refusals(void)
     rnnc_st_writer *w = rnnc_st_writer_new();
     uint64_t sh[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     float v[4] = {1, 2, 3, 4};
-    expect(rnnc_st_add(w, "a", RNNC_ST_F32, 1, sh, v) == 0, "writer/add", "first add refused");
-    expect(rnnc_st_add(w, "a", RNNC_ST_F32, 1, sh, v) == -1, "writer/duplicate-name",
-           "a second 'a' was accepted");
-    expect(rnnc_st_add(w, "__metadata__", RNNC_ST_F32, 1, sh, v) == -1, "writer/reserved-name",
-           "'__metadata__' accepted as a tensor name");
-    expect(rnnc_st_add(w, "nine", RNNC_ST_F32, 9, sh, v) == -1, "writer/too-many-dims",
-           "9 dimensions accepted");
-    expect(rnnc_st_add(w, "null", RNNC_ST_F32, 1, sh, NULL) == -1, "writer/null-data",
-           "NULL data for 4 bytes accepted");
+    tl_expect(rnnc_st_add(w, "a", RNNC_ST_F32, 1, sh, v) == 0, "writer/add", "first add refused");
+    tl_expect(rnnc_st_add(w, "a", RNNC_ST_F32, 1, sh, v) == -1, "writer/duplicate-name",
+              "a second 'a' was accepted");
+    tl_expect(rnnc_st_add(w, "__metadata__", RNNC_ST_F32, 1, sh, v) == -1, "writer/reserved-name",
+              "'__metadata__' accepted as a tensor name");
+    tl_expect(rnnc_st_add(w, "nine", RNNC_ST_F32, 9, sh, v) == -1, "writer/too-many-dims",
+              "9 dimensions accepted");
+    tl_expect(rnnc_st_add(w, "null", RNNC_ST_F32, 1, sh, NULL) == -1, "writer/null-data",
+              "NULL data for 4 bytes accepted");
     uint64_t zero[1] = {0};
-    expect(rnnc_st_add(w, "null0", RNNC_ST_F32, 1, zero, NULL) == 0, "writer/null-data-empty",
-           "NULL data for an empty tensor refused");
-    expect(rnnc_st_add(w, "bad\xff", RNNC_ST_F32, 1, sh, v) == -1, "writer/bad-utf8-name",
-           "invalid UTF-8 name accepted");
-    expect(rnnc_st_add(w, NULL, RNNC_ST_F32, 1, sh, v) == -1, "writer/null-name",
-           "NULL name accepted");
-    expect(rnnc_st_add(w, "dt", (rnnc_st_dtype)7, 1, sh, v) == -1, "writer/bad-dtype",
-           "dtype 7 accepted");
+    tl_expect(rnnc_st_add(w, "null0", RNNC_ST_F32, 1, zero, NULL) == 0, "writer/null-data-empty",
+              "NULL data for an empty tensor refused");
+    tl_expect(rnnc_st_add(w, "bad\xff", RNNC_ST_F32, 1, sh, v) == -1, "writer/bad-utf8-name",
+              "invalid UTF-8 name accepted");
+    tl_expect(rnnc_st_add(w, NULL, RNNC_ST_F32, 1, sh, v) == -1, "writer/null-name",
+              "NULL name accepted");
+    tl_expect(rnnc_st_add(w, "dt", (rnnc_st_dtype)7, 1, sh, v) == -1, "writer/bad-dtype",
+              "dtype 7 accepted");
     uint64_t huge[3] = {(uint64_t)1 << 32, (uint64_t)1 << 32, 2};
-    expect(rnnc_st_add(w, "huge", RNNC_ST_F32, 3, huge, v) == -1, "writer/overflow",
-           "a shape of 2^65 elements accepted");
+    tl_expect(rnnc_st_add(w, "huge", RNNC_ST_F32, 3, huge, v) == -1, "writer/overflow",
+              "a shape of 2^65 elements accepted");
     uint64_t big[1] = {((uint64_t)1 << 53) + 1};
-    expect(rnnc_st_add(w, "big", RNNC_ST_F32, 1, big, v) == -1, "writer/dim-above-2^53",
-           "a dimension above 2^53 accepted");
-    expect(rnnc_st_set_meta(w, "k", "\xc3") == -1 && rnnc_st_set_meta(w, NULL, "v") == -1 &&
-               rnnc_st_set_meta(w, "k", NULL) == -1,
-           "writer/bad-meta", "invalid metadata accepted");
+    tl_expect(rnnc_st_add(w, "big", RNNC_ST_F32, 1, big, v) == -1, "writer/dim-above-2^53",
+              "a dimension above 2^53 accepted");
+    tl_expect(rnnc_st_set_meta(w, "k", "\xc3") == -1 && rnnc_st_set_meta(w, NULL, "v") == -1 &&
+                  rnnc_st_set_meta(w, "k", NULL) == -1,
+              "writer/bad-meta", "invalid metadata accepted");
     char err[1024] = "";
-    const char *p = path_of("no/such/dir/x.safetensors");
+    const char *p = tl_path("no/such/dir/x.safetensors");
     int rc = rnnc_st_write(w, p, err, sizeof err);
-    expect(rc != 0 && strncmp(err, p, strlen(p)) == 0 && !strchr(err, '\n'), "writer/no-dir",
-           "rc %d, message '%s'", rc, err);
+    tl_expect(rc != 0 && strncmp(err, p, strlen(p)) == 0 && !strchr(err, '\n'), "writer/no-dir",
+              "rc %d, message '%s'", rc, err);
     rnnc_st_writer_free(w);
     rnnc_st_writer_free(NULL);
 }
@@ -439,13 +386,13 @@ static void test_hostile(void)
 
     /* The length field and the file size. */
     {
-        const char *p = path_of("h_empty.safetensors");
-        write_raw(p, "", 0);
+        const char *p = tl_path("h_empty.safetensors");
+        tl_write(p, "", 0);
         expect_refused(p, "file is 0 bytes, too short", "hostile/empty-file");
     }
     {
-        const char *p = path_of("h_seven.safetensors");
-        write_raw(p, "\x08\0\0\0\0\0\0", 7);
+        const char *p = tl_path("h_seven.safetensors");
+        tl_write(p, "\x08\0\0\0\0\0\0", 7);
         expect_refused(p, "file is 7 bytes, too short", "hostile/seven-bytes");
     }
     snprintf(hdr, sizeof hdr, "{\"a\":%s}", ok_entry);
@@ -461,7 +408,7 @@ static void test_hostile(void)
                    "hostile/header-len-zero");
     {
         /* 150 MB claimed in a sparse 200 MB file: refused before reading it. */
-        const char *p = path_of("h_len-100mb.safetensors");
+        const char *p = tl_path("h_len-100mb.safetensors");
         unsigned char b[8];
         put_le64(b, 150000000);
         FILE *fp = fopen(p, "wb");
@@ -470,17 +417,17 @@ static void test_hostile(void)
         if (fp) fclose(fp);
         if (made) expect_refused(p, "header length 150000000 is above the 100 MB limit",
                                  "hostile/header-len-above-100MB");
-        else expect(0, "hostile/header-len-above-100MB", "cannot make a sparse file: %s",
-                    strerror(errno));
+        else tl_expect(0, "hostile/header-len-above-100MB", "cannot make a sparse file: %s",
+                       strerror(errno));
         unlink(p);
     }
     {
         rnnc_st_file f;
         char err[512];
-        expect_refused(path_of("no-such.safetensors"), "cannot open", "hostile/missing-file");
+        expect_refused(tl_path("no-such.safetensors"), "cannot open", "hostile/missing-file");
         expect_refused(dir, "not a regular file", "hostile/directory");
-        expect(rnnc_st_read(NULL, &f, err, sizeof err) != 0, "hostile/null-path",
-               "a NULL path was accepted");
+        tl_expect(rnnc_st_read(NULL, &f, err, sizeof err) != 0, "hostile/null-path",
+                  "a NULL path was accepted");
     }
 
     /* The header as JSON. */
@@ -498,13 +445,13 @@ static void test_hostile(void)
         const char *h = "{\"a\" \0:1}   ";
         put_le64(raw, 12);
         memcpy(raw + 8, h, 12);
-        const char *p = path_of("h_raw-nul.safetensors");
-        write_raw(p, raw, 20);
+        const char *p = tl_path("h_raw-nul.safetensors");
+        tl_write(p, raw, 20);
         expect_refused(p, "header has a NUL byte at offset 13", "hostile/raw-nul-in-header");
         put_le64(raw, 8);
         memcpy(raw + 8, "{}\0xx   ", 8);
-        p = path_of("h_raw-nul-after.safetensors");
-        write_raw(p, raw, 16);
+        p = tl_path("h_raw-nul-after.safetensors");
+        tl_write(p, raw, 16);
         expect_refused(p, "header has a NUL byte at offset 10", "hostile/raw-nul-after-object");
     }
     snprintf(hdr, sizeof hdr, "{\"a\":%s,\"a\":%s}", ok_entry, ok_entry);
@@ -579,8 +526,8 @@ static void test_hostile(void)
         rnnc_st_file f;
         char err[2600] = "";
         int rc = rnnc_st_read(p, &f, err, sizeof err);
-        expect(rc != 0 && strcmp(err, want) == 0, "hostile/offsets-shape-mismatch",
-               "rc %d, message '%s', expected '%s'", rc, err, want);
+        tl_expect(rc != 0 && strcmp(err, want) == 0, "hostile/offsets-shape-mismatch",
+                  "rc %d, message '%s', expected '%s'", rc, err, want);
         if (rc == 0) rnnc_st_free(&f);
     }
     hostile_entry("scalar-mismatch", "{\"dtype\":\"F64\",\"shape\":[],\"data_offsets\":[0,4]}", 4,
@@ -723,22 +670,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: test_safetensors [--read FILE | --write FILE]\n");
         return 2;
     }
-    const char *base = getenv("TESTS_TMP");
-    if (base && *base) {
-        snprintf(dir, sizeof dir, "%s/test_safetensors", base);
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-            printf("FAIL st/setup: cannot create %s: %s\n", dir, strerror(errno));
-            return 1;
-        }
-    } else {
-        snprintf(dir, sizeof dir, "/tmp/test_safetensors.XXXXXX");
-        if (!mkdtemp(dir)) {
-            printf("FAIL st/setup: cannot create a directory under /tmp: %s\n", strerror(errno));
-            return 1;
-        }
-    }
+    tl_suite("st");
+    dir = tl_workdir("test_safetensors");
     test_round_trip();
     test_writer_refusals();
     test_hostile();
-    return failures ? 1 : 0;
+    return tl_status();
 }

@@ -5,7 +5,8 @@
  *
  * For specs whose batch is split in two parts (even batches of 16 and more; odd sizes so the
  * parts' shares of every gradient are uneven), over act x loss x dtype x input and every
- * optimiser, with clip-by-norm and weight decay on: two copies of one seeded problem, one
+ * optimiser (and the output recurrence: output and both x teacher, free, scheduled x nll, mse;
+ * scheduled sampling with a mix of the data, draws and fixed choices per step and column), with clip-by-norm and weight decay on: two copies of one seeded problem, one
  * trained for STEPS steps on one thread, the other on two; after every step the losses and
  * the whole parameter, optimiser-state, gradient and workspace buffers are compared with
  * memcmp.  Also: a step whose loss is not finite leaves the parameters alone on both; a
@@ -26,15 +27,6 @@
 #include "../lib/testlib.h"
 
 #define STEPS 3
-
-static int failures;
-
-static void result(int ok, const char *name, const char *why)
-{
-    if (ok) printf("ok threads/%s\n", name);
-    else printf("FAIL threads/%s: %s\n", name, why);
-    failures += !ok;
-}
 
 static void hparams(rnnc_hparams *hp, int optim, size_t batch, int step)
 {
@@ -85,7 +77,7 @@ static void same_results(const tl_case *cc, rnnc_backend be, int optim, uint64_t
     else c.n_in = 5, c.n_out = 3;
     c.hidden = 13;
     if (tl_build_spec(&c, 0, &s, err, sizeof err) != 0) {
-        result(0, "spec", err);
+        tl_expect(0, "spec", "%s", err);
         return;
     }
     tl_summary(&s, name, sizeof name);
@@ -115,6 +107,7 @@ static void same_results(const tl_case *cc, rnnc_backend be, int optim, uint64_t
         sd[k].allocated = 1;
         tl_fill_problem(&s, &sd[k].m.layout, &sd[k].b, seed, NULL);
         tl_poison(&s, &sd[k].m.layout, &sd[k].b);
+        tl_fill_sched(&s, &sd[k].m.layout, sd[k].b.ws, seed, NULL, NULL, NULL);
     }
     for (int step = 1; ok && step <= STEPS; step++) {
         rnnc_hparams hp;
@@ -122,7 +115,7 @@ static void same_results(const tl_case *cc, rnnc_backend be, int optim, uint64_t
         double loss[2];
         for (int k = 0; k < 2; k++)
             loss[k] = rnnc_model_train_step(&sd[k].m, sd[k].b.params, sd[k].b.grads, sd[k].b.opt,
-                                            sd[k].b.x, sd[k].b.y, sd[k].b.h0, sd[k].b.ws, &hp);
+                                            sd[k].b.x, sd[k].b.y, sd[k].b.s0, sd[k].b.ws, &hp);
         const char *what = differs(&sd[0].m.layout, &sd[0].b, &sd[1].b);
         if (memcmp(&loss[0], &loss[1], sizeof loss[0]) != 0 || !isfinite(loss[0])) {
             snprintf(why, sizeof why, "step %d: loss %.17g on 1 thread, %.17g on 2", step, loss[0], loss[1]);
@@ -132,7 +125,7 @@ static void same_results(const tl_case *cc, rnnc_backend be, int optim, uint64_t
             ok = 0;
         }
     }
-    result(ok, name, why);
+    tl_expect(ok, name, "%s", why);
     side_free(&sd[0]);
     side_free(&sd[1]);
 }
@@ -142,7 +135,7 @@ static void nan_step(rnnc_backend be)
 {
     char err[4096], why[256] = "";
     rnnc_spec s;
-    tl_case c = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 2, 16};
+    tl_case c = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 2, 16, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
     tl_pick_dims(&c);
     side sd;
     memset(&sd, 0, sizeof sd);
@@ -164,14 +157,14 @@ static void nan_step(rnnc_backend be)
         rnnc_hparams hp;
         hparams(&hp, RNNC_OPTIM_ADAM, s.batch, 1);
         double loss = rnnc_model_train_step(&sd.m, sd.b.params, sd.b.grads, sd.b.opt, sd.b.x,
-                                            sd.b.y, sd.b.h0, sd.b.ws, &hp);
+                                            sd.b.y, sd.b.s0, sd.b.ws, &hp);
         if (!isnan(loss)) snprintf(why, sizeof why, "loss %g, expected NaN", loss), ok = 0;
         else if (memcmp(p0, sd.b.params, l->params_bytes) || memcmp(o0, sd.b.opt, l->opt_bytes))
             snprintf(why, sizeof why, "the parameters or the optimiser state changed"), ok = 0;
         free(p0);
         free(o0);
     }
-    result(ok, "nan-step-leaves-params", why);
+    tl_expect(ok, "nan-step-leaves-params", "%s", why);
     side_free(&sd);
 }
 
@@ -180,19 +173,19 @@ static void one_part(void)
 {
     char err[4096], why[256] = "";
     rnnc_spec s;
-    tl_case c = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 2, 15};
+    tl_case c = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 2, 15, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
     tl_pick_dims(&c);
     rnnc_model m;
     int ok = tl_build_spec(&c, 0, &s, err, sizeof err) == 0 &&
              rnnc_model_load(&m, &s, RNNC_BACKEND_TCC, err, sizeof err) == 0;
     if (!ok) {
-        result(0, "odd-batch-one-thread", err);
+        tl_expect(0, "odd-batch-one-thread", "%s", err);
         return;
     }
     int got = rnnc_model_set_threads(&m, 2, err, sizeof err), got0 = rnnc_model_set_threads(&m, 0, err, sizeof err);
     if (m.layout.parts != 1 || got != 1 || got0 != 1)
         snprintf(why, sizeof why, "parts %zu, threads %d and %d (expected 1, 1, 1)", m.layout.parts, got, got0), ok = 0;
-    result(ok, "odd-batch-one-thread", why);
+    tl_expect(ok, "odd-batch-one-thread", "%s", why);
     rnnc_model_unload(&m);
 }
 
@@ -239,12 +232,12 @@ static void pool_stages(void)
         snprintf(why, sizeof why, "start(0) message: %.200s", err);
         ok = 0;
     }
-    result(ok, "pool-runs-each-part-once", why);
+    tl_expect(ok, "pool-runs-each-part-once", "%s", why);
 }
 
 int main(void)
 {
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    tl_suite("threads");
     double t0 = tl_now_s();
     uint64_t seed = 4242;
     int i = 0;
@@ -252,17 +245,31 @@ int main(void)
         for (int loss = 0; loss < 2; loss++)
             for (int onehot = 1; onehot >= 0; onehot--, i++) {
                 tl_case c = {(rnnc_act)act, (rnnc_loss)loss, i % 2 ? RNNC_DOUBLE : RNNC_FLOAT,
-                             onehot, 0, 0, 0, 3, i % 3 ? 18 : 16};
+                             onehot, 0, 0, 0, 3, i % 3 ? 18 : 16, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
+                same_results(&c, RNNC_BACKEND_TCC, i % 5, seed += 17);
+            }
+    /* The output recurrence (output, both) with each feedback: one-hot nll and dense mse,
+     * acts and optimisers in turn; scheduled sampling with a mix of draws and fixed choices. */
+    for (int rec = RNNC_REC_OUTPUT; rec <= RNNC_REC_BOTH; rec++)
+        for (int fb = 0; fb < RNNC_FB_COUNT; fb++)
+            for (int loss = 0; loss < 2; loss++, i++) {
+                tl_case c = {(rnnc_act)(i % 3), (rnnc_loss)loss, i % 2 ? RNNC_DOUBLE : RNNC_FLOAT,
+                             loss == RNNC_LOSS_NLL, 0, 0, 0, 3, i % 3 ? 18 : 16, (rnnc_recurrence)rec,
+                             (rnnc_feedback)fb};
                 same_results(&c, RNNC_BACKEND_TCC, i % 5, seed += 17);
             }
     /* The optimised build too (gcc's register tiles and vector loops). */
-    tl_case c = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 4, 34};
+    tl_case c = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 4, 34, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
     same_results(&c, RNNC_BACKEND_CC, RNNC_OPTIM_ADAGRAD, seed += 17);
-    tl_case d = {RNNC_ACT_RELU, RNNC_LOSS_MSE, RNNC_DOUBLE, 0, 0, 0, 0, 3, 16};
+    tl_case d = {RNNC_ACT_RELU, RNNC_LOSS_MSE, RNNC_DOUBLE, 0, 0, 0, 0, 3, 16, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
     same_results(&d, RNNC_BACKEND_CC, RNNC_OPTIM_ADAM, seed += 17);
+    tl_case e = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 4, 32, RNNC_REC_OUTPUT, RNNC_FB_FREE};
+    same_results(&e, RNNC_BACKEND_CC, RNNC_OPTIM_ADAM, seed += 17);
+    tl_case f = {RNNC_ACT_SIGMOID, RNNC_LOSS_MSE, RNNC_DOUBLE, 0, 0, 0, 0, 3, 16, RNNC_REC_BOTH, RNNC_FB_SCHEDULED};
+    same_results(&f, RNNC_BACKEND_CC, RNNC_OPTIM_ADAGRAD, seed += 17);
     nan_step(RNNC_BACKEND_TCC);
     one_part();
     pool_stages();
-    printf("# threads: %d failed, %.2f s\n", failures, tl_now_s() - t0);
-    return failures ? 1 : 0;
+    printf("# threads: %d failed, %.2f s\n", tl_failures(), tl_now_s() - t0);
+    return tl_status();
 }

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runtime/commands/check.h"
+#include "../../runtime/base/rng.h"
 #include "../../runtime/model/model.h"
 #include "../lib/testlib.h"
 
@@ -31,8 +31,6 @@
  * for the rounding of each operation in the model's dtype. */
 #define TOL_DOUBLE 1e-13
 #define TOL_FLOAT 2e-6
-
-static int failures;
 
 static void check_case(const tl_case *tc, int optim, int clip_norm, int clip, int wd, uint64_t seed)
 {
@@ -42,8 +40,7 @@ static void check_case(const tl_case *tc, int optim, int clip_norm, int clip, in
     tl_case c = *tc;
     tl_pick_dims(&c);
     if (tl_build_spec(&c, 0, &s, err, sizeof err) != 0) {
-        printf("FAIL update/spec: %.300s\n", err);
-        failures++;
+        tl_fail("spec: %.300s", err);
         return;
     }
     tl_summary(&s, name, sizeof name);
@@ -51,8 +48,7 @@ static void check_case(const tl_case *tc, int optim, int clip_norm, int clip, in
              clip_norm ? ",clip-norm" : "", clip ? ",clip" : "", wd ? ",wd" : "");
     rnnc_model m;
     if (rnnc_model_load(&m, &s, RNNC_BACKEND_TCC, err, sizeof err) != 0) {
-        printf("FAIL update/%s: load: %.300s\n", name, err);
-        failures++;
+        tl_fail("%s: load: %.300s", name, err);
         return;
     }
     const rnnc_layout *l = &m.layout;
@@ -84,7 +80,7 @@ static void check_case(const tl_case *tc, int optim, int clip_norm, int clip, in
     hp.bias1 = 1 - pow(hp.beta1, 3);
     hp.bias2 = 1 - pow(hp.beta2, 3);
     /* G from forward + backward; the state before the step. */
-    double loss = rnnc_model_forward(&m, b.params, b.x, b.y, b.h0, b.ws);
+    double loss = rnnc_model_forward(&m, b.params, b.x, b.y, b.s0, b.ws);
     rnnc_model_backward(&m, b.params, b.x, b.y, b.ws, b.grads);
     for (size_t i = 0; i < n; i++) {
         p0[i] = rnnc_get(b.params, s.dtype, i);
@@ -92,7 +88,7 @@ static void check_case(const tl_case *tc, int optim, int clip_norm, int clip, in
         m0[i] = rnnc_get(b.opt, s.dtype, i);
         v0[i] = rnnc_get(b.opt, s.dtype, n + i);
     }
-    double step_loss = rnnc_model_train_step(&m, b.params, b.grads, b.opt, b.x, b.y, b.h0, b.ws, &hp);
+    double step_loss = rnnc_model_train_step(&m, b.params, b.grads, b.opt, b.x, b.y, b.s0, b.ws, &hp);
     if (memcmp(&loss, &step_loss, sizeof loss) != 0)
         snprintf(why, sizeof why, "train_step loss %.17g, forward %.17g", step_loss, loss);
     if (clip_norm) {
@@ -135,10 +131,9 @@ static void check_case(const tl_case *tc, int optim, int clip_norm, int clip, in
         }
     }
     if (why[0]) {
-        printf("FAIL update/%s: %s\n", name, why);
-        failures++;
+        tl_fail("%s: %s", name, why);
     } else {
-        printf("ok update/%s (worst %.2g)\n", name, worst);
+        tl_ok("%s (worst %.2g)", name, worst);
     }
     free(p0);
     free(g);
@@ -150,16 +145,16 @@ static void check_case(const tl_case *tc, int optim, int clip_norm, int clip, in
 
 int main(void)
 {
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    tl_suite("update");
     uint64_t seed = 777;
     for (int optim = 0; optim < 5; optim++)
         for (int variant = 0; variant < 4; variant++) {
             /* variants: plain; clip-norm; clip + wd; all three (the last with two parts) */
             int cn = variant == 1 || variant == 3, cl = variant >= 2, wd = variant >= 2;
             tl_case c = {RNNC_ACT_TANH, RNNC_LOSS_NLL, (optim + variant) % 2 ? RNNC_DOUBLE : RNNC_FLOAT,
-                         variant % 2, 0, 0, 0, 3, variant == 3 ? 16 : 2};
+                         variant % 2, 0, 0, 0, 3, variant == 3 ? 16 : 2, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
             check_case(&c, optim, cn, cl, wd, seed += 13);
         }
-    printf("# update: %d failed\n", failures);
-    return failures ? 1 : 0;
+    printf("# update: %d failed\n", tl_failures());
+    return tl_status();
 }
