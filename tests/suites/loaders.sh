@@ -6,37 +6,19 @@
 # naming the file and what is wrong, nothing on stdout and nothing written; the crafter's
 # unmodified output still loads (so the refusals are about meaning); and a run that stops on
 # a non-finite loss says which checkpoint is kept, if any.
+# Format 2's fields too: a fed-back fb(tau) out of its range, a schedule that does not fit the
+# model, records, end symbol, sequence column and learned h(0) that do not go together; and
+# a checkpoint of every family (output recurrence, scheduled sampling, records with each end,
+# a learned h(0), a CSV sequence column, version 1) loads, resumes and crafts back unchanged.
 # Prints "ok loaders/CASE", "FAIL loaders/CASE: why" or "skip loaders/CASE: why".
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory).
-set -u
-RNNC=${RNNC:-$(cd "$(dirname "$0")/../.." && pwd)/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-here=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_loaders.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../lib/suite.sh" loaders
 export RNNC_CACHE_DIR=${RNNC_CACHE_DIR:-$tmp/cache}
-CRAFT=$here/tests/lib/ckpt_craft.py
-failed=0
-ok() { echo "ok loaders/$1"; }
-fail() {
-    echo "FAIL loaders/$1: $2"
-    failed=1
-}
-check() {
-    local name=$1
-    shift
-    if [ $# -eq 0 ]; then ok "$name"; else
-        local r
-        r=$(printf '%s; ' "$@")
-        fail "$name" "${r%; }"
-    fi
-}
-one_line() { head -c 300 "$1" | tr '\n' '~' | sed 's/~$//; s/~/\\n/g'; }
-rn() { timeout -k 5 120 "$RNNC" "$@"; }
+CRAFT=$ROOT/tests/lib/ckpt_craft.py
 
 if ! command -v python3 >/dev/null 2>&1; then
-    echo "skip loaders/all: python3 is not installed (the checkpoint crafter is a Python script)"
-    exit 0
+    skip all "python3 is not installed (the checkpoint crafter is a Python script)"
+    suite_end
 fi
 
 # Good checkpoints: bytes (tanh), UTF-8 (sigmoid), dense CSV (relu, batch 2).
@@ -49,8 +31,30 @@ rn train --hidden 8 "${T[@]}" --save "$tmp/good.ck" "$tmp/t.txt" >/dev/null 2>"$
     rn train --hidden 8 "${T[@]}" --act relu --batch 2 --save "$tmp/dense.ck" "$tmp/w.csv" >/dev/null 2>"$tmp/e3"
 if [ $? -ne 0 ]; then
     fail "setup/good-checkpoints" "$(cat "$tmp"/e1 "$tmp"/e2 "$tmp"/e3 2>/dev/null | head -c 300)"
-    exit 1
+    suite_end
 fi
+# Format 2's families: an output recurrence (fb(tau) carried), scheduled sampling (its
+# schedule), records of lines with an end symbol, paragraphs with a halting unit and a
+# learned h(0) (UTF-8), a CSV sequence column with a learned h(0).
+awk 'BEGIN { print "seq,x,y"; for (i = 0; i < 120; i++) printf "%d,%.4f,%.4f\n", int(i / 9), sin(i / 4), cos(i / 4) }' >"$tmp/s.csv"
+fam=(
+    "output.ck --recurrence output --feedback teacher t.txt"
+    "scheduled.ck --recurrence both --feedback scheduled --schedule exp --batch 2 t.txt"
+    "free-dense.ck --recurrence output --feedback free w.csv"
+    "eos.ck --records lines --end eos --batch 2 t.txt"
+    "halt-h0.ck --records paragraphs --end halt --learn-h0 --chars utf8 u.txt"
+    "length.ck --records lines --end length --max-length 60 t.txt"
+    "csv-seq.ck --sequence-column seq --target y --learn-h0 s.csv"
+)
+for f in "${fam[@]}"; do
+    set -- $f
+    ck=$1 data=$tmp/${!#}
+    shift
+    set -- "${@:1:$(($# - 1))}"
+    rn train --hidden 6 "${T[@]}" "$@" --save "$tmp/$ck" "$data" >/dev/null 2>"$tmp/fam.err" ||
+        fail "setup/$ck" "$(one_line "$tmp/fam.err")"
+done
+cp "$ROOT/tests/data/ckpt_v1.ckpt" "$tmp/v1.ck"
 
 # The crafter rewrites without edits to the same bytes, and its output loads.
 why=()
@@ -59,6 +63,24 @@ cmp -s "$tmp/good.ck" "$tmp/same.ck" || why+=("the crafter does not reproduce an
 python3 "$CRAFT" "$tmp/good.ck" "$tmp/tiny-change.ck" param=0:0.001 h=0:0.5 2>>"$tmp/err"
 rn info "$tmp/tiny-change.ck" >/dev/null 2>"$tmp/err" || why+=("a plausible edit (weight 0.001, state 0.5) is refused: $(one_line "$tmp/err")")
 check "control/crafted-with-valid-crc-and-plausible-content-loads" "${why[@]}"
+
+# Every family's checkpoint: the crafter gives it back byte for byte, it loads, and training
+# resumes from it (two more steps).
+for ck in output.ck scheduled.ck free-dense.ck eos.ck halt-h0.ck length.ck csv-seq.ck v1.ck; do
+    why=()
+    data=$tmp/t.txt
+    extra=()
+    case $ck in halt-h0.ck) data=$tmp/u.txt ;; free-dense.ck) data=$tmp/w.csv ;; csv-seq.ck) data=$tmp/s.csv extra=(--target y) ;; esac
+    python3 "$CRAFT" "$tmp/$ck" "$tmp/same-$ck" 2>"$tmp/err" || why+=("crafter: $(one_line "$tmp/err")")
+    cmp -s "$tmp/$ck" "$tmp/same-$ck" || why+=("the crafter does not reproduce it")
+    rn info "$tmp/$ck" >/dev/null 2>"$tmp/err" || why+=("info: $(one_line "$tmp/err")")
+    if [ $ck != v1.ck ]; then
+        rn train --steps 22 --every 22 --sample-every 0 --backend tcc --resume "$tmp/$ck" --save "$tmp/resumed-$ck" \
+            "${extra[@]}" "$data" >/dev/null 2>"$tmp/err" || why+=("resume: $(one_line "$tmp/err")")
+        rn info "$tmp/resumed-$ck" >/dev/null 2>"$tmp/err" || why+=("info after resume: $(one_line "$tmp/err")")
+    fi
+    check "control/family-loads-and-resumes/$ck" "${why[@]}"
+done
 
 # refused NAME SOURCE EXPECT EDIT...: craft SOURCE with EDITs; every loading command must
 # refuse it (status 2, one stderr line naming the file and EXPECT, empty stdout, no output).
@@ -72,7 +94,7 @@ refused() {
         return
     fi
     local data=$tmp/t.txt
-    case $src in utf8.ck) data=$tmp/u.txt ;; dense.ck) data=$tmp/w.csv ;; esac
+    case $src in utf8.ck | halt-h0.ck) data=$tmp/u.txt ;; dense.ck | free-dense.ck) data=$tmp/w.csv ;; csv-seq.ck) data=$tmp/s.csv ;; esac
     local cmds=("info" "sample" "export" "embed" "train")
     for c in "${cmds[@]}"; do
         local args=()
@@ -82,7 +104,7 @@ refused() {
         embed) args=(embed bad.ck -o embedded) ;;
         train) args=(train --steps 40 --sample-every 0 --backend tcc --resume bad.ck --save new.ck "$data") ;;
         esac
-        [ $c = sample ] && [ $src = dense.ck ] && continue   # dense models have nothing to sample
+        case $c/$src in sample/dense.ck | sample/free-dense.ck | sample/csv-seq.ck) continue ;; esac   # dense: nothing to sample
         (cd "$d" && exec timeout -k 5 60 "$RNNC" "${args[@]}") >"$d/$c.out" 2>"$d/$c.err"
         local rc=$?
         [ $rc -eq 2 ] || why+=("$c: status $rc, not 2")
@@ -133,6 +155,33 @@ refused "nul-byte-after-the-spec" good.ck "NUL byte in the spec" \
 refused "spec-buffers-over-the-limit" good.ck "spec: --hidden: the parameters buffer would need 4300865664 bytes" \
     "spec=vocab=22 hidden=32768 tau=8 batch=1 act=tanh loss=nll dtype=float name=rnn"
 
+# Format 2's fields (the good checkpoints: tau 8, hidden 6; t.txt's vocabulary has 'a' = 0x61).
+refused "fed-back-output-above-one" output.ck "carried fed-back output fb 3 of stream 0 is 1.5, impossible for its loss" fb=3:1.5
+refused "fed-back-output-nan" scheduled.ck "carried fed-back output fb 0 of stream 1 is nan" fb=22:nan
+refused "fed-back-output-infinite-mse" free-dense.ck "carried fed-back output fb 1 of stream 0 is inf" fb=1:inf
+refused "hidden-state-of-output-model-outside-tanh" output.ck "carried hidden state 0 of stream 0 is -2" h=0:-2
+refused "schedule-missing-for-scheduled-sampling" scheduled.ck "schedule kind 0 for a model with scheduled sampling" sched=0 schedk=0 schedend=0
+refused "schedule-without-scheduled-sampling" good.ck "schedule kind 1 for a model without scheduled sampling" sched=1 schedk=5
+refused "schedule-exp-k-above-one" scheduled.ck "schedule k 2, end 0" schedk=2
+refused "schedule-end-above-one" scheduled.ck "end 1.5" schedend=1.5
+refused "schedule-unknown-kind" scheduled.ck "schedule kind 9" sched=9
+refused "records-unknown-mode" eos.ck "records mode 7" records=7
+refused "records-of-lines-without-end-symbol" good.ck "no end symbol with records lines" records=1
+refused "end-symbol-on-a-stream" good.ck "vocabulary of 22 symbols and an end symbol for 22 classes" hasend=1 endsym=1
+refused "end-symbol-in-the-vocabulary" eos.ck "end symbol 0x61 is in the vocabulary" endsym=97
+refused "end-symbol-not-a-byte" eos.ck "end symbol 0x100 is not a byte" endsym=256
+refused "end-symbol-flag-two" eos.ck "has_end_symbol is 2" hasend=2
+refused "record-position-not-a-multiple-of-tau" eos.ck "column 1 is 3 steps into its record, not a multiple of tau 8" pos=1:3
+refused "record-beyond-the-data" eos.ck "column 0 is in record 99999 (beyond the data)" record=0:99999
+refused "record-on-a-stream" good.ck "column 0 is in record 1 without records" record=0:1
+refused "records-drawn-beyond-the-steps" eos.ck "99999 records drawn by step 20" drawn=99999
+refused "learned-h0-nan" halt-h0.ck "learned h(0) entry 2 is NaN" h0=2:nan
+refused "learned-h0-optimiser-state-before-first-step" halt-h0.ck "before the first step" step=0 h=0:0 h=1:0 h=2:0 h=3:0 h=4:0 h=5:0
+refused "sequence-column-nul-byte" csv-seq.ck "NUL byte in the sequence column's name" 'seqcol=s\0q'
+refused "sequence-column-on-a-stream" good.ck "a sequence column with records none" seqcol=x
+refused "sequence-column-control-character" csv-seq.ck "control character 0x09" "seqcol=$(printf 'se\tq')"
+refused "version-1-nan-hidden-state" v1.ck "carried hidden state 1 of stream 0 is nan" h=1:nan
+
 # A spec of a large model (within the limits: 1 GiB of weights, 2 GiB of optimiser state) in
 # a small file is refused before its arrays are allocated: the loader stays small (peak RSS
 # measured by /usr/bin/time when it is there).
@@ -179,4 +228,4 @@ note "resumed-file-left-as-it-was" "$tmp/resumed.ck is left as it was" \
 cmp -s "$tmp/good.ck" "$tmp/resumed.ck" && ok "stopped-run/resumed-file-unchanged" ||
     fail "stopped-run/resumed-file-unchanged" "the checkpoint resumed from changed"
 
-exit $failed
+suite_end
