@@ -12,44 +12,18 @@
 #     allowed): train --save, embed, export, gen and --log into it fail with one line naming
 #     the file and the reason (exit 1), or for --log keep training; the files that were there
 #     survive byte for byte and no temporary file is left.
-# Depends on the first half of issue 15 (merged separately): the litter checks ("no litter")
-# need the next writer to remove stale temporaries of dead processes, the embed pair check
-# needs a mismatched pair to fail to compile, and the --log checks need whole rows and a
-# reported failure; until then those cases FAIL.
+# The litter checks ("no litter") rely on the next writer removing stale temporaries of dead
+# processes, the embed pair check on a mismatched pair failing to compile (NAME_PAIR_HASH), and
+# the --log checks on whole rows and a reported failure (issue 15's first half, "Security and
+# reliability").
 # Prints "ok crash/CASE", "FAIL crash/CASE: why" or "skip crash/CASE: why".
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory), CRASH_KILLS (100).
-set -u
-RNNC=${RNNC:-$(cd "$(dirname "$0")/../.." && pwd)/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_crash.XXXXXX") || exit 1
+. "$(dirname "$0")/../lib/suite.sh" crash
 mnt=
-cleanup() {
-    [ "$BASHPID" = "$$" ] || return
-    [ -n "$mnt" ] && umount "$mnt" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+suite_cleanup() { [ -n "$mnt" ] && umount "$mnt" 2>/dev/null; }
 export RNNC_CACHE_DIR=${RNNC_CACHE_DIR:-$tmp/cache}
 unset RNNC_TEST_CRASH_DURING_SAVE
 ulimit -c 0 2>/dev/null
-failed=0
-ok() { echo "ok crash/$1"; }
-fail() {
-    echo "FAIL crash/$1: $2"
-    failed=1
-}
-skip() { echo "skip crash/$1: $2"; }
-check() {
-    local name=$1
-    shift
-    if [ $# -eq 0 ]; then ok "$name"; else
-        local r
-        r=$(printf '%s; ' "$@")
-        fail "$name" "${r%; }"
-    fi
-}
-one_line() { head -c 300 "$1" | tr '\n' '~' | sed 's/~$//; s/~/\\n/g'; }
-rn() { timeout -k 5 120 "$RNNC" "$@"; }
 # litter DIR KEEP...: the names in DIR other than KEEP..., on one line.  A NAME.lock is not
 # litter: the advisory lock file a writer may keep beside its output (flock needs a file that
 # stays; removing it would race with the next writer).
@@ -79,7 +53,7 @@ rn train --hidden 64 "${M[@]}" --steps 50 --every 50 --save "$tmp/T.ck" "$T" >/d
     rn train --hidden 192 "${M[@]}" --steps 5 --every 5 --save "$tmp/B.ck" "$T" >/dev/null 2>>"$tmp/err"
 if [ $? -ne 0 ]; then
     fail "setup" "$(one_line "$tmp/err")"
-    exit 1
+    suite_end
 fi
 
 # ---- 1a. kill -9 while training saves every step ----
@@ -117,7 +91,7 @@ rn train --hidden 64 "${M[@]}" --steps $((prev + 3)) --every 1 --resume "$d/C" -
     fail "kill-9/train-next-run-completes" "$(one_line "$tmp/err")"
 left=$(litter "$d" C)
 [ -z "$left" ] && ok "kill-9/train-no-litter-after-the-next-run" ||
-    fail "kill-9/train-no-litter-after-the-next-run" "left: $(echo "$left" | wc -w) files ($(echo "$left" | cut -c1-120)...) (needs stale-temporary removal: issue 15, first half)"
+    fail "kill-9/train-no-litter-after-the-next-run" "left: $(echo "$left" | wc -w) files ($(echo "$left" | cut -c1-120)...)"
 
 # ---- 1b. kill -9 while embed and export rewrite their outputs ----
 # The two versions of each output, made whole.
@@ -176,7 +150,7 @@ killed() {
         fi
     done
     check "kill-9/$cmd-$rounds-kills-every-file-whole" "${why[@]}"
-    [ $# = 2 ] && check "kill-9/$cmd-mixed-pair-does-not-compile (needs pairs written as pairs: issue 15, first half)" "${pairs[@]}"
+    [ $# = 2 ] && check "kill-9/$cmd-mixed-pair-does-not-compile" "${pairs[@]}"
     echo "# $cmd: $rounds kills within $lo..$ms ms; $torn left a temporary, $mixed left a mixed pair"
     # One complete run afterwards: no litter.
     args_of "$cmd" A "$o"
@@ -184,7 +158,7 @@ killed() {
     local left
     left=$(litter "$o" "$@")
     [ -z "$left" ] && ok "kill-9/$cmd-no-litter-after-the-next-run" ||
-        fail "kill-9/$cmd-no-litter-after-the-next-run" "left: $(echo "$left" | wc -w) files ($(echo "$left" | cut -c1-120)...) (needs stale-temporary removal: issue 15, first half)"
+        fail "kill-9/$cmd-no-litter-after-the-next-run" "left: $(echo "$left" | wc -w) files ($(echo "$left" | cut -c1-120)...)"
 }
 killed embed "$kills" m.h m.c
 killed export "$kills" m.safetensors
@@ -192,14 +166,14 @@ killed export "$kills" m.safetensors
 # ---- 2. a full disk ----
 if [ "$(id -u)" != 0 ]; then
     skip "disk-full/all" "not root: cannot mount a small tmpfs"
-    exit $failed
+    suite_end
 fi
 mnt=$tmp/full
 mkdir -p "$mnt"
 if ! mount -t tmpfs -o size=8m,mode=0755 rnnc-crash-test "$mnt" 2>"$tmp/mount.err"; then
     skip "disk-full/all" "mount -t tmpfs is not allowed here: $(one_line "$tmp/mount.err")"
     mnt=
-    exit $failed
+    suite_end
 fi
 # Good files first: a checkpoint, an embedded pair, an export, a gen pair, a log.
 cp "$tmp/B.ck" "$mnt/C"
@@ -241,7 +215,7 @@ bad_rows=$(awk -F, 'NR > 1 && NF != 5 { n++ } END { print n + 0 }' "$mnt/log.csv
 [ -n "$(tail -c 1 "$mnt/log.csv")" ] && bad_rows=$((bad_rows + 1))   # no newline: the last row is cut
 [ "$bad_rows" = 0 ] || why+=("$bad_rows rows cut short (the file ends in '$(tail -c 20 "$mnt/log.csv" | tr '\n' '~')')")
 grep -qF "$mnt/log.csv" "$tmp/log.err" "$tmp/log.out" || why+=("the failure is not reported with the log's path (status $rc, stderr: $(one_line "$tmp/log.err"))")
-check "disk-full/log-whole-rows-and-failure-reported (needs issue 15, first half)" "${why[@]}"
+check "disk-full/log-whole-rows-and-failure-reported" "${why[@]}"
 rm -f "$mnt/filler"
 # Everything that was there before is intact (the log only grew), and no temporary is left.
 (cd "$mnt" && find . -type f ! -name log.csv ! -name '*.lock' -exec md5sum {} + | sort) >"$tmp/after"
@@ -251,4 +225,4 @@ grep -v ' ./log.csv$' "$tmp/before" | cmp -s - "$tmp/after" &&
 rn info "$mnt/C" >/dev/null 2>"$tmp/err" && ok "disk-full/checkpoint-still-loads" || fail "disk-full/checkpoint-still-loads" "$(one_line "$tmp/err")"
 left=$(cd "$mnt" && find . -type f | grep -v -E '^\./(C|m\.safetensors|log\.csv|embed/m\.[ch]|gen/g\.[ch]|.*\.lock)$' | tr '\n' ' ')
 [ -z "$left" ] && ok "disk-full/no-temporary-left" || fail "disk-full/no-temporary-left" "left: $left"
-exit $failed
+suite_end

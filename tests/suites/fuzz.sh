@@ -7,28 +7,23 @@
 # Skipped, with the reason, when clang or its fuzzer runtime (Debian: libclang-rt-14-dev) is
 # missing.  Lines: tests/fuzz/run.sh's "ok fuzz/TARGET: N executions ..." / "FAIL ...".
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory), FUZZ_SECONDS, FUZZ_JOBS.
-set -u
-RNNC=${RNNC:-$(cd "$(dirname "$0")/../.." && pwd)/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-cd "$(dirname "$0")/../.." || exit 1
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_fuzz.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../lib/suite.sh" fuzz
 FUZZ_CC=${FUZZ_CC:-clang}
 
 if ! command -v "$FUZZ_CC" >/dev/null 2>&1; then
-    echo "skip fuzz/all: $FUZZ_CC not installed (Debian: apt-get install clang libclang-rt-14-dev)"
-    exit 0
+    skip all "$FUZZ_CC not installed (Debian: apt-get install clang libclang-rt-14-dev)"
+    suite_end
 fi
 printf '#include <stdint.h>\n#include <stddef.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' >"$tmp/probe.c"
 if ! "$FUZZ_CC" -fsanitize=fuzzer,address,undefined -o "$tmp/probe" "$tmp/probe.c" >"$tmp/probe.err" 2>&1; then
-    echo "skip fuzz/all: $FUZZ_CC cannot link -fsanitize=fuzzer (Debian: apt-get install libclang-rt-14-dev): $(head -c 200 "$tmp/probe.err" | tr '\n' ' ')"
-    exit 0
+    skip all "$FUZZ_CC cannot link -fsanitize=fuzzer (Debian: apt-get install libclang-rt-14-dev): $(head -c 200 "$tmp/probe.err" | tr '\n' ' ')"
+    suite_end
 fi
 if ! make --no-print-directory FUZZ_CC="$FUZZ_CC" fuzz-bin >"$tmp/build.log" 2>&1; then
-    echo "FAIL fuzz/build: make fuzz-bin failed: $(grep -m3 -E 'error|Error' "$tmp/build.log" | tr '\n' ' ' | head -c 400)"
-    exit 1
+    fail build "make fuzz-bin failed: $(grep -m3 -E 'error|Error' "$tmp/build.log" | tr '\n' ' ' | head -c 400)"
+    suite_end
 fi
-echo "ok fuzz/build: $(ls out/fuzz/fuzz_* | wc -l) targets built"
+ok "build: $(ls out/fuzz/fuzz_* | wc -l) targets built"
 tests/fuzz/run.sh --seconds "${FUZZ_SECONDS:-30}" --jobs "${FUZZ_JOBS:-2}" --corpus "$tmp/corpus" \
     --keep "$tmp/findings" "$RNNC"
 rc=$?

@@ -9,29 +9,8 @@
 # peak RSS (/usr/bin/time or python3).
 # Prints "ok resources/CASE", "FAIL resources/CASE: why" or "skip resources/CASE: why".
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory).
-set -u
-RNNC=${RNNC:-$(cd "$(dirname "$0")/../.." && pwd)/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_resources.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../lib/suite.sh" resources
 export RNNC_CACHE_DIR=${RNNC_CACHE_DIR:-$tmp/cache}
-failed=0
-ok() { echo "ok resources/$1"; }
-fail() {
-    echo "FAIL resources/$1: $2"
-    failed=1
-}
-skip() { echo "skip resources/$1: $2"; }
-check() {
-    local name=$1
-    shift
-    if [ $# -eq 0 ]; then ok "$name"; else
-        local r
-        r=$(printf '%s; ' "$@")
-        fail "$name" "${r%; }"
-    fi
-}
-one_line() { head -c 300 "$1" | tr '\n' '~' | sed 's/~$//; s/~/\\n/g'; }
 
 # peak FILE CMD...: run CMD (stdout to /dev/null, stderr to FILE.err), write its peak RSS in KB
 # to FILE; returns CMD's status.  /usr/bin/time when present, else python3's getrusage.
@@ -161,4 +140,4 @@ elif [ $have_big = 1 ]; then
         echo "# peak RSS: tiny file $small KB, ${file_kb} KB file $large KB (+$(awk -v a="$large" -v b="$small" -v f="$file_kb" 'BEGIN { printf "%.2f", (a - b) / f }') x the file)"
     fi
 fi
-exit $failed
+suite_end
