@@ -3,7 +3,8 @@
  * agree: rnnc_text_encode (int32 indices), rnnc_text_encode_ids (narrow indices) and
  * rnnc_text_load (the training loader, in place in bytes mode), all accepting or all
  * refusing; the indices written back as symbols give the text again; rnnc_ids_hash equals
- * FNV-1a of the int32 indices (the checkpoint's data fingerprint); and the vocabulary is
+ * FNV-1a of the int32 indices (the checkpoint's data fingerprint); rnnc_ids_pack of the int32
+ * indices (how records are stored) gives the same narrow indices; and the vocabulary is
  * strictly ascending. */
 #include "fuzz.h"
 
@@ -51,6 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_ASSERT(o == n && memcmp(back, text, n) == 0);
     FUZZ_ASSERT(rnnc_ids_hash(&ids) == rnnc_fnv1a(RNNC_FNV_OFFSET, wide, len * sizeof *wide));
+    rnnc_ids packed;   /* the records' path: int32 indices packed afterwards */
+    FUZZ_ASSERT(rnnc_ids_pack(wide, len, v.size, &packed) == 0);
+    FUZZ_ASSERT(packed.len == len && packed.width == ids.width &&
+                (len == 0 || memcmp(packed.p, ids.p, len * ids.width) == 0));
+    rnnc_ids_free(&packed);
     free(back);
     free(wide);
     rnnc_ids_free(&ids);

@@ -2,7 +2,8 @@
 # tests/fuzz/seeds.sh RNNC DIR: make the fuzzers' seed corpora with rnnc itself, one folder
 # per target under DIR (DIR/spec, DIR/ckpt, ...): spec files in the forms the README shows,
 # checkpoints of small models of every kind (text and UTF-8, dense CSV, batches, every
-# activation, float and double, an imported one), their safetensors exports and a
+# activation, float and double, every recurrence and feedback, records with each end, a
+# learned h(0), version 1, an imported one), their safetensors exports and a
 # `check --dump`, CSV data, text in both modes, `train --log` files and the hand-written
 # BPTT examples.  Takes a few seconds (tiny models on the tcc backend).  Exit status 0, or 1
 # with a message when rnnc fails.
@@ -36,10 +37,27 @@ rn train --hidden 3 "${T[@]}" --chars utf8 --act sigmoid --optim rmsprop --lr 0.
     --save "$out/ckpt/utf8-sigmoid.ckpt" --log "$out/plot/utf8-log.csv" "$work/u.txt"
 rn train --hidden 3 "${T[@]}" --optim momentum --lr 0.01 --save "$out/ckpt/dense.ckpt" "$work/w.csv"
 rn train --hidden 2 "${T[@]}" --target cos --optim sgd --lr 0.01 --save "$out/ckpt/dense-target.ckpt" "$work/w.csv"
-for c in text batch2-adam-double-relu utf8-sigmoid dense; do
+# The output-recurrent family (fb(tau) carried; scheduled sampling's schedule) and sequences
+# that end (records, end symbol, halting unit, length output, learned h(0), a CSV sequence
+# column), and a version 1 checkpoint (still read).
+rn train --hidden 3 "${T[@]}" --recurrence output --feedback teacher --save "$out/ckpt/output-teacher.ckpt" "$work/a.txt"
+rn train --hidden 3 "${T[@]}" --batch 2 --recurrence both --feedback scheduled --schedule exp \
+    --save "$out/ckpt/both-scheduled.ckpt" "$work/a.txt"
+rn train --hidden 3 "${T[@]}" --recurrence output --feedback free --save "$out/ckpt/dense-output-free.ckpt" "$work/w.csv"
+rn train --hidden 3 "${T[@]}" --batch 2 --records lines --end eos --save "$out/ckpt/records-eos.ckpt" "$work/a.txt"
+rn train --hidden 3 "${T[@]}" --records paragraphs --end halt --learn-h0 --chars utf8 \
+    --save "$out/ckpt/paragraphs-halt-h0.ckpt" "$work/u.txt"
+rn train --hidden 3 "${T[@]}" --records lines --end length --max-length 30 --recurrence both \
+    --save "$out/ckpt/records-length-both.ckpt" "$work/a.txt"
+awk 'BEGIN { print "seq,x,y"; for (i = 0; i < 30; i++) printf "%d,%.4f,%.4f\n", int(i / 7), sin(i), cos(i) }' >"$work/s.csv"
+rn train --hidden 2 "${T[@]}" --sequence-column seq --target y --learn-h0 --save "$out/ckpt/csv-sequences.ckpt" "$work/s.csv"
+cp "$here/../data/ckpt_v1.ckpt" "$out/ckpt/version1.ckpt"
+for c in text batch2-adam-double-relu utf8-sigmoid dense both-scheduled records-eos paragraphs-halt-h0; do
     rn export "$out/ckpt/$c.ckpt" -o "$out/safetensors/$c.safetensors"
 done
 rn import "$out/safetensors/text.safetensors" -o "$out/ckpt/imported.ckpt"
+rn import "$out/safetensors/both-scheduled.safetensors" -o "$out/ckpt/imported-both-scheduled.ckpt"
+rn import "$out/safetensors/paragraphs-halt-h0.safetensors" -o "$out/ckpt/imported-paragraphs-halt-h0.ckpt"
 rn check --vocab 3 --hidden 2 --tau 2 --backend tcc --dump "$out/safetensors/check-dump.safetensors"
 printf 'step,loss,bpc,lr,seconds\n1,nan,nan,0.1,0.001\n2,inf,inf,0.1,0.002\n3,4.5,1.2,0.1,0.003\n' \
     >"$out/plot/nonfinite-log.csv"
