@@ -778,11 +778,33 @@ static int fresh_state(run_state *r, char *err, size_t errlen)
     return RUN_GO;
 }
 
+/* The columns of a resumed checkpoint whose data is the data read (same length and
+ * fingerprint): with records, each column's record exists and its position is inside the
+ * record's steps (the loader cannot know the records; a crafted file could point past them).
+ * RUN_GO, or 2 with "PATH: corrupt checkpoint (...)". */
+static int check_resumed_columns(const run_state *r, char *err, size_t errlen)
+{
+    if (!r->data.records) return RUN_GO;
+    for (size_t c = 0; c < r->ck.spec.batch; c++) {
+        uint64_t rec = r->ck.record[c];
+        if (rec >= r->data.nrec)
+            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (column %zu is in record %llu; the data "
+                             "has %zu)", r->o->resume, c, (unsigned long long)rec, r->data.nrec), 2;
+        size_t steps = rnnc_dataset_record_steps(&r->data, (size_t)rec);
+        if (r->ck.positions[c] >= steps)
+            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (column %zu is %llu steps into record %llu, "
+                             "which has %zu)", r->o->resume, c, (unsigned long long)r->ck.positions[c],
+                             (unsigned long long)rec, steps), 2;
+    }
+    return RUN_GO;
+}
+
 /* Phase 2b, the training state r->ck: the resumed checkpoint (taken over from *resumed, which
  * is cleared and *have_resumed reset; its columns restart when the data changed), or a fresh
  * one.  The optimiser settings and the schedule are settled, the vocabulary is a view of the
  * data's.  RUN_GO; 0 when the run is already at --steps (nothing to do); 1 with err set when
- * memory runs out; 2 for a schedule out of range. */
+ * memory runs out; 2 for a schedule out of range, or a resumed checkpoint whose columns point
+ * past the records of its data (check_resumed_columns). */
 static int phase_state(run_state *r, rnnc_ckpt *resumed, int *have_resumed, char *err,
                        size_t errlen)
 {
@@ -800,6 +822,8 @@ static int phase_state(run_state *r, rnnc_ckpt *resumed, int *have_resumed, char
             rnnc_batch_restart(&r->batch);
             r->ck.data_len = r->data.len;
             r->ck.data_hash = r->data.hash;
+        } else if (check_resumed_columns(r, err, errlen) != RUN_GO) {
+            return 2;
         }
     } else if (fresh_state(r, err, errlen) != RUN_GO) {
         return 1;

@@ -182,6 +182,26 @@ refused "sequence-column-on-a-stream" good.ck "a sequence column with records no
 refused "sequence-column-control-character" csv-seq.ck "control character 0x09" "seqcol=$(printf 'se\tq')"
 refused "version-1-nan-hidden-state" v1.ck "carried hidden state 1 of stream 0 is nan" h=1:nan
 
+# Records the loader cannot check (it does not have the data): resuming on the checkpoint's
+# own data refuses a column in a record the data does not have, or past its record's steps
+# (exit 2, one line naming the file; it read out of bounds before).
+for c in "record-past-the-records:record=0:1500:column 0 is in record 1500; the data has 40" \
+    "position-past-the-record:pos=1:400:column 1 is 400 steps into record"; do
+    name=${c%%:*} rest=${c#*:}
+    edit=${rest%:*} expect=${rest##*:}
+    why=()
+    python3 "$CRAFT" "$tmp/eos.ck" "$tmp/$name.ck" "$edit" 2>"$tmp/err" || why+=("crafter: $(one_line "$tmp/err")")
+    rn info "$tmp/$name.ck" >/dev/null 2>"$tmp/err" || why+=("info refuses it (the loader cannot know): $(one_line "$tmp/err")")
+    rn train --steps 30 --sample-every 0 --backend tcc --resume "$tmp/$name.ck" --save "$tmp/$name-new.ck" "$tmp/t.txt" \
+        >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 2 ] || why+=("train: status $rc, not 2")
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] || why+=("train: $(wc -l <"$tmp/err") lines on stderr")
+    grep -qF "$name.ck: corrupt checkpoint ($expect" "$tmp/err" || why+=("train: stderr: $(one_line "$tmp/err")")
+    [ -e "$tmp/$name-new.ck" ] && why+=("a checkpoint was written")
+    check "resume/$name" "${why[@]}"
+done
+
 # A spec of a large model (within the limits: 1 GiB of weights, 2 GiB of optimiser state) in
 # a small file is refused before its arrays are allocated: the loader stays small (peak RSS
 # measured by /usr/bin/time when it is there).
