@@ -42,14 +42,15 @@ FORMATS_SRC = runtime/formats/ckpt.c runtime/formats/safetensors.c runtime/forma
               runtime/formats/data.c runtime/formats/dataset.c
 COMMANDS_SRC = runtime/commands/check.c runtime/commands/sample.c runtime/commands/train.c \
                runtime/commands/batch.c runtime/commands/shards.c runtime/commands/eval.c \
-               runtime/commands/plot.c runtime/commands/diff.c runtime/commands/problem.c \
+               runtime/commands/plot.c runtime/commands/progress.c runtime/commands/help.c \
+               runtime/commands/diff.c runtime/commands/problem.c \
                runtime/commands/dump.c runtime/commands/hand_header.c runtime/commands/bench.c \
                runtime/commands/cli.c
 RT_SRC = $(JIT_SRC) $(MODEL_SRC) $(FORMATS_SRC) $(COMMANDS_SRC)
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(BASE_SRC) $(GEN_SRC) $(RT_SRC)) $(BUILD)/templates.o $(BUILD)/corpus.o
 TEMPLATES = templates/rnn.h templates/rnn_abi.h templates/rnn.c templates/rnn_update.c templates/rnn_segment.c \
             templates/rnnc_hand.h \
-            templates/rnn_kernels.c templates/rnn_math.c \
+            templates/rnn_kernels.c templates/rnn_gated_kernels.c templates/rnn_gated.c templates/rnn_math.c \
             templates/embed.h templates/embed.c
 
 .PHONY: all deps probe test asan tsan golden clean tests-bin demo examples examples-figures bench \
@@ -174,16 +175,19 @@ clean:
 # independent reference, the test library and the same objects as rnnc (all but the CLI);
 # and the reference's own finite-difference check, which links nothing of rnnc's.
 LIB_OBJ = $(filter-out $(BUILD)/runtime/commands/cli.o,$(OBJ))
-TEST_LIB = tests/ref/ref.c tests/lib/testlib.c
+TEST_LIB = tests/ref/ref.c tests/ref/ref_gated.c tests/lib/testlib.c
 TEST_PROGS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c)) \
-             $(BUILD)/tests/ref_selfcheck
+             $(BUILD)/tests/ref_selfcheck $(BUILD)/tests/ref_selfcheck_gated
 tests-bin: $(TEST_PROGS)
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(TEST_LIB) tests/ref/ref.h tests/lib/testlib.h $(LIB_OBJ)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(TEST_LIB) tests/ref/ref.h tests/ref/ref_gated.h tests/lib/testlib.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ $< $(TEST_LIB) $(LIB_OBJ) $(LDLIBS)
 $(BUILD)/tests/ref_selfcheck: tests/ref/selfcheck.c tests/ref/ref.c tests/ref/ref.h
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ tests/ref/selfcheck.c tests/ref/ref.c -lm
+$(BUILD)/tests/ref_selfcheck_gated: tests/ref/selfcheck_gated.c tests/ref/ref_gated.c tests/ref/ref_gated.h tests/ref/ref.h
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) $(ALL_CFLAGS) -o $@ tests/ref/selfcheck_gated.c tests/ref/ref_gated.c -lm
 
 # The embedded-model example (examples/README.md), by examples/embed/build.sh: train a small
 # model on the built-in corpus once (out/examples.ckpt, a few seconds), embed it as

@@ -200,6 +200,14 @@ int rnnc_equations(const rnnc_spec *s, rnnc_eq_format f, char **text, char *err,
         "Backward through time (10.17)-(10.21), t = tau down to 1",
         "Parameter gradients (10.22)-(10.28), summed over t (and the batch)",
     };
+    static const char *const gated[2][SEC_COUNT] = {
+        {"Forward (10.45)-(10.46), (10.10)-(10.14), t = 1..tau", "Loss (10.13)",
+         "Backward through time (10.17)-(10.19), (10.45b)-(10.46b), t = tau down to 1",
+         "Parameter gradients (10.22)-(10.28), summed over t (and the batch)"},
+        {"Forward (10.40)-(10.42), (10.10)-(10.14), t = 1..tau", "Loss (10.13)",
+         "Backward through time (10.17)-(10.21), (10.40b)-(10.41b), t = tau down to 1",
+         "Parameter gradients (10.22)-(10.28), summed over t (and the batch)"},
+    };
     char canon[512], eq[256];
     rnnc_spec_format(s, canon, sizeof canon);
     rnnc_emit e;
@@ -218,7 +226,8 @@ int rnnc_equations(const rnnc_spec *s, rnnc_eq_format f, char **text, char *err,
         return -1;
     }
     for (int sec = 0; sec < SEC_COUNT; sec++) {
-        begin_section(&e, f, titles[sec]);
+        const rnnc_cell_info *cell = &rnnc_cells[s->cell];
+        begin_section(&e, f, cell->gates > 1 ? gated[cell->has_c][sec] : titles[sec]);
         for (size_t i = 0; i < plan.count; i++) {
             rnnc_op op = plan.ops[i];
             for (int k = 0; rnnc_plan_equation(s, op, k, eq, sizeof eq); k++)
@@ -471,6 +480,14 @@ int rnnc_expand(const rnnc_spec *s, const char *node, rnnc_eq_format f, char **t
     size_t T = s->tau, t0 = 0;
     char lhs[32];
     int kind = 0;
+    if (rnnc_cells[s->cell].gates > 1) {
+        snprintf(err, errlen, "--expand: --cell %s is not expanded: each step's propagator is a sum "
+                 "over its %d gates%s, so the terms multiply by %d per step (read the one-step "
+                 "equations of `rnnc equations` instead)", rnnc_cells[s->cell].name, rnnc_cells[s->cell].gates,
+                 rnnc_cells[s->cell].has_c ? " and the cell path" : " and the direct path z (.) h",
+                 rnnc_cells[s->cell].gates + 1);
+        return -1;
+    }
     if (T > RNNC_EXPAND_MAX_TAU) {
         rnnc_fail(err, errlen, "--expand: tau %zu would print about %zu terms; expansions are "
                   "printed for tau up to %d (give a smaller --tau)", T, T * (T + 1) / 2,

@@ -32,13 +32,14 @@ static int own_expf(const rnnc_spec *s)
 }
 
 /* sizeof(struct NAME_state) of templates/embed.h on the usual (LP64) ABIs: h and the scratch
- * (H each), fb (K, with an output recurrence), q (halt), r and p_n (length), the record
+ * (H each), fb (K, with an output recurrence), c (H, LSTM), q (halt), r and p_n (length), the record
  * sampler's K probabilities (a model of records: boundary >= 0) and its two size_t and two
  * int32_t, and the temperature: a double, or a float with NAME_SAMPLE_FLOAT (float_sample);
  * padded to the struct's alignment. */
 static size_t embed_state_bytes(const rnnc_spec *s, const rnnc_layout *l, long boundary, int float_sample)
 {
-    size_t reals = 2 * s->hidden + (rnnc_recurrences[s->rec].has_R ? s->n_out : 0);
+    size_t reals = 2 * s->hidden + (rnnc_recurrences[s->rec].has_R ? s->n_out : 0) +
+                   (rnnc_cells[s->cell].has_c ? s->hidden : 0);
     reals += s->end == RNNC_END_HALT ? 1 : s->end == RNNC_END_LENGTH ? 1 + s->max_length : 0;
     reals += boundary >= 0 ? s->n_out : 0;
     size_t off = reals * l->real_size, align = float_sample ? l->real_size : 8, ta = float_sample ? 4 : 8;
@@ -165,6 +166,10 @@ static void fill_model(rnnc_emit *e, const void *vctx)
               offsetof(rnnc_end_info, upper), s->end, rnnc_ends[s->end].what);
     rnnc_emit_line(e, "#define %s_MAX_LENGTH %zu /* --end length: lengths 1..%s_MAX_LENGTH */", U,
                    s->max_length, U);
+    emit_axis(e, U, "CELL", rnnc_cells, RNNC_CELL_COUNT, sizeof rnnc_cells[0],
+              offsetof(rnnc_cell_info, upper), s->cell, rnnc_cells[s->cell].what);
+    rnnc_emit_line(e, "#define %s_GATES %d /* G: U is G H x n_in, W is G H x H, b and b_h G H */", U,
+                   rnnc_cells[s->cell].gates);
     if (!g->embed) {
         rnnc_emit_line(e, "#define %s_SEG %zu /* steps per segment of the generated loop */", U, g->l.seg);
         rnnc_emit_line(e, "#define %s_NSEG %zu /* segments */", U, g->l.nseg);
@@ -196,13 +201,15 @@ static void fill_layout(rnnc_emit *e, const void *vctx)
         {"OFF_LEN_W", l->off_len_w, "len_w, M x H (--end length)"},
         {"OFF_LEN_B", l->off_len_b, "len_b, M (--end length)"},
         {"OFF_REM_U", l->off_rem_u, "rem_u, H (--end length)"},
+        {"OFF_BH", l->off_bh, "b_h, G H (gated cells: the recurrent bias)"},
         {"PARAMS_COUNT", l->params_count, NULL},
         {"S0_H", l->s0_h, "h(0), B x H"}, {"S0_FB", l->s0_fb, "fb(0), B x K (output recurrence)"},
+        {"S0_C", l->s0_c, "c(0), B x H (lstm)"},
         {"S0_COUNT", l->s0_count, NULL},
         {"WS_H", l->ws_h, "h(0..tau), (tau+1) x B x H"}, {"WS_P", l->ws_p, "p(1..tau), tau x B x K"},
         {"WS_GO", l->ws_go, "g_o(1..tau), tau x B x K"},
         {"WS_GH", l->ws_gh, "grad_h(1..tau), tau x B x H"},
-        {"WS_D", l->ws_d, "d(1..tau), tau x B x H"},
+        {"WS_D", l->ws_d, "d(1..tau), tau x B x H (a gated cell: 4 H per column)"},
         {"WS_GS0", l->ws_gs0, "the gradient of s0, s0's layout"},
         {"WS_WT", l->ws_wt, "W^T (row-major copy for backward), H x H"},
         {"WS_VT", l->ws_vt, "V^T (row-major copy for backward), H x K"},
@@ -219,6 +226,9 @@ static void fill_layout(rnnc_emit *e, const void *vctx)
         {"WS_GN", l->ws_gn, "--end length: g_n, B x M"},
         {"WS_HCK", l->ws_hck, "--memory: h at each segment's start, NSEG x B x H"},
         {"WS_DN", l->ws_dn, "--memory: d(t0+1) carried to the segment before, B x H"},
+        {"WS_G", l->ws_g, "gated cells: the gates of steps 1..tau, tau x B x (4 H gru, 5 H lstm)"},
+        {"WS_C", l->ws_c, "lstm: c(0..tau), (tau+1) x B x H"},
+        {"WS_GC", l->ws_gc, "lstm: grad_c(1..tau), tau x B x H"},
         {"WS_LOSS", l->ws_loss, "the loss of each batch part, PARTS doubles"},
         {"WS_COUNT", l->ws_count, NULL}, {"X_COUNT", l->x_count, NULL},
         {"Y_COUNT", l->y_count, NULL},
@@ -250,6 +260,7 @@ static void fill_embed_layout(rnnc_emit *e, const void *vctx)
     rnnc_emit_line(e, "#define %s_OFF_LEN_W %zu /* len_w, M x H (--end length) */", U, l->off_len_w);
     rnnc_emit_line(e, "#define %s_OFF_LEN_B %zu /* len_b, M (--end length) */", U, l->off_len_b);
     rnnc_emit_line(e, "#define %s_OFF_REM_U %zu /* rem_u, H (--end length) */", U, l->off_rem_u);
+    rnnc_emit_line(e, "#define %s_OFF_BH %zu /* b_h, G H (gated cells) */", U, l->off_bh);
     rnnc_emit_line(e, "#define %s_PARAMS_COUNT %zu", U, l->params_count);
     rnnc_emit_line(e, "#define %s_BOUNDARY %ld /* records: the boundary (start / end) symbol's class; -1: none */",
                    U, g->embed->boundary);
@@ -554,6 +565,14 @@ static void fill_inline(rnnc_emit *e, const gen_ctx *g, const char *file, const 
 static void fill_kernels(rnnc_emit *e, const void *g)
 {
     fill_inline(e, g, "templates/rnn_kernels.c", rnnc_template_rnn_kernels_c, "KERNELS");
+    if (rnnc_cells[((const gen_ctx *)g)->s->cell].gates > 1)
+        fill_inline(e, g, "templates/rnn_gated_kernels.c", rnnc_template_rnn_gated_kernels_c, "GKERNELS");
+}
+/* The gated cells' training kernels (templates/rnn_gated.c), for those models only. */
+static void fill_gated(rnnc_emit *e, const void *g)
+{
+    if (rnnc_cells[((const gen_ctx *)g)->s->cell].gates > 1)
+        fill_inline(e, g, "templates/rnn_gated.c", rnnc_template_rnn_gated_c, "GATED");
 }
 static void fill_abi(rnnc_emit *e, const void *g)
 {
@@ -611,7 +630,7 @@ int rnnc_gen_source(const rnnc_spec *s, int unit, char **text, size_t *len, char
     g.header = header;
     const rnnc_hole holes[] = {
         {"BANNER", fill_banner}, {"INCLUDE", fill_include}, {"MATH", fill_math},
-        {"KERNELS", fill_kernels}, {"UPDATE", fill_update}, {"SEGMENTS", fill_segments},
+        {"KERNELS", fill_kernels}, {"GATED", fill_gated}, {"UPDATE", fill_update}, {"SEGMENTS", fill_segments},
         {"FORWARD_BEGIN", fill_forward_begin}, {"FORWARD_END", fill_forward_end},
         {"BACKWARD_END", fill_backward_end},
     };

@@ -90,7 +90,8 @@ int rnnc_plan_equation(const rnnc_spec *s, rnnc_op op, int k, char *buf, size_t 
 
 /* The equation that governs one node of the backward pass, by the name `rnnc diff` gives it:
  * "g_o" and "grad_h" at step t (1..tau), or "grad_c", "grad_b", "grad_V", "grad_W", "grad_R",
- * "grad_U", "grad_h0", "grad_fb0" (t is then ignored).  With free running, g_o(t) for t < tau
+ * "grad_U", "grad_h0", "grad_fb0", and for the gated cells "grad_bh" (b_h) and "grad_c0" (t is
+ * then ignored), and the LSTM's "grad_cell" (grad_c(t) of (10.41b), at step t).  With free running, g_o(t) for t < tau
  * is the whole of (10.18f); with an output recurrence and teacher forcing or scheduled
  * sampling, grad_h(t) is (10.21o).  Writes the line (the text rnnc_plan_equation writes for
  * that node) into buf and returns 1, or returns 0 when s has no such node. */

@@ -18,7 +18,7 @@ enum {
     KEY_TAU = 1u << 4, KEY_BATCH = 1u << 5, KEY_ACT = 1u << 6, KEY_LOSS = 1u << 7,
     KEY_DTYPE = 1u << 8, KEY_NAME = 1u << 9, KEY_FAST = 1u << 10, KEY_REC = 1u << 11,
     KEY_FB = 1u << 12, KEY_END = 1u << 13, KEY_MAXLEN = 1u << 14, KEY_MEMORY = 1u << 15,
-    KEY_SEGMENT = 1u << 16
+    KEY_SEGMENT = 1u << 16, KEY_CELL = 1u << 17
 };
 
 static const struct { const char *name; unsigned bit; } spec_keys[] = {
@@ -26,7 +26,7 @@ static const struct { const char *name; unsigned bit; } spec_keys[] = {
     {"tau", KEY_TAU}, {"batch", KEY_BATCH}, {"act", KEY_ACT}, {"loss", KEY_LOSS},
     {"dtype", KEY_DTYPE}, {"name", KEY_NAME}, {"fast", KEY_FAST}, {"recurrence", KEY_REC},
     {"feedback", KEY_FB}, {"end", KEY_END}, {"max_length", KEY_MAXLEN}, {"memory", KEY_MEMORY},
-    {"segment", KEY_SEGMENT},
+    {"segment", KEY_SEGMENT}, {"cell", KEY_CELL},
 };
 
 void rnnc_spec_begin(rnnc_spec_builder *b)
@@ -295,6 +295,10 @@ int rnnc_spec_set(rnnc_spec_builder *b, const char *key, const char *value, cons
         rc = set_variant(&k, rnnc_end_find(value), rnnc_end_choices(), value, where, err, errlen);
         if (rc == 0) s->end = (rnnc_end)k;
         break;
+    case KEY_CELL:
+        rc = set_variant(&k, rnnc_cell_find(value), rnnc_cell_choices(), value, where, err, errlen);
+        if (rc == 0) s->cell = (rnnc_cell)k;
+        break;
     case KEY_MAXLEN: rc = parse_size(value, RNNC_MAX_LENGTH, &s->max_length, where, err, errlen); break;
     case KEY_MEMORY:
         /* full; sqrt: segments of ceil(sqrt(tau)) steps, known at finish; N: segments of N */
@@ -440,6 +444,30 @@ static int segments_finish(rnnc_spec *s, unsigned set, char *err, size_t errlen)
     return 0;
 }
 
+/* The combinations a gated cell takes (section 10.10.1): a hidden recurrence, its own
+ * activations, the whole tau written out, and the ends that do not touch the pre-activation. */
+static int cell_finish(const rnnc_spec *s, unsigned set, char *err, size_t errlen)
+{
+    const char *cell = rnnc_cells[s->cell].name;
+    if (rnnc_cells[s->cell].gates == 1) return 0;
+    if (s->rec != RNNC_REC_HIDDEN)
+        return rnnc_fail(err, errlen, "--recurrence: --cell %s has a hidden recurrence only (drop "
+                         "--recurrence, or use --cell rnn)", cell);
+    if (s->act != RNNC_ACT_TANH)
+        return rnnc_fail(err, errlen, "--act: --cell %s uses sigmoid gates and tanh by definition "
+                         "(drop --act, or use --cell rnn)", cell);
+    if ((set & KEY_MEMORY) && s->recompute)
+        return rnnc_fail(err, errlen, "--memory: --cell %s keeps every step (one segment) for now "
+                         "(drop --memory, or use --cell rnn)", cell);
+    if ((set & KEY_SEGMENT) && s->segment < s->tau)
+        return rnnc_fail(err, errlen, "--segment: --cell %s is written out in one segment for now "
+                         "(drop --segment, or use --cell rnn)", cell);
+    if (rnnc_ends[s->end].has_length)
+        return rnnc_fail(err, errlen, "--end: --cell %s takes none, eos or halt (length adds its "
+                         "input to the vanilla cell's a(t))", cell);
+    return 0;
+}
+
 int rnnc_spec_finish(const rnnc_spec_builder *b, rnnc_spec *out, char *err, size_t errlen)
 {
     rnnc_spec s = b->spec;
@@ -475,6 +503,7 @@ int rnnc_spec_finish(const rnnc_spec_builder *b, rnnc_spec *out, char *err, size
     if (rnnc_ends[s.end].needs_classes && !s.onehot)
         return rnnc_fail(err, errlen, "--end: an end symbol (eos) needs a vocabulary (--vocab); "
                          "dense models can use --end halt or --end length");
+    if (cell_finish(&s, set, err, errlen) != 0) return -1;
     if (segments_finish(&s, set, err, errlen) != 0) return -1;
     if (s.loss == RNNC_LOSS_NLL && s.n_out < 2)
         return rnnc_fail(err, errlen,
@@ -515,15 +544,18 @@ static int product(size_t *r, size_t a, size_t b, size_t c)
  * (last, so that models without it keep the hidden family's offsets). */
 static int layout_params(const rnnc_spec *s, carver *c, rnnc_layout *l)
 {
-    size_t H = s->hidden, N = s->n_in, K = s->n_out, B = s->batch, nU, nW, nV, nR;
+    size_t H = s->hidden, N = s->n_in, K = s->n_out, B = s->batch, nU, nW, nV, nR, GH;
     const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
-    if (!(product(&nU, H, N, 1) && product(&nW, H, rec->has_W ? H : 0, 1) &&
-          product(&nV, K, H, 1) && product(&nR, H, rec->has_R ? K : 0, 1)))
+    const rnnc_cell_info *cell = &rnnc_cells[s->cell];
+    if (!(product(&GH, H, (size_t)cell->gates, 1) && product(&nU, GH, N, 1) &&
+          product(&nW, GH, rec->has_W ? H : 0, 1) && product(&nV, K, H, 1) &&
+          product(&nR, H, rec->has_R ? K : 0, 1)))
         return 0;
+    l->gh = GH;
     l->off_U = carve(c, nU);
     l->off_W = carve(c, nW);
     l->off_V = carve(c, nV);
-    l->off_b = carve(c, H);
+    l->off_b = carve(c, GH);
     l->off_c = carve(c, K);
     l->off_R = carve(c, nR);
     const rnnc_end_info *end = &rnnc_ends[s->end];
@@ -534,13 +566,15 @@ static int layout_params(const rnnc_spec *s, carver *c, rnnc_layout *l)
     l->off_len_w = carve(c, nlw);
     l->off_len_b = carve(c, M);
     l->off_rem_u = carve(c, end->has_length ? H : 0);
+    l->off_bh = carve(c, cell->gates > 1 ? GH : 0);   /* last: the rnn cell's offsets stay */
     l->params_count = carve(c, 0);
     size_t sh, sk;
     /* h(0) always (an output recurrence ignores it: the step then needs h only as scratch) */
     if (!(product(&sh, B, H, 1) && product(&sk, B, rec->has_R ? K : 0, 1))) return 0;
     l->s0_h = 0;
     l->s0_fb = sh;
-    l->s0_count = sh + sk;
+    l->s0_c = sh + sk;
+    l->s0_count = sh + sk + (cell->has_c ? sh : 0);
     return c->ok;
 }
 
@@ -560,8 +594,15 @@ static int layout_workspace(const rnnc_spec *s, carver *c, rnnc_layout *l)
     const size_t TK = s->recompute ? l->seg : T;
     size_t nck = 0, ndn = 0;
     if (s->recompute && !(product(&nck, l->nseg, B, H) && product(&ndn, B, H, 1))) return 0;
+    const rnnc_cell_info *cell = &rnnc_cells[s->cell];
+    size_t nd, ng, nc, ngc;
+    l->dcol = cell->gates > 1 ? 4 * H : H;    /* d(t): G H (gru: d and dw's n part, 4 H) */
+    l->gcol = (size_t)cell->slots * H;
+    if (!(product(&nd, TK, B, l->dcol) && product(&ng, TK, B, l->gcol) &&
+          product(&nc, cell->has_c ? TK + 1 : 0, B, H) && product(&ngc, cell->has_c ? TK : 0, B, H)))
+        return 0;
     if (!(product(&nh, TK + 1, B, H) && product(&nk, TK, B, K) && product(&nhb, TK, B, H) &&
-          product(&nW, H, rec->has_W ? H : 0, 1) && product(&nV, K, H, 1) &&
+          product(&nW, l->gh, rec->has_W ? H : 0, 1) && product(&nV, K, H, 1) &&
           product(&nR, H, rec->has_R ? K : 0, 1) && product(&nfb0, B, rec->has_R ? K : 0, 1) &&
           product(&nfb, sched ? T : scratch ? 1 : 0, B,
                   sched && rnnc_losses[s->loss].class_targets ? 1 : K) &&
@@ -571,7 +612,7 @@ static int layout_workspace(const rnnc_spec *s, carver *c, rnnc_layout *l)
     l->ws_p = carve(c, nk);
     l->ws_go = carve(c, nk);
     l->ws_gh = carve(c, nhb);
-    l->ws_d = carve(c, nhb);
+    l->ws_d = carve(c, nd);
     l->ws_gs0 = carve(c, l->s0_count);
     l->ws_wt = carve(c, nW);
     l->ws_vt = carve(c, nV);
@@ -592,6 +633,9 @@ static int layout_workspace(const rnnc_spec *s, carver *c, rnnc_layout *l)
     l->ws_gn = carve(c, nbm);
     l->ws_hck = carve(c, nck);
     l->ws_dn = carve(c, ndn);
+    l->ws_g = carve(c, ng);
+    l->ws_c = carve(c, nc);
+    l->ws_gc = carve(c, ngc);
     /* Two parts (halves of the batch, one per core) once each half fills a register
      * tile's columns (8); otherwise splitting would only slow the single thread. */
     l->parts = B % 2 == 0 && B >= 16 && !s->recompute ? 2 : 1;
@@ -662,10 +706,14 @@ static size_t format_with(const rnnc_spec *s, char *buf, size_t n, const char *p
     if (s->segment && r < sizeof rec)
         snprintf(rec + r, sizeof rec - r, " %s%s%s%zu", pre, s->recompute ? "memory" : "segment", sep,
                  s->segment);
+    /* The cell only when gated: the rnn cell's specs read as they always have. */
+    char cell[48] = "";
+    if (s->cell != RNNC_CELL_RNN)
+        snprintf(cell, sizeof cell, " %scell%s%s", pre, sep, rnnc_cells[s->cell].name);
     int more = snprintf(buf + len, n - (size_t)len,
-                        " %shidden%s%zu %stau%s%zu %sbatch%s%zu %sact%s%s %sloss%s%s%s %sdtype%s%s "
+                        " %shidden%s%zu %stau%s%zu %sbatch%s%zu%s %sact%s%s %sloss%s%s%s %sdtype%s%s "
                         "%sname%s%s%s",
-                        pre, sep, s->hidden, pre, sep, s->tau, pre, sep, s->batch, pre, sep,
+                        pre, sep, s->hidden, pre, sep, s->tau, pre, sep, s->batch, cell, pre, sep,
                         rnnc_act_name(s->act), pre, sep, rnnc_loss_name(s->loss), rec, pre, sep,
                         rnnc_dtype_name(s->dtype), pre, sep, s->name,
                         s->fast ? (*pre ? " --fast" : " fast=yes") : "");

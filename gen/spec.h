@@ -38,6 +38,7 @@ typedef struct rnnc_spec {
     rnnc_recurrence rec;   /* hidden (W h(t-1)), output (R fb(t-1)) or both */
     rnnc_feedback fb;      /* what an output recurrence feeds back (teacher for hidden) */
     rnnc_end end;          /* how a sequence ends (section 10.2.3) */
+    rnnc_cell cell;        /* rnn (10.8)-(10.9), or a gated cell: gru, lstm (section 10.10.1) */
     size_t max_length;     /* --end length: lengths 1..max_length (else 0) */
     size_t segment;        /* steps per segment of the generated loop (--memory N, --segment S);
                               0: the whole tau, written out in one */
@@ -57,8 +58,10 @@ typedef struct rnnc_layout {
     size_t off_U, off_W, off_V, off_b, off_c, off_R;                 /* parameters = gradients */
     size_t off_halt_w, off_halt_b;                  /* the halting unit: 1 x H, 1 */
     size_t off_len_w, off_len_b, off_rem_u;         /* the length output: M x H, M; H */
+    size_t off_bh;                  /* a gated cell's recurrent bias b_h, G H (last) */
     size_t params_count;
-    size_t s0_h, s0_fb, s0_count;   /* the initial state: h(0) (B x H), then fb(0) (B x K) */
+    size_t s0_h, s0_fb, s0_c, s0_count; /* the initial state: h(0) (B x H), then fb(0) (B x K),
+                                       then the LSTM's c(0) (B x H) */
     size_t ws_h, ws_p, ws_go, ws_gh, ws_d;                    /* workspace nodes */
     size_t ws_gs0;                  /* the gradient of the initial state, s0's layout */
     size_t ws_s1;                   /* the final state h(tau), fb(tau), s0's layout */
@@ -72,6 +75,10 @@ typedef struct rnnc_layout {
     size_t ws_q, ws_gq;             /* --end halt: q(t) and g_q(t), tau x B each */
     size_t ws_pn, ws_gn;            /* --end length: p_n and g_n, B x M each */
     size_t ws_hck, ws_dn;           /* --memory sqrt|N: h at each segment's start; d(t0+1) */
+    size_t ws_g;                    /* gated cells: the gates of every step, tau x B x slots H */
+    size_t ws_c, ws_gc;             /* lstm: c(0..tau), (tau+1) x B x H; grad_c(1..tau) */
+    size_t gh, dcol, gcol;          /* G H; values per column of d(t) (H, or 4 H gated) and of
+                                       the gate buffer (0, 4 H or 5 H) */
     size_t seg, nseg, seg_last;     /* steps per segment, segments, steps of the last one */
     size_t ws_loss, ws_count;                                 /* one double per batch part */
     size_t parts;        /* batch parts of a training step (threads may run them at once) */

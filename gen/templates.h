@@ -7,6 +7,8 @@ extern const char rnnc_template_rnn_h[];
 extern const char rnnc_template_rnn_c[];
 extern const char rnnc_template_rnnc_hand_h[];
 extern const char rnnc_template_rnn_kernels_c[];
+extern const char rnnc_template_rnn_gated_kernels_c[];
+extern const char rnnc_template_rnn_gated_c[];
 extern const char rnnc_template_rnn_math_c[];
 extern const char rnnc_template_rnn_abi_h[];
 extern const char rnnc_template_rnn_update_c[];

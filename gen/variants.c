@@ -50,6 +50,40 @@ const rnnc_end_info rnnc_ends[RNNC_END_COUNT] = {
                          "a length output and the remaining steps as an input (10.33n), (10.33r)"},
 };
 
+const rnnc_cell_info rnnc_cells[RNNC_CELL_COUNT] = {
+    [RNNC_CELL_RNN] = {"rnn", "RNN", 1, 0, 0, "hidden_step", "hidden_grad", {NULL}, {NULL}, NULL, NULL,
+                       {NULL}, NULL, NULL, "the vanilla cell (10.8)-(10.9)"},
+    [RNNC_CELL_GRU] = {
+        "gru", "GRU", 3, 4, 0, "gru_step", "gru_grad",
+        {"(10.46) a({t}) = b + U x({t}) = [a_r; a_z; a_n], w({t}) = W h({t-1}) + b_h = [w_r; w_z; w_n]",
+         "(10.46) r({t}) = sigmoid(a_r + w_r), z({t}) = sigmoid(a_z + w_z), n({t}) = tanh(a_n + r({t}) (.) w_n)",
+         "(10.45) h({t}) = (1 - z({t})) (.) n({t}) + z({t}) (.) h({t-1})", NULL},
+        {"(10.45b) d_n({t}) = grad_h({t}) (.) (1 - z({t})) (.) (1 - n({t})^2), "
+         "d_z({t}) = grad_h({t}) (.) (h({t-1}) - n({t})) (.) z({t}) (1 - z({t}))",
+         "(10.45b) d_r({t}) = d_n({t}) (.) w_n({t}) (.) r({t}) (1 - r({t})), d({t}) = [d_r; d_z; d_n], "
+         "dw({t}) = [d_r; d_z; d_n (.) r({t})]", NULL},
+        NULL,
+        "(10.46b) grad_h({t}) = V^T g_o({t}) + W^T dw({t+1}) + z({t+1}) (.) grad_h({t+1})",
+        {"(h0) grad_h(0) = W^T dw(1) + z(1) (.) grad_h(1)", NULL},
+        "(10.26) grad_W = sum_t dw(t) h(t-1)^T", "(10.23) grad_b_h = sum_t dw(t)",
+        "gated recurrent unit (10.45)-(10.46), PyTorch's nn.GRU"},
+    [RNNC_CELL_LSTM] = {
+        "lstm", "LSTM", 4, 5, 1, "lstm_step", "lstm_grad",
+        {"(10.40) a({t}) = b + U x({t}) + W h({t-1}) + b_h = [a_i; a_f; a_g; a_o]",
+         "(10.40) i({t}) = sigmoid(a_i), f({t}) = sigmoid(a_f), g({t}) = tanh(a_g), o({t}) = sigmoid(a_o)",
+         "(10.41) c({t}) = f({t}) (.) c({t-1}) + i({t}) (.) g({t})",
+         "(10.42) h({t}) = o({t}) (.) tanh(c({t}))"},
+        {"(10.41b) grad_c({t}) = grad_h({t}) (.) o({t}) (.) (1 - tanh(c({t}))^2) + f({t+1}) (.) grad_c({t+1})",
+         "(10.40b) d({t}) = [grad_c({t}) (.) g({t}) (.) i({t}) (1 - i({t})); grad_c({t}) (.) c({t-1}) (.) "
+         "f({t}) (1 - f({t})); grad_c({t}) (.) i({t}) (.) (1 - g({t})^2); grad_h({t}) (.) tanh(c({t})) (.) "
+         "o({t}) (1 - o({t}))]", NULL},
+        "(10.41b) grad_c({t}) = grad_h({t}) (.) o({t}) (.) (1 - tanh(c({t}))^2)",
+        NULL,
+        {"(h0) grad_h(0) = W^T d(1)", "(c0) grad_c(0) = f(1) (.) grad_c(1)", NULL},
+        "(10.26) grad_W = sum_t d(t) h(t-1)^T", "(10.23) grad_b_h = sum_t d(t)",
+        "long short-term memory (10.40)-(10.42), PyTorch's nn.LSTM"},
+};
+
 /* The index of the row of a table whose first member (a name) equals name, or -1.  The
  * tables are arrays of structs starting with `const char *name`. */
 static int find(const void *table, size_t count, size_t size, const char *name)
@@ -72,6 +106,7 @@ int rnnc_feedback_find(const char *n)
     return find(rnnc_feedbacks, RNNC_FB_COUNT, sizeof rnnc_feedbacks[0], n);
 }
 int rnnc_end_find(const char *n) { return find(rnnc_ends, RNNC_END_COUNT, sizeof rnnc_ends[0], n); }
+int rnnc_cell_find(const char *n) { return find(rnnc_cells, RNNC_CELL_COUNT, sizeof rnnc_cells[0], n); }
 
 /* "a, b or c" from the names of a table, into buf. */
 static const char *choices(char *buf, size_t n, const void *table, size_t count, size_t size)
@@ -113,6 +148,12 @@ const char *rnnc_end_choices(void)
 {
     static char buf[64];
     return choices(buf, sizeof buf, rnnc_ends, RNNC_END_COUNT, sizeof rnnc_ends[0]);
+}
+
+const char *rnnc_cell_choices(void)
+{
+    static char buf[64];
+    return choices(buf, sizeof buf, rnnc_cells, RNNC_CELL_COUNT, sizeof rnnc_cells[0]);
 }
 
 char *rnnc_variant_text(char *buf, size_t n, const char *tmpl, size_t t)

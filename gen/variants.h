@@ -1,5 +1,5 @@
 /* variants.h: everything rnnc knows about each variant of a model, one table per axis
- * (activation, loss, recurrence, feedback, end): the spec value, the constant the generated code
+ * (activation, loss, recurrence, feedback, end, cell): the spec value, the constant the generated code
  * uses, the C spelling, the derivative, and the equation text (labels of gen/EQUATIONS.md).
  * spec.c parses with these tables, plan.c and equations.c write equations from them, gen.c
  * writes the generated code's constants and macros from them.  Adding a variant is adding a
@@ -17,6 +17,7 @@ typedef enum { RNNC_LOSS_NLL, RNNC_LOSS_MSE, RNNC_LOSS_COUNT } rnnc_loss;
 typedef enum { RNNC_REC_HIDDEN, RNNC_REC_OUTPUT, RNNC_REC_BOTH, RNNC_REC_COUNT } rnnc_recurrence;
 typedef enum { RNNC_FB_TEACHER, RNNC_FB_FREE, RNNC_FB_SCHEDULED, RNNC_FB_COUNT } rnnc_feedback;
 typedef enum { RNNC_END_NONE, RNNC_END_EOS, RNNC_END_HALT, RNNC_END_LENGTH, RNNC_END_COUNT } rnnc_end;
+typedef enum { RNNC_CELL_RNN, RNNC_CELL_GRU, RNNC_CELL_LSTM, RNNC_CELL_COUNT } rnnc_cell;
 
 /* An activation f of (10.9). */
 typedef struct rnnc_act_info {
@@ -75,7 +76,31 @@ typedef struct rnnc_end_info {
     const char *what;
 } rnnc_end_info;
 
+/* The cell of a step: the vanilla one (10.8)-(10.9), or a gated one of section 10.10.1 in
+ * PyTorch's formulation (gen/EQUATIONS.md, "Gated cells").  A gated cell stacks its G gates'
+ * weights: U is G H x N, W is G H x H, b and b_h are G H; its step and its gradient are one
+ * kernel each, with the equation lines below (templates {t}, {t-1}, {t+1}). */
+typedef struct rnnc_cell_info {
+    const char *name;      /* spec value: "lstm" */
+    const char *upper;     /* NAME_CELL_<upper> */
+    int gates;             /* G: 1 (rnn), 3 (gru: r, z, n), 4 (lstm: i, f, g, o) */
+    int slots;             /* values per column of the gate buffer, in units of H: the gates
+                              and what the backward pass keeps (0 for rnn) */
+    int has_c;             /* a cell state c(t) carried like h(t) (lstm) */
+    const char *step_fn;   /* the forward step's kernel (without the model's prefix) */
+    const char *grad_fn;   /* the backward step's kernel */
+    const char *fwd_eq[4]; /* the step's equation lines, NULL-terminated */
+    const char *bwd_eq[4]; /* the backward step's lines after grad_h(t) (NULL-terminated) */
+    const char *bwd_last0; /* bwd_eq[0] at t = tau, when it differs there (nothing after tau) */
+    const char *gh_eq;     /* grad_h({t}) for t < tau */
+    const char *h0_eq[3];  /* the initial state's gradients */
+    const char *gW_eq;     /* grad_W; and grad_b_h below */
+    const char *gbh_eq;
+    const char *what;
+} rnnc_cell_info;
+
 extern const rnnc_act_info rnnc_acts[RNNC_ACT_COUNT];
+extern const rnnc_cell_info rnnc_cells[RNNC_CELL_COUNT];
 extern const rnnc_loss_info rnnc_losses[RNNC_LOSS_COUNT];
 extern const rnnc_recurrence_info rnnc_recurrences[RNNC_REC_COUNT];
 extern const rnnc_feedback_info rnnc_feedbacks[RNNC_FB_COUNT];
@@ -87,6 +112,7 @@ int rnnc_loss_find(const char *name);
 int rnnc_recurrence_find(const char *name);
 int rnnc_feedback_find(const char *name);
 int rnnc_end_find(const char *name);
+int rnnc_cell_find(const char *name);
 
 /* "tanh, relu or sigmoid": the names of an axis for messages (static storage). */
 const char *rnnc_act_choices(void);
@@ -94,6 +120,7 @@ const char *rnnc_loss_choices(void);
 const char *rnnc_recurrence_choices(void);
 const char *rnnc_feedback_choices(void);
 const char *rnnc_end_choices(void);
+const char *rnnc_cell_choices(void);
 
 /* Expand an equation template into buf (n bytes, always terminated): "{t}", "{t-1}", "{t+1}"
  * become t, t-1, t+1 (or the letters "t", "t-1", "t+1" when t is 0: an equation over every

@@ -31,7 +31,8 @@ double fma(double, double, double);
 #define RNN_SAMPLE_EXPF expf
 /*@ end @*/
 
-/* The trained parameters: U, W, V, b, c, R at the RNN_OFF_* offsets (column-major), printed
+/* The trained parameters: U, W, V, b, c, R (and a gated cell's b_h) at the RNN_OFF_* offsets
+ * (column-major; a gated cell's U, W, b, b_h stack its gates in PyTorch's order), printed
  * as hexadecimal floating constants so every value is exactly the trained one. */
 /*@ WEIGHTS @*/
 static const rnn_real rnn_params[RNN_PARAMS_COUNT] = {0};
@@ -68,6 +69,9 @@ void rnn_reset(struct rnn_state *state)
 {
     size_t i;
     for (i = 0; i < RNN_HIDDEN; i++) state->h[i] = RNN_H0(i);
+#if RNN_CELL == RNN_CELL_LSTM
+    for (i = 0; i < RNN_HIDDEN; i++) state->c[i] = 0;
+#endif
 #if RNN_HAS_R
     for (i = 0; i < RNN_N_OUT; i++) state->fb[i] = 0;
 #endif
@@ -88,7 +92,13 @@ void rnn_reset(struct rnn_state *state)
 void rnn_step(struct rnn_state *state, const rnn_input *input, rnn_real *out)
 {
     size_t i;
+#if RNN_CELL == RNN_CELL_LSTM
+    rnn_gated_col(rnn_params, input, state->h, state->c, state->c, state->next);
+#elif RNN_CELL == RNN_CELL_GRU
+    rnn_gated_col(rnn_params, input, state->h, 0, 0, state->next);
+#else
     rnn_hidden_col(rnn_params, input, RNN_STATE_R(state), state->h, RNN_STATE_FB(state), state->next);
+#endif
     for (i = 0; i < RNN_HIDDEN; i++) state->h[i] = state->next[i];
     (void)rnn_output_col(rnn_params, state->h, 0, out);
 #if RNN_HAS_R

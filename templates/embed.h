@@ -56,6 +56,11 @@ typedef double rnn_sample_real;
 #define RNN_MAX_LENGTH 0
 #define RNN_HAS_W 1
 #define RNN_HAS_R 1
+#define RNN_CELL_RNN 0
+#define RNN_CELL_GRU 1
+#define RNN_CELL_LSTM 2
+#define RNN_CELL RNN_CELL_RNN
+#define RNN_GATES 1
 #define RNN_FAST 0
 typedef float rnn_real;
 typedef int32_t rnn_input;
@@ -75,6 +80,7 @@ typedef int32_t rnn_target;
 #define RNN_OFF_LEN_W 132
 #define RNN_OFF_LEN_B 132
 #define RNN_OFF_REM_U 132
+#define RNN_OFF_BH 132
 #define RNN_PARAMS_COUNT 132
 #define RNN_BOUNDARY 4
 #define RNN_HAS_H0 0
@@ -87,6 +93,9 @@ typedef int32_t rnn_target;
 #endif
 /*@ end @*/
 
+/* Rows of U and W: the G gates of a gated cell stacked in PyTorch's order (G = 1: rnn). */
+#define RNN_GH (RNN_GATES * RNN_HIDDEN)
+
 /* Memory: the weights (read-only data) and the caller's state, in bytes. */
 #define RNN_WEIGHTS_BYTES (RNN_PARAMS_COUNT * sizeof(rnn_real))
 #define RNN_STATE_BYTES (sizeof(struct rnn_state))
@@ -94,13 +103,17 @@ typedef int32_t rnn_target;
 /* The state of one stream, owned by the caller.  temperature is used by rnn_sample.
  * With an output recurrence (RNN_HAS_R, figure 10.4 of Deep Learning), fb is the output of
  * the last step that the next step feeds back through R: (10.8o) a(t) = b + R fb(t-1) + U x(t)
- * (and + W h(t-1) too when RNN_HAS_W: (10.8b)).  The fields under RNN_END and RNN_BOUNDARY
+ * (and + W h(t-1) too when RNN_HAS_W: (10.8b)).  An LSTM (RNN_CELL == RNN_CELL_LSTM, section
+ * 10.10.1) also carries its cell state c(t).  The fields under RNN_END and RNN_BOUNDARY
  * are those of sequences that end (section 10.2.3; see "Records" below); every field but the
  * temperature has the same offset with and without RNN_SAMPLE_FLOAT. */
 struct rnn_state {
     rnn_real h[RNN_HIDDEN];     /* the hidden state h(t) */
 #if RNN_HAS_R
     rnn_real fb[RNN_N_OUT];     /* fb(t): fed back into the next step */
+#endif
+#if RNN_CELL == RNN_CELL_LSTM
+    rnn_real c[RNN_HIDDEN];     /* the LSTM's cell state c(t) (10.41) */
 #endif
 #if RNN_END == RNN_END_HALT
     rnn_real q;                 /* q(t) of the last step (10.33h): P(its symbol is the last) */
@@ -128,11 +141,12 @@ extern const uint32_t rnn_vocab[RNN_VOCAB_SIZE];
 #endif
 
 /* h(0) = 0, or the learned h(0) of a model trained with --learn-h0 (RNN_HAS_H0), and
- * fb(0) = 0, as at the start of a training sequence; temperature = 1; r = 0, q = 0. */
+ * fb(0) = 0 and the LSTM's c(0) = 0, as at the start of a training sequence; temperature = 1;
+ * r = 0, q = 0. */
 void rnn_reset(struct rnn_state *state);
 
-/* One time step (10.8)-(10.11): input is a class index (one-hot models, pointing at one
- * rnn_input) or RNN_N_IN values; out receives RNN_N_OUT probabilities (nll) or outputs
+/* One time step (10.8)-(10.11), or (10.40)-(10.42) / (10.45)-(10.46) for a gated cell: input
+ * is a class index (one-hot models, pointing at one rnn_input) or RNN_N_IN values; out receives RNN_N_OUT probabilities (nll) or outputs
  * (mse).  The hidden state advances; with --end halt state->q becomes q(t), and with --end
  * length the step reads r(t) from state->r.  With an output recurrence the step runs free: it
  * feeds back what it was left in state->fb (fb(0) = 0 after rnn_reset) and leaves its own

@@ -90,6 +90,9 @@ double sqrt(double);
 #define RNN_SEQ_LENGTH(seq, b) ((size_t)(seq)[3 * (b) + 2])
 #define RNN_MASKED(seq, b, t) (RNN_SEQ_END(seq, b) != 0 && (size_t)(t) > RNN_SEQ_END(seq, b))
 #define RNN_DIFF_FB (RNN_HAS_R && RNN_FB == RNN_FB_FREE)
+/* A gated cell (section 10.10.1): its own kernels replace the vanilla cell's (the gated
+ * training kernels are copied in below for those models only). */
+#define RNN_GATED (RNN_GATES > 1)
 
 /* The share [n part / RNN_PARTS, n (part+1) / RNN_PARTS) of n items that part q handles. */
 #define RNN_SHARE_BEGIN(n, q) ((size_t)(n) * (q) / RNN_PARTS)
@@ -126,51 +129,67 @@ RNN_INLINE void rnn_tile(rnn_real *Y, size_t ys, const rnn_real *M, size_t ms, s
         for (i = 0; i < nr; i++) Y[c * ys + i] = acc[c * nr + i];
 }
 
-/* Y[:, b] += M X[:, b] for the n columns b: M is column-major rows x cols, column b of X
- * starts at X + b * xs, of Y at Y + b * ys.  Every element sums over M's columns in order,
- * the order of the inference kernels, so the results are bit-identical to theirs. */
-RNN_INLINE void rnn_gemm_acc(rnn_real *Y, size_t ys, const rnn_real *M, size_t rows,
-                             size_t cols, const rnn_real *X, size_t xs, size_t n)
+/* Y[:, b] += M X[:, b] for the n columns b: M is column-major rows x cols with leading
+ * dimension ms (column j at M + j * ms), column b of X starts at X + b * xs, of Y at
+ * Y + b * ys.  Every element sums over M's columns in order, the order of the inference
+ * kernels, so the results are bit-identical to theirs. */
+RNN_INLINE void rnn_gemm_ld(rnn_real *Y, size_t ys, const rnn_real *M, size_t ms, size_t rows,
+                            size_t cols, const rnn_real *X, size_t xs, size_t n)
 {
     size_t b0 = 0, i0;
     for (; b0 + RNN_TC <= n; b0 += RNN_TC) {
         for (i0 = 0; i0 + RNN_TR <= rows; i0 += RNN_TR)
-            rnn_tile(Y + b0 * ys + i0, ys, M + i0, rows, cols, X + b0 * xs, xs, 1, RNN_TR, RNN_TC);
+            rnn_tile(Y + b0 * ys + i0, ys, M + i0, ms, cols, X + b0 * xs, xs, 1, RNN_TR, RNN_TC);
         if (i0 < rows)
-            rnn_tile(Y + b0 * ys + i0, ys, M + i0, rows, cols, X + b0 * xs, xs, 1, rows - i0, RNN_TC);
+            rnn_tile(Y + b0 * ys + i0, ys, M + i0, ms, cols, X + b0 * xs, xs, 1, rows - i0, RNN_TC);
     }
     if (n - b0 > 1) { /* 2..RNN_TC-1 columns left */
         for (i0 = 0; i0 + RNN_TR <= rows; i0 += RNN_TR)
-            rnn_tile(Y + b0 * ys + i0, ys, M + i0, rows, cols, X + b0 * xs, xs, 1, RNN_TR, n - b0);
+            rnn_tile(Y + b0 * ys + i0, ys, M + i0, ms, cols, X + b0 * xs, xs, 1, RNN_TR, n - b0);
         if (i0 < rows)
-            rnn_tile(Y + b0 * ys + i0, ys, M + i0, rows, cols, X + b0 * xs, xs, 1, rows - i0, n - b0);
+            rnn_tile(Y + b0 * ys + i0, ys, M + i0, ms, cols, X + b0 * xs, xs, 1, rows - i0, n - b0);
     } else if (n - b0 == 1) { /* one column (batch 1): tall one-column tiles */
         for (i0 = 0; i0 + RNN_TR1 <= rows; i0 += RNN_TR1)
-            rnn_tile(Y + b0 * ys + i0, ys, M + i0, rows, cols, X + b0 * xs, xs, 1, RNN_TR1, 1);
+            rnn_tile(Y + b0 * ys + i0, ys, M + i0, ms, cols, X + b0 * xs, xs, 1, RNN_TR1, 1);
         if (i0 < rows)
-            rnn_tile(Y + b0 * ys + i0, ys, M + i0, rows, cols, X + b0 * xs, xs, 1, rows - i0, 1);
+            rnn_tile(Y + b0 * ys + i0, ys, M + i0, ms, cols, X + b0 * xs, xs, 1, rows - i0, 1);
     }
 }
 
+/* rnn_gemm_ld for a whole matrix M, whose leading dimension is its row count. */
+RNN_INLINE void rnn_gemm_acc(rnn_real *Y, size_t ys, const rnn_real *M, size_t rows,
+                             size_t cols, const rnn_real *X, size_t xs, size_t n)
+{
+    rnn_gemm_ld(Y, ys, M, rows, rows, cols, X, xs, n);
+}
+
 /* C += sum over the n columns k, in order, of A[:, k] X[:, k]^T: C is column-major
- * rows x cols, column k of A starts at A + k * as (rows values), of X at X + k * xs (cols
- * values).  The parameter gradients (10.24), (10.26), (10.28) over every step and column. */
-RNN_INLINE void rnn_rank_acc(rnn_real *C, size_t rows, size_t cols, const rnn_real *A,
-                             size_t as, const rnn_real *X, size_t xs, size_t n)
+ * rows x cols with leading dimension cs (column j at C + j * cs), column k of A starts at
+ * A + k * as (rows values), of X at X + k * xs (cols values).  The parameter gradients
+ * (10.24), (10.26), (10.28) over every step and column. */
+RNN_INLINE void rnn_rank_ld(rnn_real *C, size_t cs, size_t rows, size_t cols, const rnn_real *A,
+                            size_t as, const rnn_real *X, size_t xs, size_t n)
 {
     size_t j0 = 0, i0;
     for (; j0 + RNN_TC <= cols; j0 += RNN_TC) {
         for (i0 = 0; i0 + RNN_TR <= rows; i0 += RNN_TR)
-            rnn_tile(C + j0 * rows + i0, rows, A + i0, as, n, X + j0, 1, xs, RNN_TR, RNN_TC);
+            rnn_tile(C + j0 * cs + i0, cs, A + i0, as, n, X + j0, 1, xs, RNN_TR, RNN_TC);
         if (i0 < rows)
-            rnn_tile(C + j0 * rows + i0, rows, A + i0, as, n, X + j0, 1, xs, rows - i0, RNN_TC);
+            rnn_tile(C + j0 * cs + i0, cs, A + i0, as, n, X + j0, 1, xs, rows - i0, RNN_TC);
     }
     if (j0 < cols) {
         for (i0 = 0; i0 + RNN_TR <= rows; i0 += RNN_TR)
-            rnn_tile(C + j0 * rows + i0, rows, A + i0, as, n, X + j0, 1, xs, RNN_TR, cols - j0);
+            rnn_tile(C + j0 * cs + i0, cs, A + i0, as, n, X + j0, 1, xs, RNN_TR, cols - j0);
         if (i0 < rows)
-            rnn_tile(C + j0 * rows + i0, rows, A + i0, as, n, X + j0, 1, xs, rows - i0, cols - j0);
+            rnn_tile(C + j0 * cs + i0, cs, A + i0, as, n, X + j0, 1, xs, rows - i0, cols - j0);
     }
+}
+
+/* rnn_rank_ld for a whole matrix C, whose leading dimension is its row count. */
+RNN_INLINE void rnn_rank_acc(rnn_real *C, size_t rows, size_t cols, const rnn_real *A,
+                             size_t as, const rnn_real *X, size_t xs, size_t n)
+{
+    rnn_rank_ld(C, rows, rows, cols, A, as, X, xs, n);
 }
 
 /* MT = M^T for columns [j0, j1) of the column-major rows x cols matrix M: MT is column-major
@@ -194,12 +213,12 @@ RNN_INLINE void rnn_transpose(const rnn_real *restrict M, size_t rows, size_t co
     }
 }
 
-/* Part q's share of the copies W^T, V^T (columns of H) and R^T (columns of K) that the
- * backward products use. */
+/* Part q's share of the copies W^T (H x G H), V^T (columns of H) and R^T (columns of K)
+ * that the backward products use. */
 static void rnn_transpose_weights(const rnn_real *restrict P, rnn_real *restrict ws, size_t part)
 {
 #if RNN_HAS_W
-    rnn_transpose(P + RNN_OFF_W, RNN_HIDDEN, RNN_HIDDEN, ws + RNN_WS_WT, RNN_SHARE(RNN_HIDDEN, part));
+    rnn_transpose(P + RNN_OFF_W, RNN_GH, RNN_HIDDEN, ws + RNN_WS_WT, RNN_SHARE(RNN_HIDDEN, part));
 #endif
     rnn_transpose(P + RNN_OFF_V, RNN_N_OUT, RNN_HIDDEN, ws + RNN_WS_VT, RNN_SHARE(RNN_HIDDEN, part));
 #if RNN_HAS_R
@@ -211,6 +230,7 @@ static void rnn_transpose_weights(const rnn_real *restrict P, rnn_real *restrict
  * order b + U x(t), R fb(t-1), W h(t-1), the order of the inference kernel rnn_hidden_col, so
  * the two give the same bits. ---- */
 
+#if !RNN_GATED
 /* The terms of (10.8) that do not depend on the past, for the n steps of a segment, every
  * column of a part: a(t) starts as b + U x(t) (one-hot: b + column x(t) of U) in h(t),
  * h = h(1) of the segment's part. */
@@ -235,6 +255,7 @@ static void rnn_inputs(const rnn_real *restrict P, const rnn_input *restrict x, 
                      RNN_N_IN, x + ch * RNN_BATCH * RNN_N_IN, RNN_N_IN, RNN_CHUNK_COLS(n));
 #endif
 }
+#endif
 
 #if RNN_HAS_LENGTH
 /* (10.33r) a(t) += rem_u r(t) for every step and column of a part: r(t), the record's
@@ -310,7 +331,7 @@ static void rnn_teacher_inputs(const rnn_real *restrict P, const rnn_target *res
 }
 #endif
 
-#if RNN_HAS_W || RNN_MODEL_FB
+#if (RNN_HAS_W || RNN_MODEL_FB) && !RNN_GATED
 /* h(t) = f(a(t)) (10.9) for the columns of a part. */
 static void rnn_activate(rnn_real *h)
 {
@@ -331,7 +352,7 @@ static void rnn_activate_all(rnn_real *h, size_t n)
 }
 #endif
 
-#if RNN_HAS_W
+#if RNN_HAS_W && !RNN_GATED
 /* Equations (10.8)-(10.9) at one step, every column of a part: h holds a(t) without
  * W h(t-1); adds W h(t-1) and applies f. */
 static void rnn_hidden_step(const rnn_real *restrict P, const rnn_real *h_prev, rnn_real *h)
@@ -616,7 +637,7 @@ static void rnn_output_back(const rnn_real *restrict VT, const rnn_real *restric
 }
 #endif
 
-#if RNN_HAS_W || RNN_DIFF_FB
+#if (RNN_HAS_W || RNN_DIFF_FB) && !RNN_GATED
 /* Equations (10.19)/(10.21) at one step, every column of a part: gh holds V^T g_o(t); adds
  * W^T d(t+1) (d_next is null at t = tau, and without W), then d(t) = f'(a(t)) (.) grad_h(t),
  * with f' written from h(t).  WT: the copy made by rnn_transpose_weights. */
@@ -646,6 +667,7 @@ static void rnn_hidden_grad_all(const rnn_real *restrict h, const rnn_real *rest
 }
 #endif
 
+#if !RNN_GATED
 /* The gradient of the initial state, every column of a part: (h0) grad_h(0) = W^T d(1) into
  * gh0 (zero without W: h(0) is then unused), and (fb0) grad_fb(0) = R^T d(1) into gfb0. */
 static void rnn_state_grad(const rnn_real *restrict ws, const rnn_real *restrict d1,
@@ -665,6 +687,7 @@ static void rnn_state_grad(const rnn_real *restrict ws, const rnn_real *restrict
     (void)d1;
     (void)gfb0;
 }
+#endif
 
 #if RNN_HAS_HALT
 /* (10.33h) g_q(t) = q(t) - z(t) (0 after the end, 10.32m) for the n steps t0+1 .. t0+n of a
@@ -746,6 +769,7 @@ RNN_INLINE void rnn_grad_R(rnn_real *restrict gR, const rnn_real *restrict d,
 }
 #endif
 
+#if !RNN_GATED
 /* The parameter gradients (10.22)-(10.28), each element a sum over every step and column
  * k = (t-1) B + b in order, for the share of the elements given by the ranges: columns
  * [j0, j1) of grad_V and grad_W, rows [i0, i1) of grad_b (and of one-hot grad_U and grad_R),
@@ -796,6 +820,7 @@ RNN_INLINE void rnn_param_grads_share(rnn_real *restrict G, const rnn_real *rest
     rnn_rank_acc(gU + u0 * RNN_HIDDEN, RNN_HIDDEN, u1 - u0, d, RNN_HIDDEN, x + u0, RNN_N_IN, n);
 #endif
 }
+#endif
 
 #if RNN_HAS_HALT || RNN_HAS_LENGTH
 /* The end outputs' gradients (section 10.2.3) for part's share of their elements (columns
@@ -840,6 +865,7 @@ static void rnn_end_grads(rnn_real *restrict G, const rnn_real *restrict d,
 }
 #endif
 
+#if !RNN_GATED
 /* Part `part`'s share of the parameter gradients (rnn_param_grads_share, rnn_end_grads): the
  * same sums, in the same order, however the elements are shared out. */
 static void rnn_param_grads(rnn_real *restrict G, const rnn_real *restrict go,
@@ -867,6 +893,9 @@ static void rnn_param_grads(rnn_real *restrict G, const rnn_real *restrict go,
     rnn_param_grads_share(G, go, d, h, x, fb0, fb, idx, steps, RNN_SHARE(RNN_HIDDEN, 0),
                           RNN_SHARE(RNN_HIDDEN, 0), RNN_SHARE(RNN_N_OUT, 0), RNN_SHARE(RNN_N_IN, 0));
 }
+#endif
+/*@ GATED @*/
+/*@ end @*/
 
 /*@ UPDATE @*/
 #include "rnn_update.c"
@@ -887,26 +916,27 @@ static void rnn_param_grads(rnn_real *restrict G, const rnn_real *restrict go,
 static double rnn_forward_last(const rnn_real *params, const rnn_input *x, const rnn_target *y,
                                rnn_real *h, rnn_real *p, const rnn_real *fb0, rnn_real *fb,
                                const rnn_real *ctl, const rnn_real *seq, const rnn_real *rem,
-                               rnn_real *q, size_t t0)
+                               rnn_real *q, rnn_real *g, rnn_real *cs, size_t t0)
 {
     double loss = 0;
     rnn_inputs(params, x, h + RNN_BATCH * RNN_HIDDEN, RNN_TAU);
     rnn_hidden_step(params, h, h + RNN_BATCH * RNN_HIDDEN);
     rnn_outputs(params, h + RNN_BATCH * RNN_HIDDEN, p, RNN_TAU);
     loss += rnn_step_loss(y, p, seq, t0 + 1);
-    (void)fb0, (void)fb, (void)ctl, (void)rem, (void)q;
+    (void)fb0, (void)fb, (void)ctl, (void)rem, (void)q, (void)g, (void)cs;
     return loss;
 }
 static void rnn_backward_last(const rnn_real *params, const rnn_target *y, const rnn_real *h,
                               const rnn_real *p, rnn_real *go, rnn_real *gh, rnn_real *d,
                               const rnn_real *dn, rnn_real *r, const rnn_real *WT,
                               const rnn_real *VT, const rnn_real *RT, const rnn_real *seq,
-                              const rnn_real *q, rnn_real *gq, size_t t0)
+                              const rnn_real *q, rnn_real *gq, const rnn_real *g,
+                              const rnn_real *cs, rnn_real *gc, size_t t0)
 {
     rnn_output_grad(p, y, go, seq, t0 + 1);
     rnn_output_back(VT, go, gh, RNN_TAU);
     rnn_hidden_grad(WT, dn, h + RNN_BATCH * RNN_HIDDEN, gh, d);
-    (void)params, (void)r, (void)RT, (void)q, (void)gq;
+    (void)params, (void)r, (void)RT, (void)q, (void)gq, (void)g, (void)cs, (void)gc;
 }
 static void rnn_grads_last(rnn_real *grads, const rnn_real *go, const rnn_real *d, const rnn_real *h,
                            const rnn_input *x, const rnn_real *fb0, const rnn_real *fb,
@@ -920,6 +950,7 @@ static void rnn_grads_last(rnn_real *grads, const rnn_real *go, const rnn_real *
  * workspace, or (recompute) in the one segment's buffers. */
 typedef struct {
     rnn_real *h, *p, *go, *gh, *d;
+    rnn_real *g, *c, *gc;     /* gated cells: the gates, c(t) and grad_c(t) (lstm) */
 } rnn_nodes;
 
 static rnn_nodes rnn_nodes_at(rnn_real *ws, size_t col, size_t t0)
@@ -930,7 +961,10 @@ static rnn_nodes rnn_nodes_at(rnn_real *ws, size_t col, size_t t0)
     n.p = ws + RNN_WS_P + (s + col) * RNN_N_OUT;
     n.go = ws + RNN_WS_GO + (s + col) * RNN_N_OUT;
     n.gh = ws + RNN_WS_GH + (s + col) * RNN_HIDDEN;
-    n.d = ws + RNN_WS_D + (s + col) * RNN_HIDDEN;
+    n.d = ws + RNN_WS_D + (s + col) * RNN_DCOL;
+    n.g = ws + RNN_WS_G + (s + col) * RNN_GCOL;
+    n.c = ws + RNN_WS_C + (s + col) * RNN_HIDDEN;
+    n.gc = ws + RNN_WS_GC + (s + col) * RNN_HIDDEN;
     return n;
 }
 
@@ -947,9 +981,10 @@ static double rnn_forward_segment(const rnn_real *params, const rnn_input *x, co
     const rnn_real *ctl = ws + RNN_WS_CTL + col, *seq = ws + RNN_WS_SEQ + 3 * col;
     const rnn_real *rem = ws + RNN_WS_REM + t0 * RNN_BATCH + col;
     rnn_real *q = ws + RNN_WS_Q + t0 * RNN_BATCH + col;
-    if (seg + 1 == RNN_NSEG) return rnn_forward_last(params, xs, ys, n.h, n.p, fb0, fb, ctl, seq, rem, q, t0);
+    if (seg + 1 == RNN_NSEG)
+        return rnn_forward_last(params, xs, ys, n.h, n.p, fb0, fb, ctl, seq, rem, q, n.g, n.c, t0);
 #if RNN_NSEG > 1
-    return rnn_forward_seg(params, xs, ys, n.h, n.p, fb0, fb, ctl, seq, rem, q, t0);
+    return rnn_forward_seg(params, xs, ys, n.h, n.p, fb0, fb, ctl, seq, rem, q, n.g, n.c, t0);
 #else
     return 0;
 #endif
@@ -966,9 +1001,14 @@ static double rnn_forward_part(const rnn_real *params, const rnn_input *x, const
     rnn_real *gn = ws + RNN_WS_GN + col * RNN_MAX_LENGTH;
     rnn_real *s1h = ws + RNN_WS_S1 + col * RNN_HIDDEN;    /* the final state */
     rnn_real *s1fb = ws + RNN_WS_S1 + RNN_S0_FB + col * RNN_N_OUT;
+    rnn_real *s1c = ws + RNN_WS_S1 + RNN_S0_C + col * RNN_HIDDEN;   /* lstm: c(tau) */
     double loss = 0;
     size_t i, seg;
     for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++) h[i] = s0[col * RNN_HIDDEN + i];
+#if RNN_CELL == RNN_CELL_LSTM
+    for (i = 0; i < RNN_PART_BATCH * RNN_HIDDEN; i++)
+        ws[RNN_WS_C + col * RNN_HIDDEN + i] = s0[RNN_S0_C + col * RNN_HIDDEN + i];
+#endif
 #if RNN_HAS_R
     for (i = 0; i < RNN_PART_BATCH * RNN_N_OUT; i++) fb0[i] = s0[RNN_S0_FB + col * RNN_N_OUT + i];
 #endif
@@ -992,18 +1032,21 @@ static double rnn_forward_part(const rnn_real *params, const rnn_input *x, const
         const rnn_real *pT = n.p + (RNN_SEG_LAST - 1) * RNN_BATCH * RNN_N_OUT;
         const rnn_target *yT = y + ((RNN_TAU - 1) * RNN_BATCH + col) * RNN_Y_COL;
         const rnn_real *fbT = ws + RNN_WS_FB + ((RNN_TAU - 1) * RNN_BATCH + col) * RNN_FB_COL;
+        const rnn_real *cT = n.c + RNN_SEG_LAST * RNN_BATCH * RNN_HIDDEN;
         /*@ FORWARD_END @*/
         rnn_final_state(hT, s1h);
         /*@ end @*/
         (void)pT;
         (void)yT;
         (void)fbT;
+        (void)cT;
     }
     (void)seq;
     (void)fb0;
     (void)pn;
     (void)gn;
     (void)s1fb;
+    (void)s1c;
     return loss;
 }
 
@@ -1031,11 +1074,13 @@ static void rnn_backward_segment(const rnn_real *params, const rnn_input *x, con
     (void)x;
 #endif
     if (seg + 1 == RNN_NSEG) {
-        rnn_backward_last(params, ys, n.h, n.p, n.go, n.gh, n.d, dn, r, WT, VT, RT, seq, q, gq, t0);
+        rnn_backward_last(params, ys, n.h, n.p, n.go, n.gh, n.d, dn, r, WT, VT, RT, seq, q, gq, n.g,
+                          n.c, n.gc, t0);
         return;
     }
 #if RNN_NSEG > 1
-    rnn_backward_seg(params, ys, n.h, n.p, n.go, n.gh, n.d, dn, r, WT, VT, RT, seq, q, gq, t0);
+    rnn_backward_seg(params, ys, n.h, n.p, n.go, n.gh, n.d, dn, r, WT, VT, RT, seq, q, gq, n.g, n.c,
+                     n.gc, t0);
 #endif
 }
 
@@ -1075,7 +1120,10 @@ static void rnn_backward_part(const rnn_real *params, const rnn_input *x, const 
     const size_t col = part * RNN_PART_BATCH;
     rnn_real *gh0 = ws + RNN_WS_GS0 + col * RNN_HIDDEN;
     rnn_real *gfb0 = ws + RNN_WS_GS0 + RNN_S0_FB + col * RNN_N_OUT;
+    rnn_real *gc0 = ws + RNN_WS_GS0 + RNN_S0_C + col * RNN_HIDDEN;    /* lstm: grad_c(0) */
     const rnn_real *gn = ws + RNN_WS_GN + col * RNN_MAX_LENGTH;
+    const rnn_nodes n1 = rnn_nodes_at(ws, col, 0);                    /* step 1's nodes */
+    const rnn_real *g = n1.g, *gh = n1.gh, *gc = n1.gc;
     const rnn_real *dn = 0, *d;
     size_t seg = RNN_NSEG;
     while (seg-- > 0) {
@@ -1102,6 +1150,11 @@ static void rnn_backward_part(const rnn_real *params, const rnn_input *x, const 
     rnn_state_grad(ws, d, gh0, gfb0);
     /*@ end @*/
     (void)gn;
+    (void)gfb0;
+    (void)gc0;
+    (void)g;
+    (void)gh;
+    (void)gc;
 }
 
 /* Part `part`'s share of the parameter gradients, segment by segment from the last (the
@@ -1147,7 +1200,13 @@ void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *s_in,
               rnn_real *s_out, rnn_real *out)
 {
     const rnn_real r = RNN_HAS_LENGTH ? s_in[RNN_STEP_R] : 0;
+#if RNN_GATED
+    /* (10.40)-(10.42), (10.45)-(10.46): c (lstm) follows h (and fb) in the state */
+    rnn_gated_col(params, x, s_in, s_in + RNN_STEP_C, s_out + RNN_STEP_C, s_out);
+    (void)r;
+#else
     rnn_hidden_col(params, x, r, s_in, s_in + RNN_HIDDEN, s_out);
+#endif
     (void)rnn_output_col(params, s_out, 0, out);
 #if RNN_HAS_R
     {
@@ -1208,14 +1267,14 @@ rnn_real rnn_train_step(rnn_real *params, rnn_real *grads, rnn_real *opt, const 
 
 const struct rnn_descriptor rnn_descriptor = {
     RNN_ABI_VERSION, sizeof(struct rnn_descriptor), RNN_DTYPE, RNN_ONEHOT, RNN_ACT, RNN_LOSS,
-    RNN_REC, RNN_FB, RNN_END, RNN_FAST,
+    RNN_REC, RNN_FB, RNN_END, RNN_FAST, RNN_CELL, RNN_GATES,
     RNN_N_IN, RNN_HIDDEN, RNN_N_OUT, RNN_TAU, RNN_BATCH, RNN_MAX_LENGTH,
     RNN_OFF_U, RNN_OFF_W, RNN_OFF_V, RNN_OFF_B, RNN_OFF_C, RNN_OFF_R,
-    RNN_OFF_HALT_W, RNN_OFF_HALT_B, RNN_OFF_LEN_W, RNN_OFF_LEN_B, RNN_OFF_REM_U, RNN_PARAMS_COUNT,
-    RNN_S0_H, RNN_S0_FB, RNN_S0_COUNT,
+    RNN_OFF_HALT_W, RNN_OFF_HALT_B, RNN_OFF_LEN_W, RNN_OFF_LEN_B, RNN_OFF_REM_U, RNN_OFF_BH,
+    RNN_PARAMS_COUNT, RNN_S0_H, RNN_S0_FB, RNN_S0_C, RNN_S0_COUNT,
     RNN_WS_H, RNN_WS_P, RNN_WS_GO, RNN_WS_GH, RNN_WS_D, RNN_WS_GS0, RNN_WS_S1, RNN_WS_WT,
     RNN_WS_VT, RNN_WS_RT, RNN_WS_FB0, RNN_WS_FB, RNN_WS_CTL, RNN_WS_SEQ, RNN_WS_REM, RNN_WS_Q,
-    RNN_WS_GQ, RNN_WS_PN, RNN_WS_GN, RNN_WS_LOSS, RNN_WS_COUNT,
+    RNN_WS_GQ, RNN_WS_PN, RNN_WS_GN, RNN_WS_G, RNN_WS_C, RNN_WS_GC, RNN_WS_LOSS, RNN_WS_COUNT,
     RNN_X_COUNT, RNN_Y_COUNT, RNN_OPT_COUNT, RNN_PARTS, RNN_STAGES,
     RNN_NAME, RNN_SPEC, "rnn_forward", "rnn_backward", "rnn_step", "rnn_train_step",
     "rnn_train_part", RNN_HAS_LENGTH ? "rnn_length" : 0, RNN_STEP_STATE, RNN_STEP_OUT,

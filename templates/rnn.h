@@ -47,6 +47,11 @@ extern "C" {
 #define RNN_END_LENGTH 3
 #define RNN_END RNN_END_NONE
 #define RNN_MAX_LENGTH 0 /* --end length: lengths 1..RNN_MAX_LENGTH */
+#define RNN_CELL_RNN 0
+#define RNN_CELL_GRU 1
+#define RNN_CELL_LSTM 2
+#define RNN_CELL RNN_CELL_RNN
+#define RNN_GATES 1     /* G: U is G H x n_in, W is G H x H, b and b_h G H */
 #define RNN_SEG 3       /* steps per segment of the generated loop (the whole tau: one) */
 #define RNN_NSEG 1      /* segments */
 #define RNN_SEG_LAST 3  /* steps of the last segment */
@@ -76,9 +81,11 @@ typedef int32_t rnn_target;
 #define RNN_OFF_LEN_W 112
 #define RNN_OFF_LEN_B 112
 #define RNN_OFF_REM_U 112
+#define RNN_OFF_BH 112
 #define RNN_PARAMS_COUNT 112
 #define RNN_S0_H 0
 #define RNN_S0_FB 8
+#define RNN_S0_C 8
 #define RNN_S0_COUNT 8
 #define RNN_WS_H 0
 #define RNN_WS_P 32
@@ -101,6 +108,9 @@ typedef int32_t rnn_target;
 #define RNN_WS_GN 256
 #define RNN_WS_HCK 256
 #define RNN_WS_DN 256
+#define RNN_WS_G 256
+#define RNN_WS_C 256
+#define RNN_WS_GC 256
 #define RNN_WS_LOSS 256
 #define RNN_WS_COUNT 272
 #define RNN_X_COUNT 6
@@ -120,9 +130,11 @@ typedef int32_t rnn_target;
 /* The state a sequence carries from one call to the next: s0 is the initial state, in
  * RNN_S0_COUNT values, h(0) for every batch column (RNN_BATCH x RNN_HIDDEN, from RNN_S0_H;
  * read only with a hidden recurrence), then fb(0) (RNN_BATCH x RNN_N_OUT, from RNN_S0_FB;
- * only with an output recurrence).  After a forward pass the workspace holds the final state
- * h(tau), fb(tau) in the same layout at RNN_WS_S1 (the next chunk's s0 in truncated BPTT),
- * and after a backward pass the gradient of L with respect to s0 at RNN_WS_GS0.
+ * only with an output recurrence), then the LSTM's cell state c(0) (RNN_BATCH x RNN_HIDDEN,
+ * from RNN_S0_C; only with RNN_CELL == RNN_CELL_LSTM).  After a forward pass the workspace
+ * holds the final state h(tau), fb(tau), c(tau) in the same layout at RNN_WS_S1 (the next
+ * chunk's s0 in truncated BPTT), and after a backward pass the gradient of L with respect to
+ * s0 at RNN_WS_GS0 (grad_h(0), grad_fb(0), grad_c(0)).
  *
  * Where node values live in the workspace after forward/backward (offsets in rnn_real),
  * for time step t and batch column b:
@@ -131,6 +143,15 @@ typedef int32_t rnn_target;
  *   g_o(t) (10.18)          RNN_WS_GO_AT(t, b)   RNN_N_OUT values
  *   grad_h(t) (10.19/10.21) RNN_WS_GH_AT(t, b)   RNN_HIDDEN values
  *   d(t) = f'(a(t)) (.) grad_h(t)  RNN_WS_D_AT(t, b)  RNN_HIDDEN values
+ * A gated cell (RNN_GATES > 1, section 10.10.1) keeps per step and column, in PyTorch's gate
+ * order:
+ *   the gates               RNN_WS_G_AT(t, b)    RNN_GCOL values: lstm i, f, g, o, tanh(c(t));
+ *                                                gru r, z, w_n = W_n h(t-1) + b_hn, n
+ *   c(t), t = 0..tau (lstm) RNN_WS_C_AT(t, b)    RNN_HIDDEN values
+ *   grad_c(t) (lstm)        RNN_WS_GC_AT(t, b)   RNN_HIDDEN values
+ *   d(t) (10.40b), (10.45b) RNN_WS_D_AT(t, b)    RNN_DCOL values: the gradient at the gates'
+ *                           pre-activations, lstm [d_i; d_f; d_g; d_o]; gru [d_r; d_z; dw_n;
+ *                           d_n], where dw_n = d_n (.) r is the n part of dw(t) at w(t)
  * Scheduled sampling (RNN_FB == RNN_FB_SCHEDULED): before each forward or training call the
  * caller writes one control value per step and column at RNN_WS_CTL + (t-1) * RNN_BATCH + b
  * (t = 1..tau), saying what step t feeds back as fb(t) (10.11s): below 0, the data y(t);
@@ -154,7 +175,13 @@ typedef int32_t rnn_target;
 #define RNN_WS_P_AT(t, b) (RNN_WS_P + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_N_OUT)
 #define RNN_WS_GO_AT(t, b) (RNN_WS_GO + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_N_OUT)
 #define RNN_WS_GH_AT(t, b) (RNN_WS_GH + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_HIDDEN)
-#define RNN_WS_D_AT(t, b) (RNN_WS_D + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_HIDDEN)
+#define RNN_GH (RNN_GATES * RNN_HIDDEN)   /* rows of U and W */
+#define RNN_DCOL (RNN_GATES > 1 ? 4 * RNN_HIDDEN : RNN_HIDDEN)
+#define RNN_GCOL (RNN_CELL == RNN_CELL_LSTM ? 5 * RNN_HIDDEN : RNN_CELL == RNN_CELL_GRU ? 4 * RNN_HIDDEN : 0)
+#define RNN_WS_D_AT(t, b) (RNN_WS_D + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_DCOL)
+#define RNN_WS_G_AT(t, b) (RNN_WS_G + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_GCOL)
+#define RNN_WS_C_AT(t, b) (RNN_WS_C + ((size_t)(t) * RNN_BATCH + (size_t)(b)) * RNN_HIDDEN)
+#define RNN_WS_GC_AT(t, b) (RNN_WS_GC + (((size_t)(t) - 1) * RNN_BATCH + (size_t)(b)) * RNN_HIDDEN)
 
 /* The descriptor (its type), the optimisers and the hyperparameters of a training step. */
 /*@ ABI @*/
@@ -181,12 +208,14 @@ void rnn_backward(const rnn_real *params, const rnn_input *x, const rnn_target *
 /* One time step for streaming inference on a single column: x points to one input
  * (one class index, or RNN_N_IN values), s_in/s_out are the state of one column
  * (RNN_STEP_STATE values: h (RNN_HIDDEN), then fb (RNN_N_OUT) with an output recurrence,
- * then r, the remaining steps (10.33r), with --end length; must not overlap), out receives
+ * then c (RNN_HIDDEN) for the LSTM, then r, the remaining steps (10.33r), with --end length;
+ * must not overlap), out receives
  * RNN_STEP_OUT values: RNN_N_OUT probabilities (nll) or outputs o (mse), then q(t) (10.33h)
  * with --end halt.  With an output recurrence the step feeds back its own output (s_out's
  * fb = out, free running); to feed something else (the data, or a sampled class as e_s),
  * write it into s_in's fb before the call.  r is the caller's: s_out keeps s_in's. */
-#define RNN_STEP_R (RNN_HIDDEN + (RNN_HAS_R ? RNN_N_OUT : 0))
+#define RNN_STEP_C (RNN_HIDDEN + (RNN_HAS_R ? RNN_N_OUT : 0))
+#define RNN_STEP_R (RNN_STEP_C + (RNN_CELL == RNN_CELL_LSTM ? RNN_HIDDEN : 0))
 #define RNN_STEP_STATE (RNN_STEP_R + (RNN_END == RNN_END_LENGTH ? 1 : 0))
 #define RNN_STEP_OUT (RNN_N_OUT + (RNN_END == RNN_END_HALT ? 1 : 0))
 void rnn_step(const rnn_real *params, const rnn_input *x, const rnn_real *s_in,

@@ -10,11 +10,11 @@
 /*@ end @*/
 
 /* ABI version of the descriptor and entry points below. */
-#define RNN_ABI_VERSION 3
+#define RNN_ABI_VERSION 4
 
 /* The descriptor lets a runtime drive any generated model without knowing its dimensions at
  * build time.  Its layout is fixed for a given RNN_ABI_VERSION.  The variant fields hold the
- * RNN_ACT_*, RNN_LOSS_*, RNN_REC_*, RNN_FB_* and RNN_END_* constants of the model's header; offsets and
+ * RNN_ACT_*, RNN_LOSS_*, RNN_REC_*, RNN_FB_*, RNN_END_* and RNN_CELL_* constants of the model's header; offsets and
  * counts are in elements of the model's real type (RNN_OFF_*, RNN_S0_*, RNN_WS_*). */
 struct rnn_descriptor {
     uint32_t abi_version;      /* RNN_ABI_VERSION */
@@ -23,12 +23,13 @@ struct rnn_descriptor {
     uint32_t onehot;           /* 1: inputs are class indices (int32) */
     uint32_t act, loss, rec, fb, end;
     uint32_t fast;             /* 1: built for speed; backends may differ in the last bits */
+    uint32_t cell, gates;      /* RNN_CELL_*, and its gates G (1 for the rnn cell) */
     uint64_t n_in, hidden, n_out, tau, batch, max_length;
     uint64_t off_U, off_W, off_V, off_b, off_c, off_R;
-    uint64_t off_halt_w, off_halt_b, off_len_w, off_len_b, off_rem_u, params_count;
-    uint64_t s0_h, s0_fb, s0_count;
+    uint64_t off_halt_w, off_halt_b, off_len_w, off_len_b, off_rem_u, off_bh, params_count;
+    uint64_t s0_h, s0_fb, s0_c, s0_count;
     uint64_t ws_h, ws_p, ws_go, ws_gh, ws_d, ws_gs0, ws_s1, ws_wt, ws_vt, ws_rt, ws_fb0, ws_fb;
-    uint64_t ws_ctl, ws_seq, ws_rem, ws_q, ws_gq, ws_pn, ws_gn;
+    uint64_t ws_ctl, ws_seq, ws_rem, ws_q, ws_gq, ws_pn, ws_gn, ws_g, ws_c, ws_gc;
     uint64_t ws_loss, ws_count;
     uint64_t x_count, y_count, opt_count;
     uint64_t parts;            /* RNN_PARTS */

@@ -25,6 +25,7 @@
  * inner loops are axpy forms or independent per-lane sums, so they vectorize without
  * -ffast-math.  Matrices are column-major (see the header). ---- */
 
+#if RNN_GATES == 1
 /* (10.8)-(10.9) for one column: h = f(b + U x + rem_u r + R fb_prev + W h_prev), each term
  * where the model has it ((10.8), (10.8o), (10.8b); (10.33r) with --end length, r the
  * remaining steps), added in that order (the order of the training kernels).  h must not
@@ -70,6 +71,7 @@ static void rnn_hidden_col(const rnn_real *RNN_RESTRICT P, const rnn_input *RNN_
 #endif
     for (i = 0; i < RNN_HIDDEN; i++) h[i] = RNN_F(h[i]);
 }
+#endif
 
 /* (10.11) and (10.14) for one column whose out holds o = c + V h: out becomes
  * p = softmax(o) (nll) or stays o (mse).  With a target y, returns L(t) of (10.14)
@@ -155,7 +157,9 @@ static void rnn_length_col(const rnn_real *RNN_RESTRICT P, const rnn_real *RNN_R
 void rnn_kernels_stub(const rnn_real *P, const rnn_input *x, rnn_real *h, rnn_real *out);
 void rnn_kernels_stub(const rnn_real *P, const rnn_input *x, rnn_real *h, rnn_real *out)
 {
+#if RNN_GATES == 1
     rnn_hidden_col(P, x, 0, h, out, h + RNN_HIDDEN);
+#endif
     (void)rnn_output_col(P, h, 0, out);
 }
 /*@ end @*/

@@ -11,35 +11,37 @@
 /*@ end @*/
 
 /* The forward pass of the segment's steps, every column of a part: x, y, h (its h(0)), p, q,
- * rem point at the segment's first step, fb0, fb, ctl, seq at the chunk's.  Returns the
- * segment's loss (10.13). */
+ * rem, g (the gates) and cs (c(t) of a gated cell, at its c(0)) point at the segment's first
+ * step, fb0, fb, ctl, seq at the chunk's.  Returns the segment's loss (10.13). */
 static double RNN_SEG_FN(rnn_forward)(const rnn_real *params, const rnn_input *x,
                                       const rnn_target *y, rnn_real *h, rnn_real *p,
                                       const rnn_real *fb0, rnn_real *fb, const rnn_real *ctl,
                                       const rnn_real *seq, const rnn_real *rem, rnn_real *q,
-                                      size_t t0)
+                                      rnn_real *g, rnn_real *cs, size_t t0)
 {
     double loss = 0;
     /*@ FORWARD_STEPS @*/
     /*@ end @*/
     (void)params, (void)x, (void)y, (void)h, (void)p, (void)fb0, (void)fb, (void)ctl, (void)seq,
-        (void)rem, (void)q, (void)t0;
+        (void)rem, (void)q, (void)g, (void)cs, (void)t0;
     return loss;
 }
 
 /* The backward sweep of the segment's steps, t = RNN_SEG_STEPS down to 1, every column of a
- * part: y, h, p, go, gh, d, q, gq point at the segment's first step (h at its h(0)), dn at
- * d(t0 + RNN_SEG_STEPS + 1) (null after the chunk's last step). */
+ * part: y, h, p, go, gh, d, q, gq, g, gc point at the segment's first step (h and cs at its
+ * h(0), c(0)), dn at d(t0 + RNN_SEG_STEPS + 1) (null after the chunk's last step). */
 static void RNN_SEG_FN(rnn_backward)(const rnn_real *params, const rnn_target *y,
                                      const rnn_real *h, const rnn_real *p, rnn_real *go,
                                      rnn_real *gh, rnn_real *d, const rnn_real *dn, rnn_real *r,
                                      const rnn_real *WT, const rnn_real *VT, const rnn_real *RT,
-                                     const rnn_real *seq, const rnn_real *q, rnn_real *gq, size_t t0)
+                                     const rnn_real *seq, const rnn_real *q, rnn_real *gq,
+                                     const rnn_real *g, const rnn_real *cs, rnn_real *gc, size_t t0)
 {
     /*@ BACKWARD_STEPS @*/
     /*@ end @*/
     (void)params, (void)y, (void)h, (void)p, (void)go, (void)gh, (void)d, (void)dn, (void)r,
-        (void)WT, (void)VT, (void)RT, (void)seq, (void)q, (void)gq, (void)t0;
+        (void)WT, (void)VT, (void)RT, (void)seq, (void)q, (void)gq, (void)g, (void)cs, (void)gc,
+        (void)t0;
 }
 
 /* Part `part`'s share of the parameter gradients (10.22)-(10.28) of the segment's steps:
@@ -59,8 +61,8 @@ static void RNN_SEG_FN(rnn_grads)(rnn_real *grads, const rnn_real *go, const rnn
 void rnn_segment_stub(void);
 void rnn_segment_stub(void)
 {
-    (void)RNN_SEG_FN(rnn_forward)(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-    RNN_SEG_FN(rnn_backward)(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    (void)RNN_SEG_FN(rnn_forward)(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    RNN_SEG_FN(rnn_backward)(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     RNN_SEG_FN(rnn_grads)(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 /*@ end @*/

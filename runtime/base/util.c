@@ -416,6 +416,21 @@ static int log_create(const char *path, char *err, size_t errlen)
     return fd;
 }
 
+/* Does the existing file path start with something other than header (its first line)? */
+static int log_header_differs(const char *path, const char *header)
+{
+    size_t n = strlen(header);
+    char buf[1024];
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0 || n > sizeof buf) {
+        if (fd >= 0) close(fd);
+        return 0;   /* the append below reports what is wrong */
+    }
+    ssize_t k = pread(fd, buf, n, 0);
+    close(fd);
+    return k != (ssize_t)n || memcmp(buf, header, n) != 0;
+}
+
 int rnnc_log_open(const char *path, const char *header, char *err, size_t errlen)
 {
     int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -432,6 +447,11 @@ int rnnc_log_open(const char *path, const char *header, char *err, size_t errlen
     }
     int reuse = fd >= 0 && st.st_uid == geteuid() && st.st_nlink == 1;
     if (fd >= 0 && !reuse) close(fd);
+    if (reuse && st.st_size > 0 && log_header_differs(path, header)) {
+        close(fd);
+        return rnnc_fail(err, errlen, "--log: %s does not start with this run's header '%.*s' (a log of another "
+                         "kind of run, or of an older rnnc): give another file", path, (int)strcspn(header, "\n"), header);
+    }
     if (!reuse && (fd = log_create(path, err, errlen)) < 0) return -1;
     if (fcntl(fd, F_SETFL, O_APPEND) != 0 || (fstat(fd, &st) == 0 && st.st_size == 0 &&
                                               rnnc_append_whole(fd, header, strlen(header)) != 0)) {

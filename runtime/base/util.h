@@ -114,8 +114,9 @@ size_t rnnc_clean_stale_at(int dirfd, const char *name);
  * else at path that is not a directory, device or FIFO (nothing, a symbolic link, a file of
  * another user or with other hard links) is replaced by a new file made as a temporary and
  * renamed into place, so the log is never written through a link.  header (with its newline)
- * is written first when the file is new or empty.  Returns the descriptor, or -1 with a
- * message naming path ("--log: PATH is not a regular file"). */
+ * is written first when the file is new or empty; an existing file that does not start with
+ * header (a log of another kind of run) is refused, so rows of two layouts never mix.  Returns
+ * the descriptor, or -1 with a message naming path ("--log: PATH is not a regular file"). */
 int rnnc_log_open(const char *path, const char *header, char *err, size_t errlen);
 
 /* Append row[0..len) to the file open as fd (opened by rnnc_log_open) in one write, as a

@@ -22,8 +22,8 @@ void rnnc_batch_free(rnnc_batcher *b)
     memset(b, 0, sizeof *b);
 }
 
-/* Zero column c of s0 (h and fb): the start of a sequence; h = the learned h(0) with records
- * and --learn-h0. */
+/* Zero column c of s0 (h, fb and the LSTM's c): the start of a sequence; h = the learned h(0)
+ * with records and --learn-h0. */
 static void column_start(rnnc_batcher *b, size_t c)
 {
     const rnnc_spec *s = &b->ck->spec;
@@ -33,6 +33,7 @@ static void column_start(rnnc_batcher *b, size_t c)
     if (b->ck->learn_h0 && b->ck->h0) memcpy(h, b->ck->h0, s->hidden * rs);
     else memset(h, 0, s->hidden * rs);
     if (K) memset((char *)b->ck->s0 + (l->s0_fb + c * K) * rs, 0, K * rs);
+    if (rnnc_cells[s->cell].has_c) memset((char *)b->ck->s0 + (l->s0_c + c * s->hidden) * rs, 0, s->hidden * rs);
 }
 
 /* The next record in the seeded order: epoch e (every record once) is a permutation drawn by
@@ -81,18 +82,24 @@ void rnnc_batch_wrap(rnnc_batcher *b)
         }
 }
 
-/* Where the h and fb of column c0 start in the global s0 (*h, *fb), and their sizes for n
- * columns in bytes (*hb, *fbb; fbb 0 without an output recurrence). */
-static void column_span(const rnnc_batcher *b, size_t c0, size_t n, char **h, char **fb, size_t *hb,
-                        size_t *fbb)
+/* The carried state of n columns from column c0 is three spans of the global s0, in the order
+ * of the s0 layout: h, fb (an output recurrence) and the LSTM's c.  A share's own s0 (a spec of
+ * n columns) holds the same spans one after the other, in the same order. */
+typedef struct {
+    char *at[3];    /* where each span starts in the global s0 */
+    size_t bytes[3]; /* its size for n columns (0: the model has no such state) */
+} state_spans;
+
+static state_spans column_spans(const rnnc_batcher *b, size_t c0, size_t n)
 {
     const rnnc_spec *s = &b->ck->spec;
     const rnnc_layout *l = &b->ck->layout;
     size_t rs = l->real_size, H = s->hidden, K = rnnc_recurrences[s->rec].has_R ? s->n_out : 0;
-    *h = (char *)b->ck->s0 + (l->s0_h + c0 * H) * rs;
-    *fb = (char *)b->ck->s0 + (l->s0_fb + c0 * K) * rs;
-    *hb = n * H * rs;
-    *fbb = n * K * rs;
+    size_t C = rnnc_cells[s->cell].has_c ? H : 0;
+    char *s0 = (char *)b->ck->s0;
+    state_spans sp = {{s0 + (l->s0_h + c0 * H) * rs, s0 + (l->s0_fb + c0 * K) * rs, s0 + (l->s0_c + c0 * C) * rs},
+                      {n * H * rs, n * K * rs, n * C * rs}};
+    return sp;
 }
 
 size_t rnnc_batch_fill_share(rnnc_batcher *b, size_t c0, const rnnc_spec *s, const rnnc_layout *l,
@@ -116,12 +123,10 @@ size_t rnnc_batch_fill_share(rnnc_batcher *b, size_t c0, const rnnc_spec *s, con
         live += T;
     }
     if (s0) {
-        /* The share's carried state, in the s0 layout of n columns: h of each, then fb. */
-        char *h, *fb;
-        size_t hb, fbb;
-        column_span(b, c0, n, &h, &fb, &hb, &fbb);
-        memcpy(s0, h, hb);
-        if (fbb) memcpy((char *)s0 + hb, fb, fbb);
+        /* The share's carried state, in the s0 layout of n columns. */
+        state_spans sp = column_spans(b, c0, n);
+        char *to = s0;
+        for (int k = 0; k < 3; to += sp.bytes[k], k++) memcpy(to, sp.at[k], sp.bytes[k]);
     }
     return live;
 }
@@ -134,11 +139,9 @@ size_t rnnc_batch_fill(rnnc_batcher *b, void *x, void *y, void *ws)
 
 void rnnc_batch_carry(rnnc_batcher *b, size_t c0, size_t n, const void *s1)
 {
-    char *h, *fb;
-    size_t hb, fbb;
-    column_span(b, c0, n, &h, &fb, &hb, &fbb);
-    memcpy(h, s1, hb);
-    if (fbb) memcpy(fb, (const char *)s1 + hb, fbb);
+    state_spans sp = column_spans(b, c0, n);
+    const char *from = s1;
+    for (int k = 0; k < 3; from += sp.bytes[k], k++) memcpy(sp.at[k], from, sp.bytes[k]);
 }
 
 void rnnc_batch_move(rnnc_batcher *b)

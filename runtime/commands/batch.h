@@ -41,7 +41,7 @@ size_t rnnc_batch_fill(rnnc_batcher *b, void *x, void *y, void *ws);
  * every rank).  fill_share: columns c0 .. c0 + s->batch - 1 into the buffers of the share's
  * model (spec s and layout l: the run's with batch = the share's columns), x, y and the
  * records' column values in ws as rnnc_batch_fill does, and, when s0 is not NULL, their
- * carried state into s0 (the s0 layout of the share: h of every column, then fb).  Returns
+ * carried state into s0 (the s0 layout of the share: h of every column, then fb, then the LSTM's c).  Returns
  * the steps of the share that carry a loss. */
 void rnnc_batch_wrap(rnnc_batcher *b);
 size_t rnnc_batch_fill_share(rnnc_batcher *b, size_t c0, const rnnc_spec *s, const rnnc_layout *l,

@@ -34,9 +34,11 @@ double rnnc_bench_flops(const rnnc_spec *s)
 {
     double H = (double)s->hidden, K = (double)s->n_out, N = (double)s->n_in;
     const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
-    /* forward V h; backward V^T g_o, grad_V: 3 K*H; with W, W h, W^T d, grad_W: 3 H*H. */
-    double macs = 3 * K * H + (rec->has_W ? 3 * H * H : 0);
-    if (!s->onehot) macs += 2 * H * N;   /* U x and grad_U */
+    double G = (double)rnnc_cells[s->cell].gates;
+    /* forward V h; backward V^T g_o, grad_V: 3 K*H; with W, W h, W^T d, grad_W: 3 G H*H (G
+     * gates stacked: 1, or 3 and 4 for the GRU and LSTM). */
+    double macs = 3 * K * H + (rec->has_W ? 3 * G * H * H : 0);
+    if (!s->onehot) macs += 2 * G * H * N;   /* U x and grad_U */
     if (rec->has_R) {
         /* R fb(t-1) and grad_R: column reads and updates when fb is one-hot (teacher forcing
          * or scheduled sampling with nll), else products; R^T d(t+1) when running free. */

@@ -31,7 +31,7 @@ void rnnc_check_random_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_bu
         s->onehot ? 0.5 : 1 / sqrt((double)s->n_in), 1 / sqrt((double)s->hidden),
         1 / sqrt((double)s->hidden), 0.1, 0.1,
         rnnc_losses[s->loss].class_targets ? 0.5 : 1 / sqrt((double)s->n_out),
-        1 / sqrt((double)s->hidden), 0.1, 1 / sqrt((double)s->hidden), 0.1, 0.5};
+        1 / sqrt((double)s->hidden), 0.1, 1 / sqrt((double)s->hidden), 0.1, 0.5, 0.1};
     for (int k = 0; k < RNNC_NTENSORS; k++)
         for (size_t i = 0; i < ta[k].rows * ta[k].cols; i++) {
             double v = draw(&st, -scale[k], scale[k], s->dtype);
@@ -116,8 +116,8 @@ static void fix_choices(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *
 }
 
 /* The rows the check fills: each parameter tensor the model has, then the initial state's
- * parts (h(0) where W reads it, fb(0) where R does), with where their values and gradients
- * live. */
+ * parts (h(0) where W reads it, fb(0) where R does, the LSTM's c(0)), with where their values
+ * and gradients live. */
 typedef struct {
     const char *name;
     size_t count, off_test, off_double, grad_off;
@@ -140,6 +140,8 @@ static int check_targets(const rnnc_spec *s, const rnnc_layout *l, const rnnc_la
         out[n++] = (check_target){"h0", B * s->hidden, l->s0_h, ld->s0_h, l->ws_gs0 + l->s0_h, 1};
     if (rnnc_recurrences[s->rec].has_R)
         out[n++] = (check_target){"fb0", B * s->n_out, l->s0_fb, ld->s0_fb, l->ws_gs0 + l->s0_fb, 1};
+    if (rnnc_cells[s->cell].has_c)
+        out[n++] = (check_target){"c0", B * s->hidden, l->s0_c, ld->s0_c, l->ws_gs0 + l->s0_c, 1};
     return n;
 }
 

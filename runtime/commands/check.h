@@ -26,7 +26,7 @@ typedef struct rnnc_check_row {
     int pass;
 } rnnc_check_row;
 
-enum { RNNC_CHECK_ROWS = RNNC_NTENSORS + 2 };
+enum { RNNC_CHECK_ROWS = RNNC_NTENSORS + 3 };
 
 typedef struct rnnc_check_result {
     rnnc_check_row rows[RNNC_CHECK_ROWS];

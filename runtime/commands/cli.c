@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include "diff.h"
 #include "dump.h"
 #include "eval.h"
+#include "help.h"
 #include "../formats/interop.h"
 #include "../jit/jit.h"
 #include "../model/model.h"
@@ -32,103 +34,24 @@
 #include "train.h"
 #include "../model/dist.h"
 
-static const char usage_text[] =
-    "usage: rnnc COMMAND [ARGS]\n"
-    "\n"
-    "commands:\n"
-    "  gen    [SPEC] [-o DIR]           write DIR/NAME.h and DIR/NAME.c (default DIR: out)\n"
-    "  gen    --hand-header [-o DIR]    write DIR/rnnc_hand.h, the interface of a hand-written BPTT\n"
-    "  check  [SPEC] [--backend tcc|cc] [--seed S] [--max-entries N] [--dump FILE.safetensors]\n"
-    "                                   finite-difference check of the generated BPTT; --dump also\n"
-    "                                   writes its problem, every node and every gradient\n"
-    "  diff   HAND.c [SPEC] [--backend tcc|cc] [--seed S]\n"
-    "                                   compare a hand-written rnnc_hand_bptt with the generated\n"
-    "                                   BPTT node by node (default spec: --vocab 5 --hidden 4\n"
-    "                                   --tau 4 --dtype double); exit 1 if it differs or fails\n"
-    "  train  [SPEC.spec] [OPTIONS] [DATA...]\n"
-    "                                   train on text files (or a .csv) or the built-in corpus\n"
-    "  sample CKPT [-n N] [--temperature T] [--top-k K] [--prime TEXT] [--seed S]\n"
-    "         [--count N]               models of records: N whole records, -n is a maximum\n"
-    "  eval   CKPT FILE... [--feedback teacher|free] [--per-record] [--backend tcc|cc]\n"
-    "         [--target COL[,COL]]      loss, bits per symbol and perplexity (nll) or mean\n"
-    "                                   squared error (mse) on held-out data, one line each;\n"
-    "                                   --feedback: an output recurrence teacher-forced (the\n"
-    "                                   default) or free running; --per-record: log p of each\n"
-    "                                   record, its end included\n"
-    "  info   CKPT                      spec, vocabulary, family, end, step, loss and sizes\n"
-    "  embed  CKPT [-o DIR] [--name NAME]  an inference-only NAME.h/NAME.c with the weights\n"
-    "  export CKPT -o FILE.safetensors  weights with PyTorch nn.RNN / nn.Linear names\n"
-    "  import FILE.safetensors [-o CKPT] [--act A] [--tau T] ...  a checkpoint from them\n"
-    "         (both: --rnn-prefix P (rnn.), --linear-prefix P (fc.))\n"
-    "  plot   LOG.csv -o FILE.svg       draw the loss curve of a --log file\n"
-    "  bench  [SPEC] [--backend tcc|cc] [--optim O] [--reps N] [--seconds S] [--seed S]\n"
-    "         [--threads N|auto] (default 1) [--records] (every column a record of tau steps)\n"
-    "                                   time train_step calls (at least N (20) and S seconds (1));\n"
-    "                                   default spec --vocab 65 --hidden 100 --tau 25; last line\n"
-    "                                   median_us=N min_us=N max_us=N gflops=N (2 FLOPs per\n"
-    "                                   multiply-add of the matrix products, one-hot input free)\n"
-    "  equations [SPEC] [--format text|latex|markdown] [--expand NODE]\n"
-    "                                   the unrolled graph's equations; NODE: h0..hT, W, U, V, b, c\n"
-    "                                   (and R, fb0 with an output recurrence)\n"
-    "  version                          print rnnc's version (also -V, --version)\n"
-    "\n";
-
-/* The second half of the usage (each string within what C99 compilers must take). */
-static const char usage_options[] =
-    "model (as options, or as 'key = value' lines in a SPEC file / --spec FILE):\n"
-    "  --vocab V | --in N --out K       one-hot input and softmax over V classes, or dense\n"
-    "  --hidden H  --tau T              hidden size, unrolled length (train: 100 and 25)\n"
-    "  --batch B                        independent sequences per call (default 1)\n"
-    "  --act tanh|relu|sigmoid          hidden activation (default tanh)\n"
-    "  --loss nll|mse                   softmax + negative log-likelihood, or squared error\n"
-    "  --dtype float|double             (default float)\n"
-    "  --name NAME                      C identifier prefix of every symbol (default rnn)\n"
-    "  --fast                           fast-math code: backends may differ in the last bits\n"
-    "  --recurrence hidden|output|both  W h(t-1) (figure 10.3), R fb(t-1) (figure 10.4), or both\n"
-    "  --feedback teacher|free|scheduled  what an output recurrence feeds back: the data, the\n"
-    "                                   model's own output, or per step one of the two (default\n"
-    "                                   teacher)\n"
-    "  --end none|eos|halt|length       how a record ends: an end symbol, a halting unit, or a\n"
-    "                                   length output over 1..M with --max-length M\n"
-    "\n"
-    "training (defaults as min-char-rnn):\n"
-    "  --steps N (10000)  --optim sgd|momentum|adagrad|rmsprop|adam (adagrad)  --lr X (0.1)\n"
-    "  --beta1 X (0.9)  --beta2 X (0.999)  --eps X (1e-8)  --weight-decay X (0)\n"
-    "  --clip X (5; 0 = off)  --clip-norm X (0 = off)  --seed S (1)\n";
-
-/* The third part of the usage: the rest of training's options. */
-static const char usage_training[] =
-    "  --backend tcc|cc|auto (auto: start on tcc, switch to cc when it is compiled)\n"
-    "  --threads N|auto (auto: one per batch part; even batches of 16 and more have two;\n"
-    "                    the results are the same for any N)\n"
-    "  --shards N       the batch in N shares computed in turn, their gradients added in\n"
-    "                   share order: the bits of `mpirun -np N rnnc train` (data parallel)\n"
-    "  --every N (100: progress, log row, checkpoint)  --sample-every N (1000; 0 = off)\n"
-    "  --save FILE  --resume FILE  --log FILE.csv  --chars bytes|utf8  --target COL[,COL]\n"
-    "scheduled sampling (--feedback scheduled; Bengio et al. 2015):\n"
-    "  step i feeds the data with probability eps_i, else a sample of the model\n"
-    "  --schedule linear|exp|sigmoid    linear: eps_i = max(end, 1 - i/k), k >= 1 (default: the\n"
-    "                                   run's --steps); exp: eps_i = max(end, k^i), 0 < k < 1\n"
-    "                                   (default 0.01^(1/steps)); sigmoid: eps_i = max(end,\n"
-    "                                   k / (k + exp(i/k))), k >= 1 (default: k ln k = steps/2)\n"
-    "  --schedule-k K  --schedule-end E (0; the floor of eps, in [0, 1])\n"
-    "                                   saved in the checkpoint: --resume continues the schedule\n"
-    "records (book section 10.2.3; each record starts from h(0)):\n"
-    "  --records lines|paragraphs       text: one record per line, or per blank-line-separated\n"
-    "                                   block (a boundary symbol, outside the data's alphabet,\n"
-    "                                   is added: the first input, and --end eos's end symbol)\n"
-    "  --sequence-column COL            CSV: rows with the same value of COL, in order, form a record\n"
-    "  --end-symbol C                   the boundary symbol (a character, \\n, \\xHH or U+XXXX)\n"
-    "  --learn-h0                       learn h(0) (kept in the checkpoint)\n"
-    "  --max-record N                   refuse records longer than N steps\n"
-    "  --valid FILE  --valid-every N    log the loss on held-out data every N steps (--every)\n";
-
-/* The whole usage text on f. */
+/* The global usage on f: how to call rnnc, its commands (one line each) and the model options
+ * they share; each command's own options are its help (rnnc help COMMAND). */
 static void print_usage(FILE *f)
 {
-    fputs(usage_text, f);
-    fputs(usage_options, f);
-    fputs(usage_training, f);
+    size_t n;
+    const rnnc_cmd_help *c = rnnc_help_commands(&n);
+    fputs(rnnc_help_head, f);
+    fputs("commands:\n", f);
+    for (size_t i = 0; i < n; i++) fprintf(f, "  %-10s %s\n", c[i].name, c[i].summary);
+    fputs("\n", f);
+    fputs(rnnc_help_model, f);
+}
+
+/* A command's own help on stdout (its options, defaults and examples). */
+static void print_command_help(const rnnc_cmd_help *c)
+{
+    fputs(c->text, stdout);
+    if (c->text2) fputs(c->text2, stdout);
 }
 
 /* Print the cc cache's pending notices (a refused cache directory or cached file), one line
@@ -139,9 +62,21 @@ static void show_notices(void)
     while (rnnc_cc_take_notice(msg, sizeof msg)) fprintf(stderr, "rnnc: %s\n", msg);
 }
 
-/* Print "rnnc: MESSAGE" as exactly one line and exit.  Messages quote user input, so the
- * message goes through rnnc_fail: a control character is shown escaped (\n, \xHH) rather
- * than breaking the line, and bytes that are not UTF-8 as \xHH, so the line is valid text. */
+/* Print "rnnc: MSG" as exactly one line on stderr (after the cc cache's notices); under
+ * mpirun only on rank 0 (the others stay silent).  Messages quote user input, so the message
+ * goes through rnnc_fail: a control character is shown escaped (\n, \xHH) rather than
+ * breaking the line, and bytes that are not UTF-8 as \xHH, so the line is valid text. */
+static void say_error(const char *msg)
+{
+    char line[8192];
+    show_notices();
+    if (rnnc_dist_env_rank() > 0) return; /* under mpirun, rank 0 alone says why */
+    rnnc_fail(line, sizeof line, "%s", msg);
+    fprintf(stderr, "rnnc: %s\n", line);
+    fflush(stderr);
+}
+
+/* Print "rnnc: MESSAGE" as exactly one line (say_error) and exit. */
 static void die(int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3), noreturn))
@@ -149,15 +84,12 @@ static void die(int code, const char *fmt, ...)
     ;
 static void die(int code, const char *fmt, ...)
 {
-    char msg[2048], line[8192];
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    show_notices();
-    if (rnnc_dist_env_rank() > 0) exit(code); /* under mpirun, rank 0 alone says why */
-    rnnc_fail(line, sizeof line, "%s", msg);
-    fprintf(stderr, "rnnc: %s\n", line);
+    say_error(msg);
     exit(code);
 }
 
@@ -184,8 +116,44 @@ static int has_word(const char *list, const char *word)
     return 0;
 }
 
+/* The options of a command, for a suggestion: the words of valued and flags, and the spec
+ * keys (as options: max-length) when spec is set, into words (at most cap); the count. */
+static size_t option_words(const char *valued, const char *flags, int spec, char (*words)[32], size_t cap)
+{
+    static const char *const keys[] = {"vocab", "in", "out", "hidden", "tau", "batch", "act", "loss", "dtype",
+                                       "name", "fast", "recurrence", "feedback", "end", "max-length", "memory",
+                                       "segment", "spec"};
+    size_t n = 0;
+    const char *lists[2] = {valued, flags};
+    for (int l = 0; l < 2; l++)
+        for (const char *p = lists[l]; *p && n < cap;) {
+            size_t k = strcspn(p, " ");
+            if (k && k < 32) memcpy(words[n], p, k), words[n++][k] = '\0';
+            p += k + (p[k] == ' ');
+        }
+    for (size_t i = 0; spec && i < sizeof keys / sizeof keys[0] && n < cap; i++) snprintf(words[n++], 32, "%s", keys[i]);
+    return n;
+}
+
+/* An unknown option arg of rnnc cmd: exit 2 with one line, naming the closest option when one
+ * is close (--step: did you mean --steps?). */
+static void unknown_option(const char *arg, const char *cmd, const char *nm, const char *valued, const char *flags,
+                           int spec)
+{
+    char words[160][32];
+    const char *ptrs[160];
+    size_t n = option_words(valued, flags, spec, words, 160);
+    for (size_t i = 0; i < n; i++) ptrs[i] = words[i];
+    const char *near = rnnc_closest(nm, ptrs, n);
+    if (near)
+        die(2, "%.80s: unknown option for 'rnnc %s'; did you mean %s%s? (rnnc help %s lists its options)", arg, cmd,
+            strlen(near) == 1 ? "-" : "--", near, cmd);
+    die(2, "%.80s: unknown option for 'rnnc %s' (rnnc help %s lists its options)", arg, cmd, cmd);
+}
+
 /* Split argv[2..] into options and positionals.  valued: options taking a value; flags:
- * options without one (spec keys are valued, "fast" a flag, when spec is set). */
+ * options without one (spec keys are valued, "fast" a flag, when spec is set).  -h and --help
+ * print the command's own help and exit 0. */
 static void parse(int argc, char **argv, const char *cmd, const char *valued, const char *flags,
                   int spec, cli_args *a)
 {
@@ -200,17 +168,17 @@ static void parse(int argc, char **argv, const char *cmd, const char *valued, co
         const char *name = arg + (arg[1] == '-' ? 2 : 1), *eq = strchr(name, '='), *value = NULL;
         char nm[64];
         size_t n = eq ? (size_t)(eq - name) : strlen(name);
-        if (n >= sizeof nm) die(2, "%.80s: unknown option for 'rnnc %s' (see rnnc --help)", arg, cmd);
+        if (n >= sizeof nm) die(2, "%.80s: unknown option for 'rnnc %s' (rnnc help %s lists its options)", arg, cmd, cmd);
         memcpy(nm, name, n);
         nm[n] = '\0';
         if (strcmp(nm, "h") == 0 || strcmp(nm, "help") == 0) {
-            print_usage(stdout);
+            print_command_help(rnnc_help_find(cmd));
             exit(0);
         }
         int is_flag = has_word(flags, nm) || (spec && strcmp(nm, "fast") == 0);
         int is_valued = has_word(valued, nm) || (spec && (rnnc_spec_is_key(nm) || strcmp(nm, "spec") == 0) &&
                                                 strcmp(nm, "fast") != 0);
-        if (!is_flag && !is_valued) die(2, "%s: unknown option for 'rnnc %s' (see rnnc --help)", arg, cmd);
+        if (!is_flag && !is_valued) unknown_option(arg, cmd, nm, valued, flags, spec);
         if (eq) value = eq + 1;
         else if (is_valued) {
             if (i + 1 >= argc) die(2, "%s: expected a value", arg);
@@ -535,6 +503,70 @@ static void train_record_opts(const cli_args *a, rnnc_train_opts *o)
     if ((v = get(a, "valid-every"))) o->valid_every = parse_u64("valid-every", v, 1);
 }
 
+/* The output options of rnnc train: --every, --log, --log-every, --sample-every N|Ts, --save;
+ * and where the progress goes: a terminal (stdout) and its width (COLUMNS, as the shell sets
+ * it; else 0: the terminal is asked at each draw). */
+static void train_output_opts(const cli_args *a, rnnc_train_opts *o)
+{
+    const char *v;
+    if ((v = get(a, "every"))) o->every = parse_u64("every", v, 1);
+    if ((v = get(a, "log-every"))) o->log_every = parse_u64("log-every", v, 1);
+    if ((v = get(a, "sample-every"))) {
+        size_t n = strlen(v);
+        char num[64];
+        if (n > 1 && n < sizeof num && v[n - 1] == 's') {   /* Ts: by time */
+            memcpy(num, v, n - 1);
+            num[n - 1] = '\0';
+            o->sample_seconds = parse_real("sample-every", num, 0, 1e9, 1);
+            o->sample_every = 0;
+        } else {
+            o->sample_every = parse_u64("sample-every", v, 0);
+            o->sample_seconds = 0;
+        }
+        o->sample_every_set = 1;
+    }
+    o->save = get(a, "save");
+    o->log = get(a, "log");
+    if (o->save && !*o->save) die(2, "--save: expected a file name");
+    if (o->log_every && !o->log) die(2, "--log-every: give the log file with --log FILE.csv");
+    /* Under mpirun a rank's stdout is a pseudo-terminal whatever mpirun's own is: lines. */
+    o->tty = isatty(fileno(stdout)) && rnnc_dist_env_size() == 0;
+    const char *cols = getenv("COLUMNS");
+    char *end;
+    long nc = cols ? strtol(cols, &end, 10) : 0;
+    o->columns = cols && *cols && !*end && nc > 0 && nc < 100000 ? (size_t)nc : 0;
+}
+
+/* How rnnc train runs: --backend, --threads, --shards. */
+static void train_run_opts(const cli_args *a, rnnc_train_opts *o)
+{
+    const char *v;
+    if ((v = get(a, "backend"))) {
+        if (strcmp(v, "tcc") == 0) o->backend = RNNC_RUN_TCC;
+        else if (strcmp(v, "cc") == 0) o->backend = RNNC_RUN_CC;
+        else if (strcmp(v, "auto") == 0) o->backend = RNNC_RUN_AUTO;
+        else die(2, "--backend: expected tcc, cc or auto, got '%s'", v);
+    }
+    if ((v = get(a, "threads"))) o->threads = parse_threads(v);
+    if ((v = get(a, "shards"))) o->shards = (int)parse_u64("shards", v, 1);
+    if (o->shards > 4096) die(2, "--shards: expected a number of shares 1..4096, got '%s'", v);
+}
+
+/* --csv, and standard input ("-") read at most once: not both the data and --valid; and not
+ * as the data under mpirun with more than one rank, since mpirun gives it to rank 0 alone
+ * (--valid - is fine: rank 0 alone evaluates it). */
+static void train_data_opts(const cli_args *a, rnnc_train_opts *o)
+{
+    o->csv = get(a, "csv") != NULL;
+    int data_stdin = 0;
+    for (size_t i = 0; i < o->ndata; i++) data_stdin |= strcmp(o->data[i], "-") == 0;
+    int valid_stdin = o->valid && strcmp(o->valid, "-") == 0;
+    if (data_stdin && valid_stdin)
+        die(2, "--valid -: standard input is already the training data (it can be read once)");
+    if (data_stdin && rnnc_dist_env_size() > 1)
+        die(2, "-: standard input reaches rank 0 alone under mpirun; give every rank the data as a file");
+}
+
 static int cmd_train(int argc, char **argv)
 {
     cli_args a;
@@ -542,9 +574,9 @@ static int cmd_train(int argc, char **argv)
     char err[8192];
     parse(argc, argv, "train",
           "backend threads optim lr beta1 beta2 eps weight-decay clip clip-norm steps seed every "
-          "sample-every save resume log chars target schedule schedule-k schedule-end records "
+          "log-every sample-every save resume log chars target schedule schedule-k schedule-end records "
           "sequence-column end-symbol max-record valid valid-every shards",
-          "learn-h0", 1, &a);
+          "learn-h0 csv", 1, &a);
     rnnc_train_defaults(&o);
     /* Positionals: a *.spec file, then data files. */
     const char *spec_file = NULL, *data[256];
@@ -559,15 +591,7 @@ static int cmd_train(int argc, char **argv)
     }
     apply_spec(&a, spec_file, &o.spec);
     const char *v;
-    if ((v = get(&a, "backend"))) {
-        if (strcmp(v, "tcc") == 0) o.backend = RNNC_RUN_TCC;
-        else if (strcmp(v, "cc") == 0) o.backend = RNNC_RUN_CC;
-        else if (strcmp(v, "auto") == 0) o.backend = RNNC_RUN_AUTO;
-        else die(2, "--backend: expected tcc, cc or auto, got '%s'", v);
-    }
-    if ((v = get(&a, "threads"))) o.threads = parse_threads(v);
-    if ((v = get(&a, "shards"))) o.shards = (int)parse_u64("shards", v, 1);
-    if (o.shards > 4096) die(2, "--shards: expected a number of shares 1..4096, got '%s'", v);
+    train_run_opts(&a, &o);
     if ((v = get(&a, "optim"))) {
         o.optim = rnnc_optim_parse(v);
         if (o.optim < 0) die(2, "--optim: expected sgd, momentum, adagrad, rmsprop or adam, got '%s'", v);
@@ -592,8 +616,7 @@ static int cmd_train(int argc, char **argv)
     if ((v = get(&a, "beta2")) && o.beta2 >= 1) die(2, "--beta2: expected a number in [0, 1), got '%s'", v);
     if ((v = get(&a, "steps"))) o.steps = parse_u64("steps", v, 1);
     if ((v = get(&a, "seed"))) o.seed = parse_u64("seed", v, 0);
-    if ((v = get(&a, "every"))) o.every = parse_u64("every", v, 1);
-    if ((v = get(&a, "sample-every"))) o.sample_every = parse_u64("sample-every", v, 0);
+    train_output_opts(&a, &o);
     if ((v = get(&a, "chars"))) {
         if (strcmp(v, "bytes") == 0) o.chars = RNNC_CHARS_BYTES;
         else if (strcmp(v, "utf8") == 0) o.chars = RNNC_CHARS_UTF8;
@@ -601,25 +624,22 @@ static int cmd_train(int argc, char **argv)
         o.chars_set = 1;
     }
     train_record_opts(&a, &o);
-    o.save = get(&a, "save");
     o.resume = get(&a, "resume");
-    o.log = get(&a, "log");
     o.targets = get(&a, "target");
-    if (o.save && !*o.save) die(2, "--save: expected a file name");
     if (o.targets && ndata == 0) die(2, "--target: only for a CSV data file");
     o.data = data;
     o.ndata = ndata;
-    /* Under mpirun a rank's stdout is a pseudo-terminal whatever mpirun's own is: lines. */
-    o.tty = isatty(fileno(stdout)) && rnnc_dist_env_size() == 0;
+    train_data_opts(&a, &o);
     /* Under mpirun: join the ranks (dist.h), and leave them through rnnc_dist_end whatever
      * the outcome: MPI_Finalize when the ranks stopped together (rnnc_train_run sees to it),
      * MPI_Abort of the whole job when MPI itself failed. */
     if (rnnc_dist_start(err, sizeof err) != 0) die(2, "%s", err);
     int rc = rnnc_train_run(&o, err, sizeof err);
     if (rnnc_dist_broken()) fprintf(stderr, "rnnc: %s\n", err); /* any rank: the job aborts next */
-    rc = rnnc_dist_end(rc);
-    if (rc == 1 || rc == 2) die(rc, "%s", err);
-    return rc;
+    /* Rank 0 says why before the ranks finalize together: a rank that exits first with the
+     * same status must not let mpirun end rank 0 before its line is out. */
+    else if (rc == 1 || rc == 2) say_error(err);
+    return rnnc_dist_end(rc);
 }
 
 static void load_ckpt(const cli_args *a, const char *cmd, rnnc_ckpt *c)
@@ -746,8 +766,12 @@ static int cmd_info(int argc, char **argv)
         }
     }
     print_family(&c);
+    if (c.imported[0])
+        printf("origin: imported from %s (rnnc import)%s\n", c.imported, c.step ? ", then trained by rnnc" : "");
     printf("step: %llu\n", (unsigned long long)c.step);
-    if (c.spec.loss == RNNC_LOSS_NLL)
+    if (c.imported[0] && c.step == 0)
+        printf("loss: none (not trained by rnnc since it was imported)\n");
+    else if (c.spec.loss == RNNC_LOSS_NLL)
         printf("loss: %.4f smoothed per sequence of %zu (%.3f bits per symbol), last %.4f\n",
                c.smooth_loss, c.spec.tau, c.smooth_loss / ((double)c.spec.tau * log(2.0)), c.last_loss);
     else
@@ -755,8 +779,11 @@ static int cmd_info(int argc, char **argv)
     printf("optimiser: %s lr %g beta1 %g beta2 %g eps %g weight-decay %g clip %g clip-norm %g\n",
            rnnc_optim_name(c.hp.optim), c.hp.lr, c.hp.beta1, c.hp.beta2, c.hp.eps,
            c.hp.weight_decay, c.hp.clip, c.hp.clip_norm);
-    printf("data: %llu %s, seed %llu\n", (unsigned long long)c.data_len,
-           c.spec.onehot ? "symbols" : "rows", (unsigned long long)c.seed);
+    if (c.imported[0] && c.step == 0)
+        printf("data: none (imported from %s)\n", c.imported);
+    else
+        printf("data: %llu %s, seed %llu\n", (unsigned long long)c.data_len,
+               c.spec.onehot ? "symbols" : "rows", (unsigned long long)c.seed);
     printf("bytes: parameters %zu, optimiser state %zu, workspace %zu, carried state %zu\n",
            c.layout.params_bytes, c.layout.opt_bytes, c.layout.ws_bytes, c.layout.s0_bytes);
     printf("carried state: %zu values: h(tau) of %zu x %zu", c.layout.s0_count, c.spec.batch, c.spec.hidden);
@@ -835,9 +862,12 @@ static int cmd_eval(int argc, char **argv)
     dopts.end_symbol = c.end_symbol;
     dopts.max_length = rnnc_ends[c.spec.end].has_length ? c.spec.max_length : 0;
     rnnc_dataset d;
-    if (c.spec.onehot == rnnc_dataset_is_csv(a.pos[1]))
-        die(2, "%s: the checkpoint %s is a %s model; this data is %s", a.pos[1], a.pos[0],
-            c.spec.onehot ? "one-hot (text)" : "dense (CSV)", c.spec.onehot ? "CSV" : "text");
+    /* Named files are text or CSV by their names; standard input (-) is what the model reads. */
+    for (int i = 1; i < a.npos; i++)
+        if (strcmp(a.pos[i], "-") == 0) dopts.csv = !c.spec.onehot;
+        else if (c.spec.onehot == rnnc_dataset_is_csv(a.pos[i]))
+            die(2, "%s: the checkpoint %s is a %s model; this data is %s", a.pos[i], a.pos[0],
+                c.spec.onehot ? "one-hot (text)" : "dense (CSV)", c.spec.onehot ? "CSV" : "text");
     int rc = rnnc_dataset_load(&dopts, &d, err, sizeof err);
     if (rc != 0) die(rc, "%s", err);
     if (!d.text && (d.n_in != c.spec.n_in || d.n_out != c.spec.n_out))
@@ -874,7 +904,7 @@ static int cmd_embed(int argc, char **argv)
 {
     cli_args a;
     rnnc_ckpt c;
-    char err[1024], origin[160];
+    char err[1024], origin[400];
     parse(argc, argv, "embed", "o name", "", 0, &a);
     load_ckpt(&a, "embed", &c);
     const char *name = get(&a, "name");
@@ -887,8 +917,11 @@ static int cmd_embed(int argc, char **argv)
     }
     const char *outdir = get(&a, "o") ? get(&a, "o") : "out";
     ensure_dir("-o", outdir);
-    snprintf(origin, sizeof origin, "a checkpoint at step %llu (smoothed loss %.4f)",
-             (unsigned long long)c.step, c.smooth_loss);
+    if (c.imported[0] && c.step == 0)
+        snprintf(origin, sizeof origin, "a model imported from %s", c.imported);
+    else
+        snprintf(origin, sizeof origin, "a checkpoint at step %llu (smoothed loss %.4f)%s%s",
+                 (unsigned long long)c.step, c.smooth_loss, c.imported[0] ? ", imported from " : "", c.imported);
     /* The model's classes: the data's symbols, then the records' boundary symbol. */
     uint32_t *syms = malloc((c.vocab.size + 1) * sizeof *syms);
     if (!syms) die(1, "out of memory");
@@ -934,13 +967,16 @@ static int cmd_export(int argc, char **argv)
     return 0;
 }
 
+/* rnnc import FILE.safetensors [-o CKPT]: the checkpoint, and one line saying what was written
+ * and what was assumed (then the tensors left out by --ignore-unknown). */
 static int cmd_import(int argc, char **argv)
 {
     cli_args a;
     rnnc_ckpt c;
     rnnc_spec_builder b;
-    char err[1024], def[4096];
-    parse(argc, argv, "import", "o rnn-prefix linear-prefix", "", 1, &a);
+    rnnc_import_report rep;
+    char err[2048], def[4096];
+    parse(argc, argv, "import", "o rnn-prefix linear-prefix", "force ignore-unknown", 1, &a);
     if (a.npos != 1) die(2, "%s: expected one .safetensors file (rnnc import FILE [-o CKPT])", a.npos ? a.pos[1] : "import");
     rnnc_interop_names n = interop_names(&a);
     apply_spec(&a, NULL, &b);
@@ -954,11 +990,14 @@ static int cmd_import(int argc, char **argv)
         out = def;
     }
     if (!*out) die(2, "-o: expected the checkpoint file to write");
-    if (rnnc_import(a.pos[0], &n, &b, &c, err, sizeof err) != 0) die(2, "%s", err);
+    rnnc_import_opts io = {&b, get(&a, "force") != NULL, get(&a, "ignore-unknown") != NULL};
+    if (rnnc_import(a.pos[0], &n, &io, &c, &rep, err, sizeof err) != 0) die(2, "%s", err);
     char canon[512];
     rnnc_spec_format(&c.spec, canon, sizeof canon);
     if (rnnc_ckpt_save(&c, out, err, sizeof err) != 0) die(1, "%s", err);
-    printf("wrote %s: %s\n", out, canon);
+    printf("wrote %s: %s%s%s%s\n", out, canon, rep.notes[0] ? " (" : "", rep.notes, rep.notes[0] ? ")" : "");
+    if (rep.nignored)
+        printf("ignored (--ignore-unknown): %s\n", rep.ignored);
     rnnc_ckpt_free(&c);
     return 0;
 }
@@ -999,15 +1038,26 @@ static int cmd_bench(int argc, char **argv)
     return 0;
 }
 
+/* rnnc plot LOG.csv... -o FILE.svg [--bits]: one chart of the logs.  The output must be named
+ * .svg (or have no extension): rnnc writes SVG only, never under a PNG's (or any other) name. */
 static int cmd_plot(int argc, char **argv)
 {
     cli_args a;
     char err[1024];
-    parse(argc, argv, "plot", "o", "", 0, &a);
-    if (a.npos != 1) die(2, "%s: expected one log file (rnnc plot LOG.csv -o FILE.svg)", a.npos ? a.pos[1] : "plot");
+    parse(argc, argv, "plot", "o", "bits", 0, &a);
+    if (a.npos < 1) die(2, "plot: expected a log file (rnnc plot LOG.csv [LOG.csv...] -o FILE.svg)");
+    if (a.npos > RNNC_PLOT_MAX_LOGS) die(2, "%s: at most %d logs in one chart", a.pos[RNNC_PLOT_MAX_LOGS], RNNC_PLOT_MAX_LOGS);
     const char *out = get(&a, "o");
     if (!out || !*out) die(2, "-o: expected the SVG file to write");
-    if (rnnc_plot_log(a.pos[0], out, err, sizeof err) != 0) die(2, "%s", err);
+    const char *base = strrchr(out, '/'), *dot = strrchr(base ? base + 1 : out, '.');
+    if (dot && dot[1] && strcasecmp(dot, ".svg") != 0)
+        die(2, "-o %s: rnnc plot writes SVG only; name the file .svg (and convert it to %s with, e.g., rsvg-convert)", out, dot + 1);
+    for (int i = 0; i < a.npos; i++)
+        for (int j = 0; j < i; j++)
+            if (strcmp(a.pos[i], a.pos[j]) == 0) die(2, "%s: given twice", a.pos[i]);
+    if (rnnc_plot_logs((const char *const *)a.pos, (size_t)a.npos, out, get(&a, "bits") ? RNNC_PLOT_BITS : 0, err,
+                       sizeof err) != 0)
+        die(2, "%s", err);
     printf("wrote %s\n", out);
     return 0;
 }
@@ -1037,6 +1087,43 @@ static void install_signal_handlers(void)
     signal(SIGXFSZ, SIG_IGN);
 }
 
+/* An unknown command: exit 2 with one line listing every command and naming the closest. */
+static void unknown_command(const char *cmd)
+#if defined(__GNUC__)
+    __attribute__((noreturn))
+#endif
+    ;
+static void unknown_command(const char *cmd)
+{
+    size_t n;
+    const rnnc_cmd_help *c = rnnc_help_commands(&n);
+    const char *names[32];
+    char list[512] = "";
+    for (size_t i = 0; i < n && i < 32; i++) {
+        names[i] = c[i].name;
+        size_t k = strlen(list);
+        snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", c[i].name);
+    }
+    const char *near = rnnc_closest(cmd, names, n < 32 ? n : 32);
+    if (near) die(2, "'%s': unknown command; did you mean '%s'? (commands: %s; rnnc help COMMAND)", cmd, near, list);
+    die(2, "'%s': unknown command (commands: %s; rnnc help COMMAND)", cmd, list);
+}
+
+/* rnnc help [COMMAND]: the global usage, or COMMAND's own help. */
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 3) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (argc > 3) die(2, "%s: rnnc help takes one command", argv[3]);
+    const char *name = strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0 ? "help" : argv[2];
+    const rnnc_cmd_help *c = rnnc_help_find(name);
+    if (!c) unknown_command(argv[2]);
+    print_command_help(c);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     install_signal_handlers();
@@ -1049,7 +1136,7 @@ int main(int argc, char **argv)
         {"gen", cmd_gen}, {"check", cmd_check}, {"train", cmd_train}, {"sample", cmd_sample},
         {"info", cmd_info}, {"plot", cmd_plot}, {"equations", cmd_equations}, {"embed", cmd_embed},
         {"export", cmd_export}, {"import", cmd_import},
-        {"diff", cmd_diff}, {"bench", cmd_bench}, {"eval", cmd_eval},
+        {"diff", cmd_diff}, {"bench", cmd_bench}, {"eval", cmd_eval}, {"help", cmd_help},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0) {
@@ -1057,14 +1144,18 @@ int main(int argc, char **argv)
             show_notices();
             return rc;
         }
+    if (strcmp(cmd, "version") == 0 && argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+        print_command_help(rnnc_help_find("version"));
+        return 0;
+    }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("rnnc %s\n", RNNC_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         print_usage(stdout);
         return 0;
     }
-    die(2, "'%s': unknown command (expected gen, check, diff, train, bench, sample, eval, info, embed, export, import, plot, equations or version; see rnnc --help)", cmd);
+    unknown_command(cmd);
     return 2;
 }

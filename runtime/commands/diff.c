@@ -179,8 +179,9 @@ static void row_major_double(const void *buf, rnnc_dtype dt, const rnnc_tensor *
 
 /* The outputs of rnnc_hand_bptt, in rnnc_hand_grads order: element counts (0 for what the
  * model does not have: W and grad_h0 without a hidden recurrence, R and grad_fb0 without an
- * output recurrence) and offsets in one block of doubles. */
-enum { G_GO, G_GH, G_U, G_W, G_V, G_B, G_C, G_H0, G_R, G_FB0, G_COUNT };
+ * output recurrence, b_h without a gated cell, grad_c(t) and grad_c(0) without an LSTM) and
+ * offsets in one block of doubles. */
+enum { G_GO, G_GH, G_U, G_W, G_V, G_B, G_C, G_H0, G_R, G_FB0, G_BH, G_CS, G_C0, G_COUNT };
 typedef struct grad_sizes {
     size_t n[G_COUNT], off[G_COUNT], total;
 } grad_sizes;
@@ -189,9 +190,11 @@ static grad_sizes sizes_of(const rnnc_spec *s)
 {
     size_t H = s->hidden, N = s->n_in, K = s->n_out, T = s->tau, B = s->batch;
     const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
-    size_t hw = (size_t)rec->has_W, hr = (size_t)rec->has_R;
-    grad_sizes z = {{T * B * K, T * B * H, H * N, hw * H * H, K * H, H, K, hw * B * H, hr * H * K,
-                     hr * B * K}, {0}, 0};
+    const rnnc_cell_info *cell = &rnnc_cells[s->cell];
+    size_t hw = (size_t)rec->has_W, hr = (size_t)rec->has_R, GH = (size_t)cell->gates * H;
+    size_t gated = cell->gates > 1, lstm = (size_t)cell->has_c;
+    grad_sizes z = {{T * B * K, T * B * H, GH * N, hw * GH * H, K * H, GH, K, hw * B * H, hr * H * K,
+                     hr * B * K, gated * GH, lstm * T * B * H, lstm * B * H}, {0}, 0};
     for (int k = 0; k < G_COUNT; k++) {
         z.off[k] = z.total;
         z.total += z.n[k];
@@ -203,7 +206,8 @@ static grad_sizes sizes_of(const rnnc_spec *s)
 static void carve_grads(double *base, const grad_sizes *z, rnnc_hand_grads *g)
 {
     double **slot[G_COUNT] = {&g->g_o, &g->grad_h, &g->grad_U, &g->grad_W, &g->grad_V, &g->grad_b,
-                              &g->grad_c, &g->grad_h0, &g->grad_R, &g->grad_fb0};
+                              &g->grad_c, &g->grad_h0, &g->grad_R, &g->grad_fb0, &g->grad_b_h,
+                              &g->grad_cs, &g->grad_c0};
     for (int k = 0; k < G_COUNT; k++) *slot[k] = z->n[k] ? base + z->off[k] : NULL;
 }
 
@@ -219,8 +223,13 @@ static void gen_grads(const rnnc_spec *s, const rnnc_problem *r, const grad_size
     /* the gradient of the initial state has s0's layout: h(0), then fb(0) */
     rnnc_get_range(r->buf.ws, s->dtype, l->ws_gs0 + l->s0_h, z->n[G_H0], g->grad_h0);
     rnnc_get_range(r->buf.ws, s->dtype, l->ws_gs0 + l->s0_fb, z->n[G_FB0], g->grad_fb0);
-    double *dst[RNNC_NTENSORS] = {g->grad_U, g->grad_W, g->grad_V, g->grad_b, g->grad_c, g->grad_R};
-    for (int k = 0; k < RNNC_NTENSORS; k++) row_major_double(r->buf.grads, s->dtype, &t[k], dst[k]);
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_gs0 + l->s0_c, z->n[G_C0], g->grad_c0);  /* lstm */
+    rnnc_get_range(r->buf.ws, s->dtype, l->ws_gc, z->n[G_CS], g->grad_cs);
+    double *dst[RNNC_NTENSORS] = {[RNNC_T_U] = g->grad_U, [RNNC_T_W] = g->grad_W, [RNNC_T_V] = g->grad_V,
+                                  [RNNC_T_B] = g->grad_b, [RNNC_T_C] = g->grad_c, [RNNC_T_R] = g->grad_R,
+                                  [RNNC_T_BH] = g->grad_b_h};
+    for (int k = 0; k < RNNC_NTENSORS; k++)
+        if (dst[k]) row_major_double(r->buf.grads, s->dtype, &t[k], dst[k]);
 }
 
 /* The problem in rnnc_hand.h's convention: row-major doubles, int class indices. */
@@ -249,25 +258,64 @@ static void hand_variants(const rnnc_spec *s, rnnc_hand_problem *p)
                 : s->fb == RNNC_FB_SCHEDULED  ? RNNC_HAND_FB_SCHEDULED : RNNC_HAND_FB_TEACHER;
 }
 
+/* Doubles of a gated cell's forward pass in the problem: the gates, and the LSTM's c(0..tau)
+ * and c(0), or the GRU's w_n. */
+static size_t gated_count(const rnnc_spec *s)
+{
+    const rnnc_cell_info *cell = &rnnc_cells[s->cell];
+    size_t TBH = s->tau * s->batch * s->hidden;
+    if (cell->gates == 1) return 0;
+    return (size_t)cell->gates * TBH + (cell->has_c ? TBH + 2 * s->batch * s->hidden : TBH);
+}
+
+/* A gated cell's part of the problem from the run r, into q (gated_count doubles): the
+ * activated gates in PyTorch's order from the gate buffer's slots (the GRU keeps w_n in slot
+ * 2 and n in slot 3), c(t) and c(0) (LSTM) or w_n(t) (GRU). */
+static void hand_gated_inputs(const rnnc_spec *s, const rnnc_problem *r, rnnc_hand_problem *p, double *q)
+{
+    const rnnc_layout *l = &r->m.layout;
+    const rnnc_cell_info *cell = &rnnc_cells[s->cell];
+    size_t H = s->hidden, B = s->batch, TB = s->tau * B, G = (size_t)cell->gates;
+    p->cell = s->cell == RNNC_CELL_LSTM ? RNNC_HAND_CELL_LSTM : RNNC_HAND_CELL_GRU;
+    p->gates = (int)G;
+    p->gate = q;
+    for (size_t k = 0; k < TB; k++)
+        for (size_t g = 0; g < G; g++) {
+            size_t slot = cell->has_c || g < 2 ? g : 3;
+            rnnc_get_range(r->buf.ws, s->dtype, l->ws_g + k * l->gcol + slot * H, H, q + (k * G + g) * H);
+        }
+    q += TB * G * H;
+    if (cell->has_c) {
+        rnnc_get_range(r->buf.ws, s->dtype, l->ws_c, TB * H + B * H, q);
+        p->cs = q;
+        rnnc_get_range(r->buf.s0, s->dtype, l->s0_c, B * H, q + TB * H + B * H);
+        p->c0 = q + TB * H + B * H;
+        return;
+    }
+    for (size_t k = 0; k < TB; k++) rnnc_get_range(r->buf.ws, s->dtype, l->ws_g + k * l->gcol + 2 * H, H, q + k * H);
+    p->w_n = q;
+}
+
 /* Fill hi from the generated run r (its problem and its forward pass).  Returns 0, or -1
  * (out of memory). */
 static int hand_inputs_build(const rnnc_spec *s, const rnnc_problem *r, hand_inputs *hi)
 {
     const rnnc_layout *l = &r->m.layout;
     int has_R = rnnc_recurrences[s->rec].has_R;
-    size_t H = s->hidden, N = s->n_in, K = s->n_out, T = s->tau, B = s->batch;
+    size_t H = s->hidden, N = s->n_in, K = s->n_out, T = s->tau, B = s->batch, npar = 0;
     size_t nx = s->onehot ? 0 : l->x_count, ny = s->loss == RNNC_LOSS_NLL ? 0 : l->y_count;
     size_t nh = (T + 1) * B * H, np = T * B * K, nfb = has_R ? B * K + T * B * K : 0;
-    size_t total = H * N + H * H + K * H + H + K + H * K + nx + ny + B * H + nh + np + nfb;
+    rnnc_tensor t[RNNC_NTENSORS];
+    rnnc_param_tensors(s, l, t);
+    for (int k = 0; k < RNNC_NTENSORS; k++) npar += t[k].rows * t[k].cols;
+    size_t total = npar + nx + ny + B * H + nh + np + nfb + gated_count(s);
     memset(hi, 0, sizeof *hi);
-    hi->block = malloc(total * sizeof *hi->block);
+    hi->block = malloc((total ? total : 1) * sizeof *hi->block);
     hi->idx = malloc((2 * T * B) * sizeof *hi->idx);
     if (!hi->block || !hi->idx) {
         hand_inputs_free(hi);
         return -1;
     }
-    rnnc_tensor t[RNNC_NTENSORS];
-    rnnc_param_tensors(s, l, t);
     double *q = hi->block, *par[RNNC_NTENSORS];
     for (int k = 0; k < RNNC_NTENSORS; k++) {
         par[k] = t[k].rows * t[k].cols != 0 ? q : NULL;   /* NULL: W or R the model does not have */
@@ -280,7 +328,7 @@ static int hand_inputs_build(const rnnc_spec *s, const rnnc_problem *r, hand_inp
     p->onehot = s->onehot;
     hand_variants(s, p);
     p->U = par[RNNC_T_U], p->W = par[RNNC_T_W], p->V = par[RNNC_T_V], p->b = par[RNNC_T_B];
-    p->c = par[RNNC_T_C], p->R = par[RNNC_T_R];
+    p->c = par[RNNC_T_C], p->R = par[RNNC_T_R], p->b_h = par[RNNC_T_BH];
     if (s->onehot) {
         for (size_t i = 0; i < T * B; i++) hi->idx[i] = ((const int32_t *)r->buf.x)[i];
         p->x_index = hi->idx;
@@ -311,7 +359,10 @@ static int hand_inputs_build(const rnnc_spec *s, const rnnc_problem *r, hand_inp
         p->fb0 = q;
         rnnc_problem_fed_back(s, r, q + B * K);
         p->fb = q + B * K;
+        q += nfb;
     }
+    if (rnnc_cells[s->cell].gates > 1) hand_gated_inputs(s, r, p, q);
+    else p->gates = 1;
     return 0;
 }
 
@@ -454,12 +505,33 @@ static void compare_node(rnnc_diff_node *nd, const double *hand, const double *g
         }
 }
 
-/* The number of nodes of s: g_o(t) and grad_h(t) for every t, grad_c, grad_b, grad_V and
- * grad_U, and grad_W, grad_h0 (hidden recurrence), grad_R, grad_fb0 (output recurrence). */
+/* Nodes per step: g_o(t), grad_h(t), and the LSTM's grad_c(t). */
+static size_t step_nodes(const rnnc_spec *s) { return rnnc_cells[s->cell].has_c ? 3 : 2; }
+
+/* The number of nodes of s: g_o(t) and grad_h(t) (and grad_c(t)) for every t, grad_c, grad_b,
+ * grad_V and grad_U, and grad_W, grad_h0 (hidden recurrence), grad_R, grad_fb0 (output
+ * recurrence), grad_b_h (gated cells), grad_c0 (LSTM). */
 static size_t node_count(const rnnc_spec *s)
 {
     const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
-    return 2 * s->tau + 4 + 2 * (size_t)rec->has_W + 2 * (size_t)rec->has_R;
+    const rnnc_cell_info *cell = &rnnc_cells[s->cell];
+    return step_nodes(s) * s->tau + 4 + 2 * (size_t)rec->has_W + 2 * (size_t)rec->has_R +
+           (cell->gates > 1) + (size_t)cell->has_c;
+}
+
+/* Step node i (backward order: g_o(t), grad_h(t), grad_c(t) for t = tau..1) of s. */
+static void describe_step_node(const rnnc_spec *s, const grad_sizes *z, size_t i, rnnc_diff_node *nd,
+                               size_t *off, const char **base, size_t *t)
+{
+    static const char *const names[3] = {"g_o", "grad_h", "grad_c"};
+    size_t H = s->hidden, K = s->n_out, B = s->batch, per = step_nodes(s), k = i % per;
+    *t = s->tau - i / per;
+    *base = k == 2 ? "grad_cell" : names[k];
+    snprintf(nd->name, sizeof nd->name, "%s(%zu)", names[k], *t);
+    nd->index = RNNC_DIFF_IDX_BATCH;
+    nd->rows = B;
+    nd->cols = k == 0 ? K : H;
+    *off = k == 0 ? z->off[G_GO] + (*t - 1) * B * K : z->off[k == 1 ? G_GH : G_CS] + (*t - 1) * B * H;
 }
 
 /* Describe node i (backward order) of s: name, equation, shape, and its offset in the
@@ -467,34 +539,29 @@ static size_t node_count(const rnnc_spec *s)
 static void describe_node(const rnnc_spec *s, const grad_sizes *z, size_t i, rnnc_diff_node *nd,
                           size_t *off)
 {
-    size_t H = s->hidden, N = s->n_in, K = s->n_out, B = s->batch, t = 0;
+    size_t H = s->hidden, N = s->n_in, K = s->n_out, B = s->batch, t = 0, GH = rnnc_cells[s->cell].gates * H;
     memset(nd, 0, sizeof *nd);
     const char *base;
-    if (i < 2 * s->tau) {
-        t = s->tau - i / 2;
-        base = i % 2 == 0 ? "g_o" : "grad_h";
-        snprintf(nd->name, sizeof nd->name, "%s(%zu)", base, t);
-        nd->index = RNNC_DIFF_IDX_BATCH;
-        nd->rows = B;
-        nd->cols = i % 2 == 0 ? K : H;
-        *off = i % 2 == 0 ? z->off[G_GO] + (t - 1) * B * K : z->off[G_GH] + (t - 1) * B * H;
+    if (i < step_nodes(s) * s->tau) {
+        describe_step_node(s, z, i, nd, off, &base, &t);
     } else {
         /* The parameter sums in the order of (10.22)-(10.28), then the initial state's. */
         static const struct { const char *name; int slot; rnnc_diff_index ix; } order[] = {
             {"grad_c", G_C, RNNC_DIFF_IDX_VECTOR}, {"grad_b", G_B, RNNC_DIFF_IDX_VECTOR},
             {"grad_V", G_V, RNNC_DIFF_IDX_MATRIX}, {"grad_W", G_W, RNNC_DIFF_IDX_MATRIX},
             {"grad_R", G_R, RNNC_DIFF_IDX_MATRIX}, {"grad_U", G_U, RNNC_DIFF_IDX_MATRIX},
-            {"grad_h0", G_H0, RNNC_DIFF_IDX_BATCH}, {"grad_fb0", G_FB0, RNNC_DIFF_IDX_BATCH},
+            {"grad_bh", G_BH, RNNC_DIFF_IDX_VECTOR}, {"grad_h0", G_H0, RNNC_DIFF_IDX_BATCH},
+            {"grad_c0", G_C0, RNNC_DIFF_IDX_BATCH}, {"grad_fb0", G_FB0, RNNC_DIFF_IDX_BATCH},
         };
-        const size_t rows[G_COUNT] = {[G_C] = K, [G_B] = H, [G_V] = K, [G_W] = H, [G_R] = H,
-                                      [G_U] = H, [G_H0] = B, [G_FB0] = B};
+        const size_t rows[G_COUNT] = {[G_C] = K, [G_B] = GH, [G_V] = K, [G_W] = GH, [G_R] = H,
+                                      [G_U] = GH, [G_BH] = GH, [G_H0] = B, [G_C0] = B, [G_FB0] = B};
         const size_t cols[G_COUNT] = {[G_C] = 1, [G_B] = 1, [G_V] = H, [G_W] = H, [G_R] = K,
-                                      [G_U] = N, [G_H0] = H, [G_FB0] = K};
-        size_t j = i - 2 * s->tau, k = 0;
+                                      [G_U] = N, [G_BH] = 1, [G_H0] = H, [G_C0] = H, [G_FB0] = K};
+        size_t j = i - step_nodes(s) * s->tau, k = 0;
         for (;; k++) /* the j-th of those the model has */
             if (z->n[order[k].slot] && j-- == 0) break;
         base = order[k].name;
-        snprintf(nd->name, sizeof nd->name, "%s", base);
+        snprintf(nd->name, sizeof nd->name, "%s", strcmp(base, "grad_bh") == 0 ? "grad_b_h" : base);
         nd->index = order[k].ix;
         nd->rows = rows[order[k].slot];
         nd->cols = cols[order[k].slot];
@@ -673,8 +740,9 @@ int rnnc_diff_report(const rnnc_spec *s, const rnnc_diff_opts *o, const rnnc_dif
             (unsigned long long)o->seed, r->loss);
     fprintf(f, "tolerance: |hand - gen| <= %g * max(|hand|, |gen|) + %g (%s)\n", r->rtol, r->atol,
             s->dtype == RNNC_DOUBLE && !s->fast ? "double" : s->fast ? "fast" : "float");
-    fprintf(f, "nodes in backward order: g_o(t), grad_h(t) for t = %zu..1, then ", s->tau);
-    for (size_t i = 2 * s->tau; i < r->nnodes; i++)
+    fprintf(f, "nodes in backward order: g_o(t), grad_h(t)%s for t = %zu..1, then ",
+            rnnc_cells[s->cell].has_c ? ", grad_c(t)" : "", s->tau);
+    for (size_t i = step_nodes(s) * s->tau; i < r->nnodes; i++)
         fprintf(f, "%s%s", r->nodes[i].name, i + 1 < r->nnodes ? ", " : "\n");
     if (rnnc_recurrences[s->rec].has_R && s->fb == RNNC_FB_SCHEDULED)
         fprintf(f, "scheduled sampling: the forward pass's seeded choices are held fixed and given to "

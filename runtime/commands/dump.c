@@ -36,7 +36,9 @@ static int add_dump_tensors(rnnc_st_writer *w, const rnnc_spec *s, const rnnc_pr
 {
     const rnnc_layout *l = &g->m.layout;
     const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
-    uint64_t H = s->hidden, N = s->n_in, K = s->n_out, T = s->tau, B = s->batch;
+    const rnnc_cell_info *cell = &rnnc_cells[s->cell];
+    uint64_t H = s->hidden, N = s->n_in, K = s->n_out, T = s->tau, B = s->batch, GH = l->gh;
+    uint64_t DC = l->dcol, GC = l->gcol;
     size_t es = l->real_size;
     rnnc_st_dtype real = s->dtype == RNNC_DOUBLE ? RNNC_ST_F64 : RNNC_ST_F32;
     int nll = s->loss == RNNC_LOSS_NLL;
@@ -44,7 +46,8 @@ static int add_dump_tensors(rnnc_st_writer *w, const rnnc_spec *s, const rnnc_pr
     rnnc_tensor pt[RNNC_NTENSORS];
     rnnc_param_tensors(s, l, pt);
     const struct {
-        int when;             /* 0: always; 'W': with a hidden recurrence; 'R': with an output one */
+        int when;             /* 0: always; 'W': with a hidden recurrence; 'R': with an output one;
+                                 'G': a gated cell; 'L': the LSTM */
         const char *name, *desc;
         rnnc_st_dtype dt;
         size_t ndim;
@@ -60,10 +63,15 @@ static int add_dump_tensors(rnnc_st_writer *w, const rnnc_spec *s, const rnnc_pr
          nll ? RNNC_ST_I32 : real, nll ? 2u : 3u, {T, B, K}, g->buf.y, NULL},
         {0, "h0", "initial state h(0): [B, H]", real, 2, {B, H}, s0 + l->s0_h * es, NULL},
         {'R', "fb0", "initial fed-back output fb(0): [B, K]", real, 2, {B, K}, s0 + l->s0_fb * es, NULL},
-        {0, "U", "input-to-hidden weights U: [H, N]", real, 2, {H, N}, g->buf.params, &pt[RNNC_T_U]},
-        {'W', "W", "hidden-to-hidden weights W: [H, H]", real, 2, {H, H}, g->buf.params, &pt[RNNC_T_W]},
+        {'L', "c0", "the LSTM's initial cell state c(0): [B, H]", real, 2, {B, H}, s0 + l->s0_c * es, NULL},
+        {0, "U", "input-to-hidden weights U: [H, N] (gated: [G H, N], gates stacked in PyTorch's order)",
+         real, 2, {GH, N}, g->buf.params, &pt[RNNC_T_U]},
+        {'W', "W", "hidden-to-hidden weights W: [H, H] (gated: [G H, H])", real, 2, {GH, H}, g->buf.params,
+         &pt[RNNC_T_W]},
         {0, "V", "hidden-to-output weights V: [K, H]", real, 2, {K, H}, g->buf.params, &pt[RNNC_T_V]},
-        {0, "b", "hidden bias b: [H]", real, 1, {H}, g->buf.params, &pt[RNNC_T_B]},
+        {0, "b", "hidden bias b: [H] (gated: [G H])", real, 1, {GH}, g->buf.params, &pt[RNNC_T_B]},
+        {'G', "b_h", "the gated cell's recurrent bias b_h (PyTorch's bias_hh): [G H]", real, 1, {GH},
+         g->buf.params, &pt[RNNC_T_BH]},
         {0, "c", "output bias c: [K]", real, 1, {K}, g->buf.params, &pt[RNNC_T_C]},
         {'R', "R", "output-to-hidden weights R (figure 10.4): [H, K]", real, 2, {H, K}, g->buf.params, &pt[RNNC_T_R]},
         {0, "h", "hidden states h(t) = f(a(t)) (10.9), t = 0..tau (h(0) = h0): [tau+1, B, H], h(t) at [t]",
@@ -77,19 +85,31 @@ static int add_dump_tensors(rnnc_st_writer *w, const rnnc_spec *s, const rnnc_pr
          {T, B, K}, ws + l->ws_go * es, NULL},
         {0, "grad_h", "grad_h(t) L (10.19, 10.21, 10.21o/f), t = 1..tau: [tau, B, H], at [t-1]", real, 3,
          {T, B, H}, ws + l->ws_gh * es, NULL},
-        {0, "d", "d(t) = f'(a(t)) (.) grad_h(t) L (10.21), t = 1..tau: [tau, B, H], at [t-1]", real,
-         3, {T, B, H}, ws + l->ws_d * es, NULL},
+        {0, "d", cell->gates > 1 ? "d(t), the gradient at the gates' pre-activations (10.40b, 10.45b), t = 1..tau: "
+                                  "[tau, B, 4 H], at [t-1]: lstm d_i d_f d_g d_o; gru d_r d_z dw_n d_n"
+                                : "d(t) = f'(a(t)) (.) grad_h(t) L (10.21), t = 1..tau: [tau, B, H], at [t-1]",
+         real, 3, {T, B, DC}, ws + l->ws_d * es, NULL},
+        {'G', "gates", "the gates of step t = 1..tau (10.40, 10.46): [tau, B, slots H], at [t-1]: lstm i f g o "
+                       "tanh(c(t)); gru r z w_n n", real, 3, {T, B, GC}, ws + l->ws_g * es, NULL},
+        {'L', "cell", "the LSTM's cell state c(t) (10.41), t = 0..tau (c(0) = c0): [tau+1, B, H], c(t) at [t]",
+         real, 3, {T + 1, B, H}, ws + l->ws_c * es, NULL},
+        {'L', "grad_cell", "grad_c(t) L, the LSTM's cell state's gradient (10.41b), t = 1..tau: [tau, B, H], "
+                           "at [t-1]", real, 3, {T, B, H}, ws + l->ws_gc * es, NULL},
+        {'L', "grad_c0", "grad_c(0) L = f(1) (.) grad_c(1) (c0): [B, H]", real, 2, {B, H},
+         ws + (l->ws_gs0 + l->s0_c) * es, NULL},
         {'W', "grad_h0", "grad_h(0) L = W^T d(1): [B, H]", real, 2, {B, H}, ws + (l->ws_gs0 + l->s0_h) * es, NULL},
         {'R', "grad_fb0", "grad_fb(0) L = R^T d(1) (fb0): [B, K]", real, 2, {B, K},
          ws + (l->ws_gs0 + l->s0_fb) * es, NULL},
-        {0, "grad_U", "grad_U L = sum_t d(t) x(t)^T (10.28), summed over the batch: [H, N]", real, 2,
-         {H, N}, g->buf.grads, &pt[RNNC_T_U]},
-        {'W', "grad_W", "grad_W L = sum_t d(t) h(t-1)^T (10.26), summed over the batch: [H, H]", real,
-         2, {H, H}, g->buf.grads, &pt[RNNC_T_W]},
+        {0, "grad_U", "grad_U L = sum_t d(t) x(t)^T (10.28), summed over the batch: [H, N] (gated: [G H, N])",
+         real, 2, {GH, N}, g->buf.grads, &pt[RNNC_T_U]},
+        {'W', "grad_W", "grad_W L = sum_t d(t) h(t-1)^T (10.26; gru: dw(t)), summed over the batch: [H, H] "
+                        "(gated: [G H, H])", real, 2, {GH, H}, g->buf.grads, &pt[RNNC_T_W]},
         {0, "grad_V", "grad_V L = sum_t g_o(t) h(t)^T (10.24), summed over the batch: [K, H]", real,
          2, {K, H}, g->buf.grads, &pt[RNNC_T_V]},
-        {0, "grad_b", "grad_b L = sum_t d(t) (10.23), summed over the batch: [H]", real, 1, {H},
-         g->buf.grads, &pt[RNNC_T_B]},
+        {0, "grad_b", "grad_b L = sum_t d(t) (10.23), summed over the batch: [H] (gated: [G H])", real, 1,
+         {GH}, g->buf.grads, &pt[RNNC_T_B]},
+        {'G', "grad_b_h", "grad_b_h L = sum_t dw(t) (10.23; lstm: d(t)), summed over the batch: [G H]", real, 1,
+         {GH}, g->buf.grads, &pt[RNNC_T_BH]},
         {0, "grad_c", "grad_c L = sum_t g_o(t) (10.22), summed over the batch: [K]", real, 1, {K},
          g->buf.grads, &pt[RNNC_T_C]},
         {'R', "grad_R", "grad_R L = sum_t d(t) fb(t-1)^T (10.26r), summed over the batch: [H, K]", real,
@@ -97,7 +117,9 @@ static int add_dump_tensors(rnnc_st_writer *w, const rnnc_spec *s, const rnnc_pr
     };
     for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
         size_t esz = list[i].dt == RNNC_ST_I32 ? 4 : es;
-        if ((list[i].when == 'W' && !rec->has_W) || (list[i].when == 'R' && !rec->has_R)) continue;
+        if ((list[i].when == 'W' && !rec->has_W) || (list[i].when == 'R' && !rec->has_R) ||
+            (list[i].when == 'G' && cell->gates == 1) || (list[i].when == 'L' && !cell->has_c))
+            continue;
         if (add_tensor(w, list[i].name, list[i].dt, esz, list[i].ndim, list[i].shape, list[i].src,
                        list[i].t) != 0 ||
             rnnc_st_set_meta(w, list[i].name, list[i].desc) != 0)

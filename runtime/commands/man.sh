@@ -11,7 +11,11 @@
 #               preformatted as --help prints it, lines longer than 76 columns broken at a
 #               space (the continuation aligned after the entry's first word), so that the
 #               page fits 80 columns; roff's special characters escaped (\ as \e, - as \-,
-#               a leading . or ').
+#               a leading . or ');
+#   @COMMANDS@  replaced by one .SS subsection per command of the usage's "commands:" list,
+#               "rnnc NAME", holding `RNNC help NAME` as the binary prints it: the usage lines
+#               and option entries preformatted (and fitted) as above, the paragraph filled,
+#               each "heading:" a bold line.
 set -eu
 [ $# -eq 2 ] || { echo "usage: runtime/commands/man.sh RNNC TEMPLATE" >&2; exit 2; }
 rnnc=$1
@@ -27,9 +31,10 @@ usage=$("$rnnc" --help)
 # between two items (at a run of two or more spaces) where it can be, else at a space; what
 # follows a description's start goes on under the descriptions (the column most continuation
 # lines start at), the items of an option list under its second item, anything else after
-# the line's first word.  The indented lines that continue a description are refilled.
+# the line's first word.  The indented lines that continue an entry's description join it
+# before it is fitted, so the description is refilled.
 roff_usage() {
-    printf '%s\n' "$usage" | awk -v width=71 '
+    printf '%s\n' "$1" | awk -v width=71 -v sub_mode="${2:-0}" '
     function esc(s) {
         gsub(/\\/, "\\e", s)
         gsub(/-/, "\\-", s)
@@ -49,7 +54,8 @@ roff_usage() {
         out(line)
         nwords = 0
     }
-    function close_block() { flush(); if (open) { print ".fi"; open = 0 } }
+    function put_entry() { if (entry != "") { wrap(entry, elead); entry = "" } }   # an entry and its continuation
+    function close_block() { put_entry(); flush(); if (open) { print ".fi"; open = 0 } }
     # the column (from 0) of the item after the first run of two or more spaces past
     # column from, or 0
     function item_after(s, from,   i) {
@@ -103,11 +109,34 @@ roff_usage() {
             sub(/^  /, "", l)
             if (l !~ /^ *$/ && lead_of(l) >= 8) count[lead_of(l)]++
         }
-        column = 24
+        column = 33
         for (c in count) if (count[c] > best) { best = count[c]; column = c + 0 }
         for (k = 1; k <= NR; k++) {
             line = raw[k]
-            if (k == 1 && line ~ /^usage: /) continue            # the synopsis is the page'"'"'s own
+            if (k == 1 && line ~ /^usage: / && !sub_mode) continue   # the synopsis is the page'"'"'s own
+            if (sub_mode && (line ~ /^usage: / || (synopsis && line ~ /^       [^ ]/))) {   # a command'"'"'s synopsis
+                if (!open) { print ".nf"; open = 1 }
+                synopsis = 1
+                wrap(line, 0)
+                continue
+            }
+            synopsis = 0
+            if (sub_mode && line ~ /^[^ ].*:$/) {                # a heading inside a command
+                close_block()
+                print ".PP"
+                print ".B \"" esc(line) "\""
+                print ".nf"
+                open = 1
+                continue
+            }
+            if (sub_mode && line ~ /^[^ ]/) {                    # the command'"'"'s paragraph: filled
+                close_block()
+                if (!para) print ".PP"
+                para = 1
+                print esc(line)
+                continue
+            }
+            if (line ~ /^ *$/) para = 0
             if (line ~ /^[^ ].*:$/) {                            # a heading
                 close_block()
                 h = substr(line, 1, length(line) - 1)
@@ -118,26 +147,44 @@ roff_usage() {
             }
             if (!open) { print ".nf"; open = 1 }
             sub(/^  /, "", line)
-            if (line ~ /^ *$/) { flush(); if (seen) out(""); continue }
+            if (line ~ /^ *$/) { put_entry(); flush(); if (seen) out(""); continue }
             seen = 1
             lead = lead_of(line)
             if (lead >= 8) {                                     # continues a description
+                if (entry != "") {                               # of the entry above: one line
+                    sub(/^ +/, "", line)
+                    entry = entry " " line
+                    continue
+                }
                 if (nwords && lead != plead) flush()
                 plead = lead
                 n = split(line, w, " ")
                 for (i = 1; i <= n; i++) words[++nwords] = w[i]
                 continue
             }
+            put_entry()
             flush()
-            wrap(line, lead)
+            entry = line
+            elead = lead
         }
         close_block()
     }'
 }
 
+# Each command's own help (`rnnc help NAME`), in the order of the usage's command list.
+roff_commands() {
+    for name in $(printf '%s\n' "$usage" | awk '/^commands:/ { f = 1; next } f && /^ *$/ { exit } f { print $1 }'); do
+        text=$("$rnnc" help "$name")
+        [ -n "$text" ] || { echo "man.sh: '$rnnc help $name' printed nothing" >&2; exit 1; }
+        printf '.SS "rnnc %s"\n' "$name"
+        roff_usage "$text" 1
+    done
+}
+
 while IFS= read -r line || [ -n "$line" ]; do
     case $line in
-    @USAGE@) roff_usage ;;
+    @USAGE@) roff_usage "$usage" ;;
+    @COMMANDS@) roff_commands ;;
     *@VERSION@*) printf '%s\n' "$line" | sed "s/@VERSION@/$version/g" ;;
     *) printf '%s\n' "$line" ;;
     esac

@@ -1,19 +1,26 @@
-/* plot.c: a training log as an SVG line chart of loss against step (see plot.h).
+/* plot.c: training logs as an SVG line chart of loss (or bits per symbol) against step (see
+ * plot.h).
  *
- * The log: the header line "step,loss,bpc,lr,seconds" (a trailing '\r' and a leading UTF-8
+ * A log: the header line "step,loss,bpc,lr,seconds" (a trailing '\r' and a leading UTF-8
  * byte order mark are tolerated), then rows of 5 numbers; blank lines are skipped.  A log of a
  * run with --valid has two more columns, "valid_loss,valid_bpc", empty in the rows where the
- * held-out data was not evaluated; the validation loss is drawn as a second line.  step must
- * be a finite number; the other columns may also be nan or inf (as printf writes a diverged
- * run's loss): such losses are not drawn, they break the line.
+ * held-out data was not evaluated; the validation loss is drawn as a line of its own.  Logs of
+ * rnnc since issue 13 end in three more, "last_loss,mean_loss,mean_bpc" (the loss of the row's
+ * step, and the mean since the previous row), and the mean is drawn too, thin.  step must be
+ * a finite number; the other columns may also be nan or inf (as printf writes a diverged run's
+ * loss): such losses are not drawn, they break the line.  "loss" is the smoothed loss.
  *
  * The chart: a fixed 800 x 500 canvas, title, a one-line summary, grid lines, "nice" ticks
- * (1, 2 or 5 times a power of ten; about 5 per axis) labelled on both axes, and the loss drawn
- * as one <polyline> per run of finite losses (a <circle> for a lone point).  Logs of more than
- * DECIMATE_ROWS rows are reduced per pixel column to its first, lowest, highest and last point
- * (in log order), which draws the same picture at this size with at most 4 points a column.
- * Every number is printed with a fixed precision, so the same log gives the same bytes.  The
- * SVG has no scripts, styles sheets or external references. */
+ * (1, 2 or 5 times a power of ten; about 5 per axis) labelled on both axes, and each loss drawn
+ * as one <polyline> per run of finite values (a <circle> for a lone point).  When every log's
+ * bits per symbol are a fixed multiple of its loss (nll, the same tau), a second axis on the
+ * right gives bits per symbol; RNNC_PLOT_BITS draws bits per symbol on the left axis instead
+ * (logs of different tau then compare).  Several logs are overlaid, one colour each, with a
+ * legend naming them.  Logs of more than DECIMATE_ROWS rows are reduced per pixel column to
+ * its first, lowest, highest and last point (in log order), which draws the same picture at
+ * this size with at most 4 points a column.  Every number is printed with a fixed precision,
+ * so the same logs give the same bytes.  The SVG has no scripts, style sheets or external
+ * references. */
 #define _POSIX_C_SOURCE 200809L
 #include "plot.h"
 
@@ -29,10 +36,13 @@
 #include "../base/util.h"
 #include "../formats/data.h"
 
-#define LOG_HEADER "step,loss,bpc,lr,seconds"
-#define LOG_HEADER_VALID "step,loss,bpc,lr,seconds,valid_loss,valid_bpc"
+/* The header of a log: LOG_BASE, then LOG_VALID (--valid), then LOG_MEANS (rnnc since issue
+ * 13); each row has as many numbers. */
+#define LOG_BASE "step,loss,bpc,lr,seconds"
+#define LOG_VALID ",valid_loss,valid_bpc"
+#define LOG_MEANS ",last_loss,mean_loss,mean_bpc"
 #define LOG_COLS 5
-#define LOG_COLS_VALID 7
+#define LOG_MAX_COLS 10
 #define DECIMATE_ROWS 2000
 #define QUOTE_MAX 60
 
@@ -40,7 +50,7 @@
 #define SVG_W 800
 #define SVG_H 500
 #define PLOT_L 80.0
-#define PLOT_R 764.0
+#define PLOT_R 716.0
 #define PLOT_T 64.0
 #define PLOT_B 436.0
 
@@ -84,14 +94,19 @@ static int parse_number(const unsigned char *s, size_t n, int nonfinite_ok, doub
 }
 
 typedef struct log_data {
+    const char *path;
     size_t rows;
-    double *step, *loss;
+    double *step, *loss;     /* the smoothed loss of each row */
     double *valid;           /* the validation loss of each row (NAN: not evaluated there) */
+    double *mean;            /* the mean loss since the previous row (NAN: the log has none) */
     int has_valid;           /* the log has the validation columns */
+    int has_mean;            /* the log has last_loss, mean_loss, mean_bpc */
     size_t nvalid;           /* rows with a validation loss */
     double last_valid;       /* the last validation loss */
-    double last[LOG_COLS_VALID];   /* the last row */
+    double last[LOG_MAX_COLS];   /* the last row */
     size_t nonfinite;        /* rows whose loss is nan or inf */
+    double bits;             /* bits per symbol per unit of loss (bpc / loss): 0 for mse, NAN
+                                when no row says */
 } log_data;
 
 static void log_free(log_data *d)
@@ -99,6 +114,7 @@ static void log_free(log_data *d)
     free(d->step);
     free(d->loss);
     free(d->valid);
+    free(d->mean);
     memset(d, 0, sizeof *d);
 }
 
@@ -108,19 +124,18 @@ static int log_grow(log_data *d, size_t *cap)
     if (d->rows < *cap) return 0;
     size_t nc = *cap ? *cap * 2 : 1024;
     if (*cap > SIZE_MAX / 2 / sizeof(double)) return -1;
-    double *s2 = realloc(d->step, nc * sizeof *s2);
-    if (s2) d->step = s2;
-    double *l2 = s2 ? realloc(d->loss, nc * sizeof *l2) : NULL;
-    if (l2) d->loss = l2;
-    double *v2 = l2 ? realloc(d->valid, nc * sizeof *v2) : NULL;
-    if (!v2) return -1;
-    d->valid = v2;
+    double **arrays[4] = {&d->step, &d->loss, &d->valid, &d->mean};
+    for (int k = 0; k < 4; k++) {
+        double *p = realloc(*arrays[k], nc * sizeof *p);
+        if (!p) return -1;
+        *arrays[k] = p;
+    }
     *cap = nc;
     return 0;
 }
 
-/* Parse the fields of one row buf[ls..le) into v (ncols numbers; the validation columns may
- * be empty: NAN).  0, or -1 when the row is not ncols numbers. */
+/* Parse the fields of one row buf[ls..le) into v (ncols numbers; the columns after the first
+ * five may be empty: NAN).  0, or -1 when the row is not ncols numbers. */
 static int parse_row(const unsigned char *buf, size_t ls, size_t le, size_t ncols, double *v)
 {
     size_t nf = 0, a = ls;
@@ -138,13 +153,48 @@ static int parse_row(const unsigned char *buf, size_t ls, size_t le, size_t ncol
     return bad || nf != ncols ? -1 : 0;
 }
 
-/* Parse the log text buf[0..n) (path names it in messages) into d. */
+/* The header line buf[ls..le): which of the headers rnnc writes it is (into d: has_valid,
+ * has_mean), its text into hdr, its columns into *ncols.  0, or -1 when it is none. */
+static int read_header(const unsigned char *buf, size_t ls, size_t le, log_data *d, char *hdr, size_t n,
+                       size_t *ncols)
+{
+    for (int k = 0; k < 4; k++) {
+        snprintf(hdr, n, "%s%s%s", LOG_BASE, k & 1 ? LOG_VALID : "", k & 2 ? LOG_MEANS : "");
+        if (le - ls == strlen(hdr) && memcmp(buf + ls, hdr, le - ls) == 0) {
+            d->has_valid = k & 1;
+            d->has_mean = k >> 1 & 1;
+            *ncols = LOG_COLS + (k & 1 ? 2 : 0) + (k & 2 ? 3 : 0);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Keep row v (the log's columns) as row d->rows. */
+static void keep_row(log_data *d, const double *v, size_t ncols)
+{
+    size_t r = d->rows, mean_col = d->has_valid ? 8 : 6;
+    d->step[r] = v[0];
+    d->loss[r] = v[1];
+    d->valid[r] = d->has_valid ? v[5] : NAN;
+    d->mean[r] = d->has_mean ? v[mean_col] : NAN;
+    if (!isfinite(v[1])) d->nonfinite++;
+    if (isfinite(d->valid[r])) d->nvalid++, d->last_valid = d->valid[r];
+    if (isnan(d->bits) && isfinite(v[1]) && isfinite(v[2]) && v[1] != 0) d->bits = v[2] / v[1];
+    memcpy(d->last, v, ncols * sizeof *v);
+    d->rows++;
+}
+
+/* Parse the log text buf[0..n) (path names it in messages and the legend) into d. */
 static int parse_log(const unsigned char *buf, size_t n, const char *path, log_data *d, char *err,
                      size_t errlen)
 {
     memset(d, 0, sizeof *d);
+    d->path = path;
+    d->bits = NAN;
     size_t pos = 0, line = 0, cap = 0, ncols = LOG_COLS;
     int rc = -1;
+    char hdr[128];
     if (n >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) pos = 3;
     size_t ls, le;
     d->last_valid = NAN;
@@ -152,12 +202,10 @@ static int parse_log(const unsigned char *buf, size_t n, const char *path, log_d
         line++;
         char q[QUOTE_MAX * 4 + 8];
         if (line == 1) {
-            d->has_valid = le - ls == strlen(LOG_HEADER_VALID) && memcmp(buf + ls, LOG_HEADER_VALID, le - ls) == 0;
-            ncols = d->has_valid ? LOG_COLS_VALID : LOG_COLS;
-            if (!d->has_valid && (le - ls != strlen(LOG_HEADER) || memcmp(buf + ls, LOG_HEADER, le - ls) != 0)) {
+            if (read_header(buf, ls, le, d, hdr, sizeof hdr, &ncols) != 0) {
                 quote(q, sizeof q, buf + ls, le - ls);
-                rnnc_fail(err, errlen, "%s:1: expected the header '%s' (or '%s'), got '%s'", path,
-                          LOG_HEADER, LOG_HEADER_VALID, q);
+                rnnc_fail(err, errlen, "%s:1: expected the header '%s' (or '%s%s'; either may end in '%s'), got '%s'",
+                          path, LOG_BASE, LOG_BASE, LOG_VALID, LOG_MEANS, q);
                 goto out;
             }
             continue;
@@ -165,24 +213,17 @@ static int parse_log(const unsigned char *buf, size_t n, const char *path, log_d
         size_t p = ls;
         while (p < le && (buf[p] == ' ' || buf[p] == '\t')) p++;
         if (p == le) continue;
-        double v[LOG_COLS_VALID];
+        double v[LOG_MAX_COLS];
         if (parse_row(buf, ls, le, ncols, v) != 0) {
             quote(q, sizeof q, buf + ls, le - ls);
-            rnnc_fail(err, errlen, "%s:%zu: expected %zu numbers (%s), got '%s'", path, line, ncols,
-                      d->has_valid ? LOG_HEADER_VALID : LOG_HEADER, q);
+            rnnc_fail(err, errlen, "%s:%zu: expected %zu numbers (%s), got '%s'", path, line, ncols, hdr, q);
             goto out;
         }
         if (log_grow(d, &cap) != 0) {
             rnnc_fail(err, errlen, "%s:%zu: out of memory", path, line);
             goto out;
         }
-        d->step[d->rows] = v[0];
-        d->loss[d->rows] = v[1];
-        d->valid[d->rows] = d->has_valid ? v[5] : NAN;
-        if (!isfinite(v[1])) d->nonfinite++;
-        if (isfinite(d->valid[d->rows])) d->nvalid++, d->last_valid = d->valid[d->rows];
-        memcpy(d->last, v, ncols * sizeof *v);
-        d->rows++;
+        keep_row(d, v, ncols);
     }
     if (line == 0) {
         rnnc_fail(err, errlen, "%s: is empty", path);
@@ -345,34 +386,43 @@ typedef struct pt {
     double x, y;
 } pt;
 
-/* Draw one run of finite points (indices [a, b) of the log) into pts as pixels, decimated per
- * pixel column when decimate. */
-static size_t run_points(const log_data *d, size_t a, size_t b, int decimate, const axis *ax,
+/* One line of the chart: the values ys (scaled by scale) at the steps xs, rows [0, n). */
+typedef struct series {
+    const double *xs, *ys;
+    size_t n;
+    double scale;
+} series;
+
+static double series_y(const series *s, size_t i) { return s->ys[i] * s->scale; }
+
+/* Draw one run of finite points (indices [a, b) of s) into pts as pixels, decimated per pixel
+ * column when decimate. */
+static size_t run_points(const series *s, size_t a, size_t b, int decimate, const axis *ax,
                          const axis *ay, pt *pts)
 {
     size_t np = 0;
     if (!decimate) {
         for (size_t i = a; i < b; i++) {
-            pts[np].x = map_x(ax, d->step[i]);
-            pts[np].y = map_y(ay, d->loss[i]);
+            pts[np].x = map_x(ax, s->xs[i]);
+            pts[np].y = map_y(ay, series_y(s, i));
             np++;
         }
         return np;
     }
     size_t i = a;
     while (i < b) {
-        double px = floor(map_x(ax, d->step[i]));
+        double px = floor(map_x(ax, s->xs[i]));
         size_t j = i + 1, lo = i, hi = i;
-        while (j < b && floor(map_x(ax, d->step[j])) == px) {
-            if (d->loss[j] < d->loss[lo]) lo = j;
-            if (d->loss[j] > d->loss[hi]) hi = j;
+        while (j < b && floor(map_x(ax, s->xs[j])) == px) {
+            if (series_y(s, j) < series_y(s, lo)) lo = j;
+            if (series_y(s, j) > series_y(s, hi)) hi = j;
             j++;
         }
         size_t idx[4] = {i, lo < hi ? lo : hi, lo < hi ? hi : lo, j - 1};
         for (int k = 0; k < 4; k++) {
             if (k > 0 && idx[k] == idx[k - 1]) continue;
-            pts[np].x = map_x(ax, d->step[idx[k]]);
-            pts[np].y = map_y(ay, d->loss[idx[k]]);
+            pts[np].x = map_x(ax, s->xs[idx[k]]);
+            pts[np].y = map_y(ay, series_y(s, idx[k]));
             np++;
         }
         i = j;
@@ -380,104 +430,164 @@ static size_t run_points(const log_data *d, size_t a, size_t b, int decimate, co
     return np;
 }
 
-/* The validation loss (--valid): one polyline through the rows that have one, a dot on each
- * (they are few), and a legend naming both lines. */
-static void draw_valid(const log_data *d, const axis *ax, const axis *ay, rnnc_buf *sb)
+/* How a line is drawn: its colour, width, opacity and dashes; markers: a dot on each point of
+ * a short line (always on a lone point). */
+typedef struct style {
+    const char *color;
+    double width;
+    int faint, dashed, markers;
+} style;
+
+/* Draw s as one <polyline> per run of finite values (pts: room for s->n points). */
+static void draw_series(const series *s, const style *st, const axis *ax, const axis *ay, pt *pts, rnnc_buf *sb)
 {
-    sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\" stroke=\"#1f77b4\" stroke-width=\"2\"/>\n",
-           PLOT_R - 170, PLOT_T + 14, PLOT_R - 150, PLOT_T + 14);
-    sb_tpl(sb, "<text x=\"@\" y=\"@\" fill=\"#222222\">training (smoothed)</text>\n", PLOT_R - 144, PLOT_T + 18);
-    sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\" stroke=\"#ff7f0e\" stroke-width=\"2\"/>\n",
-           PLOT_R - 170, PLOT_T + 32, PLOT_R - 150, PLOT_T + 32);
-    sb_tpl(sb, "<text x=\"@\" y=\"@\" fill=\"#222222\">validation</text>\n", PLOT_R - 144, PLOT_T + 36);
-    if (!d->nvalid) return;
-    rnnc_buf_str(sb, "<polyline fill=\"none\" stroke=\"#ff7f0e\" stroke-width=\"1.5\" "
-               "stroke-linejoin=\"round\" points=\"");
-    size_t k = 0;
-    for (size_t i = 0; i < d->rows; i++)
-        if (isfinite(d->valid[i])) sb_tpl(sb, k++ ? " @,@" : "@,@", map_x(ax, d->step[i]), map_y(ay, d->valid[i]));
-    rnnc_buf_str(sb, "\"/>\n");
-    for (size_t i = 0; i < d->rows && d->nvalid <= 200; i++)
-        if (isfinite(d->valid[i]))
-            sb_tpl(sb, "<circle cx=\"@\" cy=\"@\" r=\"2.5\" fill=\"#ff7f0e\"/>\n", map_x(ax, d->step[i]),
-                   map_y(ay, d->valid[i]));
+    int decimate = s->n > DECIMATE_ROWS;
+    for (size_t a = 0; a < s->n;) {
+        if (!isfinite(series_y(s, a))) {
+            a++;
+            continue;
+        }
+        size_t b = a;
+        while (b < s->n && isfinite(series_y(s, b))) b++;
+        size_t np = run_points(s, a, b, decimate, ax, ay, pts);
+        if (np >= 2) {
+            rnnc_buf_printf(sb, "<polyline fill=\"none\" stroke=\"%s\"%s%s stroke-width=\"", st->color,
+                      st->faint ? " stroke-opacity=\"0.45\"" : "", st->dashed ? " stroke-dasharray=\"6 3\"" : "");
+            sb_tpl(sb, "@\" stroke-linejoin=\"round\" points=\"", st->width);
+            for (size_t k = 0; k < np; k++) sb_tpl(sb, k ? " @,@" : "@,@", pts[k].x, pts[k].y);
+            rnnc_buf_str(sb, "\"/>\n");
+        }
+        if (np == 1 || st->markers)
+            for (size_t k = 0; k < np; k++) {
+                sb_tpl(sb, np == 1 ? "<circle cx=\"@\" cy=\"@\" r=\"3\"" : "<circle cx=\"@\" cy=\"@\" r=\"2\"", pts[k].x, pts[k].y);
+                rnnc_buf_printf(sb, " fill=\"%s\"/>\n", st->color);
+            }
+        a = b;
+    }
 }
 
-static void draw_chart(const log_data *d, const char *name, rnnc_buf *sb)
+/* What is drawn, shared by the parts of the chart. */
+typedef struct chart {
+    const log_data *logs;
+    size_t nlogs;
+    int bits;                /* RNNC_PLOT_BITS: bits per symbol on the y axis */
+    double right;            /* > 0: a right axis of bits per symbol, this many per unit of loss */
+    axis ax, ay;
+} chart;
+
+static const char *const palette[] = {"#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                                      "#7f7f7f", "#bcbd22"};
+
+/* The colour of log i (a single log: blue, its validation orange). */
+static const char *log_color(const chart *c, size_t i) { return palette[c->nlogs == 1 ? 0 : i % 8]; }
+
+/* The factor from a log's loss to the y axis: 1, or its bits per unit of loss. */
+static double y_scale(const chart *c, const log_data *d) { return c->bits ? d->bits : 1; }
+
+/* The extent of every finite value drawn, into the chart's axes. */
+static void chart_axes(chart *c)
 {
     double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
-    for (size_t i = 0; i < d->rows; i++) {
-        if (d->step[i] < xmin) xmin = d->step[i];
-        if (d->step[i] > xmax) xmax = d->step[i];
-        if (isfinite(d->valid[i]) && d->valid[i] < ymin) ymin = d->valid[i];
-        if (isfinite(d->valid[i]) && d->valid[i] > ymax) ymax = d->valid[i];
-        if (!isfinite(d->loss[i])) continue;
-        if (d->loss[i] < ymin) ymin = d->loss[i];
-        if (d->loss[i] > ymax) ymax = d->loss[i];
+    for (size_t l = 0; l < c->nlogs; l++) {
+        const log_data *d = &c->logs[l];
+        double k = y_scale(c, d);
+        for (size_t i = 0; i < d->rows; i++) {
+            if (d->step[i] < xmin) xmin = d->step[i];
+            if (d->step[i] > xmax) xmax = d->step[i];
+            const double v[3] = {d->loss[i] * k, d->valid[i] * k, d->mean[i] * k};
+            for (int j = 0; j < 3; j++)
+                if (isfinite(v[j])) ymin = v[j] < ymin ? v[j] : ymin, ymax = v[j] > ymax ? v[j] : ymax;
+        }
     }
     if (!(ymax >= ymin)) ymin = 0, ymax = 1;   /* no finite loss at all */
-    axis ax, ay;
-    nice_axis(xmin, xmax, &ax);
-    nice_axis(ymin, ymax, &ay);
+    nice_axis(xmin, xmax, &c->ax);
+    nice_axis(ymin, ymax, &c->ay);
+}
 
-    rnnc_buf_printf(sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                  "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
-              SVG_W, SVG_H, SVG_W, SVG_H);
-    rnnc_buf_str(sb, "<title>Training loss: ");
-    sb_xml(sb, name, 200);
+/* The title (the logs' file names) and the one-line summary. */
+static void chart_heading(const chart *c, rnnc_buf *sb)
+{
+    const char *what = c->bits ? "Bits per symbol: " : "Training loss: ";
+    char names[400] = "";
+    for (size_t l = 0; l < c->nlogs; l++) {
+        const char *nm = strrchr(c->logs[l].path, '/');
+        size_t k = strlen(names);
+        snprintf(names + k, sizeof names - k, "%s%s", l ? ", " : "", nm ? nm + 1 : c->logs[l].path);
+    }
+    rnnc_buf_str(sb, "<title>");
+    rnnc_buf_str(sb, what);
+    sb_xml(sb, names, 200);
     rnnc_buf_str(sb, "</title>\n");
     rnnc_buf_printf(sb, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", SVG_W, SVG_H);
-    sb_tpl(sb, "<text x=\"@\" y=\"26\" font-size=\"16\" font-weight=\"bold\" fill=\"#222222\">"
-               "Training loss: ", PLOT_L);
-    sb_xml(sb, name, 200);
+    sb_tpl(sb, "<text x=\"@\" y=\"26\" font-size=\"16\" font-weight=\"bold\" fill=\"#222222\">", PLOT_L);
+    rnnc_buf_str(sb, what);
+    sb_xml(sb, names, 200);
     rnnc_buf_str(sb, "</text>\n");
-
-    /* Summary line. */
+    const log_data *d = &c->logs[0];
     char s0[48], s1[48], s2[48], s3[48];
-    fmt_value(s0, xmin, 0);
-    fmt_value(s1, xmax, 0);
-    fmt_value(s2, d->last[1], 4);
-    fmt_value(s3, d->last[2], 4);
+    fmt_value(s0, c->ax.lo, 0);
+    fmt_value(s1, c->ax.hi, 0);
     sb_tpl(sb, "<text x=\"@\" y=\"46\" fill=\"#555555\">", PLOT_L);
-    if (xmin == xmax) rnnc_buf_printf(sb, "%zu row%s at step %s", d->rows, d->rows == 1 ? "" : "s", s0);
-    else rnnc_buf_printf(sb, "%zu rows, steps %s to %s", d->rows, s0, s1);
-    rnnc_buf_printf(sb, "; last loss %s (bpc %s)", s2, s3);
-    if (d->nonfinite)
-        rnnc_buf_printf(sb, "; %zu non-finite loss%s not drawn", d->nonfinite,
-                  d->nonfinite == 1 ? "" : "es");
-    if (d->nvalid) {
-        fmt_value(s2, d->last_valid, 4);
-        rnnc_buf_printf(sb, "; last validation loss %s", s2);
+    size_t rows = 0, nonfinite = 0;
+    for (size_t l = 0; l < c->nlogs; l++) rows += c->logs[l].rows, nonfinite += c->logs[l].nonfinite;
+    if (c->nlogs > 1) {
+        rnnc_buf_printf(sb, "%zu logs, %zu rows", c->nlogs, rows);
+    } else {
+        double xmin = d->step[0], xmax = d->step[0];
+        for (size_t i = 1; i < d->rows; i++) xmin = d->step[i] < xmin ? d->step[i] : xmin, xmax = d->step[i] > xmax ? d->step[i] : xmax;
+        fmt_value(s0, xmin, 0);
+        fmt_value(s1, xmax, 0);
+        if (xmin == xmax) rnnc_buf_printf(sb, "%zu row%s at step %s", d->rows, d->rows == 1 ? "" : "s", s0);
+        else rnnc_buf_printf(sb, "%zu rows, steps %s to %s", d->rows, s0, s1);
+        fmt_value(s2, d->last[1], 4);
+        fmt_value(s3, d->last[2], 4);
+        rnnc_buf_printf(sb, "; last smoothed loss %s (bpc %s)", s2, s3);
+        if (d->has_mean) {
+            fmt_value(s2, d->mean[d->rows - 1], 4);
+            rnnc_buf_printf(sb, ", mean since the previous row %s", s2);
+        }
+        if (d->nvalid) {
+            fmt_value(s2, d->last_valid, 4);
+            rnnc_buf_printf(sb, "; last validation loss %s", s2);
+        }
     }
-    if (d->rows > DECIMATE_ROWS) rnnc_buf_str(sb, "; drawn as min/max per pixel");
+    if (nonfinite) rnnc_buf_printf(sb, "; %zu non-finite loss%s not drawn", nonfinite, nonfinite == 1 ? "" : "es");
+    int all_bits = 1;
+    for (size_t l = 0; l < c->nlogs; l++) all_bits &= c->logs[l].bits > 0;
+    if (c->nlogs > 1 && !c->bits && !(c->right > 0) && all_bits)
+        rnnc_buf_str(sb, "; no bits axis: the logs' tau differ (--bits draws bits per symbol)");
+    if (rows > DECIMATE_ROWS) rnnc_buf_str(sb, "; drawn as min/max per pixel");
     rnnc_buf_str(sb, "</text>\n");
+}
 
-    /* Grid, tick labels, axes and their names. */
+/* Grid, tick labels, the axes and their names; the right axis of bits per symbol when the
+ * chart has one. */
+static void chart_frame(const chart *c, rnnc_buf *sb)
+{
+    const axis *ax = &c->ax, *ay = &c->ay;
     rnnc_buf_str(sb, "<g stroke=\"#e0e0e0\" stroke-width=\"1\">\n");
-    for (int i = 0; i < ax.ticks; i++) {
-        double x = map_x(&ax, axis_value(&ax, i));
+    for (int i = 0; i < ax->ticks; i++) {
+        double x = map_x(ax, axis_value(ax, i));
         sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\"/>\n", x, PLOT_T, x, PLOT_B);
     }
-    for (int i = 0; i < ay.ticks; i++) {
-        double y = map_y(&ay, axis_value(&ay, i));
+    for (int i = 0; i < ay->ticks; i++) {
+        double y = map_y(ay, axis_value(ay, i));
         sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\"/>\n", PLOT_L, y, PLOT_R, y);
     }
     rnnc_buf_str(sb, "</g>\n<g fill=\"#333333\" text-anchor=\"middle\">\n");
-    for (int i = 0; i < ax.ticks; i++) {
-        char lab[48];
-        double v = axis_value(&ax, i);
-        fmt_value(lab, v, ax.decimals);
-        sb_tpl(sb, "<text x=\"@\" y=\"@\">", map_x(&ax, v), PLOT_B + 18);
+    char lab[48];
+    for (int i = 0; i < ax->ticks; i++) {
+        double v = axis_value(ax, i);
+        fmt_value(lab, v, ax->decimals);
+        sb_tpl(sb, "<text x=\"@\" y=\"@\">", map_x(ax, v), PLOT_B + 18);
         rnnc_buf_str(sb, lab);
         rnnc_buf_str(sb, "</text>\n");
     }
     rnnc_buf_str(sb, "</g>\n<g fill=\"#333333\" text-anchor=\"end\">\n");
-    for (int i = 0; i < ay.ticks; i++) {
-        char lab[48];
-        double v = axis_value(&ay, i);
-        fmt_value(lab, v, ay.decimals);
-        sb_tpl(sb, "<text x=\"@\" y=\"@\">", PLOT_L - 8, map_y(&ay, v) + 4);
+    for (int i = 0; i < ay->ticks; i++) {
+        double v = axis_value(ay, i);
+        fmt_value(lab, v, ay->decimals);
+        sb_tpl(sb, "<text x=\"@\" y=\"@\">", PLOT_L - 8, map_y(ay, v) + 4);
         rnnc_buf_str(sb, lab);
         rnnc_buf_str(sb, "</text>\n");
     }
@@ -486,74 +596,175 @@ static void draw_chart(const log_data *d, const char *name, rnnc_buf *sb)
            PLOT_T, PLOT_B, PLOT_R);
     sb_tpl(sb, "<text x=\"@\" y=\"@\" text-anchor=\"middle\" fill=\"#222222\" font-size=\"13\">step</text>\n",
            (PLOT_L + PLOT_R) / 2, PLOT_B + 44);
-    sb_tpl(sb, "<text x=\"18\" y=\"@\" text-anchor=\"middle\" fill=\"#222222\" font-size=\"13\" "
-               "transform=\"rotate(-90 18 @)\">loss</text>\n",
+    sb_tpl(sb, "<text x=\"18\" y=\"@\" text-anchor=\"middle\" fill=\"#222222\" font-size=\"13\" transform=\"rotate(-90 18 @)\">",
            (PLOT_T + PLOT_B) / 2, (PLOT_T + PLOT_B) / 2);
+    rnnc_buf_str(sb, c->bits ? "bits per symbol</text>\n" : "loss</text>\n");
+    if (!(c->right > 0)) return;
+    axis ab;
+    nice_axis(ay->lo * c->right, ay->hi * c->right, &ab);
+    sb_tpl(sb, "<path d=\"M@ @V@\" fill=\"none\" stroke=\"#333333\" stroke-width=\"1\"/>\n<g fill=\"#333333\">\n",
+           PLOT_R, PLOT_T, PLOT_B);
+    for (int i = 0; i < ab.ticks; i++) {
+        double v = axis_value(&ab, i), y = map_y(ay, v / c->right);
+        if (y < PLOT_T - 0.5 || y > PLOT_B + 0.5) continue;
+        fmt_value(lab, v, ab.decimals);
+        sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\" stroke=\"#333333\"/><text x=\"@\" y=\"@\">", PLOT_R, y,
+               PLOT_R + 4, y, PLOT_R + 7, y + 4);
+        rnnc_buf_str(sb, lab);
+        rnnc_buf_str(sb, "</text>\n");
+    }
+    sb_tpl(sb, "</g>\n<text x=\"@\" y=\"@\" text-anchor=\"middle\" fill=\"#222222\" font-size=\"13\" "
+               "transform=\"rotate(90 @ @)\">bits per symbol</text>\n",
+           SVG_W - 24.0, (PLOT_T + PLOT_B) / 2, SVG_W - 24.0, (PLOT_T + PLOT_B) / 2);
+}
 
-    /* The loss: one polyline per run of finite values (a dot for a lone point; dots on every
-     * point of a short log). */
-    int decimate = d->rows > DECIMATE_ROWS;
-    pt *pts = malloc(d->rows * sizeof *pts);
-    if (!pts) {
+/* One entry of the legend at row k: a short line in style st, then text. */
+static void legend_entry(int k, const style *st, const char *text, rnnc_buf *sb)
+{
+    double y = PLOT_T + 14 + 18 * k;
+    sb_tpl(sb, "<line x1=\"@\" y1=\"@\" x2=\"@\" y2=\"@\"", PLOT_R - 272, y, PLOT_R - 248, y);
+    rnnc_buf_printf(sb, " stroke=\"%s\"%s%s stroke-width=\"", st->color, st->faint ? " stroke-opacity=\"0.45\"" : "",
+              st->dashed ? " stroke-dasharray=\"6 3\"" : "");
+    sb_tpl(sb, "@\"/>\n<text x=\"@\" y=\"@\" fill=\"#222222\">", st->width + 0.5, PLOT_R - 242, y + 4);
+    sb_xml(sb, text, 60);
+    rnnc_buf_str(sb, "</text>\n");
+}
+
+/* The legend: for one log, its lines (when it has more than one); for several, each log's
+ * name in its colour, then what thin and dashed lines are. */
+static void chart_legend(const chart *c, rnnc_buf *sb)
+{
+    int any_mean = 0, any_valid = 0, k = 0;
+    for (size_t l = 0; l < c->nlogs; l++) any_mean |= c->logs[l].has_mean, any_valid |= c->logs[l].has_valid;
+    if (c->nlogs == 1 && !any_mean && !any_valid) return;
+    int rows = (int)(c->nlogs > 1 ? c->nlogs : 1) + any_mean + any_valid;
+    sb_tpl(sb, "<rect x=\"@\" y=\"@\" width=\"276\" height=\"@\" fill=\"#ffffff\" fill-opacity=\"0.85\" stroke=\"#cccccc\"/>\n",
+           PLOT_R - 280, PLOT_T + 4, 18.0 * rows + 2);
+    const char *gray = "#555555";
+    if (c->nlogs == 1) {
+        legend_entry(k++, &(style){palette[0], 1.5, 0, 0, 0}, "training (smoothed)", sb);
+        if (any_mean) legend_entry(k++, &(style){palette[0], 1, 1, 0, 0}, "training (mean since the previous row)", sb);
+        if (any_valid) legend_entry(k++, &(style){"#ff7f0e", 1.5, 0, 0, 0}, "validation", sb);
+        return;
+    }
+    for (size_t l = 0; l < c->nlogs; l++) {
+        const char *nm = strrchr(c->logs[l].path, '/');
+        legend_entry(k++, &(style){log_color(c, l), 1.5, 0, 0, 0}, nm ? nm + 1 : c->logs[l].path, sb);
+    }
+    if (any_mean) legend_entry(k++, &(style){gray, 1, 1, 0, 0}, "thin: mean since the previous row", sb);
+    if (any_valid) legend_entry(k++, &(style){gray, 1.5, 0, 1, 0}, "dashed: validation", sb);
+}
+
+static void draw_chart(chart *c, rnnc_buf *sb)
+{
+    chart_axes(c);
+    rnnc_buf_printf(sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                  "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
+              SVG_W, SVG_H, SVG_W, SVG_H);
+    chart_heading(c, sb);
+    chart_frame(c, sb);
+    size_t most = 1;
+    for (size_t l = 0; l < c->nlogs; l++) most = c->logs[l].rows > most ? c->logs[l].rows : most;
+    pt *pts = malloc(most * sizeof *pts);
+    double *vx = malloc(most * sizeof *vx), *vy = malloc(most * sizeof *vy);
+    if (!pts || !vx || !vy) {
+        free(pts);
+        free(vx);
+        free(vy);
         sb->oom = 1;
         return;
     }
-    int markers = d->rows <= 60;
-    for (size_t a = 0; a < d->rows;) {
-        if (!isfinite(d->loss[a])) {
-            a++;
-            continue;
-        }
-        size_t b = a;
-        while (b < d->rows && isfinite(d->loss[b])) b++;
-        size_t np = run_points(d, a, b, decimate, &ax, &ay, pts);
-        if (np >= 2) {
-            rnnc_buf_str(sb, "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" "
-                       "stroke-linejoin=\"round\" points=\"");
-            for (size_t k = 0; k < np; k++) sb_tpl(sb, k ? " @,@" : "@,@", pts[k].x, pts[k].y);
-            rnnc_buf_str(sb, "\"/>\n");
-        }
-        if (np == 1 || markers)
-            for (size_t k = 0; k < np; k++)
-                sb_tpl(sb, np == 1 ? "<circle cx=\"@\" cy=\"@\" r=\"3\" fill=\"#1f77b4\"/>\n"
-                                   : "<circle cx=\"@\" cy=\"@\" r=\"2\" fill=\"#1f77b4\"/>\n",
-                       pts[k].x, pts[k].y);
-        a = b;
+    for (size_t l = 0; l < c->nlogs; l++) {
+        const log_data *d = &c->logs[l];
+        double k = y_scale(c, d);
+        const char *color = log_color(c, l);
+        series mean = {d->step, d->mean, d->rows, k}, loss = {d->step, d->loss, d->rows, k};
+        if (d->has_mean) draw_series(&mean, &(style){color, 1, 1, 0, 0}, &c->ax, &c->ay, pts, sb);
+        draw_series(&loss, &(style){color, 1.5, 0, 0, d->rows <= 60}, &c->ax, &c->ay, pts, sb);
+        /* The validation loss through the rows that have one (the others leave it empty). */
+        size_t nv = 0;
+        for (size_t i = 0; i < d->rows; i++)
+            if (isfinite(d->valid[i])) vx[nv] = d->step[i], vy[nv] = d->valid[i], nv++;
+        series valid = {vx, vy, nv, k};
+        if (nv) draw_series(&valid, &(style){c->nlogs == 1 ? "#ff7f0e" : color, 1.5, 0, c->nlogs > 1, nv <= 200},
+                            &c->ax, &c->ay, pts, sb);
     }
     free(pts);
-    if (d->has_valid) draw_valid(d, &ax, &ay, sb);
+    free(vx);
+    free(vy);
+    chart_legend(c, sb);
     rnnc_buf_str(sb, "</svg>\n");
 }
 
-int rnnc_plot_svg(const unsigned char *log, size_t n, const char *name, char **svg, size_t *len,
-                  char *err, size_t errlen)
+/* The right axis's bits per unit of loss: every log's (when they agree within 1e-6 and are
+ * positive), else 0 (none: mse, or logs of different tau). */
+static double common_bits(const log_data *logs, size_t n)
+{
+    double b = logs[0].bits;
+    for (size_t l = 1; l < n; l++)
+        if (!(fabs(logs[l].bits - b) <= 1e-6 * b)) return 0;
+    return b > 0 ? b : 0;
+}
+
+int rnnc_plot_svg(const unsigned char *const *logs, const size_t *lens, const char *const *names,
+                  size_t nlogs, unsigned flags, char **svg, size_t *len, char *err, size_t errlen)
 {
     *svg = NULL;
     *len = 0;
-    log_data d;
-    if (parse_log(log, n, name, &d, err, errlen) != 0) return -1;
-    const char *base = strrchr(name, '/');
-    base = base ? base + 1 : name;
+    if (!logs || !lens || !names || !nlogs) return rnnc_fail(err, errlen, "plot: no log");
+    if (nlogs > RNNC_PLOT_MAX_LOGS)
+        return rnnc_fail(err, errlen, "%s: at most %d logs in one chart", names[RNNC_PLOT_MAX_LOGS], RNNC_PLOT_MAX_LOGS);
+    log_data d[RNNC_PLOT_MAX_LOGS];
+    memset(d, 0, sizeof d);
+    size_t nread = 0;
+    int rc = -1;
+    for (; nread < nlogs; nread++)
+        if (parse_log(logs[nread], lens[nread], names[nread], &d[nread], err, errlen) != 0) goto out;
+    chart c;
+    memset(&c, 0, sizeof c);
+    c.logs = d;
+    c.nlogs = nlogs;
+    c.bits = (flags & RNNC_PLOT_BITS) != 0;
+    for (size_t l = 0; c.bits && l < nlogs; l++)
+        if (!(d[l].bits > 0)) {
+            rnnc_fail(err, errlen, "%s: --bits: this log has no bits per symbol (%s)", names[l],
+                      d[l].bits == 0 ? "its bpc column is 0: a model with squared error (mse)" : "no row gives one");
+            goto out;
+        }
+    if (!c.bits) c.right = common_bits(d, nlogs);
     rnnc_buf sb = RNNC_BUF_INIT;
-    draw_chart(&d, base, &sb);
-    log_free(&d);
-    if (!(*svg = rnnc_buf_take(&sb, len)))
-        return rnnc_fail(err, errlen, "%s: out of memory drawing the chart", name);
-    return 0;
+    draw_chart(&c, &sb);
+    if (!(*svg = rnnc_buf_take(&sb, len))) rnnc_fail(err, errlen, "%s: out of memory drawing the chart", names[0]);
+    else rc = 0;
+out:
+    for (size_t l = 0; l < nread; l++) log_free(&d[l]);
+    return rc;
+}
+
+int rnnc_plot_logs(const char *const *log_paths, size_t nlogs, const char *svg_path, unsigned flags, char *err,
+                   size_t errlen)
+{
+    if (!log_paths || !nlogs || !svg_path) return rnnc_fail(err, errlen, "plot: no log or SVG file name");
+    if (nlogs > RNNC_PLOT_MAX_LOGS)
+        return rnnc_fail(err, errlen, "%s: at most %d logs in one chart", log_paths[RNNC_PLOT_MAX_LOGS], RNNC_PLOT_MAX_LOGS);
+    unsigned char *buf[RNNC_PLOT_MAX_LOGS] = {NULL};
+    size_t n[RNNC_PLOT_MAX_LOGS] = {0}, nread = 0;
+    int rc = -1;
+    for (; nread < nlogs; nread++)
+        if (rnnc_read_file(log_paths[nread], 0, &buf[nread], &n[nread], err, errlen) != 0) goto out;
+    char *svg;
+    size_t len;
+    if (rnnc_plot_svg((const unsigned char *const *)buf, n, log_paths, nlogs, flags, &svg, &len, err, errlen) == 0) {
+        rc = rnnc_write_atomic(svg_path, svg, len, err, errlen);
+        free(svg);
+    }
+out:
+    for (size_t l = 0; l < nread; l++) free(buf[l]);
+    return rc;
 }
 
 int rnnc_plot_log(const char *log_path, const char *svg_path, char *err, size_t errlen)
 {
-    if (!log_path || !svg_path) return rnnc_fail(err, errlen, "plot: no log or SVG file name");
-    unsigned char *buf;
-    size_t n;
-    if (rnnc_read_file(log_path, 0, &buf, &n, err, errlen) != 0) return -1;
-    char *svg;
-    size_t len;
-    int rc = rnnc_plot_svg(buf, n, log_path, &svg, &len, err, errlen);
-    free(buf);
-    if (rc != 0) return -1;
-    rc = rnnc_write_atomic(svg_path, svg, len, err, errlen);
-    free(svg);
-    return rc;
+    return rnnc_plot_logs(&log_path, 1, svg_path, 0, err, errlen);
 }

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "../model/model.h"
 #include "batch.h"
 #include "eval.h"
+#include "progress.h"
 #include "sample.h"
 #include "shards.h"
 
@@ -40,6 +42,7 @@ void rnnc_train_defaults(rnnc_train_opts *o)
     o->seed = 1;
     o->every = 100;
     o->sample_every = 1000;
+    o->sample_seconds = 20;
     o->chars = RNNC_CHARS_BYTES;
     o->out = stdout;
     o->diag = stderr;
@@ -205,17 +208,6 @@ static int cc_job_done(cc_job *j)
 
 /* ---- progress ---- */
 
-static void format_eta(double s, char *buf, size_t n)
-{
-    if (!(s >= 0) || s > 359999) {
-        snprintf(buf, n, "--:--");
-        return;
-    }
-    long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
-}
-
 typedef struct run_state {
     const rnnc_train_opts *o;
     rnnc_spec spec;
@@ -239,6 +231,12 @@ typedef struct run_state {
     uint64_t log_stop;         /* the step of the first row that could not be written */
     int lock_fd;               /* the lock of --save, or -1 */
     int threads;               /* threads of the training step (rnnc_model_set_threads) */
+    double shown_sum;          /* the losses since the last report (progress line), and how many */
+    uint64_t shown_n;
+    double shown_mean;         /* the mean of the window the last report closed (NAN: none) */
+    double logged_sum;         /* the losses since the last --log row, and how many */
+    uint64_t logged_n;
+    double next_sample;        /* on a terminal without --sample-every: when the next sample is due */
     rnnc_shards shards;        /* data parallelism (shards.h; count 0: the plain step) */
     int writer;                /* this process writes the checkpoint and the log (rank 0) */
     int agreed_stop;           /* data parallel: the stop request every share saw (a signal) */
@@ -247,50 +245,69 @@ typedef struct run_state {
     uint64_t saved_step;       /* the step of the last one saved */
 } run_state;
 
-static double bits_per_symbol(const run_state *r)
+/* Bits per symbol per unit of loss per sequence: 1 / (tau ln 2) for nll, 0 for mse. */
+static double bits_per_loss(const run_state *r)
 {
-    return r->spec.loss == RNNC_LOSS_NLL ? r->ck.smooth_loss / ((double)r->spec.tau * log(2.0)) : 0;
+    return r->spec.loss == RNNC_LOSS_NLL ? 1 / ((double)r->spec.tau * log(2.0)) : 0;
 }
 
-static void progress(run_state *r, int final)
+/* The terminal's width in columns: o->columns (COLUMNS), else the window's, else 0 (unknown:
+ * no limit).  Asked at every draw, so a resized window is followed. */
+static size_t terminal_width(const rnnc_train_opts *o)
+{
+    if (o->columns) return o->columns;
+    struct winsize ws;
+    if (ioctl(fileno(o->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    return 0;
+}
+
+/* The progress line (rnnc_progress_line): on a terminal it replaces the line in place, fitted
+ * to the window's width (final: then ends it); otherwise it is a line of its own.  report: the
+ * mean shown starts again after this line (a report every --every steps; a terminal's redraws
+ * in between keep accumulating it). */
+static void progress(run_state *r, int final, int report)
 {
     const rnnc_train_opts *o = r->o;
     double el = now_s() - r->t0, done = (double)(r->ck.step - r->step0);
     double rate = el > 0 ? done / el : 0;
-    double cps = rate * (double)(r->spec.tau * r->spec.batch);
-    char eta[32];
-    format_eta(rate > 0 ? (double)(o->steps - r->ck.step) / rate : -1, eta, sizeof eta);
-    char line[256];
-    if (r->spec.loss == RNNC_LOSS_NLL)
-        snprintf(line, sizeof line, "step %llu/%llu  loss %.4f  bpc %.3f  %.0f char/s  ETA %s",
-                 (unsigned long long)r->ck.step, (unsigned long long)o->steps, r->ck.smooth_loss,
-                 bits_per_symbol(r), cps, eta);
-    else
-        snprintf(line, sizeof line, "step %llu/%llu  loss %.6g  %.0f steps/s  ETA %s",
-                 (unsigned long long)r->ck.step, (unsigned long long)o->steps, r->ck.smooth_loss,
-                 rate, eta);
-    if (isfinite(r->valid_loss)) {
-        size_t k = strlen(line);
-        snprintf(line + k, sizeof line - k, "  valid %.4g", r->valid_loss);
-    }
+    rnnc_progress p = {r->ck.step, o->steps, r->spec.loss == RNNC_LOSS_NLL, r->ck.smooth_loss,
+                       r->shown_n ? r->shown_sum / (double)r->shown_n : r->shown_mean, bits_per_loss(r), rate,
+                       (double)(r->spec.tau * r->spec.batch),
+                       rate > 0 ? (double)(o->steps - r->ck.step) / rate : -1, r->valid_loss};
+    char line[512];
+    rnnc_progress_line(&p, o->tty ? terminal_width(o) : 0, line, sizeof line);
     if (o->tty) fprintf(o->out, "\r\033[K%s%s", line, final ? "\n" : "");
     else fprintf(o->out, "%s\n", line);
     fflush(o->out);
+    if (report && r->shown_n) r->shown_mean = r->shown_sum / (double)r->shown_n, r->shown_sum = 0, r->shown_n = 0;
 }
 
-/* One row of --log, written whole (never part of it); the first failure is reported once on
- * o->diag, and the log stops there while training goes on. */
+/* The header of the --log file: the columns of rnnc before the raw losses (so tools that read
+ * them by name still do), then the validation's (--valid), then the loss of the row's step and
+ * the mean since the previous row. */
+static const char *log_header(const rnnc_train_opts *o)
+{
+    return o->valid ? "step,loss,bpc,lr,seconds,valid_loss,valid_bpc,last_loss,mean_loss,mean_bpc\n"
+                    : "step,loss,bpc,lr,seconds,last_loss,mean_loss,mean_bpc\n";
+}
+
+/* One row of --log (log_header's columns), written whole (never part of it); the first
+ * failure is reported once on o->diag, and the log stops there while training goes on.  The
+ * mean since the previous row starts again. */
 static void log_row(run_state *r)
 {
+    double mean = r->logged_n ? r->logged_sum / (double)r->logged_n : r->ck.last_loss, bits = bits_per_loss(r);
+    r->logged_sum = 0;
+    r->logged_n = 0;
     if (r->log_fd < 0 || r->log_errno) return;
-    char row[320], valid[96] = "";
+    char row[400], valid[96] = "";
     if (r->o->valid && isfinite(r->valid_loss))
-        snprintf(valid, sizeof valid, ",%.9g,%.9g", r->valid_loss,
-                 r->spec.loss == RNNC_LOSS_NLL ? r->valid_loss / ((double)r->spec.tau * log(2.0)) : 0);
+        snprintf(valid, sizeof valid, ",%.9g,%.9g", r->valid_loss, r->valid_loss * bits);
     else if (r->o->valid)
         snprintf(valid, sizeof valid, ",,");
-    int n = snprintf(row, sizeof row, "%llu,%.9g,%.9g,%.9g,%.3f%s\n", (unsigned long long)r->ck.step,
-                     r->ck.smooth_loss, bits_per_symbol(r), r->ck.hp.lr, now_s() - r->t0, valid);
+    int n = snprintf(row, sizeof row, "%llu,%.9g,%.9g,%.9g,%.3f%s,%.9g,%.9g,%.9g\n", (unsigned long long)r->ck.step,
+                     r->ck.smooth_loss, r->ck.smooth_loss * bits, r->ck.hp.lr, now_s() - r->t0, valid,
+                     r->ck.last_loss, mean, mean * bits);
     errno = EOVERFLOW;
     if (n > 0 && (size_t)n < sizeof row && rnnc_append_whole(r->log_fd, row, (size_t)n) == 0) return;
     r->log_errno = errno ? errno : EIO;
@@ -321,9 +338,11 @@ static int log_incomplete(const run_state *r, int rc, char *err, size_t errlen)
  * recurrence (the step API's column state, less r). */
 static void column_state(const rnnc_spec *s, const rnnc_layout *l, const void *s0, size_t b, void *st)
 {
-    size_t rs = l->real_size, K = rnnc_recurrences[s->rec].has_R ? s->n_out : 0;
-    memcpy(st, (const char *)s0 + (l->s0_h + b * s->hidden) * rs, s->hidden * rs);
-    if (K) memcpy((char *)st + s->hidden * rs, (const char *)s0 + (l->s0_fb + b * K) * rs, K * rs);
+    size_t rs = l->real_size, K = rnnc_recurrences[s->rec].has_R ? s->n_out : 0, H = s->hidden;
+    memcpy(st, (const char *)s0 + (l->s0_h + b * H) * rs, H * rs);
+    if (K) memcpy((char *)st + H * rs, (const char *)s0 + (l->s0_fb + b * K) * rs, K * rs);
+    if (rnnc_cells[s->cell].has_c) /* the LSTM's c follows h (and fb) in a column's state */
+        memcpy((char *)st + (H + K) * rs, (const char *)s0 + (l->s0_c + b * H) * rs, H * rs);
 }
 
 /* A 200-symbol sample from stream 0's carried state and its next input, or three records
@@ -615,6 +634,15 @@ static int check_record_options(const rnnc_train_opts *o, const rnnc_ckpt *resum
     return 0;
 }
 
+/* Are the data files read as CSV whatever their names?  With --csv; and standard input ("-")
+ * when resuming a dense model's checkpoint (its data can only be a CSV). */
+static int data_is_csv(const rnnc_train_opts *o, const rnnc_ckpt *resumed)
+{
+    int stdin_data = 0;
+    for (size_t i = 0; i < o->ndata; i++) stdin_data |= strcmp(o->data[i], "-") == 0;
+    return o->csv || (stdin_data && resumed && !resumed->spec.onehot);
+}
+
 /* The options of reading the training data (or, with valid set, the --valid file): the
  * checkpoint's vocabulary, records and end symbol when resuming, else the options'. */
 static rnnc_dataset_opts data_opts(const rnnc_train_opts *o, const rnnc_ckpt *resumed, rnnc_end end,
@@ -624,6 +652,7 @@ static rnnc_dataset_opts data_opts(const rnnc_train_opts *o, const rnnc_ckpt *re
     memset(&d, 0, sizeof d);
     d.files = valid ? valid : o->data;
     d.nfiles = valid ? 1 : o->ndata;
+    d.csv = data_is_csv(o, resumed);
     d.builtin = rnnc_corpus_corpus_txt;
     d.chars = o->chars;
     d.vocab = resumed ? &resumed->vocab : NULL;
@@ -659,7 +688,7 @@ static int phase_validate(run_state *r, rnnc_ckpt *resumed, int *have_resumed, c
         return 2;
     }
     const rnnc_ckpt *from = *have_resumed ? resumed : NULL;
-    int csv = o->ndata > 0 && rnnc_dataset_is_csv(o->data[0]);
+    int csv = o->ndata > 0 && (data_is_csv(o, from) || rnnc_dataset_is_csv(o->data[0]));
     if (from && from->spec.onehot == csv) {
         rnnc_fail(err, errlen, "%s: the checkpoint is a %s model; the data is %s", o->resume,
                   from->spec.onehot ? "one-hot (text)" : "dense (CSV)", csv ? "CSV" : "text");
@@ -767,7 +796,7 @@ static int fresh_state(run_state *r, char *err, size_t errlen)
     r->ck.seed = o->seed;
     r->ck.rng = o->seed;
     rnnc_init_weights(&r->spec, &r->ck.layout, r->ck.params, &r->ck.rng);
-    r->ck.smooth_loss = r->spec.loss == RNNC_LOSS_NLL ? -log(1.0 / (double)r->spec.n_out) * (double)r->spec.tau : NAN;
+    r->ck.smooth_loss = NAN;   /* the first loss starts it (rnnc_smooth_next) */
     r->ck.data_len = r->data.len;
     r->ck.data_hash = r->data.hash;
     r->ck.records = r->data.records;
@@ -930,8 +959,7 @@ static void run_valid(run_state *r)
 static int phase_log(run_state *r, char *err, size_t errlen)
 {
     const rnnc_train_opts *o = r->o;
-    const char *header = o->valid ? "step,loss,bpc,lr,seconds,valid_loss,valid_bpc\n" : "step,loss,bpc,lr,seconds\n";
-    if (o->log && (r->log_fd = rnnc_log_open(o->log, header, err, errlen)) < 0)
+    if (o->log && (r->log_fd = rnnc_log_open(o->log, log_header(o), err, errlen)) < 0)
         return 2;
     return stop_signal ? stopped_before_start(o) : RUN_GO;
 }
@@ -994,7 +1022,9 @@ static void step_done(run_state *r, double loss)
     /* The loss of a chunk of tau steps per column (records: of the steps that carry one). */
     double per_seq = r->live ? loss * (double)r->spec.tau / (double)r->live : 0;
     r->ck.last_loss = per_seq;
-    r->ck.smooth_loss = isnan(r->ck.smooth_loss) ? per_seq : r->ck.smooth_loss * 0.999 + per_seq * 0.001;
+    r->ck.smooth_loss = rnnc_smooth_next(r->ck.smooth_loss, per_seq, r->ck.step);
+    r->shown_sum += per_seq, r->shown_n++;
+    r->logged_sum += per_seq, r->logged_n++;
 }
 
 /* One data-parallel training step (shards.h): this process's shares of the batch, the
@@ -1037,28 +1067,48 @@ static int train_one_step(run_state *r, char *err, size_t errlen)
     return RUN_GO;
 }
 
-/* After a step: the log row and progress line, a sample, the checkpoint (every --every steps
- * and at the last), and on SIGINT / SIGTERM a save and the stop.  RUN_GO, or 1 with err set
- * (a save failed), or 130 / 143 after a signal. */
+/* Are samples drawn by time (every o->sample_seconds seconds of training: --sample-every Ts,
+ * or a terminal without --sample-every) rather than by steps? */
+static int sample_by_time(const rnnc_train_opts *o)
+{
+    return o->sample_seconds > 0 && (o->sample_every_set || o->tty);
+}
+
+/* Is a sample due after this step?  By time (next_sample), or every o->sample_every steps (0:
+ * never). */
+static int sample_due(run_state *r)
+{
+    const rnnc_train_opts *o = r->o;
+    if (!sample_by_time(o)) return o->sample_every && r->ck.step % o->sample_every == 0;
+    double t = now_s();
+    if (t < r->next_sample) return 0;
+    r->next_sample = t + o->sample_seconds;
+    return 1;
+}
+
+/* After a step: the log row (every --log-every steps, at the last, and with a validation) and
+ * the progress line (every --every steps; on a terminal redrawn at most every 0.1 s), a sample,
+ * the checkpoint (every --every steps and at the last), and on SIGINT / SIGTERM a save and the
+ * stop.  RUN_GO, or 1 with err set (a save failed), or 130 / 143 after a signal. */
 static int after_step(run_state *r, double *last_draw, char *err, size_t errlen)
 {
     const rnnc_train_opts *o = r->o;
-    int rc, report = r->ck.step % o->every == 0 || r->ck.step == o->steps;
-    uint64_t ve = o->valid_every ? o->valid_every : o->every;
-    int valid = r->have_valid && (r->ck.step % ve == 0 || r->ck.step == o->steps);
+    int rc, last = r->ck.step == o->steps, report = r->ck.step % o->every == 0 || last;
+    uint64_t ve = o->valid_every ? o->valid_every : o->every, le = o->log_every ? o->log_every : o->every;
+    int valid = r->have_valid && (r->ck.step % ve == 0 || last);
     r->valid_loss = NAN;
     if (valid) run_valid(r);
-    if (report || valid) log_row(r);
+    if (r->ck.step % le == 0 || last || valid) log_row(r);
     if (o->tty) {
         double t = now_s();
         if (t - *last_draw > 0.1 || report || valid) {
-            progress(r, 0);
+            progress(r, 0, report);
             *last_draw = t;
         }
     } else if (report || valid) {
-        progress(r, 0);
+        progress(r, 0, report);
     }
-    if (o->sample_every && r->ck.step % o->sample_every == 0) print_sample(r);
+    if (sample_due(r)) print_sample(r);
     if (report && (rc = save(r, err, errlen)) != 0) return rc;
     /* Data parallel: the request every rank saw in this step's exchange (a signal that came
      * later goes into the next one), so that all of them stop after the same step. */
@@ -1089,6 +1139,8 @@ static int phase_loop(run_state *r, char *err, size_t errlen)
     fflush(o->out);
     r->t0 = now_s();
     r->step0 = r->ck.step;
+    r->next_sample = r->t0 + o->sample_seconds;
+    r->shown_mean = NAN;
     double last_draw = 0;
     int rc;
     while (r->ck.step < o->steps) {
@@ -1096,8 +1148,9 @@ static int phase_loop(run_state *r, char *err, size_t errlen)
         if ((rc = train_one_step(r, err, errlen)) != RUN_GO) return rc;
         if ((rc = after_step(r, &last_draw, err, errlen)) != RUN_GO) return rc;
     }
-    if (o->tty) progress(r, 1);
-    if (r->data.text && !(o->sample_every && r->ck.step % o->sample_every == 0)) print_sample(r);
+    if (o->tty) progress(r, 1, 1);
+    /* A last sample, unless samples are off (--sample-every 0) or one was just printed. */
+    if (r->data.text && (sample_by_time(o) || (o->sample_every && r->ck.step % o->sample_every != 0))) print_sample(r);
     if (r->shards.count) rnnc_shards_report(&r->shards, o->out);
     return 0;
 }
@@ -1161,7 +1214,9 @@ static void follower_opts(rnnc_train_opts *o, FILE *quiet)
     o->log = NULL;
     o->valid = NULL;
     o->valid_every = 0;
+    o->log_every = 0;
     o->sample_every = 0;
+    o->sample_seconds = 0;
     o->tty = 0;
     if (quiet) o->out = o->diag = quiet;
 }

@@ -39,12 +39,18 @@ typedef struct rnnc_train_opts {
                                     rnnc_schedule_settle) */
     uint64_t steps;              /* total steps of the run (a resumed run counts from 0) */
     uint64_t seed;
-    uint64_t every;              /* progress line, log row and checkpoint every N steps */
-    uint64_t sample_every;       /* a short sample every N steps (0: never) */
+    uint64_t every;              /* progress line and checkpoint every N steps */
+    uint64_t log_every;          /* a --log row every N steps (0: every) */
+    uint64_t sample_every;       /* a short sample every N steps (0: none) ... */
+    double sample_seconds;       /* ... or every T seconds of training (> 0) */
+    int sample_every_set;        /* given (--sample-every N or Ts): as given; else (defaults
+                                    1000 and 20) by time on a terminal, by steps otherwise;
+                                    none at all when both are 0 */
     rnnc_chars chars;
     int chars_set;
     const char *save, *resume, *log;
-    const char *const *data;     /* files; none: the built-in corpus */
+    const char *const *data;     /* files ("-": standard input); none: the built-in corpus */
+    int csv;                     /* --csv: read them as CSV whatever their names */
     size_t ndata;
     const char *targets;         /* CSV: comma-separated target columns (else: the next row) */
     rnnc_records records;        /* --records lines|paragraphs, --sequence-column (records_set) */
@@ -59,9 +65,11 @@ typedef struct rnnc_train_opts {
     FILE *out;                   /* progress and samples */
     FILE *diag;                  /* warnings that do not stop the run, one line each: stderr */
     int tty;                     /* out is a terminal: one self-updating line */
+    size_t columns;              /* the terminal's width (COLUMNS); 0: ask the terminal */
 } rnnc_train_opts;
 
-/* Defaults: min-char-rnn's (adagrad, lr 0.1, clip 5, eps 1e-8), seed 1, every 100. */
+/* Defaults: min-char-rnn's (adagrad, lr 0.1, clip 5, eps 1e-8), seed 1, every 100, a sample
+ * every 1000 steps (on a terminal every 20 s). */
 void rnnc_train_defaults(rnnc_train_opts *o);
 
 /* Run training (under mpirun: data parallel, see shards.h; rank 0 alone prints, writes the

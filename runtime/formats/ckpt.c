@@ -1,4 +1,4 @@
-/* ckpt.c: checkpoint files (see ckpt.h).  Layout of version 2, all integers and reals
+/* ckpt.c: checkpoint files (see ckpt.h).  Layout of version 3, all integers and reals
  * little-endian:
  *   "RNNCCKPT" | u32 version | u32 0 | u64 total file length
  *   u32 len + canonical spec text
@@ -9,11 +9,13 @@
  *   u32 schedule kind | f64 schedule k, end
  *   u32 records mode | u32 len + sequence column name | u32 has_end_symbol | u32 end_symbol
  *   u64 drawn | u64 record x batch | u32 learn_h0
+ *   u32 len + the name of the file it was imported from (0: none)
  *   params (params_count reals) | optimiser state (opt_count) | s0 (s0_count)
  *   [learn_h0: h0 (hidden) | its optimiser state (2 x hidden)]
  *   u32 CRC-32 of every byte before it
- * Version 1 (still read) ends after the positions with params | optimiser state | h (batch x
- * hidden: the carried hidden states, h of s0); it has no schedule and no records. */
+ * Version 2 (still read) has no imported name.  Version 1 (still read) ends after the
+ * positions with params | optimiser state | h (batch x hidden: the carried hidden states, h
+ * of s0); it has no schedule and no records. */
 #define _POSIX_C_SOURCE 200809L
 #include "ckpt.h"
 
@@ -111,6 +113,9 @@ int rnnc_ckpt_serialize(const rnnc_ckpt *c, unsigned char **buf, size_t *len)
     put_u64(&w, c->drawn);
     for (size_t b = 0; b < c->spec.batch; b++) put_u64(&w, c->record[b]);
     put_u32(&w, (uint32_t)c->learn_h0);
+    size_t il = strnlen(c->imported, sizeof c->imported - 1);
+    put_u32(&w, (uint32_t)il);
+    rnnc_buf_put(&w, c->imported, il);
     rnnc_buf_put(&w, c->params, l->params_bytes);
     rnnc_buf_put(&w, c->opt, l->opt_bytes);
     rnnc_buf_put(&w, c->s0, l->s0_bytes);
@@ -202,7 +207,7 @@ static int parse_spec(const char *text, const char *path, rnnc_spec *out, char *
     return 0;
 }
 
-/* The frame: length, magic, a version this rnnc reads (1 or 2, into *version), the reserved
+/* The frame: length, magic, a version this rnnc reads (1 to 3, into *version), the reserved
  * word, total length, CRC-32. */
 static int check_frame(const unsigned char *data, size_t n, const char *path, uint32_t *version,
                        char *err, size_t errlen)
@@ -511,11 +516,11 @@ static int read_fields(rbuf *r, rnnc_ckpt *c, const char *path, char *err, size_
 }
 
 /* Version 2's settings after the positions: the schedule, the records, the end symbol, the
- * records drawn and (skipped: read once allocated, from *rec_at) each column's record, and
- * whether a learned h(0) follows.  Values are checked later (check_settings); this only
+ * records drawn and (skipped: read once allocated, from *rec_at) each column's record,
+ * whether a learned h(0) follows, and (version 3) the name of the file it was imported from.  Values are checked later (check_settings); this only
  * refuses what cannot be stored in c. */
-static int read_settings(rbuf *r, rnnc_ckpt *c, size_t *rec_at, const char *path, char *err,
-                         size_t errlen)
+static int read_settings(rbuf *r, rnnc_ckpt *c, uint32_t version, size_t *rec_at, const char *path,
+                         char *err, size_t errlen)
 {
     uint32_t kind = get_u32(r);
     c->sched.k = get_f64(r);
@@ -542,6 +547,14 @@ static int read_settings(rbuf *r, rnnc_ckpt *c, size_t *rec_at, const char *path
                          has_end > 1 ? "has_end_symbol" : "learn_h0", has_end > 1 ? has_end : learn);
     c->has_end_symbol = (int)has_end;
     c->learn_h0 = (int)learn;
+    if (version >= 3) {   /* the imported file's name */
+        uint32_t il = get_u32(r);
+        if (!r->bad && il >= sizeof c->imported)
+            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (imported file name of %u bytes)", path, il);
+        get(r, c->imported, r->bad ? 0 : il);
+        if (!r->bad && strnlen(c->imported, il) != il)
+            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (NUL byte in the imported file's name)", path);
+    }
     if (r->bad) return rnnc_fail(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
     return 0;
 }
@@ -557,7 +570,7 @@ static int read_arrays(rbuf *r, rnnc_ckpt *c, uint32_t version, const char *path
     size_t pos_at = skip(r, c->spec.batch * 8), rec_at = 0;
     if (r->bad) return rnnc_fail(err, errlen, "%s: corrupt checkpoint (sizes do not match its spec)", path);
     int rc;
-    if (version >= 2 && (rc = read_settings(r, c, &rec_at, path, err, errlen)) != 0) return rc;
+    if (version >= 2 && (rc = read_settings(r, c, version, &rec_at, path, err, errlen)) != 0) return rc;
     size_t H = c->spec.hidden, rs = l.real_size;
     /* Version 1 carried h(tau) only: h of s0 (fb, if the model has one, starts at zero). */
     size_t s0b = version >= 2 ? l.s0_bytes : c->spec.batch * H * rs, left = r->len - r->off;

@@ -3,8 +3,9 @@
  * optimiser settings, step, losses, RNG state, data fingerprint and stream positions, the
  * scheduled-sampling schedule, the records' settings and positions, then the weights,
  * optimiser state, the carried state s0 (h(tau) and fb(tau) of every column, the generated
- * code's s0 layout) and a learned h(0) with its optimiser state, and a CRC-32 (zlib) of
- * everything before it.  Version 1 files (carried hidden states only) still load.  No timestamps and no paths, so
+ * code's s0 layout) and a learned h(0) with its optimiser state, where an imported model came
+ * from (version 3), and a CRC-32 (zlib) of everything before it.  Version 1 files (carried
+ * hidden states only) and version 2 files (no origin) still load.  No timestamps and no paths, so
  * equal training states give byte-identical files.  Written atomically: a temporary file
  * in the same directory, fsync, rename, fsync of the directory; a crash at any moment
  * leaves the previous checkpoint intact.  Library code: status + message. */
@@ -18,7 +19,7 @@
 #include "data.h"
 #include "../model/model.h"
 
-#define RNNC_CKPT_VERSION 2
+#define RNNC_CKPT_VERSION 3
 
 /* Scheduled sampling's decay of eps_i, the probability that step i feeds the data
  * (Bengio et al. 2015; i = the training steps done before it):
@@ -67,6 +68,9 @@ typedef struct rnnc_ckpt {
     uint64_t drawn;               /* records: how many records the columns have drawn */
     int learn_h0;                 /* --learn-h0: h0 and its optimiser state follow */
     void *h0, *h0_opt;            /* hidden and 2 x hidden reals (NULL without --learn-h0) */
+    /* Version 3. */
+    char imported[256];           /* the base name of the safetensors file `rnnc import` made it
+                                     from ("": trained by rnnc from the start) */
 } rnnc_ckpt;
 
 /* Allocate the arrays of c for c->spec (positions, record, params, opt, s0, and h0, h0_opt

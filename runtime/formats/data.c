@@ -123,17 +123,26 @@ static void locate(const unsigned char *buf, size_t off, int utf8, size_t *line,
 
 /* ---- reading files ----------------------------------------------------------------------- */
 
-/* Append the whole file path to the buffer *buf (length *len, capacity *cap; realloc'd,
- * always with room for a terminating NUL after the data, which is stored).  The file's
- * size, when known, sizes the buffer in one step.  Returns 0, -1 (cannot open or read), or
- * RNNC_ENOMEM, with a message naming path; *buf stays valid (and owned by the caller). */
-static int read_append(const char *path, unsigned char **buf, size_t *len, size_t *cap,
+const char *rnnc_file_label(const char *path)
+{
+    return path && strcmp(path, "-") == 0 ? "(standard input)" : path;
+}
+
+/* Append the whole file ("-": standard input, to its end) to the buffer *buf (length *len,
+ * capacity *cap; realloc'd, always with room for a terminating NUL after the data, which is
+ * stored).  The file's size, when known, sizes the buffer in one step.  Returns 0, -1 (cannot
+ * open or read), or RNNC_ENOMEM, with a message naming the file (rnnc_file_label); *buf stays
+ * valid (and owned by the caller). */
+static int read_append(const char *file, unsigned char **buf, size_t *len, size_t *cap,
                        char *err, size_t errlen)
 {
-    if (!path) return rnnc_fail(err, errlen, "(null): cannot open: no file name");
+    if (!file) return rnnc_fail(err, errlen, "(null): cannot open: no file name");
+    const char *path = rnnc_file_label(file);
     int fd;
-    do fd = open(path, O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
+    if (strcmp(file, "-") == 0) fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+    else
+        do fd = open(file, O_RDONLY | O_CLOEXEC);
+        while (fd < 0 && errno == EINTR);
     if (fd < 0) return rnnc_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     size_t hint = 0;   /* bytes to add for a file of known size: the data, EOF's read, the NUL */
@@ -193,7 +202,8 @@ int rnnc_read_file(const char *path, int allow_empty, unsigned char **buf, size_
     *buf = NULL;
     *n = 0;
     int rc = read_append(path, &b, &len, &cap, err, errlen);
-    if (rc == 0 && len == 0 && !allow_empty) rc = rnnc_fail(err, errlen, "%s: is empty", path);
+    if (rc == 0 && len == 0 && !allow_empty)
+        rc = rnnc_fail(err, errlen, "%s: is empty", rnnc_file_label(path));
     if (rc != 0) {
         free(b);
         return rc;
@@ -642,8 +652,8 @@ static int encode_in_place(const rnnc_vocab *v, unsigned char *buf, const size_t
             if (id < 0) {
                 /* Undo this text's encoding so far, so the message can name the place. */
                 for (size_t j = start[k]; j < i; j++) buf[j] = (unsigned char)v->symbols[buf[j]];
-                return missing_symbol(v, buf[i], buf + start[k], i - start[k], src[k].name, err,
-                                      errlen);
+                return missing_symbol(v, buf[i], buf + start[k], i - start[k],
+                                      rnnc_file_label(src[k].name), err, errlen);
             }
             buf[i] = (unsigned char)id;
         }
@@ -665,13 +675,15 @@ static int load_bytes(const rnnc_text_src *src, size_t nsrc, const rnnc_vocab *f
         start[k] = len;
         rc = src[k].data ? append_mem(src[k].data, src[k].len, src[k].name, &buf, &len, &cap, err, errlen)
                          : read_append(src[k].name, &buf, &len, &cap, err, errlen);
-        if (rc == 0 && len == start[k]) rc = rnnc_fail(err, errlen, "%s: is empty", src[k].name);
+        if (rc == 0 && len == start[k])
+            rc = rnnc_fail(err, errlen, "%s: is empty", rnnc_file_label(src[k].name));
     }
     start[nsrc] = len;
     vocab->mode = RNNC_CHARS_BYTES;
     if (rc == 0 && fixed) rc = copy_vocab(fixed, vocab, err, errlen);
     for (size_t k = 0; k < nsrc && rc == 0 && !fixed; k++)
-        rc = rnnc_vocab_add(vocab, buf + start[k], start[k + 1] - start[k], src[k].name, err, errlen);
+        rc = rnnc_vocab_add(vocab, buf + start[k], start[k + 1] - start[k], rnnc_file_label(src[k].name),
+                            err, errlen);
     if (rc == 0) rc = encode_in_place(vocab, buf, start, src, nsrc, err, errlen);
     if (rc == 0) {
         unsigned char *p = cap > len + 4096 ? realloc(buf, len + 1) : NULL;
@@ -701,14 +713,16 @@ static int load_utf8(const rnnc_text_src *src, size_t nsrc, const rnnc_vocab *fi
         if (src[k].data) text[k] = src[k].data, lens[k] = src[k].len;
         else if ((rc = rnnc_read_file(src[k].name, 0, &owned[k], &lens[k], err, errlen)) == 0)
             text[k] = owned[k];
-        if (rc == 0 && lens[k] == 0) rc = rnnc_fail(err, errlen, "%s: is empty", src[k].name);
+        if (rc == 0 && lens[k] == 0)
+            rc = rnnc_fail(err, errlen, "%s: is empty", rnnc_file_label(src[k].name));
     }
     vocab->mode = RNNC_CHARS_UTF8;
     if (rc == 0 && fixed) rc = copy_vocab(fixed, vocab, err, errlen);
     for (size_t k = 0; k < nsrc && rc == 0 && !fixed; k++)
-        rc = rnnc_vocab_add(vocab, text[k], lens[k], src[k].name, err, errlen);
+        rc = rnnc_vocab_add(vocab, text[k], lens[k], rnnc_file_label(src[k].name), err, errlen);
     for (size_t k = 0; k < nsrc && rc == 0; k++) {
-        rc = rnnc_text_encode_ids(vocab, text[k], lens[k], src[k].name, ids, err, errlen);
+        rc = rnnc_text_encode_ids(vocab, text[k], lens[k], rnnc_file_label(src[k].name), ids, err,
+                                  errlen);
         free(owned[k]);
         owned[k] = NULL;
     }
@@ -1032,14 +1046,14 @@ int rnnc_csv_parse(const unsigned char *buf, size_t n, const char *path, rnnc_cs
     return rc;
 }
 
-int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen)
+int rnnc_csv_read(const char *file, rnnc_csv *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     unsigned char *buf;
     size_t n;
-    int rc = rnnc_read_file(path, 0, &buf, &n, err, errlen);
+    int rc = rnnc_read_file(file, 0, &buf, &n, err, errlen);
     if (rc != 0) return rc;
-    rc = rnnc_csv_parse(buf, n, path, out, err, errlen);
+    rc = rnnc_csv_parse(buf, n, rnnc_file_label(file), out, err, errlen);   /* "-": standard input */
     free(buf);
     return rc;
 }

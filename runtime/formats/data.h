@@ -10,14 +10,17 @@
 
 typedef enum { RNNC_CHARS_BYTES, RNNC_CHARS_UTF8 } rnnc_chars;
 
-/* Read a whole file.  On success *buf is malloc'd (NUL-terminated for convenience, the NUL
- * not counted in *n).  Errors: "PATH: cannot open: ...", "PATH: is empty" (when
- * allow_empty is 0), "PATH: cannot read: ..."; -1, or RNNC_ENOMEM when memory ran out
- * ("PATH: cannot read: out of memory for N bytes").  So do the functions below: every one
- * returns RNNC_ENOMEM (runtime/base/util.h) rather than -1 when it failed for lack of
- * memory. */
+/* Read a whole file ("-": standard input, to its end).  On success *buf is malloc'd
+ * (NUL-terminated for convenience, the NUL not counted in *n).  Errors: "PATH: cannot open:
+ * ...", "PATH: is empty" (when allow_empty is 0), "PATH: cannot read: ...", with PATH as
+ * rnnc_file_label gives it; -1, or RNNC_ENOMEM when memory ran out ("PATH: cannot read: out
+ * of memory for N bytes").  So do the functions below: every one returns RNNC_ENOMEM
+ * (runtime/base/util.h) rather than -1 when it failed for lack of memory. */
 int rnnc_read_file(const char *path, int allow_empty, unsigned char **buf, size_t *n, char *err,
                    size_t errlen);
+
+/* A file's name in messages: "(standard input)" for "-", else path. */
+const char *rnnc_file_label(const char *path);
 
 /* The symbols of a model: byte values or Unicode code points, strictly ascending. */
 typedef struct rnnc_vocab {
@@ -75,7 +78,8 @@ typedef struct rnnc_text_src {
     size_t len;
 } rnnc_text_src;
 
-/* Read the texts src[0..nsrc) and encode them one after another into *ids.  The vocabulary
+/* Read the texts src[0..nsrc) (a name "-" without data: standard input, named in messages
+ * as rnnc_file_label gives it) and encode them one after another into *ids.  The vocabulary
  * is a copy of fixed when it is not NULL (a symbol missing from it is an error naming
  * FILE:LINE:COL), else built from the texts in mode (fixed->mode wins when fixed is given);
  * it is stored in *vocab.  Memory: in bytes mode every text is read into one buffer that is
@@ -114,7 +118,7 @@ typedef struct rnnc_csv {
 } rnnc_csv;
 int rnnc_csv_parse(const unsigned char *buf, size_t n, const char *path, rnnc_csv *out,
                    char *err, size_t errlen);
-int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen);
+int rnnc_csv_read(const char *path, rnnc_csv *out, char *err, size_t errlen);   /* "-": stdin */
 void rnnc_csv_free(rnnc_csv *c);
 
 /* Find column `name` (exact match) in c's header; -1 if absent or c has no header. */

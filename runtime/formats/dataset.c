@@ -12,6 +12,13 @@
 
 static const char builtin_name[] = "(built-in corpus)";
 
+/* The name of data file i of o in messages: "(built-in corpus)" without files,
+ * "(standard input)" for "-". */
+static const char *file_name(const rnnc_dataset_opts *o, size_t i)
+{
+    return o->nfiles ? rnnc_file_label(o->files[i]) : builtin_name;
+}
+
 int rnnc_dataset_is_csv(const char *path) { return rnnc_ends_with(path, ".csv"); }
 
 void rnnc_dataset_free(rnnc_dataset *d)
@@ -30,7 +37,7 @@ void rnnc_dataset_free(rnnc_dataset *d)
 const char *rnnc_dataset_file(const rnnc_dataset_opts *o, const rnnc_dataset *d, size_t i)
 {
     size_t f = d->rec_file && i < d->nrec ? d->rec_file[i] : 0;
-    return o->nfiles ? o->files[f < o->nfiles ? f : 0] : builtin_name;
+    return file_name(o, f < o->nfiles ? f : 0);
 }
 
 size_t rnnc_dataset_record_steps(const rnnc_dataset *d, size_t i)
@@ -128,7 +135,7 @@ static int check_records(const rnnc_dataset_opts *o, const rnnc_dataset *d, char
 {
     if (d->nrec == 0)
         return rnnc_fail(err, errlen, "%s: no records (the data is empty or only blank lines)",
-                         o->nfiles ? o->files[0] : builtin_name), 2;
+                         file_name(o, 0)), 2;
     for (size_t i = 0; i < d->nrec; i++) {
         size_t n = rnnc_dataset_record_steps(d, i);
         const char *what = d->text ? "symbols" : "rows";
@@ -195,8 +202,7 @@ static int text_vocab(const rnnc_dataset_opts *o, const texts *t, int extra, rnn
     } else {
         v->mode = o->chars;
         for (size_t i = 0; i < t->n; i++) {
-            int rc = rnnc_vocab_add(v, t->bufs[i], t->lens[i], o->nfiles ? o->files[i] : builtin_name,
-                                    err, errlen);
+            int rc = rnnc_vocab_add(v, t->bufs[i], t->lens[i], file_name(o, i), err, errlen);
             if (rc != 0) return rc == RNNC_ENOMEM ? 1 : 2;
         }
     }
@@ -212,8 +218,8 @@ static int text_encode_all(const rnnc_dataset_opts *o, const texts *t, const rnn
     size_t cap = 0;
     for (size_t i = 0; i < t->n; i++) {
         starts[i] = *len;
-        int rc = rnnc_text_encode(v, t->bufs[i], t->lens[i], o->nfiles ? o->files[i] : builtin_name, ids,
-                                  len, &cap, err, errlen);
+        int rc = rnnc_text_encode(v, t->bufs[i], t->lens[i], file_name(o, i), ids, len, &cap, err,
+                                  errlen);
         if (rc != 0) return rc == RNNC_ENOMEM ? 1 : 2;
     }
     starts[t->n] = *len;
@@ -269,7 +275,7 @@ static int cut_records(const rnnc_dataset_opts *o, rnnc_dataset *d, size_t *cap,
         if (o->records == RNNC_RECORDS_LINES && !(last && s == b)) {
             if (e == s)
                 return rnnc_fail(err, errlen, "%s:%zu: an empty record (an empty line; --records lines "
-                                 "makes one record of each line)", o->nfiles ? o->files[f] : builtin_name,
+                                 "makes one record of each line)", file_name(o, f),
                                  line), 2;
             if (add_record(d, cap, *n, e - s, line, f)) return 1;
             memcpy(out + *n, ids + s, (e - s) * sizeof *out);
@@ -350,7 +356,7 @@ static int choose_end(const rnnc_dataset_opts *o, const rnnc_vocab *w, const uns
         return 0;
     }
     return rnnc_fail(err, errlen, "%s: every byte value occurs in the records, so none is left "
-                     "for the %s symbol (use --chars utf8)", o->nfiles ? o->files[0] : builtin_name,
+                     "for the %s symbol (use --chars utf8)", file_name(o, 0),
                      o->eos ? "end" : "start"), 2;
 }
 
@@ -437,7 +443,7 @@ static int load_text_records(const rnnc_dataset_opts *o, const texts *t, rnnc_da
 static int csv_columns(const rnnc_dataset_opts *o, const rnnc_csv *c, long *seq,
                        unsigned char *is_target, size_t *nt, char *err, size_t errlen)
 {
-    const char *path = o->files[0];
+    const char *path = file_name(o, 0);
     *seq = -1;
     *nt = 0;
     if (o->records == RNNC_RECORDS_CSV) {
@@ -507,7 +513,7 @@ static int csv_records(const rnnc_dataset_opts *o, const rnnc_csv *c, long seq, 
     double v = c->values[d->rec_start[bad] * c->cols + (size_t)seq];
     return rnnc_fail(err, errlen, "%s:%zu: --sequence-column %s: sequence %.17g comes back after "
                      "other sequences (it started at line %zu; the rows of a sequence must be "
-                     "contiguous)", o->files[0], d->rec_line[bad], o->seq_column, v,
+                     "contiguous)", file_name(o, 0), d->rec_line[bad], o->seq_column, v,
                      d->rec_line[first]), 2;
 }
 
@@ -549,7 +555,7 @@ static int load_csv(const rnnc_dataset_opts *o, rnnc_dataset *d, char *err, size
         (rc = check_records(o, d, err, errlen)) == 0)
         d->hash = rnnc_fnv1a(d->hash, d->rec_len, d->nrec * sizeof *d->rec_len);
 out:
-    if (rc == 1) rnnc_fail(err, errlen, "%s: out of memory", o->files[0]);
+    if (rc == 1) rnnc_fail(err, errlen, "%s: out of memory", file_name(o, 0));
     free(is_target);
     rnnc_csv_free(&c);
     return rc;
@@ -559,18 +565,23 @@ int rnnc_dataset_load(const rnnc_dataset_opts *o, rnnc_dataset *d, char *err, si
 {
     memset(d, 0, sizeof *d);
     d->records = o->records;
-    int csv = o->nfiles > 0 && rnnc_dataset_is_csv(o->files[0]);
+    int csv = o->nfiles > 0 && (o->csv || rnnc_dataset_is_csv(o->files[0]));
     for (size_t i = 1; i < o->nfiles; i++)
-        if (rnnc_dataset_is_csv(o->files[i]) != csv)
-            return rnnc_fail(err, errlen, "%s: mixing CSV and text data files", o->files[i]), 2;
+        if ((o->csv || rnnc_dataset_is_csv(o->files[i])) != csv)
+            return rnnc_fail(err, errlen, "%s: mixing CSV and text data files", file_name(o, i)), 2;
+    for (size_t i = 0; i < o->nfiles; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(o->files[i], "-") == 0 && strcmp(o->files[j], "-") == 0)
+                return rnnc_fail(err, errlen, "-: standard input given twice (it can be read once)"), 2;
     if (o->targets && !csv)
-        return rnnc_fail(err, errlen, "--target: names columns of a CSV data file; this data is text"), 2;
+        return rnnc_fail(err, errlen, "--target: names columns of a CSV data file; this data is text (--csv reads "
+                         "standard input, or a file not named .csv, as CSV)"), 2;
     if (o->records == RNNC_RECORDS_CSV && !csv)
         return rnnc_fail(err, errlen, "--sequence-column: names a column of a CSV data file; this data "
-                         "is text (use --records lines or paragraphs)"), 2;
+                         "is text (use --records lines or paragraphs, or --csv to read it as CSV)"), 2;
     if ((o->records == RNNC_RECORDS_LINES || o->records == RNNC_RECORDS_PARAGRAPHS) && csv)
         return rnnc_fail(err, errlen, "--records: %s is a CSV file; its records are given by "
-                         "--sequence-column COL", o->files[0]), 2;
+                         "--sequence-column COL", file_name(o, 0)), 2;
     if (csv) return load_csv(o, d, err, errlen);
     if (o->records == RNNC_RECORDS_NONE) return load_text_stream(o, d, err, errlen);
     texts t = {0};

@@ -25,7 +25,8 @@
 #include "data.h"
 
 typedef struct rnnc_dataset_opts {
-    const char *const *files;   /* the data files; none: builtin */
+    const char *const *files;   /* the data files ("-": standard input); none: builtin */
+    int csv;                    /* read them as CSV whatever their names (else: *.csv is) */
     size_t nfiles;
     const char *builtin;        /* the text used without files (named "(built-in corpus)") */
     rnnc_chars chars;           /* text: bytes or UTF-8 characters */
@@ -68,7 +69,7 @@ typedef struct rnnc_dataset {
 int rnnc_dataset_load(const rnnc_dataset_opts *o, rnnc_dataset *d, char *err, size_t errlen);
 void rnnc_dataset_free(rnnc_dataset *d);
 
-/* Is path a CSV file (by its name: *.csv)? */
+/* Is path a CSV file by its name (*.csv)?  ("-" is not: rnnc_dataset_opts.csv says.) */
 int rnnc_dataset_is_csv(const char *path);
 
 /* The steps of record i (see above). */

@@ -8,8 +8,8 @@
  * The reader trusts nothing.  Beyond what safetensors.h lists, it refuses: a file shorter than
  * 8 bytes or not a regular file, a tensor entry with keys other than dtype, shape and
  * data_offsets, shape entries above 2^53 (the largest integer every JSON reader keeps exact),
- * and dtypes other than F32, F64, I32 and I64 (rnnc needs no others: F16, BF16, U8, BOOL, ...
- * are refused as unsupported).  Empty tensors may share an offset with each other but not lie
+ * and dtypes other than F32, F64, I32, I64, F16 and BF16 (rnnc needs no others: U8, BOOL, ...
+ * are refused as unsupported; F16 and BF16 are what PyTorch's .half() and .bfloat16() save).  Empty tensors may share an offset with each other but not lie
  * inside another tensor.  A raw NUL byte in the header is refused; the JSON parser (jansson)
  * also refuses invalid UTF-8, "\u0000" in strings and integers beyond 64 bits.
  *
@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +44,14 @@
 #define MAX_DIM (1ULL << 53)
 #define QUOTE_MAX 64
 
-static const char *const dtype_names[] = {"F32", "F64", "I32", "I64"};
+static const char *const dtype_names[] = {"F32", "F64", "I32", "I64", "F16", "BF16"};
+#define NDTYPES (sizeof dtype_names / sizeof dtype_names[0])
 
 size_t rnnc_st_dtype_size(rnnc_st_dtype d)
 {
     switch (d) {
+    case RNNC_ST_F16:
+    case RNNC_ST_BF16: return 2;
     case RNNC_ST_F32:
     case RNNC_ST_I32: return 4;
     case RNNC_ST_F64:
@@ -56,7 +60,30 @@ size_t rnnc_st_dtype_size(rnnc_st_dtype d)
     return 0;
 }
 
-static int valid_dtype(int d) { return d >= RNNC_ST_F32 && d <= RNNC_ST_I64; }
+static int valid_dtype(int d) { return d >= RNNC_ST_F32 && d <= RNNC_ST_BF16; }
+
+const char *rnnc_st_dtype_name(rnnc_st_dtype d)
+{
+    return valid_dtype((int)d) ? dtype_names[d] : "?";
+}
+
+double rnnc_st_f16_to_double(uint16_t bits)
+{
+    int e = bits >> 10 & 0x1f;
+    double m = (double)(bits & 0x3ff), v;
+    if (e == 0x1f) v = m ? NAN : INFINITY;
+    else if (e == 0) v = ldexp(m, -24);              /* subnormal: m * 2^-14 / 2^10 */
+    else v = ldexp(m + 1024, e - 25);                /* (1 + m / 2^10) * 2^(e - 15) */
+    return bits & 0x8000 ? -v : v;
+}
+
+double rnnc_st_bf16_to_double(uint16_t bits)
+{
+    uint32_t u = (uint32_t)bits << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return (double)f;
+}
 
 /* s for a message (in buf, n >= QUOTE_MAX + 4 bytes): control characters (from file or tensor
  * names) as \xHH, cut to QUOTE_MAX bytes (at a UTF-8 character boundary, never inside an
@@ -193,12 +220,12 @@ static int parse_tensor(const char *path, const char *name, json_t *val,
                          show(dt, vb, sizeof vb));
     const char *ds = json_string_value(dt);
     int d = -1;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < (int)NDTYPES; i++)
         if (strcmp(ds, dtype_names[i]) == 0) d = i;
     if (d < 0)
         return rnnc_fail(err, errlen,
                          "%s: tensor '%s': dtype '%s' is not supported "
-                         "(rnnc reads F32, F64, I32, I64)",
+                         "(rnnc reads F32, F64, F16, BF16, I32, I64)",
                          path, qn, shorten(ds, vb, sizeof vb));
     t->dtype = (rnnc_st_dtype)d;
 

@@ -9,7 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { RNNC_ST_F32, RNNC_ST_F64, RNNC_ST_I32, RNNC_ST_I64 } rnnc_st_dtype;
+/* F16 (IEEE binary16) and BF16 (bfloat16: the top half of a binary32) are read and written
+ * as their raw 2-byte elements; rnnc_st_f16_to_double / rnnc_st_bf16_to_double widen one
+ * (exactly). */
+typedef enum { RNNC_ST_F32, RNNC_ST_F64, RNNC_ST_I32, RNNC_ST_I64, RNNC_ST_F16, RNNC_ST_BF16 } rnnc_st_dtype;
 
 #define RNNC_ST_MAX_DIMS 8
 
@@ -53,6 +56,14 @@ const char *rnnc_st_meta(const rnnc_st_file *f, const char *key);
 
 /* Size in bytes of one element of dtype. */
 size_t rnnc_st_dtype_size(rnnc_st_dtype d);
+
+/* The name of dtype in the file format ("F32", "BF16", ...). */
+const char *rnnc_st_dtype_name(rnnc_st_dtype d);
+
+/* The value of a binary16 / bfloat16 element given as its 16 bits (the host's order),
+ * exactly: every one is a double (subnormals, infinities and NaN included). */
+double rnnc_st_f16_to_double(uint16_t bits);
+double rnnc_st_bf16_to_double(uint16_t bits);
 
 /* A writer: collect tensors (their data is copied) and metadata, then write the file
  * atomically (rnnc_write_atomic_parts).  The header lists tensors sorted by name and

@@ -271,6 +271,9 @@ int rnnc_dist_end(int status)
 {
     if (!run.active) return status;
     if (run.broken) MPI_Abort(MPI_COMM_WORLD, status ? status : 1);
+    /* A stop with an error: rank 0 has printed why; nobody exits (which makes mpirun kill the
+     * others) before it has. */
+    if (status != 0) MPI_Barrier(run.comm);
     MPI_Comm_free(&run.comm);
     MPI_Finalize();
     run.active = 0;

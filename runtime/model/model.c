@@ -23,7 +23,10 @@ static int check_descriptor(const rnnc_model *m, char *err, size_t errlen)
     int ok = d->dtype == (uint32_t)s->dtype && d->onehot == (uint32_t)s->onehot &&
              d->act == (uint32_t)s->act && d->loss == (uint32_t)s->loss &&
              d->rec == (uint32_t)s->rec && d->fb == (uint32_t)s->fb && d->end == (uint32_t)s->end &&
-             d->max_length == s->max_length && d->off_halt_w == l->off_halt_w &&
+             d->max_length == s->max_length && d->cell == (uint32_t)s->cell &&
+             d->gates == (uint32_t)rnnc_cells[s->cell].gates && d->off_bh == l->off_bh &&
+             d->s0_c == l->s0_c && d->ws_g == l->ws_g && d->ws_c == l->ws_c && d->ws_gc == l->ws_gc &&
+             d->off_halt_w == l->off_halt_w &&
              d->off_halt_b == l->off_halt_b && d->off_len_w == l->off_len_w &&
              d->off_len_b == l->off_len_b && d->off_rem_u == l->off_rem_u &&
              d->ws_seq == l->ws_seq && d->ws_rem == l->ws_rem && d->ws_q == l->ws_q &&
@@ -243,10 +246,11 @@ void rnnc_buffers_free(rnnc_buffers *b)
 void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor out[RNNC_NTENSORS])
 {
     const rnnc_recurrence_info *rec = &rnnc_recurrences[s->rec];
-    out[RNNC_T_U] = (rnnc_tensor){"U", l->off_U, s->hidden, s->n_in};
-    out[RNNC_T_W] = (rnnc_tensor){"W", l->off_W, rec->has_W ? s->hidden : 0, rec->has_W ? s->hidden : 0};
+    const size_t G = (size_t)rnnc_cells[s->cell].gates, GH = G * s->hidden;
+    out[RNNC_T_U] = (rnnc_tensor){"U", l->off_U, GH, s->n_in};
+    out[RNNC_T_W] = (rnnc_tensor){"W", l->off_W, rec->has_W ? GH : 0, rec->has_W ? s->hidden : 0};
     out[RNNC_T_V] = (rnnc_tensor){"V", l->off_V, s->n_out, s->hidden};
-    out[RNNC_T_B] = (rnnc_tensor){"b", l->off_b, s->hidden, 1};
+    out[RNNC_T_B] = (rnnc_tensor){"b", l->off_b, GH, 1};
     out[RNNC_T_C] = (rnnc_tensor){"c", l->off_c, s->n_out, 1};
     out[RNNC_T_R] = (rnnc_tensor){"R", l->off_R, rec->has_R ? s->hidden : 0, rec->has_R ? s->n_out : 0};
     const rnnc_end_info *end = &rnnc_ends[s->end];
@@ -256,6 +260,7 @@ void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor ou
     out[RNNC_T_LEN_W] = (rnnc_tensor){"len_w", l->off_len_w, M, M ? s->hidden : 0};
     out[RNNC_T_LEN_B] = (rnnc_tensor){"len_b", l->off_len_b, M, M ? 1 : 0};
     out[RNNC_T_REM_U] = (rnnc_tensor){"rem_u", l->off_rem_u, M ? s->hidden : 0, M ? 1 : 0};
+    out[RNNC_T_BH] = (rnnc_tensor){"b_h", l->off_bh, G > 1 ? GH : 0, G > 1 ? 1 : 0};
 }
 
 static const char *const optim_names[] = {
@@ -284,6 +289,8 @@ void rnnc_init_weights(const rnnc_spec *s, const rnnc_layout *l, void *params, u
     for (size_t m = 0; m < sizeof mats / sizeof mats[0]; m++)
         for (size_t i = 0, k = (size_t)mats[m]; i < t[k].rows * t[k].cols; i++)
             rnnc_set(params, s->dtype, t[k].offset + i, 0.01 * rnnc_rand_normal(rng));
+    for (size_t i = 0; rnnc_cells[s->cell].gates > 1 && i < s->hidden; i++)
+        rnnc_set(params, s->dtype, l->off_b + s->hidden + i, 1.0);
 }
 
 double rnnc_get(const void *buf, rnnc_dtype dt, size_t i)

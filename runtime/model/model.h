@@ -91,16 +91,17 @@ int rnnc_buffers_alloc(rnnc_buffers *b, const rnnc_layout *l);   /* 0 or -1 (out
 void rnnc_buffers_free(rnnc_buffers *b);
 
 /* Named views of the parameter (and gradient) layout, in the order U, W, V, b, c, R, halt_w,
- * halt_b, len_w, len_b, rem_u (the slots RNNC_T_*).  A tensor the model does not have (W
+ * halt_b, len_w, len_b, rem_u, b_h (the slots RNNC_T_*).  A tensor the model does not have (W
  * without a hidden recurrence, R without an output recurrence, the end outputs of section
- * 10.2.3 without --end halt / length) has rows = cols = 0. */
+ * 10.2.3 without --end halt / length, b_h without a gated cell) has rows = cols = 0.  A gated
+ * cell's U, W, b and b_h have G H rows (its gates stacked in PyTorch's order). */
 typedef struct rnnc_tensor {
     const char *name;
     size_t offset, rows, cols;   /* elements; column-major rows x cols */
 } rnnc_tensor;
 enum {
     RNNC_T_U, RNNC_T_W, RNNC_T_V, RNNC_T_B, RNNC_T_C, RNNC_T_R, RNNC_T_HALT_W, RNNC_T_HALT_B,
-    RNNC_T_LEN_W, RNNC_T_LEN_B, RNNC_T_REM_U, RNNC_NTENSORS
+    RNNC_T_LEN_W, RNNC_T_LEN_B, RNNC_T_REM_U, RNNC_T_BH, RNNC_NTENSORS
 };
 void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor out[RNNC_NTENSORS]);
 
@@ -108,7 +109,11 @@ void rnnc_param_tensors(const rnnc_spec *s, const rnnc_layout *l, rnnc_tensor ou
  * matrices U, W, V, R, halt_w, len_w, rem_u the model has, in that order, set to 0.01 z with
  * z ~ N(0, 1) drawn from
  * *rng (rnnc_rand_normal); the other parameters (the biases) are left as they are, zero in a
- * fresh buffer. */
+ * fresh buffer, but a gated cell starts remembering: rows H..2H of b (PyTorch's bias_ih_l0),
+ * the LSTM's forget gate and the GRU's update gate, are set to 1 (b_h stays 0, so that gate's
+ * bias totals 1: Jozefowicz, Zaremba and Sutskever 2015; Keras's unit_forget_bias).  At 0 a
+ * GRU keeps half of h per step at first and learns no 50-step dependency
+ * (tests/unit/test_long_range.c). */
 void rnnc_init_weights(const rnnc_spec *s, const rnnc_layout *l, void *params, uint64_t *rng);
 
 /* Element i of a buffer of reals of type dt, as double; and the reverse. */

@@ -22,9 +22,14 @@
  * hand.c's FLOPs are counted: 2 per multiply-add of W h + V h + V^T g_o + W^T d + grad_V +
  * grad_W, times TAU * BATCH.
  *
- *   onednn VOCAB HIDDEN TAU BATCH [REPS [SECONDS]]
+ *   onednn VOCAB HIDDEN TAU BATCH [REPS [SECONDS [CELL]]]
  *       Times single steps (CLOCK_MONOTONIC) after a warm-up until both REPS (20) steps and
  *       SECONDS (1.0) have passed; the last line is "median_us=N min_us=N max_us=N gflops=N".
+ *       CELL rnn (default), lstm or gru (issue 17): the hidden layer is then oneDNN's LSTM
+ *       primitive (gates i f c o, as PyTorch's) or its linear-before-reset GRU (PyTorch's
+ *       formulation: the reset gate on W_n h + b_hn; four bias rows), the rest unchanged; the
+ *       FLOPs counted are rnnc's (3 G H^2 + 3 V H per column-step), the one-hot input adds
+ *       6 V G H per column-step, uncounted.
  *   onednn --check DIR VOCAB HIDDEN TAU BATCH
  *       Reads DIR/{x,y}.bin (int32 [TAU, BATCH]), DIR/{U,W,V,b,c,h0}.bin (float32, row-major
  *       as `rnnc check --dump` writes them: U [H, V], W [H, H], V [V, H], h0 [BATCH, H]), runs
@@ -76,7 +81,7 @@ static dnnl_stream_t strm;
 /* The memories.  X to DC: plain layouts; U W BH: the forward primitive's layouts, and DU DW DB
  * the same (see the file comment); WS: the RNN's workspace.  HS and GH are seen twice, as the
  * RNN's [T, B, H] (tnc) and as the inner product's [T*B, H] (nc), over the same buffer. */
-enum { X, H0, HS, HS2, VW, C, O, GH, GH2, DX, DH0, DV, DC, U, W, BH, DU, DW, DB, WS, NMEM };
+enum { X, H0, HS, HS2, VW, C, O, GH, GH2, DX, DH0, DV, DC, C0, DC0, U, W, BH, DU, DW, DB, WS, NMEM };
 static dnnl_memory_t mem[NMEM];
 static float *mom[NMEM];    /* Adagrad memories of U, W, BH, VW, C */
 static int32_t *ys;
@@ -94,7 +99,11 @@ enum { B_U, B_W, B_B, G_U, G_W, G_B, NBOUND };
 static bound_t bound[NBOUND];
 
 static dnnl_primitive_t rnn_fwd, rnn_bwd, ip_fwd, ip_bwd_data, ip_bwd_w;
-static dnnl_exec_arg_t a_rnn_fwd[7], a_rnn_bwd[13], a_ip_fwd[4], a_ip_data[3], a_ip_w[4];
+static dnnl_exec_arg_t a_rnn_fwd[8], a_rnn_bwd[15], a_ip_fwd[4], a_ip_data[3], a_ip_w[4];
+static int n_rnn_fwd, n_rnn_bwd;   /* the arguments used: 7 and 13, with the LSTM's c(0) 8 and 15 */
+enum { CELL_RNN, CELL_GRU, CELL_LSTM };
+static int cell = CELL_RNN;          /* the hidden layer's primitive */
+static int gates = 1, bias_gates = 1; /* G, and the bias rows (the LBR GRU has G + 1) */
 static char impl_rnn[64], impl_ip[64];   /* the implementations oneDNN chose */
 
 /* A float32 descriptor of the first ndims of dims in layout tag. */
@@ -200,9 +209,10 @@ static void make_memories(void)
     d = md(2, nh, dnnl_nc), mem[HS2] = mem_new(&d, data_of(mem[HS])), mem[GH2] = mem_new(&d, data_of(mem[GH]));
     d = md(2, nv, dnnl_nc), mem[O] = mem_new(&d, DNNL_MEMORY_ALLOCATE);
     d = md(4, h0, dnnl_ldnc), mem[H0] = mem_new(&d, DNNL_MEMORY_ALLOCATE), mem[DH0] = mem_new(&d, DNNL_MEMORY_ALLOCATE);
+    mem[C0] = mem_new(&d, DNNL_MEMORY_ALLOCATE), mem[DC0] = mem_new(&d, DNNL_MEMORY_ALLOCATE);
     d = md(2, vw, dnnl_oi), mem[VW] = mem_new(&d, DNNL_MEMORY_ALLOCATE), mem[DV] = mem_new(&d, DNNL_MEMORY_ALLOCATE);
     d = md(1, c, dnnl_x), mem[C] = mem_new(&d, DNNL_MEMORY_ALLOCATE), mem[DC] = mem_new(&d, DNNL_MEMORY_ALLOCATE);
-    for (int k = X; k <= DC; k++) memset(data_of(mem[k]), 0, size_of(mem[k]));
+    for (int k = X; k <= DC0; k++) memset(data_of(mem[k]), 0, size_of(mem[k]));
 }
 
 static void impl_of(const_dnnl_primitive_desc_t pd, char *buf, size_t len)
@@ -212,7 +222,8 @@ static void impl_of(const_dnnl_primitive_desc_t pd, char *buf, size_t len)
     snprintf(buf, len, "%s", s);
 }
 
-/* The execution arguments of the RNN primitives (make_rnn's memories). */
+/* The execution arguments of the RNN primitives (make_rnn's memories); the LSTM's c(0) and
+ * its gradient at the end. */
 static void rnn_args(void)
 {
     const dnnl_exec_arg_t fa[] = {{DNNL_ARG_SRC_LAYER, mem[X]}, {DNNL_ARG_SRC_ITER, mem[H0]},
@@ -224,29 +235,54 @@ static void rnn_args(void)
         {DNNL_ARG_DIFF_DST_LAYER, mem[GH]}, {DNNL_ARG_DIFF_SRC_LAYER, mem[DX]}, {DNNL_ARG_DIFF_SRC_ITER, mem[DH0]},
         {DNNL_ARG_DIFF_WEIGHTS_LAYER, bound[G_U].prim}, {DNNL_ARG_DIFF_WEIGHTS_ITER, bound[G_W].prim},
         {DNNL_ARG_DIFF_BIAS, bound[G_B].prim}};
-    _Static_assert(sizeof fa == sizeof a_rnn_fwd && sizeof ba == sizeof a_rnn_bwd, "argument counts");
-    memcpy(a_rnn_fwd, fa, sizeof a_rnn_fwd);
-    memcpy(a_rnn_bwd, ba, sizeof a_rnn_bwd);
+    const dnnl_exec_arg_t c0 = {DNNL_ARG_SRC_ITER_C, mem[C0]}, dc0 = {DNNL_ARG_DIFF_SRC_ITER_C, mem[DC0]};
+    n_rnn_fwd = NARGS(fa), n_rnn_bwd = NARGS(ba);
+    memcpy(a_rnn_fwd, fa, sizeof fa);
+    memcpy(a_rnn_bwd, ba, sizeof ba);
+    if (cell != CELL_LSTM) return;
+    a_rnn_fwd[n_rnn_fwd++] = c0;
+    a_rnn_bwd[n_rnn_bwd++] = c0;
+    a_rnn_bwd[n_rnn_bwd++] = dc0;
 }
 
-/* The vanilla RNN primitives: weights and bias, and their gradients, in whatever layouts
- * oneDNN picks (format "any"), the data in plain layouts; then U W BH DU DW DB and WS. */
+/* The forward and backward descriptors of the hidden layer's primitive (vanilla tanh RNN,
+ * LSTM or linear-before-reset GRU) over our memories, weights and biases of descriptors wl,
+ * wi, b. */
+static void rnn_descs(dnnl_rnn_desc_t *fd, dnnl_rnn_desc_t *bd, const dnnl_memory_desc_t *wl,
+                      const dnnl_memory_desc_t *wi, const dnnl_memory_desc_t *b)
+{
+    const dnnl_rnn_direction_t dir = dnnl_unidirectional_left2right;
+    const dnnl_memory_desc_t *x = md_of(mem[X]), *h0 = md_of(mem[H0]), *hs = md_of(mem[HS]);
+    const dnnl_memory_desc_t *dx = md_of(mem[DX]), *dh0 = md_of(mem[DH0]), *gh = md_of(mem[GH]);
+    const dnnl_memory_desc_t *c0 = md_of(mem[C0]), *dc0 = md_of(mem[DC0]);
+    if (cell == CELL_LSTM) {
+        CHECK(dnnl_lstm_forward_desc_init(fd, dnnl_forward_training, dir, x, h0, c0, wl, wi, b, hs, NULL, NULL, 0));
+        CHECK(dnnl_lstm_backward_desc_init(bd, dnnl_backward, dir, x, h0, c0, wl, wi, b, hs, NULL, NULL, dx, dh0,
+                                           dc0, wl, wi, b, gh, NULL, NULL, 0));
+    } else if (cell == CELL_GRU) {
+        CHECK(dnnl_lbr_gru_forward_desc_init(fd, dnnl_forward_training, dir, x, h0, wl, wi, b, hs, NULL, 0));
+        CHECK(dnnl_lbr_gru_backward_desc_init(bd, dnnl_backward, dir, x, h0, wl, wi, b, hs, NULL, dx, dh0, wl, wi, b,
+                                              gh, NULL, 0));
+    } else {
+        CHECK(dnnl_vanilla_rnn_forward_desc_init(fd, dnnl_forward_training, dnnl_eltwise_tanh, dir, x, h0, wl, wi,
+                                                 b, hs, NULL, dnnl_rnn_flags_undef, 0, 0));
+        CHECK(dnnl_vanilla_rnn_backward_desc_init(bd, dnnl_backward, dnnl_eltwise_tanh, dir, x, h0, wl, wi, b, hs,
+                                                  NULL, dx, dh0, wl, wi, b, gh, NULL, dnnl_rnn_flags_undef, 0, 0));
+    }
+}
+
+/* The hidden layer's primitives (rnn_descs): weights and bias, and their gradients, in
+ * whatever layouts oneDNN picks (format "any"), the data in plain layouts; then U W BH DU DW
+ * DB and WS. */
 static void make_rnn(void)
 {
-    const dnnl_dim_t wl[] = {1, 1, V, 1, H}, wi[] = {1, 1, H, 1, H}, bias[] = {1, 1, 1, H};
+    const dnnl_dim_t wl[] = {1, 1, V, gates, H}, wi[] = {1, 1, H, gates, H}, bias[] = {1, 1, bias_gates, H};
     const dnnl_memory_desc_t wl_any = md(5, wl, dnnl_format_tag_any), wi_any = md(5, wi, dnnl_format_tag_any),
                              b_any = md(4, bias, dnnl_format_tag_any);
     dnnl_rnn_desc_t fd, bd;
     dnnl_primitive_desc_t fpd, bpd;
-    CHECK(dnnl_vanilla_rnn_forward_desc_init(&fd, dnnl_forward_training, dnnl_eltwise_tanh,
-                                             dnnl_unidirectional_left2right, md_of(mem[X]), md_of(mem[H0]),
-                                             &wl_any, &wi_any, &b_any, md_of(mem[HS]), NULL,
-                                             dnnl_rnn_flags_undef, 0, 0));
+    rnn_descs(&fd, &bd, &wl_any, &wi_any, &b_any);
     CHECK(dnnl_primitive_desc_create(&fpd, &fd, NULL, eng, NULL));
-    CHECK(dnnl_vanilla_rnn_backward_desc_init(&bd, dnnl_backward, dnnl_eltwise_tanh, dnnl_unidirectional_left2right,
-                                              md_of(mem[X]), md_of(mem[H0]), &wl_any, &wi_any, &b_any,
-                                              md_of(mem[HS]), NULL, md_of(mem[DX]), md_of(mem[DH0]), &wl_any,
-                                              &wi_any, &b_any, md_of(mem[GH]), NULL, dnnl_rnn_flags_undef, 0, 0));
     CHECK(dnnl_primitive_desc_create(&bpd, &bd, NULL, eng, fpd));
     CHECK(dnnl_primitive_create(&rnn_fwd, fpd));
     CHECK(dnnl_primitive_create(&rnn_bwd, bpd));
@@ -332,14 +368,14 @@ static double forward_backward(void)
 {
     for (int k = B_U; k <= B_B; k++)
         if (bound[k].reorder) exec_reorder(bound[k].reorder, bound[k].ours, bound[k].prim);
-    exec(rnn_fwd, NARGS(a_rnn_fwd), a_rnn_fwd);
+    exec(rnn_fwd, n_rnn_fwd, a_rnn_fwd);
     exec(ip_fwd, NARGS(a_ip_fwd), a_ip_fwd);
     CHECK(dnnl_stream_wait(strm));
     double loss = softmax_nll(data_of(mem[O]));
     exec(ip_bwd_data, NARGS(a_ip_data), a_ip_data);
     exec(ip_bwd_w, NARGS(a_ip_w), a_ip_w);
     for (int k = G_U; k <= G_B; k++) memset(data_of(bound[k].prim), 0, size_of(bound[k].prim));
-    exec(rnn_bwd, NARGS(a_rnn_bwd), a_rnn_bwd);
+    exec(rnn_bwd, n_rnn_bwd, a_rnn_bwd);
     for (int k = G_U; k <= G_B; k++)
         if (bound[k].reorder) exec_reorder(bound[k].reorder, bound[k].prim, bound[k].ours);
     CHECK(dnnl_stream_wait(strm));
@@ -473,14 +509,14 @@ static int cmp(const void *a, const void *b)
  * a warm-up of up to 3 steps within 0.2 s, then single timed steps. */
 static int bench(long reps, double seconds)
 {
-    const size_t n = (size_t)T * B, nu = (size_t)V * H, nw = (size_t)H * H;
+    const size_t n = (size_t)T * B, nu = (size_t)V * gates * H, nw = (size_t)H * gates * H;
     float *plain = malloc((nu > nw ? nu : nw) * sizeof *plain), *vw = data_of(mem[VW]);
     if (!plain) die("out of memory", "");
     for (size_t i = 0; i < nu; i++) plain[i] = 0.01f * randn();
     plain_copy(mem[U], plain, dnnl_ldigo, 1);
     for (size_t i = 0; i < nw; i++) plain[i] = 0.01f * randn();
     plain_copy(mem[W], plain, dnnl_ldigo, 1);
-    for (size_t i = 0; i < nu; i++) vw[i] = 0.01f * randn();
+    for (size_t i = 0; i < (size_t)V * H; i++) vw[i] = 0.01f * randn();
     free(plain);
     int32_t *xs = malloc(n * sizeof *xs), *targets = malloc(n * sizeof *targets);
     size_t cap = 1024, count = 0;
@@ -508,12 +544,13 @@ static int bench(long reps, double seconds)
     }
     qsort(times, count, sizeof *times, cmp);
     double med = count % 2 ? times[count / 2] : 0.5 * (times[count / 2 - 1] + times[count / 2]);
-    double flops = 2.0 * (3.0 * H * H + 3.0 * V * H) * T * B;
+    double flops = 2.0 * (3.0 * gates * H * H + 3.0 * V * H) * T * B;
     const dnnl_version_t *v = dnnl_version();
-    printf("oneDNN %d.%d.%d (vanilla RNN %s + inner product %s, Adagrad, %d thread): vocab %d hidden %d tau %d batch %d\n",
-           v->major, v->minor, v->patch, impl_rnn, impl_ip, omp_get_max_threads(), V, H, T, B);
-    printf("flops_per_step=%.0f (hand.c's count; the one-hot input adds %.0f); %d warm-up steps, %zu timed steps in %.3f s; loss %.6g -> %.6g\n",
-           flops, 6.0 * V * H * T * B, warm, count, t_end - t_start, first, last);
+    static const char *const names[] = {"vanilla RNN", "LBR GRU", "LSTM"};
+    printf("oneDNN %d.%d.%d (%s %s + inner product %s, Adagrad, %d thread): vocab %d hidden %d tau %d batch %d\n",
+           v->major, v->minor, v->patch, names[cell], impl_rnn, impl_ip, omp_get_max_threads(), V, H, T, B);
+    printf("flops_per_step=%.0f (rnnc's count; the one-hot input adds %.0f); %d warm-up steps, %zu timed steps in %.3f s; loss %.6g -> %.6g\n",
+           flops, 6.0 * V * gates * H * T * B, warm, count, t_end - t_start, first, last);
     printf("median_us=%.3f min_us=%.3f max_us=%.3f gflops=%.4f\n", med * 1e6, times[0] * 1e6,
            times[count - 1] * 1e6, flops / med * 1e-9);
     free(xs), free(targets), free(times);
@@ -523,10 +560,20 @@ static int bench(long reps, double seconds)
 int main(int argc, char **argv)
 {
     const int checking = argc > 1 && strcmp(argv[1], "--check") == 0, a = checking ? 3 : 1;
-    if (argc < a + 4 || (checking && argc != a + 4) || argc > a + 6) {
-        fprintf(stderr, "usage: onednn VOCAB HIDDEN TAU BATCH [REPS [SECONDS]]\n"
+    if (argc < a + 4 || (checking && argc != a + 4) || argc > a + 7) {
+        fprintf(stderr, "usage: onednn VOCAB HIDDEN TAU BATCH [REPS [SECONDS [rnn|gru|lstm]]]\n"
                         "       onednn --check DIR VOCAB HIDDEN TAU BATCH\n");
         return 2;
+    }
+    if (argc > a + 6) {
+        const char *c = argv[a + 6];
+        cell = strcmp(c, "lstm") == 0 ? CELL_LSTM : strcmp(c, "gru") == 0 ? CELL_GRU : strcmp(c, "rnn") == 0 ? CELL_RNN : -1;
+        if (cell < 0) {
+            fprintf(stderr, "onednn: CELL must be rnn, gru or lstm\n");
+            return 2;
+        }
+        gates = cell == CELL_LSTM ? 4 : cell == CELL_GRU ? 3 : 1;
+        bias_gates = cell == CELL_GRU ? 4 : gates;
     }
     V = atoi(argv[a]), H = atoi(argv[a + 1]), T = atoi(argv[a + 2]), B = atoi(argv[a + 3]);
     long reps = argc > a + 4 ? atol(argv[a + 4]) : 20;

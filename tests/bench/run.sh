@@ -9,7 +9,7 @@
 # column a record of exactly tau steps (the masking of issue 11 on full chunks).  Also the
 # core's FMA peak and OpenBLAS sgemm (peak.c), compile times and generated source sizes.
 # Writes a Markdown report to stdout and to out/bench.md.  Environment: ROUNDS (5), CC (cc), PYTHON (/usr/bin/python3),
-# BENCH_CFGS (the configurations, default "A B C D E F").
+# BENCH_CFGS (the configurations, default "A B C D E F C-gru C-lstm").
 set -u
 RNNC=${1:-./rnnc}
 case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
@@ -30,22 +30,31 @@ export RNNC_CACHE_DIR=$TMP/cache
 mkdir -p out "$RNNC_CACHE_DIR"
 say() { echo "[bench $(( $(date +%s) - T0 ))s] $*" >&2; }
 
-# Configurations: name vocab hidden tau batch, and reps / seconds per timed run.
-CFGS=${BENCH_CFGS:-"A B C D E F"}   # BENCH_CFGS: a subset (e.g. "C E F")
+# Configurations: name vocab hidden tau batch, and reps / seconds per timed run.  C-gru and
+# C-lstm are C's size with the gated cells (issue 17's "config F"; F here is C with records),
+# against PyTorch's nn.GRU / nn.LSTM and oneDNN's LBR GRU / LSTM primitives.
+CFGS=${BENCH_CFGS:-"A B C D E F C-gru C-lstm"}   # BENCH_CFGS: a subset (e.g. "C E F")
 declare -A DIM=([A]="65 100 25 1" [B]="65 256 64 1" [C]="65 256 64 32" [D]="256 512 32 64"
-                [E]="65 256 64 32" [F]="65 256 64 32")
-declare -A REPS=([A]=20 [B]=20 [C]=5 [D]=3 [E]=5 [F]=5)
-declare -A SECS=([A]=0.5 [B]=0.5 [C]=0.5 [D]=0.5 [E]=0.5 [F]=0.5)
+                [E]="65 256 64 32" [F]="65 256 64 32" [C-gru]="65 256 64 32" [C-lstm]="65 256 64 32")
+declare -A REPS=([A]=20 [B]=20 [C]=5 [D]=3 [E]=5 [F]=5 [C-gru]=5 [C-lstm]=5)
+declare -A SECS=([A]=0.5 [B]=0.5 [C]=0.5 [D]=0.5 [E]=0.5 [F]=0.5 [C-gru]=0.5 [C-lstm]=0.5)
 # rnnc's own variants (only rnnc cc runs them): the spec options, and what they are.
 declare -A EXTRA=([E]="--recurrence output --feedback teacher" [F]="--records")
-declare -A EXTRA_WHAT=([E]="output recurrence, teacher forcing (figure 10.4)" [F]="C with records of exactly tau steps (masking on full chunks)")
+declare -A EXTRA_WHAT=([E]="output recurrence, teacher forcing (figure 10.4)" [F]="C with records of exactly tau steps (masking on full chunks)"
+                       [C-gru]="C with the GRU cell (--cell gru; PyTorch nn.GRU, oneDNN LBR GRU)"
+                       [C-lstm]="C with the LSTM cell (--cell lstm; PyTorch nn.LSTM, oneDNN LSTM)")
+# The cell of a configuration (rnn unless given): rnnc --cell, the peers' CELL argument.
+declare -A CELL=([C-gru]=gru [C-lstm]=lstm)
 IMPLS="cc cc2 ccfast tcc hand onednn torch numpy"
 declare -A IMPL_NAME=([cc]="rnnc cc" [cc2]="rnnc cc, 2 threads" [ccfast]="rnnc cc --fast" [tcc]="rnnc tcc" [hand]="hand C" [onednn]="oneDNN" [torch]="PyTorch" [numpy]="NumPy")
 TCC_MAX_S=2          # skip tcc where one step takes longer than this
 declare -A NOTE=()   # per "cfg impl": why it was skipped or failed
 
-flops_of() {   # V H T B [CFG] -> FLOPs of one step (rnnc bench's formula; E has no W and a one-hot fb)
-    awk -v V="$1" -v H="$2" -v T="$3" -v B="$4" -v c="${5:-}" 'BEGIN { printf "%.0f", 2 * ((c == "E" ? 0 : 3*H*H) + 3*V*H) * T * B }'
+flops_of() {   # V H T B [CFG] -> FLOPs of one step (rnnc bench's formula; E has no W and a one-hot fb;
+               # a gated cell's W is G H x H, G = 3 GRU, 4 LSTM)
+    local G=1
+    case ${CELL[${5:-}]:-rnn} in gru) G=3 ;; lstm) G=4 ;; esac
+    awk -v V="$1" -v H="$2" -v T="$3" -v B="$4" -v c="${5:-}" -v G="$G" 'BEGIN { printf "%.0f", 2 * ((c == "E" ? 0 : 3*G*H*H) + 3*V*H) * T * B }'
 }
 lastline_ok() { tail -n 1 "$1" 2>/dev/null | grep -Eq '^median_us=[0-9.]+ min_us=[0-9.]+ max_us=[0-9.]+ gflops=[0-9.]+$'; }
 field() {      # FILE KEY -> the value of KEY=value (first match)
@@ -92,18 +101,18 @@ run_one() {
     local r=$1 cfg=$2 impl=$3 reps=${4:-${REPS[$2]}} secs=${5:-${SECS[$2]}}
     local out=$TMP/r${r}_${cfg}_${impl}.txt
     set -- ${DIM[$cfg]}
-    local V=$1 H=$2 T=$3 B=$4
-    local extra=${EXTRA[$cfg]:-}
+    local V=$1 H=$2 T=$3 B=$4 C=${CELL[$cfg]:-rnn}
+    local extra="${EXTRA[$cfg]:-} --cell $C"
     case $impl in
         cc|tcc) "$RNNC" bench --backend "$impl" --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
                     --reps "$reps" --seconds "$secs" $extra >"$out" 2>&1 ;;
         cc2) "$RNNC" bench --backend cc --threads 2 --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
                     --reps "$reps" --seconds "$secs" $extra >"$out" 2>&1 ;;
         ccfast) "$RNNC" bench --backend cc --fast --vocab "$V" --hidden "$H" --tau "$T" --batch "$B" \
-                    --reps "$reps" --seconds "$secs" >"$out" 2>&1 ;;
+                    --reps "$reps" --seconds "$secs" --cell "$C" >"$out" 2>&1 ;;
         hand) "$HAND" "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
-        onednn) "$ONEDNN" "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
-        torch) "$PY" tests/bench/torch_bench.py "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
+        onednn) "$ONEDNN" "$V" "$H" "$T" "$B" "$reps" "$secs" "$C" >"$out" 2>&1 ;;
+        torch) "$PY" tests/bench/torch_bench.py "$V" "$H" "$T" "$B" "$reps" "$secs" "$C" >"$out" 2>&1 ;;
         numpy) "$PY" tests/bench/numpy_bench.py "$V" "$H" "$T" "$B" "$reps" "$secs" >"$out" 2>&1 ;;
     esac
     if lastline_ok "$out"; then
@@ -128,6 +137,10 @@ for r in $(seq 1 "$ROUNDS"); do
                 NOTE["$cfg $impl"]="not run: ${EXTRA_WHAT[$cfg]} is rnnc's alone"
                 continue
             fi
+            case "${CELL[$cfg]:-rnn} $impl" in
+                "gru hand"|"lstm hand"|"gru numpy"|"lstm numpy")
+                    NOTE["$cfg $impl"]="not run: a vanilla-RNN peer only"; continue ;;
+            esac
             case $impl in
                 hand) [ -n "$HAND" ] || { NOTE["$cfg hand"]="skipped: hand.c does not build"; continue; } ;;
                 onednn) [ -n "$ONEDNN" ] || { NOTE["$cfg onednn"]=$ONEDNN_WHY; continue; } ;;
@@ -141,7 +154,7 @@ for r in $(seq 1 "$ROUNDS"); do
                 numpy) [ $HAVE_NUMPY = 1 ] || { NOTE["$cfg numpy"]=$NUMPY_WHY; continue; } ;;
                 tcc)
                     [ -z "${TCC_SKIP[$cfg]:-}" ] || continue
-                    if [ "$r" = 1 ] && [ "$cfg" = C -o "$cfg" = D ]; then
+                    if [ "$r" = 1 ] && [ "$4" -gt 1 ]; then
                         # tcc is slow on the batched configurations: estimate from the last
                         # tcc rate, then probe with a single timed step.
                         if [ -n "$TCC_RATE" ]; then
@@ -164,7 +177,7 @@ for r in $(seq 1 "$ROUNDS"); do
                         fi
                         continue
                     fi
-                    if [ "$cfg" = C -o "$cfg" = D ]; then run_one "$r" "$cfg" tcc 1 0; continue; fi ;;
+                    if [ "$4" -gt 1 ]; then run_one "$r" "$cfg" tcc 1 0; continue; fi ;;
             esac
             run_one "$r" "$cfg" "$impl"
             if [ "$impl" = tcc ]; then
@@ -231,9 +244,9 @@ echo
 echo "- machine: $cpu, $NCPU CPUs (cpu cores: ${cores:-?}, ${mhz:-?} MHz; $isa)"
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- compilers: $ccver; ${tccver:-tcc ?}; rnnc $("$RNNC" version | sed 's/^rnnc //')"
-echo "- peers: hand.c built with \`$CC -O3 -march=native\` (no fast-math)${dnnlver:+; onednn.c (oneDNN $dnnlver: vanilla RNN forward_training + backward, inner product, own softmax + NLL and Adagrad; one-hot input fed densely, whose extra 6 V H tau B FLOPs are not counted) built the same way}; Python $pyver${torchver:+, PyTorch $torchver}${numpyver:+, NumPy $numpyver}${obver:+, OpenBLAS $obver}; every peer on one thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1, OMP_NUM_THREADS=1 and omp_set_num_threads(1) for oneDNN)"
+echo "- peers: hand.c built with \`$CC -O3 -march=native\` (no fast-math)${dnnlver:+; onednn.c (oneDNN $dnnlver: vanilla RNN (C-gru, C-lstm: LBR GRU, LSTM) forward_training + backward, inner product, own softmax + NLL and Adagrad; one-hot input fed densely, whose extra 6 V G H tau B FLOPs are not counted) built the same way}; Python $pyver${torchver:+, PyTorch $torchver}${numpyver:+, NumPy $numpyver}${obver:+, OpenBLAS $obver}; every peer on one thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1, OMP_NUM_THREADS=1 and omp_set_num_threads(1) for oneDNN)"
 echo "- command: \`$CMDLINE\` (\`make bench\`), ROUNDS=$ROUNDS; $(( $(date +%s) - T0 )) s in all"
-echo "- FLOPs per step: 2 per multiply-add of the matrix products only, one-hot input free; per time step and batch column W h (H*H) + V h (K*H) forward, V^T g_o (K*H) + W^T d (H*H) + grad_V (K*H) + grad_W (H*H) backward; times tau*B (vocab 65, hidden 100, tau 25, B 1: 2.475 MFLOP)"
+echo "- FLOPs per step: 2 per multiply-add of the matrix products only, one-hot input free; per time step and batch column W h (H*H) + V h (K*H) forward, V^T g_o (K*H) + W^T d (H*H) + grad_V (K*H) + grad_W (H*H) backward; times tau*B (vocab 65, hidden 100, tau 25, B 1: 2.475 MFLOP); the gated cells' W is G H x H (G = 3 GRU, 4 LSTM), so their three W terms count G H*H each; PyTorch's C-gru / C-lstm peers are nn.GRU / nn.LSTM + nn.Linear"
 if [ -n "$SGEMM" ]; then sg="$SGEMM GFLOP/s, the best of"
 else sg="not measured ($(grep '^sgemm:' "$TMP/peak.out" 2>/dev/null | sed 's/^sgemm: //'))"; fi
 echo "- one core's fp32 FMA peak (peak.c): ${PEAK:-?} GFLOP/s ($PEAK_HOW, vector FMAs only); OpenBLAS sgemm, 1 thread: $sg"

@@ -2,7 +2,7 @@
  * rnnc_st_parse, header and data) and the PyTorch import on top of them
  * (runtime/formats/interop.c: rnnc_import_st).  Every tensor of an accepted file lies inside
  * the data (its bytes are read here, so ASan sees any overrun), and an imported checkpoint
- * passes rnnc_ckpt_check. */
+ * passes rnnc_ckpt_check.  --ignore-unknown and --force are taken from the input's size. */
 #include "fuzz.h"
 
 #include "../../runtime/formats/interop.h"
@@ -29,9 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rnnc_interop_names names = {"rnn.", "fc."};
     rnnc_spec_builder b;
     rnnc_spec_begin(&b);
+    /* --ignore-unknown and --force from the input's size (the bytes stay the file's). */
+    rnnc_import_opts o = {&b, (size & 2) != 0, (size & 1) != 0};
+    rnnc_import_report rep;
     rnnc_ckpt c;
     err[0] = '\0';
-    if (rnnc_import_st(&f, "fuzz.safetensors", &names, &b, &c, err, sizeof err) != 0) {
+    if (rnnc_import_st(&f, "fuzz.safetensors", &names, &o, &c, &rep, err, sizeof err) != 0) {
         fuzz_check_message(err, sizeof err);
     } else {
         FUZZ_ASSERT(rnnc_ckpt_check(&c, what, sizeof what) == 0);

@@ -163,6 +163,12 @@ static int set_size(rnnc_spec_builder *b, const char *key, size_t v, char *err, 
 
 int tl_build_spec(const tl_case *c, int fast, rnnc_spec *s, char *err, size_t errlen)
 {
+    return tl_build_spec_cell(c, RNNC_CELL_RNN, fast, s, err, errlen);
+}
+
+int tl_build_spec_cell(const tl_case *c, rnnc_cell cell, int fast, rnnc_spec *s, char *err,
+                       size_t errlen)
+{
     rnnc_spec_builder b;
     rnnc_spec_begin(&b);
     int rc = c->onehot ? set_size(&b, "vocab", c->n_in, err, errlen)
@@ -176,7 +182,8 @@ int tl_build_spec(const tl_case *c, int fast, rnnc_spec *s, char *err, size_t er
          (fast && set_key(&b, "fast", "yes", err, errlen)) ||
          (c->rec != RNNC_REC_HIDDEN &&
           (set_key(&b, "recurrence", rnnc_recurrences[c->rec].name, err, errlen) ||
-           set_key(&b, "feedback", rnnc_feedbacks[c->fb].name, err, errlen)));
+           set_key(&b, "feedback", rnnc_feedbacks[c->fb].name, err, errlen))) ||
+         (cell != RNNC_CELL_RNN && set_key(&b, "cell", rnnc_cells[cell].name, err, errlen));
     if (rc) return -1;
     return rnnc_spec_finish(&b, s, err, errlen);
 }
@@ -186,6 +193,8 @@ void tl_summary(const rnnc_spec *s, char *buf, size_t n)
     char var[64] = "";
     if (s->rec != RNNC_REC_HIDDEN)
         snprintf(var, sizeof var, ",%s,%s", rnnc_recurrences[s->rec].name, rnnc_feedbacks[s->fb].name);
+    else if (s->cell != RNNC_CELL_RNN)
+        snprintf(var, sizeof var, ",%s", rnnc_cells[s->cell].name);
     if (s->onehot)
         snprintf(buf, n, "vocab=%zu,hidden=%zu,tau=%zu,batch=%zu,%s,%s,%s%s", s->n_in, s->hidden,
                  s->tau, s->batch, rnnc_act_name(s->act), rnnc_loss_name(s->loss),
@@ -229,7 +238,7 @@ void tl_fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *mb,
                                          0.5, 0.5,
                                          rnnc_losses[s->loss].class_targets ? 0.5 : 1 / sqrt((double)s->n_out),
                                          1 / sqrt((double)s->hidden), 0.5, 1 / sqrt((double)s->hidden), 0.5,
-                                         0.5};
+                                         0.5, 0.5};
     for (int k = 0; k < RNNC_NTENSORS; k++)
         for (size_t i = 0; i < t[k].rows * t[k].cols; i++) {
             double v = draw(&st, -scale[k], scale[k], s->dtype);

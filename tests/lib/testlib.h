@@ -106,9 +106,12 @@ void tl_pick_dims(tl_case *c);
 /* Builds *s through the spec builder as the CLI does (--vocab or --in/--out, ..., and
  * --fast yes if fast).  Returns 0, or nonzero with a message in err. */
 int tl_build_spec(const tl_case *c, int fast, rnnc_spec *s, char *err, size_t errlen);
+/* The same with --cell cell (a gated cell needs act tanh and the hidden recurrence). */
+int tl_build_spec_cell(const tl_case *c, rnnc_cell cell, int fast, rnnc_spec *s, char *err,
+                       size_t errlen);
 
 /* Writes the spec's one-line name ("vocab=..,hidden=..,...,tanh,nll,float", then
- * ",output,free" for a recurrence other than hidden) into buf. */
+ * ",output,free" for a recurrence other than hidden, ",lstm" for a gated cell) into buf. */
 void tl_summary(const rnnc_spec *s, char *buf, size_t n);
 
 /* Replaces every newline / carriage return in s by '|' (a result line must stay one line). */

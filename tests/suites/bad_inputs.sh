@@ -262,6 +262,15 @@ bad train-threads-huge --threads train --vocab 5 --hidden 3 --tau 2 --steps 1 --
 bad train-threads-word --threads train --vocab 5 --hidden 3 --tau 2 --steps 1 --threads many
 bad bench-threads-negative --threads bench --threads -2
 
+# ---- The gated cells (--cell): what they do not combine with, one line each. ----
+bad cell-unknown --cell gen --vocab 5 --hidden 3 --tau 2 --cell rnnx
+bad cell-lstm-act --act gen --vocab 5 --hidden 3 --tau 2 --cell lstm --act relu
+bad cell-gru-recurrence --recurrence gen --vocab 5 --hidden 3 --tau 2 --cell gru --recurrence output
+bad cell-lstm-memory --memory gen --vocab 5 --hidden 3 --tau 9 --cell lstm --memory sqrt
+bad cell-gru-segment --segment gen --vocab 5 --hidden 3 --tau 9 --cell gru --segment 3
+bad cell-lstm-end-length --end gen --vocab 5 --hidden 3 --tau 3 --cell lstm --end length --max-length 4
+bad cell-equations-expand --expand equations --vocab 5 --hidden 3 --tau 3 --cell gru --expand h1
+
 # ---- Positive control: a valid command exits 0 and writes NAME.h and NAME.c. ----
 ctl=$tmp/control
 mkdir -p "$ctl/out"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `rnnc check` over the matrix every act x loss x dtype x input (one-hot, dense) x batch
-# {1,3} x tau {1,2,9} x backend {tcc,cc}: the generated BPTT against central finite
-# differences in double.  Tolerances are rnnc check's own (printed by it): double
+# {1,3} x tau {1,2,9} x backend {tcc,cc}, and the gated cells' (below): the generated BPTT
+# against central finite differences in double.  Tolerances are rnnc check's own (printed by it): double
 # 1e-7 relative (+1e-8 absolute), float 1e-3 relative (+1e-5 absolute).
 # The output recurrence (--recurrence output|both x --feedback teacher|free|scheduled): with
 # tcc every act x loss x dtype x input x batch {1,3} (tau 1, 2, 9 in turn) and batches of two
@@ -67,6 +67,24 @@ for dtype in float double; do
     seed=$((seed + 1))
 done; done
 
+# The gated cells (--cell gru|lstm, section 10.10.1): cell x loss (nll one-hot, mse dense) x
+# dtype x batch {1,3,16 (two parts)} x tau {1,2,9} x backend; sizes with tile remainders; the
+# ends they take (eos, halt).
+for backend in tcc cc; do
+for cell in gru lstm; do
+for input in "--vocab 6" "--in 4 --out 3 --loss mse"; do
+for dtype in float double; do
+for batch in 1 3 16; do
+for tau in 1 2 9; do
+    echo "$input --hidden 5 --tau $tau --batch $batch --cell $cell --dtype $dtype --backend $backend --seed $seed" >>"$cases"
+    seed=$((seed + 1))
+done; done; done; done
+    echo "--in 5 --out 3 --hidden 37 --tau 3 --batch 18 --cell $cell --dtype double --backend $backend --seed $seed --max-entries 300" >>"$cases"
+    echo "--vocab 7 --hidden 6 --tau 4 --batch 3 --cell $cell --end halt --dtype double --backend $backend --seed $seed" >>"$cases"
+    echo "--vocab 7 --hidden 6 --tau 4 --batch 3 --cell $cell --end eos --backend $backend --seed $seed" >>"$cases"
+    seed=$((seed + 1))
+done; done
+
 run_case() {
     local args=$1 out
     # shellcheck disable=SC2086
@@ -95,6 +113,8 @@ rc=0
 same_loss --vocab 7 --hidden 40 --tau 3 --batch 9 --max-entries 1 || rc=1
 same_loss --in 5 --out 3 --hidden 37 --tau 2 --batch 17 --act sigmoid --loss mse --dtype double --max-entries 1 || rc=1
 same_loss --vocab 9 --hidden 33 --tau 3 --batch 18 --max-entries 1 || rc=1
+same_loss --vocab 9 --hidden 33 --tau 3 --batch 18 --cell lstm --max-entries 1 || rc=1
+same_loss --in 5 --out 3 --hidden 37 --tau 2 --batch 17 --cell gru --loss mse --max-entries 1 || rc=1
 same_loss --vocab 9 --hidden 21 --tau 3 --batch 18 --recurrence both --feedback free --max-entries 1 || rc=1
 same_loss --in 5 --out 3 --hidden 21 --tau 3 --batch 16 --loss mse --recurrence output --feedback scheduled --dtype double --max-entries 1 || rc=1
 [ $rc = 0 ] && ! grep -q '^FAIL' "$TESTS_TMP/check.out"

@@ -379,4 +379,40 @@ if "$RNNC" check --vocab 5 --hidden 4 --tau 3 --recurrence output --feedback fre
 else
     fail dump-written/output-recurrence "$(oneline <"$tmp/err")"
 fi
+# ---- the gated cells (--cell lstm|gru, section 10.10.1) ----
+# lstm_correct.c and gru_correct.c agree over input kinds, losses, batches, dtypes; each
+# classic mistake is found at the node whose equation it breaks.
+for spec in "" "--in 3 --out 2 --loss mse --batch 3 --tau 5" "--vocab 6 --hidden 5 --tau 3 --batch 2 --dtype float"; do
+    # shellcheck disable=SC2086
+    diff_case "gated/lstm-correct/${spec// /_}" "$ex/lstm_correct.c" agree --cell lstm $spec
+    # shellcheck disable=SC2086
+    diff_case "gated/gru-correct/${spec// /_}" "$ex/gru_correct.c" agree --cell gru $spec
+done
+diff_case gated/lstm-correct-cc "$ex/lstm_correct.c" agree --cell lstm --batch 2 --backend cc
+diff_case gated/lstm-no-forget-path "$ex/lstm_no_forget_path.c" \
+    "grad_c(3)|(10.41b) grad_c(3) = grad_h(3) (.) o(3) (.) (1 - tanh(c(3))^2) + f(4) (.) grad_c(4)" --cell lstm
+diff_case gated/lstm-no-forget-path-tau6 "$ex/lstm_no_forget_path.c" \
+    "grad_c(5)|(10.41b) grad_c(5) = grad_h(5) (.) o(5) (.) (1 - tanh(c(5))^2) + f(6) (.) grad_c(6)" \
+    --cell lstm --tau 6 --batch 3 --in 3 --out 4
+diff_case gated/gru-book-reset "$ex/gru_book_reset.c" \
+    "grad_h(3)|(10.46b) grad_h(3) = V^T g_o(3) + W^T dw(4) + z(4) (.) grad_h(4)" --cell gru
+diff_case gated/gru-book-reset-mse "$ex/gru_book_reset.c" \
+    "grad_h(4)|(10.46b) grad_h(4) = V^T g_o(4) + W^T dw(5) + z(5) (.) grad_h(5)" --cell gru --tau 5 --loss mse --in 2 --out 3
+# The vanilla example against an LSTM reads W as H x H: it runs, and differs (no crash).
+out=$("$RNNC" diff "$ex/correct.c" --cell lstm 2>&1)
+rc=$?
+if [ "$rc" = 1 ] && grep -q '^first difference: ' <<<"$out"; then ok gated/vanilla-hand-code-differs; else fail gated/vanilla-hand-code-differs "exit $rc: $(oneline <<<"$out")"; fi
+# An LSTM's dump holds b_h, the gates, c(t), c(0) and their gradients, in PyTorch's shapes.
+f=$tmp/dump_lstm.safetensors
+if "$RNNC" check --vocab 5 --hidden 3 --tau 2 --cell lstm --dtype double --dump "$f" >/dev/null 2>"$tmp/err"; then
+    hdr=$(head -c 8192 "$f" | tr -c '[:print:]' ' ')
+    why=""
+    for n in b_h gates cell c0 grad_b_h grad_cell grad_c0; do
+        grep -q "\"$n\":{\"data_offsets\"" <<<"$hdr" || why+=" no $n;"
+    done
+    grep -q '"U":{"data_offsets":\[[0-9]*,[0-9]*\],"dtype":"F64","shape":\[12,5\]' <<<"$hdr" || why+=" U is not [12,5];"
+    if [ -z "$why" ]; then ok gated/dump-lstm; else fail gated/dump-lstm "$why"; fi
+else
+    fail gated/dump-lstm "$(oneline <"$tmp/err")"
+fi
 suite_end

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# tests/suites/embed.sh: `rnnc embed`, the inference-only model, end to end.  Ten small
+# tests/suites/embed.sh: `rnnc embed`, the inference-only model, end to end.  Thirteen small
 # checkpoints are trained here on generated data (bytes/float, bytes/double, a dense CSV mse
 # model, UTF-8 text with non-ASCII characters, sigmoid, relu trained with batch 2, --fast, and
 # the output-recurrent family of figure 10.4: output/teacher bytes, both/free double bytes,
-# output/teacher dense CSV mse), each is embedded, and:
+# output/teacher dense CSV mse; and the gated cells: LSTM bytes, GRU double bytes, LSTM dense
+# CSV mse, whose state carries c), each is embedded, and:
 #   - the embedded NAME.c compiles warning-free (-std=c99 -Wall -Wextra -pedantic -Werror)
 #     with gcc and clang, with tcc (-Wall -Werror), and with gcc -ffreestanding; and as C++
 #     (-x c++ -std=c++11 -Wall -Wextra -pedantic -Werror) with g++ and clang++;
@@ -79,8 +80,11 @@ declare -A TRAIN=(
     [mdl_out]="--hidden 24 --tau 12 --steps 300 --recurrence output --feedback teacher $tmp/text.txt"
     [mdl_both]="--hidden 16 --tau 8 --steps 200 --recurrence both --feedback free --dtype double $tmp/text.txt"
     [mdl_out_csv]="--hidden 16 --tau 8 --steps 300 --optim adam --lr 0.005 --recurrence output $tmp/wave.csv"
+    [mdl_lstm]="--hidden 24 --tau 12 --steps 300 --cell lstm --optim adam --lr 0.01 $tmp/text.txt"
+    [mdl_gru_d]="--hidden 20 --tau 12 --steps 200 --cell gru --dtype double --optim adam --lr 0.01 $tmp/text.txt"
+    [mdl_lstm_csv]="--hidden 16 --tau 8 --steps 300 --cell lstm --optim adam --lr 0.005 $tmp/wave.csv"
 )
-MODELS=(mdl_f mdl_d mdl_csv mdl_u8 mdl_sig mdl_relu mdl_fast mdl_out mdl_both mdl_out_csv)
+MODELS=(mdl_f mdl_d mdl_csv mdl_u8 mdl_sig mdl_relu mdl_fast mdl_out mdl_both mdl_out_csv mdl_lstm mdl_gru_d mdl_lstm_csv)
 ready=()
 for m in "${MODELS[@]}"; do
     d=$tmp/$m

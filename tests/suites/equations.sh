@@ -64,6 +64,8 @@ specs=(
     "--vocab 7 --hidden 5 --tau 6 --batch 2 --act relu"
     "--in 3 --out 2 --hidden 4 --tau 4 --act sigmoid --loss mse"
     "--in 3 --out 4 --hidden 2 --tau 9 --loss nll --dtype double"
+    "--vocab 4 --hidden 3 --tau 3 --cell lstm"
+    "--in 3 --out 2 --hidden 4 --tau 4 --loss mse --cell gru --batch 2"
 )
 for spec in "${specs[@]}"; do
     # shellcheck disable=SC2086
@@ -173,6 +175,31 @@ for act in tanh relu sigmoid; do
     expect "equations/variant/$v" "$e" "${want[@]}"
 done; done; done; done
 
+# The gated cells (section 10.10.1): their labels, emitted by `equations` and the code's comments,
+# are defined too.
+for cell in gru lstm; do
+for loss in nll mse; do
+    if [ $loss = nll ]; then dims=(--vocab 4); else dims=(--in 3 --out 2); fi
+    v="$cell/$loss"
+    spec=("${dims[@]}" --hidden 3 --tau 3 --cell $cell --loss $loss)
+    rm -rf "$t/gen"
+    if ! "$RNNC" gen "${spec[@]}" -o "$t/gen" >/dev/null 2>"$t/err" ||
+        ! "$RNNC" equations "${spec[@]}" >"$t/eq" 2>>"$t/err"; then
+        echo "FAIL equations/cell/$v: $(head -c 300 "$t/err")"
+        fail=1
+        continue
+    fi
+    { labels <"$t/eq"; grep -E '^[[:space:]]*/\*' "$t/gen/rnn.c" | labels; } | sort -u >"$t/these"
+    cat "$t/these" >>"$t/emitted"
+    undefined=$(comm -23 "$t/these" "$t/defined" | tr '\n' ' ')
+    if [ -z "$undefined" ]; then
+        echo "ok equations/labels-defined/$v ($(wc -l <"$t/these") labels)"
+    else
+        echo "FAIL equations/labels-defined/$v: emitted but not defined in gen/EQUATIONS.md: $undefined"
+        fail=1
+    fi
+done; done
+
 # Every label gen/EQUATIONS.md defines is emitted by some variant (no dead definitions).
 sort -u "$t/emitted" -o "$t/emitted"
 unused=$(comm -23 "$t/defined" "$t/emitted" | tr '\n' ' ')
@@ -202,6 +229,8 @@ expect_refusal expand/refuses-node-past-tau --vocab 4 --hidden 3 --tau 3 --expan
 expect_refusal expand/refuses-W-without-hidden-recurrence --vocab 4 --hidden 3 --tau 3 --recurrence output --expand W
 expect_refusal expand/refuses-R-without-output-recurrence --vocab 4 --hidden 3 --tau 3 --expand R
 expect_refusal expand/refuses-fb0-without-output-recurrence --vocab 4 --hidden 3 --tau 3 --expand fb0
+expect_refusal expand/refuses-lstm --vocab 4 --hidden 3 --tau 3 --cell lstm --expand h1
+expect_refusal expand/refuses-gru --vocab 4 --hidden 3 --tau 3 --cell gru --expand W
 
 # Each expansion term is one line, and grad_h(t) has tau - t + 1 terms.
 "$RNNC" equations --vocab 4 --hidden 3 --tau 6 --expand h2 >"$t/x" 2>&1

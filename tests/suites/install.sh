@@ -7,8 +7,9 @@
 #     pair that compiles and `rnnc check` passes (the templates are compiled into the binary);
 #   - the manual page: its .TH carries that version; it renders with `man -l` (or groff, or
 #     mandoc, whichever is present) without warnings and within 80 columns at MANWIDTH=80, and
-#     the rendered text holds every option of `rnnc --help`, with ASCII hyphens (so that what
-#     is copied from it works); without any of them, a text check of the roff source;
+#     the rendered text holds every option of `rnnc --help` and of every `rnnc help COMMAND`,
+#     with ASCII hyphens (so that what is copied from it works), and a section per command;
+#     without any of them, a text check of the roff source;
 #   - `make uninstall` with the same DESTDIR and PREFIX removes both files; the default PREFIX
 #     is /usr/local.
 # Needs the tree's ./rnnc (make runs in the tree, and would build it otherwise): skipped, with
@@ -112,13 +113,19 @@ if [ -n "$render" ]; then
     else
         ok "man-page-renders-$render ($(wc -l <"$tmp/man.txt") lines, none wider than 80 columns, no warning)"
     fi
-    # every option of --help, as typed: ASCII hyphens (roff's \-), not U+2010 or U+2212
+    # every option of --help and of every command's own help, as typed: ASCII hyphens (roff's
+    # \-), not U+2010 or U+2212; and a section per command
+    cmds=$("$RNNC" --help | awk '/^commands:/ { f = 1; next } f && /^ *$/ { exit } f { print $1 }')
+    { "$RNNC" --help; for c in $cmds; do "$RNNC" help "$c"; done; } >"$tmp/all-help.txt"
     missing=""
-    for o in $("$RNNC" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
+    for o in $(grep -o -- '--[a-z][a-z0-9-]*' "$tmp/all-help.txt" | sort -u); do
         grep -q -- "$o" "$tmp/man.txt" || missing+=" $o"
     done
-    if [ -z "$missing" ]; then
-        ok "man-page-has-every-option-of-help ($("$RNNC" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u | wc -l) options)"
+    for c in $cmds; do
+        grep -qx "   rnnc $c" "$tmp/man.txt" || missing+=" (the section rnnc $c)"
+    done
+    if [ -z "$missing" ] && [ -n "$cmds" ]; then
+        ok "man-page-has-every-option-of-help ($(grep -o -- '--[a-z][a-z0-9-]*' "$tmp/all-help.txt" | sort -u | wc -l) options, a section for each of $(echo $cmds | wc -w) commands)"
     else
         fail "man-page-has-every-option-of-help" "missing from the rendered page:$missing"
     fi

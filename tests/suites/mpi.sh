@@ -5,8 +5,9 @@
 # against each other (streams, records with a learned h(0), scheduled sampling, shares of two
 # batch parts); resuming across a different N; the cc cache when the ranks compile the same
 # source at once; a rank killed with SIGKILL or SIGTERM mid-run (the job ends within 10 s,
-# the last checkpoint intact and resumable); bad inputs (a batch the ranks do not divide,
-# ranks that read different data, --shards under mpirun), each one line from rank 0, a
+# the last checkpoint intact and resumable); the --log rows and progress losses of rank 0
+# against --shards 2's; bad inputs (a batch the ranks do not divide, ranks that read
+# different data, --shards under mpirun, - as the data), each one line from rank 0, a
 # non-zero exit and nothing written.  Without mpirun, or with an rnnc built without MPI, the
 # MPI cases are skipped and say why (the --shards cases still run).
 # Prints "ok mpi/CASE", "FAIL mpi/CASE: why" or "skip mpi/CASE: why"; exits 1 if any failed.
@@ -92,6 +93,18 @@ r=$(close "--shards 2 and one share" "$d/plain.ck" "$d/s2a.ck") && [ -z "$r" ] |
 cmp -s "$d/plain.ck" "$d/s2a.ck" && why+=("the checkpoints are equal: are the shares summed at all?")
 check "shards/two-shares-train-the-model-of-one-up-to-rounding" "${why[@]}"
 
+# The gated cells (issue 17): the LSTM's carried state holds c after h, the GRU's only h; a
+# share carries the whole state of its columns (a share without c trains another model).
+for cell in lstm gru; do
+    why=()
+    r=$(train1 "$d/$cell-plain.ck" "${M[@]}" --cell $cell "$T") && [ -z "$r" ] || why+=("$r")
+    r=$(train1 "$d/$cell-s1.ck" "${M[@]}" --cell $cell --shards 1 "$T") && [ -z "$r" ] || why+=("$r")
+    r=$(same "--cell $cell --shards 1" "$d/$cell-plain.ck" "$d/$cell-s1.ck") && [ -z "$r" ] || why+=("$r")
+    r=$(train1 "$d/$cell-s2.ck" "${M[@]}" --cell $cell --shards 2 "$T") && [ -z "$r" ] || why+=("$r")
+    r=$(close "--cell $cell --shards 2 and one share" "$d/$cell-plain.ck" "$d/$cell-s2.ck") && [ -z "$r" ] || why+=("$r")
+    check "shards/$cell-one-share-gives-the-bits-of-the-plain-step-two-the-model" "${why[@]}"
+done
+
 # --shards that do not divide the batch: one line, exit 2, nothing written.
 d=$tmp/shards-bad
 mkdir -p "$d"
@@ -138,10 +151,32 @@ grep -q '^data parallel: 2 ranks, each one share of 2 columns' "$d/np2a.ck.out" 
 [ -s "$d/np2a.ck.err" ] && why+=("stderr: $(one_line "$d/np2a.ck.err")")
 check "np2-checkpoint-equals-shards-2-on-one-process" "${why[@]}"
 
+for cell in lstm gru; do
+    why=()
+    r=$(trainN 2 "$d/$cell-np2.ck" "${M[@]}" --cell $cell "$T") && [ -z "$r" ] || why+=("$r")
+    r=$(same "--cell $cell: -np 2 and --shards 2" "$tmp/shards/$cell-s2.ck" "$d/$cell-np2.ck") && [ -z "$r" ] || why+=("$r")
+    check "np2-$cell-checkpoint-equals-shards-2-on-one-process" "${why[@]}"
+done
+
 why=()
 r=$(trainN 2 "$d/np2b.ck" "${M[@]}" "$T") && [ -z "$r" ] || why+=("$r")
 r=$(same "two -np 2 runs" "$d/np2a.ck" "$d/np2b.ck") && [ -z "$r" ] || why+=("$r")
 check "np2-twice-identical-checkpoints" "${why[@]}"
+
+# The log (issue 13's columns) and the progress line's means come from rank 0 alone, and are
+# those of --shards 2 on one process (the same losses in the same order).
+why=()
+r=$(trainN 2 "$d/np2l.ck" "${M[@]}" --log-every 3 --log "$d/np2.csv" "$T") && [ -z "$r" ] || why+=("$r")
+rn train "${M[@]}" --shards 2 --log-every 3 --log "$d/s2.csv" --save "$d/s2l.ck" "$T" >"$d/s2l.out" 2>&1 ||
+    why+=("--shards 2: $(one_line "$d/s2l.out")")
+[ "$(head -n 1 "$d/np2.csv" 2>/dev/null)" = "step,loss,bpc,lr,seconds,last_loss,mean_loss,mean_bpc" ] ||
+    why+=("header: $(head -n 1 "$d/np2.csv" 2>/dev/null)")
+[ "$(wc -l <"$d/np2.csv")" = 5 ] || why+=("$(wc -l <"$d/np2.csv") lines, not a header and 4 rows")
+[ "$(cut -d, -f1-3,6-8 "$d/np2.csv")" = "$(cut -d, -f1-3,6-8 "$d/s2.csv")" ] ||
+    why+=("the losses differ from --shards 2's log")
+[ "$(grep '^step 12/12' "$d/np2l.ck.out" | sed 's/  [0-9]* char.*//')" = "$(grep '^step 12/12' "$d/s2l.out" | sed 's/  [0-9]* char.*//')" ] ||
+    why+=("the progress line's losses differ from --shards 2's: $(one_line "$d/np2l.ck.out")")
+check "np2-log-and-progress-means-from-rank-0-as-shards-2" "${why[@]}"
 
 why=()
 r=$(train1 "$d/s4.ck" "${M[@]}" --shards 4 "$T") && [ -z "$r" ] || why+=("$r")
@@ -314,4 +349,6 @@ bad "shards-under-mpirun-one-line-exit-nonzero-nothing-written" '--shards: only 
     -np 2 "$RNNC" "${B[@]}" --batch 4 --shards 2 "$T"
 bad "unknown-option-under-mpirun-one-line" '--nonsense: unknown option' \
     -np 2 "$RNNC" "${B[@]}" --nonsense "$T"
+bad "stdin-data-under-mpirun-one-line-exit-nonzero-nothing-written" '-: standard input reaches rank 0 alone under mpirun' \
+    -np 2 "$RNNC" "${B[@]}" --batch 4 -
 suite_end

@@ -177,7 +177,7 @@ why=()
 head -n 100 "$WORDS" >"$tmp/valid.txt"
 rn train "${R[@]}" --end eos --steps 300 --every 50 --valid "$tmp/valid.txt" --valid-every 100 --log "$tmp/v.csv" \
     --save "$tmp/v.ck" "$WORDS" >"$tmp/v.out" 2>"$tmp/err" || why+=("train: $(one_line "$tmp/err")")
-[ "$(head -n 1 "$tmp/v.csv")" = "step,loss,bpc,lr,seconds,valid_loss,valid_bpc" ] || why+=("header '$(head -n 1 "$tmp/v.csv")'")
+[ "$(head -n 1 "$tmp/v.csv")" = "step,loss,bpc,lr,seconds,valid_loss,valid_bpc,last_loss,mean_loss,mean_bpc" ] || why+=("header '$(head -n 1 "$tmp/v.csv")'")
 nv=$(awk -F, 'NR > 1 && $6 != ""' "$tmp/v.csv" | wc -l)
 [ "$nv" = 3 ] || why+=("$nv rows with a validation loss, not 3 (steps 100, 200, 300)")
 [ "$(awk -F, 'NR > 1 && $6 == ""' "$tmp/v.csv" | wc -l)" = 3 ] || why+=("not 3 rows without one (steps 50, 150, 250)")

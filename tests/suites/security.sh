@@ -457,9 +457,9 @@ log_checks() {
     [ "$rc" -eq 1 ] || why+=("status $rc, not 1")
     [ "$(tail -c 1 "$log" | od -An -c | tr -d ' ')" = '\n' ] || why+=("the log does not end with a newline (a cut row)")
     local bad
-    bad=$(awk -F, 'NR > 1 && (NF != 5 || $1 !~ /^[0-9]+$/)' "$log" | head -n 1)
+    bad=$(awk -F, 'NR > 1 && (NF != 8 || $1 !~ /^[0-9]+$/)' "$log" | head -n 1)
     [ -z "$bad" ] || why+=("a broken row: '$bad'")
-    [ "$(head -n 1 "$log")" = "step,loss,bpc,lr,seconds" ] || why+=("no header")
+    [ "$(head -n 1 "$log")" = "step,loss,bpc,lr,seconds,last_loss,mean_loss,mean_bpc" ] || why+=("no header")
     [ "$(lines "$log")" -gt 10 ] || why+=("only $(lines "$log") lines in the log")
     [ "$(lines "$out.err")" -eq 2 ] || why+=("expected 2 lines on stderr (the failure, the end): $(one_line "$out.err")")
     [ "$(grep -c -- "--log $log" "$out.err")" -eq 2 ] || why+=("stderr lines do not name --log $log: $(one_line "$out.err")")

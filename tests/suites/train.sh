@@ -435,7 +435,7 @@ d=$tmp/plot
 mkdir -p "$d"
 why=()
 rn train "${M[@]}" --steps 500 --every 50 --log "$d/log.csv" "$T" >/dev/null 2>"$d/err" || why+=("train --log: $(one_line "$d/err")")
-[ "$(head -n 1 "$d/log.csv")" = "step,loss,bpc,lr,seconds" ] || why+=("log header '$(head -n 1 "$d/log.csv")'")
+[ "$(head -n 1 "$d/log.csv")" = "step,loss,bpc,lr,seconds,last_loss,mean_loss,mean_bpc" ] || why+=("log header '$(head -n 1 "$d/log.csv")'")
 [ "$(wc -l <"$d/log.csv")" -eq 11 ] || why+=("$(wc -l <"$d/log.csv") log lines, not header + 10")
 rn plot "$d/log.csv" -o "$d/loss.svg" >"$d/out" 2>"$d/err" || why+=("plot: $(one_line "$d/err")")
 case $(head -c 5 "$d/loss.svg" 2>/dev/null) in

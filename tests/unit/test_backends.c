@@ -6,9 +6,10 @@
  * Default flags (exact: explicit fma, no contraction, fixed summation trees): results must
  * be bit-identical.  Over the matrix act (tanh relu sigmoid) x loss (nll mse) x dtype
  * (float double) x input (one-hot, dense) x batch {1,3} x tau {1,9}, plus the min-char-rnn
- * size (vocab 65, hidden 100, tau 25, float), and for the output recurrence (output, both x
+ * size (vocab 65, hidden 100, tau 25, float), for the output recurrence (output, both x
  * teacher, free, scheduled) two cases each (nll, mse) that take act, dtype, input kind, batch
- * and tau {1,2,9} in turn, plus the min-char-rnn size with both/free, the loss, the whole workspace
+ * and tau {1,2,9} in turn, plus the min-char-rnn size with both/free, and the gated cells (gru,
+ * lstm) x loss x dtype x batch {1,3} x tau {1,9} and at batch 16: the loss, the whole workspace
  * (the final state, the gradient of s0 and scheduled sampling's choices included) and the whole
  * gradient buffer are compared with memcmp after forward + backward, and rnnc_model_step
  * chained over batch column 0 must give the same bytes too.  Workspace and gradients start
@@ -153,21 +154,26 @@ static int run_both(const rnnc_spec *s, const char *label, uint64_t seed, side s
     return 0;
 }
 
-/* rnnc_model_step chained over column 0 from s0 (h(0), and fb(0) with an output recurrence,
- * which the step then feeds back itself): writes tau x (H + K) values (h(t), out) into out. */
+/* rnnc_model_step chained over column 0 from s0: the step's state is h, then fb(0) with an
+ * output recurrence (which the step then feeds back itself), then the LSTM's c.  Writes tau x
+ * (H + K) values (h(t), out) into out. */
 static int step_chain(side *sd, void *out)
 {
     const rnnc_spec *s = &sd->m.spec;
     const rnnc_layout *l = &sd->m.layout;
-    size_t rs = l->real_size, H = s->hidden, K = s->n_out, B = s->batch, S = l->s0_count / B;
-    char *st[2] = {malloc(S * rs), malloc(S * rs)};
+    size_t rs = l->real_size, H = s->hidden, K = s->n_out, B = s->batch;
+    size_t nfb = rnnc_recurrences[s->rec].has_R ? K : 0, nc = rnnc_cells[s->cell].has_c ? H : 0;
+    size_t S = H + nfb + nc + 1; /* + 1: the remaining steps of --end length */
+    char *st[2] = {calloc(S, rs), calloc(S, rs)};
     if (!st[0] || !st[1]) {
         free(st[0]);
         free(st[1]);
         return -1;
     }
+    (void)B;
     memcpy(st[0], (const char *)sd->b.s0 + l->s0_h * rs, H * rs);
-    if (S > H) memcpy(st[0] + H * rs, (const char *)sd->b.s0 + l->s0_fb * rs, K * rs);
+    if (nfb) memcpy(st[0] + H * rs, (const char *)sd->b.s0 + l->s0_fb * rs, K * rs);
+    if (nc) memcpy(st[0] + (H + nfb) * rs, (const char *)sd->b.s0 + l->s0_c * rs, H * rs);
     for (size_t t = 1; t <= s->tau; t++) {
         const char *x = (const char *)sd->b.x + (t - 1) * B * (s->onehot ? 1 : s->n_in) * l->x_elem_size;
         char *o = (char *)out + (t - 1) * (H + K) * rs;
@@ -179,8 +185,8 @@ static int step_chain(side *sd, void *out)
     return 0;
 }
 
-/* Default flags: everything bit-identical.  Returns 1 if it passed. */
-static int run_exact(const tl_case *tc, uint64_t seed)
+/* Default flags: everything bit-identical, for the given cell.  Returns 1 if it passed. */
+static int run_exact_cell(const tl_case *tc, rnnc_cell cell, uint64_t seed)
 {
     char err[1024], name[160], where[96];
     rnnc_spec s;
@@ -188,7 +194,7 @@ static int run_exact(const tl_case *tc, uint64_t seed)
     void *st[2] = {NULL, NULL};
     int pass = 0;
     memset(sd, 0, sizeof sd);
-    if (tl_build_spec(tc, 0, &s, err, sizeof err) != 0) {
+    if (tl_build_spec_cell(tc, cell, 0, &s, err, sizeof err) != 0) {
         tl_one_line(err);
         tl_fail("spec: %s", err);
         return 0;
@@ -241,6 +247,12 @@ out:
     side_free(&sd[0]);
     side_free(&sd[1]);
     return pass;
+}
+
+/* run_exact_cell for the rnn cell. */
+static int run_exact(const tl_case *tc, uint64_t seed)
+{
+    return run_exact_cell(tc, RNNC_CELL_RNN, seed);
 }
 
 /* --fast: normwise relative difference per tensor within FAST_RTOL.  Returns 1 if it passed;
@@ -347,6 +359,25 @@ int main(int argc, char **argv)
                             seed += 1000;
                             n++;
                         }
+    /* The gated cells (section 10.10.1): cell x loss (nll one-hot, mse dense) x dtype x
+     * batch x tau, and a larger LSTM and GRU (batch 16: two parts). */
+    for (int cell = RNNC_CELL_GRU; cell <= RNNC_CELL_LSTM; cell++)
+        for (int loss = 0; loss < 2; loss++)
+            for (int di = 0; di < 2; di++)
+                for (int bi = 0; bi < 2; bi++)
+                    for (int ti = 0; ti < 2; ti++) {
+                        tl_case c = {RNNC_ACT_TANH, (rnnc_loss)loss, dtypes[di], loss == RNNC_LOSS_NLL,
+                                     0, 0, 0, taus[ti], batches[bi], RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
+                        tl_pick_dims(&c);
+                        failed += !run_exact_cell(&c, (rnnc_cell)cell, seed);
+                        seed += 1000;
+                        n++;
+                    }
+    for (int cell = RNNC_CELL_GRU; cell <= RNNC_CELL_LSTM; cell++) {
+        const tl_case big = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 65, 40, 65, 7, 16, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
+        failed += !run_exact_cell(&big, (rnnc_cell)cell, 44);
+        n++;
+    }
     /* min-char-rnn: vocab 65, hidden 100, tau 25, float (tanh, softmax + nll, batch 1). */
     const tl_case charrnn = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 65, 100, 65, 25, 1,
                              RNNC_REC_HIDDEN, RNNC_FB_TEACHER};

@@ -585,10 +585,12 @@ static void test_plot(void)
 
     PLOT_ERROR("wrong-header", "step,loss\n1,2\n",
                ":1: expected the header 'step,loss,bpc,lr,seconds' (or "
-               "'step,loss,bpc,lr,seconds,valid_loss,valid_bpc'), got 'step,loss'");
+               "'step,loss,bpc,lr,seconds,valid_loss,valid_bpc'; either may end in "
+               "',last_loss,mean_loss,mean_bpc'), got 'step,loss'");
     PLOT_ERROR("no-header", "0,4.1,6,0.1,0\n",
                ":1: expected the header 'step,loss,bpc,lr,seconds' (or "
-               "'step,loss,bpc,lr,seconds,valid_loss,valid_bpc'), got '0,4.1,6,0.1,0'");
+               "'step,loss,bpc,lr,seconds,valid_loss,valid_bpc'; either may end in "
+               "',last_loss,mean_loss,mean_bpc'), got '0,4.1,6,0.1,0'");
     PLOT_ERROR("valid-five-numbers", "step,loss,bpc,lr,seconds,valid_loss,valid_bpc\n0,4,6,0.1,0\n",
                ":2: expected 7 numbers (step,loss,bpc,lr,seconds,valid_loss,valid_bpc), got '0,4,6,0.1,0'");
     PLOT_ERROR("valid-empty-loss", "step,loss,bpc,lr,seconds,valid_loss,valid_bpc\n0,,6,0.1,0,,\n",

@@ -12,8 +12,9 @@
  * and empty values) written and read back (bytes, shapes, metadata, order, padding, aligned
  * data); equal content gives equal bytes whatever the insertion order; the writer's refusals.
  * Hostile files: each must be refused with a one-line message starting with the file name
- * and naming the problem, leaving the rnnc_st_file empty.  F16, BF16 and other dtypes are
- * refused as unsupported: rnnc needs only F32, F64, I32 and I64.
+ * and naming the problem, leaving the rnnc_st_file empty.  U8, BOOL and other dtypes are
+ * refused as unsupported: rnnc needs only F32, F64, F16, BF16, I32 and I64 (F16 and BF16 are
+ * read by tests/unit/test_half.c).
  *
  * Files are written under $TESTS_TMP/test_safetensors (or a fresh directory under /tmp).
  * Output: "ok st/NAME" or "FAIL st/NAME: why"; exit status 1 if anything failed. */
@@ -467,10 +468,10 @@ static void test_hostile(void)
     /* Tensor entries. */
     hostile_entry("entry-not-object", "5", 0, "tensor 'a': entry is not a JSON object");
     hostile_entry("entry-array", "[]", 0, "tensor 'a': entry is not a JSON object");
-    hostile_entry("dtype-f16", "{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}", 4,
-                  "tensor 'a': dtype 'F16' is not supported");
-    hostile_entry("dtype-bf16", "{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}", 4,
-                  "dtype 'BF16' is not supported");
+    hostile_entry("dtype-u8", "{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}", 2,
+                  "tensor 'a': dtype 'U8' is not supported");
+    hostile_entry("dtype-bool", "{\"dtype\":\"BOOL\",\"shape\":[2],\"data_offsets\":[0,2]}", 2,
+                  "dtype 'BOOL' is not supported");
     hostile_entry("dtype-lowercase", "{\"dtype\":\"f32\",\"shape\":[2],\"data_offsets\":[0,8]}", 8,
                   "dtype 'f32' is not supported");
     hostile_entry("dtype-number", "{\"dtype\":4,\"shape\":[2],\"data_offsets\":[0,8]}", 8,
@@ -596,10 +597,9 @@ static int mode_read(const char *path)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    static const char *const names[] = {"F32", "F64", "I32", "I64"};
     for (size_t i = 0; i < f.ntensors; i++) {
         const rnnc_st_tensor *t = &f.tensors[i];
-        printf("tensor %s %s [", t->name, names[t->dtype]);
+        printf("tensor %s %s [", t->name, rnnc_st_dtype_name(t->dtype));
         for (size_t d = 0; d < t->ndim; d++)
             printf("%s%llu", d ? ", " : "", (unsigned long long)t->shape[d]);
         printf("] nbytes=%zu:", t->nbytes);
@@ -607,6 +607,13 @@ static int mode_read(const char *path)
         for (size_t k = 0; k < t->nbytes / es; k++) {
             const unsigned char *p = t->data + k * es;
             switch (t->dtype) {
+            case RNNC_ST_F16:
+            case RNNC_ST_BF16: {
+                uint16_t v;
+                memcpy(&v, p, 2);
+                printf(" %.9g", t->dtype == RNNC_ST_F16 ? rnnc_st_f16_to_double(v) : rnnc_st_bf16_to_double(v));
+                break;
+            }
             case RNNC_ST_F32: {
                 float v;
                 memcpy(&v, p, 4);

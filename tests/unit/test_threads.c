@@ -6,7 +6,9 @@
  * For specs whose batch is split in two parts (even batches of 16 and more; odd sizes so the
  * parts' shares of every gradient are uneven), over act x loss x dtype x input and every
  * optimiser (and the output recurrence: output and both x teacher, free, scheduled x nll, mse;
- * scheduled sampling with a mix of the data, draws and fixed choices per step and column), with clip-by-norm and weight decay on: two copies of one seeded problem, one
+ * scheduled sampling with a mix of the data, draws and fixed choices per step and column; and
+ * the gated cells, gru and lstm x loss), with clip-by-norm and weight decay on: two copies of one
+ * seeded problem, one
  * trained for STEPS steps on one thread, the other on two; after every step the losses and
  * the whole parameter, optimiser-state, gradient and workspace buffers are compared with
  * memcmp.  Also: a step whose loss is not finite leaves the parameters alone on both; a
@@ -66,8 +68,8 @@ static void side_free(side *sd)
     if (sd->loaded) rnnc_model_unload(&sd->m);
 }
 
-/* Train the same problem on 1 and on 2 threads; compare after every step. */
-static void same_results(const tl_case *cc, rnnc_backend be, int optim, uint64_t seed)
+/* Train the same problem (of the given cell) on 1 and on 2 threads; compare after every step. */
+static void same_results_cell(const tl_case *cc, rnnc_cell cell, rnnc_backend be, int optim, uint64_t seed)
 {
     char err[4096], name[256], why[512];
     rnnc_spec s;
@@ -76,7 +78,7 @@ static void same_results(const tl_case *cc, rnnc_backend be, int optim, uint64_t
     if (c.onehot) c.n_in = c.n_out = 7;
     else c.n_in = 5, c.n_out = 3;
     c.hidden = 13;
-    if (tl_build_spec(&c, 0, &s, err, sizeof err) != 0) {
+    if (tl_build_spec_cell(&c, cell, 0, &s, err, sizeof err) != 0) {
         tl_expect(0, "spec", "%s", err);
         return;
     }
@@ -128,6 +130,12 @@ static void same_results(const tl_case *cc, rnnc_backend be, int optim, uint64_t
     tl_expect(ok, name, "%s", why);
     side_free(&sd[0]);
     side_free(&sd[1]);
+}
+
+/* same_results_cell for the rnn cell. */
+static void same_results(const tl_case *cc, rnnc_backend be, int optim, uint64_t seed)
+{
+    same_results_cell(cc, RNNC_CELL_RNN, be, optim, seed);
 }
 
 /* A step whose loss is NaN leaves params and opt alone, on 2 threads as on 1. */
@@ -267,6 +275,18 @@ int main(void)
     same_results(&e, RNNC_BACKEND_CC, RNNC_OPTIM_ADAM, seed += 17);
     tl_case f = {RNNC_ACT_SIGMOID, RNNC_LOSS_MSE, RNNC_DOUBLE, 0, 0, 0, 0, 3, 16, RNNC_REC_BOTH, RNNC_FB_SCHEDULED};
     same_results(&f, RNNC_BACKEND_CC, RNNC_OPTIM_ADAGRAD, seed += 17);
+    /* The gated cells: their parameter gradients shared out by rows of G H. */
+    for (int cell = RNNC_CELL_GRU; cell <= RNNC_CELL_LSTM; cell++)
+        for (int loss = 0; loss < 2; loss++) {
+            tl_case g = {RNNC_ACT_TANH, (rnnc_loss)loss, loss ? RNNC_DOUBLE : RNNC_FLOAT, !loss, 0, 0, 0, 3,
+                         loss ? 18 : 16, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
+            same_results_cell(&g, (rnnc_cell)cell, RNNC_BACKEND_TCC, loss ? RNNC_OPTIM_ADAM : RNNC_OPTIM_ADAGRAD,
+                              seed += 17);
+        }
+    tl_case ge = {RNNC_ACT_TANH, RNNC_LOSS_NLL, RNNC_FLOAT, 1, 0, 0, 0, 4, 34, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
+    same_results_cell(&ge, RNNC_CELL_LSTM, RNNC_BACKEND_CC, RNNC_OPTIM_ADAM, seed += 17);
+    tl_case gf = {RNNC_ACT_TANH, RNNC_LOSS_MSE, RNNC_FLOAT, 0, 0, 0, 0, 4, 18, RNNC_REC_HIDDEN, RNNC_FB_TEACHER};
+    same_results_cell(&gf, RNNC_CELL_GRU, RNNC_BACKEND_CC, RNNC_OPTIM_RMSPROP, seed += 17);
     nan_step(RNNC_BACKEND_TCC);
     one_part();
     pool_stages();
