@@ -327,6 +327,22 @@ static int check_settings(const rnnc_ckpt *c, char *what, size_t n)
     return 0;
 }
 
+/* Version 3's origin: the base name of the file `rnnc import` read, or empty.  It is printed
+ * by info and in the embedded model's banner comment: one line, no control bytes, and no '/'
+ * (a base name has none; so no comment end either); NUL-terminated within its field. */
+static int check_origin(const rnnc_ckpt *c, char *what, size_t n)
+{
+    size_t il = strnlen(c->imported, sizeof c->imported);
+    if (il == sizeof c->imported) return rnnc_fail(what, n, "imported file name not terminated");
+    for (size_t i = 0; i < il; i++) {
+        unsigned char ch = (unsigned char)c->imported[i];
+        if (ch < 0x20 || ch == 0x7f || ch == '/')
+            return rnnc_fail(what, n, "%s 0x%02X in the imported file's name",
+                             ch == '/' ? "slash" : "control character", (unsigned)ch);
+    }
+    return 0;
+}
+
 /* The optimiser settings, in the ranges the command line accepts; grad_scale is 1/batch. */
 static int check_hparams(const rnnc_ckpt *c, char *what, size_t n)
 {
@@ -414,15 +430,19 @@ static int check_reals(const void *a, rnnc_dtype dt, size_t count, int zero, con
 }
 
 /* The carried state s0 of every column: h inside the activation's range (tanh in [-1, 1],
- * sigmoid in [0, 1], relu >= 0, with a little slack for --fast builds); with an output
+ * sigmoid in [0, 1], relu >= 0, with a little slack for --fast builds; a gated cell's h is
+ * tanh-like: the GRU's a convex mix of tanh values, the LSTM's o (.) tanh(c)); with an output
  * recurrence fb (the teacher's e_y, the model's p or a sample of it with nll: in [0, 1];
- * y or o with mse: finite); all zero before the first step. */
+ * y or o with mse: finite); the LSTM's cell state c finite (a running sum: no bound); all
+ * zero before the first step. */
 static int check_state(const rnnc_ckpt *c, char *what, size_t n)
 {
     const rnnc_spec *s = &c->spec;
     const rnnc_layout *l = &c->layout;
     const double slack = 1e-6;
-    double lo = s->act == RNNC_ACT_TANH ? -1 : 0, hi = s->act == RNNC_ACT_RELU ? INFINITY : 1;
+    int gated = rnnc_cells[s->cell].gates > 1;
+    double lo = gated || s->act == RNNC_ACT_TANH ? -1 : 0;
+    double hi = !gated && s->act == RNNC_ACT_RELU ? INFINITY : 1;
     for (size_t i = 0; i < s->batch * s->hidden; i++) {
         double v = rnnc_get(c->s0, s->dtype, l->s0_h + i);
         if (!isfinite(v) || v < lo - slack || v > hi + slack || (c->step == 0 && v != 0))
@@ -440,6 +460,14 @@ static int check_state(const rnnc_ckpt *c, char *what, size_t n)
                              i % K, c->records ? "column" : "stream", i / K, v,
                              c->step == 0 && isfinite(v) ? "not 0 before the first step"
                                                           : "impossible for its loss");
+    }
+    size_t C = rnnc_cells[s->cell].has_c ? s->batch * s->hidden : 0;
+    for (size_t i = 0; i < C; i++) {
+        double v = rnnc_get(c->s0, s->dtype, l->s0_c + i);
+        if (!isfinite(v) || (c->step == 0 && v != 0))
+            return rnnc_fail(what, n, "carried cell state c %zu of %s %zu is %g, %s",
+                             i % s->hidden, c->records ? "column" : "stream", i / s->hidden, v,
+                             isfinite(v) ? "not 0 before the first step" : "not finite");
     }
     return 0;
 }
@@ -469,8 +497,9 @@ static int check_arrays(const rnnc_ckpt *c, char *what, size_t n)
 
 int rnnc_ckpt_check(const rnnc_ckpt *c, char *what, size_t n)
 {
-    if (check_vocab(c, what, n) || check_settings(c, what, n) || check_hparams(c, what, n) ||
-        check_progress(c, what, n) || check_columns(c, what, n) || check_arrays(c, what, n))
+    if (check_vocab(c, what, n) || check_settings(c, what, n) || check_origin(c, what, n) ||
+        check_hparams(c, what, n) || check_progress(c, what, n) || check_columns(c, what, n) ||
+        check_arrays(c, what, n))
         return -1;
     return 0;
 }
@@ -547,7 +576,7 @@ static int read_settings(rbuf *r, rnnc_ckpt *c, uint32_t version, size_t *rec_at
                          has_end > 1 ? "has_end_symbol" : "learn_h0", has_end > 1 ? has_end : learn);
     c->has_end_symbol = (int)has_end;
     c->learn_h0 = (int)learn;
-    if (version >= 3) {   /* the imported file's name */
+    if (version >= 3) {   /* the imported file's name (checked by check_origin) */
         uint32_t il = get_u32(r);
         if (!r->bad && il >= sizeof c->imported)
             return rnnc_fail(err, errlen, "%s: corrupt checkpoint (imported file name of %u bytes)", path, il);

@@ -97,7 +97,9 @@ int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errle
  * arrays whose sizes do not match the spec (checked before they are allocated, so a small
  * file never makes a large allocation), a stream position beyond the data, a NaN or infinite
  * weight, optimiser state or learned h(0), a carried hidden state outside its activation's
- * range, a carried fed-back output fb(tau) that is not finite (nll: outside [0, 1]), and
+ * range (a gated cell's: [-1, 1]), the LSTM's carried cell state c not finite (no range), a
+ * carried fed-back output fb(tau) that is not finite (nll: outside [0, 1]), version 3's
+ * imported file name with a NUL, control byte or slash (it is a base name, one line), and
  * optimiser or carried state that is not zero before the first step.  Version 2's settings
  * must go together as rnnc train makes them: a schedule exactly for scheduled sampling (kind,
  * k and end in the command line's ranges), records of text with the end symbol (a byte or

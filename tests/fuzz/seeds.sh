@@ -3,9 +3,11 @@
 # per target under DIR (DIR/spec, DIR/ckpt, ...): spec files in the forms the README shows,
 # checkpoints of small models of every kind (text and UTF-8, dense CSV, batches, every
 # activation, float and double, every recurrence and feedback, records with each end, a
-# learned h(0), version 1, an imported one), their safetensors exports and a
+# learned h(0), the gated cells (LSTM: c carried after h; GRU), versions 1 and 2, imported
+# ones (format 3: the file's name)), their safetensors exports and a
 # `check --dump`, CSV data, text in both modes, `train --log` files and the hand-written
-# BPTT examples.  Takes a few seconds (tiny models on the tcc backend).  Exit status 0, or 1
+# BPTT examples; for plot, also several logs in one input (separated by the byte 0x1E, as
+# fuzz_plot.c splits them).  Takes a few seconds (tiny models on the tcc backend).  Exit status 0, or 1
 # with a message when rnnc fails.
 set -eu
 RNNC=$1
@@ -52,12 +54,24 @@ rn train --hidden 3 "${T[@]}" --records lines --end length --max-length 30 --rec
 awk 'BEGIN { print "seq,x,y"; for (i = 0; i < 30; i++) printf "%d,%.4f,%.4f\n", int(i / 7), sin(i), cos(i) }' >"$work/s.csv"
 rn train --hidden 2 "${T[@]}" --sequence-column seq --target y --learn-h0 --save "$out/ckpt/csv-sequences.ckpt" "$work/s.csv"
 cp "$here/../data/ckpt_v1.ckpt" "$out/ckpt/version1.ckpt"
-for c in text batch2-adam-double-relu utf8-sigmoid dense both-scheduled records-eos paragraphs-halt-h0; do
+cp "$here/../data/ckpt_v2.ckpt" "$out/ckpt/version2.ckpt"
+# The gated cells (issue 17): the LSTM (c carried after h), the GRU; streams and records.
+rn train --hidden 3 "${T[@]}" --cell lstm --batch 2 --save "$out/ckpt/lstm.ckpt" "$work/a.txt"
+rn train --hidden 2 "${T[@]}" --cell gru --dtype double --save "$out/ckpt/gru-double.ckpt" "$work/w.csv"
+rn train --hidden 3 "${T[@]}" --cell lstm --records lines --end eos --learn-h0 \
+    --save "$out/ckpt/lstm-records-eos-h0.ckpt" "$work/a.txt"
+rn train --hidden 3 "${T[@]}" --cell gru --records paragraphs --end halt --chars utf8 \
+    --save "$out/ckpt/gru-paragraphs-halt.ckpt" "$work/u.txt"
+for c in text batch2-adam-double-relu utf8-sigmoid dense both-scheduled records-eos paragraphs-halt-h0 lstm \
+    gru-double lstm-records-eos-h0; do
     rn export "$out/ckpt/$c.ckpt" -o "$out/safetensors/$c.safetensors"
 done
 rn import "$out/safetensors/text.safetensors" -o "$out/ckpt/imported.ckpt"
 rn import "$out/safetensors/both-scheduled.safetensors" -o "$out/ckpt/imported-both-scheduled.ckpt"
 rn import "$out/safetensors/paragraphs-halt-h0.safetensors" -o "$out/ckpt/imported-paragraphs-halt-h0.ckpt"
+rn import "$out/safetensors/lstm.safetensors" -o "$out/ckpt/imported-lstm.ckpt"
+rn import "$out/safetensors/gru-double.safetensors" -o "$out/ckpt/imported-gru-double.ckpt"
+{ cat "$out/plot/text-log.csv"; printf '\036'; cat "$out/plot/utf8-log.csv"; } >"$out/plot/two-logs.csv"
 rn check --vocab 3 --hidden 2 --tau 2 --backend tcc --dump "$out/safetensors/check-dump.safetensors"
 printf 'step,loss,bpc,lr,seconds\n1,nan,nan,0.1,0.001\n2,inf,inf,0.1,0.002\n3,4.5,1.2,0.1,0.003\n' \
     >"$out/plot/nonfinite-log.csv"

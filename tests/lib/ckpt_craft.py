@@ -2,13 +2,15 @@
 """tests/lib/ckpt_craft.py IN OUT EDIT...: rewrite fields of the rnnc checkpoint IN and write
 it to OUT with the total length and the CRC-32 recomputed (zlib.crc32), so the checksum is
 valid and only the loader's checks of meaning can refuse the file.  The layout is the one
-runtime/formats/ckpt.c documents (version 2, or version 1, written back as it was read).
+runtime/formats/ckpt.c documents (version 3, 2 or 1, written back as it was read; a spec
+with cell=lstm carries the cell state c after h and fb in versions 2 and 3).
 EDITs (applied in order):
 
   param=I:V  opt=I:V  h=I:V   element I of the weights / optimiser state / carried hidden
                                states (a real: nan, inf, -inf or a number)
-  fb=I:V                      element I of the carried fed-back outputs fb(tau) (version 2,
-                               output recurrence)
+  fb=I:V                      element I of the carried fed-back outputs fb(tau) (version 2
+                               and 3, output recurrence)
+  c=I:V                       element I of the LSTM's carried cell states c(tau) (cell=lstm)
   h0=I:V  h0opt=I:V           element I of a learned h(0) / its optimiser state
   vocab=I:S                   vocabulary symbol I (a number)
   pos=B:P  record=B:R         column B's position / record
@@ -17,6 +19,7 @@ EDITs (applied in order):
   lr=V beta1=V beta2=V eps=V wd=V clip=V clipnorm=V gradscale=V smooth=V last=V   reals
   schedk=V schedend=V         the schedule's reals
   seqcol=TEXT                 the sequence column's name (\0 in TEXT is a NUL byte)
+  imported=TEXT               version 3's imported file name (\0 a NUL byte, \n a newline)
   spec=TEXT                   the spec text (sizes are not adjusted; \0 in TEXT is a NUL byte)
   trailing=N                  append N zero bytes before the CRC
 
@@ -68,17 +71,23 @@ def parse(data):
         o += 8 * batch
         (c["learnh0"],) = struct.unpack_from("<I", data, o)
         o += 4
+    if c["version"] >= 3:
+        (il,) = struct.unpack_from("<I", data, o)
+        o += 4
+        c["imported"] = data[o:o + il]
+        o += il
     out = int(kv.get("vocab", kv.get("out", 0)))
     has_r = kv.get("recurrence", "hidden") in ("output", "both") and c["version"] >= 2
     hb = batch * hidden * rs
     fbb = batch * out * rs if has_r else 0
+    cb = hb if kv.get("cell") == "lstm" and c["version"] >= 2 else 0
     h0b = 3 * hidden * rs if c["learnh0"] else 0
     rest = len(data) - 4 - o
-    pb = (rest - hb - fbb - h0b) // 3
-    if pb * 3 + hb + fbb + h0b != rest or pb % rs:
+    pb = (rest - hb - fbb - cb - h0b) // 3
+    if pb * 3 + hb + fbb + cb + h0b != rest or pb % rs:
         sys.exit("ckpt_craft: sizes do not add up")
-    for name, nb in (("param", pb), ("opt", 2 * pb), ("h", hb), ("fb", fbb), ("h0", h0b // 3),
-                     ("h0opt", 2 * h0b // 3)):
+    for name, nb in (("param", pb), ("opt", 2 * pb), ("h", hb), ("fb", fbb), ("c", cb),
+                     ("h0", h0b // 3), ("h0opt", 2 * h0b // 3)):
         c[name] = list(struct.unpack_from("<%d%s" % (nb // rs, c["real"]), data, o))
         o += nb
     c["trailing"] = 0
@@ -102,7 +111,9 @@ def build(c):
         b += struct.pack("<IIQ", c["hasend"], c["endsym"], c["drawn"])
         b += struct.pack("<%dQ" % len(c["record"]), *c["record"])
         b += struct.pack("<I", c["learnh0"])
-    for name in ("param", "opt", "h", "fb", "h0", "h0opt"):
+    if c["version"] >= 3:
+        b += struct.pack("<I", len(c["imported"])) + c["imported"]
+    for name in ("param", "opt", "h", "fb", "c", "h0", "h0opt"):
         b += struct.pack("<%d%s" % (len(c[name]), c["real"]), *c[name])
     b += bytes(c["trailing"])
     struct.pack_into("<Q", b, 16, len(b) + 4)
@@ -112,7 +123,7 @@ def build(c):
 
 def edit(c, e):
     key, _, val = e.partition("=")
-    reals = ("param", "opt", "h", "fb", "h0", "h0opt")
+    reals = ("param", "opt", "h", "fb", "c", "h0", "h0opt")
     if key in reals + ("vocab", "pos", "record"):
         i, _, v = val.partition(":")
         c[key][int(i)] = float(v) if key in reals else int(v)
@@ -122,6 +133,8 @@ def edit(c, e):
         c[key] = float(val)
     elif key == "seqcol":
         c["seqcol"] = val.replace("\\0", "\0").encode()
+    elif key == "imported":
+        c["imported"] = val.replace("\\0", "\0").replace("\\n", "\n").encode()
     elif key == "spec":
         c["spec"] = val.replace("\\0", "\0")
     elif key in ("step", "seed", "rng", "datalen", "datahash", "reserved", "optim", "mode",

@@ -10,6 +10,10 @@
 # model, records, end symbol, sequence column and learned h(0) that do not go together; and
 # a checkpoint of every family (output recurrence, scheduled sampling, records with each end,
 # a learned h(0), a CSV sequence column, version 1) loads, resumes and crafts back unchanged.
+# Format 3 and the gated cells: the LSTM's carried cell state c (finite, no range: it is a
+# running sum) and the GRU's h (tanh-like), the imported file's name (one line, no control
+# bytes, no slash); LSTM and GRU checkpoints (streams, records with eos and a learned h(0),
+# halt), an imported one and a version 2 file load, resume and craft back unchanged.
 # Prints "ok loaders/CASE", "FAIL loaders/CASE: why" or "skip loaders/CASE: why".
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory).
 . "$(dirname "$0")/../lib/suite.sh" loaders
@@ -45,6 +49,10 @@ fam=(
     "halt-h0.ck --records paragraphs --end halt --learn-h0 --chars utf8 u.txt"
     "length.ck --records lines --end length --max-length 60 t.txt"
     "csv-seq.ck --sequence-column seq --target y --learn-h0 s.csv"
+    "lstm.ck --cell lstm --batch 2 t.txt"
+    "gru.ck --cell gru t.txt"
+    "lstm-eos-h0.ck --cell lstm --records lines --end eos --learn-h0 --batch 2 t.txt"
+    "gru-halt.ck --cell gru --records paragraphs --end halt --chars utf8 u.txt"
 )
 for f in "${fam[@]}"; do
     set -- $f
@@ -55,6 +63,10 @@ for f in "${fam[@]}"; do
         fail "setup/$ck" "$(one_line "$tmp/fam.err")"
 done
 cp "$ROOT/tests/data/ckpt_v1.ckpt" "$tmp/v1.ck"
+cp "$ROOT/tests/data/ckpt_v2.ckpt" "$tmp/v2.ck"
+# Format 3's origin: an LSTM exported and imported back (imported=lstm.safetensors).
+(cd "$tmp" && rn export lstm.ck -o lstm.safetensors && rn import lstm.safetensors -o imported.ck) >/dev/null 2>"$tmp/imp.err" ||
+    fail "setup/imported.ck" "$(one_line "$tmp/imp.err")"
 
 # The crafter rewrites without edits to the same bytes, and its output loads.
 why=()
@@ -66,15 +78,16 @@ check "control/crafted-with-valid-crc-and-plausible-content-loads" "${why[@]}"
 
 # Every family's checkpoint: the crafter gives it back byte for byte, it loads, and training
 # resumes from it (two more steps).
-for ck in output.ck scheduled.ck free-dense.ck eos.ck halt-h0.ck length.ck csv-seq.ck v1.ck; do
+for ck in output.ck scheduled.ck free-dense.ck eos.ck halt-h0.ck length.ck csv-seq.ck lstm.ck gru.ck lstm-eos-h0.ck \
+    gru-halt.ck imported.ck v1.ck v2.ck; do
     why=()
     data=$tmp/t.txt
     extra=()
-    case $ck in halt-h0.ck) data=$tmp/u.txt ;; free-dense.ck) data=$tmp/w.csv ;; csv-seq.ck) data=$tmp/s.csv extra=(--target y) ;; esac
+    case $ck in halt-h0.ck | gru-halt.ck) data=$tmp/u.txt ;; free-dense.ck) data=$tmp/w.csv ;; csv-seq.ck) data=$tmp/s.csv extra=(--target y) ;; esac
     python3 "$CRAFT" "$tmp/$ck" "$tmp/same-$ck" 2>"$tmp/err" || why+=("crafter: $(one_line "$tmp/err")")
     cmp -s "$tmp/$ck" "$tmp/same-$ck" || why+=("the crafter does not reproduce it")
     rn info "$tmp/$ck" >/dev/null 2>"$tmp/err" || why+=("info: $(one_line "$tmp/err")")
-    if [ $ck != v1.ck ]; then
+    if [ $ck != v1.ck ] && [ $ck != v2.ck ]; then
         rn train --steps 22 --every 22 --sample-every 0 --backend tcc --resume "$tmp/$ck" --save "$tmp/resumed-$ck" \
             "${extra[@]}" "$data" >/dev/null 2>"$tmp/err" || why+=("resume: $(one_line "$tmp/err")")
         rn info "$tmp/resumed-$ck" >/dev/null 2>"$tmp/err" || why+=("info after resume: $(one_line "$tmp/err")")
@@ -94,7 +107,7 @@ refused() {
         return
     fi
     local data=$tmp/t.txt
-    case $src in utf8.ck | halt-h0.ck) data=$tmp/u.txt ;; dense.ck | free-dense.ck) data=$tmp/w.csv ;; csv-seq.ck) data=$tmp/s.csv ;; esac
+    case $src in utf8.ck | halt-h0.ck | gru-halt.ck) data=$tmp/u.txt ;; dense.ck | free-dense.ck) data=$tmp/w.csv ;; csv-seq.ck) data=$tmp/s.csv ;; esac
     local cmds=("info" "sample" "export" "embed" "train")
     for c in "${cmds[@]}"; do
         local args=()
@@ -181,6 +194,17 @@ refused "sequence-column-nul-byte" csv-seq.ck "NUL byte in the sequence column's
 refused "sequence-column-on-a-stream" good.ck "a sequence column with records none" seqcol=x
 refused "sequence-column-control-character" csv-seq.ck "control character 0x09" "seqcol=$(printf 'se\tq')"
 refused "version-1-nan-hidden-state" v1.ck "carried hidden state 1 of stream 0 is nan" h=1:nan
+refused "lstm-cell-state-nan" lstm.ck "carried cell state c 3 of stream 1 is nan, not finite" c=9:nan
+refused "lstm-cell-state-infinite-records" lstm-eos-h0.ck "carried cell state c 0 of column 0 is inf" c=0:inf
+refused "lstm-cell-state-before-first-step" imported.ck "carried cell state c 0 of stream 0 is 0.5, not 0 before the first step" c=0:0.5
+refused "lstm-hidden-state-outside-tanh" lstm.ck "carried hidden state 2 of stream 0 is 1.5, impossible" h=2:1.5
+refused "gru-hidden-state-outside-tanh" gru.ck "carried hidden state 1 of stream 0 is -1.5, impossible" h=1:-1.5
+refused "gru-hidden-state-nan-records" gru-halt.ck "carried hidden state 0 of column 0 is nan" h=0:nan
+refused "imported-name-newline" imported.ck "control character 0x0A in the imported file's name" 'imported=a\nb'
+refused "imported-name-slash" imported.ck "slash 0x2F in the imported file's name" 'imported=../x.safetensors'
+refused "imported-name-nul-byte" imported.ck "NUL byte in the imported file's name" 'imported=a\0b'
+refused "imported-name-escape" lstm.ck "control character 0x1B in the imported file's name" "imported=$(printf 'x\033[2J')"
+refused "imported-name-too-long" imported.ck "imported file name of 300 bytes" "imported=$(printf 'a%.0s' $(seq 1 300))"
 
 # Records the loader cannot check (it does not have the data): resuming on the checkpoint's
 # own data refuses a column in a record the data does not have, or past its record's steps
