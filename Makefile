@@ -9,6 +9,7 @@
 #                   make uninstall removes both
 #   make MPI=1      link Open MPI for `mpirun -np N rnnc train` (the default when mpicc is found;
 #                   MPI=0 builds without); make bench-mpi times it on 1 and 2 ranks
+#   make fuzz       build the libFuzzer targets (tests/fuzz/) and run each for FUZZ_SECONDS (60)
 
 CC ?= cc
 WARN = -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -31,7 +32,7 @@ endif
 
 # The Debian packages rnnc builds and tests with.
 DEB_BUILD = tcc libtcc-dev libffi-dev zlib1g-dev libjansson-dev pkg-config
-DEB_TEST = clang g++
+DEB_TEST = clang g++ libclang-rt-14-dev
 
 BASE_SRC = runtime/base/util.c runtime/base/rng.c runtime/base/buf.c runtime/base/text.c
 GEN_SRC = gen/variants.c gen/spec.c gen/emit.c gen/plan.c gen/gen.c gen/equations.c
@@ -53,7 +54,7 @@ TEMPLATES = templates/rnn.h templates/rnn_abi.h templates/rnn.c templates/rnn_up
             templates/embed.h templates/embed.c
 
 .PHONY: all deps probe test asan tsan golden clean tests-bin demo examples examples-figures bench \
-        bench-peers bench-mpi bench-split man install uninstall FORCE
+        bench-peers bench-mpi bench-split man install uninstall fuzz fuzz-bin FORCE
 all: rnnc
 
 # Probe for the libraries; say which package provides what is missing.
@@ -168,7 +169,7 @@ golden: rnnc
 	@tests/golden/golden.sh regen ./rnnc
 
 clean:
-	rm -rf out/obj out/asan out/tsan rnnc rnnc-asan
+	rm -rf out/obj out/asan out/tsan out/fuzz rnnc rnnc-asan
 
 # Test programs: every tests/unit/test_*.c (adding one is adding the file), linked with the
 # independent reference, the test library and the same objects as rnnc (all but the CLI);
@@ -243,3 +244,25 @@ bench-peers:
 	fi; \
 	echo "rnnc: installing$$need"; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$need >/dev/null
+
+# libFuzzer targets, one per parser (tests/fuzz/fuzz_*.c; adding one is adding the file),
+# built with clang's fuzzer runtime (Debian: libclang-rt-14-dev) under ASan + UBSan into
+# out/fuzz/, linked with the same objects as rnnc (all but the CLI), built for them in
+# out/fuzz/obj.  `make fuzz` runs each for FUZZ_SECONDS (default 60), FUZZ_JOBS (2) at a time,
+# on seeds that rnnc itself makes (tests/fuzz/seeds.sh) and the corpus in out/fuzz/corpus/
+# (kept between runs); tests/suites/fuzz.sh runs a short round of it in `make test`.  The
+# targets are one process: built without MPI (MPI=0), whatever rnnc itself is built with.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,out/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+fuzz-bin:
+	@$(MAKE) --no-print-directory BUILD=out/fuzz/obj CC=$(FUZZ_CC) CFLAGS="-O1 -g" MPI=0 \
+	    SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    $(FUZZ_TARGETS)
+out/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -fno-omit-frame-pointer -o $@ $< $(LIB_OBJ) $(LDLIBS)
+fuzz: rnnc fuzz-bin
+	@tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) --corpus out/fuzz/corpus ./rnnc

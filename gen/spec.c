@@ -10,6 +10,9 @@
 
 #include "../runtime/base/util.h"
 
+#define SPEC_LINE_MAX 510          /* characters of a spec line, without its newline */
+#define SPEC_FILE_MAX (1 << 20)    /* bytes of a spec file */
+
 enum {
     KEY_VOCAB = 1u << 0, KEY_IN = 1u << 1, KEY_OUT = 1u << 2, KEY_HIDDEN = 1u << 3,
     KEY_TAU = 1u << 4, KEY_BATCH = 1u << 5, KEY_ACT = 1u << 6, KEY_LOSS = 1u << 7,
@@ -333,6 +336,47 @@ static char *trim(char *p)
     return p;
 }
 
+/* One line of a spec (NUL-terminated, at most SPEC_LINE_MAX characters, no newline): a
+ * blank or comment line, or "key = value".  where is "NAME:LINE". */
+static int spec_line(rnnc_spec_builder *b, char *line, const char *where, char *err, size_t errlen)
+{
+    char *hash = strchr(line, '#');
+    if (hash) *hash = '\0';
+    char *p = trim(line);
+    if (*p == '\0') return 0;
+    char *eq = strchr(p, '=');
+    if (!eq) return rnnc_fail(err, errlen, "%s: expected 'key = value', got '%.60s'", where, p);
+    *eq = '\0';
+    char *key = trim(p), *value = trim(eq + 1);
+    if (*key == '\0') return rnnc_fail(err, errlen, "%s: expected a key before '='", where);
+    return rnnc_spec_set(b, key, value, where, err, errlen);
+}
+
+int rnnc_spec_read_text(rnnc_spec_builder *b, const char *text, size_t n, const char *name,
+                        char *err, size_t errlen)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    size_t pos = 0;
+    /* A UTF-8 byte-order mark (as some editors write) is not part of the first line. */
+    if (n >= 3 && t[0] == 0xEF && t[1] == 0xBB && t[2] == 0xBF) pos = 3;
+    char line[SPEC_LINE_MAX + 1], where[600];
+    for (long lineno = 1; pos < n; lineno++) {
+        const unsigned char *nl = memchr(t + pos, '\n', n - pos);
+        size_t len = nl ? (size_t)(nl - (t + pos)) : n - pos;
+        snprintf(where, sizeof where, "%s:%ld", name, lineno);
+        if (memchr(t + pos, '\0', len))
+            return rnnc_fail(err, errlen, "%s: NUL byte (a spec file is text)", where);
+        if (len > SPEC_LINE_MAX)
+            return rnnc_fail(err, errlen, "%s: line longer than %d characters", where,
+                             SPEC_LINE_MAX);
+        memcpy(line, t + pos, len);
+        line[len] = '\0';
+        if (spec_line(b, line, where, err, errlen) != 0) return -1;
+        pos += len + (nl ? 1 : 0);
+    }
+    return 0;
+}
+
 int rnnc_spec_set_text(rnnc_spec_builder *b, const char *text, unsigned flags, const char *skip,
                        const char *where, char *err, size_t errlen)
 {
@@ -360,38 +404,21 @@ int rnnc_spec_set_text(rnnc_spec_builder *b, const char *text, unsigned flags, c
 
 int rnnc_spec_read_file(rnnc_spec_builder *b, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path, "rb");
     if (!f) return rnnc_fail(err, errlen, "%s: cannot open spec file: %s", path, strerror(errno));
-    char line[512], where[600];
-    int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
-        lineno++;
-        snprintf(where, sizeof where, "%s:%d", path, lineno);
-        if (!strchr(line, '\n') && !feof(f)) {
-            rc = rnnc_fail(err, errlen,
-                           "%s: line longer than %zu characters", where, sizeof line - 2);
-            break;
-        }
-        char *hash = strchr(line, '#');
-        if (hash) *hash = '\0';
-        char *p = trim(line);
-        if (*p == '\0') continue;
-        char *eq = strchr(p, '=');
-        if (!eq) {
-            rc = rnnc_fail(err, errlen, "%s: expected 'key = value', got '%.60s'", where, p);
-            break;
-        }
-        *eq = '\0';
-        char *key = trim(p), *value = trim(eq + 1);
-        if (*key == '\0') {
-            rc = rnnc_fail(err, errlen, "%s: expected a key before '='", where);
-            break;
-        }
-        rc = rnnc_spec_set(b, key, value, where, err, errlen);
+    char *buf = malloc(SPEC_FILE_MAX + 1);
+    if (!buf) {
+        fclose(f);
+        return rnnc_fail(err, errlen, "%s: out of memory reading the spec file", path);
     }
-    if (rc == 0 && ferror(f))
-        rc = rnnc_fail(err, errlen, "%s: cannot read spec file: %s", path, strerror(errno));
+    size_t n = fread(buf, 1, SPEC_FILE_MAX + 1, f);
+    int rc = 0;
+    if (ferror(f)) rc = rnnc_fail(err, errlen, "%s: cannot read spec file: %s", path, strerror(errno));
+    else if (n > SPEC_FILE_MAX)
+        rc = rnnc_fail(err, errlen, "%s: larger than %d bytes; not a spec file", path, SPEC_FILE_MAX);
+    else rc = rnnc_spec_read_text(b, buf, n, path, err, errlen);
     fclose(f);
+    free(buf);
     return rc;
 }
 

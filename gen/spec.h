@@ -108,8 +108,16 @@ int rnnc_spec_has(const rnnc_spec_builder *b, const char *key);
 int rnnc_spec_set(rnnc_spec_builder *b, const char *key, const char *value, const char *where,
                   char *err, size_t errlen);
 
-/* Read a spec file (lines "key = value", '#' comments, blank lines).
- * Returns 0, or -1 with "FILE:LINE: message" in err. */
+/* Parse spec text text[0..n) (lines "key = value", '#' comments, blank lines; "\n" or
+ * "\r\n" line ends; a leading UTF-8 byte-order mark is skipped), naming it NAME in messages.
+ * Refused with "NAME:LINE: message": a NUL byte ("NAME:LINE: NUL byte ..."), a line longer
+ * than 510 characters, a line that is not 'key = value', and whatever rnnc_spec_set refuses.
+ * Returns 0, or -1 with the message in err. */
+int rnnc_spec_read_text(rnnc_spec_builder *b, const char *text, size_t n, const char *name,
+                        char *err, size_t errlen);
+
+/* Read the spec file path (at most 1 MiB) with rnnc_spec_read_text.
+ * Returns 0, or -1 with "FILE:LINE: message" (or "FILE: cannot open ...") in err. */
 int rnnc_spec_read_file(rnnc_spec_builder *b, const char *path, char *err, size_t errlen);
 
 /* rnnc_spec_set_text's flags: a key b already has keeps its value (the user's options win

@@ -21,6 +21,29 @@
 
 /* ---- messages ---------------------------------------------------------------------------- */
 
+/* The well-formed UTF-8 sequence at p (NUL-terminated): its length (2 to 4) with the code
+ * point in *cp, or 0 when p does not start one (a stray continuation byte, a lead byte
+ * without its continuation bytes, an overlong form, a surrogate, above U+10FFFF, or a byte
+ * that never occurs in UTF-8).  p[0] must be >= 0x80.  The terminating NUL is never a
+ * continuation byte, so this never reads past it. */
+static size_t utf8_seq(const unsigned char *p, uint32_t *cp)
+{
+    unsigned b = p[0];
+    size_t n;
+    uint32_t c, min;
+    if (b >= 0xC2 && b <= 0xDF) n = 2, c = b & 0x1F, min = 0x80;
+    else if (b >= 0xE0 && b <= 0xEF) n = 3, c = b & 0x0F, min = 0x800;
+    else if (b >= 0xF0 && b <= 0xF4) n = 4, c = b & 0x07, min = 0x10000;
+    else return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        c = c << 6 | (p[i] & 0x3Fu);
+    }
+    if (c < min || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF) return 0;
+    *cp = c;
+    return n;
+}
+
 int rnnc_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0) return -1;
@@ -35,45 +58,41 @@ int rnnc_fail(char *err, size_t errlen, const char *fmt, ...)
     }
     /* A longer message is formatted again in full when err has room for more of it (escapes
      * only lengthen it, so errlen - 1 characters of it are always enough). */
-    int cut = (size_t)n >= sizeof small;
-    if (cut && errlen > sizeof small) {
+    if ((size_t)n >= sizeof small && errlen > sizeof small) {
         size_t want = (size_t)n < errlen ? (size_t)n + 1 : errlen;
         big = malloc(want);
         if (big) {
             va_start(ap, fmt);
             int m = vsnprintf(big, want, fmt, ap);
             va_end(ap);
-            if (m >= 0) msg = big, cut = (size_t)m >= want;
+            if (m >= 0) msg = big;
         }
     }
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+    /* Each piece (an ASCII byte, an escape, or a whole UTF-8 sequence) is copied whole or
+     * not at all, so a cut never splits one. */
+    size_t o = 0, used;
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p += used) {
         char esc[8];
+        const char *src = esc;
         size_t k;
+        uint32_t cp = 0;
+        used = 1;
         if (*p == '\n') k = (size_t)snprintf(esc, sizeof esc, "\\n");
         else if (*p == '\r') k = (size_t)snprintf(esc, sizeof esc, "\\r");
         else if (*p == '\t') k = (size_t)snprintf(esc, sizeof esc, "\\t");
         else if (*p < 0x20 || *p == 0x7f) k = (size_t)snprintf(esc, sizeof esc, "\\x%02x", *p);
-        else {
-            esc[0] = (char)*p;
-            k = 1;
+        else if (*p < 0x80) src = (const char *)p, k = 1;
+        else if ((used = utf8_seq(p, &cp)) == 0) {
+            used = 1;   /* not UTF-8: this byte alone, escaped */
+            k = (size_t)snprintf(esc, sizeof esc, "\\x%02x", *p);
+        } else if (cp <= 0x9F) {
+            k = (size_t)snprintf(esc, sizeof esc, "\\u%04x", (unsigned)cp);   /* C1 control */
+        } else {
+            src = (const char *)p, k = used;
         }
-        if (o + k >= errlen) {
-            cut = 1;
-            break;
-        }
-        memcpy(err + o, esc, k);
+        if (o + k >= errlen) break;
+        memcpy(err + o, src, k);
         o += k;
-    }
-    /* Cut: do not leave the first bytes of a UTF-8 sequence at the end. */
-    if (cut) {
-        size_t e = o;
-        while (e > 0 && ((unsigned char)err[e - 1] & 0xC0) == 0x80) e--;
-        if (e > 0 && (unsigned char)err[e - 1] >= 0xC0) {
-            unsigned lead = (unsigned char)err[e - 1];
-            size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-            if (o - (e - 1) < want) o = e - 1;
-        }
     }
     err[o] = '\0';
     free(big);

@@ -9,18 +9,27 @@
 #include <stdint.h>
 
 /* Format a message as printf does and store it in err (errlen bytes, always NUL-terminated)
- * as exactly one line: '\n', '\r' and '\t' become the two characters \n, \r, \t, any other
- * control character (below 0x20, and 0x7f) becomes \xHH, so file names and quoted input
- * cannot break the line.  A message that does not fit is cut, but never inside an escape or
- * a UTF-8 sequence.  The message is formatted before err is written, so an argument may
- * point into err.  Does nothing when err is NULL or errlen is 0.  Returns -1, so a caller
- * can `return rnnc_fail(err, errlen, ...);`; one that needs another code writes
- * `rnnc_fail(err, errlen, ...); return code;`. */
+ * as exactly one line of valid UTF-8: '\n', '\r' and '\t' become the two characters \n, \r,
+ * \t, any other control character (below 0x20, and 0x7f) becomes \xHH, a C1 control (U+0080
+ * to U+009F) becomes \u00HH, and every byte that is not part of a well-formed UTF-8 sequence
+ * (stray continuation bytes, truncated or overlong sequences, surrogates, code points above
+ * U+10FFFF, bytes 0xC0, 0xC1, 0xF5..0xFF) becomes \xHH; well-formed UTF-8 is kept as it is.
+ * So file names and quoted input can neither break the line nor make it invalid text.
+ * Applying it to its own output changes nothing.  A message that does not fit is cut, but
+ * never inside an escape or a UTF-8 sequence.  The message is formatted before err is
+ * written, so an argument may point into err.  Does nothing when err is NULL or errlen is 0.
+ * Returns -1, so a caller can `return rnnc_fail(err, errlen, ...);`; one that needs another
+ * code writes `rnnc_fail(err, errlen, ...); return code;`. */
 int rnnc_fail(char *err, size_t errlen, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/* The status that a library function returns, where its contract says so, when it failed
+ * only because memory ran out (a runtime failure: the CLI exits 1), as opposed to -1 for a
+ * bad input (exit 2).  The message in err says "out of memory" either way. */
+#define RNNC_ENOMEM (-2)
 
 /* A piece of a file to write. */
 typedef struct rnnc_span {

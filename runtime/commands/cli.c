@@ -18,6 +18,7 @@
 #include "../../gen/gen.h"
 #include "../../gen/spec.h"
 #include "../base/text.h"
+#include "../base/util.h"
 #include "bench.h"
 #include "check.h"
 #include "../formats/ckpt.h"
@@ -62,20 +63,16 @@ static void show_notices(void)
 }
 
 /* Print "rnnc: MSG" as exactly one line on stderr (after the cc cache's notices); under
- * mpirun only on rank 0 (the others stay silent).  Messages quote user input, so any control
- * character in it is shown escaped (\n, \xHH) rather than breaking the line. */
+ * mpirun only on rank 0 (the others stay silent).  Messages quote user input, so the message
+ * goes through rnnc_fail: a control character is shown escaped (\n, \xHH) rather than
+ * breaking the line, and bytes that are not UTF-8 as \xHH, so the line is valid text. */
 static void say_error(const char *msg)
 {
+    char line[8192];
     show_notices();
     if (rnnc_dist_env_rank() > 0) return; /* under mpirun, rank 0 alone says why */
-    fputs("rnnc: ", stderr);
-    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-        if (*p == '\n') fputs("\\n", stderr);
-        else if (*p == '\t') fputs("\\t", stderr);
-        else if (*p < 0x20 || *p == 0x7f) fprintf(stderr, "\\x%02x", *p);
-        else fputc(*p, stderr);
-    }
-    fputc('\n', stderr);
+    rnnc_fail(line, sizeof line, "%s", msg);
+    fprintf(stderr, "rnnc: %s\n", line);
     fflush(stderr);
 }
 
@@ -649,7 +646,8 @@ static void load_ckpt(const cli_args *a, const char *cmd, rnnc_ckpt *c)
 {
     char err[1024];
     if (a->npos != 1) die(2, "%s: expected one checkpoint file (rnnc %s CKPT)", a->npos ? a->pos[1] : cmd, cmd);
-    if (rnnc_ckpt_load(c, a->pos[0], err, sizeof err) != 0) die(2, "%s", err);
+    int rc = rnnc_ckpt_load(c, a->pos[0], err, sizeof err);
+    if (rc != 0) die(rc == RNNC_ENOMEM ? 1 : 2, "%s", err);
 }
 
 static int cmd_sample(int argc, char **argv)
@@ -839,7 +837,8 @@ static int cmd_eval(int argc, char **argv)
     rnnc_backend backend = RNNC_BACKEND_CC;
     const char *v = get(&a, "backend");
     if (v && rnnc_backend_parse(v, &backend) != 0) die(2, "--backend: expected tcc or cc, got '%s'", v);
-    if (rnnc_ckpt_load(&c, a.pos[0], err, sizeof err) != 0) die(2, "%s", err);
+    int lrc = rnnc_ckpt_load(&c, a.pos[0], err, sizeof err);
+    if (lrc != 0) die(lrc == RNNC_ENOMEM ? 1 : 2, "%s", err);
     rnnc_feedback fb = RNNC_FB_TEACHER;
     if ((v = get(&a, "feedback"))) {
         if (!rnnc_recurrences[c.spec.rec].has_R)

@@ -160,6 +160,11 @@ static char *hand_unit(const char *text, size_t len, const char *hand)
     return buf;
 }
 
+char *rnnc_diff_hand_unit(const char *text, size_t len, const char *hand)
+{
+    return hand_unit(text, len, hand);
+}
+
 /* ---- the generated side (its run: problem.h) ---- */
 
 /* Tensor t of buf (column-major, type dt) as row-major doubles. */

@@ -89,6 +89,13 @@ void rnnc_diff_free(rnnc_diff_result *r);
 int rnnc_diff_report(const rnnc_spec *s, const rnnc_diff_opts *o, const rnnc_diff_result *r,
                      char **text);
 
+/* The translation unit rnnc compiles for HAND.c's text[0..len) (which holds no NUL byte: the
+ * reader refuses those): each line that includes rnnc_hand.h replaced by the header (or the
+ * header first, if none does), with #line directives naming hand.  Malloc'd, or NULL when
+ * out of memory.  (The one parser of the hand-written interface's inputs; the fuzzer calls
+ * it.) */
+char *rnnc_diff_hand_unit(const char *text, size_t len, const char *hand);
+
 /* `rnnc gen --hand-header` (hand_header.c): write DIR/rnnc_hand.h (templates/rnnc_hand.h, built
  * into the binary) atomically (rnnc_write_atomic).  Returns 0, or -1 with a message naming
  * the file. */

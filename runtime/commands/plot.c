@@ -185,14 +185,13 @@ static void keep_row(log_data *d, const double *v, size_t ncols)
     d->rows++;
 }
 
-static int read_log(const char *path, log_data *d, char *err, size_t errlen)
+/* Parse the log text buf[0..n) (path names it in messages and the legend) into d. */
+static int parse_log(const unsigned char *buf, size_t n, const char *path, log_data *d, char *err,
+                     size_t errlen)
 {
     memset(d, 0, sizeof *d);
     d->path = path;
     d->bits = NAN;
-    unsigned char *buf;
-    size_t n;
-    if (rnnc_read_file(path, 0, &buf, &n, err, errlen) != 0) return -1;
     size_t pos = 0, line = 0, cap = 0, ncols = LOG_COLS;
     int rc = -1;
     char hdr[128];
@@ -236,7 +235,6 @@ static int read_log(const char *path, log_data *d, char *err, size_t errlen)
     }
     rc = 0;
 out:
-    free(buf);
     if (rc != 0) log_free(d);
     return rc;
 }
@@ -709,39 +707,60 @@ static double common_bits(const log_data *logs, size_t n)
     return b > 0 ? b : 0;
 }
 
+int rnnc_plot_svg(const unsigned char *const *logs, const size_t *lens, const char *const *names,
+                  size_t nlogs, unsigned flags, char **svg, size_t *len, char *err, size_t errlen)
+{
+    *svg = NULL;
+    *len = 0;
+    if (!logs || !lens || !names || !nlogs) return rnnc_fail(err, errlen, "plot: no log");
+    if (nlogs > RNNC_PLOT_MAX_LOGS)
+        return rnnc_fail(err, errlen, "%s: at most %d logs in one chart", names[RNNC_PLOT_MAX_LOGS], RNNC_PLOT_MAX_LOGS);
+    log_data d[RNNC_PLOT_MAX_LOGS];
+    memset(d, 0, sizeof d);
+    size_t nread = 0;
+    int rc = -1;
+    for (; nread < nlogs; nread++)
+        if (parse_log(logs[nread], lens[nread], names[nread], &d[nread], err, errlen) != 0) goto out;
+    chart c;
+    memset(&c, 0, sizeof c);
+    c.logs = d;
+    c.nlogs = nlogs;
+    c.bits = (flags & RNNC_PLOT_BITS) != 0;
+    for (size_t l = 0; c.bits && l < nlogs; l++)
+        if (!(d[l].bits > 0)) {
+            rnnc_fail(err, errlen, "%s: --bits: this log has no bits per symbol (%s)", names[l],
+                      d[l].bits == 0 ? "its bpc column is 0: a model with squared error (mse)" : "no row gives one");
+            goto out;
+        }
+    if (!c.bits) c.right = common_bits(d, nlogs);
+    rnnc_buf sb = RNNC_BUF_INIT;
+    draw_chart(&c, &sb);
+    if (!(*svg = rnnc_buf_take(&sb, len))) rnnc_fail(err, errlen, "%s: out of memory drawing the chart", names[0]);
+    else rc = 0;
+out:
+    for (size_t l = 0; l < nread; l++) log_free(&d[l]);
+    return rc;
+}
+
 int rnnc_plot_logs(const char *const *log_paths, size_t nlogs, const char *svg_path, unsigned flags, char *err,
                    size_t errlen)
 {
     if (!log_paths || !nlogs || !svg_path) return rnnc_fail(err, errlen, "plot: no log or SVG file name");
     if (nlogs > RNNC_PLOT_MAX_LOGS)
         return rnnc_fail(err, errlen, "%s: at most %d logs in one chart", log_paths[RNNC_PLOT_MAX_LOGS], RNNC_PLOT_MAX_LOGS);
-    log_data logs[RNNC_PLOT_MAX_LOGS];
-    memset(logs, 0, sizeof logs);
-    size_t nread = 0;
+    unsigned char *buf[RNNC_PLOT_MAX_LOGS] = {NULL};
+    size_t n[RNNC_PLOT_MAX_LOGS] = {0}, nread = 0;
     int rc = -1;
     for (; nread < nlogs; nread++)
-        if (read_log(log_paths[nread], &logs[nread], err, errlen) != 0) goto out;
-    chart c;
-    memset(&c, 0, sizeof c);
-    c.logs = logs;
-    c.nlogs = nlogs;
-    c.bits = (flags & RNNC_PLOT_BITS) != 0;
-    for (size_t l = 0; c.bits && l < nlogs; l++)
-        if (!(logs[l].bits > 0)) {
-            rnnc_fail(err, errlen, "%s: --bits: this log has no bits per symbol (%s)", log_paths[l],
-                      logs[l].bits == 0 ? "its bpc column is 0: a model with squared error (mse)" : "no row gives one");
-            goto out;
-        }
-    if (!c.bits) c.right = common_bits(logs, nlogs);
-    rnnc_buf sb = RNNC_BUF_INIT;
-    draw_chart(&c, &sb);
+        if (rnnc_read_file(log_paths[nread], 0, &buf[nread], &n[nread], err, errlen) != 0) goto out;
+    char *svg;
     size_t len;
-    char *svg = rnnc_buf_take(&sb, &len);
-    if (!svg) rnnc_fail(err, errlen, "%s: out of memory drawing the chart", svg_path);
-    else rc = rnnc_write_atomic(svg_path, svg, len, err, errlen);
-    free(svg);
+    if (rnnc_plot_svg((const unsigned char *const *)buf, n, log_paths, nlogs, flags, &svg, &len, err, errlen) == 0) {
+        rc = rnnc_write_atomic(svg_path, svg, len, err, errlen);
+        free(svg);
+    }
 out:
-    for (size_t l = 0; l < nread; l++) log_free(&logs[l]);
+    for (size_t l = 0; l < nread; l++) free(buf[l]);
     return rc;
 }
 

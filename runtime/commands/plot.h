@@ -24,4 +24,10 @@ int rnnc_plot_logs(const char *const *log_paths, size_t nlogs, const char *svg_p
 /* rnnc_plot_logs of one log, without flags. */
 int rnnc_plot_log(const char *log_path, const char *svg_path, char *err, size_t errlen);
 
+/* The chart of the nlogs log texts logs[i][0..lens[i]) (names[i]: the file, named in
+ * messages and, without its directory, in the legend and title), as rnnc_plot_logs draws it:
+ * 0 with *svg malloc'd (*len bytes, NUL-terminated), or -1 with a message. */
+int rnnc_plot_svg(const unsigned char *const *logs, const size_t *lens, const char *const *names,
+                  size_t nlogs, unsigned flags, char **svg, size_t *len, char *err, size_t errlen);
+
 #endif

@@ -3,12 +3,14 @@
 #include "train.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -239,6 +241,8 @@ typedef struct run_state {
     int writer;                /* this process writes the checkpoint and the log (rank 0) */
     int agreed_stop;           /* data parallel: the stop request every share saw (a signal) */
     FILE *quiet;               /* ranks other than 0: their output goes here (/dev/null) */
+    int saved, save_existed;   /* this run saved a checkpoint; --save existed before it */
+    uint64_t saved_step;       /* the step of the last one saved */
 } run_state;
 
 /* Bits per symbol per unit of loss per sequence: 1 / (tau ln 2) for nll, 0 for mse. */
@@ -361,7 +365,7 @@ static void print_sample(run_state *r)
     } else {
         column_state(s, &r->ck.layout, r->ck.s0, 0, h);
         uint64_t pos = r->ck.positions[0];
-        int32_t start = r->data.ids[pos < r->data.len ? pos : 0];
+        int32_t start = rnnc_ids_at(&r->data.ids, pos < r->data.len ? pos : 0);
         rnnc_sample(r->model, r->ck.params, &r->data.vocab, h, NULL, 0, start, &so, out);
         fputs("\n", out);
     }
@@ -370,19 +374,36 @@ static void print_sample(run_state *r)
     free(h);
 }
 
+/* What a run that stops on an error says about --save: the checkpoint this run saved last,
+ * the file it found (resumed from, or another run's), or that there is none. */
+static const char *kept_note(const run_state *r, char *buf, size_t n)
+{
+    const char *path = r->o->save;
+    if (!path) snprintf(buf, n, "%s", "");
+    else if (r->saved)
+        snprintf(buf, n, "; the last good checkpoint (step %llu) is kept in %s",
+                 (unsigned long long)r->saved_step, path);
+    else if (r->save_existed) snprintf(buf, n, "; %s is left as it was", path);
+    else snprintf(buf, n, "; no checkpoint was saved");
+    return buf;
+}
+
 static int save_here(run_state *r, char *err, size_t errlen)
 {
-    /* A step with a finite loss can still update the weights to Inf/NaN: never save those
-     * over the last good checkpoint. */
-    const rnnc_spec *s = &r->spec;
-    for (size_t i = 0; i < r->ck.layout.params_count; i++)
-        if (!isfinite(rnnc_get(r->ck.params, s->dtype, i))) {
-            rnnc_fail(err, errlen, "the weights became non-finite at step %llu; stopping "
-                      "(lower --lr, or clip with --clip / --clip-norm); the last good "
-                      "checkpoint is kept", (unsigned long long)r->ck.step);
-            return 1;
-        }
-    return rnnc_ckpt_save(&r->ck, r->o->save, err, errlen) == 0 ? 0 : 1;
+    /* A step with a finite loss can still update the weights (or the optimiser state, a
+     * learned h(0)) to Inf/NaN: never save what the loader would refuse over the last good
+     * checkpoint. */
+    char what[256], note[4200];
+    if (rnnc_ckpt_check(&r->ck, what, sizeof what) != 0) {
+        rnnc_fail(err, errlen, "at step %llu the %s; stopping (lower --lr, or clip with --clip / "
+                  "--clip-norm)%s", (unsigned long long)r->ck.step, what,
+                  kept_note(r, note, sizeof note));
+        return 1;
+    }
+    if (rnnc_ckpt_save(&r->ck, r->o->save, err, errlen) != 0) return 1;
+    r->saved = 1;
+    r->saved_step = r->ck.step;
+    return 0;
 }
 
 /* Save the checkpoint (--save): rank 0 writes it (every rank holds the same state), and under
@@ -460,6 +481,94 @@ static int settle_spec(const rnnc_train_opts *o, const rnnc_dataset *d, rnnc_spe
     }
     return rnnc_spec_finish(&b, s, err, errlen) == 0 ? 0 : 2;
 }
+
+/* Refuse a model beyond the limits before reading any data, when the options alone fix its
+ * size (--vocab, or --in and --out): absurd dimensions cost one line, not a read of the data
+ * first.  0, or 2 with the message (which names the bytes a buffer would need). */
+static int check_spec_early(const rnnc_train_opts *o, char *err, size_t errlen)
+{
+    rnnc_spec_builder b = o->spec;
+    int dense = rnnc_spec_has(&b, "in") && rnnc_spec_has(&b, "out");
+    if (!rnnc_spec_has(&b, "vocab") && !dense) return 0;
+    if ((!rnnc_spec_has(&b, "hidden") && rnnc_spec_set(&b, "hidden", "100", "--hidden", err, errlen) != 0) ||
+        (!rnnc_spec_has(&b, "tau") && rnnc_spec_set(&b, "tau", "25", "--tau", err, errlen) != 0) ||
+        (dense && !rnnc_spec_has(&b, "loss") && rnnc_spec_set(&b, "loss", "mse", "--loss", err, errlen) != 0))
+        return 2;
+    rnnc_spec s;
+    return rnnc_spec_finish(&b, &s, err, errlen) == 0 ? 0 : 2;
+}
+
+/* The machine's memory and swap in bytes (UINT64_MAX when unknown). */
+static uint64_t machine_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || psize <= 0) return UINT64_MAX;
+    uint64_t total = (uint64_t)pages * (uint64_t)psize;
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    unsigned long long kb;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "SwapTotal: %llu kB", &kb) == 1) total += kb * 1024;
+    if (f) fclose(f);
+    return total;
+}
+
+/* The bytes the address-space limit (ulimit -v) leaves beyond this process's current size
+ * (UINT64_MAX when there is no limit). */
+static uint64_t address_space_left(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return UINT64_MAX;
+    uint64_t used = 0, vm_pages;
+    long psize = sysconf(_SC_PAGESIZE);
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%" SCNu64, &vm_pages) == 1 && psize > 0) used = vm_pages * (uint64_t)psize;
+        fclose(f);
+    }
+    return (uint64_t)rl.rlim_cur > used ? (uint64_t)rl.rlim_cur - used : 0;
+}
+
+/* Refuse, before any large allocation, a run whose buffers cannot fit in memory: the
+ * training buffers (rnnc_buffers_alloc) and the checkpoint's copy of the state (unless it
+ * is already allocated), with the data (already read) against the machine's memory and
+ * swap, or without it against what ulimit -v leaves.  0, or 1 ("out of memory": a runtime
+ * failure) with a message giving the bytes needed. */
+static int check_memory(const run_state *r, int have_state, char *err, size_t errlen)
+{
+    rnnc_layout l;
+    if (rnnc_spec_layout(&r->spec, &l, err, errlen) != 0) return 2;
+    const size_t bufs[7] = {l.params_bytes, l.params_bytes, l.ws_bytes, l.x_bytes, l.y_bytes,
+                            l.s0_bytes, l.opt_bytes};
+    uint64_t train = 0, state = 0, data;
+    for (int i = 0; i < 7; i++) train += ((uint64_t)bufs[i] + 63) / 64 * 64;
+    if (!have_state)
+        state = (uint64_t)l.params_bytes + l.opt_bytes + l.s0_bytes + r->spec.batch * 16 +
+                (r->o->learn_h0 ? 3 * (uint64_t)r->spec.hidden * l.real_size : 0);
+    data = r->data.text ? (uint64_t)r->data.ids.len * r->data.ids.width
+                        : (uint64_t)r->data.len * (r->data.n_in + r->data.n_out) * sizeof(double);
+    data += (uint64_t)r->data.nrec * 4 * sizeof(size_t);
+    uint64_t ram = machine_memory(), as = address_space_left(), avail;
+    const char *why;
+    if (ram != UINT64_MAX && train + state + data > ram)
+        avail = ram, why = "of memory and swap of this machine";
+    else if (train + state > as)
+        avail = as, why = "that the address-space limit (ulimit -v) leaves";
+    else
+        return 0;
+    char canon[512];
+    rnnc_spec_format(&r->spec, canon, sizeof canon);
+    rnnc_fail(err, errlen, "out of memory: training %s needs %llu bytes (training buffers %llu, "
+              "checkpoint state %llu, and the data already read takes %llu), more than the %llu "
+              "bytes %s", canon, (unsigned long long)(train + state + data),
+              (unsigned long long)train, (unsigned long long)state, (unsigned long long)data,
+              (unsigned long long)avail, why);
+    return 1;
+}
+
+/* The CLI status of a failed library call: 1 when memory ran out (a runtime failure), else
+ * 2 (bad input). */
+static int input_status(int rc) { return rc == RNNC_ENOMEM ? 1 : 2; }
 
 /* The optimiser settings: the user's, else the checkpoint's, else the defaults. */
 static void settle_hparams(const rnnc_train_opts *o, const rnnc_ckpt *from, rnnc_hparams *hp)
@@ -568,10 +677,11 @@ static int phase_validate(run_state *r, rnnc_ckpt *resumed, int *have_resumed, c
     const rnnc_train_opts *o = r->o;
     int rc;
     if (o->resume) {
-        if (rnnc_ckpt_load(resumed, o->resume, err, errlen) != 0) return 2;
+        if ((rc = rnnc_ckpt_load(resumed, o->resume, err, errlen)) != 0) return input_status(rc);
         *have_resumed = 1;
     }
     if (o->save && r->writer && (rc = check_save_dir(o->save, err, errlen)) != 0) return rc;
+    r->save_existed = o->save && access(o->save, F_OK) == 0;
     /* One writer per checkpoint: a second trainer with the same --save is refused here. */
     if (o->save && r->writer && (r->lock_fd = rnnc_lock_output(o->save, err, errlen)) < 0) {
         rnnc_fail(err, errlen, "--save: %s", err);
@@ -592,6 +702,7 @@ static int phase_validate(run_state *r, rnnc_ckpt *resumed, int *have_resumed, c
     rnnc_end end = from ? from->spec.end : o->spec.spec.end;
     size_t maxlen = from ? from->spec.max_length : o->spec.spec.max_length;
     if ((rc = check_record_options(o, from, end, err, errlen)) != 0) return rc;
+    if (!from && (rc = check_spec_early(o, err, errlen)) != 0) return rc;
     r->dopts = data_opts(o, from, end, maxlen, NULL);
     if ((rc = rnnc_dataset_load(&r->dopts, &r->data, err, errlen)) != 0) return rc;
     return stop_signal ? stopped_before_start(o) : RUN_GO;
@@ -668,6 +779,7 @@ static int phase_dist(run_state *r, const rnnc_ckpt *resumed, int have_resumed, 
     if (rc != 0) return rc;
     int learn_h0 = have_resumed ? resumed->learn_h0 : o->learn_h0;
     rc = rnnc_shards_plan(&r->shards, &r->spec, o->shards, learn_h0, scheduled(&r->spec), err, errlen);
+    if (rc == 0) rc = check_memory(r, have_resumed, err, errlen);
     return rc != 0 ? rc : RUN_GO;
 }
 
@@ -695,11 +807,33 @@ static int fresh_state(run_state *r, char *err, size_t errlen)
     return RUN_GO;
 }
 
+/* The columns of a resumed checkpoint whose data is the data read (same length and
+ * fingerprint): with records, each column's record exists and its position is inside the
+ * record's steps (the loader cannot know the records; a crafted file could point past them).
+ * RUN_GO, or 2 with "PATH: corrupt checkpoint (...)". */
+static int check_resumed_columns(const run_state *r, char *err, size_t errlen)
+{
+    if (!r->data.records) return RUN_GO;
+    for (size_t c = 0; c < r->ck.spec.batch; c++) {
+        uint64_t rec = r->ck.record[c];
+        if (rec >= r->data.nrec)
+            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (column %zu is in record %llu; the data "
+                             "has %zu)", r->o->resume, c, (unsigned long long)rec, r->data.nrec), 2;
+        size_t steps = rnnc_dataset_record_steps(&r->data, (size_t)rec);
+        if (r->ck.positions[c] >= steps)
+            return rnnc_fail(err, errlen, "%s: corrupt checkpoint (column %zu is %llu steps into record %llu, "
+                             "which has %zu)", r->o->resume, c, (unsigned long long)r->ck.positions[c],
+                             (unsigned long long)rec, steps), 2;
+    }
+    return RUN_GO;
+}
+
 /* Phase 2b, the training state r->ck: the resumed checkpoint (taken over from *resumed, which
  * is cleared and *have_resumed reset; its columns restart when the data changed), or a fresh
  * one.  The optimiser settings and the schedule are settled, the vocabulary is a view of the
  * data's.  RUN_GO; 0 when the run is already at --steps (nothing to do); 1 with err set when
- * memory runs out; 2 for a schedule out of range. */
+ * memory runs out; 2 for a schedule out of range, or a resumed checkpoint whose columns point
+ * past the records of its data (check_resumed_columns). */
 static int phase_state(run_state *r, rnnc_ckpt *resumed, int *have_resumed, char *err,
                        size_t errlen)
 {
@@ -717,6 +851,8 @@ static int phase_state(run_state *r, rnnc_ckpt *resumed, int *have_resumed, char
             rnnc_batch_restart(&r->batch);
             r->ck.data_len = r->data.len;
             r->ck.data_hash = r->data.hash;
+        } else if (check_resumed_columns(r, err, errlen) != RUN_GO) {
+            return 2;
         }
     } else if (fresh_state(r, err, errlen) != RUN_GO) {
         return 1;
@@ -871,11 +1007,11 @@ static void fill_schedule(run_state *r)
 static int loss_not_finite(const run_state *r, double loss, char *err, size_t errlen)
 {
     const rnnc_train_opts *o = r->o;
+    char note[4200];
     if (o->tty) fputc('\n', o->out);
     rnnc_fail(err, errlen, "the loss became %s at step %llu; stopping (lower --lr, or "
               "clip with --clip / --clip-norm)%s", isnan(loss) ? "NaN" : "infinite",
-              (unsigned long long)r->ck.step + 1,
-              o->save ? "; the last good checkpoint is kept" : "");
+              (unsigned long long)r->ck.step + 1, kept_note(r, note, sizeof note));
     return 1;
 }
 

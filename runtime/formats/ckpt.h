@@ -74,15 +74,52 @@ typedef struct rnnc_ckpt {
 } rnnc_ckpt;
 
 /* Allocate the arrays of c for c->spec (positions, record, params, opt, s0, and h0, h0_opt
- * when c->learn_h0 is set; zeroed); fills layout. */
+ * when c->learn_h0 is set; zeroed); fills layout.  Returns 0, -1 (the spec's layout is
+ * refused) or RNNC_ENOMEM, with a message. */
 int rnnc_ckpt_alloc(rnnc_ckpt *c, char *err, size_t errlen);
 void rnnc_ckpt_free(rnnc_ckpt *c);
+
+/* The bytes of c as a checkpoint file (little-endian hosts): 0 with *buf malloc'd (*len
+ * bytes), or RNNC_ENOMEM. */
+int rnnc_ckpt_serialize(const rnnc_ckpt *c, unsigned char **buf, size_t *len);
 
 /* Write c to path atomically.  Returns 0, or -1 with a message; path is untouched on error. */
 int rnnc_ckpt_save(const rnnc_ckpt *c, const char *path, char *err, size_t errlen);
 
-/* Read path into c (allocating its arrays).  A truncated, corrupted (checksum), foreign
- * (magic) or newer-format file is refused with a message naming the file and the problem. */
+/* Parse the checkpoint data[0..n) (path names it in messages) into c, allocating its arrays,
+ * and check it as strictly as rnnc_ckpt_save's callers promise: a short, foreign (magic),
+ * newer-format, truncated or corrupted (CRC-32) file is refused, and so is one with a valid
+ * checksum whose content is impossible: a spec not in canonical form or beyond the limits, a
+ * vocabulary that does not match the spec, repeats a symbol, is not ascending or holds a
+ * symbol out of range (above 0xFF for bytes, not a Unicode scalar value for UTF-8), an unknown
+ * optimiser or a setting outside the command line's range (grad_scale must be 1/batch), a
+ * negative or non-finite loss (NaN only before the first step), training steps without data,
+ * arrays whose sizes do not match the spec (checked before they are allocated, so a small
+ * file never makes a large allocation), a stream position beyond the data, a NaN or infinite
+ * weight, optimiser state or learned h(0), a carried hidden state outside its activation's
+ * range (a gated cell's: [-1, 1]), the LSTM's carried cell state c not finite (no range), a
+ * carried fed-back output fb(tau) that is not finite (nll: outside [0, 1]), version 3's
+ * imported file name with a NUL, control byte or slash (it is a base name, one line), and
+ * optimiser or carried state that is not zero before the first step.  Version 2's settings
+ * must go together as rnnc train makes them: a schedule exactly for scheduled sampling (kind,
+ * k and end in the command line's ranges), records of text with the end symbol (a byte or
+ * Unicode scalar value outside the vocabulary) in a one-hot model, a CSV's sequence column
+ * (1 to 127 bytes, no NUL or control character) in a dense one, --end and a learned h(0) only
+ * with records, a record's position a multiple of tau, records drawn at most one per column
+ * and step.  Version 1 files are read as before (h of s0 only).  Every refusal is one
+ * line naming path and what is wrong ("PATH: corrupt checkpoint (weight U[3, 0] is NaN)").
+ * Returns 0, -1, or RNNC_ENOMEM when memory ran out; c is empty on failure. */
+int rnnc_ckpt_parse(rnnc_ckpt *c, const unsigned char *data, size_t n, const char *path,
+                    char *err, size_t errlen);
+
+/* Is c a training state that rnnc_ckpt_parse would accept back (its vocabulary, optimiser
+ * settings, losses, positions and arrays; the spec is assumed valid and c->layout filled)?
+ * 0, or -1 with what is wrong ("weight U[3, 0] is NaN", no file name) in what.  Checked by
+ * the loader and by training before each save, so a checkpoint rnnc writes always loads. */
+int rnnc_ckpt_check(const rnnc_ckpt *c, char *what, size_t n);
+
+/* Read path and rnnc_ckpt_parse it.  Also refused: a file that cannot be opened or read.
+ * Returns 0, -1, or RNNC_ENOMEM. */
 int rnnc_ckpt_load(rnnc_ckpt *c, const char *path, char *err, size_t errlen);
 
 #endif

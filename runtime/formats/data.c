@@ -128,11 +128,14 @@ const char *rnnc_file_label(const char *path)
     return path && strcmp(path, "-") == 0 ? "(standard input)" : path;
 }
 
-int rnnc_read_file(const char *file, int allow_empty, unsigned char **buf, size_t *n, char *err,
-                   size_t errlen)
+/* Append the whole file ("-": standard input, to its end) to the buffer *buf (length *len,
+ * capacity *cap; realloc'd, always with room for a terminating NUL after the data, which is
+ * stored).  The file's size, when known, sizes the buffer in one step.  Returns 0, -1 (cannot
+ * open or read), or RNNC_ENOMEM, with a message naming the file (rnnc_file_label); *buf stays
+ * valid (and owned by the caller). */
+static int read_append(const char *file, unsigned char **buf, size_t *len, size_t *cap,
+                       char *err, size_t errlen)
 {
-    *buf = NULL;
-    *n = 0;
     if (!file) return rnnc_fail(err, errlen, "(null): cannot open: no file name");
     const char *path = rnnc_file_label(file);
     int fd;
@@ -142,7 +145,7 @@ int rnnc_read_file(const char *file, int allow_empty, unsigned char **buf, size_
         while (fd < 0 && errno == EINTR);
     if (fd < 0) return rnnc_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    size_t cap = 0;
+    size_t hint = 0;   /* bytes to add for a file of known size: the data, EOF's read, the NUL */
     if (fstat(fd, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
             close(fd);
@@ -150,57 +153,61 @@ int rnnc_read_file(const char *file, int allow_empty, unsigned char **buf, size_
         }
         /* A regular file's size is a hint (it may grow or shrink while we read). */
         if (S_ISREG(st.st_mode) && st.st_size > 0) {
-            if ((uintmax_t)st.st_size >= (uintmax_t)SIZE_MAX) {
+            if ((uintmax_t)st.st_size >= (uintmax_t)(SIZE_MAX - *len - 2)) {
                 close(fd);
                 return rnnc_fail(err, errlen, "%s: cannot read: file too large (%jd bytes)", path,
                                  (intmax_t)st.st_size);
             }
-            cap = (size_t)st.st_size + 1;
+            hint = (size_t)st.st_size + 2;
         }
     }
-    if (cap < 4096) cap = 4096;
-    unsigned char *b = malloc(cap);
-    if (!b) {
-        close(fd);
-        return rnnc_fail(err, errlen, "%s: cannot read: out of memory for %zu bytes", path, cap);
-    }
-    size_t len = 0;
+    int rc = 0;
     for (;;) {
-        if (len + 1 >= cap) {   /* keep room for the terminating NUL */
-            if (cap > SIZE_MAX / 2) {
-                free(b);
-                close(fd);
-                return rnnc_fail(err, errlen, "%s: cannot read: file too large", path);
-            }
-            unsigned char *nb = realloc(b, cap * 2);
+        if (*cap - *len < 2) {   /* room for at least one byte and the terminating NUL */
+            size_t nc = 0;
+            if (hint) nc = *len + hint;
+            else if (*cap <= SIZE_MAX / 2 && *len <= SIZE_MAX - 4096)
+                nc = *cap * 2 > *len + 4096 ? *cap * 2 : *len + 4096;
+            hint = 0;   /* beyond the size it had: grow by doubling */
+            unsigned char *nb = nc ? realloc(*buf, nc) : NULL;
             if (!nb) {
-                free(b);
-                close(fd);
-                return rnnc_fail(err, errlen, "%s: cannot read: out of memory for %zu bytes", path,
-                                 cap * 2);
+                rnnc_fail(err, errlen, "%s: cannot read: out of memory for %zu bytes", path, nc);
+                rc = RNNC_ENOMEM;
+                break;
             }
-            b = nb;
-            cap *= 2;
+            *buf = nb;
+            *cap = nc;
         }
-        size_t want = cap - 1 - len;
-        if (want > ((size_t)1 << 30)) want = (size_t)1 << 30;
-        ssize_t got = read(fd, b + len, want);
+        size_t room = *cap - 1 - *len;
+        if (room > ((size_t)1 << 30)) room = (size_t)1 << 30;
+        ssize_t got = read(fd, *buf + *len, room);
         if (got < 0) {
             if (errno == EINTR) continue;
-            int e = errno;
-            free(b);
-            close(fd);
-            return rnnc_fail(err, errlen, "%s: cannot read: %s", path, strerror(e));
+            rc = rnnc_fail(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+            break;
         }
         if (got == 0) break;
-        len += (size_t)got;
+        *len += (size_t)got;
     }
     close(fd);
-    if (len == 0 && !allow_empty) {
+    if (rc == 0) (*buf)[*len] = '\0';
+    return rc;
+}
+
+int rnnc_read_file(const char *path, int allow_empty, unsigned char **buf, size_t *n, char *err,
+                   size_t errlen)
+{
+    unsigned char *b = NULL;
+    size_t len = 0, cap = 0;
+    *buf = NULL;
+    *n = 0;
+    int rc = read_append(path, &b, &len, &cap, err, errlen);
+    if (rc == 0 && len == 0 && !allow_empty)
+        rc = rnnc_fail(err, errlen, "%s: is empty", rnnc_file_label(path));
+    if (rc != 0) {
         free(b);
-        return rnnc_fail(err, errlen, "%s: is empty", path);
+        return rc;
     }
-    b[len] = '\0';
     *buf = b;
     *n = len;
     return 0;
@@ -342,8 +349,10 @@ int rnnc_vocab_add(rnnc_vocab *v, const unsigned char *buf, size_t n, const char
         for (size_t i = 0; i < n; i++) seen[buf[i]] = 1;
         for (int c = 0; c < 256; c++) count += seen[c];
         if (count == v->size) return 0;
-        if (!(syms = malloc(count * sizeof *syms)))
-            return rnnc_fail(err, errlen, "%s: out of memory for the vocabulary", file);
+        if (!(syms = malloc(count * sizeof *syms))) {
+            rnnc_fail(err, errlen, "%s: out of memory for the vocabulary", file);
+            return RNNC_ENOMEM;
+        }
         count = 0;
         for (uint32_t c = 0; c < 256; c++)
             if (seen[c]) syms[count++] = c;
@@ -351,7 +360,10 @@ int rnnc_vocab_add(rnnc_vocab *v, const unsigned char *buf, size_t n, const char
         /* A bitmap over every code point: 136 KiB. */
         enum { WORDS = UNICODE_LIMIT / 64 };
         uint64_t *bits = calloc(WORDS, sizeof *bits);
-        if (!bits) return rnnc_fail(err, errlen, "%s: out of memory for the vocabulary", file);
+        if (!bits) {
+            rnnc_fail(err, errlen, "%s: out of memory for the vocabulary", file);
+            return RNNC_ENOMEM;
+        }
         for (size_t i = 0; i < v->size; i++)
             bits[v->symbols[i] >> 6] |= (uint64_t)1 << (v->symbols[i] & 63);
         for (size_t i = 0; i < n;) {
@@ -378,7 +390,8 @@ int rnnc_vocab_add(rnnc_vocab *v, const unsigned char *buf, size_t n, const char
         }
         if (!(syms = malloc(count * sizeof *syms))) {
             free(bits);
-            return rnnc_fail(err, errlen, "%s: out of memory for the vocabulary", file);
+            rnnc_fail(err, errlen, "%s: out of memory for the vocabulary", file);
+            return RNNC_ENOMEM;
         }
         count = 0;
         for (size_t w = 0; w < WORDS; w++) {
@@ -467,8 +480,10 @@ int rnnc_text_encode(const rnnc_vocab *v, const unsigned char *buf, size_t n, co
     for (uint32_t c = 0; c < 256; c++) low[c] = rnnc_vocab_index(v, c);
     const size_t start = *len;
     if (v->mode == RNNC_CHARS_BYTES) {
-        if (n > SIZE_MAX - start || reserve_ids(ids, cap, start + n) != 0)
-            return rnnc_fail(err, errlen, "%s: out of memory for %zu class indices", file, n);
+        if (n > SIZE_MAX - start || reserve_ids(ids, cap, start + n) != 0) {
+            rnnc_fail(err, errlen, "%s: out of memory for %zu class indices", file, n);
+            return RNNC_ENOMEM;
+        }
         int32_t *out = *ids + start;
         for (size_t i = 0; i < n; i++) {
             int32_t id = low[buf[i]];
@@ -489,15 +504,248 @@ int rnnc_text_encode(const rnnc_vocab *v, const unsigned char *buf, size_t n, co
         int32_t id = cp < 256 ? low[cp] : rnnc_vocab_index(v, cp);
         if (id < 0) return missing_symbol(v, cp, buf, i, file, err, errlen);
         if (o == *cap || !*ids) {
-            if (o == SIZE_MAX || reserve_ids(ids, cap, o + 1) != 0)
-                return rnnc_fail(err, errlen,
-                                 "%s: out of memory for %zu class indices", file, o + 1);
+            if (o == SIZE_MAX || reserve_ids(ids, cap, o + 1) != 0) {
+                rnnc_fail(err, errlen, "%s: out of memory for %zu class indices", file, o + 1);
+                return RNNC_ENOMEM;
+            }
         }
         (*ids)[o++] = id;
         i += k;
     }
     *len = o;
     return 0;
+}
+
+/* ---- training text, compactly ---------------------------------------------------------- */
+
+static unsigned ids_width(size_t vocab_size)
+{
+    return vocab_size <= 256 ? 1 : vocab_size <= 65536 ? 2 : 4;
+}
+
+static void ids_put(void *p, unsigned width, size_t i, int32_t id)
+{
+    if (width == 1) ((uint8_t *)p)[i] = (uint8_t)id;
+    else if (width == 2) ((uint16_t *)p)[i] = (uint16_t)id;
+    else ((uint32_t *)p)[i] = (uint32_t)id;
+}
+
+void rnnc_ids_free(rnnc_ids *ids)
+{
+    if (!ids) return;
+    free(ids->p);
+    memset(ids, 0, sizeof *ids);
+}
+
+int rnnc_ids_pack(const int32_t *v, size_t n, size_t classes, rnnc_ids *ids)
+{
+    memset(ids, 0, sizeof *ids);
+    unsigned w = ids_width(classes);
+    if (n > SIZE_MAX / w) return RNNC_ENOMEM;
+    if (!(ids->p = malloc((n ? n : 1) * w))) return RNNC_ENOMEM;
+    for (size_t i = 0; i < n; i++) ids_put(ids->p, w, i, v[i]);
+    ids->len = n;
+    ids->width = w;
+    return 0;
+}
+
+uint64_t rnnc_ids_hash(const rnnc_ids *ids)
+{
+    uint64_t h = RNNC_FNV_OFFSET;
+    for (size_t i = 0; i < ids->len; i++) {
+        int32_t v = rnnc_ids_at(ids, i);
+        unsigned char b[4];
+        memcpy(b, &v, 4);
+        h = (h ^ b[0]) * 1099511628211ull;
+        h = (h ^ b[1]) * 1099511628211ull;
+        h = (h ^ b[2]) * 1099511628211ull;
+        h = (h ^ b[3]) * 1099511628211ull;
+    }
+    return h;
+}
+
+int rnnc_text_encode_ids(const rnnc_vocab *v, const unsigned char *buf, size_t n,
+                         const char *file, rnnc_ids *ids, char *err, size_t errlen)
+{
+    if (!file) file = "(input)";
+    if (!v || !ids) return rnnc_fail(err, errlen, "%s: no vocabulary or output", file);
+    if (check_vocab(v, err, errlen) != 0) return -1;
+    if (n > 0 && !buf) return rnnc_fail(err, errlen, "%s: no data", file);
+    unsigned w = ids_width(v->size);
+    if (ids->len && ids->width != w)
+        return rnnc_fail(err, errlen, "%s: indices of %u bytes appended to indices of %u", file, w,
+                         ids->width);
+    ids->width = w;
+    /* Room for one index per byte (the most there can be), given back at the end. */
+    if (ids->len >= SIZE_MAX / w - 1 || n > SIZE_MAX / w - 1 - ids->len) {
+        rnnc_fail(err, errlen, "%s: out of memory for %zu class indices", file, n);
+        return RNNC_ENOMEM;
+    }
+    void *p = realloc(ids->p, (ids->len + n + 1) * w);
+    if (!p) {
+        rnnc_fail(err, errlen, "%s: out of memory for %zu class indices", file, n);
+        return RNNC_ENOMEM;
+    }
+    ids->p = p;
+    int32_t low[256];   /* symbols below 256 (all of them in bytes mode) through a table */
+    for (uint32_t c = 0; c < 256; c++) low[c] = rnnc_vocab_index(v, c);
+    size_t o = ids->len;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp = buf[i];
+        size_t k = 1;
+        if (cp >= 0x80 && v->mode == RNNC_CHARS_UTF8) {
+            ustat st = utf8_decode(buf, n, i, &cp, &k);
+            if (st != U_OK) return utf8_error(st, cp, buf, i, file, err, errlen);
+        }
+        int32_t id = cp < 256 ? low[cp] : rnnc_vocab_index(v, cp);
+        if (id < 0) return missing_symbol(v, cp, buf, i, file, err, errlen);
+        ids_put(ids->p, w, o++, id);
+        i += k;
+    }
+    ids->len = o;
+    if ((p = realloc(ids->p, (o ? o : 1) * w))) ids->p = p;
+    return 0;
+}
+
+/* Append mem[0..n) to the buffer of read_append (same contract). */
+static int append_mem(const unsigned char *mem, size_t n, const char *name, unsigned char **buf,
+                      size_t *len, size_t *cap, char *err, size_t errlen)
+{
+    if (n > SIZE_MAX - *len - 1 || *len + n + 1 > *cap) {
+        unsigned char *nb = n > SIZE_MAX - *len - 1 ? NULL : realloc(*buf, *len + n + 1);
+        if (!nb) {
+            rnnc_fail(err, errlen, "%s: out of memory for %zu bytes", name, n);
+            return RNNC_ENOMEM;
+        }
+        *buf = nb;
+        *cap = *len + n + 1;
+    }
+    if (n) memcpy(*buf + *len, mem, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+    return 0;
+}
+
+static int copy_vocab(const rnnc_vocab *from, rnnc_vocab *to, char *err, size_t errlen)
+{
+    if (check_vocab(from, err, errlen) != 0) return -1;
+    to->mode = from->mode;
+    to->symbols = malloc((from->size ? from->size : 1) * sizeof *to->symbols);
+    if (!to->symbols) {
+        rnnc_fail(err, errlen, "out of memory for the vocabulary");
+        return RNNC_ENOMEM;
+    }
+    if (from->size) memcpy(to->symbols, from->symbols, from->size * sizeof *to->symbols);
+    to->size = from->size;
+    return 0;
+}
+
+/* Bytes mode: buf[start[k]..start[k + 1]) is text k; replace every byte by its index. */
+static int encode_in_place(const rnnc_vocab *v, unsigned char *buf, const size_t *start,
+                           const rnnc_text_src *src, size_t nsrc, char *err, size_t errlen)
+{
+    int32_t low[256];
+    for (uint32_t c = 0; c < 256; c++) low[c] = rnnc_vocab_index(v, c);
+    for (size_t k = 0; k < nsrc; k++)
+        for (size_t i = start[k]; i < start[k + 1]; i++) {
+            int32_t id = low[buf[i]];
+            if (id < 0) {
+                /* Undo this text's encoding so far, so the message can name the place. */
+                for (size_t j = start[k]; j < i; j++) buf[j] = (unsigned char)v->symbols[buf[j]];
+                return missing_symbol(v, buf[i], buf + start[k], i - start[k],
+                                      rnnc_file_label(src[k].name), err, errlen);
+            }
+            buf[i] = (unsigned char)id;
+        }
+    return 0;
+}
+
+/* Bytes mode of rnnc_text_load: one buffer, encoded in place. */
+static int load_bytes(const rnnc_text_src *src, size_t nsrc, const rnnc_vocab *fixed,
+                      rnnc_vocab *vocab, rnnc_ids *ids, char *err, size_t errlen)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0, cap = 0, *start = malloc((nsrc + 1) * sizeof *start);
+    int rc = 0;
+    if (!start) {
+        rnnc_fail(err, errlen, "out of memory reading the data");
+        return RNNC_ENOMEM;
+    }
+    for (size_t k = 0; k < nsrc && rc == 0; k++) {
+        start[k] = len;
+        rc = src[k].data ? append_mem(src[k].data, src[k].len, src[k].name, &buf, &len, &cap, err, errlen)
+                         : read_append(src[k].name, &buf, &len, &cap, err, errlen);
+        if (rc == 0 && len == start[k])
+            rc = rnnc_fail(err, errlen, "%s: is empty", rnnc_file_label(src[k].name));
+    }
+    start[nsrc] = len;
+    vocab->mode = RNNC_CHARS_BYTES;
+    if (rc == 0 && fixed) rc = copy_vocab(fixed, vocab, err, errlen);
+    for (size_t k = 0; k < nsrc && rc == 0 && !fixed; k++)
+        rc = rnnc_vocab_add(vocab, buf + start[k], start[k + 1] - start[k], rnnc_file_label(src[k].name),
+                            err, errlen);
+    if (rc == 0) rc = encode_in_place(vocab, buf, start, src, nsrc, err, errlen);
+    if (rc == 0) {
+        unsigned char *p = cap > len + 4096 ? realloc(buf, len + 1) : NULL;
+        ids->p = p ? p : buf;
+        ids->len = len;
+        ids->width = 1;
+        buf = NULL;
+    }
+    free(buf);
+    free(start);
+    return rc;
+}
+
+/* UTF-8 mode of rnnc_text_load: each text read whole, encoded, freed. */
+static int load_utf8(const rnnc_text_src *src, size_t nsrc, const rnnc_vocab *fixed,
+                     rnnc_vocab *vocab, rnnc_ids *ids, char *err, size_t errlen)
+{
+    unsigned char **owned = calloc(nsrc ? nsrc : 1, sizeof *owned);
+    const unsigned char **text = calloc(nsrc ? nsrc : 1, sizeof *text);
+    size_t *lens = calloc(nsrc ? nsrc : 1, sizeof *lens);
+    int rc = 0;
+    if (!owned || !text || !lens) {
+        rnnc_fail(err, errlen, "out of memory reading the data");
+        rc = RNNC_ENOMEM;
+    }
+    for (size_t k = 0; k < nsrc && rc == 0; k++) {
+        if (src[k].data) text[k] = src[k].data, lens[k] = src[k].len;
+        else if ((rc = rnnc_read_file(src[k].name, 0, &owned[k], &lens[k], err, errlen)) == 0)
+            text[k] = owned[k];
+        if (rc == 0 && lens[k] == 0)
+            rc = rnnc_fail(err, errlen, "%s: is empty", rnnc_file_label(src[k].name));
+    }
+    vocab->mode = RNNC_CHARS_UTF8;
+    if (rc == 0 && fixed) rc = copy_vocab(fixed, vocab, err, errlen);
+    for (size_t k = 0; k < nsrc && rc == 0 && !fixed; k++)
+        rc = rnnc_vocab_add(vocab, text[k], lens[k], rnnc_file_label(src[k].name), err, errlen);
+    for (size_t k = 0; k < nsrc && rc == 0; k++) {
+        rc = rnnc_text_encode_ids(vocab, text[k], lens[k], rnnc_file_label(src[k].name), ids, err,
+                                  errlen);
+        free(owned[k]);
+        owned[k] = NULL;
+    }
+    for (size_t k = 0; owned && k < nsrc; k++) free(owned[k]);
+    free(owned);
+    free(text);
+    free(lens);
+    return rc;
+}
+
+int rnnc_text_load(const rnnc_text_src *src, size_t nsrc, rnnc_chars mode, const rnnc_vocab *fixed,
+                   rnnc_vocab *vocab, rnnc_ids *ids, char *err, size_t errlen)
+{
+    memset(vocab, 0, sizeof *vocab);
+    memset(ids, 0, sizeof *ids);
+    if (fixed) mode = fixed->mode;
+    int rc = mode == RNNC_CHARS_BYTES ? load_bytes(src, nsrc, fixed, vocab, ids, err, errlen)
+                                      : load_utf8(src, nsrc, fixed, vocab, ids, err, errlen);
+    if (rc != 0) {
+        rnnc_vocab_free(vocab);
+        rnnc_ids_free(ids);
+    }
+    return rc;
 }
 
 /* ---- CSV --------------------------------------------------------------------------------- */
@@ -642,8 +890,10 @@ static int read_names(csv_reader *r)
 {
     const unsigned char *buf = r->buf;
     rnnc_csv *out = r->out;
-    if (!(out->names = calloc(r->nf, sizeof *out->names)))
-        return rnnc_fail(r->err, r->errlen, "%s: out of memory", r->path);
+    if (!(out->names = calloc(r->nf, sizeof *out->names))) {
+        rnnc_fail(r->err, r->errlen, "%s: out of memory", r->path);
+        return RNNC_ENOMEM;
+    }
     out->cols = r->nf;
     for (size_t j = 0; j < r->nf; j++) {
         const field *f = &r->fields[j];
@@ -657,8 +907,10 @@ static int read_names(csv_reader *r)
                 return rnnc_fail(r->err, r->errlen, "%s:%zu:%zu: control character '%s' in a column name",
                                  r->path, r->line, column_of(buf, r->ls, i), q);
             }
-        if (!(out->names[j] = malloc(f->tb - f->ta + 1)))
-            return rnnc_fail(r->err, r->errlen, "%s: out of memory", r->path);
+        if (!(out->names[j] = malloc(f->tb - f->ta + 1))) {
+            rnnc_fail(r->err, r->errlen, "%s: out of memory", r->path);
+            return RNNC_ENOMEM;
+        }
         memcpy(out->names[j], buf + f->ta, f->tb - f->ta);
         out->names[j][f->tb - f->ta] = '\0';
     }
@@ -671,7 +923,10 @@ static int check_unique_names(csv_reader *r)
 {
     size_t nf = r->nf;
     name_ref *refs = malloc(nf * sizeof *refs);
-    if (!refs) return rnnc_fail(r->err, r->errlen, "%s: out of memory", r->path);
+    if (!refs) {
+        rnnc_fail(r->err, r->errlen, "%s: out of memory", r->path);
+        return RNNC_ENOMEM;
+    }
     for (size_t j = 0; j < nf; j++) refs[j] = (name_ref){r->out->names[j], j};
     qsort(refs, nf, sizeof *refs, cmp_name_ref);
     size_t dup = SIZE_MAX, first = 0, head = 0;
@@ -708,18 +963,22 @@ static int add_row(csv_reader *r)
         if (nc < (rows + 1) * cols) nc = (rows + 1) * cols;
         if (nc < 1024 && max >= 1024) nc = 1024;
         double *nv = realloc(r->out->values, nc * sizeof *nv);
-        if (!nv)
-            return rnnc_fail(r->err, r->errlen, "%s:%zu: out of memory for %zu rows", r->path, r->line,
-                             rows + 1);
+        if (!nv) {
+            rnnc_fail(r->err, r->errlen, "%s:%zu: out of memory for %zu rows", r->path, r->line,
+                      rows + 1);
+            return RNNC_ENOMEM;
+        }
         r->out->values = nv;
         r->vcap = nc;
     }
     if (rows + 1 > r->lcap) {
         size_t nl = r->lcap ? r->lcap * 2 : 1024;
         size_t *nlines = realloc(r->out->lines, nl * sizeof *nlines);
-        if (!nlines)
-            return rnnc_fail(r->err, r->errlen, "%s:%zu: out of memory for %zu rows", r->path, r->line,
-                             rows + 1);
+        if (!nlines) {
+            rnnc_fail(r->err, r->errlen, "%s:%zu: out of memory for %zu rows", r->path, r->line,
+                      rows + 1);
+            return RNNC_ENOMEM;
+        }
         r->out->lines = nlines;
         r->lcap = nl;
     }
@@ -735,7 +994,8 @@ static int add_row(csv_reader *r)
 }
 
 /* Every line of r->buf in turn: blank and comment lines skipped, the first row a header or
- * data, the others data with as many columns.  Returns 0, or -1 with a message. */
+ * data, the others data with as many columns.  Returns 0, or -1 (RNNC_ENOMEM when memory ran
+ * out) with a message. */
 static int read_lines(csv_reader *r)
 {
     size_t pos = 0;
@@ -751,39 +1011,50 @@ static int read_lines(csv_reader *r)
             r->cols = r->nf;
             r->header = is_header(r);
             if (r->header) {
-                if (read_names(r) != 0 || check_unique_names(r) != 0) return -1;
+                int rc = read_names(r);
+                if (rc == 0) rc = check_unique_names(r);
+                if (rc != 0) return rc;
                 continue;
             }
         } else if (r->nf != r->cols) {
             return rnnc_fail(r->err, r->errlen, "%s:%zu: expected %zu columns, got %zu", r->path, r->line,
                              r->cols, r->nf);
         }
-        if (add_row(r) != 0) return -1;
+        int rc = add_row(r);
+        if (rc != 0) return rc;
     }
     return 0;
+}
+
+int rnnc_csv_parse(const unsigned char *buf, size_t n, const char *path, rnnc_csv *out,
+                   char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    csv_reader r = {.path = path, .buf = buf, .n = n, .out = out, .err = err, .errlen = errlen};
+    int rc = -1;
+    if (!(r.fields = malloc(CSV_MAX_COLS * sizeof *r.fields))) {
+        rnnc_fail(err, errlen, "%s: out of memory", path);
+        rc = RNNC_ENOMEM;
+    } else if ((rc = read_lines(&r)) == 0) {
+        if (r.rows == 0 && r.header) rc = rnnc_fail(err, errlen, "%s: has a header but no data rows", path);
+        else if (r.rows == 0) rc = rnnc_fail(err, errlen, "%s: has no data rows (only blank or comment lines)", path);
+        out->rows = r.rows;
+        out->cols = r.cols;
+    }
+    free(r.fields);
+    if (rc != 0) rnnc_csv_free(out);
+    return rc;
 }
 
 int rnnc_csv_read(const char *file, rnnc_csv *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    const char *path = rnnc_file_label(file);   /* "-": standard input */
-    csv_reader r = {.path = path, .out = out, .err = err, .errlen = errlen};
     unsigned char *buf;
-    if (rnnc_read_file(file, 0, &buf, &r.n, err, errlen) != 0) return -1;
-    r.buf = buf;
-    int rc = -1;
-    if (!(r.fields = malloc(CSV_MAX_COLS * sizeof *r.fields))) {
-        rc = rnnc_fail(err, errlen, "%s: out of memory", path);
-    } else if (read_lines(&r) == 0) {
-        if (r.rows == 0 && r.header) rc = rnnc_fail(err, errlen, "%s: has a header but no data rows", path);
-        else if (r.rows == 0) rc = rnnc_fail(err, errlen, "%s: has no data rows (only blank or comment lines)", path);
-        else rc = 0;
-        out->rows = r.rows;
-        out->cols = r.cols;
-    }
-    free(r.fields);
+    size_t n;
+    int rc = rnnc_read_file(file, 0, &buf, &n, err, errlen);
+    if (rc != 0) return rc;
+    rc = rnnc_csv_parse(buf, n, rnnc_file_label(file), out, err, errlen);   /* "-": standard input */
     free(buf);
-    if (rc != 0) rnnc_csv_free(out);
     return rc;
 }
 

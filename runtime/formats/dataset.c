@@ -24,7 +24,7 @@ int rnnc_dataset_is_csv(const char *path) { return rnnc_ends_with(path, ".csv");
 void rnnc_dataset_free(rnnc_dataset *d)
 {
     rnnc_vocab_free(&d->vocab);
-    free(d->ids);
+    rnnc_ids_free(&d->ids);
     free(d->xrows);
     free(d->yrows);
     free(d->rec_start);
@@ -84,8 +84,8 @@ void rnnc_dataset_record_step(const rnnc_dataset *d, const rnnc_spec *s, size_t 
     }
     if (d->text) {
         int32_t bound = (int32_t)d->vocab.size;
-        put_x(d, s, x, k, j == 0 ? bound : d->ids[st + j - 1], 0);
-        put_y(d, s, y, k, j < m ? d->ids[st + j] : bound, 0);
+        put_x(d, s, x, k, j == 0 ? bound : rnnc_ids_at(&d->ids, st + j - 1), 0);
+        put_y(d, s, y, k, j < m ? rnnc_ids_at(&d->ids, st + j) : bound, 0);
         return;
     }
     put_x(d, s, x, k, 0, d->look && j == 0 ? SIZE_MAX : st + j - d->look);
@@ -96,8 +96,8 @@ void rnnc_dataset_stream_step(const rnnc_dataset *d, const rnnc_spec *s, size_t 
                               void *y, size_t k)
 {
     if (d->text) {
-        put_x(d, s, x, k, d->ids[p], 0);
-        put_y(d, s, y, k, d->ids[p + 1], 0);
+        put_x(d, s, x, k, rnnc_ids_at(&d->ids, p), 0);
+        put_y(d, s, y, k, rnnc_ids_at(&d->ids, p + 1), 0);
     } else {
         put_x(d, s, x, k, 0, p);
         put_y(d, s, y, k, 0, p + d->look);
@@ -177,7 +177,8 @@ static int texts_read(const rnnc_dataset_opts *o, texts *t, char *err, size_t er
     if (!t->bufs || !t->lens) return rnnc_fail(err, errlen, "out of memory reading the data"), 1;
     for (size_t i = 0; i < t->n; i++) {
         if (o->nfiles) {
-            if (rnnc_read_file(o->files[i], 0, &t->bufs[i], &t->lens[i], err, errlen) != 0) return 2;
+            int rc = rnnc_read_file(o->files[i], 0, &t->bufs[i], &t->lens[i], err, errlen);
+            if (rc != 0) return rc == RNNC_ENOMEM ? 1 : 2;
             continue;
         }
         t->lens[i] = strlen(o->builtin ? o->builtin : "");
@@ -200,9 +201,10 @@ static int text_vocab(const rnnc_dataset_opts *o, const texts *t, int extra, rnn
         memcpy(v->symbols, o->vocab->symbols, v->size * sizeof *v->symbols);
     } else {
         v->mode = o->chars;
-        for (size_t i = 0; i < t->n; i++)
-            if (rnnc_vocab_add(v, t->bufs[i], t->lens[i], file_name(o, i), err, errlen) != 0)
-                return 2;
+        for (size_t i = 0; i < t->n; i++) {
+            int rc = rnnc_vocab_add(v, t->bufs[i], t->lens[i], file_name(o, i), err, errlen);
+            if (rc != 0) return rc == RNNC_ENOMEM ? 1 : 2;
+        }
     }
     if (extra && rnnc_vocab_add(v, (const unsigned char *)"\n\r", 2, "(records)", err, errlen) != 0) return 1;
     return 0;
@@ -216,27 +218,33 @@ static int text_encode_all(const rnnc_dataset_opts *o, const texts *t, const rnn
     size_t cap = 0;
     for (size_t i = 0; i < t->n; i++) {
         starts[i] = *len;
-        if (rnnc_text_encode(v, t->bufs[i], t->lens[i], file_name(o, i), ids, len,
-                             &cap, err, errlen) != 0)
-            return 2;
+        int rc = rnnc_text_encode(v, t->bufs[i], t->lens[i], file_name(o, i), ids, len, &cap, err,
+                                  errlen);
+        if (rc != 0) return rc == RNNC_ENOMEM ? 1 : 2;
     }
     starts[t->n] = *len;
     return 0;
 }
 
-/* One stream of every file's symbols, the targets the next symbol. */
-static int load_text_stream(const rnnc_dataset_opts *o, const texts *t, rnnc_dataset *d, char *err,
-                            size_t errlen)
+/* One stream of every file's symbols (or the built-in text), the targets the next symbol:
+ * read and encoded by rnnc_text_load, so the indices take about the text's own size. */
+static int load_text_stream(const rnnc_dataset_opts *o, rnnc_dataset *d, char *err, size_t errlen)
 {
-    size_t *starts = malloc((t->n + 1) * sizeof *starts);
-    if (!starts) return rnnc_fail(err, errlen, "out of memory"), 1;
-    int rc = text_vocab(o, t, 0, &d->vocab, err, errlen);
-    if (rc == 0) rc = text_encode_all(o, t, &d->vocab, &d->ids, &d->len, starts, err, errlen);
-    free(starts);
-    if (rc != 0) return rc;
+    size_t nsrc = o->nfiles ? o->nfiles : 1;
+    rnnc_text_src *src = calloc(nsrc, sizeof *src);
+    if (!src) return rnnc_fail(err, errlen, "out of memory reading the data"), 1;
+    if (o->nfiles)
+        for (size_t i = 0; i < nsrc; i++) src[i].name = o->files[i];
+    else
+        src[0] = (rnnc_text_src){builtin_name, (const unsigned char *)(o->builtin ? o->builtin : ""),
+                                 strlen(o->builtin ? o->builtin : "")};
+    int rc = rnnc_text_load(src, nsrc, o->chars, o->vocab, &d->vocab, &d->ids, err, errlen);
+    free(src);
+    if (rc != 0) return rc == RNNC_ENOMEM ? 1 : 2;
     d->text = 1;
     d->look = 1;
-    d->hash = rnnc_fnv1a(RNNC_FNV_OFFSET, d->ids, d->len * sizeof *d->ids);
+    d->len = d->ids.len;
+    d->hash = rnnc_ids_hash(&d->ids);
     return 0;
 }
 
@@ -306,12 +314,12 @@ static const char *show(char out[24], uint32_t sym, rnnc_chars mode)
 
 /* The line of the first occurrence of class k (of the working vocabulary, before the records
  * are remapped) in the records; its record in *rec.  0 when absent. */
-static size_t locate_class(const rnnc_dataset *d, int32_t k, int32_t nl, size_t *rec)
+static size_t locate_class(const rnnc_dataset *d, const int32_t *ids, int32_t k, int32_t nl, size_t *rec)
 {
     for (size_t r = 0; r < d->nrec; r++) {
         size_t line = d->rec_line[r];
         for (size_t j = 0; j < d->rec_len[r]; j++) {
-            int32_t v = d->ids[d->rec_start[r] + j];
+            int32_t v = ids[d->rec_start[r] + j];
             if (v == k) {
                 *rec = r;
                 return line;
@@ -326,12 +334,12 @@ static size_t locate_class(const rnnc_dataset *d, int32_t k, int32_t nl, size_t 
  * the working vocabulary's classes they use), else '\n' when no record holds it, else the
  * smallest byte / code point that none holds.  0, or 2 with a message naming file and line. */
 static int choose_end(const rnnc_dataset_opts *o, const rnnc_vocab *w, const unsigned char *used,
-                      rnnc_dataset *d, const cutters *c, char *err, size_t errlen)
+                      rnnc_dataset *d, const int32_t *ids, const cutters *c, char *err, size_t errlen)
 {
     char q[24];
     if (o->has_end_symbol) {
         int32_t k = rnnc_vocab_index(w, o->end_symbol);
-        size_t rec = 0, line = k >= 0 && used[k] ? locate_class(d, k, c->nl, &rec) : 0;
+        size_t rec = 0, line = k >= 0 && used[k] ? locate_class(d, ids, k, c->nl, &rec) : 0;
         if (line)
             return rnnc_fail(err, errlen, "%s:%zu: the %s symbol '%s' occurs in the data (it must "
                              "differ from every symbol of the records%s)", rnnc_dataset_file(o, d, rec), line,
@@ -355,15 +363,15 @@ static int choose_end(const rnnc_dataset_opts *o, const rnnc_vocab *w, const uns
 /* Map the records' symbols from the working vocabulary w to the final one: the given
  * vocabulary (every symbol must be in it), or the symbols the records use; the boundary
  * symbol is chosen or checked first.  0, 1 (out of memory) or 2 with a message. */
-static int remap_records(const rnnc_dataset_opts *o, const rnnc_vocab *w, rnnc_dataset *d,
+static int remap_records(const rnnc_dataset_opts *o, const rnnc_vocab *w, rnnc_dataset *d, int32_t *ids,
                          const cutters *c, char *err, size_t errlen)
 {
     unsigned char *used = calloc(w->size ? w->size : 1, 1);
     int32_t *map = malloc((w->size ? w->size : 1) * sizeof *map);
     int rc = 1;
     if (!used || !map) goto out;
-    for (size_t i = 0; i < d->len; i++) used[d->ids[i]] = 1;
-    if ((rc = choose_end(o, w, used, d, c, err, errlen)) != 0) goto out;
+    for (size_t i = 0; i < d->len; i++) used[ids[i]] = 1;
+    if ((rc = choose_end(o, w, used, d, ids, c, err, errlen)) != 0) goto out;
     rc = 1;
     d->vocab.mode = w->mode;
     d->vocab.symbols = malloc((w->size ? w->size : 1) * sizeof *d->vocab.symbols);
@@ -374,7 +382,7 @@ static int remap_records(const rnnc_dataset_opts *o, const rnnc_vocab *w, rnnc_d
         if (!o->vocab) d->vocab.symbols[d->vocab.size++] = w->symbols[k];
         if (map[k] < 0) {
             char q[24];
-            size_t rec = 0, line = locate_class(d, (int32_t)k, c->nl, &rec);
+            size_t rec = 0, line = locate_class(d, ids, (int32_t)k, c->nl, &rec);
             rnnc_fail(err, errlen, "%s:%zu: character '%s' is not in the model's vocabulary",
                       rnnc_dataset_file(o, d, rec), line, show(q, w->symbols[k], w->mode));
             rc = 2;
@@ -385,7 +393,7 @@ static int remap_records(const rnnc_dataset_opts *o, const rnnc_vocab *w, rnnc_d
         d->vocab.size = o->vocab->size;
         memcpy(d->vocab.symbols, o->vocab->symbols, o->vocab->size * sizeof *d->vocab.symbols);
     }
-    for (size_t i = 0; i < d->len; i++) d->ids[i] = map[d->ids[i]];
+    for (size_t i = 0; i < d->len; i++) ids[i] = map[ids[i]];
     rc = 0;
 out:
     if (rc == 1) rnnc_fail(err, errlen, "out of memory for the records");
@@ -400,28 +408,30 @@ static int load_text_records(const rnnc_dataset_opts *o, const texts *t, rnnc_da
                              char *err, size_t errlen)
 {
     rnnc_vocab w = {0};
-    int32_t *all = NULL;
+    int32_t *all = NULL, *ids = NULL;   /* every file's indices; the records' (then packed) */
     size_t n = 0, *starts = malloc((t->n + 1) * sizeof *starts), cap = 0;
     int rc = starts ? text_vocab(o, t, 1, &w, err, errlen) : 1;
     if (rc == 0) rc = text_encode_all(o, t, &w, &all, &n, starts, err, errlen);
-    if (rc == 0 && !(d->ids = malloc((n ? n : 1) * sizeof *d->ids))) rc = 1;
+    if (rc == 0 && !(ids = malloc((n ? n : 1) * sizeof *ids))) rc = 1;
     cutters c = {rnnc_vocab_index(&w, '\n'), rnnc_vocab_index(&w, '\r'), rnnc_vocab_index(&w, ' '),
                  rnnc_vocab_index(&w, '\t')};
     for (size_t f = 0; rc == 0 && f < t->n; f++)
-        rc = cut_records(o, d, &cap, all, starts[f], starts[f + 1], f, &c, d->ids, &d->len, err, errlen);
+        rc = cut_records(o, d, &cap, all, starts[f], starts[f + 1], f, &c, ids, &d->len, err, errlen);
     d->text = 1;
     d->eos = o->eos;
     d->has_end_symbol = 1;
     if (rc == 0) rc = check_records(o, d, err, errlen);
-    if (rc == 0) rc = remap_records(o, &w, d, &c, err, errlen);
-    if (rc == 1) rnnc_fail(err, errlen, "out of memory reading the records");
+    if (rc == 0) rc = remap_records(o, &w, d, ids, &c, err, errlen);
     if (rc == 0) {
-        d->hash = rnnc_fnv1a(rnnc_fnv1a(RNNC_FNV_OFFSET, d->ids, d->len * sizeof *d->ids), d->rec_len,
+        d->hash = rnnc_fnv1a(rnnc_fnv1a(RNNC_FNV_OFFSET, ids, d->len * sizeof *ids), d->rec_len,
                              d->nrec * sizeof *d->rec_len);
         d->hash = rnnc_fnv1a(d->hash, &d->end_symbol, sizeof d->end_symbol);
+        if (rnnc_ids_pack(ids, d->len, d->vocab.size, &d->ids) != 0) rc = 1;
     }
+    if (rc == 1) rnnc_fail(err, errlen, "out of memory reading the records");
     rnnc_vocab_free(&w);
     free(all);
+    free(ids);
     free(starts);
     return rc;
 }
@@ -513,11 +523,12 @@ static int load_csv(const rnnc_dataset_opts *o, rnnc_dataset *d, char *err, size
 {
     rnnc_csv c = {0};
     if (o->nfiles != 1) return rnnc_fail(err, errlen, "DATA: give exactly one CSV file for a dense model"), 2;
-    if (rnnc_csv_read(o->files[0], &c, err, errlen) != 0) return 2;
+    int rc = rnnc_csv_read(o->files[0], &c, err, errlen);
+    if (rc != 0) return rc == RNNC_ENOMEM ? 1 : 2;
     long seq;
     size_t nt;
     unsigned char *is_target = calloc(c.cols, 1);
-    int rc = is_target ? csv_columns(o, &c, &seq, is_target, &nt, err, errlen) : 1;
+    rc = is_target ? csv_columns(o, &c, &seq, is_target, &nt, err, errlen) : 1;
     if (rc != 0) goto out;
     size_t used = c.cols - (seq >= 0);
     d->look = nt ? 0 : 1;
@@ -572,11 +583,10 @@ int rnnc_dataset_load(const rnnc_dataset_opts *o, rnnc_dataset *d, char *err, si
         return rnnc_fail(err, errlen, "--records: %s is a CSV file; its records are given by "
                          "--sequence-column COL", file_name(o, 0)), 2;
     if (csv) return load_csv(o, d, err, errlen);
+    if (o->records == RNNC_RECORDS_NONE) return load_text_stream(o, d, err, errlen);
     texts t = {0};
     int rc = texts_read(o, &t, err, errlen);
-    if (rc == 0)
-        rc = o->records == RNNC_RECORDS_NONE ? load_text_stream(o, &t, d, err, errlen)
-                                             : load_text_records(o, &t, d, err, errlen);
+    if (rc == 0) rc = load_text_records(o, &t, d, err, errlen);
     texts_free(&t);
     return rc;
 }

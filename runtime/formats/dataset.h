@@ -44,7 +44,8 @@ typedef struct rnnc_dataset_opts {
 typedef struct rnnc_dataset {
     int text;                   /* 1: class indices; 0: CSV rows */
     rnnc_vocab vocab;           /* text: the data's symbols, classes 0..vocab.size-1 */
-    int32_t *ids;               /* text: len class indices (records: theirs, one after another) */
+    rnnc_ids ids;               /* text: len class indices (records: theirs, one after another),
+                                   each in the narrowest type that holds them (data.h) */
     double *xrows, *yrows;      /* CSV: len rows of n_in and n_out values */
     size_t len, look;           /* look: 1 when the target is the next symbol / row */
     size_t n_in, n_out;         /* CSV: inputs and targets per row */
@@ -63,7 +64,8 @@ typedef struct rnnc_dataset {
  * records, records longer than max_record or max_length, an end symbol that occurs in the
  * data, a CSV sequence column that is missing or whose sequences are not contiguous, CSV
  * target columns that are missing or take every column.  Status 1: out of memory.  0 on
- * success; free d with rnnc_dataset_free either way. */
+ * success; free d with rnnc_dataset_free either way.  Memory: a stream of text takes about
+ * the text's size (rnnc_text_load: bytes-mode text is encoded in place, one byte per symbol). */
 int rnnc_dataset_load(const rnnc_dataset_opts *o, rnnc_dataset *d, char *err, size_t errlen);
 void rnnc_dataset_free(rnnc_dataset *d);
 

@@ -661,6 +661,10 @@ static int import_finish(const import_ctx *x, rnnc_ckpt *c)
     c->hp.lr = 0.1, c->hp.beta1 = 0.9, c->hp.beta2 = 0.999, c->hp.eps = 1e-8, c->hp.clip = 5;
     c->hp.grad_scale = 1.0 / (double)c->spec.batch;
     c->smooth_loss = c->last_loss = NAN;
+    /* What the checkpoint loader would refuse (a learned h(0) that is not finite, metadata
+     * that does not fit the model) is refused here, so an imported model always loads. */
+    char what[256];
+    if (rnnc_ckpt_check(c, what, sizeof what) != 0) return rnnc_fail(x->err, x->errlen, "%s: %s", x->path, what);
     return 0;
 }
 
@@ -686,6 +690,19 @@ static int import_file(const import_ctx *x, rnnc_ckpt *c)
     return import_finish(x, c);
 }
 
+int rnnc_import_st(const rnnc_st_file *f, const char *path, const rnnc_interop_names *n,
+                   const rnnc_import_opts *o, rnnc_ckpt *c, rnnc_import_report *rep, char *err,
+                   size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    memset(rep, 0, sizeof *rep);
+    import_ctx x = {f, path, n, o, rep, calloc(f->ntensors ? f->ntensors : 1, 1), err, errlen};
+    int rc = x.used ? import_file(&x, c) : rnnc_fail(err, errlen, "%s: out of memory", path);
+    free(x.used);
+    if (rc != 0) rnnc_ckpt_free(c);
+    return rc;
+}
+
 int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_import_opts *o, rnnc_ckpt *c,
                 rnnc_import_report *rep, char *err, size_t errlen)
 {
@@ -693,10 +710,7 @@ int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_import
     memset(c, 0, sizeof *c);
     memset(rep, 0, sizeof *rep);
     if (rnnc_st_read(path, &f, err, errlen) != 0) return -1;
-    import_ctx x = {&f, path, n, o, rep, calloc(f.ntensors ? f.ntensors : 1, 1), err, errlen};
-    int rc = x.used ? import_file(&x, c) : rnnc_fail(err, errlen, "%s: out of memory", path);
-    free(x.used);
+    int rc = rnnc_import_st(&f, path, n, o, c, rep, err, errlen);
     rnnc_st_free(&f);
-    if (rc != 0) rnnc_ckpt_free(c);
     return rc;
 }

@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "ckpt.h"
+#include "safetensors.h"
 
 typedef struct rnnc_interop_names {
     const char *rnn_prefix;   /* "rnn." */
@@ -71,5 +72,11 @@ typedef struct rnnc_import_report {
  * line. */
 int rnnc_import(const char *path, const rnnc_interop_names *n, const rnnc_import_opts *o, rnnc_ckpt *c,
                 rnnc_import_report *rep, char *err, size_t errlen);
+
+/* rnnc_import of a file already read and validated by rnnc_st_read or rnnc_st_parse (path
+ * names it in messages). */
+int rnnc_import_st(const rnnc_st_file *f, const char *path, const rnnc_interop_names *n,
+                   const rnnc_import_opts *o, rnnc_ckpt *c, rnnc_import_report *rep, char *err,
+                   size_t errlen);
 
 #endif

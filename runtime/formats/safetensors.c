@@ -420,6 +420,49 @@ out:
     return rc;
 }
 
+/* The file's size and its header length n: room for the length, a header inside the file,
+ * at most MAX_HEADER.  0, or -1 with a message. */
+static int check_lengths(const char *path, uint64_t size, uint64_t n, char *err, size_t errlen)
+{
+    if (n > size - 8)
+        return rnnc_fail(err, errlen,
+                         "%s: header length %llu is beyond the end of the file (%llu bytes)",
+                         path, (unsigned long long)n, (unsigned long long)size);
+    if (n > MAX_HEADER)
+        return rnnc_fail(err, errlen, "%s: header length %llu is above the 100 MB limit", path,
+                         (unsigned long long)n);
+    return 0;
+}
+
+static int too_short(const char *path, uint64_t size, char *err, size_t errlen)
+{
+    return rnnc_fail(err, errlen, "%s: file is %llu bytes, too short for the 8-byte header length",
+                     path, (unsigned long long)size);
+}
+
+int rnnc_st_parse(const char *path, const void *data, size_t len, rnnc_st_file *f, char *err,
+                  size_t errlen)
+{
+    if (!f) return rnnc_fail(err, errlen, "%s: no place to read into", path ? path : "safetensors");
+    memset(f, 0, sizeof *f);
+    if (!path) path = "safetensors";
+    if (len < 8) return too_short(path, len, err, errlen);
+    if (len > SIZE_MAX - 16) return rnnc_fail(err, errlen, "%s: file too large (%zu bytes)", path, len);
+    uint64_t n = le64(data);
+    if (check_lengths(path, len, n, err, errlen) != 0) return -1;
+    size_t pad = lead_pad(n);
+    unsigned char *base = malloc(pad + len);
+    if (!base) return rnnc_fail(err, errlen, "%s: out of memory for %zu bytes", path, len);
+    f->buf = base + pad;
+    f->len = len;
+    memcpy(f->buf, data, len);
+    if (parse_header(path, f, n, err, errlen) != 0) {
+        rnnc_st_free(f);
+        return -1;
+    }
+    return 0;
+}
+
 int rnnc_st_read(const char *path, rnnc_st_file *f, char *err, size_t errlen)
 {
     if (!f) return rnnc_fail(err, errlen, "%s: no place to read into", path ? path : "safetensors");
@@ -440,9 +483,7 @@ int rnnc_st_read(const char *path, rnnc_st_file *f, char *err, size_t errlen)
     uint64_t size = (uint64_t)st.st_size;
     if (size < 8) {
         close(fd);
-        return rnnc_fail(err, errlen,
-                         "%s: file is %llu bytes, too short for the 8-byte header length",
-                         path, (unsigned long long)size);
+        return too_short(path, size, err, errlen);
     }
     if (size > (uint64_t)SIZE_MAX - 16) {
         close(fd);
@@ -456,17 +497,11 @@ int rnnc_st_read(const char *path, rnnc_st_file *f, char *err, size_t errlen)
         return rnnc_fail(err, errlen, "%s: cannot read: %s", path, e ? strerror(e) : "file shrank");
     }
     uint64_t n = le64(lenb);
-    if (n > size - 8) {
+    if (check_lengths(path, size, n, err, errlen) != 0) {
         close(fd);
-        return rnnc_fail(err, errlen,
-                         "%s: header length %llu is beyond the end of the file (%llu bytes)",
-                         path, (unsigned long long)n, (unsigned long long)size);
+        return -1;
     }
-    if (n > MAX_HEADER) {
-        close(fd);
-        return rnnc_fail(err, errlen, "%s: header length %llu is above the 100 MB limit", path,
-                         (unsigned long long)n);
-    }
+    /* Read straight into the aligned allocation (no second copy of a large file). */
     size_t pad = lead_pad(n);
     unsigned char *base = malloc(pad + (size_t)size);
     if (!base) {

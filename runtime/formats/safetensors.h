@@ -42,6 +42,10 @@ typedef struct rnnc_st_file {
  * (overflow checked), overlapping tensors, data not fully covered by tensors, metadata
  * values that are not strings, duplicate names. */
 int rnnc_st_read(const char *path, rnnc_st_file *f, char *err, size_t errlen);
+
+/* The same checks on the bytes data[0..len) of a file (copied; path names it in messages). */
+int rnnc_st_parse(const char *path, const void *data, size_t len, rnnc_st_file *f, char *err,
+                  size_t errlen);
 void rnnc_st_free(rnnc_st_file *f);
 
 /* The tensor called name, or NULL. */

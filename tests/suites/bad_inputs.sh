@@ -42,6 +42,10 @@ bad() {
     done
     IFS=$IFS_save
     [ $found = 1 ] || why+=("stderr does not name '$expect'")
+    # Every message is valid UTF-8, whatever bytes the input held (rnnc_fail escapes them).
+    if command -v iconv >/dev/null 2>&1 && ! iconv -f UTF-8 -t UTF-8 "$dir/stderr" >/dev/null 2>&1; then
+        why+=("stderr is not valid UTF-8")
+    fi
     [ -s "$dir/stdout" ] && why+=("stdout not empty: $(head -c 100 "$dir/stdout" | tr '\n' ' ')")
     [ -z "$(ls -A "$dir/out")" ] || why+=("wrote into the -o directory: $(ls -A "$dir/out" | tr '\n' ' ')")
     [ -z "$(ls -A "$dir/cwd")" ] || why+=("wrote into the working directory: $(ls -A "$dir/cwd" | tr '\n' ' ')")
@@ -168,6 +172,17 @@ bad hidden-newline --hidden gen --vocab 5 --hidden $'3\n4' --tau 2
 bad unknown-option-newline "unknown option" gen --vocab 5 --hidden 3 --tau 2 --$'a\nb'
 bad name-non-ascii --name gen --vocab 5 --hidden 3 --tau 2 --name $'caf\xc3\xa9'
 bad name-path --name gen --vocab 5 --hidden 3 --tau 2 --name ../evil
+# Bytes that are not UTF-8 are shown as \xHH (C1 controls as \u00HH), so the line is valid
+# text; well-formed UTF-8 is kept (the quoted EXPECT strings are the escapes themselves).
+bad name-not-utf8 '\xff\xfe' gen --vocab 5 --hidden 3 --tau 2 --name $'ab\xff\xfe'
+bad name-truncated-utf8 'caf\xc3' gen --vocab 5 --hidden 3 --tau 2 --name $'caf\xc3'
+bad name-overlong-utf8 '\xc0\xaf' gen --vocab 5 --hidden 3 --tau 2 --name $'a\xc0\xafb'
+bad name-utf8-surrogate '\xed\xa0\x80' gen --vocab 5 --hidden 3 --tau 2 --name $'a\xed\xa0\x80'
+bad name-c1-control-csi '\u009b' gen --vocab 5 --hidden 3 --tau 2 --name $'a\xc2\x9b[2J'
+bad name-utf8-kept "café" gen --vocab 5 --hidden 3 --tau 2 --name $'caf\xc3\xa9!'
+bad unknown-option-not-utf8 '\xff' gen --vocab 5 --hidden 3 --tau 2 --$'\xff'
+bad act-not-utf8 '\x80' gen --vocab 5 --hidden 3 --tau 2 --act $'\x80'
+bad data-file-name-not-utf8 'nope\xff.txt' train --vocab 5 --hidden 3 --tau 2 --steps 1 $'nope\xff.txt'
 
 # ---- Spec files: the message names FILE:LINE. ----
 specs=$tmp/specs
@@ -209,6 +224,16 @@ bad spec-missing-file "$specs/does-not-exist.spec" gen --spec "$specs/does-not-e
 bad spec-missing-file-positional "$specs/nope.spec" gen "$specs/nope.spec" --vocab 5 --hidden 3 --tau 2
 bad spec-is-directory "$specs" gen "$specs"
 bad spec-two-files "$specs/twice.spec|$specs/good.spec" gen "$specs/good.spec" "$specs/twice.spec"
+# A NUL byte is named as such (not as a long line), with the line it is on.
+printf 'vocab = 5\nhid\0den = 3\ntau = 2\n' >"$specs/nul.spec"
+bad spec-nul-byte "$specs/nul.spec:2: NUL byte" gen "$specs/nul.spec"
+printf 'vocab = 5\nhidden = 3\ntau = 2\n\0' >"$specs/nul-last.spec"
+bad spec-nul-byte-last-line "$specs/nul-last.spec:4: NUL byte" gen "$specs/nul-last.spec"
+printf 'vocab = 5\nhidden = 3\xff\ntau = 2\n' >"$specs/not-utf8.spec"
+bad spec-value-not-utf8 "$specs/not-utf8.spec:2|3\xff" gen "$specs/not-utf8.spec"
+# A byte-order mark anywhere but at the start is part of the line (and refused).
+printf 'vocab = 5\n\xef\xbb\xbfhidden = 3\ntau = 2\n' >"$specs/bom-line-2.spec"
+bad spec-bom-on-line-2 "$specs/bom-line-2.spec:2" gen "$specs/bom-line-2.spec"
 
 # ---- -o must be a directory (or creatable as one). ----
 printf '' >"$tmp/regular-file"
@@ -256,6 +281,18 @@ if [ $rc -eq 0 ] && [ "$files" = "ctl.c ctl.h " ] && [ ! -s "$ctl/stderr" ]; the
     echo "ok bad-input/control-valid-command"
 else
     echo "FAIL bad-input/control-valid-command: got status $rc, files: $files stderr: $(head -c 300 "$ctl/stderr")"
+    failed=1
+fi
+
+# A leading UTF-8 byte-order mark (as some editors write) is skipped: the spec is accepted.
+printf '\xef\xbb\xbfvocab = 5\r\nhidden = 3\r\ntau = 2\r\nname = bom\r\n' >"$specs/bom.spec"
+mkdir -p "$ctl/bom"
+"$RNNC" gen "$specs/bom.spec" -o "$ctl/bom" >"$ctl/bom.out" 2>"$ctl/bom.err"
+rc=$?
+if [ $rc -eq 0 ] && [ -s "$ctl/bom/bom.h" ] && [ -s "$ctl/bom/bom.c" ] && [ ! -s "$ctl/bom.err" ]; then
+    echo "ok bad-input/control-spec-with-byte-order-mark-accepted"
+else
+    echo "FAIL bad-input/control-spec-with-byte-order-mark-accepted: status $rc, stderr: $(head -c 300 "$ctl/bom.err")"
     failed=1
 fi
 

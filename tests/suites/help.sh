@@ -67,10 +67,11 @@ done <"$tmp/all-options"
 check "readme-documents-every-option ($(wc -l <"$tmp/all-options") options)" "${why[@]:+README lacks ${why[*]}}"
 why=()
 # every --word of every help text (--help and --version included); --step: the README's
-# example of a mistyped option; mpirun's own options (the "More than one machine" section)
+# example of a mistyped option; mpirun's own options (the "More than one machine" section);
+# --runs: tests/fuzz/run.sh's own option ("Security and reliability")
 cat "$tmp"/*.help "$tmp/global" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u >"$tmp/all-words"
 for o in $(grep -oE -- '--[a-z][a-z0-9-]*' "$ROOT/README.md" | sort -u); do
-    case $o in --step | --allow-run-as-root | --hostfile | --oversubscribe | --host | --np) continue ;; esac
+    case $o in --step | --allow-run-as-root | --hostfile | --oversubscribe | --host | --np | --runs) continue ;; esac
     grep -qxF -- "$o" "$tmp/all-words" || why+=("$o")
 done
 check "readme-names-no-option-rnnc-lacks" "${why[@]:+README names ${why[*]}, which no rnnc help has}"
