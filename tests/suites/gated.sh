@@ -118,42 +118,10 @@ else
 fi
 
 # ---- 5. PyTorch: nn.LSTM / nn.GRU <-> rnnc, through the embedded model ----
-TORCH_PY=
-for p in /usr/bin/python3 python3; do
-    if "$p" -c 'import torch' >/dev/null 2>&1; then TORCH_PY=$p; break; fi
-done
-driver() { # DIR NAME: a driver printing the embedded model's probabilities per byte of its argument
-    local up
-    up=$(echo "$2" | tr a-z A-Z)
-    sed "s/NAME/$2/g; s/UPPR/$up/g" >"$1/driver.c" <<'C'
-#include <stdio.h>
-#include "NAME.h"
-int main(int argc, char **argv)
-{
-    struct NAME_state st;
-    NAME_real out[UPPR_N_OUT];
-    NAME_reset(&st);
-    for (const unsigned char *p = (const unsigned char *)argv[argc - 1]; *p; p++) {
-        int32_t k = -1;
-        for (int32_t i = 0; i < UPPR_VOCAB_SIZE; i++)
-            if (NAME_vocab[i] == *p) k = i;
-        if (k < 0) return 1;
-        NAME_step(&st, &k, out);
-        for (int i = 0; i < UPPR_N_OUT; i++) printf("%s%.9e", i ? " " : "", (double)out[i]);
-        printf("\n");
-    }
-    return 0;
-}
-C
-    cc -std=c99 -O2 -o "$1/driver" "$1/driver.c" "$1/$2.c" -lm
-}
-# worst A B: the largest |difference| between two files of numbers, line by line
-worst() { paste -d'\n' "$1" "$2" | awk 'NR % 2 == 1 { n = split($0, a, " "); next }
-    { split($0, b, " "); for (i = 1; i <= n; i++) { d = a[i] - b[i]; if (d < 0) d = -d; if (d > m) m = d } }
-    END { printf "%.3g", m + 0 }'; }
+. "$ROOT/tests/lib/outputs.sh"
 compare() { # NAME RNNC_OUT TORCH_OUT STEPS
     local w lines
-    w=$(worst "$2" "$3")
+    w=$(max_abs_diff "$2" "$3")
     lines=$(wc -l <"$2")
     if [ "$lines" -eq "$4" ] && [ "$(wc -l <"$3")" -eq "$4" ] && awk -v w="$w" 'BEGIN { exit !(w <= 1e-5) }'; then
         ok "$1 (max |difference| $w over $lines steps)"
@@ -173,7 +141,7 @@ else
         if "$TORCH_PY" "$ex" save "$cell" "$d/pt.safetensors" --steps 60 --hidden 20 >/dev/null 2>"$d/err" &&
             rn import "$d/pt.safetensors" -o "$d/pt.ckpt" >/dev/null 2>>"$d/err" &&
             "$RNNC" info "$d/pt.ckpt" | grep -q "cell=$cell" &&
-            rn embed "$d/pt.ckpt" -o "$d/emb" --name ptm >/dev/null 2>>"$d/err" && driver "$d/emb" ptm 2>>"$d/err" &&
+            rn embed "$d/pt.ckpt" -o "$d/emb" --name ptm >/dev/null 2>>"$d/err" && embedded_driver "$d/emb" ptm 2>>"$d/err" &&
             "$d/emb/driver" "$prime" >"$d/rnnc.out" &&
             "$TORCH_PY" "$ex" outputs "$d/pt.safetensors" "$prime" >"$d/torch.out" 2>>"$d/err"; then
             compare "$cell/pytorch-to-rnnc-outputs" "$d/rnnc.out" "$d/torch.out" ${#prime}
@@ -182,7 +150,7 @@ else
         fi
         # rnnc -> PyTorch: a model trained here, exported, run by nn.LSTM / nn.GRU
         if rn export "$t/$cell/D" -o "$d/rn.safetensors" >/dev/null 2>"$d/err2" &&
-            rn embed "$t/$cell/D" -o "$d/emb2" --name rnm >/dev/null 2>>"$d/err2" && driver "$d/emb2" rnm 2>>"$d/err2" &&
+            rn embed "$t/$cell/D" -o "$d/emb2" --name rnm >/dev/null 2>>"$d/err2" && embedded_driver "$d/emb2" rnm 2>>"$d/err2" &&
             "$d/emb2/driver" "the lazy dog 12 apples" >"$d/rnnc2.out" &&
             "$TORCH_PY" "$ex" outputs "$d/rn.safetensors" "the lazy dog 12 apples" >"$d/torch2.out" 2>>"$d/err2"; then
             compare "$cell/rnnc-to-pytorch-outputs" "$d/rnnc2.out" "$d/torch2.out" 22

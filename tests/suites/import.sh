@@ -115,10 +115,7 @@ grep -q 'step 5 (smoothed loss [0-9.]*), imported from a.safetensors' "$tmp/emb2
 check "origin/info-and-banner-say-imported-from-FILE" "${why[@]}"
 
 # ---- 2. files written by PyTorch ----
-TORCH_PY=
-for p in /usr/bin/python3 python3; do
-    if "$p" -c 'import torch' >/dev/null 2>&1; then TORCH_PY=$p; break; fi
-done
+. "$ROOT/tests/lib/outputs.sh"
 if [ -z "$TORCH_PY" ]; then
     echo "skip import/pytorch: python3-torch is not installed (apt-get install python3-torch); the PyTorch-written cases need it"
     exit $failed
@@ -136,34 +133,12 @@ same_outputs() {
     local name=$1 ck=$2 file=$3 tol=$4 act=${5:-} d=$tmp/out-$1
     mkdir -p "$d"
     rn embed "$ck" -o "$d" --name ptm >/dev/null 2>"$d/err" || { echo "embed: $(one_line "$d/err")"; return; }
-    cat >"$d/driver.c" <<'C'
-#include <stdio.h>
-#include "ptm.h"
-int main(int argc, char **argv)
-{
-    struct ptm_state st;
-    ptm_real out[PTM_N_OUT];
-    ptm_reset(&st);
-    for (const unsigned char *p = (const unsigned char *)argv[argc - 1]; *p; p++) {
-        int32_t k = -1;
-        for (int32_t i = 0; i < PTM_VOCAB_SIZE; i++)
-            if (ptm_vocab[i] == *p) k = i;
-        if (k < 0) return 1;
-        ptm_step(&st, &k, out);
-        for (int i = 0; i < PTM_N_OUT; i++) printf("%s%.17e", i ? " " : "", (double)out[i]);
-        printf("\n");
-    }
-    return 0;
-}
-C
-    cc -std=c99 -O2 -o "$d/driver" "$d/driver.c" "$d/ptm.c" -lm 2>"$d/err" && "$d/driver" "$prime" >"$d/rnnc.out" ||
+    embedded_driver "$d" ptm 2>"$d/err" && "$d/driver" "$prime" >"$d/rnnc.out" ||
         { echo "driver: $(one_line "$d/err")"; return; }
     "$TORCH_PY" "$ROOT/tests/lib/torch_files.py" outputs "$file" "$prime" $act >"$d/torch.out" 2>"$d/err" ||
         { echo "torch: $(one_line "$d/err")"; return; }
     local worst
-    worst=$(paste -d'\n' "$d/rnnc.out" "$d/torch.out" | awk 'NR % 2 == 1 { n = split($0, a, " "); next }
-        { split($0, b, " "); for (i = 1; i <= n; i++) { x = a[i] - b[i]; if (x < 0) x = -x; if (x > m) m = x } }
-        END { printf "%.3g", m + 0 }')
+    worst=$(max_abs_diff "$d/rnnc.out" "$d/torch.out")
     [ "$(wc -l <"$d/rnnc.out")" -eq ${#prime} ] || { echo "$(wc -l <"$d/rnnc.out") steps, not ${#prime}"; return; }
     awk -v w="$worst" -v t="$tol" 'BEGIN { exit !(w <= t) }' || echo "max |difference| $worst above $tol"
 }

@@ -90,10 +90,7 @@ echo "not a safetensors file" >"$t/junk.safetensors"
 expect_refused not-safetensors "$t/junk.safetensors"
 
 # 3. PyTorch: the same probabilities from nn.RNN and from the imported, embedded model.
-TORCH_PY=
-for p in /usr/bin/python3 python3; do
-    if "$p" -c 'import torch' >/dev/null 2>&1; then TORCH_PY=$p; break; fi
-done
+. "$ROOT/tests/lib/outputs.sh"
 if [ -z "$TORCH_PY" ]; then
     echo "skip interop/pytorch-outputs: python3-torch is not installed (apt-get install python3-torch)"
 else
@@ -102,33 +99,10 @@ else
     if "$TORCH_PY" "$ex" save "$t/pt.safetensors" --steps 100 --hidden 24 >/dev/null 2>"$t/err" &&
         "$RNNC" import "$t/pt.safetensors" -o "$t/pt.ckpt" >/dev/null 2>>"$t/err" &&
         "$RNNC" embed "$t/pt.ckpt" -o "$t/emb" --name ptm >/dev/null 2>>"$t/err"; then
-        cat >"$t/emb/driver.c" <<'C'
-#include <stdio.h>
-#include <string.h>
-#include "ptm.h"
-int main(int argc, char **argv)
-{
-    struct ptm_state st;
-    ptm_real out[PTM_N_OUT];
-    ptm_reset(&st);
-    for (const unsigned char *p = (const unsigned char *)argv[argc - 1]; *p; p++) {
-        int32_t k = -1;
-        for (int32_t i = 0; i < PTM_VOCAB_SIZE; i++)
-            if (ptm_vocab[i] == *p) k = i;
-        if (k < 0) return 1;
-        ptm_step(&st, &k, out);
-        for (int i = 0; i < PTM_N_OUT; i++) printf("%s%.9e", i ? " " : "", (double)out[i]);
-        printf("\n");
-    }
-    return 0;
-}
-C
-        if cc -std=c99 -O2 -o "$t/emb/driver" "$t/emb/driver.c" "$t/emb/ptm.c" -lm 2>>"$t/err" &&
+        if embedded_driver "$t/emb" ptm 2>>"$t/err" &&
             "$t/emb/driver" "$prime" >"$t/rnnc.out" &&
             "$TORCH_PY" "$ex" outputs "$t/pt.safetensors" "$prime" >"$t/torch.out" 2>>"$t/err"; then
-            worst=$(paste -d'\n' "$t/rnnc.out" "$t/torch.out" | awk 'NR % 2 == 1 { n = split($0, a, " "); next }
-                { split($0, b, " "); for (i = 1; i <= n; i++) { d = a[i] - b[i]; if (d < 0) d = -d; if (d > m) m = d } }
-                END { printf "%.3g", m + 0 }')
+            worst=$(max_abs_diff "$t/rnnc.out" "$t/torch.out")
             lines=$(wc -l <"$t/rnnc.out")
             if [ "$lines" -eq ${#prime} ] && awk -v w="$worst" 'BEGIN { exit !(w <= 1e-5) }'; then
                 ok "pytorch-outputs (max |difference| $worst over $lines steps)"
