@@ -337,7 +337,7 @@ int main(int argc, char **argv)
 {
     (void)argv;
     if (argc != 1) {
-        printf("FAIL backends: usage: test_backends\n");
+        tl_fail("usage: test_backends");
         return 2;
     }
     tl_suite("backends");

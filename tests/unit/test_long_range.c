@@ -113,11 +113,11 @@ static int train_cell(rnnc_cell cell, size_t steps, size_t gap, double *loss, do
         rnnc_spec_set(&sb, "cell", rnnc_cells[cell].name, "test", err, sizeof err) ||
         rnnc_spec_finish(&sb, &s, err, sizeof err) || rnnc_model_load(&m, &s, RNNC_BACKEND_CC, err, sizeof err)) {
         tl_one_line(err);
-        printf("FAIL long-range/%s: %s\n", rnnc_cells[cell].name, err);
+        tl_fail("%s: %s", rnnc_cells[cell].name, err);
         return -1;
     }
     if (rnnc_buffers_alloc(&b, &m.layout) != 0) {
-        printf("FAIL long-range/%s: out of memory\n", rnnc_cells[cell].name);
+        tl_fail("%s: out of memory", rnnc_cells[cell].name);
         rnnc_model_unload(&m);
         return -1;
     }
@@ -145,6 +145,7 @@ static int train_cell(rnnc_cell cell, size_t steps, size_t gap, double *loss, do
 
 int main(int argc, char **argv)
 {
+    tl_suite("long-range");
     size_t steps = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 3000;
     size_t gap = argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 50;
     static const rnnc_cell cells[] = {RNNC_CELL_RNN, RNNC_CELL_GRU, RNNC_CELL_LSTM};
@@ -152,15 +153,15 @@ int main(int argc, char **argv)
     char curve[512];
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (steps == 0 || gap == 0 || gap > 1000) {
-        printf("FAIL long-range: usage: test_long_range [STEPS [GAP]]\n");
+        tl_fail("usage: test_long_range [STEPS [GAP]]");
         return 2;
     }
     for (int k = 0; k < 3; k++) {
         double t = tl_now_s();
         if (train_cell(cells[k], steps, gap, &loss[k], &acc[k], curve, sizeof curve) != 0) return 1;
-        printf("ok long-range/%s: after %zu steps (gap %zu) recall loss %.3f nats (chance %.3f), "
-               "accuracy %.1f%%; %s; %.1f s\n", rnnc_cells[cells[k]].name, steps, gap, loss[k], log(KEYS),
-               100 * acc[k], curve, tl_now_s() - t);
+        tl_ok("%s: after %zu steps (gap %zu) recall loss %.3f nats (chance %.3f), "
+              "accuracy %.1f%%; %s; %.1f s", rnnc_cells[cells[k]].name, steps, gap, loss[k], log(KEYS),
+              100 * acc[k], curve, tl_now_s() - t);
     }
     int pass = loss[1] < PASS_LOSS && acc[1] >= PASS_ACC && loss[2] < PASS_LOSS && acc[2] >= PASS_ACC &&
                loss[0] > FAIL_LOSS;

@@ -28,8 +28,8 @@ static int failures;
 
 static void result(int ok, const char *name, const char *why)
 {
-    if (ok) printf("ok memory/%s\n", name);
-    else printf("FAIL memory/%s: %s\n", name, why);
+    if (ok) tl_ok("%s", name);
+    else tl_fail("%s: %s", name, why);
     failures += !ok;
 }
 
@@ -131,6 +131,7 @@ out:
 
 int main(void)
 {
+    tl_suite("memory");
     static const struct { size_t tau, seg; } shapes[] = {{7, 2}, {7, 3}, {9, 3}, {12, 5}, {5, 1}, {40, 7}};
     uint64_t seed = 11;
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)

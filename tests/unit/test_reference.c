@@ -248,18 +248,18 @@ static int run_spec(const tl_case *tc, rnnc_backend be, uint64_t seed, stats *st
     const char *bn = rnnc_backend_name(be);
     if (tl_build_spec(tc, 0, &s, err, sizeof err) != 0) {
         tl_one_line(err);
-        printf("FAIL reference/%s/spec: %s\n", bn, err);
+        tl_fail("%s/spec: %s", bn, err);
         return 0;
     }
     tl_summary(&s, name, sizeof name);
     if (rnnc_model_load(&m, &s, be, err, sizeof err) != 0) {
         tl_one_line(err);
-        printf("FAIL reference/%s/%s: load: %s\n", bn, name, err);
+        tl_fail("%s/%s: load: %s", bn, name, err);
         return 0;
     }
     loaded = 1;
     if (rnnc_buffers_alloc(&mb, &m.layout) != 0 || refbufs_alloc(&r, &s, &m.layout) != 0) {
-        printf("FAIL reference/%s/%s: out of memory\n", bn, name);
+        tl_fail("%s/%s: out of memory", bn, name);
         goto out;
     }
     const rnnc_layout *l = &m.layout;
@@ -283,8 +283,8 @@ static int run_spec(const tl_case *tc, rnnc_backend be, uint64_t seed, stats *st
             min_draw_margin(&s, &r) >= kink)
             break;
         if (tries == TL_MAX_REDRAWS) {
-            printf("FAIL reference/%s/%s: every problem drawn has a relu pre-activation or a "
-                   "draw within %g of a boundary\n", bn, name, kink);
+            tl_fail("%s/%s: every problem drawn has a relu pre-activation or a "
+                    "draw within %g of a boundary", bn, name, kink);
             goto out;
         }
     }
@@ -383,10 +383,10 @@ static int run_spec(const tl_case *tc, rnnc_backend be, uint64_t seed, stats *st
              c.where, c.got, c.want, fabs(c.got - c.want), c.tol * fmax(1.0, fabs(c.want)), c.bad,
              c.checked, (unsigned long long)(seed + (uint64_t)tries));
     if (c.bad == 0) {
-        printf("ok reference/%s/%s\n", bn, name);
+        tl_ok("%s/%s", bn, name);
         pass = 1;
     } else {
-        printf("FAIL reference/%s/%s: %s\n", bn, name, loc);
+        tl_fail("%s/%s: %s", bn, name, loc);
     }
 out:
     refbufs_free(&r);
@@ -410,13 +410,13 @@ static int run_step(const tl_case *tc, rnnc_backend be, uint64_t seed)
     const char *bn = rnnc_backend_name(be);
     if (tl_build_spec(tc, 0, &s, err, sizeof err) != 0) {
         tl_one_line(err);
-        printf("FAIL reference/%s/step/spec: %s\n", bn, err);
+        tl_fail("%s/step/spec: %s", bn, err);
         return 0;
     }
     tl_summary(&s, name, sizeof name);
     if (rnnc_model_load(&m, &s, be, err, sizeof err) != 0) {
         tl_one_line(err);
-        printf("FAIL reference/%s/step/%s: load: %s\n", bn, name, err);
+        tl_fail("%s/step/%s: load: %s", bn, name, err);
         return 0;
     }
     loaded = 1;
@@ -428,7 +428,7 @@ static int run_step(const tl_case *tc, rnnc_backend be, uint64_t seed)
     sbuf[1] = malloc(S * rs);
     out = malloc(K * rs);
     if (!sbuf[0] || !sbuf[1] || !out || rnnc_buffers_alloc(&mb, l) != 0) {
-        printf("FAIL reference/%s/step/%s: out of memory\n", bn, name);
+        tl_fail("%s/step/%s: out of memory", bn, name);
         goto out;
     }
     tl_fill_problem(&s, l, &mb, seed, NULL);
@@ -466,14 +466,14 @@ static int run_step(const tl_case *tc, rnnc_backend be, uint64_t seed)
             const char *a = what[0] == 'h' ? sout : what[0] == 'p' ? out : sout + H * rs;
             const char *f = what[0] == 'h' ? hf : what[0] == 'p' ? pf : out;
             for (i = 0; i + 1 < n && memcmp(a + i * rs, f + i * rs, rs) == 0; i++) {}
-            printf("FAIL reference/%s/step/%s: %s(t=%zu)[b=0,i=%zu]: step gives %.17g, %s "
-                   "%.17g (must be bit-identical)\n",
-                   bn, name, what, t, i, rnnc_get(a, s.dtype, i),
-                   what[0] == 'f' ? "its output" : "forward", rnnc_get(f, s.dtype, i));
+            tl_fail("%s/step/%s: %s(t=%zu)[b=0,i=%zu]: step gives %.17g, %s "
+                    "%.17g (must be bit-identical)",
+                    bn, name, what, t, i, rnnc_get(a, s.dtype, i),
+                    what[0] == 'f' ? "its output" : "forward", rnnc_get(f, s.dtype, i));
             goto out;
         }
     }
-    printf("ok reference/%s/step/%s\n", bn, name);
+    tl_ok("%s/step/%s", bn, name);
     pass = 1;
 out:
     free(sbuf[0]);
@@ -504,19 +504,19 @@ static int run_draw_edges(rnnc_backend be, rnnc_dtype dt)
     int pass = 0, loaded = 0;
     if (tl_build_spec(&tc, 0, &s, err, sizeof err) != 0) {
         tl_one_line(err);
-        printf("FAIL reference/%s/draw-edges/spec: %s\n", bn, err);
+        tl_fail("%s/draw-edges/spec: %s", bn, err);
         return 0;
     }
     tl_summary(&s, name, sizeof name);
     if (rnnc_model_load(&m, &s, be, err, sizeof err) != 0) {
         tl_one_line(err);
-        printf("FAIL reference/%s/draw-edges/%s: load: %s\n", bn, name, err);
+        tl_fail("%s/draw-edges/%s: load: %s", bn, name, err);
         return 0;
     }
     loaded = 1;
     const rnnc_layout *l = &m.layout;
     if (rnnc_buffers_alloc(&mb, l) != 0 || refbufs_alloc(&r, &s, l) != 0) {
-        printf("FAIL reference/%s/draw-edges/%s: out of memory\n", bn, name);
+        tl_fail("%s/draw-edges/%s: out of memory", bn, name);
         goto out;
     }
     tl_poison(&s, l, &mb);
@@ -549,13 +549,13 @@ static int run_draw_edges(rnnc_backend be, rnnc_dtype dt)
             double got = rnnc_get(mb.ws, dt, l->ws_fb + (t - 1) * 4 + bi);
             int32_t ref = r.n.fbc[(t - 1) * 4 + bi], exp = want[dt == RNNC_DOUBLE][bi];
             if (!(got == (double)ref && ref == exp)) {
-                printf("FAIL reference/%s/draw-edges/%s: step %zu, u = %.17g: the generated code "
-                       "feeds back class %.17g, the reference %d, expected %d\n",
-                       bn, name, t, us[bi], got, ref, exp);
+                tl_fail("%s/draw-edges/%s: step %zu, u = %.17g: the generated code "
+                        "feeds back class %.17g, the reference %d, expected %d",
+                        bn, name, t, us[bi], got, ref, exp);
                 goto out;
             }
         }
-    printf("ok reference/%s/draw-edges/%s\n", bn, name);
+    tl_ok("%s/draw-edges/%s", bn, name);
     pass = 1;
 out:
     refbufs_free(&r);
@@ -582,8 +582,9 @@ static const struct { rnnc_recurrence rec; rnnc_feedback fb; } variants[] = {
 int main(int argc, char **argv)
 {
     rnnc_backend be;
+    tl_suite("reference");
     if (argc != 2 || rnnc_backend_parse(argv[1], &be) != 0) {
-        printf("FAIL reference: usage: test_reference tcc|cc\n");
+        tl_fail("usage: test_reference tcc|cc");
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
