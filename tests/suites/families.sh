@@ -10,32 +10,10 @@
 # if any case failed.
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory), RNNC_CACHE_DIR (a private
 # compile cache; a fresh one under the scratch directory when unset).
-set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-RNNC=${RNNC:-$ROOT/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_families.XXXXXX") || exit 1
-trap '[ "$BASHPID" = "$$" ] && rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../lib/suite.sh" families
 export RNNC_CACHE_DIR=${RNNC_CACHE_DIR:-$tmp/cache}
-failed=0
-
-ok() { echo "ok families/$1"; }
-fail() {
-    echo "FAIL families/$1: $2"
-    failed=1
-}
-# check NAME WHY...: ok when WHY is empty, else FAIL with the reasons.
-check() {
-    local name=$1
-    shift
-    if [ $# -eq 0 ]; then ok "$name"; else
-        local r
-        r=$(printf '%s; ' "$@")
-        fail "$name" "${r%; }"
-    fi
-}
+# Training runs here take longer than suite.sh's 120 s limit under load.
 rn() { timeout -k 5 180 "$RNNC" "$@"; }
-one_line() { head -c 300 "$1" | tr '\n' '~' | sed 's/~$//; s/~/\\n/g'; }
 # info_get CKPT FIELD: a line of `rnnc info` (its value after "FIELD: ").
 info_get() { rn info "$1" 2>/dev/null | sed -n "s/^$2: //p"; }
 smoothed() { info_get "$1" loss | sed -n 's/^\([^ ,]*\) smoothed.*/\1/p'; }
@@ -267,4 +245,4 @@ bad eval-feedback-on-hidden-model "--feedback" eval "$hidden" "$T" --feedback fr
 bad eval-feedback-scheduled "--feedback" eval "$good" "$T" --feedback scheduled
 bad eval-no-data "eval" eval "$good"
 bad eval-csv-on-text-model "wave.csv" eval "$good" "$W"
-exit $failed
+suite_end

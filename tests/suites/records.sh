@@ -14,31 +14,10 @@
 # any case failed.
 # Env: RNNC (absolute path of rnnc), TESTS_TMP (scratch directory), RNNC_CACHE_DIR (a private
 # compile cache; a fresh one under the scratch directory when unset).
-set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-RNNC=${RNNC:-$ROOT/rnnc}
-case $RNNC in /*) ;; *) RNNC=$PWD/$RNNC ;; esac
-tmp=$(mktemp -d "${TESTS_TMP:-${TMPDIR:-/tmp}}/suite_records.XXXXXX") || exit 1
-trap '[ "$BASHPID" = "$$" ] && rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../lib/suite.sh" records
 export RNNC_CACHE_DIR=${RNNC_CACHE_DIR:-$tmp/cache}
-failed=0
-
-ok() { echo "ok records/$1"; }
-fail() {
-    echo "FAIL records/$1: $2"
-    failed=1
-}
-check() {
-    local name=$1
-    shift
-    if [ $# -eq 0 ]; then ok "$name"; else
-        local r
-        r=$(printf '%s; ' "$@")
-        fail "$name" "${r%; }"
-    fi
-}
+# Training runs here take longer than suite.sh's 120 s limit under load.
 rn() { timeout -k 5 180 "$RNNC" "$@"; }
-one_line() { head -c 300 "$1" | tr '\n' '~' | sed 's/~$//; s/~/\\n/g'; }
 info_get() { rn info "$1" 2>/dev/null | sed -n "s/^$2: //p"; }
 snap() { (cd "$1" && find . -type f -exec md5sum {} + | sort); }
 # within A B FRAC: |A - B| <= FRAC * B.
@@ -228,4 +207,4 @@ bad end-symbol-bogus "--end-symbol" train "${B[@]}" --records lines --end eos --
 bad sample-prime-on-records "--prime" sample "$tmp/eos.ck" --prime ka
 printf 'kalo\nmimimimimimi\n' >"$tmp/long.txt"
 bad eval-record-longer-than-max-length "long.txt:2" eval "$tmp/length.ck" "$tmp/long.txt"
-exit $failed
+suite_end
