@@ -20,6 +20,10 @@
 #   one_line FILE    the start of FILE (400 bytes) on one line, newlines shown as \n
 #   need_prog PROG CASE  0 when the test program $TEST_BIN/PROG is built; else fail CASE
 #                    ("... not built") and return 1
+#   snap DIR         the checksums of DIR's files, sorted (equal before and after: nothing written)
+#   bad_input NAME EXPECT ARG...  rnnc ARG... in a fresh directory $tmp/bad/NAME (after running
+#                    $SETUP there, when set) must exit 2 with one line on stderr holding EXPECT,
+#                    print nothing on stdout and create or change no file: check "bad-input/NAME"
 #   suite_end        exits with the suite's status: 0 when no case failed, else 1
 # With an empty PREFIX the lines are "ok NAME" (the suite puts its own prefixes in NAME).
 # Bash only (set -u is on: a suite names every variable it uses).
@@ -67,5 +71,26 @@ need_prog() {
     [ -x "$TEST_BIN/$1" ] && return 0
     fail "$2" "$TEST_BIN/$1 not built (TEST_BIN=$TEST_BIN; make tests-bin builds it)"
     return 1
+}
+snap() { (cd "$1" && find . -type f -exec md5sum {} + | sort); }
+bad_input() {
+    local name=$1 expect=$2
+    shift 2
+    local d=$tmp/bad/$name
+    mkdir -p "$d"
+    [ -n "${SETUP:-}" ] && (cd "$d" && eval "$SETUP")
+    local before after
+    before=$(snap "$d")
+    (cd "$d" && exec timeout -k 5 120 "$RNNC" "$@") >"$d.out" 2>"$d.err"
+    local rc=$?
+    after=$(snap "$d")
+    local why=()
+    [ $rc -eq 2 ] || why+=("status $rc, not 2")
+    [ "$(wc -l <"$d.err")" -eq 1 ] || why+=("$(wc -l <"$d.err") lines on stderr")
+    grep -qF -- "$expect" "$d.err" || why+=("stderr does not name '$expect'")
+    [ -s "$d.out" ] && why+=("stdout not empty: $(one_line "$d.out")")
+    [ "$before" = "$after" ] || why+=("files created or changed in the directory")
+    [ ${#why[@]} -gt 0 ] && why+=("stderr: $(one_line "$d.err")")
+    check "bad-input/$name" "${why[@]}"
 }
 suite_end() { [ "$failed" -eq 0 ] && exit 0; exit 1; }

@@ -19,7 +19,6 @@ export RNNC_CACHE_DIR=${RNNC_CACHE_DIR:-$tmp/cache}
 # Training runs here take longer than suite.sh's 120 s limit under load.
 rn() { timeout -k 5 180 "$RNNC" "$@"; }
 info_get() { rn info "$1" 2>/dev/null | sed -n "s/^$2: //p"; }
-snap() { (cd "$1" && find . -type f -exec md5sum {} + | sort); }
 # within A B FRAC: |A - B| <= FRAC * B.
 within() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= f * b) }'; }
 
@@ -166,45 +165,25 @@ grep -q 'stroke="#ff7f0e"' "$tmp/v.svg" && grep -q '>validation<' "$tmp/v.svg" |
 check "valid/logged-every-100-and-plotted" "${why[@]}"
 
 # ---- 8. bad inputs: exit 2, one line naming the file and line (or the option), nothing written ----
-bad() {
-    local name=$1 expect=$2
-    shift 2
-    local d=$tmp/bad/$name
-    mkdir -p "$d"
-    [ -n "${SETUP:-}" ] && (cd "$d" && eval "$SETUP")
-    local before after
-    before=$(snap "$d")
-    (cd "$d" && exec timeout -k 5 120 "$RNNC" "$@") >"$d.out" 2>"$d.err"
-    local rc=$?
-    after=$(snap "$d")
-    local why=()
-    [ $rc -eq 2 ] || why+=("status $rc, not 2")
-    [ "$(wc -l <"$d.err")" -eq 1 ] || why+=("$(wc -l <"$d.err") lines on stderr")
-    grep -qF -- "$expect" "$d.err" || why+=("stderr does not name '$expect'")
-    [ -s "$d.out" ] && why+=("stdout not empty: $(one_line "$d.out")")
-    [ "$before" = "$after" ] || why+=("files created or changed in the directory")
-    [ ${#why[@]} -gt 0 ] && why+=("stderr: $(one_line "$d.err")")
-    check "bad-input/$name" "${why[@]}"
-}
 B=(--hidden 8 --tau 4 --steps 5 --sample-every 0 --save new.ck)
-SETUP="printf 'kalo\\nmi\\n\\nnute\\n' >w.txt" bad empty-line-is-an-empty-record "w.txt:3" train "${B[@]}" --records lines --end eos w.txt
-SETUP="printf 'kalo\\nmimimimimi\\n' >w.txt" bad record-longer-than-max-record "w.txt:2" train "${B[@]}" --records lines --end eos --max-record 8 w.txt
-SETUP="printf 'kalo\\nmimimimimimi\\n' >w.txt" bad record-longer-than-max-length "w.txt:2" train "${B[@]}" --records lines --end length --max-length 10 w.txt
-SETUP="printf 'kalo\\nmi\\nnuka\\n' >w.txt" bad end-symbol-in-the-data "w.txt:3" train "${B[@]}" --records lines --end eos --end-symbol n w.txt
-SETUP="printf 'a,b\\n1,2\\n' >s.csv" bad csv-sequence-column-missing "s.csv:1" train "${B[@]}" --sequence-column id --end halt s.csv
-SETUP="printf 'id,v\\n1,0.1\\n1,0.2\\n2,0.3\\n1,0.4\\n' >s.csv" bad csv-sequence-not-contiguous "s.csv:5" train "${B[@]}" --sequence-column id --end halt s.csv
-SETUP="printf '\\n\\n  \\n' >w.txt" bad only-blank-lines-no-records "w.txt" train "${B[@]}" --records paragraphs --end eos w.txt
+SETUP="printf 'kalo\\nmi\\n\\nnute\\n' >w.txt" bad_input empty-line-is-an-empty-record "w.txt:3" train "${B[@]}" --records lines --end eos w.txt
+SETUP="printf 'kalo\\nmimimimimi\\n' >w.txt" bad_input record-longer-than-max-record "w.txt:2" train "${B[@]}" --records lines --end eos --max-record 8 w.txt
+SETUP="printf 'kalo\\nmimimimimimi\\n' >w.txt" bad_input record-longer-than-max-length "w.txt:2" train "${B[@]}" --records lines --end length --max-length 10 w.txt
+SETUP="printf 'kalo\\nmi\\nnuka\\n' >w.txt" bad_input end-symbol-in-the-data "w.txt:3" train "${B[@]}" --records lines --end eos --end-symbol n w.txt
+SETUP="printf 'a,b\\n1,2\\n' >s.csv" bad_input csv-sequence-column-missing "s.csv:1" train "${B[@]}" --sequence-column id --end halt s.csv
+SETUP="printf 'id,v\\n1,0.1\\n1,0.2\\n2,0.3\\n1,0.4\\n' >s.csv" bad_input csv-sequence-not-contiguous "s.csv:5" train "${B[@]}" --sequence-column id --end halt s.csv
+SETUP="printf '\\n\\n  \\n' >w.txt" bad_input only-blank-lines-no-records "w.txt" train "${B[@]}" --records paragraphs --end eos w.txt
 unset SETUP
-bad end-without-records "--end" train "${B[@]}" --end eos "$WORDS"
-bad learn-h0-without-records "--learn-h0" train "${B[@]}" --learn-h0 "$WORDS"
-bad max-record-without-records "--max-record" train "${B[@]}" --max-record 5 "$WORDS"
-bad records-bogus "--records" train "${B[@]}" --records sentences "$WORDS"
-bad records-on-csv "--records" train "${B[@]}" --records lines "$tmp/seq.csv"
-bad sequence-column-on-text "--sequence-column" train "${B[@]}" --sequence-column id "$WORDS"
-bad eos-on-csv "--end" train "${B[@]}" --sequence-column id --end eos "$tmp/seq.csv"
-bad valid-every-without-valid "--valid-every" train "${B[@]}" --records lines --valid-every 10 "$WORDS"
-bad end-symbol-bogus "--end-symbol" train "${B[@]}" --records lines --end eos --end-symbol ab "$WORDS"
-bad sample-prime-on-records "--prime" sample "$tmp/eos.ck" --prime ka
+bad_input end-without-records "--end" train "${B[@]}" --end eos "$WORDS"
+bad_input learn-h0-without-records "--learn-h0" train "${B[@]}" --learn-h0 "$WORDS"
+bad_input max-record-without-records "--max-record" train "${B[@]}" --max-record 5 "$WORDS"
+bad_input records-bogus "--records" train "${B[@]}" --records sentences "$WORDS"
+bad_input records-on-csv "--records" train "${B[@]}" --records lines "$tmp/seq.csv"
+bad_input sequence-column-on-text "--sequence-column" train "${B[@]}" --sequence-column id "$WORDS"
+bad_input eos-on-csv "--end" train "${B[@]}" --sequence-column id --end eos "$tmp/seq.csv"
+bad_input valid-every-without-valid "--valid-every" train "${B[@]}" --records lines --valid-every 10 "$WORDS"
+bad_input end-symbol-bogus "--end-symbol" train "${B[@]}" --records lines --end eos --end-symbol ab "$WORDS"
+bad_input sample-prime-on-records "--prime" sample "$tmp/eos.ck" --prime ka
 printf 'kalo\nmimimimimimi\n' >"$tmp/long.txt"
-bad eval-record-longer-than-max-length "long.txt:2" eval "$tmp/length.ck" "$tmp/long.txt"
+bad_input eval-record-longer-than-max-length "long.txt:2" eval "$tmp/length.ck" "$tmp/long.txt"
 suite_end

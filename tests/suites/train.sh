@@ -31,8 +31,6 @@ lt() {
     [[ $1 =~ ^[0-9.eE+-]+$ && $2 =~ ^[0-9.eE+-]+$ ]] || return 1
     awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'
 }
-# snap DIR: every file under DIR with its checksum (to prove nothing was written or changed).
-snap() { (cd "$1" && find . -type f -exec md5sum {} + | sort); }
 # flip_byte FILE OFFSET: replace the byte at OFFSET by its complement.
 flip_byte() {
     local b
