@@ -130,21 +130,28 @@ static void rnn_gated_inputs(const rnn_real *restrict P, const rnn_input *restri
 }
 #endif
 
-#if RNN_CELL == RNN_CELL_LSTM
-/* (10.40)-(10.42) at one step, every column of a part: g gets (one-hot x: the step's
- * inputs, else already holds) b + U x(t) + b_h; adds W h(t-1) (one product of the four
- * stacked gates), then the gates, c(t) from c(t-1), tanh(c(t)) (kept for the backward pass)
- * and h(t). */
-static void rnn_lstm_step(const rnn_real *restrict P, const rnn_input *x, const rnn_real *h_prev,
-                          rnn_real *g, const rnn_real *c_prev, rnn_real *c, rnn_real *h)
+/* The stacked gates' pre-activations at one step, every column of a part, for both cells: g
+ * gets (one-hot x: the step's inputs, else already holds) the terms that do not depend on the
+ * past, then W h(t-1) is added, one product of the stacked gates. */
+static void rnn_gated_preact(const rnn_real *restrict P, const rnn_input *x, const rnn_real *h_prev, rnn_real *g)
 {
-    size_t bi, i;
 #if RNN_ONEHOT
     rnn_gated_gather(P, x, g);
 #else
     (void)x;
 #endif
     rnn_gemm_rows(g, RNN_GCOL, P + RNN_OFF_W, RNN_GH, RNN_GH, RNN_HIDDEN, h_prev, RNN_HIDDEN, RNN_PART_BATCH);
+}
+
+#if RNN_CELL == RNN_CELL_LSTM
+/* (10.40)-(10.42) at one step, every column of a part: g gets (one-hot x: the step's
+ * inputs, else already holds) b + U x(t) + b_h; adds W h(t-1) (rnn_gated_preact), then
+ * the gates, c(t) from c(t-1), tanh(c(t)) (kept for the backward pass) and h(t). */
+static void rnn_lstm_step(const rnn_real *restrict P, const rnn_input *x, const rnn_real *h_prev,
+                          rnn_real *g, const rnn_real *c_prev, rnn_real *c, rnn_real *h)
+{
+    size_t bi, i;
+    rnn_gated_preact(P, x, h_prev, g);
     for (bi = 0; bi < RNN_PART_BATCH; bi++) {
         rnn_real *gb = g + bi * RNN_GCOL, *cb = c + bi * RNN_HIDDEN, *hb = h + bi * RNN_HIDDEN;
         const rnn_real *cp = c_prev + bi * RNN_HIDDEN;
@@ -197,19 +204,13 @@ static void rnn_lstm_grad(const rnn_real *restrict WT, const rnn_real *restrict 
 }
 #else
 /* (10.45)-(10.46) at one step, every column of a part: g gets (one-hot x: the step's
- * inputs, else already holds) the input terms and b_h; adds W h(t-1) (one product of the
- * three stacked gates: the r and z rows into their pre-activations, the n rows into w_n),
- * then r, z, n and h(t). */
+ * inputs, else already holds) the input terms and b_h; adds W h(t-1) (rnn_gated_preact:
+ * the r and z rows into their pre-activations, the n rows into w_n), then r, z, n and h(t). */
 static void rnn_gru_step(const rnn_real *restrict P, const rnn_input *x, const rnn_real *h_prev,
                          rnn_real *g, rnn_real *h)
 {
     size_t bi, i;
-#if RNN_ONEHOT
-    rnn_gated_gather(P, x, g);
-#else
-    (void)x;
-#endif
-    rnn_gemm_rows(g, RNN_GCOL, P + RNN_OFF_W, RNN_GH, RNN_GH, RNN_HIDDEN, h_prev, RNN_HIDDEN, RNN_PART_BATCH);
+    rnn_gated_preact(P, x, h_prev, g);
     for (bi = 0; bi < RNN_PART_BATCH; bi++) {
         rnn_real *gb = g + bi * RNN_GCOL, *hb = h + bi * RNN_HIDDEN;
         const rnn_real *hp = h_prev + bi * RNN_HIDDEN;
