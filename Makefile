@@ -54,7 +54,7 @@ TEMPLATES = templates/rnn.h templates/rnn_abi.h templates/rnn.c templates/rnn_up
             templates/embed.h templates/embed.c
 
 .PHONY: all deps probe test asan tsan golden clean tests-bin demo examples examples-figures bench \
-        bench-peers bench-mpi bench-split man install uninstall fuzz fuzz-bin FORCE
+        bench-peers bench-mpi bench-split bench-profile man install uninstall fuzz fuzz-bin FORCE
 all: rnnc
 
 # Probe for the libraries; say which package provides what is missing.
@@ -225,13 +225,23 @@ $(BUILD)/bench/mpi_comm: tests/bench/mpi_comm.c $(BUILD)/runtime/model/dist.o $(
 
 # Batch 1 on two cores (issue 14, part 2; never part of `make test` or `all`): the per-step
 # products for hidden 100, 256, 512 on one thread and with W's rows split over two threads
-# (tests/bench/batch1_split.c, standalone; the flags of the cc backend); about a minute.
-bench-split: $(BUILD)/bench/batch1_split
+# (tests/bench/batch1_split.c), then what handing a buffer from one core to the other costs
+# (tests/bench/handoff.c); standalone, the flags of the cc backend; about a minute.
+BENCH_SPLIT_FLAGS = -std=c11 -O3 -march=native -ffp-contract=off -fno-math-errno -fno-trapping-math -pthread
+bench-split: $(BUILD)/bench/batch1_split $(BUILD)/bench/handoff
 	$(BUILD)/bench/batch1_split
-$(BUILD)/bench/batch1_split: tests/bench/batch1_split.c templates/rnn_math.c
+	$(BUILD)/bench/handoff
+$(BUILD)/bench/batch1_split: tests/bench/batch1_split.c tests/bench/twocore.h templates/rnn_math.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O3 -march=native -ffp-contract=off -fno-math-errno -fno-trapping-math -pthread \
-	    -o $@ tests/bench/batch1_split.c -lm
+	$(CC) $(BENCH_SPLIT_FLAGS) -o $@ tests/bench/batch1_split.c -lm
+$(BUILD)/bench/handoff: tests/bench/handoff.c tests/bench/twocore.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_SPLIT_FLAGS) -o $@ tests/bench/handoff.c
+
+# Where a batch-1 step's time goes (issue 14): perf's cpu-clock samples of rnnc bench on A and
+# B by generated function (tests/bench/profile.sh; needs perf); about 10 s.
+bench-profile: rnnc
+	@tests/bench/profile.sh ./rnnc
 
 # The benchmark's optional peers (as root), else say which packages to install.
 bench-peers:

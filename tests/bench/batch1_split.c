@@ -33,32 +33,17 @@
  * from other jobs hits all of them alike) for about 10 ms; per variant the minimum and the median
  * over the rounds are printed in ns per step, and the speed-ups are same-run ratios of minima. */
 #define _GNU_SOURCE
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define CPU_RELAX() _mm_pause()
-#else
-#define CPU_RELAX() ((void)0)
-#endif
+
+#include "twocore.h"
 #include "../../templates/rnn_math.c" /* rnn_tanhf: the generated code's tanh, same bits */
 
 #define ALWAYS __attribute__((always_inline)) static inline
 #define TR1 128  /* rows of a one-column tile: RNN_TR1 of templates/rnn.c */
 #define VOCAB 65 /* columns of U (configs A and B) */
 #define MAX_ROUNDS 64
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static unsigned long long rng = 1;
 /* A uniform float in [-a, a) (splitmix64). */
@@ -164,25 +149,6 @@ DEFINE_STEPS(100)
 DEFINE_STEPS(256)
 DEFINE_STEPS(512)
 
-/* Sense-reversing spin barrier for two threads; count and sense on their own cache lines. */
-struct spin_barrier {
-    _Alignas(64) atomic_uint count;
-    _Alignas(64) atomic_uint sense;
-};
-
-/* Wait until both threads arrive; *local is the caller's sense (flipped on each call). */
-static void spin_wait(struct spin_barrier *b, unsigned *local)
-{
-    unsigned s = !*local;
-    *local = s;
-    if (atomic_fetch_sub_explicit(&b->count, 1, memory_order_acq_rel) == 1) {
-        atomic_store_explicit(&b->count, 2, memory_order_relaxed);
-        atomic_store_explicit(&b->sense, s, memory_order_release);
-    } else {
-        while (atomic_load_explicit(&b->sense, memory_order_acquire) != s) CPU_RELAX();
-    }
-}
-
 enum variant { ONE_THREAD, SPIN, PTHREAD, NVARIANTS };
 static const char *const variant_name[NVARIANTS] = {"1T", "spin", "pthread"};
 
@@ -216,22 +182,11 @@ static void sweep(struct job *j, int part, unsigned *sense)
         }
 }
 
-static atomic_int pin_warned;
-/* Pins the calling thread to cpu; a note on stderr (once) if that fails. */
-static void pin(int cpu)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0 && atomic_fetch_add(&pin_warned, 1) == 0)
-        fprintf(stderr, "batch1_split: note: cannot pin threads to CPUs 0 and 1; not pinned\n");
-}
-
 static void *worker(void *arg)
 {
     struct job *j = arg;
     unsigned sense = 0;
-    pin(1);
+    pin(1, "batch1_split");
     job_barrier(j, &sense); /* start */
     sweep(j, 2, &sense);
     return NULL;
@@ -387,7 +342,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: batch1_split [ROUNDS (1..%d) [TAU]]\n", MAX_ROUNDS);
         return 2;
     }
-    pin(0);
+    pin(0, "batch1_split");
     if (getloadavg(load, 3) < 0) load[0] = load[1] = load[2] = -1;
     printf("batch1_split: tau %zu, %d rounds, load average %.2f %.2f %.2f\n", tau, rounds, load[0],
            load[1], load[2]);
