@@ -32,8 +32,8 @@ RNN_INLINE void rnn_gemm_rows(rnn_real *Y, size_t ys, const rnn_real *M, size_t 
     }
     if (i0 < rows) {
         for (b0 = 0; b0 + RNN_TC <= n; b0 += RNN_TC)
-            rnn_tile(Y + b0 * ys + i0, ys, M + i0, ms, cols, X + b0 * xs, xs, 1, rows - i0, RNN_TC);
-        if (b0 < n) rnn_tile(Y + b0 * ys + i0, ys, M + i0, ms, cols, X + b0 * xs, xs, 1, rows - i0, n - b0);
+            rnn_tile_rest(Y + b0 * ys, ys, M, ms, cols, X + b0 * xs, xs, 1, i0, rows, RNN_TC);
+        if (b0 < n) rnn_tile_rest(Y + b0 * ys, ys, M, ms, cols, X + b0 * xs, xs, 1, i0, rows, n - b0);
     }
 }
 
@@ -59,8 +59,8 @@ RNN_INLINE void rnn_rank_blocked(rnn_real *C, size_t cs, size_t rows, size_t col
         }
         if (i0 < rows) {
             for (j0 = 0; j0 + RNN_TC <= cols; j0 += RNN_TC)
-                rnn_tile(C + j0 * cs + i0, cs, Ak + i0, as, nk, Xk + j0, 1, xs, rows - i0, RNN_TC);
-            if (j0 < cols) rnn_tile(C + j0 * cs + i0, cs, Ak + i0, as, nk, Xk + j0, 1, xs, rows - i0, cols - j0);
+                rnn_tile_rest(C + j0 * cs, cs, Ak, as, nk, Xk + j0, 1, xs, i0, rows, RNN_TC);
+            if (j0 < cols) rnn_tile_rest(C + j0 * cs, cs, Ak, as, nk, Xk + j0, 1, xs, i0, rows, cols - j0);
         }
     }
 }
