@@ -195,14 +195,11 @@ static int get_uint(const json_t *v, uint64_t max, uint64_t *out)
     return 1;
 }
 
-static int parse_tensor(const char *path, const char *name, json_t *val,
-                        const unsigned char *data, uint64_t data_len, rnnc_st_tensor *t,
-                        char *err, size_t errlen)
+/* Tensor entry val (quoted name qn) has no key but dtype, shape and data_offsets.  Returns 0,
+ * or -1 with a message. */
+static int check_keys(const char *path, const char *qn, json_t *val, char *err, size_t errlen)
 {
-    char nb[QUOTE_MAX + 4], vb[QUOTE_MAX + 8], sb[256];
-    const char *qn = shorten(name, nb, sizeof nb);
-    if (!json_is_object(val))
-        return rnnc_fail(err, errlen, "%s: tensor '%s': entry is not a JSON object", path, qn);
+    char vb[QUOTE_MAX + 8];
     const char *k;
     json_t *v;
     json_object_foreach(val, k, v) {
@@ -212,7 +209,15 @@ static int parse_tensor(const char *path, const char *name, json_t *val,
                              "(expected dtype, shape, data_offsets)",
                              path, qn, shorten(k, vb, sizeof vb));
     }
+    return 0;
+}
 
+/* The dtype of tensor entry val (quoted name qn) into t->dtype, its name into *name (val's
+ * string).  Returns 0, or -1 with a message: missing, not a string, not one rnnc reads. */
+static int parse_dtype(const char *path, const char *qn, const json_t *val, rnnc_st_tensor *t, const char **name,
+                       char *err, size_t errlen)
+{
+    char vb[QUOTE_MAX + 8];
     const json_t *dt = json_object_get(val, "dtype");
     if (!dt) return rnnc_fail(err, errlen, "%s: tensor '%s': no dtype", path, qn);
     if (!json_is_string(dt))
@@ -228,7 +233,16 @@ static int parse_tensor(const char *path, const char *name, json_t *val,
                          "(rnnc reads F32, F64, F16, BF16, I32, I64)",
                          path, qn, shorten(ds, vb, sizeof vb));
     t->dtype = (rnnc_st_dtype)d;
+    *name = ds;
+    return 0;
+}
 
+/* The shape of tensor entry val (quoted name qn) into t->ndim and t->shape: a list of at most
+ * RNNC_ST_MAX_DIMS integers in [0, 2^53].  Returns 0, or -1 with a message. */
+static int parse_shape(const char *path, const char *qn, const json_t *val, rnnc_st_tensor *t, char *err,
+                       size_t errlen)
+{
+    char vb[QUOTE_MAX + 8];
     const json_t *sh = json_object_get(val, "shape");
     if (!sh) return rnnc_fail(err, errlen, "%s: tensor '%s': no shape", path, qn);
     if (!json_is_array(sh))
@@ -247,13 +261,20 @@ static int parse_tensor(const char *path, const char *name, json_t *val,
                              "%s: tensor '%s': shape entry %zu (%s) is not an integer in [0, 2^53]",
                              path, qn, i, show(e, vb, sizeof vb));
     }
+    return 0;
+}
 
+/* The data_offsets [begin, end] of tensor entry val (quoted name qn) into be: in order and
+ * within the data_len bytes of the data.  Returns 0, or -1 with a message. */
+static int parse_offsets(const char *path, const char *qn, const json_t *val, uint64_t data_len, uint64_t be[2],
+                         char *err, size_t errlen)
+{
+    char vb[QUOTE_MAX + 8];
     const json_t *off = json_object_get(val, "data_offsets");
     if (!off) return rnnc_fail(err, errlen, "%s: tensor '%s': no data_offsets", path, qn);
     if (!json_is_array(off) || json_array_size(off) != 2)
         return rnnc_fail(err, errlen, "%s: tensor '%s': data_offsets %s is not a list [begin, end]",
                          path, qn, show(off, vb, sizeof vb));
-    uint64_t be[2];
     for (size_t i = 0; i < 2; i++) {
         const json_t *e = json_array_get(off, i);
         if (!get_uint(e, UINT64_MAX, &be[i]))
@@ -272,10 +293,18 @@ static int parse_tensor(const char *path, const char *name, json_t *val,
                          "(%llu bytes; is the file truncated?)",
                          path, qn, (unsigned long long)be[0], (unsigned long long)be[1],
                          (unsigned long long)data_len);
+    return 0;
+}
 
-    /* Product of the shape times the element size, overflow checked (0 if any dim is 0). */
-    size_t es = rnnc_st_dtype_size(t->dtype);
-    uint64_t bytes = es;
+/* t's shape times its element size (dtype named ds), overflow checked and 0 if a dimension
+ * is 0, must be the be[1] - be[0] bytes of its data_offsets.  Returns 0, or -1 with a
+ * message. */
+static int check_size(const char *path, const char *qn, const rnnc_st_tensor *t, const char *ds,
+                      const uint64_t be[2], char *err, size_t errlen)
+{
+    char sb[256];
+    size_t nd = t->ndim;
+    uint64_t bytes = rnnc_st_dtype_size(t->dtype);
     int zero = 0, over = 0;
     for (size_t i = 0; i < nd; i++) zero |= t->shape[i] == 0;
     if (zero) bytes = 0;
@@ -298,8 +327,26 @@ static int parse_tensor(const char *path, const char *name, json_t *val,
                          "do not match shape %s x %s = %llu bytes",
                          path, qn, (unsigned long long)be[0], (unsigned long long)be[1], sb, ds,
                          (unsigned long long)bytes);
+    return 0;
+}
+
+/* Tensor entry val of the header (named name) into t: its dtype, shape, and where its bytes
+ * lie in the data_len bytes at data.  Returns 0, or -1 with a message. */
+static int parse_tensor(const char *path, const char *name, json_t *val,
+                        const unsigned char *data, uint64_t data_len, rnnc_st_tensor *t,
+                        char *err, size_t errlen)
+{
+    char nb[QUOTE_MAX + 4];
+    const char *qn = shorten(name, nb, sizeof nb), *ds = NULL;
+    uint64_t be[2];
+    if (!json_is_object(val))
+        return rnnc_fail(err, errlen, "%s: tensor '%s': entry is not a JSON object", path, qn);
+    if (check_keys(path, qn, val, err, errlen) != 0 || parse_dtype(path, qn, val, t, &ds, err, errlen) != 0 ||
+        parse_shape(path, qn, val, t, err, errlen) != 0 || parse_offsets(path, qn, val, data_len, be, err, errlen) != 0 ||
+        check_size(path, qn, t, ds, be, err, errlen) != 0)
+        return -1;
     t->data = data + be[0];
-    t->nbytes = (size_t)bytes;
+    t->nbytes = (size_t)(be[1] - be[0]);
     return 0;
 }
 
