@@ -94,6 +94,119 @@ static void fill_problem(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers 
     }
 }
 
+/* The generated source's size at s->tau and at a neighbouring tau (r->tau1: tau + 1, or
+ * tau - 1 at the limit, 0 when neither is valid), and the bytes per time step between them.
+ * Returns 0, or -1 with a message. */
+static int measure_source(const rnnc_spec *s, rnnc_bench_result *r, char *err, size_t errlen)
+{
+    if (source_size(s, s->tau, &r->src_bytes, err, errlen) != 0) return -1;
+    r->tau1 = tau_ok(s, s->tau + 1) ? s->tau + 1 : tau_ok(s, s->tau - 1) ? s->tau - 1 : 0;
+    if (r->tau1) {
+        if (source_size(s, r->tau1, &r->src_bytes_t1, err, errlen) != 0) return -1;
+        r->bytes_per_step = ((double)r->src_bytes_t1 - (double)r->src_bytes) /
+                            ((double)r->tau1 - (double)s->tau);
+    }
+    return 0;
+}
+
+/* Every batch column holds a record of exactly tau steps: NAME_WS_SEQ's (end tau, first,
+ * length tau) per column, in the workspace b->ws. */
+static void fill_records(const rnnc_spec *s, const rnnc_layout *l, rnnc_buffers *b)
+{
+    for (size_t c = 0; c < s->batch; c++) {
+        rnnc_set(b->ws, s->dtype, l->ws_seq + 3 * c, (double)s->tau);
+        rnnc_set(b->ws, s->dtype, l->ws_seq + 3 * c + 1, 1);
+        rnnc_set(b->ws, s->dtype, l->ws_seq + 3 * c + 2, (double)s->tau);
+    }
+}
+
+/* rnnc train's defaults (min-char-rnn's) with optimiser optim: lr 0.1, clip 5, eps 1e-8;
+ * grad_scale 1/B.  Returns them. */
+static rnnc_hparams bench_hparams(const rnnc_spec *s, int optim)
+{
+    rnnc_hparams hp;
+    memset(&hp, 0, sizeof hp);
+    hp.optim = optim;
+    hp.lr = 0.1;
+    hp.beta1 = 0.9;
+    hp.beta2 = 0.999;
+    hp.eps = 1e-8;
+    hp.clip = 5;
+    hp.grad_scale = 1.0 / (double)s->batch;
+    return hp;
+}
+
+/* Make hp the optimiser's step number step: Adam's bias corrections 1 - beta^step. */
+static void set_step(rnnc_hparams *hp, uint64_t step)
+{
+    hp->bias1 = 1 - pow(hp->beta1, (double)step);
+    hp->bias2 = 1 - pow(hp->beta2, (double)step);
+}
+
+/* One train_step call on b's buffers.  Returns its loss. */
+static double call_step(rnnc_model *m, rnnc_buffers *b, const rnnc_hparams *hp)
+{
+    return rnnc_model_train_step(m, b->params, b->grads, b->opt, b->x, b->y, b->s0, b->ws, hp);
+}
+
+/* The untimed calls: at least one, then up to 3 within 0.2 s, counted in r->warmup (and
+ * *step); r->loss_first and r->loss_last are their first and last losses. */
+static void warm_up(rnnc_model *m, rnnc_buffers *b, rnnc_hparams *hp, uint64_t *step, rnnc_bench_result *r)
+{
+    double w0 = now_s();
+    do {
+        set_step(hp, ++*step);
+        double loss = call_step(m, b, hp);
+        if (*step == 1) r->loss_first = loss;
+        r->loss_last = loss;
+        r->warmup++;
+    } while (r->warmup < 3 && now_s() - w0 < 0.2);
+}
+
+/* The timed calls, until there have been o->reps of them and o->seconds have passed: each
+ * call's seconds into *times (allocated and grown here; the caller frees it), their count in
+ * r->reps, their span in r->total_s, the last loss in r->loss_last.  Returns 0, or -1 with a
+ * message (out of memory). */
+static int time_calls(rnnc_model *m, rnnc_buffers *b, rnnc_hparams *hp, uint64_t *step,
+                      const rnnc_bench_opts *o, double **times, rnnc_bench_result *r, char *err, size_t errlen)
+{
+    size_t cap = 1024;
+    if (!(*times = malloc(cap * sizeof **times))) return rnnc_fail(err, errlen, "out of memory for the timings");
+    double t_start = now_s(), t_end = t_start;
+    while (r->reps < o->reps || t_end - t_start < o->seconds) {
+        if (r->reps == cap) {
+            double *nt = realloc(*times, 2 * cap * sizeof **times);
+            if (!nt) return rnnc_fail(err, errlen, "out of memory for the timings");
+            *times = nt;
+            cap *= 2;
+        }
+        set_step(hp, ++*step);
+        double t0 = now_s();
+        double loss = call_step(m, b, hp);
+        t_end = now_s();
+        (*times)[r->reps++] = t_end - t0;
+        r->loss_last = loss;
+    }
+    r->total_s = t_end - t_start;
+    return 0;
+}
+
+/* The statistics of r->reps (>= 1) timings in seconds, sorted here in place: r's median,
+ * minimum, maximum and mean in microseconds, and GFLOP/s at the median. */
+static void summarize(double *times, rnnc_bench_result *r)
+{
+    double sum = 0;
+    for (uint64_t i = 0; i < r->reps; i++) sum += times[i];
+    qsort(times, r->reps, sizeof *times, cmp_double);
+    size_t n = r->reps;
+    double med = n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
+    r->median_us = med * 1e6;
+    r->min_us = times[0] * 1e6;
+    r->max_us = times[n - 1] * 1e6;
+    r->mean_us = sum / (double)n * 1e6;
+    r->gflops = med > 0 ? r->flops / med * 1e-9 : 0;
+}
+
 int rnnc_bench_run(const rnnc_spec *s, const rnnc_bench_opts *o, rnnc_bench_result *r,
                    char *err, size_t errlen)
 {
@@ -103,15 +216,7 @@ int rnnc_bench_run(const rnnc_spec *s, const rnnc_bench_opts *o, rnnc_bench_resu
     if (o->optim < RNNC_OPTIM_SGD || o->optim > RNNC_OPTIM_ADAM)
         return rnnc_fail(err, errlen, "bench: unknown optimiser");
     r->flops = rnnc_bench_flops(s);
-
-    /* The source size at tau and one more (one fewer at the limit): bytes per time step. */
-    if (source_size(s, s->tau, &r->src_bytes, err, errlen) != 0) return -1;
-    r->tau1 = tau_ok(s, s->tau + 1) ? s->tau + 1 : tau_ok(s, s->tau - 1) ? s->tau - 1 : 0;
-    if (r->tau1) {
-        if (source_size(s, r->tau1, &r->src_bytes_t1, err, errlen) != 0) return -1;
-        r->bytes_per_step = ((double)r->src_bytes_t1 - (double)r->src_bytes) /
-                            ((double)r->tau1 - (double)s->tau);
-    }
+    if (measure_source(s, r, err, errlen) != 0) return -1;
 
     rnnc_model m;
     if (rnnc_model_load(&m, s, o->backend, err, errlen) != 0) return -1;
@@ -123,82 +228,19 @@ int rnnc_bench_run(const rnnc_spec *s, const rnnc_bench_opts *o, rnnc_bench_resu
     }
     r->cache_hit = rnnc_jit_cache_hit(m.jit);
     rnnc_buffers b;
-    double *times = NULL;
-    int rc = -1;
     if (rnnc_buffers_alloc(&b, &m.layout) != 0) {
         rnnc_model_unload(&m);
         return rnnc_fail(err, errlen, "out of memory for the benchmark's buffers");
     }
     fill_problem(s, &m.layout, &b, o->seed);
-    for (size_t c = 0; o->records && c < s->batch; c++) {
-        rnnc_set(b.ws, s->dtype, m.layout.ws_seq + 3 * c, (double)s->tau);
-        rnnc_set(b.ws, s->dtype, m.layout.ws_seq + 3 * c + 1, 1);
-        rnnc_set(b.ws, s->dtype, m.layout.ws_seq + 3 * c + 2, (double)s->tau);
-    }
+    if (o->records) fill_records(s, &m.layout, &b);
 
-    /* rnnc train's defaults (min-char-rnn's): lr 0.1, clip 5, eps 1e-8; grad_scale 1/B. */
-    rnnc_hparams hp;
-    memset(&hp, 0, sizeof hp);
-    hp.optim = o->optim;
-    hp.lr = 0.1;
-    hp.beta1 = 0.9;
-    hp.beta2 = 0.999;
-    hp.eps = 1e-8;
-    hp.clip = 5;
-    hp.grad_scale = 1.0 / (double)s->batch;
+    rnnc_hparams hp = bench_hparams(s, o->optim);
     uint64_t step = 0;
-
-    /* Warm up: at least one call, then up to 3 within 0.2 s. */
-    double w0 = now_s();
-    do {
-        step++;
-        hp.bias1 = 1 - pow(hp.beta1, (double)step);
-        hp.bias2 = 1 - pow(hp.beta2, (double)step);
-        double loss = rnnc_model_train_step(&m, b.params, b.grads, b.opt, b.x, b.y, b.s0, b.ws, &hp);
-        if (step == 1) r->loss_first = loss;
-        r->loss_last = loss;
-        r->warmup++;
-    } while (r->warmup < 3 && now_s() - w0 < 0.2);
-
-    size_t cap = 1024;
-    times = malloc(cap * sizeof *times);
-    if (!times) {
-        rnnc_fail(err, errlen, "out of memory for the timings");
-        goto out;
-    }
-    double t_start = now_s(), t_end = t_start;
-    while (r->reps < o->reps || t_end - t_start < o->seconds) {
-        if (r->reps == cap) {
-            double *nt = realloc(times, 2 * cap * sizeof *times);
-            if (!nt) {
-                rnnc_fail(err, errlen, "out of memory for the timings");
-                goto out;
-            }
-            times = nt;
-            cap *= 2;
-        }
-        step++;
-        hp.bias1 = 1 - pow(hp.beta1, (double)step);
-        hp.bias2 = 1 - pow(hp.beta2, (double)step);
-        double t0 = now_s();
-        double loss = rnnc_model_train_step(&m, b.params, b.grads, b.opt, b.x, b.y, b.s0, b.ws, &hp);
-        t_end = now_s();
-        times[r->reps++] = t_end - t0;
-        r->loss_last = loss;
-    }
-    r->total_s = t_end - t_start;
-    double sum = 0;
-    for (uint64_t i = 0; i < r->reps; i++) sum += times[i];
-    qsort(times, r->reps, sizeof *times, cmp_double);
-    size_t n = r->reps;
-    double med = n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
-    r->median_us = med * 1e6;
-    r->min_us = times[0] * 1e6;
-    r->max_us = times[n - 1] * 1e6;
-    r->mean_us = sum / (double)n * 1e6;
-    r->gflops = med > 0 ? r->flops / med * 1e-9 : 0;
-    rc = 0;
-out:
+    double *times = NULL;
+    warm_up(&m, &b, &hp, &step, r);
+    int rc = time_calls(&m, &b, &hp, &step, o, &times, r, err, errlen);
+    if (rc == 0) summarize(times, r);
     free(times);
     rnnc_buffers_free(&b);
     rnnc_model_unload(&m);

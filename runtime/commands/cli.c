@@ -233,6 +233,28 @@ static double parse_real(const char *opt, const char *v, double lo, double hi, i
     return x;
 }
 
+/* One word an option accepts, and the value it stands for. */
+typedef struct cli_choice {
+    const char *word;
+    int value;
+} cli_choice;
+
+/* The value of word v among the n words of option --opt (table); exit 2 with "--opt: expected
+ * A, B or C, got 'v'", the words in the table's order, when v is none of them. */
+static int parse_choice(const char *opt, const char *v, const cli_choice *table, size_t n)
+{
+    char words[256] = "";
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v, table[i].word) == 0) return table[i].value;
+        size_t k = strlen(words);
+        snprintf(words + k, sizeof words - k, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", table[i].word);
+    }
+    die(2, "--%s: expected %s, got '%s'", opt, words, v);
+}
+
+/* A table of choices and its length, the last two arguments of parse_choice. */
+#define CHOICES(t) (t), sizeof (t) / sizeof (t)[0]
+
 /* Apply the spec file (if any) and every spec option to builder b.  Options for the same key
  * as the file's are reported as given twice, whatever their order. */
 static void apply_spec(const cli_args *a, const char *spec_file, rnnc_spec_builder *b)
@@ -366,12 +388,8 @@ static int cmd_equations(int argc, char **argv)
     parse(argc, argv, "equations", "format expand", "", 1, &a);
     rnnc_eq_format f = RNNC_EQ_TEXT;
     const char *v = get(&a, "format");
-    if (v) {
-        if (strcmp(v, "text") == 0) f = RNNC_EQ_TEXT;
-        else if (strcmp(v, "latex") == 0) f = RNNC_EQ_LATEX;
-        else if (strcmp(v, "markdown") == 0) f = RNNC_EQ_MARKDOWN;
-        else die(2, "--format: expected text, latex or markdown, got '%s'", v);
-    }
+    static const cli_choice formats[] = {{"text", RNNC_EQ_TEXT}, {"latex", RNNC_EQ_LATEX}, {"markdown", RNNC_EQ_MARKDOWN}};
+    if (v) f = (rnnc_eq_format)parse_choice("format", v, CHOICES(formats));
     apply_spec(&a, one_spec_file(&a, "equations"), &b);
     finish_spec(&b, &s);
     const char *node = get(&a, "expand");
@@ -478,11 +496,10 @@ static void train_schedule_opts(const cli_args *a, rnnc_train_opts *o)
 static void train_record_opts(const cli_args *a, rnnc_train_opts *o)
 {
     const char *v;
+    static const cli_choice records[] = {
+        {"lines", RNNC_RECORDS_LINES}, {"paragraphs", RNNC_RECORDS_PARAGRAPHS}, {"none", RNNC_RECORDS_NONE}};
     if ((v = get(a, "records"))) {
-        if (strcmp(v, "lines") == 0) o->records = RNNC_RECORDS_LINES;
-        else if (strcmp(v, "paragraphs") == 0) o->records = RNNC_RECORDS_PARAGRAPHS;
-        else if (strcmp(v, "none") == 0) o->records = RNNC_RECORDS_NONE;
-        else die(2, "--records: expected lines, paragraphs or none, got '%s'", v);
+        o->records = (rnnc_records)parse_choice("records", v, CHOICES(records));
         o->records_set = 1;
     }
     if ((v = get(a, "sequence-column"))) {
@@ -541,12 +558,8 @@ static void train_output_opts(const cli_args *a, rnnc_train_opts *o)
 static void train_run_opts(const cli_args *a, rnnc_train_opts *o)
 {
     const char *v;
-    if ((v = get(a, "backend"))) {
-        if (strcmp(v, "tcc") == 0) o->backend = RNNC_RUN_TCC;
-        else if (strcmp(v, "cc") == 0) o->backend = RNNC_RUN_CC;
-        else if (strcmp(v, "auto") == 0) o->backend = RNNC_RUN_AUTO;
-        else die(2, "--backend: expected tcc, cc or auto, got '%s'", v);
-    }
+    static const cli_choice backends[] = {{"tcc", RNNC_RUN_TCC}, {"cc", RNNC_RUN_CC}, {"auto", RNNC_RUN_AUTO}};
+    if ((v = get(a, "backend"))) o->backend = (rnnc_run_backend)parse_choice("backend", v, CHOICES(backends));
     if ((v = get(a, "threads"))) o->threads = parse_threads(v);
     if ((v = get(a, "shards"))) o->shards = (int)parse_u64("shards", v, 1);
     if (o->shards > 4096) die(2, "--shards: expected a number of shares 1..4096, got '%s'", v);
@@ -617,10 +630,9 @@ static int cmd_train(int argc, char **argv)
     if ((v = get(&a, "steps"))) o.steps = parse_u64("steps", v, 1);
     if ((v = get(&a, "seed"))) o.seed = parse_u64("seed", v, 0);
     train_output_opts(&a, &o);
+    static const cli_choice chars[] = {{"bytes", RNNC_CHARS_BYTES}, {"utf8", RNNC_CHARS_UTF8}};
     if ((v = get(&a, "chars"))) {
-        if (strcmp(v, "bytes") == 0) o.chars = RNNC_CHARS_BYTES;
-        else if (strcmp(v, "utf8") == 0) o.chars = RNNC_CHARS_UTF8;
-        else die(2, "--chars: expected bytes or utf8, got '%s'", v);
+        o.chars = (rnnc_chars)parse_choice("chars", v, CHOICES(chars));
         o.chars_set = 1;
     }
     train_record_opts(&a, &o);
@@ -843,9 +855,10 @@ static int cmd_eval(int argc, char **argv)
     if ((v = get(&a, "feedback"))) {
         if (!rnnc_recurrences[c.spec.rec].has_R)
             die(2, "--feedback: %s has a hidden recurrence only; nothing is fed back (drop --feedback)", a.pos[0]);
-        if (strcmp(v, "teacher") == 0) fb = RNNC_FB_TEACHER;
-        else if (strcmp(v, "free") == 0) fb = RNNC_FB_FREE;
-        else die(2, "--feedback: expected teacher or free, got '%s'", v);
+        /* The variants' own names (gen/variants.c); scheduled sampling is for training only. */
+        const cli_choice feedbacks[] = {{rnnc_feedbacks[RNNC_FB_TEACHER].name, RNNC_FB_TEACHER},
+                                        {rnnc_feedbacks[RNNC_FB_FREE].name, RNNC_FB_FREE}};
+        fb = (rnnc_feedback)parse_choice("feedback", v, CHOICES(feedbacks));
     }
     if (get(&a, "per-record") && !c.records)
         die(2, "--per-record: %s was trained on one stream, not on records", a.pos[0]);

@@ -195,14 +195,11 @@ static int get_uint(const json_t *v, uint64_t max, uint64_t *out)
     return 1;
 }
 
-static int parse_tensor(const char *path, const char *name, json_t *val,
-                        const unsigned char *data, uint64_t data_len, rnnc_st_tensor *t,
-                        char *err, size_t errlen)
+/* Tensor entry val (quoted name qn) has no key but dtype, shape and data_offsets.  Returns 0,
+ * or -1 with a message. */
+static int check_keys(const char *path, const char *qn, json_t *val, char *err, size_t errlen)
 {
-    char nb[QUOTE_MAX + 4], vb[QUOTE_MAX + 8], sb[256];
-    const char *qn = shorten(name, nb, sizeof nb);
-    if (!json_is_object(val))
-        return rnnc_fail(err, errlen, "%s: tensor '%s': entry is not a JSON object", path, qn);
+    char vb[QUOTE_MAX + 8];
     const char *k;
     json_t *v;
     json_object_foreach(val, k, v) {
@@ -212,7 +209,15 @@ static int parse_tensor(const char *path, const char *name, json_t *val,
                              "(expected dtype, shape, data_offsets)",
                              path, qn, shorten(k, vb, sizeof vb));
     }
+    return 0;
+}
 
+/* The dtype of tensor entry val (quoted name qn) into t->dtype, its name into *name (val's
+ * string).  Returns 0, or -1 with a message: missing, not a string, not one rnnc reads. */
+static int parse_dtype(const char *path, const char *qn, const json_t *val, rnnc_st_tensor *t, const char **name,
+                       char *err, size_t errlen)
+{
+    char vb[QUOTE_MAX + 8];
     const json_t *dt = json_object_get(val, "dtype");
     if (!dt) return rnnc_fail(err, errlen, "%s: tensor '%s': no dtype", path, qn);
     if (!json_is_string(dt))
@@ -228,7 +233,16 @@ static int parse_tensor(const char *path, const char *name, json_t *val,
                          "(rnnc reads F32, F64, F16, BF16, I32, I64)",
                          path, qn, shorten(ds, vb, sizeof vb));
     t->dtype = (rnnc_st_dtype)d;
+    *name = ds;
+    return 0;
+}
 
+/* The shape of tensor entry val (quoted name qn) into t->ndim and t->shape: a list of at most
+ * RNNC_ST_MAX_DIMS integers in [0, 2^53].  Returns 0, or -1 with a message. */
+static int parse_shape(const char *path, const char *qn, const json_t *val, rnnc_st_tensor *t, char *err,
+                       size_t errlen)
+{
+    char vb[QUOTE_MAX + 8];
     const json_t *sh = json_object_get(val, "shape");
     if (!sh) return rnnc_fail(err, errlen, "%s: tensor '%s': no shape", path, qn);
     if (!json_is_array(sh))
@@ -247,13 +261,20 @@ static int parse_tensor(const char *path, const char *name, json_t *val,
                              "%s: tensor '%s': shape entry %zu (%s) is not an integer in [0, 2^53]",
                              path, qn, i, show(e, vb, sizeof vb));
     }
+    return 0;
+}
 
+/* The data_offsets [begin, end] of tensor entry val (quoted name qn) into be: in order and
+ * within the data_len bytes of the data.  Returns 0, or -1 with a message. */
+static int parse_offsets(const char *path, const char *qn, const json_t *val, uint64_t data_len, uint64_t be[2],
+                         char *err, size_t errlen)
+{
+    char vb[QUOTE_MAX + 8];
     const json_t *off = json_object_get(val, "data_offsets");
     if (!off) return rnnc_fail(err, errlen, "%s: tensor '%s': no data_offsets", path, qn);
     if (!json_is_array(off) || json_array_size(off) != 2)
         return rnnc_fail(err, errlen, "%s: tensor '%s': data_offsets %s is not a list [begin, end]",
                          path, qn, show(off, vb, sizeof vb));
-    uint64_t be[2];
     for (size_t i = 0; i < 2; i++) {
         const json_t *e = json_array_get(off, i);
         if (!get_uint(e, UINT64_MAX, &be[i]))
@@ -272,10 +293,18 @@ static int parse_tensor(const char *path, const char *name, json_t *val,
                          "(%llu bytes; is the file truncated?)",
                          path, qn, (unsigned long long)be[0], (unsigned long long)be[1],
                          (unsigned long long)data_len);
+    return 0;
+}
 
-    /* Product of the shape times the element size, overflow checked (0 if any dim is 0). */
-    size_t es = rnnc_st_dtype_size(t->dtype);
-    uint64_t bytes = es;
+/* t's shape times its element size (dtype named ds), overflow checked and 0 if a dimension
+ * is 0, must be the be[1] - be[0] bytes of its data_offsets.  Returns 0, or -1 with a
+ * message. */
+static int check_size(const char *path, const char *qn, const rnnc_st_tensor *t, const char *ds,
+                      const uint64_t be[2], char *err, size_t errlen)
+{
+    char sb[256];
+    size_t nd = t->ndim;
+    uint64_t bytes = rnnc_st_dtype_size(t->dtype);
     int zero = 0, over = 0;
     for (size_t i = 0; i < nd; i++) zero |= t->shape[i] == 0;
     if (zero) bytes = 0;
@@ -298,8 +327,26 @@ static int parse_tensor(const char *path, const char *name, json_t *val,
                          "do not match shape %s x %s = %llu bytes",
                          path, qn, (unsigned long long)be[0], (unsigned long long)be[1], sb, ds,
                          (unsigned long long)bytes);
+    return 0;
+}
+
+/* Tensor entry val of the header (named name) into t: its dtype, shape, and where its bytes
+ * lie in the data_len bytes at data.  Returns 0, or -1 with a message. */
+static int parse_tensor(const char *path, const char *name, json_t *val,
+                        const unsigned char *data, uint64_t data_len, rnnc_st_tensor *t,
+                        char *err, size_t errlen)
+{
+    char nb[QUOTE_MAX + 4];
+    const char *qn = shorten(name, nb, sizeof nb), *ds = NULL;
+    uint64_t be[2];
+    if (!json_is_object(val))
+        return rnnc_fail(err, errlen, "%s: tensor '%s': entry is not a JSON object", path, qn);
+    if (check_keys(path, qn, val, err, errlen) != 0 || parse_dtype(path, qn, val, t, &ds, err, errlen) != 0 ||
+        parse_shape(path, qn, val, t, err, errlen) != 0 || parse_offsets(path, qn, val, data_len, be, err, errlen) != 0 ||
+        check_size(path, qn, t, ds, be, err, errlen) != 0)
+        return -1;
     t->data = data + be[0];
-    t->nbytes = (size_t)bytes;
+    t->nbytes = (size_t)(be[1] - be[0]);
     return 0;
 }
 
@@ -311,111 +358,120 @@ static int by_offset(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static int parse_header(const char *path, rnnc_st_file *f, uint64_t n, char *err, size_t errlen)
+/* The n bytes of JSON after the length at f->buf, parsed.  Returns the root (the caller
+ * frees it), or NULL with a message: a NUL byte, invalid JSON, a key given twice. */
+static json_t *load_header_json(const char *path, const rnnc_st_file *f, uint64_t n, char *err, size_t errlen)
 {
     const unsigned char *nul = memchr(f->buf + 8, 0, (size_t)n);
-    if (nul)
-        return rnnc_fail(err, errlen, "%s: header has a NUL byte at offset %llu", path,
-                         (unsigned long long)(nul - f->buf));
+    if (nul) {
+        rnnc_fail(err, errlen, "%s: header has a NUL byte at offset %llu", path, (unsigned long long)(nul - f->buf));
+        return NULL;
+    }
     json_error_t je;
     json_t *root = json_loadb((const char *)f->buf + 8, (size_t)n, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        if (json_error_code(&je) == json_error_duplicate_key)
-            return rnnc_fail(err, errlen,
-                             "%s: header names something twice: %s (line %d, column %d)",
-                             path, je.text, je.line, je.column);
-        return rnnc_fail(err, errlen, "%s: header is not valid JSON: %s (line %d, column %d)", path,
-                         je.text, je.line, je.column);
+    if (root) return root;
+    if (json_error_code(&je) == json_error_duplicate_key)
+        rnnc_fail(err, errlen, "%s: header names something twice: %s (line %d, column %d)", path, je.text, je.line,
+                  je.column);
+    else
+        rnnc_fail(err, errlen, "%s: header is not valid JSON: %s (line %d, column %d)", path, je.text, je.line,
+                  je.column);
+    return NULL;
+}
+
+/* The entries of __metadata__ (val), which must all be strings, copied into f's meta_keys and
+ * meta_values.  Returns 0, or -1 with a message (what f holds so far rnnc_st_free frees). */
+static int parse_metadata(const char *path, rnnc_st_file *f, json_t *val, char *err, size_t errlen)
+{
+    char nb[QUOTE_MAX + 4];
+    if (!json_is_object(val)) return rnnc_fail(err, errlen, "%s: __metadata__ is not a JSON object", path);
+    size_t m = json_object_size(val);
+    f->meta_keys = calloc(m ? m : 1, sizeof *f->meta_keys);
+    f->meta_values = calloc(m ? m : 1, sizeof *f->meta_values);
+    if (!f->meta_keys || !f->meta_values) return rnnc_fail(err, errlen, "%s: out of memory", path);
+    const char *mk;
+    json_t *mv;
+    json_object_foreach(val, mk, mv) {
+        if (!json_is_string(mv))
+            return rnnc_fail(err, errlen, "%s: __metadata__ '%s' is not a string", path, shorten(mk, nb, sizeof nb));
+        f->meta_keys[f->nmeta] = strdup(mk);
+        f->meta_values[f->nmeta] = strdup(json_string_value(mv));
+        f->nmeta++;
+        if (!f->meta_keys[f->nmeta - 1] || !f->meta_values[f->nmeta - 1])
+            return rnnc_fail(err, errlen, "%s: out of memory", path);
     }
-    int rc = -1;
-    if (!json_is_object(root)) {
-        rnnc_fail(err, errlen, "%s: header is not a JSON object", path);
-        goto out;
-    }
-    const unsigned char *data = f->buf + 8 + n;
-    uint64_t data_len = f->len - 8 - n;
+    return 0;
+}
+
+/* Every entry of the header object root: __metadata__ into f's metadata, the others into f's
+ * tensors (named by copies of their keys), their data within data_len bytes at data.  Returns
+ * 0, or -1 with a message (what f holds so far rnnc_st_free frees). */
+static int parse_entries(const char *path, rnnc_st_file *f, json_t *root, const unsigned char *data,
+                         uint64_t data_len, char *err, size_t errlen)
+{
     size_t cap = json_object_size(root);
     f->tensors = calloc(cap ? cap : 1, sizeof *f->tensors);
-    if (!f->tensors) {
-        rnnc_fail(err, errlen, "%s: out of memory", path);
-        goto out;
-    }
+    if (!f->tensors) return rnnc_fail(err, errlen, "%s: out of memory", path);
     const char *key;
     json_t *val;
-    char nb[QUOTE_MAX + 4];
     json_object_foreach(root, key, val) {
         if (strcmp(key, "__metadata__") == 0) {
-            if (!json_is_object(val)) {
-                rnnc_fail(err, errlen, "%s: __metadata__ is not a JSON object", path);
-                goto out;
-            }
-            size_t m = json_object_size(val);
-            f->meta_keys = calloc(m ? m : 1, sizeof *f->meta_keys);
-            f->meta_values = calloc(m ? m : 1, sizeof *f->meta_values);
-            if (!f->meta_keys || !f->meta_values) {
-                rnnc_fail(err, errlen, "%s: out of memory", path);
-                goto out;
-            }
-            const char *mk;
-            json_t *mv;
-            json_object_foreach(val, mk, mv) {
-                if (!json_is_string(mv)) {
-                    rnnc_fail(err, errlen, "%s: __metadata__ '%s' is not a string", path,
-                              shorten(mk, nb, sizeof nb));
-                    goto out;
-                }
-                f->meta_keys[f->nmeta] = strdup(mk);
-                f->meta_values[f->nmeta] = strdup(json_string_value(mv));
-                f->nmeta++;
-                if (!f->meta_keys[f->nmeta - 1] || !f->meta_values[f->nmeta - 1]) {
-                    rnnc_fail(err, errlen, "%s: out of memory", path);
-                    goto out;
-                }
-            }
+            if (parse_metadata(path, f, val, err, errlen) != 0) return -1;
             continue;
         }
         rnnc_st_tensor *t = &f->tensors[f->ntensors];
-        if (!(t->name = strdup(key))) {
-            rnnc_fail(err, errlen, "%s: out of memory", path);
-            goto out;
-        }
+        if (!(t->name = strdup(key))) return rnnc_fail(err, errlen, "%s: out of memory", path);
         f->ntensors++;
-        if (parse_tensor(path, key, val, data, data_len, t, err, errlen) != 0) goto out;
+        if (parse_tensor(path, key, val, data, data_len, t, err, errlen) != 0) return -1;
     }
+    return 0;
+}
 
-    /* Tensors in offset order must tile the data exactly: no overlap, no hole, no tail. */
+/* f's tensors, sorted here in offset order, must tile the data_len bytes at data exactly: no
+ * overlap, no hole, no tail.  Returns 0, or -1 with a message naming the first fault. */
+static int check_tiling(const char *path, rnnc_st_file *f, const unsigned char *data, uint64_t data_len, char *err,
+                        size_t errlen)
+{
     if (f->ntensors > 1) qsort(f->tensors, f->ntensors, sizeof *f->tensors, by_offset);
     uint64_t pos = 0;
     const rnnc_st_tensor *prev = NULL;
-    char nb2[QUOTE_MAX + 4];
+    char nb[QUOTE_MAX + 4], nb2[QUOTE_MAX + 4];
     for (size_t i = 0; i < f->ntensors; i++) {
         const rnnc_st_tensor *t = &f->tensors[i];
         uint64_t b = (uint64_t)(t->data - data), e = b + t->nbytes;
         if (b < pos) {
             uint64_t pb = (uint64_t)(prev->data - data);
-            rnnc_fail(err, errlen,
-                      "%s: tensors '%s' [%llu, %llu] and '%s' [%llu, %llu] overlap", path,
-                      shorten(prev->name, nb, sizeof nb), (unsigned long long)pb,
-                      (unsigned long long)(pb + prev->nbytes), shorten(t->name, nb2, sizeof nb2),
-                      (unsigned long long)b, (unsigned long long)e);
-            goto out;
+            return rnnc_fail(err, errlen, "%s: tensors '%s' [%llu, %llu] and '%s' [%llu, %llu] overlap", path,
+                             shorten(prev->name, nb, sizeof nb), (unsigned long long)pb,
+                             (unsigned long long)(pb + prev->nbytes), shorten(t->name, nb2, sizeof nb2),
+                             (unsigned long long)b, (unsigned long long)e);
         }
-        if (b > pos) {
-            rnnc_fail(err, errlen, "%s: bytes [%llu, %llu) of the data belong to no tensor", path,
-                      (unsigned long long)pos, (unsigned long long)b);
-            goto out;
-        }
+        if (b > pos)
+            return rnnc_fail(err, errlen, "%s: bytes [%llu, %llu) of the data belong to no tensor", path,
+                             (unsigned long long)pos, (unsigned long long)b);
         pos = e;
         prev = t;
     }
-    if (pos < data_len) {
-        rnnc_fail(err, errlen,
-                  "%s: bytes [%llu, %llu) of the data, after the last tensor, belong to no tensor",
-                  path, (unsigned long long)pos, (unsigned long long)data_len);
-        goto out;
-    }
-    rc = 0;
-out:
+    if (pos < data_len)
+        return rnnc_fail(err, errlen, "%s: bytes [%llu, %llu) of the data, after the last tensor, belong to no tensor",
+                         path, (unsigned long long)pos, (unsigned long long)data_len);
+    return 0;
+}
+
+/* The header of f (n bytes after the length; the file whole in f->buf, f->len bytes): its
+ * tensors and metadata into f, checked against the data that follows.  Returns 0, or -1 with
+ * a message (what f holds so far rnnc_st_free frees). */
+static int parse_header(const char *path, rnnc_st_file *f, uint64_t n, char *err, size_t errlen)
+{
+    json_t *root = load_header_json(path, f, n, err, errlen);
+    if (!root) return -1;
+    const unsigned char *data = f->buf + 8 + n;
+    uint64_t data_len = f->len - 8 - n;
+    int rc = -1;
+    if (!json_is_object(root)) rnnc_fail(err, errlen, "%s: header is not a JSON object", path);
+    else if (parse_entries(path, f, root, data, data_len, err, errlen) == 0 &&
+             check_tiling(path, f, data, data_len, err, errlen) == 0)
+        rc = 0;
     json_decref(root);
     return rc;
 }
