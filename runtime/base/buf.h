@@ -1,5 +1,6 @@
 /* buf.h: bytes in memory.  The one growable buffer of rnnc (the emitter's output, checkpoint
- * images, SVG charts) and the host's byte order.  libc only; nothing here prints or exits. */
+ * images, SVG charts, a CSV file's table) and the host's byte order.  libc only; nothing here
+ * prints or exits. */
 #ifndef RNNC_BUF_H
 #define RNNC_BUF_H
 

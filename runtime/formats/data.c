@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../base/buf.h"
 #include "../base/text.h"
 #include "../base/util.h"
 
@@ -837,9 +838,10 @@ typedef struct csv_reader {
     size_t line, ls, le;     /* the current line: its number and [ls, le) without the newline */
     field *fields;           /* its fields (room for CSV_MAX_COLS) */
     size_t nf;
+    double *row;             /* their values (room for CSV_MAX_COLS) */
     size_t cols, rows;       /* columns (0 before the first row), data rows read */
-    size_t vcap;             /* values out->values has room for */
-    size_t lcap;             /* line numbers out->lines has room for */
+    rnnc_buf values;         /* the rows' values, doubles, row-major: out->values at the end */
+    rnnc_buf lines;          /* each row's line, size_t: out->lines at the end */
     int header;              /* the first row was a header */
     rnnc_csv *out;
     char *err;
@@ -949,46 +951,29 @@ static int check_unique_names(csv_reader *r)
                      r->path, r->line, column_of(r->buf, r->ls, f->ta), q, first + 1);
 }
 
-/* Append the current line's fields, every one a number, as a row of the table (growing
- * out->values geometrically).  Returns 0, or -1 with a message (FILE:LINE:COL for a field
- * that is not a number). */
+/* Append the current line's fields, every one a number, as a row of the table (r->values,
+ * r->lines).  Returns 0, or -1 with a message (FILE:LINE:COL for a field that is not a number).
+ * Running out of memory for the row is reported before a field that is not a number. */
 static int add_row(csv_reader *r)
 {
     size_t rows = r->rows, cols = r->cols;
     if (rows == SIZE_MAX || rows + 1 > SIZE_MAX / sizeof(double) / cols)
         return rnnc_fail(r->err, r->errlen, "%s:%zu: too many rows", r->path, r->line);
-    if ((rows + 1) * cols > r->vcap) {
-        size_t max = SIZE_MAX / sizeof(double);
-        size_t nc = r->vcap > max / 2 ? max : r->vcap * 2;
-        if (nc < (rows + 1) * cols) nc = (rows + 1) * cols;
-        if (nc < 1024 && max >= 1024) nc = 1024;
-        double *nv = realloc(r->out->values, nc * sizeof *nv);
-        if (!nv) {
-            rnnc_fail(r->err, r->errlen, "%s:%zu: out of memory for %zu rows", r->path, r->line,
-                      rows + 1);
-            return RNNC_ENOMEM;
-        }
-        r->out->values = nv;
-        r->vcap = nc;
-    }
-    if (rows + 1 > r->lcap) {
-        size_t nl = r->lcap ? r->lcap * 2 : 1024;
-        size_t *nlines = realloc(r->out->lines, nl * sizeof *nlines);
-        if (!nlines) {
-            rnnc_fail(r->err, r->errlen, "%s:%zu: out of memory for %zu rows", r->path, r->line,
-                      rows + 1);
-            return RNNC_ENOMEM;
-        }
-        r->out->lines = nlines;
-        r->lcap = nl;
-    }
-    r->out->lines[rows] = r->line;
-    double *row = r->out->values + rows * cols;
-    for (size_t j = 0; j < r->nf; j++) {
+    size_t bad = r->nf;   /* the first field that is not a number, and why */
+    rnnc_numstat st = RNNC_NUM_OK;
+    for (size_t j = 0; j < r->nf && bad == r->nf; j++) {
         const field *f = &r->fields[j];
-        rnnc_numstat st = rnnc_parse_decimal(r->buf + f->ta, f->tb - f->ta, 0, &row[j]);
-        if (st != RNNC_NUM_OK) return number_error(st, r->buf, r->ls, f, r->path, r->line, r->err, r->errlen);
+        st = rnnc_parse_decimal(r->buf + f->ta, f->tb - f->ta, 0, &r->row[j]);
+        if (st != RNNC_NUM_OK) bad = j;
     }
+    rnnc_buf_put(&r->values, r->row, cols * sizeof *r->row);
+    rnnc_buf_put(&r->lines, &r->line, sizeof r->line);
+    if (r->values.oom || r->lines.oom) {
+        rnnc_fail(r->err, r->errlen, "%s:%zu: out of memory for %zu rows", r->path, r->line, rows + 1);
+        return RNNC_ENOMEM;
+    }
+    if (bad < r->nf)
+        return number_error(st, r->buf, r->ls, &r->fields[bad], r->path, r->line, r->err, r->errlen);
     r->rows++;
     return 0;
 }
@@ -1032,7 +1017,9 @@ int rnnc_csv_parse(const unsigned char *buf, size_t n, const char *path, rnnc_cs
     memset(out, 0, sizeof *out);
     csv_reader r = {.path = path, .buf = buf, .n = n, .out = out, .err = err, .errlen = errlen};
     int rc = -1;
-    if (!(r.fields = malloc(CSV_MAX_COLS * sizeof *r.fields))) {
+    r.fields = malloc(CSV_MAX_COLS * sizeof *r.fields);
+    r.row = malloc(CSV_MAX_COLS * sizeof *r.row);
+    if (!r.fields || !r.row) {
         rnnc_fail(err, errlen, "%s: out of memory", path);
         rc = RNNC_ENOMEM;
     } else if ((rc = read_lines(&r)) == 0) {
@@ -1041,7 +1028,14 @@ int rnnc_csv_parse(const unsigned char *buf, size_t n, const char *path, rnnc_cs
         out->rows = r.rows;
         out->cols = r.cols;
     }
+    if (rc == 0) {   /* rows > 0 and no allocation failed: both buffers hold data */
+        out->values = (double *)(void *)rnnc_buf_take(&r.values, NULL);
+        out->lines = (size_t *)(void *)rnnc_buf_take(&r.lines, NULL);
+    }
+    rnnc_buf_free(&r.values);
+    rnnc_buf_free(&r.lines);
     free(r.fields);
+    free(r.row);
     if (rc != 0) rnnc_csv_free(out);
     return rc;
 }
