@@ -73,6 +73,10 @@ static char notice_text[1024], notice_last[1024];
 static int notice_pending;
 
 /* Queue a notice, unless it is the one queued last (each is shown once per process). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static void notice(const char *fmt, ...);
 static void notice(const char *fmt, ...)
 {
     char buf[1024];
