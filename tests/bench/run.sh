@@ -293,11 +293,19 @@ echo
 cross() {
     awk -v a="$1" -v ai="$2" -v b="$3" -v bi="$4" '$2 == a && $3 == ai { n[$1] = $4 } $2 == b && $3 == bi { d[$1] = $4 }
         END { for (r in n) if (r in d) print n[r] / d[r] }' "$TMP/results" | sort -g |
-        awk '{ v[NR] = $1 } END { if (!NR) { print "?"; exit } m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        awk '{ v[NR] = $1 } END { if (!NR) { print "not measured"; exit } m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
             printf "%.2f (%.2f-%.2f over %d rounds)", m, v[1], v[NR], NR }'
 }
-echo "- E (output recurrence, teacher-forced: no sequential sweep in either pass, gen/EQUATIONS.md (10.21o)) against C (the same sizes, hidden recurrence): C's step time / E's, rnnc cc, 1 thread: $(cross C cc E cc); 2 threads: $(cross C cc2 E cc2)"
-echo "- F (C with records of exactly tau steps: the masking of NAME_WS_SEQ on full chunks) against C (streams): F's step time / C's, rnnc cc, 1 thread: $(cross F cc C cc); 2 threads: $(cross F cc2 C cc2)"
+# ran CFG...: every CFG is in this run's configurations
+ran() {
+    for c in "$@"; do case " $CFGS " in *" $c "*) ;; *) return 1 ;; esac; done
+}
+if ran C E; then
+    echo "- E (output recurrence, teacher-forced: no sequential sweep in either pass, gen/EQUATIONS.md (10.21o)) against C (the same sizes, hidden recurrence): C's step time / E's, rnnc cc, 1 thread: $(cross C cc E cc); 2 threads: $(cross C cc2 E cc2)"
+fi
+if ran C F; then
+    echo "- F (C with records of exactly tau steps: the masking of NAME_WS_SEQ on full chunks) against C (streams): F's step time / C's, rnnc cc, 1 thread: $(cross F cc C cc); 2 threads: $(cross F cc2 C cc2)"
+fi
 echo
 echo "| config | tcc compile ms | cc cold compile ms | source bytes | source bytes per time step |"
 echo "|---|---:|---:|---:|---:|"
