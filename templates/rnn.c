@@ -105,14 +105,17 @@ double sqrt(double);
 #define RNN_TR1 (512 / sizeof(rnn_real))
 
 /* One register tile: for c < nc and i < nr,
- *     Y[c * ys + i] += sum over r < nred, in order, of M[r * ms + i] * X[c * xc + r * xr].
- * The nr x nc sums stay in local accumulators (registers once the sizes are constant), M's
- * rows are contiguous (the vectorized loop), X's values are broadcast.
+ *     Y[c * ys + i] += sum over r < nred, in order, of M[r * ms + i] * X[c * xc + r * xr],
+ * stored for the rows i >= from only (0 but in rnn_tile_rest, whose rows before `from` are
+ * already finished by the tile above them).  The nr x nc sums stay in local accumulators
+ * (registers once the sizes are constant), M's rows are contiguous (the vectorized loop), X's
+ * values are broadcast.
  * No `restrict` on purpose: gcc 12 with AVX-512 (-O3 -march=native) miscompiled an inlined
  * product with restrict-qualified arguments after the relu loop of a step (loads of h moved
  * above its stores; clang, gcc -O2 and AVX2 builds were right). */
-RNN_INLINE void rnn_tile(rnn_real *Y, size_t ys, const rnn_real *M, size_t ms, size_t nred,
-                         const rnn_real *X, size_t xc, size_t xr, size_t nr, size_t nc)
+RNN_INLINE void rnn_tile_from(rnn_real *Y, size_t ys, const rnn_real *M, size_t ms, size_t nred,
+                              const rnn_real *X, size_t xc, size_t xr, size_t nr, size_t nc,
+                              size_t from)
 {
     rnn_real acc[RNN_TC * RNN_TR];
     size_t c, i, r;
@@ -126,27 +129,14 @@ RNN_INLINE void rnn_tile(rnn_real *Y, size_t ys, const rnn_real *M, size_t ms, s
         }
     }
     for (c = 0; c < nc; c++)
-        for (i = 0; i < nr; i++) Y[c * ys + i] = acc[c * nr + i];
+        for (i = from; i < nr; i++) Y[c * ys + i] = acc[c * nr + i];
 }
 
-/* rnn_tile of a whole RNN_TR-row tile that stores only its rows from `from` on: the last rows
- * of a product, when the rows before `from` are already finished (by the tile above them). */
-RNN_INLINE void rnn_tile_keep(rnn_real *Y, size_t ys, const rnn_real *M, size_t ms, size_t nred,
-                              const rnn_real *X, size_t xc, size_t xr, size_t nc, size_t from)
+/* rnn_tile_from storing every row. */
+RNN_INLINE void rnn_tile(rnn_real *Y, size_t ys, const rnn_real *M, size_t ms, size_t nred,
+                         const rnn_real *X, size_t xc, size_t xr, size_t nr, size_t nc)
 {
-    rnn_real acc[RNN_TC * RNN_TR];
-    size_t c, i, r;
-    for (c = 0; c < nc; c++)
-        for (i = 0; i < RNN_TR; i++) acc[c * RNN_TR + i] = Y[c * ys + i];
-    for (r = 0; r < nred; r++) {
-        const rnn_real *m = M + r * ms;
-        for (c = 0; c < nc; c++) {
-            const rnn_real xv = X[c * xc + r * xr];
-            for (i = 0; i < RNN_TR; i++) acc[c * RNN_TR + i] = RNN_FMA(m[i], xv, acc[c * RNN_TR + i]);
-        }
-    }
-    for (c = 0; c < nc; c++)
-        for (i = from; i < RNN_TR; i++) Y[c * ys + i] = acc[c * RNN_TR + i];
+    rnn_tile_from(Y, ys, M, ms, nred, X, xc, xr, nr, nc, 0);
 }
 
 /* The rows [i0, rows) that the whole RNN_TR-row tiles of a block of nc columns leave
@@ -162,7 +152,7 @@ RNN_INLINE void rnn_tile_rest(rnn_real *Y, size_t ys, const rnn_real *M, size_t 
                               size_t nc)
 {
     if (rows >= RNN_TR && rows - i0 >= 3)
-        rnn_tile_keep(Y + rows - RNN_TR, ys, M + rows - RNN_TR, ms, nred, X, xc, xr, nc,
+        rnn_tile_from(Y + rows - RNN_TR, ys, M + rows - RNN_TR, ms, nred, X, xc, xr, RNN_TR, nc,
                       RNN_TR - (rows - i0));
     else
         rnn_tile(Y + i0, ys, M + i0, ms, nred, X, xc, xr, rows - i0, nc);
