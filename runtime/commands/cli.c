@@ -288,12 +288,23 @@ static const char *one_spec_file(const cli_args *a, const char *cmd)
     return a->npos ? a->pos[0] : NULL;
 }
 
-static rnnc_backend backend_opt(const cli_args *a)
+/* --backend tcc|cc, or dflt when it is not given; exit 2 naming the flag on another word. */
+static rnnc_backend backend_opt(const cli_args *a, rnnc_backend dflt)
 {
-    rnnc_backend b = RNNC_BACKEND_TCC;
+    rnnc_backend b = dflt;
     const char *v = get(a, "backend");
     if (v && rnnc_backend_parse(v, &b) != 0) die(2, "--backend: expected tcc or cc, got '%s'", v);
     return b;
+}
+
+/* --optim's optimiser (RNNC_OPTIM_*), or -1 when it is not given; exit 2 on an unknown name. */
+static int optim_opt(const cli_args *a)
+{
+    const char *v = get(a, "optim");
+    if (!v) return -1;
+    int optim = rnnc_optim_parse(v);
+    if (optim < 0) die(2, "--optim: expected sgd, momentum, adagrad, rmsprop or adam, got '%s'", v);
+    return optim;
 }
 
 /* ---- commands ---- */
@@ -341,7 +352,7 @@ static int cmd_check(int argc, char **argv)
     rnnc_spec s;
     char err[8192], canon[512];
     parse(argc, argv, "check", "backend seed max-entries dump", "", 1, &a);
-    rnnc_check_opts o = {backend_opt(&a), 1, 0};
+    rnnc_check_opts o = {backend_opt(&a, RNNC_BACKEND_TCC), 1, 0};
     const char *dump = get(&a, "dump");
     if (dump && !*dump) die(2, "--dump: expected the safetensors file to write");
     if (get(&a, "seed")) o.seed = parse_u64("seed", get(&a, "seed"), 0);
@@ -422,7 +433,7 @@ static int cmd_diff(int argc, char **argv)
     if (!hand)
         die(2, "diff: expected HAND.c, a C file defining rnnc_hand_bptt (rnnc diff HAND.c [SPEC]; "
                "'rnnc gen --hand-header' writes its interface)");
-    rnnc_diff_opts o = {hand, backend_opt(&a), 1, 0};
+    rnnc_diff_opts o = {hand, backend_opt(&a, RNNC_BACKEND_TCC), 1, 0};
     if (get(&a, "seed")) o.seed = parse_u64("seed", get(&a, "seed"), 0);
     apply_spec(&a, spec_file, &b);
     if (rnnc_diff_spec_defaults(&b, err, sizeof err) != 0) die(2, "%s", err);
@@ -605,9 +616,9 @@ static int cmd_train(int argc, char **argv)
     apply_spec(&a, spec_file, &o.spec);
     const char *v;
     train_run_opts(&a, &o);
-    if ((v = get(&a, "optim"))) {
-        o.optim = rnnc_optim_parse(v);
-        if (o.optim < 0) die(2, "--optim: expected sgd, momentum, adagrad, rmsprop or adam, got '%s'", v);
+    int optim = optim_opt(&a);
+    if (optim >= 0) {
+        o.optim = optim;
         o.set |= RNNC_SET_OPTIM;
     }
     const struct { const char *name; double *dst; double lo, hi; int open; unsigned bit; } reals[] = {
@@ -676,7 +687,7 @@ static int cmd_sample(int argc, char **argv)
     if ((v = get(&a, "temperature"))) so.temperature = parse_real("temperature", v, 0, 1e300, 1);
     if ((v = get(&a, "top-k"))) so.top_k = (size_t)parse_u64("top-k", v, 0);
     if ((v = get(&a, "seed"))) so.rng = parse_u64("seed", v, 0);
-    rnnc_backend backend = backend_opt(&a);
+    rnnc_backend backend = backend_opt(&a, RNNC_BACKEND_TCC);
     load_ckpt(&a, "sample", &c);
     if (!c.spec.onehot) die(2, "%s: a dense model has no symbols to sample", a.pos[0]);
     const char *prime = get(&a, "prime");
@@ -846,9 +857,8 @@ static int cmd_eval(int argc, char **argv)
     char err[8192];
     parse(argc, argv, "eval", "feedback backend target", "per-record", 0, &a);
     if (a.npos < 2) die(2, "%s: expected a checkpoint and the data (rnnc eval CKPT FILE...)", a.npos ? a.pos[0] : "eval");
-    rnnc_backend backend = RNNC_BACKEND_CC;
-    const char *v = get(&a, "backend");
-    if (v && rnnc_backend_parse(v, &backend) != 0) die(2, "--backend: expected tcc or cc, got '%s'", v);
+    rnnc_backend backend = backend_opt(&a, RNNC_BACKEND_CC);
+    const char *v;
     int lrc = rnnc_ckpt_load(&c, a.pos[0], err, sizeof err);
     if (lrc != 0) die(lrc == RNNC_ENOMEM ? 1 : 2, "%s", err);
     rnnc_feedback fb = RNNC_FB_TEACHER;
@@ -1027,10 +1037,10 @@ static int cmd_bench(int argc, char **argv)
     char err[8192];
     parse(argc, argv, "bench", "backend optim reps seconds seed threads", "records", 1, &a);
     rnnc_bench_defaults(&o);
-    o.backend = backend_opt(&a);
+    o.backend = backend_opt(&a, RNNC_BACKEND_TCC);
     const char *v;
-    if ((v = get(&a, "optim")) && (o.optim = rnnc_optim_parse(v)) < 0)
-        die(2, "--optim: expected sgd, momentum, adagrad, rmsprop or adam, got '%s'", v);
+    int optim = optim_opt(&a);
+    if (optim >= 0) o.optim = optim;
     if ((v = get(&a, "reps"))) o.reps = parse_u64("reps", v, 1);
     if ((v = get(&a, "seconds"))) o.seconds = parse_real("seconds", v, 0, 1e6, 0);
     if ((v = get(&a, "seed"))) o.seed = parse_u64("seed", v, 0);
