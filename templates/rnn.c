@@ -146,7 +146,9 @@ RNN_INLINE void rnn_tile(rnn_real *Y, size_t ys, const rnn_real *M, size_t ms, s
  * of a tile of their own, and gcc 12 (AVX-512) vectorizes a tile of 3 to RNN_TR - 1 rows
  * across its columns instead, with a permute of every accumulator at each step (measured:
  * 4 x 8 tiles at 7% of the FMA peak; a 100 x 100 += 100 x 25 times 25 x 100 product 7.8 ->
- * 6.4 us, 112 rows 16.3 -> 8.3 us; one or two rows are faster as they are). */
+ * 6.4 us, 112 rows 16.3 -> 8.3 us; one or two rows are faster as they are).  The whole tile
+ * reads RNN_TR - (rows - i0) rows of Y and M before i0 and writes none of them: Y's must be
+ * the caller's own (the same columns, never another part's share). */
 RNN_INLINE void rnn_tile_rest(rnn_real *Y, size_t ys, const rnn_real *M, size_t ms, size_t nred,
                               const rnn_real *X, size_t xc, size_t xr, size_t i0, size_t rows,
                               size_t nc)
