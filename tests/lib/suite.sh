@@ -73,6 +73,13 @@ need_prog() {
     return 1
 }
 snap() { (cd "$1" && find . -type f -exec md5sum {} + | sort); }
+# ckpt_step CKPT: print the training step checkpoint CKPT holds (rnnc info); when it does not
+# load, rnnc's message goes to stderr and the status is 1.
+ckpt_step() {
+    local out
+    out=$(rn info "$1") || return 1
+    sed -n 's/^step: //p' <<<"$out"
+}
 bad_input() {
     local name=$1 expect=$2
     shift 2

@@ -73,13 +73,12 @@ for round in $(seq 1 "$kills"); do
     kill -9 $pid 2>/dev/null
     wait $pid 2>/dev/null
     [ "$(litter "$d" C | wc -w)" -gt "$before" ] && torn=$((torn + 1))
-    if ! rn info "$d/C" >"$tmp/info" 2>"$tmp/info.err"; then
+    if ! step=$(ckpt_step "$d/C" 2>"$tmp/info.err"); then
         why+=("kill $round: C does not load: $(one_line "$tmp/info.err")")
         cp "$tmp/T.ck" "$d/C"
         prev=50
         continue
     fi
-    step=$(sed -n 's/^step: //p' "$tmp/info")
     [ -n "$step" ] && [ "$step" -ge "$prev" ] || why+=("kill $round: the step went from $prev to '$step'")
     prev=${step:-$prev}
 done

@@ -258,12 +258,11 @@ for round in 1 2 3 4 5; do
     sleep "$delay"
     kill -9 $pid 2>/dev/null
     wait $pid 2>/dev/null
-    if ! rn info "$d/C" >"$d/info" 2>"$d/info.err"; then
+    if ! step=$(ckpt_step "$d/C" 2>"$d/info.err"); then
         why+=("round $round (after ${delays[*]} s): C does not load: $(one_line "$d/info.err")")
         cp "$good" "$d/C"
         continue
     fi
-    step=$(sed -n 's/^step: //p' "$d/info")
     [ -n "$step" ] && [ "$step" -ge "$prev" ] || why+=("round $round: step went from $prev to '$step'")
     prev=${step:-$prev}
 done
